@@ -1,0 +1,45 @@
+"""Write an audit row in the caller's unit of work, so it commits or rolls back with the change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import Enum
+
+from jinbao.audit.tables import audit_log
+from jinbao.db.uow import UnitOfWork
+
+
+def record(
+    uow: UnitOfWork,
+    action: str,
+    entity: str,
+    entity_key: str,
+    *,
+    old: Mapping[str, object] | None = None,
+    new: Mapping[str, object] | None = None,
+) -> None:
+    uow.conn.execute(
+        audit_log.insert().values(
+            occurred_at=uow.clock.now(),
+            actor=uow.actor,
+            action=action,
+            entity=entity,
+            entity_key=entity_key,
+            old=_jsonable(old),
+            new=_jsonable(new),
+        )
+    )
+
+
+def _jsonable(values: Mapping[str, object] | None) -> dict[str, object] | None:
+    if values is None:
+        return None
+    out: dict[str, object] = {}
+    for key, value in values.items():
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        out[key] = value
+    return out

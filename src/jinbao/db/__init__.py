@@ -1,0 +1,1 @@
+"""Storage: one MetaData with a naming convention, engines, the unit of work, migrations."""

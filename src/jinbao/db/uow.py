@@ -1,0 +1,57 @@
+"""The unit of work: one use case, one transaction, one commit.
+
+    with uow_factory() as uow:
+        registry_service.add_person(uow, command)
+        uow.commit()
+
+Leaving the block without ``commit()`` (or with an exception) rolls everything back, so a use
+case that fails half-way writes nothing. Repositories and helpers never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from jinbao.kernel.clock import Clock, SystemClock
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, clock: Clock | None = None, actor: str = "system") -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+        self._conn: Connection | None = None
+        self.actor = actor  # who acts, for the audit log
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open: use it in a 'with' block")
+        return self._conn
+
+    def __enter__(self) -> UnitOfWork:
+        self._conn = self.engine.connect()
+        self._conn.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self.conn
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,1 @@
+"""Registry (参保登记): regions, agencies, employers, persons and their insurance relationships."""

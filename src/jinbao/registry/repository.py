@@ -1,0 +1,330 @@
+"""Queries and row mappers for the registry. Never commits: the use case owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, func, or_, select
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.identifiers import Sex
+from jinbao.registry.model import (
+    Agency,
+    AgencyLevel,
+    Contact,
+    Employer,
+    Person,
+    Region,
+    RegionLevel,
+    Relationship,
+    RelationshipKind,
+    RelationshipStatus,
+    RetirementCategory,
+    Scheme,
+    StatusChange,
+)
+from jinbao.registry.tables import (
+    agencies,
+    employers,
+    persons,
+    regions,
+    relationship_status_changes,
+    relationships,
+)
+
+AnyRow = Row[*tuple[Any, ...]]
+
+_parent = agencies.alias("parent")
+
+
+def _region(row: AnyRow) -> Region:
+    return Region(row.code, row.name, RegionLevel(row.level), row.parent_code)
+
+
+def get_region(uow: UnitOfWork, code: str) -> Region | None:
+    row = uow.conn.execute(select(regions).where(regions.c.code == code)).first()
+    return _region(row) if row else None
+
+
+def list_regions(
+    uow: UnitOfWork, *, level: RegionLevel | None, parent_code: str | None, query: str | None
+) -> list[Region]:
+    stmt = select(regions).order_by(regions.c.code)
+    if level is not None:
+        stmt = stmt.where(regions.c.level == level.value)
+    if parent_code is not None:
+        stmt = stmt.where(regions.c.parent_code == parent_code)
+    if query:
+        stmt = stmt.where(or_(regions.c.name.contains(query), regions.c.code.startswith(query)))
+    return [_region(r) for r in uow.conn.execute(stmt)]
+
+
+# ----------------------------------------------------------------------------- agencies
+
+_agency_select = select(agencies, _parent.c.code.label("parent_code")).select_from(
+    agencies.outerjoin(_parent, agencies.c.parent_id == _parent.c.id)
+)
+
+
+def _agency(row: AnyRow) -> Agency:
+    return Agency(
+        code=row.code,
+        name=row.name,
+        level=AgencyLevel(row.level),
+        parent_code=row.parent_code,
+        region_code=row.region_code,
+        contact=Contact(row.address, row.department, row.phone, row.hours),
+        networked_since=row.networked_since,
+    )
+
+
+def agency_id(uow: UnitOfWork, code: str) -> int | None:
+    return uow.conn.execute(select(agencies.c.id).where(agencies.c.code == code)).scalar()
+
+
+def get_agency(uow: UnitOfWork, code: str) -> Agency | None:
+    row = uow.conn.execute(_agency_select.where(agencies.c.code == code)).first()
+    return _agency(row) if row else None
+
+
+def search_agencies(
+    uow: UnitOfWork,
+    *,
+    query: str | None = None,
+    level: AgencyLevel | None = None,
+    region_prefix: str | None = None,
+    networked: bool | None = None,
+    parent_code: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Agency], int]:
+    """The public directory: search by name, address or code, filter, page → (page, total)."""
+    conditions = []
+    if query:
+        conditions.append(
+            or_(
+                agencies.c.name.contains(query),
+                agencies.c.address.contains(query),
+                agencies.c.code.startswith(query),
+            )
+        )
+    if level is not None:
+        conditions.append(agencies.c.level == level.value)
+    if region_prefix:
+        conditions.append(agencies.c.region_code.startswith(region_prefix))
+    if networked is not None:
+        conditions.append(
+            agencies.c.networked_since.is_not(None)
+            if networked
+            else agencies.c.networked_since.is_(None)
+        )
+    if parent_code is not None:
+        conditions.append(_parent.c.code == parent_code)
+    where = and_(True, *conditions)
+    total = uow.conn.execute(
+        select(func.count())
+        .select_from(agencies.outerjoin(_parent, agencies.c.parent_id == _parent.c.id))
+        .where(where)
+    ).scalar_one()
+    rows = uow.conn.execute(
+        _agency_select.where(where).order_by(agencies.c.code).limit(limit).offset(offset)
+    )
+    return [_agency(r) for r in rows], total
+
+
+# ----------------------------------------------------------------------------- employers
+
+_employer_select = select(
+    employers.c.id, employers.c.uscc, employers.c.name, agencies.c.code.label("agency_code")
+).select_from(employers.join(agencies, employers.c.agency_id == agencies.c.id))
+
+
+def _employer(row: AnyRow) -> Employer:
+    return Employer(row.uscc, row.name, row.agency_code)
+
+
+def employer_row(uow: UnitOfWork, uscc: str) -> AnyRow | None:
+    return uow.conn.execute(_employer_select.where(employers.c.uscc == uscc)).first()
+
+
+def get_employer(uow: UnitOfWork, uscc: str) -> Employer | None:
+    row = employer_row(uow, uscc)
+    return _employer(row) if row else None
+
+
+def list_employers(
+    uow: UnitOfWork, *, agency_code: str | None, query: str | None, limit: int, offset: int
+) -> list[Employer]:
+    stmt = _employer_select.order_by(employers.c.uscc).limit(limit).offset(offset)
+    if agency_code:
+        stmt = stmt.where(agencies.c.code == agency_code)
+    if query:
+        stmt = stmt.where(or_(employers.c.name.contains(query), employers.c.uscc == query))
+    return [_employer(r) for r in uow.conn.execute(stmt)]
+
+
+def existing_usccs(uow: UnitOfWork, codes: Iterable[str]) -> set[str]:
+    wanted = list(set(codes))
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        found.update(
+            uow.conn.execute(select(employers.c.uscc).where(employers.c.uscc.in_(chunk))).scalars()
+        )
+    return found
+
+
+# ----------------------------------------------------------------------------- persons
+
+
+def _person(row: AnyRow) -> Person:
+    return Person(
+        id_number=row.id_number,
+        name=row.name,
+        sex=Sex(row.sex),
+        birth_date=row.birth_date,
+        hukou_region_code=row.hukou_region_code,
+        retirement_category=RetirementCategory(row.retirement_category),
+        phone=row.phone,
+        address=row.address,
+    )
+
+
+def person_id(uow: UnitOfWork, id_number: str) -> int | None:
+    return uow.conn.execute(select(persons.c.id).where(persons.c.id_number == id_number)).scalar()
+
+
+def get_person(uow: UnitOfWork, id_number: str) -> Person | None:
+    row = uow.conn.execute(select(persons).where(persons.c.id_number == id_number)).first()
+    return _person(row) if row else None
+
+
+def list_persons(
+    uow: UnitOfWork, *, query: str | None, hukou_prefix: str | None, limit: int, offset: int
+) -> list[Person]:
+    stmt = select(persons).order_by(persons.c.id_number).limit(limit).offset(offset)
+    if query:
+        stmt = stmt.where(or_(persons.c.name.contains(query), persons.c.id_number == query))
+    if hukou_prefix:
+        stmt = stmt.where(persons.c.hukou_region_code.startswith(hukou_prefix))
+    return [_person(r) for r in uow.conn.execute(stmt)]
+
+
+def existing_id_numbers(uow: UnitOfWork, numbers: Iterable[str]) -> set[str]:
+    wanted = list(set(numbers))
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        found.update(
+            uow.conn.execute(
+                select(persons.c.id_number).where(persons.c.id_number.in_(chunk))
+            ).scalars()
+        )
+    return found
+
+
+def region_codes(uow: UnitOfWork, codes: Iterable[str]) -> set[str]:
+    wanted = list(set(codes))
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        found.update(
+            uow.conn.execute(select(regions.c.code).where(regions.c.code.in_(chunk))).scalars()
+        )
+    return found
+
+
+def agency_ids(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, int]:
+    wanted = list(set(codes))
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        for code, id_ in uow.conn.execute(
+            select(agencies.c.code, agencies.c.id).where(agencies.c.code.in_(chunk))
+        ):
+            found[code] = id_
+    return found
+
+
+# ----------------------------------------------------------------------------- relationships
+
+
+def _relationship_select() -> Select[Any]:
+    return select(
+        relationships,
+        persons.c.id_number.label("person_id_number"),
+        agencies.c.code.label("agency_code"),
+        employers.c.uscc.label("employer_uscc"),
+    ).select_from(
+        relationships.join(persons, relationships.c.person_id == persons.c.id)
+        .join(agencies, relationships.c.agency_id == agencies.c.id)
+        .outerjoin(employers, relationships.c.employer_id == employers.c.id)
+    )
+
+
+def _relationship(row: AnyRow) -> Relationship:
+    return Relationship(
+        id=row.id,
+        person_id_number=row.person_id_number,
+        scheme=Scheme(row.scheme),
+        agency_code=row.agency_code,
+        employer_uscc=row.employer_uscc,
+        kind=RelationshipKind(row.kind),
+        status=RelationshipStatus(row.status),
+        started_on=row.started_on,
+    )
+
+
+def get_relationship(
+    uow: UnitOfWork, relationship_id: int, *, for_update: bool = False
+) -> Relationship | None:
+    stmt = _relationship_select().where(relationships.c.id == relationship_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=relationships)
+    row = uow.conn.execute(stmt).first()
+    return _relationship(row) if row else None
+
+
+def relationships_of(uow: UnitOfWork, id_number: str) -> list[Relationship]:
+    stmt = (
+        _relationship_select()
+        .where(persons.c.id_number == id_number)
+        .order_by(relationships.c.started_on, relationships.c.id)
+    )
+    return [_relationship(r) for r in uow.conn.execute(stmt)]
+
+
+def active_normal_relationship(uow: UnitOfWork, pid: int, scheme: Scheme) -> Relationship | None:
+    stmt = _relationship_select().where(
+        relationships.c.person_id == pid,
+        relationships.c.scheme == scheme.value,
+        relationships.c.kind == RelationshipKind.NORMAL.value,
+        relationships.c.status.in_(
+            [
+                RelationshipStatus.CONTRIBUTING.value,
+                RelationshipStatus.SUSPENDED.value,
+                RelationshipStatus.RECEIVING.value,
+            ]
+        ),
+    )
+    row = uow.conn.execute(stmt).first()
+    return _relationship(row) if row else None
+
+
+def status_history(uow: UnitOfWork, relationship_id: int) -> list[StatusChange]:
+    rows = uow.conn.execute(
+        select(relationship_status_changes)
+        .where(relationship_status_changes.c.relationship_id == relationship_id)
+        .order_by(relationship_status_changes.c.id)
+    )
+    return [
+        StatusChange(
+            RelationshipStatus(r.from_status) if r.from_status else None,
+            RelationshipStatus(r.to_status),
+            r.changed_on,
+            r.reason,
+        )
+        for r in rows
+    ]
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
