@@ -25,6 +25,7 @@ from jinbao.registry.model import (
     RelationshipStatus,
     RetirementCategory,
     Scheme,
+    StatusChange,
     check_agency_placement,
     check_contact,
     check_person_identity,
@@ -514,6 +515,26 @@ def get_relationship(uow: UnitOfWork, relationship_id: int) -> Relationship:
     if found is None:
         raise get_relationship_error(relationship_id)
     return found
+
+
+def status_history(uow: UnitOfWork, relationship_id: int) -> list[StatusChange]:
+    return repo.status_history(uow, relationship_id)
+
+
+def relationship_with_history(
+    uow: UnitOfWork, relationship_id: int
+) -> tuple[Relationship, list[StatusChange]]:
+    return get_relationship(uow, relationship_id), repo.status_history(uow, relationship_id)
+
+
+def person_relationships(
+    uow: UnitOfWork, id_number: str
+) -> list[tuple[Relationship, list[StatusChange]]]:
+    """Every relationship of a person, oldest first, each with its dated status history."""
+    person = get_person(uow, id_number)
+    return [
+        (r, repo.status_history(uow, r.id)) for r in repo.relationships_of(uow, person.id_number)
+    ]
 
 
 def change_relationship_status(

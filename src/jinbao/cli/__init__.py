@@ -1,0 +1,1 @@
+"""The ``jinbao`` command line (Typer): one group per capability, human output or ``--json``."""

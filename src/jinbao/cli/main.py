@@ -1,0 +1,44 @@
+"""The ``jinbao`` command: ``db``, ``serve``, ``demo`` and the registry groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from jinbao.cli.common import engine, settings
+from jinbao.db.cli import app as db_app
+from jinbao.registry.cli import agency_app, employer_app, person_app, relationship_app
+from jinbao.sim.cli import app as demo_app
+
+app = typer.Typer(
+    help="金保 Jinbao — national basic pension insurance information system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(agency_app, name="agency")
+app.add_typer(employer_app, name="employer")
+app.add_typer(person_app, name="person")
+app.add_typer(relationship_app, name="relationship")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: JINBAO_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: JINBAO_PORT or 8000")] = None,
+) -> None:
+    """Serve the API (/api), OpenAPI (/docs) and pages (/) over HTTP."""
+    from jinbao.web.app import create_app
+
+    config = settings()
+    application = create_app(engine())
+    typer.echo(f"金保 Jinbao serving on http://{host or config.host}:{port or config.port}/")
+    uvicorn.run(
+        application,
+        host=host or config.host,
+        port=port or config.port,
+        log_level=config.log_level,
+    )

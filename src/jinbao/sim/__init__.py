@@ -1,0 +1,1 @@
+"""Synthetic data: the demo country loaded by ``make run`` (a synthetic nation comes later)."""

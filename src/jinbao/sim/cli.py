@@ -1,0 +1,28 @@
+"""``jinbao demo``: load the demo country (idempotent)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import typer
+
+from jinbao.cli.common import JsonOption, run
+from jinbao.sim.demo import load_demo
+
+app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
+
+
+@app.command("load")
+def load(as_json: JsonOption = False) -> None:
+    """Load the demo country once; running it again changes nothing."""
+    report = run(load_demo, as_json=as_json, write=True)
+    if as_json:
+        typer.echo(json.dumps(asdict(report), ensure_ascii=False))
+    elif report.loaded:
+        typer.echo(
+            f"演示数据已载入 demo loaded: {report.agencies} agencies, {report.employers} "
+            f"employers, {report.persons} persons, {report.relationships} relationships."
+        )
+    else:
+        typer.echo("演示数据已存在，未作改动 demo data already present; nothing changed.")

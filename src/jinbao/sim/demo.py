@@ -1,0 +1,311 @@
+"""The demo country of ``make run``: small, realistic, deterministic, loaded through the use cases.
+
+Every province has a provincial agency under the national centre; Guangdong (a receiving
+province for migrant workers), Henan and Sichuan (sending provinces) have city, county,
+township and village agencies. A few hundred persons, mostly from Henan and Sichuan, work for
+employers in Guangdong, with relationships in every status. All names, addresses, phone numbers
+and codes are invented (DEMO DATA, not real agencies or people); ID numbers and credit codes
+carry valid check characters so they pass the same validation as real ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.identifiers import Sex, resident_id_check_character, uscc_check_character
+from jinbao.registry import repository as repo
+from jinbao.registry import service
+from jinbao.registry.model import (
+    AgencyLevel,
+    Contact,
+    RegionLevel,
+    RelationshipKind,
+    RelationshipStatus,
+    RetirementCategory,
+    Scheme,
+)
+
+NATIONAL_CODE = "10000000"
+SEED = 2260
+DEMO = "（演示数据）"
+
+# (level, code, name, region, parent code, networked since)
+DETAILED: list[tuple[AgencyLevel, str, str, str, str, dt.date | None]] = [
+    (AgencyLevel.CITY, "44010000", "广州市社会保险基金管理中心", "440100", "44000000", dt.date(2010, 7, 30)),
+    (AgencyLevel.COUNTY, "44010600", "广州市天河区社会保险经办服务中心", "440106", "44010000", dt.date(2011, 3, 1)),
+    (AgencyLevel.COUNTY, "44010300", "广州市荔湾区社会保险经办服务中心", "440103", "44010000", dt.date(2011, 3, 1)),
+    (AgencyLevel.TOWNSHIP, "44010601", "天河南街道社会保障服务站", "440106", "44010600", dt.date(2015, 6, 1)),
+    (AgencyLevel.TOWNSHIP, "44010602", "林和街道社会保障服务站", "440106", "44010600", None),
+    (AgencyLevel.VILLAGE, "44010651", "天河南街道六运社区服务点", "440106", "44010601", None),
+    (AgencyLevel.CITY, "44030000", "深圳市社会保险基金管理局", "440300", "44000000", dt.date(2010, 7, 30)),
+    (AgencyLevel.COUNTY, "44030500", "深圳市社会保险基金管理局南山分局", "440305", "44030000", dt.date(2011, 1, 10)),
+    (AgencyLevel.CITY, "41010000", "郑州市社会保险中心", "410100", "41000000", dt.date(2010, 12, 20)),
+    (AgencyLevel.COUNTY, "41010500", "郑州市金水区社会保险中心", "410105", "41010000", dt.date(2012, 5, 8)),
+    (AgencyLevel.COUNTY, "41010200", "郑州市中原区社会保险中心", "410102", "41010000", None),
+    (AgencyLevel.CITY, "41160000", "周口市社会保险中心", "411600", "41000000", dt.date(2011, 9, 1)),
+    (AgencyLevel.COUNTY, "41160200", "周口市川汇区社会保险中心", "411602", "41160000", None),
+    (AgencyLevel.TOWNSHIP, "41160201", "川汇区城北街道劳动保障所", "411602", "41160200", None),
+    (AgencyLevel.CITY, "51010000", "成都市社会保险事业管理局", "510100", "51000000", dt.date(2010, 10, 15)),
+    (AgencyLevel.COUNTY, "51010700", "成都市武侯区社会保险事业管理局", "510107", "51010000", dt.date(2011, 4, 1)),
+    (AgencyLevel.COUNTY, "51010400", "成都市锦江区社会保险事业管理局", "510104", "51010000", dt.date(2011, 4, 1)),
+    (AgencyLevel.TOWNSHIP, "51010701", "武侯区浆洗街街道社区服务中心", "510107", "51010700", dt.date(2016, 3, 1)),
+    (AgencyLevel.VILLAGE, "51010751", "浆洗街街道蜀汉社区服务点", "510107", "51010701", None),
+    (AgencyLevel.CITY, "51160000", "广安市社会保险事业管理局", "511600", "51000000", dt.date(2012, 2, 1)),
+]  # fmt: skip
+
+# Long-distance area codes of the demo cities (real codes; the numbers after them are invented).
+AREA_CODES = {
+    "4401": "020",
+    "4403": "0755",
+    "4101": "0371",
+    "4116": "0394",
+    "5101": "028",
+    "5116": "0826",
+}
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鑫斌宇浩凯健俊帆帅旭宁龙林欢佳阳建国建华志强海燕丹慧"
+FIRMS = [
+    "粤海",
+    "珠江",
+    "南山",
+    "天河",
+    "岭南",
+    "鹏城",
+    "中原",
+    "蜀通",
+    "锦城",
+    "华夏",
+    "新科",
+    "远航",
+]
+TRADES = ["电子科技", "物流", "建筑工程", "食品", "服装", "机械制造", "信息技术", "餐饮管理"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    loaded: bool
+    agencies: int
+    employers: int
+    persons: int
+    relationships: int
+
+
+def load_demo(uow: UnitOfWork) -> DemoReport:
+    """Load the demo country once; a second call finds the national agency and does nothing."""
+    if repo.agency_id(uow, NATIONAL_CODE) is not None:
+        return DemoReport(False, 0, 0, 0, 0)
+    rng = random.Random(SEED)
+    today = uow.clock.today()
+    agencies = _agencies(uow, rng)
+    employers = _employers(uow, rng)
+    persons = _persons(uow, rng, today)
+    relationships = _relationships(uow, rng, persons, employers, today)
+    return DemoReport(True, agencies, len(employers), len(persons), relationships)
+
+
+def _contact(rng: random.Random, name: str, region: str) -> Contact:
+    area = AREA_CODES.get(region[:4])
+    return Contact(
+        address=f"{name[:3]}人民路{rng.randint(1, 300)}号{DEMO}",
+        department="养老保险关系转移接续科",
+        phone=f"{area}-{rng.randint(60000000, 89999999)}" if area else "12333",
+        hours="周一至周五 9:00-12:00, 13:30-17:00（法定节假日除外）",
+    )
+
+
+def _agencies(uow: UnitOfWork, rng: random.Random) -> int:
+    service.add_agency(
+        uow,
+        service.NewAgency(
+            code=NATIONAL_CODE,
+            name="人力资源社会保障部社会保险事业管理中心",
+            level=AgencyLevel.NATIONAL,
+            parent_code=None,
+            region_code=None,
+            contact=Contact(
+                f"北京市西城区{DEMO}", "养老保险关系转移接续处", "12333", "周一至周五 9:00-17:00"
+            ),
+            networked_since=dt.date(2010, 4, 30),
+        ),
+    )
+    provinces = repo.list_regions(uow, level=RegionLevel.PROVINCE, parent_code=None, query=None)
+    for i, p in enumerate(provinces):
+        name = (
+            "新疆生产建设兵团社会保险事业管理局"
+            if p.code == "660000"
+            else f"{p.name}社会保险事业管理局"
+        )
+        service.add_agency(
+            uow,
+            service.NewAgency(
+                code=p.code + "00",
+                name=name,
+                level=AgencyLevel.PROVINCE,
+                parent_code=NATIONAL_CODE,
+                region_code=p.code,
+                contact=_contact(rng, p.name, p.code),
+                networked_since=dt.date(2010, 7, 30) + dt.timedelta(days=7 * i),
+            ),
+        )
+    for level, code, name, region, parent, since in DETAILED:
+        service.add_agency(
+            uow,
+            service.NewAgency(
+                code, name, level, parent, region, _contact(rng, name, region), since
+            ),
+        )
+    return 1 + len(provinces) + len(DETAILED)
+
+
+def _uscc(rng: random.Random, region: str) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = "91" + region + "".join(rng.choice(alphabet) for _ in range(9))
+    return body + uscc_check_character(body)
+
+
+def _employers(uow: UnitOfWork, rng: random.Random) -> list[tuple[str, str]]:
+    """Employers registered at the county and city agencies of the three provinces."""
+    made: list[tuple[str, str]] = []
+    hosts = [d for d in DETAILED if d[0] in (AgencyLevel.CITY, AgencyLevel.COUNTY)]
+    for i in range(24):
+        # Guangdong hosts most employers, as it does most migrant workers.
+        _, code, name, region, _, _ = hosts[i % 8] if i < 16 else rng.choice(hosts)
+        firm = f"{name[:3].rstrip('市')}{rng.choice(FIRMS)}{rng.choice(TRADES)}有限公司"
+        uscc = _uscc(rng, region)
+        service.add_employer(uow, service.NewEmployer(uscc, firm + DEMO, code))
+        made.append((uscc, code))
+    return made
+
+
+def _id_number(rng: random.Random, county: str, born: dt.date, sex: Sex) -> str:
+    seq = rng.randint(0, 499) * 2 + (1 if sex is Sex.MALE else 0)
+    body = f"{county}{born:%Y%m%d}{seq:03d}"
+    return body + resident_id_check_character(body)
+
+
+@dataclass(frozen=True, slots=True)
+class _DemoPerson:
+    id_number: str
+    born: dt.date
+    sex: Sex
+    hukou: str
+
+
+def _persons(uow: UnitOfWork, rng: random.Random, today: dt.date) -> list[_DemoPerson]:
+    counties = {
+        prefix: [
+            r.code
+            for r in repo.list_regions(
+                uow, level=RegionLevel.COUNTY, parent_code=None, query=prefix
+            )
+        ]
+        for prefix in ("41", "51", "44", "43", "36")
+    }
+    weights = {"41": 35, "51": 30, "44": 20, "43": 8, "36": 7}  # Henan, Sichuan, Guangdong, …
+    people: list[_DemoPerson] = []
+    rows: list[dict[str, object]] = []
+    seen: set[str] = set()
+    while len(people) < 300:
+        province = rng.choices(list(weights), weights=list(weights.values()))[0]
+        county = rng.choice(counties[province])
+        born = dt.date(1958, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 44))
+        sex = rng.choice([Sex.MALE, Sex.FEMALE])
+        number = _id_number(rng, county, born, sex)
+        if number in seen:
+            continue
+        seen.add(number)
+        category = (
+            RetirementCategory.MALE
+            if sex is Sex.MALE
+            else rng.choice([RetirementCategory.FEMALE_50, RetirementCategory.FEMALE_55])
+        )
+        name = (
+            rng.choice(SURNAMES)
+            + rng.choice(GIVEN)
+            + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
+        )
+        cmd = service.NewPerson(
+            id_number=number,
+            name=name,
+            hukou_region_code=county,
+            retirement_category=category,
+            phone=f"1{rng.choice('3578')}{rng.randint(100000000, 999999999)}",
+        )
+        rows.append(service.validate_person(uow, cmd))
+        people.append(_DemoPerson(number, born, sex, county))
+    service.insert_persons(uow, rows)
+    return people
+
+
+def _relationships(
+    uow: UnitOfWork,
+    rng: random.Random,
+    people: list[_DemoPerson],
+    employers: list[tuple[str, str]],
+    today: dt.date,
+) -> int:
+    """Enterprise relationships at employers (or as flexible workers), in every status."""
+    count = 0
+    local_counties = {d[3]: d[1] for d in DETAILED if d[0] is AgencyLevel.COUNTY}
+    for person in people:
+        started = max(dt.date(person.born.year + 18, person.born.month, 1), dt.date(1995, 1, 1))
+        started += dt.timedelta(days=rng.randint(0, 2000))
+        if started >= today:
+            started = today - dt.timedelta(days=30)
+        age = (today - person.born).days // 365
+        if rng.random() < 0.8:
+            uscc, agency = rng.choice(employers)
+        else:  # 灵活就业人员: enrolled at the place of work, no employer
+            uscc, agency = None, rng.choice([d[1] for d in DETAILED if d[0] is AgencyLevel.COUNTY])
+        rel = service.add_relationship(
+            uow,
+            service.NewRelationship(
+                person.id_number, Scheme.ENTERPRISE, agency, started, employer_uscc=uscc
+            ),
+        )
+        count += 1
+        later = started + (today - started) * 3 // 4
+        retirement_age = 60 if person.sex is Sex.MALE else 50
+        if age >= retirement_age + 2 and rng.random() < 0.7:
+            service.change_relationship_status(
+                uow, rel.id, RelationshipStatus.RECEIVING, changed_on=later, reason="退休待遇核定"
+            )
+        elif rng.random() < 0.15:
+            service.change_relationship_status(
+                uow, rel.id, RelationshipStatus.SUSPENDED, changed_on=later, reason="中断缴费"
+            )
+        # A temporary account where a man over 50 works away from his hukou (66号 第六条).
+        if (
+            person.sex is Sex.MALE
+            and age >= 52
+            and person.hukou not in local_counties
+            and rng.random() < 0.3
+        ):
+            other = rng.choice(
+                [d[1] for d in DETAILED if d[0] is AgencyLevel.CITY and d[1] != agency]
+            )
+            service.add_relationship(
+                uow,
+                service.NewRelationship(
+                    person.id_number,
+                    Scheme.ENTERPRISE,
+                    other,
+                    later,
+                    kind=RelationshipKind.TEMPORARY,
+                ),
+            )
+            count += 1
+        # Some people at home were once in the resident scheme (城乡居保) at their county agency.
+        if person.hukou in local_counties and rng.random() < 0.5:
+            service.add_relationship(
+                uow,
+                service.NewRelationship(
+                    person.id_number, Scheme.RESIDENT, local_counties[person.hukou], started
+                ),
+            )
+            count += 1
+    return count

@@ -1,0 +1,50 @@
+"""The FastAPI app factory: API under /api, OpenAPI at /docs, pages at /, health at /healthz."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from jinbao import __version__
+from jinbao.db import migrate
+from jinbao.db.engine import describe
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import Clock, SystemClock
+from jinbao.registry.api import router as registry_router
+from jinbao.web import pages, problems
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
+    app = FastAPI(
+        title="金保 Jinbao",
+        version=__version__,
+        description="国家基本养老保险信息系统 · National basic pension insurance information "
+        "system. Errors are RFC 9457 problem details with a stable `code` and messages in "
+        "Chinese and English.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    the_clock = clock or SystemClock()
+    app.state.engine = engine
+    app.state.uow = lambda: UnitOfWork(engine, the_clock, actor="api")
+    problems.install(app)
+    app.include_router(registry_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["system"], summary="Health and the database in use")
+    def healthz(request: Request) -> dict[str, object]:
+        revision = migrate.current_revision(engine)
+        head = migrate.head_revision()
+        return {
+            "status": "ok" if revision == head else "migrations_pending",
+            "version": __version__,
+            "database": {**describe(engine), "revision": revision, "head": head},
+        }
+
+    return app
