@@ -37,7 +37,7 @@ class SyncReport:
 
 def sync_regions(uow: UnitOfWork) -> SyncReport:
     """Make the regions table hold every shipped code (parents before children)."""
-    have = dict(uow.conn.execute(select(regions.c.code, regions.c.name)).tuples().all())
+    have = dict(uow.conn.execute(select(regions.c.code, regions.c.name)).all())
     shipped = shipped_regions()
     order = {RegionLevel.PROVINCE: 0, RegionLevel.PREFECTURE: 1, RegionLevel.COUNTY: 2}
     new = [r for r in sorted(shipped, key=lambda r: order[r.level]) if r.code not in have]

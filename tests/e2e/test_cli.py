@@ -1,0 +1,163 @@
+"""The ``jinbao`` command as a person uses it: output for people or JSON, and its exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from jinbao.cli import common
+from jinbao.cli.main import app
+from tests.builders import a_uscc, an_id_number
+
+AGENCY = [
+    "--address", "广州市天河区体育西路1号", "--department", "转移接续科",
+    "--phone", "020-12345678", "--hours", "周一至周五 9:00-17:00",
+]  # fmt: skip
+
+
+class Jinbao:
+    def __init__(self, url: str) -> None:
+        self.runner = CliRunner()
+        self.env = {"JINBAO_DATABASE_URL": url}
+
+    def __call__(self, *args: str, code: int = 0) -> str:
+        common.settings.cache_clear()
+        common.engine.cache_clear()
+        result = self.runner.invoke(app, list(args), env=self.env)
+        assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+        return result.output
+
+    def json(self, *args: str, code: int = 0) -> object:
+        return json.loads(self(*args, "--json", code=code))
+
+
+@pytest.fixture
+def jinbao(sqlite_url: str) -> Iterator[Jinbao]:
+    cli = Jinbao(sqlite_url)
+    cli("db", "upgrade")
+    for code, level, parent, region in [
+        ("10000000", "national", None, None),
+        ("44000000", "province", "10000000", "440000"),
+        ("44010000", "city", "44000000", "440100"),
+    ]:
+        extra = ["--parent", parent, "--region", region] if parent and region else []
+        cli(
+            "agency",
+            "add",
+            "--code",
+            code,
+            "--name",
+            f"机构{code}",
+            "--level",
+            level,
+            *AGENCY,
+            *extra,
+        )
+    yield cli
+    common.settings.cache_clear()
+    common.engine.cache_clear()
+
+
+def test_commands_refuse_to_run_on_an_unmigrated_database(sqlite_url: str) -> None:
+    cli = Jinbao(sqlite_url)
+    assert "db upgrade" in cli("person", "list", code=1)
+
+
+def test_db_check_passes_after_upgrade(jinbao: Jinbao) -> None:
+    report = jinbao.json("db", "check")
+    assert report["ok"] is True  # type: ignore[index]
+    assert report["drift"] == []  # type: ignore[index]
+
+
+def test_a_person_is_added_and_shown_for_people_and_as_json(jinbao: Jinbao) -> None:
+    number = an_id_number(born="1990-02-03", sex="F", county="440106")
+    text = jinbao("person", "add", "--id-number", number, "--name", "林芳", "--hukou", "440106")
+    assert number in text
+    assert "林芳" in text
+    shown = jinbao.json("person", "show", number)
+    assert shown == {
+        "id_number": number, "name": "林芳", "sex": "F", "birth_date": "1990-02-03",
+        "hukou_region_code": "440106", "retirement_category": "female_50",
+        "phone": None, "address": None,
+    }  # fmt: skip
+
+
+def test_bad_input_exits_2_and_a_refusal_exits_3(jinbao: Jinbao) -> None:
+    bad = jinbao.json(
+        "person", "add", "--id-number", "110105194912310021", "--name", "x", "--hukou", "110105",
+        code=2,
+    )  # fmt: skip
+    assert bad["error"]["code"] == "id_number.checksum"  # type: ignore[index]
+    number = an_id_number()
+    jinbao("person", "add", "--id-number", number, "--name", "x", "--hukou", "440106")
+    again = jinbao(
+        "person", "add", "--id-number", number, "--name", "x", "--hukou", "440106", code=3
+    )
+    assert "person.duplicate" in again
+    assert (
+        jinbao.json("person", "show", an_id_number(), code=3)["error"]["code"] == "person.not_found"
+    )  # type: ignore[index]
+    assert "No such option" in jinbao("person", "add", "--nickname", "x", code=2)
+
+
+def test_an_import_with_errors_lists_rows_and_imports_nothing(
+    jinbao: Jinbao, tmp_path: Path
+) -> None:
+    good, bad = an_id_number(county="440106"), "440106197001010000"
+    path = tmp_path / "persons.csv"
+    path.write_text(f"id_number,name,hukou_region_code\n{good},甲,440106\n{bad},乙,440106\n")
+    output = jinbao("person", "import", str(path), code=2)
+    assert "row 3, field id_number" in output
+    assert "校验位" in output
+    assert jinbao.json("person", "list") == []
+    path.write_text(f"id_number,name,hukou_region_code\n{good},甲,440106\n")
+    assert jinbao.json("person", "import", str(path)) == {
+        "kind": "persons",
+        "rows": 1,
+        "imported": 1,
+    }
+    assert jinbao("person", "import", str(tmp_path / "missing.csv"), code=2)
+
+
+def test_employers_and_relationships_through_the_cli(jinbao: Jinbao) -> None:
+    uscc = a_uscc("440100")
+    jinbao("employer", "add", "--uscc", uscc, "--name", "某公司", "--agency", "44010000")
+    number = an_id_number(born="1980-01-01")
+    jinbao("person", "add", "--id-number", number, "--name", "某", "--hukou", "440106")
+    rel = jinbao.json(
+        "relationship", "add", "--id-number", number, "--scheme", "enterprise",
+        "--agency", "44010000", "--employer", uscc, "--started-on", "2005-07-01",
+    )  # fmt: skip
+    rid = str(rel["id"])  # type: ignore[index]
+    jinbao("relationship", "set-status", rid, "--status", "suspended", "--on", "2019-01-01",
+           "--reason", "中断缴费")  # fmt: skip
+    text = jinbao("relationship", "show", rid)
+    assert "contributing → suspended" in text
+    refused = jinbao("relationship", "set-status", rid, "--status", "suspended", "--on",
+                     "2019-02-01", "--reason", "x", code=3)  # fmt: skip
+    assert "relationship.transition" in refused
+
+
+def test_the_directory_and_network_status_from_the_cli(jinbao: Jinbao) -> None:
+    jinbao("agency", "set-network", "44010000", "--since", "2011-01-01")
+    listed = jinbao.json("agency", "list", "--province", "44", "--networked")
+    assert [a["code"] for a in listed] == ["44010000"]  # type: ignore[union-attr,index]
+    assert "exactly one" in jinbao("agency", "set-network", "44010000", code=2)
+
+
+def test_the_demo_country_loads_once(sqlite_url: str) -> None:
+    cli = Jinbao(sqlite_url)
+    cli("db", "upgrade")
+    first = cli.json("demo", "load")
+    assert first == {"loaded": True, "agencies": 53, "employers": 24, "persons": 300,
+                     "relationships": first["relationships"]}  # type: ignore[index]  # fmt: skip
+    persons = cli.json("person", "list", "--limit", "1000")
+    assert len(persons) == 300  # type: ignore[arg-type]
+    assert cli.json("demo", "load")["loaded"] is False  # type: ignore[index]
+    assert len(cli.json("person", "list", "--limit", "1000")) == 300  # type: ignore[arg-type]
+    provinces = cli.json("agency", "list", "--level", "province", "--limit", "100")
+    assert len(provinces) == 32  # type: ignore[arg-type]  # 31 provinces and the 兵团 (66)

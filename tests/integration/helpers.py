@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from jinbao.db.schema import metadata
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import DomainError
+
+T = TypeVar("T")
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in metadata.sorted_tables
+        }
+
+
+def commit(make_uow: Callable[[], UnitOfWork], action: Callable[[UnitOfWork], T]) -> T:
+    with make_uow() as uow:
+        result = action(uow)
+        uow.commit()
+        return result
+
+
+def rejected(
+    engine: Engine,
+    make_uow: Callable[[], UnitOfWork],
+    action: Callable[[UnitOfWork], object],
+    error: type[DomainError] = DomainError,
+) -> DomainError:
+    """Run a use case that must fail; check it raised ``error`` and wrote nothing at all."""
+    before = row_counts(engine)
+    with pytest.raises(error) as caught:
+        commit(make_uow, action)
+    assert row_counts(engine) == before, "a rejected use case must write nothing"
+    return caught.value

@@ -1,0 +1,116 @@
+"""Agencies: the tree, placement, contact information and network status, on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Engine, select
+
+from jinbao.audit.tables import audit_log
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
+from jinbao.registry import repository, service
+from jinbao.registry.model import AgencyLevel
+from tests.builders import a_contact, an_agency_tree
+from tests.integration.helpers import commit, rejected
+
+Uow = Callable[[], UnitOfWork]
+
+
+def new(
+    code: str, level: AgencyLevel, parent: str | None, region: str | None, **contact: str
+) -> service.NewAgency:
+    return service.NewAgency(code, "某经办机构", level, parent, region, a_contact(**contact))
+
+
+def test_a_tree_of_agencies_is_registered_and_found_in_the_directory(
+    engine: Engine, make_uow: Uow
+) -> None:
+    commit(make_uow, an_agency_tree)
+    with make_uow() as uow:
+        page, total = repository.search_agencies(uow, region_prefix="44")
+        assert [a.code for a in page] == ["44000000", "44010000", "44010600"]
+        assert total == 3
+        assert repository.search_agencies(uow, query="郑州")[1] == 1
+        assert repository.search_agencies(uow, parent_code="44010000")[0][0].code == "44010600"
+        county = service.get_agency(uow, "44010600")
+    assert (county.parent_code, county.region_code, county.networked) == (
+        "44010000",
+        "440106",
+        True,
+    )
+
+
+def test_an_agency_code_is_unique(engine: Engine, make_uow: Uow) -> None:
+    commit(make_uow, an_agency_tree)
+    error = rejected(
+        engine,
+        make_uow,
+        lambda uow: service.add_agency(
+            uow, new("44010600", AgencyLevel.COUNTY, "44010000", "440106")
+        ),
+        Conflict,
+    )
+    assert error.code == "agency.duplicate"
+
+
+def test_bad_agencies_are_refused_and_nothing_is_written(engine: Engine, make_uow: Uow) -> None:
+    commit(make_uow, an_agency_tree)
+    cases = {
+        "agency.code_format": new("44-01", AgencyLevel.COUNTY, "44010000", "440106"),
+        "agency.unknown": new("44019900", AgencyLevel.COUNTY, "99999999", "440106"),
+        "region.unknown": new("44019900", AgencyLevel.COUNTY, "44010000", "449999"),
+        "agency.region_outside_parent": new("41010500", AgencyLevel.COUNTY, "44010000", "410105"),
+        "agency.parent_level": new("44019900", AgencyLevel.CITY, "44010000", "440100"),
+        "agency.contact_incomplete": new(
+            "44019900", AgencyLevel.COUNTY, "44010000", "440103", phone=""
+        ),
+    }
+    for code, cmd in cases.items():
+        error = rejected(
+            engine, make_uow, lambda uow, c=cmd: service.add_agency(uow, c), InvalidInput
+        )
+        assert error.code == code
+        assert error.zh
+        assert error.en
+
+
+def test_contact_changes_are_kept_complete_and_audited(engine: Engine, make_uow: Uow) -> None:
+    commit(make_uow, an_agency_tree)
+    updated = commit(
+        make_uow,
+        lambda uow: service.update_agency_contact(uow, "44010600", a_contact(phone="020-87654321")),
+    )
+    assert updated.contact.phone == "020-87654321"
+    rejected(
+        engine,
+        make_uow,
+        lambda uow: service.update_agency_contact(uow, "44010600", a_contact(address=" ")),
+        InvalidInput,
+    )
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_log).where(audit_log.c.action == "agency.contact")).one()
+    assert (row.old["phone"], row.new["phone"]) == ("020-12345678", "020-87654321")
+    assert row.actor == "test"
+
+
+def test_network_status_is_dated_and_never_in_the_future(engine: Engine, make_uow: Uow) -> None:
+    commit(make_uow, an_agency_tree)
+    off = commit(make_uow, lambda uow: service.set_agency_network(uow, "44010600", None))
+    assert not off.networked
+    on = commit(
+        make_uow, lambda uow: service.set_agency_network(uow, "44010600", dt.date(2026, 1, 5))
+    )
+    assert on.networked_since == dt.date(2026, 1, 5)
+    with make_uow() as uow:
+        assert repository.search_agencies(uow, networked=False)[1] == 0
+    rejected(
+        engine,
+        make_uow,
+        lambda uow: service.set_agency_network(uow, "44010600", dt.date(2030, 1, 1)),
+        InvalidInput,
+    )
+    rejected(
+        engine, make_uow, lambda uow: service.set_agency_network(uow, "NOPE0000", None), NotFound
+    )

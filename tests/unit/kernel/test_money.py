@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jinbao.kernel.money import format_yuan, round_to_fen, yuan_to_fen
+
+
+def test_half_a_fen_rounds_away_from_zero() -> None:
+    assert round_to_fen(Decimal("0.5")) == 1
+    assert round_to_fen(Decimal("1.49")) == 1
+    assert round_to_fen(Decimal("-0.5")) == -1
+
+
+def test_yuan_parse_to_whole_fen_and_refuse_fractions_of_a_fen() -> None:
+    assert yuan_to_fen("1234.56") == 123456
+    with pytest.raises(ValueError, match="two decimal"):
+        yuan_to_fen("0.001")
+
+
+def test_fen_render_as_yuan() -> None:
+    assert format_yuan(123456) == "1,234.56"
+    assert format_yuan(-5) == "-0.05"
