@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint types unit install clean
+.PHONY: run test lint types install system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -24,8 +24,24 @@ run: $(STAMP)
 	$(BIN)/jinbao serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, types and the whole test suite
-test: $(STAMP) lint types
+test: $(STAMP) system-deps lint types
 	$(BIN)/pytest
+
+# The test suite drives a real PostgreSQL and a real Chromium. As root on Debian, install them
+# when missing; otherwise say so (those tests then skip, or fail under CI=true).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-noto-cjk"; \
+	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
+	  || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "note: not installed and cannot install (need root and apt-get):$$missing"; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
