@@ -159,7 +159,10 @@ def show_employer(request: Request, uscc: str) -> EmployerOut:
     return EmployerOut.of(_read(request, lambda uow: service.get_employer(uow, uscc)))
 
 
-async def _csv_body(request: Request) -> bytes:
+async def _import(
+    request: Request, importer: Callable[[UnitOfWork, bytes], imports.ImportReport]
+) -> ImportReportOut:
+    """Read the CSV body, run the import in a worker thread, report what was imported."""
     data = await request.body()
     if len(data) > MAX_IMPORT_BYTES:
         raise InvalidInput(
@@ -167,7 +170,8 @@ async def _csv_body(request: Request) -> bytes:
             "文件超过20MB，请拆分后导入。",
             "The file is larger than 20 MB; split it.",
         )
-    return data
+    report = await run_in_threadpool(_write, request, lambda uow: importer(uow, data))
+    return ImportReportOut(kind=report.kind, rows=report.rows, imported=report.imported)
 
 
 @router.post(
@@ -179,11 +183,7 @@ async def _csv_body(request: Request) -> bytes:
     "problem by row.",
 )
 async def import_employers(request: Request) -> ImportReportOut:
-    data = await _csv_body(request)
-    report = await run_in_threadpool(
-        _write, request, lambda uow: imports.import_employers(uow, data)
-    )
-    return ImportReportOut(kind=report.kind, rows=report.rows, imported=report.imported)
+    return await _import(request, imports.import_employers)
 
 
 # ----------------------------------------------------------------------------- persons
@@ -232,9 +232,7 @@ def person_relationships(request: Request, id_number: str) -> list[RelationshipO
     "address. UTF-8 or GB18030.",
 )
 async def import_persons(request: Request) -> ImportReportOut:
-    data = await _csv_body(request)
-    report = await run_in_threadpool(_write, request, lambda uow: imports.import_persons(uow, data))
-    return ImportReportOut(kind=report.kind, rows=report.rows, imported=report.imported)
+    return await _import(request, imports.import_persons)
 
 
 # ----------------------------------------------------------------------------- relationships

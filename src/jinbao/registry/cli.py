@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from jinbao.cli.common import JsonOption, emit, read_file, run
+from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.identifiers import Sex
 from jinbao.registry import imports, repository, service
 from jinbao.registry.model import (
@@ -67,8 +69,13 @@ def _relationship_text(r: RelationshipOut) -> str:
     return "\n".join(lines)
 
 
-def _import_text(r: ImportReportOut) -> str:
-    return f"已导入 imported {r.imported} {r.kind} from {r.rows} rows."
+def _import(
+    path: str, importer: Callable[[UnitOfWork, bytes], imports.ImportReport], as_json: bool
+) -> None:
+    data = read_file(path)
+    report = run(lambda uow: importer(uow, data), as_json=as_json, write=True)
+    out = ImportReportOut(kind=report.kind, rows=report.rows, imported=report.imported)
+    emit(out, as_json, lambda: f"已导入 imported {out.imported} {out.kind} from {out.rows} rows.")
 
 
 # ----------------------------------------------------------------------------- agencies
@@ -236,10 +243,7 @@ def employer_import(
     as_json: JsonOption = False,
 ) -> None:
     """Import employers from CSV: all or nothing, with a row-by-row error report."""
-    data = read_file(path)
-    report = run(lambda uow: imports.import_employers(uow, data), as_json=as_json, write=True)
-    out = ImportReportOut(kind=report.kind, rows=report.rows, imported=report.imported)
-    emit(out, as_json, lambda: _import_text(out))
+    _import(path, imports.import_employers, as_json)
 
 
 # ----------------------------------------------------------------------------- persons
@@ -310,10 +314,7 @@ def person_import(
     Columns: id_number,name,hukou_region_code and optionally sex,birth_date,
     retirement_category,phone,address. UTF-8 or GB18030.
     """
-    data = read_file(path)
-    report = run(lambda uow: imports.import_persons(uow, data), as_json=as_json, write=True)
-    out = ImportReportOut(kind=report.kind, rows=report.rows, imported=report.imported)
-    emit(out, as_json, lambda: _import_text(out))
+    _import(path, imports.import_persons, as_json)
 
 
 # ----------------------------------------------------------------------------- relationships
