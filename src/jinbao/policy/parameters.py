@@ -1,0 +1,283 @@
+"""Parameter tables: versioned data files with their status and source, loaded once.
+
+The files in ``data/`` ship with Jinbao. An operator can add or override any of them by putting a
+file of the same name in a folder named by ``JINBAO_PARAMETERS_DIR`` (tables are merged key by key;
+e.g. a ``calendar.toml`` holding only ``[years.2027]`` adds that year's holiday arrangement).
+Every value carries a status — official, secondary, derived, unverified or sample — and
+:meth:`Parameters.report` lists what is not official so nobody mistakes a sample for the law.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from jinbao.kernel.errors import InvalidInput
+from jinbao.kernel.periods import YearMonth
+
+T = TypeVar("T")
+FILES = (
+    "contribution_rates", "contribution_bases", "average_wages", "interest_rates",
+    "annuity_months", "minimum_contribution", "retirement", "resident", "transitional",
+    "transfer", "calendar",
+)  # fmt: skip
+NATIONAL_SAMPLE = "00"
+
+
+class ParameterMissing(InvalidInput):
+    """No parameter is loaded for what was asked (a year, a province, a period)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param(Generic[T]):
+    value: T
+    status: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Dated(Generic[T]):
+    start: YearMonth
+    end: YearMonth | None
+    param: Param[T]
+
+    def covers(self, period: YearMonth) -> bool:
+        return self.start <= period and (self.end is None or period <= self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRule:
+    original_age: int
+    step_months: int
+    max_delay_months: int
+
+
+def _missing(name: str, what: str) -> ParameterMissing:
+    return ParameterMissing(
+        "parameter.missing",
+        f"未载入参数“{name}”（{what}）。请由管理员在参数目录中补充后再计算。",
+        f"No parameter '{name}' is loaded for {what}; an operator must load it first.",
+        field=name,
+    )
+
+
+class Parameters:
+    """Typed, read-only access to every parameter table."""
+
+    def __init__(self, tables: Mapping[str, Mapping[str, Any]]) -> None:
+        self._t = tables
+        rates = tables["contribution_rates"]
+        self._employer = [_dated(e, "rate", Decimal) for e in rates["employer"]]
+        self._individual = [_dated(e, "rate", Decimal) for e in rates["individual"]]
+        self._account_share = [_dated(e, "rate", Decimal) for e in rates["account_share"]]
+        self._flexible = [
+            _Dated(
+                YearMonth.parse(e["from"]),
+                YearMonth.parse(e["to"]) if "to" in e else None,
+                Param((Decimal(e["rate"]), Decimal(e["account"])), e["status"], e["source"]),
+            )
+            for e in rates["flexible"]
+        ]
+        self._limits = [
+            _Dated(
+                YearMonth.parse(e["from"]),
+                YearMonth.parse(e["to"]) if "to" in e else None,
+                Param((Decimal(e["floor"]), Decimal(e["cap"])), e["status"], e["source"]),
+            )
+            for e in tables["contribution_bases"]["limits"]
+        ]
+        self._interest = {
+            int(e["year"]): Param(Decimal(e["rate"]), e["status"], e["source"])
+            for e in tables["interest_rates"]["rate"]
+        }
+        resident = tables["resident"]
+        self._resident_minimum = sorted(
+            (
+                dt.date.fromisoformat(e["from"]),
+                Param(int(e["yuan"]) * 100, e["status"], e["source"]),
+            )
+            for e in resident["minimum_basic_pension"]
+        )
+        calendar = tables["calendar"]
+        self.calendar_source = str(calendar["source"])
+        self.holidays: dict[int, frozenset[dt.date]] = {}
+        self.adjusted_workdays: dict[int, frozenset[dt.date]] = {}
+        for year, days in calendar["years"].items():
+            self.holidays[int(year)] = frozenset(map(dt.date.fromisoformat, days["holidays"]))
+            self.adjusted_workdays[int(year)] = frozenset(
+                map(dt.date.fromisoformat, days["workdays"])
+            )
+
+    # ------------------------------------------------------------------ contributions
+    def employer_rate(self, period: YearMonth) -> Param[Decimal]:
+        return _lookup(self._employer, period, "employer_rate")
+
+    def individual_rate(self, period: YearMonth) -> Param[Decimal]:
+        return _lookup(self._individual, period, "individual_rate")
+
+    def account_share(self, period: YearMonth) -> Param[Decimal]:
+        return _lookup(self._account_share, period, "account_share")
+
+    def flexible_rates(self, period: YearMonth) -> Param[tuple[Decimal, Decimal]]:
+        """(total rate, share to the personal account) for flexible workers."""
+        return _lookup(self._flexible, period, "flexible_rates")
+
+    def base_limits(self, period: YearMonth) -> Param[tuple[Decimal, Decimal]]:
+        """(floor, cap) as shares of the provincial average wage."""
+        return _lookup(self._limits, period, "base_limits")
+
+    def average_wage(self, kind: str, province: str, year: int) -> Param[int]:
+        """Monthly average wage in fen: kind ``benefit_wage`` (C) or ``base_wage``."""
+        table = self._t["average_wages"]
+        provinces = table["province"]
+        for key in (province[:2], NATIONAL_SAMPLE):
+            series = provinces.get(key, {}).get(kind, {})
+            if str(year) in series:
+                status = table.get("status", "sample")
+                note = "" if key == province[:2] else f" (national sample series for {province})"
+                return Param(int(series[str(year)]) * 100, status, table["source"] + note)
+        raise _missing(kind, f"province {province}, year {year}")
+
+    def transitional_coefficient(self, province: str) -> Param[Decimal]:
+        table = self._t["transitional"]
+        values = table["coefficient"]
+        key = province[:2] if province[:2] in values else NATIONAL_SAMPLE
+        return Param(Decimal(values[key]), table["status"], table["source"])
+
+    # ------------------------------------------------------------------ accounts
+    def interest_rate(self, year: int) -> Param[Decimal]:
+        if year not in self._interest:
+            raise _missing("interest_rate", f"year {year}")
+        return self._interest[year]
+
+    def interest_annual_factor(self) -> Param[Decimal]:
+        m = self._t["interest_rates"]["method"]
+        return Param(Decimal(m["annual_factor"]), m["status"], m["source"])
+
+    # ------------------------------------------------------------------ benefits
+    def annuity_months(self, age_years: int) -> Param[int]:
+        table = self._t["annuity_months"]
+        months = table["months"]
+        if str(age_years) not in months:
+            raise _missing("annuity_months", f"age {age_years} (the table covers 40–70)")
+        if age_years == 47:
+            note = table["age_47"]
+            return Param(int(note["chosen"]), note["status"], note["note"])
+        return Param(int(months[str(age_years)]), table["status"], table["source"])
+
+    def annuity_fractional_method(self) -> Param[str]:
+        f = self._t["annuity_months"]["fractional_age"]
+        return Param(str(f["method"]), f["status"], f["note"])
+
+    def minimum_contribution_months(self, year: int) -> Param[int]:
+        """最低缴费年限 in months for a retirement in ``year`` (办法 第二条, 附件4)."""
+        t = self._t["minimum_contribution"]
+        rising = max(0, year - int(t["first_rising_year"]) + 1)
+        months = min(int(t["max_months"]), int(t["base_months"]) + int(t["step_months"]) * rising)
+        return Param(months, t["status"], t["source"])
+
+    def retirement_rule(self, category: str) -> Param[CategoryRule]:
+        t = self._t["retirement"]
+        c = t["category"][category]
+        rule = CategoryRule(
+            int(c["original_age"]), int(c["step_months"]), int(c["max_delay_months"])
+        )
+        return Param(rule, t["status"], t["source"])
+
+    def reform_start(self) -> YearMonth:
+        return YearMonth.parse(self._t["retirement"]["reform_start"])
+
+    def flexible_retirement(self) -> Param[dict[str, int]]:
+        f = self._t["retirement"]["flexible"]
+        values = {k: int(v) for k, v in f.items() if k != "source"}
+        return Param(values, "official", f["source"])
+
+    # ------------------------------------------------------------------ transfer
+    def transfer(self, name: str) -> Param[Any]:
+        entry = self._t["transfer"][name]
+        value = {k: v for k, v in entry.items() if k not in ("status", "source")}
+        return Param(value.get("value", value), entry["status"], entry["source"])
+
+    # ------------------------------------------------------------------ resident scheme
+    def resident(self, name: str) -> Param[Any]:
+        entry = self._t["resident"][name]
+        value = {k: v for k, v in entry.items() if k not in ("status", "source")}
+        return Param(value.get("value", value), entry.get("status", ""), entry["source"])
+
+    def resident_minimum_basic_pension(self, on: dt.date) -> Param[int]:
+        """National minimum 基础养老金 in fen per month in force on ``on``."""
+        found = [p for start, p in self._resident_minimum if start <= on]
+        if not found:
+            raise _missing("minimum_basic_pension", f"date {on}")
+        return found[-1]
+
+    # ------------------------------------------------------------------ report
+    def report(self) -> list[str]:
+        """Every parameter that is not an official figure, one line each (for start-up logs)."""
+        lines: list[str] = []
+        for name in FILES:
+            lines += [f"{name}: {line}" for line in _non_official(self._t[name])]
+        return lines
+
+
+def _dated(entry: Mapping[str, Any], key: str, kind: type[Decimal]) -> _Dated[Decimal]:
+    return _Dated(
+        YearMonth.parse(entry["from"]),
+        YearMonth.parse(entry["to"]) if "to" in entry else None,
+        Param(kind(entry[key]), entry["status"], entry["source"]),
+    )
+
+
+def _lookup(series: list[_Dated[T]], period: YearMonth, name: str) -> Param[T]:
+    for item in series:
+        if item.covers(period):
+            return item.param
+    raise _missing(name, f"period {period}")
+
+
+def _non_official(node: Any, path: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(node, Mapping):
+        status = node.get("status")
+        if isinstance(status, str) and status != "official":
+            where = path or "(file)"
+            out.append(f"{where} is {status.upper()}: {node.get('source', node.get('note', ''))}")
+        for key, value in node.items():
+            out += _non_official(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            label = value.get("from", value.get("year", i)) if isinstance(value, Mapping) else i
+            out += _non_official(value, f"{path}[{label}]")
+    return out
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_tables(extra_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The shipped tables, with an operator's files from ``extra_dir`` merged over them."""
+    shipped = resources.files("jinbao.policy").joinpath("data")
+    tables: dict[str, dict[str, Any]] = {}
+    for name in FILES:
+        tables[name] = tomllib.loads(shipped.joinpath(f"{name}.toml").read_text("utf-8"))
+        if extra_dir is not None and (extra_dir / f"{name}.toml").exists():
+            extra = tomllib.loads((extra_dir / f"{name}.toml").read_text("utf-8"))
+            tables[name] = _merge(tables[name], extra)
+    return tables
+
+
+def load_parameters(extra_dir: Path | None = None) -> Parameters:
+    return Parameters(read_tables(extra_dir))
