@@ -27,6 +27,7 @@ class Settings:
     host: str = "127.0.0.1"  # JINBAO_HOST
     port: int = 8000  # JINBAO_PORT
     log_level: str = "info"  # JINBAO_LOG_LEVEL
+    parameters_dir: str = ""  # JINBAO_PARAMETERS_DIR: operator's parameter files over the shipped
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +49,9 @@ class Settings:
                 f"JINBAO_LOG_LEVEL must be one of critical, error, warning, info, debug, "
                 f"not {log_level!r}"
             )
+        parameters_dir = values.get("parameters_dir", "")
+        if parameters_dir and not os.path.isdir(parameters_dir):
+            raise SettingsError(f"JINBAO_PARAMETERS_DIR {parameters_dir!r} is not a folder")
         url = values.get("database_url", defaults.database_url)
         check_database_url(url)
         return cls(
@@ -55,6 +59,7 @@ class Settings:
             host=values.get("host", defaults.host),
             port=int(port),
             log_level=log_level,
+            parameters_dir=parameters_dir,
         )
 
 

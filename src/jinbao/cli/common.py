@@ -88,6 +88,8 @@ def fail(
     else:
         typer.echo(f"错误 Error [{code}]\n  {zh}\n  {en}", err=True)
         for issue in issues or []:
+            if issue.get("zh") == zh:
+                continue  # the issue restates the error itself
             where = ", ".join(
                 f"{k} {issue[k]}" for k in ("row", "field") if issue.get(k) is not None
             )

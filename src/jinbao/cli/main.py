@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from jinbao.calculators.cli import app as policy_app
 from jinbao.cli.common import engine, settings
 from jinbao.db.cli import app as db_app
 from jinbao.registry.cli import agency_app, employer_app, person_app, relationship_app
@@ -23,6 +24,7 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(employer_app, name="employer")
 app.add_typer(person_app, name="person")
 app.add_typer(relationship_app, name="relationship")
+app.add_typer(policy_app, name="policy")
 
 
 @app.command()
@@ -34,7 +36,7 @@ def serve(
     from jinbao.web.app import create_app
 
     config = settings()
-    application = create_app(engine())
+    application = create_app(engine(), parameters_dir=config.parameters_dir)
     typer.echo(f"金保 Jinbao serving on http://{host or config.host}:{port or config.port}/")
     uvicorn.run(
         application,

@@ -9,6 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from jinbao import __version__
+from jinbao.calculators.api import router as policy_router
+from jinbao.calculators.inputs import parameters
 from jinbao.db import migrate
 from jinbao.db.engine import describe
 from jinbao.db.uow import UnitOfWork
@@ -19,7 +21,7 @@ from jinbao.web import pages, problems
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
+def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str = "") -> FastAPI:
     app = FastAPI(
         title="金保 Jinbao",
         version=__version__,
@@ -32,8 +34,10 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
     the_clock = clock or SystemClock()
     app.state.engine = engine
     app.state.uow = lambda: UnitOfWork(engine, the_clock, actor="api")
+    app.state.parameters = lambda: parameters(parameters_dir)
     problems.install(app)
     app.include_router(registry_router)
+    app.include_router(policy_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
