@@ -35,3 +35,11 @@ def test_malformed_settings_stop_start_up_with_the_variable_named(
 
 def test_other_environment_variables_are_ignored() -> None:
     assert Settings.from_env({"PATH": "/bin", "JINBAOX": "1"}).port == 8000
+
+
+def test_the_parameters_folder_must_exist(tmp_path: object) -> None:
+    with pytest.raises(SettingsError, match="JINBAO_PARAMETERS_DIR"):
+        Settings.from_env({"JINBAO_PARAMETERS_DIR": "/nonexistent/params"})
+    assert Settings.from_env({"JINBAO_PARAMETERS_DIR": str(tmp_path)}).parameters_dir == str(
+        tmp_path
+    )
