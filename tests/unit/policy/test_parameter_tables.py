@@ -1,0 +1,111 @@
+"""Every row of POLICY.md's parameter tables is loaded as written (§5.2, §6.2, §7.6, Part II §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from jinbao.policy.parameters import Parameters
+
+ANNUITY = {
+    40: 233,
+    41: 230,
+    42: 226,
+    43: 223,
+    44: 220,
+    45: 216,
+    46: 212,
+    47: 208,
+    48: 204,
+    49: 199,
+    50: 195,
+    51: 190,
+    52: 185,
+    53: 180,
+    54: 175,
+    55: 170,
+    56: 164,
+    57: 158,
+    58: 152,
+    59: 145,
+    60: 139,
+    61: 132,
+    62: 125,
+    63: 117,
+    64: 109,
+    65: 101,
+    66: 93,
+    67: 84,
+    68: 75,
+    69: 65,
+    70: 56,
+}
+RATES = {
+    2016: "0.0831",
+    2017: "0.0712",
+    2018: "0.0829",
+    2019: "0.0761",
+    2020: "0.0604",
+    2021: "0.0669",
+    2022: "0.0612",
+    2023: "0.0397",
+    2024: "0.0262",
+}
+MINIMUM_YEARS = {
+    2025: 180,
+    2029: 180,
+    2030: 186,
+    2031: 192,
+    2032: 198,
+    2033: 204,
+    2034: 210,
+    2035: 216,
+    2036: 222,
+    2037: 228,
+    2038: 234,
+    2039: 240,
+    2050: 240,
+}
+RESIDENT_MINIMUM = [
+    ("2014-06-30", 5_500),
+    ("2014-07-01", 7_000),
+    ("2018-01-01", 8_800),
+    ("2020-06-30", 8_800),
+    ("2020-07-01", 9_300),
+    ("2022-07-01", 9_800),
+    ("2023-07-01", 10_300),
+    ("2024-01-01", 12_300),
+    ("2025-01-01", 14_300),
+]
+
+
+def test_the_whole_annuity_table(params: Parameters) -> None:
+    assert {age: params.annuity_months(age).value for age in range(40, 71)} == ANNUITY
+
+
+def test_every_published_interest_rate_with_its_status(params: Parameters) -> None:
+    assert {y: str(params.interest_rate(y).value) for y in RATES} == RATES
+    assert params.interest_rate(2016).status == "official"
+    assert params.interest_rate(2024).status == "unverified"
+
+
+@pytest.mark.parametrize(("year", "months"), MINIMUM_YEARS.items())
+def test_the_minimum_contribution_table(params: Parameters, year: int, months: int) -> None:
+    assert params.minimum_contribution_months(year).value == months
+
+
+@pytest.mark.parametrize(("day", "fen"), RESIDENT_MINIMUM)
+def test_the_resident_minimum_basic_pension_series(params: Parameters, day: str, fen: int) -> None:
+    assert params.resident_minimum_basic_pension(dt.date.fromisoformat(day)).value == fen
+
+
+def test_rates_and_limits(params: Parameters) -> None:
+    from jinbao.kernel.periods import YearMonth
+
+    assert params.base_limits(YearMonth(2024, 1)).value == (Decimal("0.60"), Decimal("3.00"))
+    assert params.flexible_rates(YearMonth(2024, 1)).value == (Decimal("0.20"), Decimal("0.08"))
+    assert params.transfer("pooled_rate").value == "0.12"
+    assert params.transfer("temporary_account_age").value == {"male": 50, "female": 40}
+    assert params.resident("account_divisor").value == 139
