@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import jinbao.accounts.tables
 import jinbao.audit.tables
-import jinbao.registry.tables  # noqa: F401  (imported for its side effect: table registration)
+import jinbao.contributions.tables
+import jinbao.ledger.tables
+import jinbao.registry.tables  # noqa: F401  (each import registers its tables)
 from jinbao.db.metadata import metadata
 
 __all__ = ["metadata"]

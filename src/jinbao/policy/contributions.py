@@ -37,6 +37,15 @@ class Contribution:
     to_pool: Fen  # 划入统筹基金
 
 
+def limits_for(province: str, period: YearMonth, params: Parameters) -> BaseLimits:
+    """The floor and cap in force (fast path for bulk declarations; same arithmetic)."""
+    floor_share, cap_share = params.base_limits(period).value
+    wage = params.average_wage("base_wage", province, period.year - 1).value
+    return BaseLimits(
+        round_to_fen(Decimal(wage) * floor_share), round_to_fen(Decimal(wage) * cap_share)
+    )
+
+
 def base_limits(province: str, period: YearMonth, params: Parameters, x: Explainer) -> BaseLimits:
     """60% and 300% of the province's all-sector average monthly wage of the previous year."""
     shares = params.base_limits(period)
@@ -48,15 +57,15 @@ def base_limits(province: str, period: YearMonth, params: Parameters, x: Explain
         wage.status,
         wage.source,
     )
-    floor = round_to_fen(Decimal(wage.value) * shares.value[0])
-    cap = round_to_fen(Decimal(wage.value) * shares.value[1])
+    limits = limits_for(province, period, params)
+    floor, cap = limits.floor, limits.cap
     x.step(
         f"缴费基数下限 = {format_yuan(wage.value)} × {shares.value[0]} = {format_yuan(floor)} 元，"
         f"上限 = × {shares.value[1]} = {format_yuan(cap)} 元。",
         f"Base floor {format_yuan(floor)}, cap {format_yuan(cap)} yuan "
         f"({shares.value[0]} and {shares.value[1]} of {format_yuan(wage.value)}).",
     )
-    return BaseLimits(floor, cap)
+    return limits
 
 
 def clamp_base(wage: Fen, province: str, period: YearMonth, params: Parameters) -> Explained[Fen]:
@@ -75,6 +84,38 @@ def clamp_base(wage: Fen, province: str, period: YearMonth, params: Parameters) 
             "The declared wage is within the band.",
         )
     return x.done(base)
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The rates in force for a month: what a bulk declaration computes with, once per month."""
+
+    employer: Decimal
+    individual: Decimal
+    account_share: Decimal | None  # None before 1998: the individual part is what counts
+
+
+def employee_rates(period: YearMonth, params: Parameters) -> Rates:
+    share = None if period < PRE_1998 else params.account_share(period).value
+    return Rates(params.employer_rate(period).value, params.individual_rate(period).value, share)
+
+
+def flexible_rates(period: YearMonth, params: Parameters) -> Rates:
+    total, account = params.flexible_rates(period).value
+    return Rates(Decimal(0), total, account)
+
+
+def split(base: Fen, rates: Rates) -> Contribution:
+    """The parts of one month's contribution on ``base`` — the single arithmetic behind both the
+    explained calculation and the bulk paths, so they can never disagree."""
+    employer = round_to_fen(Decimal(base) * rates.employer)
+    individual = round_to_fen(Decimal(base) * rates.individual)
+    account = (
+        individual
+        if rates.account_share is None
+        else round_to_fen(Decimal(base) * rates.account_share)
+    )
+    return Contribution(base, employer, individual, account, Fen(employer + individual - account))
 
 
 def employee_contribution(
@@ -96,9 +137,9 @@ def employee_contribution(
     x.param(
         "individual_rate", individual_rate.value, individual_rate.status, individual_rate.source
     )
-    employer = round_to_fen(Decimal(base) * employer_rate.value)
-    individual = round_to_fen(Decimal(base) * individual_rate.value)
-    account = _account_share(base, individual, period, params, x)
+    _account_share(period, params, x)
+    result = split(base, employee_rates(period, params))
+    employer, individual, account = result.employer, result.individual, result.to_account
     x.step(
         f"单位缴费 {format_yuan(base)} × {employer_rate.value} = {format_yuan(employer)} 元；"
         f"个人缴费 × {individual_rate.value} = {format_yuan(individual)} 元；"
@@ -106,19 +147,15 @@ def employee_contribution(
         f"Employer {format_yuan(employer)}, individual {format_yuan(individual)}, "
         f"to the personal account {format_yuan(account)} yuan.",
     )
-    pool = Fen(employer + individual - account)
-    return x.done(Contribution(base, employer, individual, account, pool))
+    return x.done(result)
 
 
-def _account_share(
-    base: Fen, individual: Fen, period: YearMonth, params: Parameters, x: Explainer
-) -> Fen:
+def _account_share(period: YearMonth, params: Parameters, x: Explainer) -> None:
     if period < PRE_1998:
         x.step("1998年前只计个人缴费部分。", "Before 1998 only the individual part counts.")
-        return individual
+        return
     share = params.account_share(period)
     x.param(f"account_share[{period}]", share.value, share.status, share.source)
-    return round_to_fen(Decimal(base) * share.value)
 
 
 def flexible_contribution(
@@ -146,11 +183,11 @@ def flexible_contribution(
     total_rate, account_rate = rates.value
     x.param("flexible_rate", total_rate, rates.status, rates.source)
     x.param("flexible_account_rate", account_rate, rates.status, rates.source)
-    total = round_to_fen(Decimal(base) * total_rate)
-    account = round_to_fen(Decimal(base) * account_rate)
+    result = split(base, flexible_rates(period, params))
+    total, account = result.individual, result.to_account
     x.step(
         f"缴费 {format_yuan(base)} × {total_rate} = {format_yuan(total)} 元，"
         f"其中记入个人账户 × {account_rate} = {format_yuan(account)} 元。",
         f"Pays {format_yuan(total)} yuan; {format_yuan(account)} to the personal account.",
     )
-    return x.done(Contribution(base, Fen(0), total, account, Fen(total - account)))
+    return x.done(result)

@@ -63,6 +63,24 @@ class YearEnd:
         return Fen(sum(self.interest.values()))
 
 
+def year_interest(
+    opening: int,
+    credits_by_month: list[int],
+    rate: Decimal,
+    method: Method,
+    annual_factor: Decimal = Decimal("1.083"),
+) -> Fen:
+    """A year's interest on one portion: the single arithmetic of both methods (see the module
+    docstring), rounded once, half up to the fen. ``credits_by_month[0]`` is January's."""
+    on_prior = Decimal(opening) * rate
+    if method is Method.ANNUAL:
+        on_credits = Decimal(sum(credits_by_month)) * rate * annual_factor / 2
+    else:
+        month_sum = sum(amount * (12 - i) for i, amount in enumerate(credits_by_month))
+        on_credits = Decimal(month_sum) * rate / 12
+    return round_to_fen(on_prior + on_credits)
+
+
 def credit_interest(
     year: int,
     rate: Decimal,
@@ -89,11 +107,6 @@ def credit_interest(
                 f"Credit period {credit.period} is not in {year}.",
                 field="credits",
             )
-        if credit.amount < 0:
-            raise InvalidInput(
-                "interest.negative_credit", "记账金额不能为负数。", "A credit cannot be negative.",
-                field="credits",
-            )  # fmt: skip
     x.param(f"rate[{year}]", rate, "input", "记账利率 (人社部发〔2017〕31号)")
     if method is Method.ANNUAL:
         x.param("annual_factor", annual_factor, "derived", "1.083 = 78/72 (POLICY §6.1)")
@@ -106,17 +119,17 @@ def credit_interest(
         prior = opening.get(portion, Fen(0))
         mine = [c for c in credits if Portion.of(c.period) is portion]
         principal = sum(c.amount for c in mine)
-        on_prior = Decimal(prior) * rate
+        by_month = [0] * 12
+        for c in mine:
+            by_month[c.period.month - 1] += c.amount
+        earned = year_interest(prior, by_month, rate, method, annual_factor)
         if method is Method.ANNUAL:
-            on_credits = Decimal(principal) * rate * annual_factor / 2
             how_zh = f"本年记账额 {format_yuan(principal)} × {rate} × {annual_factor} × ½"
             how_en = f"credits {format_yuan(principal)} × {rate} × {annual_factor} × ½"
         else:
-            month_sum = sum(c.amount * (12 - c.period.month + 1) for c in mine)
-            on_credits = Decimal(month_sum) * rate / 12
+            month_sum = sum(amount * (12 - i) for i, amount in enumerate(by_month))
             how_zh = f"月积数 {format_yuan(month_sum)} × {rate} ÷ 12"
             how_en = f"month-product {format_yuan(month_sum)} × {rate} / 12"
-        earned = round_to_fen(on_prior + on_credits)
         interest[portion] = earned
         balances[portion] = Fen(prior + principal + earned)
         x.step(

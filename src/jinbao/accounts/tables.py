@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)  # fmt: skip
+
+from jinbao.db.metadata import metadata
+
+BIGID = BigInteger().with_variant(Integer, "sqlite")
+
+account_entries = Table(
+    "account_entries",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
+    Column("scheme", String(12), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("portion", String(12), nullable=False),
+    Column("kind", String(14), nullable=False),
+    Column("period", Integer, nullable=False),  # YYYYMM the entry belongs to
+    Column("effective_on", Date, nullable=False),
+    Column("amount", BigInteger, nullable=False),  # fen, signed
+    Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=True),
+    Column("source", String(60), nullable=False),  # the document behind it, e.g. contribution:123
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("portion IN ('pre1998', 'y1998_2005', 'from2006')", name="portion"),
+    CheckConstraint(
+        "kind IN ('contribution', 'interest', 'transfer_in', 'transfer_out', 'refund', 'payout')",
+        name="kind",
+    ),
+    Index(
+        "ix_account_entries_person_id_scheme_effective_on", "person_id", "scheme", "effective_on"
+    ),
+)
+
+interest_runs = Table(
+    "interest_runs",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("year", Integer, nullable=False, unique=True),
+    Column("rate", String(12), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+interest_credits = Table(
+    "interest_credits",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("run_id", BIGID, ForeignKey("interest_runs.id"), nullable=False, index=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
+    Column("scheme", String(12), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("interest", BigInteger, nullable=False),
+    UniqueConstraint("person_id", "scheme", "year"),
+)

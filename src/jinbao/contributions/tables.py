@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+)  # fmt: skip
+
+from jinbao.db.metadata import metadata
+
+BIGID = BigInteger().with_variant(Integer, "sqlite")
+
+legal_documents = Table(
+    "legal_documents",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("authority", String(20), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(
+        "authority IN ('court', 'audit', 'labour_inspection', 'arbitration', 'commitment')",
+        name="authority",
+    ),
+)
+
+contributions = Table(
+    "contributions",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
+    Column("scheme", String(12), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("employer_id", Integer, ForeignKey("employers.id"), nullable=True),
+    Column("region", String(6), nullable=False),
+    Column("period", Integer, nullable=False),  # YYYYMM
+    Column("entry_no", SmallInteger, nullable=False),  # 0, 1, 2… per person, scheme and month
+    Column("kind", String(14), nullable=False),
+    Column("base", BigInteger, nullable=False),
+    Column("employer_part", BigInteger, nullable=False),
+    Column("individual_part", BigInteger, nullable=False),
+    Column("to_account", BigInteger, nullable=False),
+    Column("lump_sum", Boolean, nullable=False),
+    Column("legal_document_id", BIGID, ForeignKey("legal_documents.id"), nullable=True),
+    Column("reverses_id", BIGID, ForeignKey("contributions.id"), nullable=True, unique=True),
+    Column("batch", String(120), nullable=False),  # the declaration or operation it came in
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('employee', 'flexible', 'back_payment', 'reversal')", name="kind"),
+    # One record per person, scheme and month at a time: a correction is a reversal (entry 1)
+    # and a new record (entry 2); the database refuses a second entry 0 even under a race.
+    UniqueConstraint("person_id", "scheme", "period", "entry_no"),
+    Index("ix_contributions_employer_id_period", "employer_id", "period"),
+    Index("ix_contributions_batch", "batch"),
+)
+
+contribution_payments = Table(
+    "contribution_payments",
+    metadata,
+    Column("contribution_id", BIGID, ForeignKey("contributions.id"), primary_key=True),
+    Column("paid_on", Date, nullable=False),
+    Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=False),
+)

@@ -1,0 +1,360 @@
+"""Ledger use cases: post (idempotent), reverse, two-phase transfers, reports and the check.
+
+Never commits: the caller's unit of work does, so a journal is written with the records it pays
+for or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, insert, select, update
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
+from jinbao.ledger.model import Account, Journal, Posting, check_balanced, credit, debit, reversal
+from jinbao.ledger.tables import journals, pending_transfers, postings
+
+
+def post(uow: UnitOfWork, journal: Journal) -> int:
+    """Write a balanced journal and return its id. The same idempotency key with the same
+    postings returns the first journal's id (a retry is harmless); with different postings it
+    is a conflict."""
+    check_balanced(journal)
+    existing = uow.conn.execute(
+        select(journals.c.id).where(journals.c.idempotency_key == journal.key)
+    ).scalar()
+    if existing is not None:
+        if sorted(_postings_of(uow, existing)) != sorted(
+            (p.region, p.account.value, p.amount) for p in journal.postings
+        ):
+            raise Conflict(
+                "ledger.key_reused",
+                f"幂等键 {journal.key} 已用于内容不同的记账凭证。",
+                f"Idempotency key {journal.key} was used for a different journal.",
+            )
+        return int(existing)
+    journal_id = uow.conn.execute(
+        insert(journals)
+        .values(
+            kind=journal.kind,
+            idempotency_key=journal.key,
+            effective_on=journal.effective_on,
+            description=journal.description[:200],
+            created_at=uow.clock.now(),
+        )
+        .returning(journals.c.id)
+    ).scalar_one()
+    uow.conn.execute(
+        insert(postings),
+        [
+            {
+                "journal_id": journal_id,
+                "region": p.region,
+                "account": p.account.value,
+                "amount": p.amount,
+            }
+            for p in journal.postings
+        ],
+    )
+    return int(journal_id)
+
+
+def _postings_of(uow: UnitOfWork, journal_id: int) -> list[tuple[str, str, int]]:
+    rows = uow.conn.execute(
+        select(postings.c.region, postings.c.account, postings.c.amount).where(
+            postings.c.journal_id == journal_id
+        )
+    )
+    return [(r.region, r.account, int(r.amount)) for r in rows]
+
+
+def load(uow: UnitOfWork, journal_id: int) -> Journal:
+    row = uow.conn.execute(select(journals).where(journals.c.id == journal_id)).first()
+    if row is None:
+        raise NotFound(
+            "ledger.journal_not_found",
+            f"记账凭证 {journal_id} 不存在。",
+            f"No journal {journal_id}.",
+        )
+    return Journal(
+        row.kind,
+        row.idempotency_key,
+        row.effective_on,
+        row.description,
+        tuple(Posting(r, Account(a), v) for r, a, v in _postings_of(uow, journal_id)),
+    )
+
+
+def reverse(uow: UnitOfWork, journal_id: int, on: dt.date, reason: str) -> int:
+    """Post the reversing journal of ``journal_id`` (once: a journal is reversed at most once)."""
+    original = load(uow, journal_id)
+    already = uow.conn.execute(
+        select(journals.c.id).where(journals.c.reverses_id == journal_id)
+    ).scalar()
+    if already is not None:
+        return int(already)
+    new_id = post(uow, reversal(original, f"reversal:{journal_id}", on, reason))
+    uow.conn.execute(update(journals).where(journals.c.id == new_id).values(reverses_id=journal_id))
+    return new_id
+
+
+# ----------------------------------------------------------------------------- pending transfers
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTransfer:
+    key: str
+    from_region: str
+    to_region: str
+    pooled: int
+    account: int
+    state: str
+
+
+def reserve(
+    uow: UnitOfWork,
+    key: str,
+    from_region: str,
+    to_region: str,
+    pooled: int,
+    account: int,
+    on: dt.date,
+) -> PendingTransfer:
+    """Phase one: move the amounts out of the sending region's funds into transfers in transit."""
+    if pooled < 0 or account < 0 or pooled + account == 0:
+        raise InvalidInput(
+            "ledger.transfer_amount", "转移金额必须为正。", "A transfer amount must be positive."
+        )
+    existing = _pending(uow, key)
+    if existing is not None:
+        return existing
+    total = pooled + account
+    journal_id = post(
+        uow,
+        Journal(
+            "transfer_reserve",
+            f"reserve:{key}",
+            on,
+            f"转移基金预留 {key}",
+            (
+                debit(from_region, Account.POOLED_FUND, pooled),
+                debit(from_region, Account.ACCOUNT_FUND, account),
+                credit(from_region, Account.TRANSFERS_IN_TRANSIT, total),
+            ),
+        ),
+    )
+    uow.conn.execute(
+        insert(pending_transfers).values(
+            transfer_key=key,
+            from_region=from_region,
+            to_region=to_region,
+            pooled_amount=pooled,
+            account_amount=account,
+            state="pending",
+            reserve_journal_id=journal_id,
+            created_at=uow.clock.now(),
+        )
+    )
+    found = _pending(uow, key)
+    assert found is not None
+    return found
+
+
+def _pending(uow: UnitOfWork, key: str) -> PendingTransfer | None:
+    row = uow.conn.execute(
+        select(pending_transfers).where(pending_transfers.c.transfer_key == key)
+    ).first()
+    if row is None:
+        return None
+    return PendingTransfer(
+        row.transfer_key,
+        row.from_region,
+        row.to_region,
+        int(row.pooled_amount),
+        int(row.account_amount),
+        row.state,
+    )
+
+
+def _settle(uow: UnitOfWork, key: str, state: str, journal: Journal) -> PendingTransfer:
+    current = _pending(uow, key)
+    if current is None:
+        raise NotFound(
+            "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
+        )
+    if current.state == state:
+        return current  # a retry of the same outcome
+    claimed = uow.conn.execute(
+        update(pending_transfers)
+        .where(pending_transfers.c.transfer_key == key, pending_transfers.c.state == "pending")
+        .values(state=state)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(
+            "ledger.transfer_settled",
+            f"转移 {key} 已经{'入账' if current.state == 'posted' else '作废'}，不能再{'入账' if state == 'posted' else '作废'}。",
+            f"Transfer {key} is already {current.state}; it cannot be {state}.",
+        )
+    journal_id = post(uow, journal)
+    uow.conn.execute(
+        update(pending_transfers)
+        .where(pending_transfers.c.transfer_key == key)
+        .values(final_journal_id=journal_id)
+    )
+    settled = _pending(uow, key)
+    assert settled is not None
+    return settled
+
+
+def post_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
+    """Phase two: the receiving region takes the money (bank to bank, in transit to its funds)."""
+    t = _pending(uow, key)
+    if t is None:
+        raise NotFound(
+            "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
+        )
+    total = t.pooled + t.account
+    return _settle(
+        uow,
+        key,
+        "posted",
+        Journal(
+            "transfer_post",
+            f"post:{key}",
+            on,
+            f"转移基金入账 {key}",
+            (
+                debit(t.from_region, Account.TRANSFERS_IN_TRANSIT, total),
+                credit(t.to_region, Account.POOLED_FUND, t.pooled),
+                credit(t.to_region, Account.ACCOUNT_FUND, t.account),
+                debit(t.to_region, Account.BANK, total),
+                credit(t.from_region, Account.BANK, total),
+            ),
+        ),
+    )
+
+
+def void_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
+    """Phase two, the other way: a refusal or timeout returns the money to the sending funds."""
+    t = _pending(uow, key)
+    if t is None:
+        raise NotFound(
+            "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
+        )
+    return _settle(
+        uow,
+        key,
+        "voided",
+        Journal(
+            "transfer_void",
+            f"void:{key}",
+            on,
+            f"转移基金预留作废 {key}",
+            (
+                debit(t.from_region, Account.TRANSFERS_IN_TRANSIT, t.pooled + t.account),
+                credit(t.from_region, Account.POOLED_FUND, t.pooled),
+                credit(t.from_region, Account.ACCOUNT_FUND, t.account),
+            ),
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceLine:
+    region: str
+    account: str
+    debits: int
+    credits: int
+
+    @property
+    def balance(self) -> int:
+        return self.debits - self.credits
+
+
+def trial_balance(uow: UnitOfWork, as_of: dt.date | None = None) -> list[BalanceLine]:
+    """Debit and credit totals per region and account (试算平衡表); the balances sum to zero."""
+    stmt = (
+        select(
+            postings.c.region,
+            postings.c.account,
+            func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0)).label("debits"),
+            func.sum(case((postings.c.amount < 0, -postings.c.amount), else_=0)).label("credits"),
+        )
+        .select_from(postings.join(journals, postings.c.journal_id == journals.c.id))
+        .group_by(postings.c.region, postings.c.account)
+        .order_by(postings.c.region, postings.c.account)
+    )
+    if as_of is not None:
+        stmt = stmt.where(journals.c.effective_on <= as_of)
+    return [
+        BalanceLine(r.region, r.account, int(r.debits), int(r.credits))
+        for r in uow.conn.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FundMonth:
+    region: str
+    month: str  # YYYY-MM
+    income: int  # credited to the funds (contributions; transfers in)
+    expenditure: int  # debited from the funds (refunds, transfers out, benefits)
+    balance: int  # funds' credit balance at the end of the month
+
+
+FUND_ACCOUNTS = (Account.POOLED_FUND.value, Account.ACCOUNT_FUND.value)
+
+
+def fund_report(uow: UnitOfWork, region: str | None = None) -> list[FundMonth]:
+    """Income, expenditure and balance of the pension funds per region and month (基金收支).
+
+    Region ``None`` gives every region; use :func:`national` to add them up (一本账).
+    Interest credited to personal accounts moves money between the two funds and is neither.
+    """
+    rows = uow.conn.execute(
+        select(
+            postings.c.region,
+            journals.c.effective_on,
+            journals.c.kind,
+            postings.c.account,
+            postings.c.amount,
+        )
+        .select_from(postings.join(journals, postings.c.journal_id == journals.c.id))
+        .where(
+            postings.c.account.in_(FUND_ACCOUNTS),
+            *([postings.c.region == region] if region else []),
+        )
+    )
+    per: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        if r.kind == "interest":
+            continue
+        key = (r.region, f"{r.effective_on:%Y-%m}")
+        if r.amount < 0:
+            per[key][0] += -int(r.amount)
+        else:
+            per[key][1] += int(r.amount)
+    out: list[FundMonth] = []
+    running: dict[str, int] = defaultdict(int)
+    for (reg, month), (income, spent) in sorted(per.items()):
+        running[reg] += income - spent
+        out.append(FundMonth(reg, month, income, spent, running[reg]))
+    return out
+
+
+def national(months: list[FundMonth]) -> list[FundMonth]:
+    """The one national ledger: every region's months added up."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for m in months:
+        totals[m.month][0] += m.income
+        totals[m.month][1] += m.expenditure
+    out, running = [], 0
+    for month, (income, spent) in sorted(totals.items()):
+        running += income - spent
+        out.append(FundMonth("000000", month, income, spent, running))
+    return out
