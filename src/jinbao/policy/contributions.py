@@ -37,10 +37,18 @@ class Contribution:
     to_pool: Fen  # 划入统筹基金
 
 
+FEE_CUT_START = YearMonth(2019, 5)
+
+
+def _wage_kind(period: YearMonth) -> str:
+    """The average the band is taken on: 在岗职工平均工资 before the 2019 方案, 全口径 after."""
+    return "base_wage" if period >= FEE_CUT_START else "benefit_wage"
+
+
 def limits_for(province: str, period: YearMonth, params: Parameters) -> BaseLimits:
     """The floor and cap in force (fast path for bulk declarations; same arithmetic)."""
     floor_share, cap_share = params.base_limits(period).value
-    wage = params.average_wage("base_wage", province, period.year - 1).value
+    wage = params.average_wage(_wage_kind(period), province, period.year - 1).value
     return BaseLimits(
         round_to_fen(Decimal(wage) * floor_share), round_to_fen(Decimal(wage) * cap_share)
     )
@@ -49,10 +57,10 @@ def limits_for(province: str, period: YearMonth, params: Parameters) -> BaseLimi
 def base_limits(province: str, period: YearMonth, params: Parameters, x: Explainer) -> BaseLimits:
     """60% and 300% of the province's all-sector average monthly wage of the previous year."""
     shares = params.base_limits(period)
-    wage = params.average_wage("base_wage", province, period.year - 1)
+    wage = params.average_wage(_wage_kind(period), province, period.year - 1)
     x.param("base_limits", f"{shares.value[0]}–{shares.value[1]}", shares.status, shares.source)
     x.param(
-        f"base_wage[{province[:2]},{period.year - 1}]",
+        f"{_wage_kind(period)}[{province[:2]},{period.year - 1}]",
         format_yuan(wage.value),
         wage.status,
         wage.source,

@@ -156,6 +156,12 @@ class Parameters:
             raise _missing("interest_rate", f"year {year}")
         return self._interest[year]
 
+    def crediting_method(self, region: str) -> Param[str]:
+        """年度计算法 ("annual") or 月积数法 ("monthly") for a province."""
+        m = self._t["interest_rates"]["crediting_method"]
+        value = m.get("province", {}).get(region[:2], m["default"])
+        return Param(str(value), m["status"], m["source"])
+
     def interest_annual_factor(self) -> Param[Decimal]:
         m = self._t["interest_rates"]["method"]
         return Param(Decimal(m["annual_factor"]), m["status"], m["source"])

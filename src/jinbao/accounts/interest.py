@@ -1,0 +1,226 @@
+"""The yearly interest job (年度结息): every account credited once with the year's rate.
+
+- Idempotent per year: an account credited for a year has a row in ``interest_credits`` (unique
+  per person, scheme and year) written in the same transaction as its interest entries and the
+  journal, so a rerun skips it, and a finished year is a no-op.
+- Resumable: work goes in chunks, each its own transaction; a crash loses at most the chunk in
+  flight, and the rerun continues with the accounts not yet credited.
+- Rate: the national rate of the year (人社部发〔2017〕31号); method per province (parameter).
+  Interest on each portion by :func:`jinbao.policy.interest.year_interest`. The fund ledger moves
+  the interest from the pooled fund to the personal-account fund of the region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Engine, insert, select, update
+
+from jinbao.accounts.tables import account_entries, interest_credits, interest_runs
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import Clock
+from jinbao.ledger import service as ledger
+from jinbao.ledger.model import Account, Journal, credit, debit
+from jinbao.policy.interest import Method, Portion, year_interest
+from jinbao.policy.parameters import Parameters
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class InterestReport:
+    year: int
+    rate: Decimal
+    accounts: int  # credited by this run
+    already: int  # credited by an earlier run
+    interest: int  # fen credited by this run
+    seconds: float
+    finished: bool
+
+
+def run_interest(
+    engine: Engine,
+    clock: Clock,
+    year: int,
+    params: Parameters,
+    *,
+    chunk_size: int = 2000,
+    progress: Progress | None = None,
+    throttle: float = 0.0,
+    actor: str = "interest-job",
+) -> InterestReport:
+    """Credit the year's interest to every account that had money or entries by its end."""
+    started = time.perf_counter()
+    rate = params.interest_rate(year).value  # fails before any write when the rate is missing
+    year_end = dt.date(year, 12, 31)
+    with UnitOfWork(engine, clock, actor) as uow:
+        run_id = _run_id(uow, year, rate)
+        uow.commit()
+    with engine.connect() as conn:
+        done_before = conn.execute(
+            select(interest_credits.c.person_id).where(interest_credits.c.year == year)
+        ).all()
+        todo = conn.execute(
+            select(account_entries.c.person_id, account_entries.c.scheme)
+            .where(account_entries.c.effective_on <= year_end)
+            .distinct()
+            .except_(
+                select(interest_credits.c.person_id, interest_credits.c.scheme).where(
+                    interest_credits.c.year == year
+                )
+            )
+        ).all()
+    todo_accounts: list[tuple[int, str]] = sorted((int(p), str(s)) for p, s in todo)
+    total_interest, credited = 0, 0
+    for start in range(0, len(todo_accounts), chunk_size):
+        batch = todo_accounts[start : start + chunk_size]
+        with UnitOfWork(engine, clock, actor) as uow:
+            total_interest += _credit_chunk(uow, run_id, year, rate, batch, params)
+            uow.commit()
+        credited += len(batch)
+        if progress:
+            progress(credited, len(todo_accounts))
+        if throttle:
+            time.sleep(throttle)
+    with UnitOfWork(engine, clock, actor) as uow:
+        uow.conn.execute(
+            update(interest_runs)
+            .where(interest_runs.c.id == run_id, interest_runs.c.finished_at.is_(None))
+            .values(finished_at=clock.now())
+        )
+        uow.commit()
+    return InterestReport(
+        year, rate, credited, len(done_before), total_interest, time.perf_counter() - started, True
+    )
+
+
+def _run_id(uow: UnitOfWork, year: int, rate: Decimal) -> int:
+    existing = uow.conn.execute(
+        select(interest_runs.c.id).where(interest_runs.c.year == year)
+    ).scalar()
+    if existing is not None:
+        return int(existing)
+    return int(
+        uow.conn.execute(
+            insert(interest_runs)
+            .values(year=year, rate=str(rate), started_at=uow.clock.now())
+            .returning(interest_runs.c.id)
+        ).scalar_one()
+    )
+
+
+def _credit_chunk(
+    uow: UnitOfWork,
+    run_id: int,
+    year: int,
+    rate: Decimal,
+    accounts: list[tuple[int, str]],
+    params: Parameters,
+) -> int:
+    """Compute and write one chunk: entries, markers and one journal, in one transaction."""
+    first, last = accounts[0][0], accounts[-1][0]
+    person_ids = sorted({p for p, _ in accounts})
+    wanted = set(accounts)
+    year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    opening: dict[tuple[int, str, str], int] = defaultdict(int)
+    monthly: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0] * 12)
+    region_of: dict[tuple[int, str], str] = {}
+    rows = uow.conn.execute(
+        select(
+            account_entries.c.person_id,
+            account_entries.c.scheme,
+            account_entries.c.portion,
+            account_entries.c.region,
+            account_entries.c.kind,
+            account_entries.c.effective_on,
+            account_entries.c.amount,
+        )
+        .where(
+            account_entries.c.person_id.in_(person_ids), account_entries.c.effective_on <= year_end
+        )
+        .order_by(account_entries.c.effective_on, account_entries.c.id)
+    )
+    for r in rows:
+        account = (r.person_id, r.scheme)
+        if account not in wanted:
+            continue
+        region_of[account] = r.region  # the latest entry's region: where the account is now
+        if r.effective_on < year_start:
+            opening[(r.person_id, r.scheme, r.portion)] += r.amount
+        elif r.kind != "interest":
+            monthly[(r.person_id, r.scheme, r.portion)][r.effective_on.month - 1] += r.amount
+    factor = params.interest_annual_factor().value
+    methods: dict[str, Method] = {}
+    now = uow.clock.now()
+    entries, markers = [], []
+    per_region: dict[str, int] = defaultdict(int)
+    chunk_total: int = 0
+    for person_id, scheme in accounts:
+        region = region_of[(person_id, scheme)]
+        if region not in methods:
+            methods[region] = Method(params.crediting_method(region).value)
+        account_interest: int = 0
+        for portion in Portion:
+            key = (person_id, scheme, portion.value)
+            if key not in opening and key not in monthly:
+                continue
+            amount: int = year_interest(
+                opening.get(key, 0), monthly.get(key, [0] * 12), rate, methods[region], factor
+            )
+            if amount:
+                entries.append(
+                    {
+                        "person_id": person_id,
+                        "scheme": scheme,
+                        "region": region,
+                        "portion": portion.value,
+                        "kind": "interest",
+                        "period": year * 100 + 12,
+                        "effective_on": year_end,
+                        "amount": amount,
+                        "source": f"interest:{year}",
+                        "created_at": now,
+                    }
+                )
+                account_interest += amount
+        markers.append(
+            {
+                "run_id": run_id,
+                "person_id": person_id,
+                "scheme": scheme,
+                "year": year,
+                "interest": account_interest,
+            }
+        )
+        per_region[region] += account_interest
+        chunk_total += account_interest
+    legs = []
+    for region, region_amount in sorted(per_region.items()):
+        if region_amount:
+            legs += [
+                debit(region, Account.POOLED_FUND, region_amount),
+                credit(region, Account.ACCOUNT_FUND, region_amount),
+            ]
+    journal_id = None
+    if legs:
+        journal_id = ledger.post(
+            uow,
+            Journal(
+                "interest",
+                f"interest:{year}:{first}-{last}:{len(accounts)}",
+                year_end,
+                f"{year}年个人账户结息",
+                tuple(legs),
+            ),
+        )
+    if entries:
+        for e in entries:
+            e["journal_id"] = journal_id
+        uow.conn.execute(insert(account_entries), entries)
+    uow.conn.execute(insert(interest_credits), markers)
+    return chunk_total

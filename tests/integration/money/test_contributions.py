@@ -1,0 +1,275 @@
+"""Declarations, payment, arrears, flexible workers, back-payments and refunds, on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine
+
+from jinbao.accounts.service import statement
+from jinbao.contributions import service as c
+from jinbao.contributions.model import Authority, Kind, LegalDocument
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger.check import check
+from jinbao.policy.interest import Portion
+from jinbao.policy.parameters import Parameters
+from tests.integration.helpers import commit, rejected
+from tests.integration.money.conftest import Workforce
+
+Uow = Callable[[], UnitOfWork]
+MAY = YearMonth(2024, 5)
+
+
+def rows(w: Workforce, period: YearMonth = MAY, wage: int = 800_000) -> list[c.DeclarationRow]:
+    return [
+        c.DeclarationRow(i + 2, w.employer, period, n, Fen(wage)) for i, n in enumerate(w.employees)
+    ]
+
+
+def no_breaks(make_uow: Uow) -> None:
+    with make_uow() as uow:
+        assert check(uow) == []
+
+
+def test_a_declared_and_paid_month_credits_accounts_and_balances_the_ledger(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    report = commit(
+        make_uow,
+        lambda uow: c.declare(
+            uow, rows(workforce), batch="b1", params=params, paid_on=dt.date(2024, 6, 10)
+        ),
+    )
+    assert (report.records, report.employer_part, report.individual_part, report.to_account) == (
+        4,
+        4 * 128_000,
+        4 * 64_000,
+        4 * 64_000,
+    )
+    with make_uow() as uow:
+        account = statement(uow, workforce.employees[0], dt.date(2024, 12, 31))
+        history = c.history(uow, workforce.employees[0])
+    assert account.balances == {Portion.FROM_2006: 64_000}
+    assert [(r.period, r.paid_on, r.kind) for r in history] == [
+        (MAY, dt.date(2024, 6, 10), Kind.EMPLOYEE)
+    ]
+    no_breaks(make_uow)
+
+
+def test_the_base_is_clamped_to_the_band(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    wage_2023 = params.average_wage("base_wage", "44", 2023).value
+    commit(
+        make_uow, lambda uow: c.declare(uow, rows(workforce, wage=100), batch="low", params=params)
+    )
+    with make_uow() as uow:
+        assert c.history(uow, workforce.employees[1])[0].base == wage_2023 * 60 // 100
+
+
+def test_unpaid_declarations_are_arrears_until_paid(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    commit(make_uow, lambda uow: c.declare(uow, rows(workforce), batch="due", params=params))
+    with make_uow() as uow:
+        assert len(c.employer_arrears(uow, workforce.employer)) == 4
+        assert [r.period for r in c.person_arrears(uow, workforce.employees[2])] == [MAY]
+        assert statement(uow, workforce.employees[2], dt.date(2026, 1, 1)).total == 0
+    no_breaks(make_uow)
+    paid = commit(make_uow, lambda uow: c.pay(uow, workforce.employer, MAY, dt.date(2024, 7, 1)))
+    assert paid.records == 4
+    with make_uow() as uow:
+        assert c.employer_arrears(uow, workforce.employer) == []
+        assert statement(uow, workforce.employees[2], dt.date(2026, 1, 1)).total == 64_000
+    rejected(
+        engine,
+        make_uow,
+        lambda uow: c.pay(uow, workforce.employer, MAY, dt.date(2024, 7, 2)),
+        Conflict,
+    )
+    no_breaks(make_uow)
+
+
+def test_a_bad_declaration_reports_every_row_and_records_nothing(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    commit(make_uow, lambda uow: c.declare(uow, rows(workforce)[:1], batch="first", params=params))
+    bad = [
+        c.DeclarationRow(
+            2, workforce.employer, MAY, workforce.employees[0], Fen(500_000)
+        ),  # already declared
+        c.DeclarationRow(3, workforce.employer, MAY, workforce.employees[1], Fen(500_000)),  # fine
+        c.DeclarationRow(
+            4, workforce.employer, MAY, workforce.employees[1], Fen(500_000)
+        ),  # twice in the file
+        c.DeclarationRow(
+            5, workforce.employer, MAY, workforce.flexible, Fen(500_000)
+        ),  # not an employee here
+        c.DeclarationRow(
+            6, workforce.employer, YearMonth(2027, 1), workforce.employees[2], Fen(500_000)
+        ),  # future
+        c.DeclarationRow(
+            7, "91440106000000000X", MAY, workforce.employees[3], Fen(500_000)
+        ),  # unknown employer
+        c.DeclarationRow(8, workforce.employer, MAY, workforce.employees[3], Fen(0)),  # no wage
+    ]
+    error = rejected(
+        engine, make_uow, lambda uow: c.declare(uow, bad, batch="bad", params=params), InvalidInput
+    )
+    assert [(i.row, i.code) for i in error.issues] == [
+        (2, "contribution.duplicate_month"), (4, "declaration.duplicate_row"), (5, "declaration.not_enrolled"),
+        (6, "declaration.period"), (7, "employer.unknown"), (8, "declaration.wage"),
+    ]  # fmt: skip
+
+
+def test_a_refund_reverses_money_and_account_and_frees_the_month(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    commit(
+        make_uow,
+        lambda uow: c.declare(
+            uow, rows(workforce), batch="b", params=params, paid_on=dt.date(2024, 6, 1)
+        ),
+    )
+    with make_uow() as uow:
+        record = c.history(uow, workforce.employees[0])[0]
+    commit(make_uow, lambda uow: c.refund(uow, record.id, dt.date(2024, 8, 1), "重复缴费"))
+    rejected(
+        engine,
+        make_uow,
+        lambda uow: c.refund(uow, record.id, dt.date(2024, 8, 2), "again"),
+        Conflict,
+    )
+    with make_uow() as uow:
+        assert statement(uow, workforce.employees[0], dt.date(2025, 1, 1)).total == 0
+        kinds = [(r.kind, r.reversed) for r in c.history(uow, workforce.employees[0])]
+    assert kinds == [(Kind.EMPLOYEE, True), (Kind.REVERSAL, False)]
+    commit(
+        make_uow,
+        lambda uow: c.declare(
+            uow, rows(workforce)[:1], batch="again", params=params, paid_on=dt.date(2024, 9, 1)
+        ),
+    )
+    no_breaks(make_uow)
+
+
+def test_a_flexible_worker_pays_both_parts_within_the_band(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    wage = params.average_wage("base_wage", "44", 2023).value
+    report = commit(
+        make_uow,
+        lambda uow: c.flexible(
+            uow, workforce.flexible, MAY, Fen(wage), dt.date(2024, 5, 20), params
+        ),
+    )
+    assert (report.employer_part, report.individual_part, report.to_account) == (
+        0,
+        wage // 5,
+        wage * 8 // 100,
+    )
+    error = rejected(
+        engine,
+        make_uow,
+        lambda uow: c.flexible(
+            uow, workforce.flexible, YearMonth(2024, 6), Fen(wage * 4), dt.date(2024, 6, 20), params
+        ),
+        InvalidInput,
+    )
+    assert error.code == "contribution.flexible_base"
+    assert (
+        rejected(
+            engine,
+            make_uow,
+            lambda uow: c.flexible(
+                uow, workforce.employees[0], MAY, Fen(wage), dt.date(2024, 5, 20), params
+            ),
+        ).code
+        == "contribution.not_flexible"
+    )
+    no_breaks(make_uow)
+
+
+def test_a_lump_sum_back_payment_needs_a_legal_document_from_before(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    who = workforce.employees[3]
+    three_years = c.BackPayment(
+        who,
+        YearMonth(2016, 1),
+        YearMonth(2018, 12),
+        Fen(500_000),
+        dt.date(2024, 3, 1),
+        workforce.employer,
+    )
+    assert (
+        rejected(engine, make_uow, lambda uow: c.back_pay(uow, three_years, params)).code
+        == "contribution.lump_sum_document"
+    )
+    late = LegalDocument(Authority.COURT, "（2024）粤0106民初123号", dt.date(2024, 3, 2))
+    from dataclasses import replace
+
+    assert (
+        rejected(
+            engine,
+            make_uow,
+            lambda uow: c.back_pay(uow, replace(three_years, document=late), params),
+        ).code
+        == "contribution.lump_sum_document_date"
+    )
+    ruling = replace(late, issued_on=dt.date(2023, 12, 1))
+    report = commit(
+        make_uow, lambda uow: c.back_pay(uow, replace(three_years, document=ruling), params)
+    )
+    assert report.records == 36
+    with make_uow() as uow:
+        history = c.history(uow, who)
+        balances = statement(uow, who, dt.date(2024, 12, 31)).balances
+    assert all(r.lump_sum and r.kind is Kind.BACK_PAYMENT for r in history)
+    assert history[0].employer_part == 500_000 * 20 // 100  # 2016: employer 20% (before 2019-05)
+    assert balances == {Portion.FROM_2006: 36 * 40_000}
+    short = c.BackPayment(
+        who,
+        YearMonth(2019, 1),
+        YearMonth(2019, 6),
+        Fen(500_000),
+        dt.date(2024, 3, 1),
+        workforce.employer,
+    )
+    assert commit(make_uow, lambda uow: c.back_pay(uow, short, params)).records == 6
+    overlap = c.BackPayment(
+        who,
+        YearMonth(2019, 6),
+        YearMonth(2019, 7),
+        Fen(500_000),
+        dt.date(2024, 3, 1),
+        workforce.employer,
+    )
+    assert (
+        rejected(engine, make_uow, lambda uow: c.back_pay(uow, overlap, params), Conflict).code
+        == "contribution.duplicate_month"
+    )
+    no_breaks(make_uow)
+
+
+def test_one_record_per_person_and_month_even_under_a_race(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    """The unique (person, scheme, month, entry) index refuses a second first entry."""
+    from sqlalchemy import insert, select
+    from sqlalchemy.exc import IntegrityError
+
+    from jinbao.contributions.tables import contributions
+
+    commit(make_uow, lambda uow: c.declare(uow, rows(workforce)[:1], batch="one", params=params))
+    with engine.connect() as conn:
+        row = dict(conn.execute(select(contributions)).one()._mapping)
+    row.pop("id")
+    row["batch"] = "racer"
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(contributions).values(**row))
