@@ -1,0 +1,234 @@
+"""The fund ledger and the interest job, on both engines; a property test over random operations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from jinbao.accounts.interest import run_interest
+from jinbao.accounts.service import statement
+from jinbao.accounts.tables import interest_credits
+from jinbao.contributions import service as c
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger import service as ledger
+from jinbao.ledger.check import check
+from jinbao.ledger.model import Account, Journal, credit, debit
+from jinbao.policy.interest import Method, year_interest
+from jinbao.policy.parameters import Parameters
+from tests.integration.helpers import commit, rejected
+from tests.integration.money.conftest import Workforce
+
+Uow = Callable[[], UnitOfWork]
+GD = "440000"
+
+
+def test_an_unbalanced_journal_is_refused(engine: Engine, make_uow: Uow) -> None:
+    bad = Journal(
+        "test",
+        "k1",
+        dt.date(2024, 1, 1),
+        "x",
+        (debit(GD, Account.BANK, 100), credit(GD, Account.POOLED_FUND, 99)),
+    )
+    assert (
+        rejected(engine, make_uow, lambda uow: ledger.post(uow, bad), InvalidInput).code
+        == "ledger.unbalanced"
+    )
+
+
+def test_a_retried_posting_is_harmless_and_a_reused_key_is_a_conflict(
+    engine: Engine, make_uow: Uow
+) -> None:
+    j = Journal(
+        "test",
+        "same-key",
+        dt.date(2024, 1, 1),
+        "x",
+        (debit(GD, Account.BANK, 100), credit(GD, Account.POOLED_FUND, 100)),
+    )
+    first = commit(make_uow, lambda uow: ledger.post(uow, j))
+    assert commit(make_uow, lambda uow: ledger.post(uow, j)) == first
+    other = Journal(
+        "test",
+        "same-key",
+        dt.date(2024, 1, 1),
+        "x",
+        (debit(GD, Account.BANK, 5), credit(GD, Account.POOLED_FUND, 5)),
+    )
+    assert (
+        rejected(engine, make_uow, lambda uow: ledger.post(uow, other), Conflict).code
+        == "ledger.key_reused"
+    )
+    reversed_id = commit(
+        make_uow, lambda uow: ledger.reverse(uow, first, dt.date(2024, 2, 1), "更正")
+    )
+    assert (
+        commit(make_uow, lambda uow: ledger.reverse(uow, first, dt.date(2024, 2, 1), "更正"))
+        == reversed_id
+    )
+    with make_uow() as uow:
+        assert all(line.balance == 0 for line in ledger.trial_balance(uow))
+
+
+def test_a_pending_transfer_posts_or_voids_exactly_once(engine: Engine, make_uow: Uow) -> None:
+    fund = Journal(
+        "seed",
+        "seed",
+        dt.date(2024, 1, 1),
+        "x",
+        (debit(GD, Account.BANK, 10_000), credit(GD, Account.POOLED_FUND, 10_000)),
+    )
+    commit(make_uow, lambda uow: ledger.post(uow, fund))
+    commit(
+        make_uow, lambda uow: ledger.reserve(uow, "T1", GD, "410000", 6_000, 0, dt.date(2024, 3, 1))
+    )
+    with make_uow() as uow:
+        assert check(uow) == []
+    commit(make_uow, lambda uow: ledger.post_transfer(uow, "T1", dt.date(2024, 3, 5)))
+    assert (
+        commit(make_uow, lambda uow: ledger.post_transfer(uow, "T1", dt.date(2024, 3, 6))).state
+        == "posted"
+    )
+    assert (
+        rejected(
+            engine,
+            make_uow,
+            lambda uow: ledger.void_transfer(uow, "T1", dt.date(2024, 3, 7)),
+            Conflict,
+        ).code
+        == "ledger.transfer_settled"
+    )
+    commit(
+        make_uow, lambda uow: ledger.reserve(uow, "T2", GD, "410000", 1_000, 0, dt.date(2024, 3, 1))
+    )
+    commit(make_uow, lambda uow: ledger.void_transfer(uow, "T2", dt.date(2024, 3, 9)))
+    with make_uow() as uow:
+        balances = {(b.region, b.account): b.balance for b in ledger.trial_balance(uow)}
+        assert check(uow) == []
+    assert balances[(GD, "pooled_fund")] == -4_000
+    assert balances[("410000", "pooled_fund")] == -6_000
+    assert balances[(GD, "transfers_in_transit")] == 0
+
+
+def declare_year(make_uow: Uow, w: Workforce, params: Parameters, year: int) -> None:
+    for month in range(1, 13):
+        period = YearMonth(year, month)
+        lines = [
+            c.DeclarationRow(i, w.employer, period, n, Fen(600_000))
+            for i, n in enumerate(w.employees)
+        ]
+        commit(
+            make_uow,
+            lambda uow, ls=lines, p=period: c.declare(
+                uow, ls, batch=f"{p}", params=params, paid_on=dt.date(year, month, 15)
+            ),
+        )
+
+
+def test_the_interest_job_credits_each_account_once_and_a_rerun_is_a_no_op(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
+) -> None:
+    declare_year(make_uow, workforce, params, 2023)
+    declare_year(make_uow, workforce, params, 2024)
+    first = run_interest(engine, clock, 2023, params, chunk_size=3)
+    assert (first.accounts, first.already) == (4, 0)
+    expected = year_interest(0, [48_000] * 12, Decimal("0.0397"), Method.ANNUAL)
+    assert first.interest == 4 * expected
+    again = run_interest(engine, clock, 2023, params)
+    assert (again.accounts, again.interest, again.already) == (0, 0, 4)
+    second = run_interest(engine, clock, 2024, params)
+    opening = 12 * 48_000 + expected
+    assert second.interest == 4 * year_interest(
+        opening, [48_000] * 12, Decimal("0.0262"), Method.ANNUAL
+    )
+    with make_uow() as uow:
+        assert (
+            statement(uow, workforce.employees[0], dt.date(2024, 12, 31)).total
+            == opening + 12 * 48_000 + second.interest // 4
+        )
+        assert check(uow) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(interest_credits)).scalar_one() == 8
+
+
+def test_a_year_without_a_published_rate_writes_nothing(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        run_interest(engine, clock, 2025, params)
+    assert caught.value.code == "parameter.missing"
+
+
+operations = st.lists(
+    st.tuples(st.sampled_from(["declare", "declare_paid", "pay", "refund", "backpay"]), st.integers(0, 3), st.integers(1, 12), st.integers(300_000, 3_000_000)),
+    min_size=1, max_size=12,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=operations)
+def test_random_operations_never_break_an_invariant_or_lose_a_fen(
+    engine: Engine,
+    make_uow: Uow,
+    workforce: Workforce,
+    params: Parameters,
+    clock: FixedClock,
+    ops: list[tuple[str, int, int, int]],
+) -> None:
+    for n, (op, who, month, wage) in enumerate(ops):
+        number = workforce.employees[who]
+        period = YearMonth(2022, month)
+        try:
+            with make_uow() as uow:
+                if op in ("declare", "declare_paid"):
+                    paid = dt.date(2022, month, 28) if op == "declare_paid" else None
+                    c.declare(
+                        uow,
+                        [c.DeclarationRow(1, workforce.employer, period, number, Fen(wage))],
+                        batch=f"p{n}-{id(ops)}",
+                        params=params,
+                        paid_on=paid,
+                    )
+                elif op == "pay":
+                    c.pay(uow, workforce.employer, period, dt.date(2023, 1, 5))
+                elif op == "refund":
+                    records = [
+                        r
+                        for r in c.history(uow, number)
+                        if not r.reversed and r.kind.value != "reversal"
+                    ]
+                    if not records:
+                        continue
+                    c.refund(uow, records[-1].id, dt.date(2023, 2, 1), "更正")
+                else:
+                    c.back_pay(
+                        uow,
+                        c.BackPayment(
+                            number,
+                            YearMonth(2021, month),
+                            YearMonth(2021, month),
+                            Fen(wage),
+                            dt.date(2022, 12, 1),
+                            workforce.employer,
+                        ),
+                        params,
+                    )
+                uow.commit()
+        except (InvalidInput, Conflict):
+            pass  # refused operations write nothing; the invariants below must still hold
+    run_interest(engine, clock, 2022, params)
+    with make_uow() as uow:
+        assert check(uow) == []
+        assert sum(line.balance for line in ledger.trial_balance(uow)) == 0
