@@ -130,7 +130,7 @@ def declare_year(make_uow: Uow, w: Workforce, params: Parameters, year: int) -> 
         commit(
             make_uow,
             lambda uow, ls=lines, p=period: c.declare(
-                uow, ls, batch=f"{p}", params=params, paid_on=dt.date(year, month, 15)
+                uow, ls, batch=f"{p}", params=params, paid_on=dt.date(year, p.month, 15)
             ),
         )
 
