@@ -30,6 +30,7 @@ EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_BY_KIND = {"invalid": EXIT_BAD_INPUT, "not_found": EXIT_REFUSED, "conflict": EXIT_REFUSED}
 
+MAX_SHOWN = 30  # problems printed for people; --json gives them all
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 T = TypeVar("T")
 
@@ -87,13 +88,15 @@ def fail(
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         typer.echo(f"错误 Error [{code}]\n  {zh}\n  {en}", err=True)
-        for issue in issues or []:
-            if issue.get("zh") == zh:
-                continue  # the issue restates the error itself
+        shown = [i for i in issues or [] if i.get("zh") != zh]  # skip an issue restating the error
+        for issue in shown[:MAX_SHOWN]:
             where = ", ".join(
                 f"{k} {issue[k]}" for k in ("row", "field") if issue.get(k) is not None
             )
             typer.echo(f"  - {where}: {issue['zh']} / {issue['en']}", err=True)
+        if len(shown) > MAX_SHOWN:
+            more = len(shown) - MAX_SHOWN
+            typer.echo(f"  … 另有 {more} 处 / {more} more (--json lists all)", err=True)
     raise typer.Exit(exit_code)
 
 

@@ -9,7 +9,9 @@ import uvicorn
 
 from jinbao.calculators.cli import app as policy_app
 from jinbao.cli.common import engine, settings
+from jinbao.contributions.cli import account_app, contribution_app
 from jinbao.db.cli import app as db_app
+from jinbao.ledger.cli import app as ledger_app
 from jinbao.registry.cli import agency_app, employer_app, person_app, relationship_app
 from jinbao.sim.cli import app as demo_app
 
@@ -25,6 +27,9 @@ app.add_typer(employer_app, name="employer")
 app.add_typer(person_app, name="person")
 app.add_typer(relationship_app, name="relationship")
 app.add_typer(policy_app, name="policy")
+app.add_typer(contribution_app, name="contribution")
+app.add_typer(account_app, name="account")
+app.add_typer(ledger_app, name="ledger")
 
 
 @app.command()

@@ -33,6 +33,7 @@ from jinbao.kernel.money import Fen, format_yuan
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, Posting, credit, debit, net, region_of
+from jinbao.ledger.tables import journals
 from jinbao.policy.contributions import (
     BaseLimits,
     Contribution,
@@ -357,6 +358,9 @@ def declare(
                 )
             ]
         )
+    done = _existing_batch(uow, batch)
+    if done is not None:
+        return done  # a retried declaration: the same batch key is recorded once
     today = uow.clock.today()
     this_month = YearMonth.of(today)
     if paid_on is not None and paid_on > today:
@@ -484,6 +488,40 @@ def declare(
     if issues:
         raise _rejected(issues)
     return _write_and_maybe_pay(uow, batch, out, paid_on, today)
+
+
+def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
+    row = uow.conn.execute(
+        select(
+            func.count(),
+            func.sum(contributions.c.employer_part),
+            func.sum(contributions.c.individual_part),
+            func.sum(contributions.c.to_account),
+            func.count(contribution_payments.c.contribution_id),
+        )
+        .select_from(
+            contributions.outerjoin(
+                contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
+            )
+        )
+        .where(contributions.c.batch == batch)
+    ).one()
+    if not row[0]:
+        return None
+    journal_ids = uow.conn.execute(
+        select(journals.c.id)
+        .where(journals.c.idempotency_key.in_([f"due:{batch}", f"paid:{batch}"]))
+        .order_by(journals.c.id)
+    ).scalars()
+    return PostingReport(
+        batch,
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        int(row[3]),
+        bool(row[4]),
+        tuple(int(j) for j in journal_ids),
+    )
 
 
 def _write_and_maybe_pay(

@@ -9,13 +9,12 @@ Excel writes) or GB18030, the encoding Chinese spreadsheets save by default.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.csvfile import decode, read_rows, rejected
 from jinbao.kernel.errors import DomainError, InvalidInput, Issue
 from jinbao.kernel.identifiers import Sex
 from jinbao.registry import repository as repo
@@ -41,7 +40,6 @@ PERSON_COLUMNS = (
 )
 PERSON_REQUIRED = ("id_number", "name", "hukou_region_code")
 EMPLOYER_COLUMNS = ("uscc", "name", "agency_code")
-MAX_ROWS = 100_000
 
 SEX_WORDS = {"M": Sex.MALE, "男": Sex.MALE, "F": Sex.FEMALE, "女": Sex.FEMALE}
 
@@ -51,121 +49,6 @@ class ImportReport:
     kind: str
     rows: int
     imported: int
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 (BOM optional) first, then GB18030; anything else is a clear error."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            "import.encoding",
-            "文件编码无法识别，请保存为UTF-8或GB18030编码的CSV文件。",
-            "The file's encoding is not recognised; save it as CSV in UTF-8 or GB18030.",
-        ) from exc
-
-
-def _rows(
-    text: str, columns: tuple[str, ...], required: tuple[str, ...]
-) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise _rejected(
-            [Issue("import.empty", "文件为空。", "The file is empty.", row=1)]
-        ) from None
-    except csv.Error as exc:
-        raise _rejected(
-            [Issue("import.csv", f"CSV格式错误：{exc}", f"Malformed CSV: {exc}", row=1)]
-        ) from exc
-    issues = [
-        Issue(
-            "import.missing_column",
-            f"缺少必需的列“{c}”。",
-            f"Required column '{c}' is missing.",
-            field=c,
-            row=1,
-        )
-        for c in required
-        if c not in header
-    ]
-    issues += [
-        Issue(
-            "import.unknown_column",
-            f"无法识别的列“{c}”，可用的列：{'、'.join(columns)}。",
-            f"Unknown column '{c}'; the columns are: {', '.join(columns)}.",
-            field=c,
-            row=1,
-        )
-        for c in header
-        if c not in columns
-    ]
-    if len(set(header)) != len(header):
-        issues.append(
-            Issue("import.duplicate_column", "列名重复。", "A column appears twice.", row=1)
-        )
-    if issues:
-        raise _rejected(issues)
-    out: list[tuple[int, dict[str, str]]] = []
-    try:
-        for values in reader:
-            row_no = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                raise _rejected(
-                    [
-                        Issue(
-                            "import.column_count",
-                            f"第{row_no}行有{len(values)}列，表头有{len(header)}列。",
-                            f"Row {row_no} has {len(values)} fields; the header has {len(header)}.",
-                            row=row_no,
-                        )
-                    ]
-                )
-            out.append((row_no, dict(zip(header, (v.strip() for v in values), strict=True))))
-            if len(out) > MAX_ROWS:
-                raise _rejected(
-                    [
-                        Issue(
-                            "import.too_many_rows",
-                            f"单个文件最多{MAX_ROWS}行，请拆分后导入。",
-                            f"A file holds at most {MAX_ROWS} rows; split it.",
-                            row=row_no,
-                        )
-                    ]
-                )
-    except csv.Error as exc:
-        raise _rejected(
-            [
-                Issue(
-                    "import.csv",
-                    f"CSV格式错误：{exc}",
-                    f"Malformed CSV: {exc}",
-                    row=reader.line_num,
-                )
-            ]
-        ) from exc
-    if not out:
-        raise _rejected(
-            [Issue("import.no_rows", "文件没有数据行。", "The file has no data rows.", row=2)]
-        )
-    return out
-
-
-def _rejected(issues: list[Issue]) -> InvalidInput:
-    n = len(issues)
-    return InvalidInput(
-        "import.rejected",
-        f"文件有{n}处错误，未导入任何记录。请按行修正后重新导入。",
-        f"The file has {n} problem(s); nothing was imported. Fix the rows listed and import again.",
-        issues=issues,
-    )
 
 
 def _issue_from(error: DomainError, row: int) -> Issue:
@@ -225,7 +108,7 @@ def _parse_person(raw: dict[str, str]) -> NewPerson:
 
 def import_persons(uow: UnitOfWork, data: bytes) -> ImportReport:
     """Register every person in a CSV file, or none of them."""
-    rows = _rows(decode(data), PERSON_COLUMNS, PERSON_REQUIRED)
+    rows = read_rows(decode(data), PERSON_COLUMNS, PERSON_REQUIRED)
     known = repo.region_codes(uow, (r.get("hukou_region_code", "") for _, r in rows))
     good, issues = _check_rows(
         rows, lambda raw: validate_person(uow, _parse_person(raw), known_regions=known)
@@ -242,14 +125,14 @@ def import_persons(uow: UnitOfWork, data: bytes) -> ImportReport:
         code="person.duplicate",
     )
     if issues:
-        raise _rejected(sorted(issues, key=lambda i: i.row or 0))
+        raise rejected(sorted(issues, key=lambda i: i.row or 0))
     insert_persons(uow, [values for _, values in good])
     return ImportReport("persons", len(rows), len(good))
 
 
 def import_employers(uow: UnitOfWork, data: bytes) -> ImportReport:
     """Register every employer in a CSV file, or none of them."""
-    rows = _rows(decode(data), EMPLOYER_COLUMNS, EMPLOYER_COLUMNS)
+    rows = read_rows(decode(data), EMPLOYER_COLUMNS, EMPLOYER_COLUMNS)
     good, issues = _check_rows(
         rows,
         lambda raw: validate_employer(
@@ -268,7 +151,7 @@ def import_employers(uow: UnitOfWork, data: bytes) -> ImportReport:
         code="employer.duplicate",
     )
     if issues:
-        raise _rejected(sorted(issues, key=lambda i: i.row or 0))
+        raise rejected(sorted(issues, key=lambda i: i.row or 0))
     insert_employers(uow, [values for _, values in good])
     return ImportReport("employers", len(rows), len(good))
 

@@ -11,10 +11,12 @@ from sqlalchemy import Engine
 from jinbao import __version__
 from jinbao.calculators.api import router as policy_router
 from jinbao.calculators.inputs import parameters
+from jinbao.contributions.api import router as contributions_router
 from jinbao.db import migrate
 from jinbao.db.engine import describe
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock, SystemClock
+from jinbao.ledger.api import router as ledger_router
 from jinbao.registry.api import router as registry_router
 from jinbao.web import pages, problems
 
@@ -33,11 +35,14 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     )
     the_clock = clock or SystemClock()
     app.state.engine = engine
+    app.state.clock = the_clock
     app.state.uow = lambda: UnitOfWork(engine, the_clock, actor="api")
     app.state.parameters = lambda: parameters(parameters_dir)
     problems.install(app)
     app.include_router(registry_router)
     app.include_router(policy_router)
+    app.include_router(contributions_router)
+    app.include_router(ledger_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -1,0 +1,220 @@
+"""HTTP API: declarations (JSON or CSV), payments, flexible workers, back-payments, refunds,
+a person's contributions, arrears and account, an employer's declarations and arrears."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from jinbao.accounts.service import statement
+from jinbao.calculators.inputs import year_month, yuan
+from jinbao.contributions import imports, service
+from jinbao.contributions.model import LegalDocument
+from jinbao.contributions.schemas import (
+    BackPaymentIn,
+    DeclarationIn,
+    FlexibleIn,
+    PaymentIn,
+    RecordOut,
+    RefundIn,
+    ReportOut,
+    StatementOut,
+)
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import InvalidInput
+
+router = APIRouter(prefix="/api", tags=["contributions"])
+T = TypeVar("T")
+MAX_BYTES = 200 * 1024 * 1024
+
+
+def _write(request: Request, action: Callable[[UnitOfWork], T]) -> T:
+    with request.app.state.uow() as uow:
+        result = action(uow)
+        uow.commit()
+        return result
+
+
+def _read(request: Request, action: Callable[[UnitOfWork], T]) -> T:
+    with request.app.state.uow() as uow:
+        return action(uow)
+
+
+def _params(request: Request) -> Any:
+    return request.app.state.parameters()
+
+
+@router.post(
+    "/declarations", status_code=status.HTTP_201_CREATED, summary="月度申报 A monthly declaration"
+)
+def declare(request: Request, body: DeclarationIn) -> ReportOut:
+    period = year_month(body.period, "period")
+    rows = [
+        service.DeclarationRow(
+            i + 1,
+            body.employer_uscc.upper(),
+            period,
+            line.id_number.upper(),
+            yuan(line.wage, "wage"),
+        )
+        for i, line in enumerate(body.lines)
+    ]
+    batch = body.batch or f"api:{body.employer_uscc}:{period}:{uuid.uuid4().hex[:12]}"
+    return ReportOut.of(
+        _write(
+            request,
+            lambda uow: service.declare(
+                uow, rows, batch=batch, params=_params(request), paid_on=body.paid_on
+            ),
+        )
+    )
+
+
+@router.post(
+    "/declarations/import",
+    status_code=status.HTTP_201_CREATED,
+    summary="Import a declaration file (CSV, all or nothing)",
+    description="Body: CSV `employer_uscc,period,id_number,wage` (wage in yuan), UTF-8 or GB18030, as `text/csv`.",
+)
+async def import_declaration(
+    request: Request, paid_on: dt.date | None = None, batch: str | None = None
+) -> ReportOut:
+    data = await request.body()
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(
+            "import.too_large",
+            "文件超过200MB，请拆分后导入。",
+            "The file is larger than 200 MB; split it.",
+        )
+    key = batch or f"import:{uuid.uuid4().hex[:16]}"
+    report = await run_in_threadpool(
+        _write,
+        request,
+        lambda uow: imports.import_declaration(
+            uow, data, batch=key, params=_params(request), paid_on=paid_on
+        ),
+    )
+    return ReportOut.of(report)
+
+
+@router.post("/employers/{uscc}/payments", summary="征收 Collect what an employer owes for a month")
+def pay(request: Request, uscc: str, body: PaymentIn) -> ReportOut:
+    return ReportOut.of(
+        _write(
+            request,
+            lambda uow: service.pay(
+                uow, uscc.upper(), year_month(body.period, "period"), body.paid_on
+            ),
+        )
+    )
+
+
+@router.post(
+    "/flexible-contributions", status_code=status.HTTP_201_CREATED, summary="灵活就业人员缴费"
+)
+def flexible(request: Request, body: FlexibleIn) -> ReportOut:
+    period, base = year_month(body.period, "period"), yuan(body.base, "base")
+    return ReportOut.of(
+        _write(
+            request,
+            lambda uow: service.flexible(
+                uow, body.id_number, period, base, body.paid_on, _params(request)
+            ),
+        )
+    )
+
+
+@router.post(
+    "/back-payments",
+    status_code=status.HTTP_201_CREATED,
+    summary="补缴 Back-payment of past months",
+)
+def back_pay(request: Request, body: BackPaymentIn) -> ReportOut:
+    document = (
+        LegalDocument(
+            body.legal_document.authority, body.legal_document.number, body.legal_document.issued_on
+        )
+        if body.legal_document
+        else None
+    )
+    cmd = service.BackPayment(
+        body.id_number,
+        year_month(body.start, "start"),
+        year_month(body.end, "end"),
+        yuan(body.wage, "wage"),
+        body.paid_on,
+        body.employer_uscc,
+        document,
+    )
+    return ReportOut.of(_write(request, lambda uow: service.back_pay(uow, cmd, _params(request))))
+
+
+@router.post(
+    "/contributions/{contribution_id}/refund", summary="退收 Refund a record by reversing it"
+)
+def refund(request: Request, contribution_id: int, body: RefundIn) -> ReportOut:
+    return ReportOut.of(
+        _write(request, lambda uow: service.refund(uow, contribution_id, body.on, body.reason))
+    )
+
+
+@router.get(
+    "/contributions/overlaps", summary="重复缴费 Person-months recorded at two places or schemes"
+)
+def overlaps(request: Request) -> list[dict[str, Any]]:
+    return [
+        {
+            "id_number": o.id_number,
+            "period": str(o.period),
+            "agencies": list(o.agencies),
+            "schemes": list(o.schemes),
+        }
+        for o in _read(request, service.overlaps)
+    ]
+
+
+@router.get(
+    "/persons/{id_number}/contributions", summary="A person's contribution records (权益记录)"
+)
+def history(request: Request, id_number: str) -> list[RecordOut]:
+    return [RecordOut.of(r) for r in _read(request, lambda uow: service.history(uow, id_number))]
+
+
+@router.get("/persons/{id_number}/arrears", summary="A person's arrears (欠费)")
+def person_arrears(request: Request, id_number: str) -> list[RecordOut]:
+    return [
+        RecordOut.of(r) for r in _read(request, lambda uow: service.person_arrears(uow, id_number))
+    ]
+
+
+@router.get(
+    "/persons/{id_number}/account",
+    tags=["accounts"],
+    summary="个人账户对账单 Account statement as of a date",
+)
+def account(
+    request: Request, id_number: str, as_of: Annotated[dt.date | None, Query()] = None
+) -> StatementOut:
+    day = as_of or request.app.state.clock.today()
+    return StatementOut.of(_read(request, lambda uow: statement(uow, id_number, day)))
+
+
+@router.get("/employers/{uscc}/declarations", summary="An employer's contribution records")
+def employer_records(request: Request, uscc: str, period: str | None = None) -> list[RecordOut]:
+    month = year_month(period, "period") if period else None
+    return [
+        RecordOut.of(r)
+        for r in _read(request, lambda uow: service.employer_records(uow, uscc, month))
+    ]
+
+
+@router.get("/employers/{uscc}/arrears", summary="An employer's arrears (欠费)")
+def employer_arrears(request: Request, uscc: str) -> list[RecordOut]:
+    return [
+        RecordOut.of(r) for r in _read(request, lambda uow: service.employer_arrears(uow, uscc))
+    ]

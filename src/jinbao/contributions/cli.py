@@ -1,0 +1,365 @@
+"""``jinbao contribution …`` and ``jinbao account …``: declarations, payments, records, accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from typing import Annotated, Any
+
+import typer
+
+from jinbao.accounts.interest import run_interest
+from jinbao.accounts.service import statement
+from jinbao.calculators.inputs import parameters, year_month, yuan
+from jinbao.cli.common import EXIT_BY_KIND, JsonOption, engine, fail, read_file, run, settings
+from jinbao.contributions import imports, service
+from jinbao.contributions.model import Authority, LegalDocument, Record
+from jinbao.contributions.schemas import RecordOut, ReportOut, StatementOut
+from jinbao.kernel.clock import SystemClock
+from jinbao.kernel.errors import DomainError
+from jinbao.kernel.money import format_yuan
+
+contribution_app = typer.Typer(
+    help="缴费 Contributions: declarations, payments, back-payments, refunds.", no_args_is_help=True
+)
+account_app = typer.Typer(
+    help="个人账户 Personal accounts: statements and yearly interest.", no_args_is_help=True
+)
+DateOpt = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+
+
+def _params() -> Any:
+    return parameters(settings().parameters_dir)
+
+
+def _report(report: service.PostingReport, as_json: bool) -> None:
+    out = ReportOut.of(report)
+    if as_json:
+        typer.echo(out.model_dump_json(indent=2))
+    else:
+        typer.echo(
+            f"{out.records} 条记录 records · 单位 employer {format_yuan(out.employer_part)} · 个人 individual "
+            f"{format_yuan(out.individual_part)} · 记入个人账户 to accounts {format_yuan(out.to_account)} · "
+            f"{'已征收 paid' if out.paid else '待征收 due'} · batch {out.batch}"
+        )
+
+
+def _records(records: list[Record], as_json: bool) -> None:
+    out = [RecordOut.of(r) for r in records]
+    if as_json:
+        typer.echo(
+            json.dumps([r.model_dump(mode="json") for r in out], ensure_ascii=False, indent=2)
+        )
+        return
+    for r in out:
+        state = (
+            "冲销 reversed"
+            if r.reversed
+            else ("已缴 paid " + str(r.paid_on) if r.paid_on else "欠费 due")
+        )
+        typer.echo(
+            f"#{r.id} {r.period} {r.kind:<12} base {format_yuan(r.base)}  单位 {format_yuan(r.employer_part)}  个人 {format_yuan(r.individual_part)}  账户 {format_yuan(r.to_account)}  {state}{'  一次性' if r.lump_sum else ''}"
+        )
+    if not out:
+        typer.echo("(none)")
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+@contribution_app.command("declare")
+def declare(
+    employer: Annotated[str, typer.Option(help="Employer USCC.")],
+    period: Annotated[str, typer.Option(help="YYYY-MM")],
+    line: Annotated[
+        list[str], typer.Option(help="ID_NUMBER:WAGE (yuan); repeat for each employee.")
+    ],
+    paid_on: DateOpt = None,
+    batch: Annotated[
+        str | None, typer.Option(help="Idempotency key: the same batch is recorded once.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """月度申报: declare an employer's employees and wages for a month (all lines or none)."""
+    month = year_month(period, "period")
+    rows = []
+    for i, item in enumerate(line, 1):
+        number, _, wage = item.partition(":")
+        rows.append(
+            service.DeclarationRow(
+                i, employer.upper(), month, number.upper(), yuan(wage or "x", "wage")
+            )
+        )
+    key = batch or f"cli:{employer}:{month}:{uuid.uuid4().hex[:12]}"
+    _report(
+        run(
+            lambda uow: service.declare(
+                uow, rows, batch=key, params=_params(), paid_on=_day(paid_on)
+            ),
+            as_json=as_json,
+            write=True,
+        ),
+        as_json,
+    )
+
+
+@contribution_app.command("import")
+def import_file(
+    path: Annotated[
+        str, typer.Argument(help="CSV employer_uscc,period,id_number,wage; - for stdin.")
+    ],
+    paid_on: DateOpt = None,
+    batch: Annotated[
+        str | None, typer.Option(help="Idempotency key; default: one per run.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a declaration file, all rows or none, with a row-by-row error report."""
+    data = read_file(path)
+    key = batch or f"import:{uuid.uuid4().hex[:16]}"
+    _report(
+        run(
+            lambda uow: imports.import_declaration(
+                uow, data, batch=key, params=_params(), paid_on=_day(paid_on)
+            ),
+            as_json=as_json,
+            write=True,
+        ),
+        as_json,
+    )
+
+
+@contribution_app.command("pay")
+def pay(
+    employer: Annotated[str, typer.Option()],
+    period: Annotated[str, typer.Option(help="YYYY-MM")],
+    paid_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+    as_json: JsonOption = False,
+) -> None:
+    """征收: collect what an employer owes for a month."""
+    month = year_month(period, "period")
+    _report(
+        run(
+            lambda uow: service.pay(uow, employer.upper(), month, paid_on.date()),
+            as_json=as_json,
+            write=True,
+        ),
+        as_json,
+    )
+
+
+@contribution_app.command("flexible")
+def flexible(
+    id_number: Annotated[str, typer.Option()],
+    period: Annotated[str, typer.Option()],
+    base: Annotated[str, typer.Option(help="Chosen base, yuan (60%–300% of the average wage).")],
+    paid_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+    as_json: JsonOption = False,
+) -> None:
+    """灵活就业人员缴费: a flexible worker pays a month on a chosen base."""
+    month, amount = year_month(period, "period"), yuan(base, "base")
+    _report(
+        run(
+            lambda uow: service.flexible(uow, id_number, month, amount, paid_on.date(), _params()),
+            as_json=as_json,
+            write=True,
+        ),
+        as_json,
+    )
+
+
+@contribution_app.command("back-pay")
+def back_pay(
+    id_number: Annotated[str, typer.Option()],
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")],
+    end: Annotated[str, typer.Option(help="Last month, YYYY-MM.")],
+    wage: Annotated[str, typer.Option(help="Monthly wage, yuan.")],
+    paid_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+    employer: Annotated[
+        str | None, typer.Option(help="Employer USCC; omit to pay as an individual.")
+    ] = None,
+    document_authority: Annotated[
+        Authority | None, typer.Option(help="For 3 years or more (94号).")
+    ] = None,
+    document_number: Annotated[str | None, typer.Option()] = None,
+    document_date: DateOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """补缴 past months; 3 years or more at once needs the legal document (人社厅发〔2019〕94号)."""
+    document = None
+    if document_authority and document_number and document_date:
+        document = LegalDocument(document_authority, document_number, document_date.date())
+    cmd = service.BackPayment(
+        id_number,
+        year_month(start, "start"),
+        year_month(end, "end"),
+        yuan(wage, "wage"),
+        paid_on.date(),
+        employer,
+        document,
+    )
+    _report(
+        run(lambda uow: service.back_pay(uow, cmd, _params()), as_json=as_json, write=True), as_json
+    )
+
+
+@contribution_app.command("refund")
+def refund(
+    contribution_id: int,
+    on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+    reason: Annotated[str, typer.Option()],
+    as_json: JsonOption = False,
+) -> None:
+    """退收: reverse a record (money back if paid, the account debited)."""
+    _report(
+        run(
+            lambda uow: service.refund(uow, contribution_id, on.date(), reason),
+            as_json=as_json,
+            write=True,
+        ),
+        as_json,
+    )
+
+
+@contribution_app.command("history")
+def history(id_number: str, as_json: JsonOption = False) -> None:
+    """A person's contribution records, reversals included."""
+    _records(
+        run(lambda uow: service.history(uow, id_number), as_json=as_json, write=False), as_json
+    )
+
+
+@contribution_app.command("arrears")
+def arrears(
+    id_number: Annotated[str | None, typer.Option(help="A person's arrears.")] = None,
+    employer: Annotated[str | None, typer.Option(help="An employer's arrears.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """欠费: what was declared and not paid, for a person or an employer."""
+    if (id_number is None) == (employer is None):
+        raise typer.BadParameter("give exactly one of --id-number or --employer")
+    if id_number is not None:
+        _records(
+            run(lambda uow: service.person_arrears(uow, id_number), as_json=as_json, write=False),
+            as_json,
+        )
+    else:
+        _records(
+            run(
+                lambda uow: service.employer_arrears(uow, employer or ""),
+                as_json=as_json,
+                write=False,
+            ),
+            as_json,
+        )
+
+
+@contribution_app.command("employer")
+def employer_records(
+    uscc: str, period: Annotated[str | None, typer.Option()] = None, as_json: JsonOption = False
+) -> None:
+    """An employer's declarations (records), optionally for one month."""
+    month = year_month(period, "period") if period else None
+    _records(
+        run(lambda uow: service.employer_records(uow, uscc, month), as_json=as_json, write=False),
+        as_json,
+    )
+
+
+@contribution_app.command("overlaps")
+def overlaps(as_json: JsonOption = False) -> None:
+    """重复缴费: person-months recorded at more than one place or scheme."""
+    found = run(service.overlaps, as_json=as_json, write=False)
+    rows = [
+        {
+            "id_number": o.id_number,
+            "period": str(o.period),
+            "agencies": list(o.agencies),
+            "schemes": list(o.schemes),
+        }
+        for o in found
+    ]
+    typer.echo(
+        json.dumps(rows, ensure_ascii=False, indent=2)
+        if as_json
+        else (
+            "\n".join(
+                f"{r['id_number']} {r['period']} {r['agencies']} {r['schemes']}" for r in rows
+            )
+            or "(none)"
+        )
+    )
+
+
+@account_app.command("statement")
+def account_statement(id_number: str, as_of: DateOpt = None, as_json: JsonOption = False) -> None:
+    """个人账户对账单: entries and the balance of each portion as of a date (default today)."""
+    day = _day(as_of) or SystemClock().today()
+    out = StatementOut.of(
+        run(lambda uow: statement(uow, id_number, day), as_json=as_json, write=False)
+    )
+    if as_json:
+        typer.echo(out.model_dump_json(indent=2))
+        return
+    for e in out.entries:
+        typer.echo(
+            f"{e.effective_on}  {e.period}  {e.portion:<11} {e.kind:<13} {format_yuan(e.amount):>14}  {e.source}"
+        )
+    typer.echo(
+        "  ".join(f"{k} {format_yuan(v)}" for k, v in out.balances.items())
+        + f"  合计 total {out.total_yuan} (as of {out.as_of})"
+    )
+
+
+@account_app.command("interest")
+def interest(
+    year: Annotated[int, typer.Option(help="The year to credit (its rate must be published).")],
+    chunk_size: Annotated[int, typer.Option(min=1, max=100_000)] = 2000,
+    throttle: Annotated[float, typer.Option(min=0, help="Seconds to pause between chunks.")] = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """年度结息: credit every account with the year's interest — idempotent and resumable."""
+    started = time.perf_counter()
+    try:
+        if as_json:
+            report = run_interest(
+                engine(), SystemClock(), year, _params(), chunk_size=chunk_size, throttle=throttle
+            )
+        else:
+            with typer.progressbar(length=1, label=f"{year}年结息 crediting interest") as bar:
+                seen = [0]
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - seen[0])
+                    seen[0] = done
+
+                report = run_interest(
+                    engine(),
+                    SystemClock(),
+                    year,
+                    _params(),
+                    chunk_size=chunk_size,
+                    progress=progress,
+                    throttle=throttle,
+                )
+    except DomainError as exc:
+        fail(EXIT_BY_KIND[exc.kind], exc.code, exc.zh, exc.en, as_json=as_json)
+    result = {
+        "year": report.year,
+        "rate": str(report.rate),
+        "accounts": report.accounts,
+        "already": report.already,
+        "interest": report.interest,
+        "interest_yuan": format_yuan(report.interest),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        typer.echo(
+            f"{year}年结息完成 done: {report.accounts} accounts credited now ({report.already} before), interest {format_yuan(report.interest)} yuan at {report.rate}, {result['seconds']} s"
+        )

@@ -1,0 +1,69 @@
+"""Declarations from CSV: ``employer_uscc,period,id_number,wage`` (wage in yuan), all or nothing.
+
+A file may hold several employers and months. Rows that cannot be read (a malformed month or
+amount) are reported first; then every business rule is checked for every row by
+:func:`jinbao.contributions.service.declare`, which records all rows or none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import InvalidOperation
+
+from jinbao.contributions.service import DeclarationRow, PostingReport, declare
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.csvfile import decode, read_rows, rejected
+from jinbao.kernel.errors import Issue
+from jinbao.kernel.money import yuan_to_fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.policy.parameters import Parameters
+
+COLUMNS = ("employer_uscc", "period", "id_number", "wage")
+MAX_ROWS = 2_000_000
+
+
+def parse_declaration(data: bytes) -> list[DeclarationRow]:
+    issues: list[Issue] = []
+    out: list[DeclarationRow] = []
+    for row, raw in read_rows(decode(data), COLUMNS, COLUMNS, MAX_ROWS):
+        try:
+            period = YearMonth.parse(raw["period"])
+        except ValueError:
+            issues.append(
+                Issue(
+                    "declaration.period_format",
+                    "所属期格式应为YYYY-MM。",
+                    "period is written YYYY-MM.",
+                    field="period",
+                    row=row,
+                )
+            )
+            continue
+        try:
+            wage = yuan_to_fen(raw["wage"].replace(",", ""))
+        except (InvalidOperation, ValueError):
+            issues.append(
+                Issue(
+                    "declaration.wage_format",
+                    "缴费工资应为金额（元，最多两位小数）。",
+                    "wage is an amount in yuan with at most 2 decimals.",
+                    field="wage",
+                    row=row,
+                )
+            )
+            continue
+        out.append(
+            DeclarationRow(
+                row, raw["employer_uscc"].upper(), period, raw["id_number"].upper(), wage
+            )
+        )
+    if issues:
+        raise rejected(issues)
+    return out
+
+
+def import_declaration(
+    uow: UnitOfWork, data: bytes, *, batch: str, params: Parameters, paid_on: dt.date | None = None
+) -> PostingReport:
+    """Record every row of a declaration file, or none."""
+    return declare(uow, parse_declaration(data), batch=batch, params=params, paid_on=paid_on)
