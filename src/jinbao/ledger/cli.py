@@ -33,8 +33,9 @@ def check(as_json: JsonOption = False) -> None:
         )
     elif not breaks:
         typer.echo("账务检查通过 ledger check passed: every invariant holds.")
-    for b in breaks:
-        typer.echo(f"[{b.code}] {b.zh} / {b.en}", err=True)
+    else:
+        for b in breaks:
+            typer.echo(f"[{b.code}] {b.zh} / {b.en}", err=True)
     if breaks:
         raise typer.Exit(EXIT_FAILURE)
 
