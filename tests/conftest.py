@@ -21,10 +21,10 @@ from sqlalchemy import Engine, text
 from jinbao.db import migrate
 from jinbao.db.engine import make_engine
 from jinbao.db.schema import metadata
+from jinbao.db.throwaway import Cluster, find_bin_dir, start_cluster
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.regions import sync_regions
-from tests.pgcluster import Cluster, find_bin_dir, start_cluster
 
 TODAY = dt.date(2026, 11, 23)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, insert, select, update
 
 from jinbao.accounts.tables import account_entries, interest_credits, interest_runs
+from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock
 from jinbao.ledger import service as ledger
@@ -221,6 +222,8 @@ def _credit_chunk(
     if entries:
         for e in entries:
             e["journal_id"] = journal_id
-        uow.conn.execute(insert(account_entries), entries)
-    uow.conn.execute(insert(interest_credits), markers)
+        insert_rows(
+            uow.conn, account_entries, list(entries[0]), (list(e.values()) for e in entries)
+        )
+    insert_rows(uow.conn, interest_credits, list(markers[0]), (list(m.values()) for m in markers))
     return chunk_total

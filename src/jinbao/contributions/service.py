@@ -13,7 +13,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Row,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from jinbao.accounts.tables import account_entries
@@ -26,6 +39,7 @@ from jinbao.contributions.model import (
     period_of,
 )
 from jinbao.contributions.tables import contribution_payments, contributions, legal_documents
+from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
 from jinbao.kernel.identifiers import parse_resident_id, parse_uscc
@@ -176,15 +190,21 @@ def _slots(
 # ----------------------------------------------------------------------------- writing
 
 
-def _insert_records(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[int]:
-    ids: list[int] = []
-    for chunk in _chunks(rows, 5000):
-        result = uow.conn.execute(
-            insert(contributions).returning(contributions.c.id, sort_by_parameter_order=True),
-            list(chunk),
-        )
-        ids.extend(int(i) for i in result.scalars())
-    return ids
+_COLUMNS = [c.name for c in contributions.columns if c.name != "id"]
+
+
+def _insert_records(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert (COPY or executemany, no RETURNING: what follows selects the batch back
+    set-wise by its batch key)."""
+    insert_rows(uow.conn, contributions, _COLUMNS, ([r[c] for c in _COLUMNS] for r in rows))
+
+
+def _insert_one(uow: UnitOfWork, row: dict[str, Any]) -> int:
+    return int(
+        uow.conn.execute(
+            insert(contributions).values(**row).returning(contributions.c.id)
+        ).scalar_one()
+    )
 
 
 def _declaration_journal(
@@ -205,53 +225,79 @@ def _declaration_journal(
     )
 
 
-def _pay_records(
-    uow: UnitOfWork, key: str, records: list[tuple[int, dict[str, Any]]], paid_on: dt.date
-) -> int:
-    """征收: money in the bank, receivables cleared, pooled and account funds credited, and each
-    person's account credited with its share. One journal for the lot."""
+# The portion of the account a month's credit belongs to, as SQL; the same boundaries as
+# jinbao.policy.interest.Portion.of (before 1998 / 1998–2005 / from 2006).
+_PORTION = case(
+    (contributions.c.period < 199801, Portion.PRE_1998.value),
+    (contributions.c.period <= 200512, Portion.Y1998_2005.value),
+    else_=Portion.FROM_2006.value,
+)
+
+
+def _pay_where(uow: UnitOfWork, key: str, where: Any, paid_on: dt.date) -> int:
+    """征收 of the records selected by ``where``: money in the bank, receivables cleared, pooled
+    and account funds credited (one journal), a payment row per record and each person's
+    account credited with its share — all written set-wise by the database."""
     legs: list[Posting] = []
-    for _, r in records:
-        total = r["employer_part"] + r["individual_part"]
-        region = r["region"]
+    totals = uow.conn.execute(
+        select(
+            contributions.c.region,
+            func.sum(contributions.c.employer_part + contributions.c.individual_part),
+            func.sum(contributions.c.to_account),
+        )
+        .where(where)
+        .group_by(contributions.c.region)
+    ).all()
+    for region, total, share in totals:
+        total, share = int(total), int(share)
         legs += [
             debit(region, Account.BANK, total),
             credit(region, Account.RECEIVABLES, total),
             debit(region, Account.CONTRIBUTIONS_DUE, total),
-            credit(region, Account.POOLED_FUND, total - r["to_account"]),
-            credit(region, Account.ACCOUNT_FUND, r["to_account"]),
+            credit(region, Account.POOLED_FUND, total - share),
+            credit(region, Account.ACCOUNT_FUND, share),
         ]
     journal_id = ledger.post(
         uow, Journal("contribution_paid", f"paid:{key}", paid_on, f"缴费征收 {key}", net(legs))
     )
-    now = uow.clock.now()
-    for chunk in _chunks(records, 5000):
-        uow.conn.execute(
-            insert(contribution_payments),
-            [
-                {"contribution_id": cid, "paid_on": paid_on, "journal_id": journal_id}
-                for cid, _ in chunk
-            ],
+    uow.conn.execute(
+        insert(contribution_payments).from_select(
+            ["contribution_id", "paid_on", "journal_id"],
+            select(
+                contributions.c.id, literal(paid_on, Date), literal(journal_id, BigInteger)
+            ).where(where),
         )
-        entries = [
-            {
-                "person_id": r["person_id"],
-                "scheme": SCHEME,
-                "region": r["region"],
-                "portion": Portion.of(period_of(r["period"])).value,
-                "kind": "contribution",
-                "period": r["period"],
-                "effective_on": paid_on,
-                "amount": r["to_account"],
-                "journal_id": journal_id,
-                "source": f"contribution:{cid}",
-                "created_at": now,
-            }
-            for cid, r in chunk
-            if r["to_account"]
-        ]
-        if entries:
-            uow.conn.execute(insert(account_entries), entries)
+    )
+    uow.conn.execute(
+        insert(account_entries).from_select(
+            [
+                "person_id",
+                "scheme",
+                "region",
+                "portion",
+                "kind",
+                "period",
+                "effective_on",
+                "amount",
+                "journal_id",
+                "source",
+                "created_at",
+            ],
+            select(
+                contributions.c.person_id,
+                contributions.c.scheme,
+                contributions.c.region,
+                _PORTION,
+                literal("contribution", String),
+                contributions.c.period,
+                literal(paid_on, Date),
+                contributions.c.to_account,
+                literal(journal_id, BigInteger),
+                literal("contribution:", String) + cast(contributions.c.id, String),
+                literal(uow.clock.now(), DateTime(timezone=True)),
+            ).where(where, contributions.c.to_account != 0),
+        )
+    )
     return journal_id
 
 
@@ -527,10 +573,10 @@ def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
 def _write_and_maybe_pay(
     uow: UnitOfWork, batch: str, out: list[dict[str, Any]], paid_on: dt.date | None, today: dt.date
 ) -> PostingReport:
-    ids = _insert_records(uow, out)
+    _insert_records(uow, out)
     journal_ids = [_declaration_journal(uow, batch, out, paid_on or today)]
     if paid_on is not None:
-        journal_ids.append(_pay_records(uow, batch, list(zip(ids, out, strict=True)), paid_on))
+        journal_ids.append(_pay_where(uow, batch, contributions.c.batch == batch, paid_on))
     return _report(batch, out, paid_on is not None, journal_ids)
 
 
@@ -573,10 +619,10 @@ def pay(uow: UnitOfWork, employer_uscc: str, period: YearMonth, paid_on: dt.date
             f"单位{employer_uscc}在{period}没有欠缴。",
             f"Employer {employer_uscc} owes nothing for {period}.",
         )
-    rows = [(r.id, dict(r._mapping)) for r in unpaid]
-    key = f"{employer_uscc}:{period}:{paid_on}:{min(cid for cid, _ in rows)}"
-    journal_id = _pay_records(uow, key, rows, paid_on)
-    return _report(key, [r for _, r in rows], True, [journal_id])
+    rows = [dict(r._mapping) for r in unpaid]
+    key = f"{employer_uscc}:{period}:{paid_on}:{min(r['id'] for r in rows)}"
+    journal_id = _pay_where(uow, key, contributions.c.id.in_([r["id"] for r in rows]), paid_on)
+    return _report(key, rows, True, [journal_id])
 
 
 def _unpaid(uow: UnitOfWork, *conditions: Any) -> list[Row[Any]]:
@@ -857,7 +903,7 @@ def refund(uow: UnitOfWork, contribution_id: int, on: dt.date, reason: str) -> P
         batch=f"refund:{contribution_id}",
         created_at=uow.clock.now(),
     )
-    (reversal_id,) = _insert_records(uow, [reversal])
+    reversal_id = _insert_one(uow, reversal)
     total = original["employer_part"] + original["individual_part"]
     region = original["region"]
     legs: tuple[Posting, ...]

@@ -22,6 +22,17 @@ def round_to_fen(amount_in_fen: Decimal) -> Fen:
     return Fen(int(amount_in_fen.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
 
 
+def times_rate(amount: int, rate: Decimal) -> Fen:
+    """``amount × rate`` rounded like :func:`round_to_fen` (half away from zero), in integer
+    arithmetic on the exact fraction of ``rate`` — the same result, many times faster, for the
+    bulk paths."""
+    numerator, denominator = rate.as_integer_ratio()
+    quotient, remainder = divmod(abs(amount) * abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return Fen(quotient if (amount >= 0) == (numerator >= 0) else -quotient)
+
+
 def yuan_to_fen(yuan: str | Decimal) -> Fen:
     """Parse an amount written in yuan (``"1234.56"``); more than two decimals is an error."""
     value = Decimal(yuan)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from jinbao.kernel.errors import InvalidInput
-from jinbao.kernel.money import Fen, format_yuan, round_to_fen
+from jinbao.kernel.money import Fen, format_yuan, round_to_fen, times_rate
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.explain import Explained, Explainer, Source
 from jinbao.policy.parameters import Parameters
@@ -115,14 +115,11 @@ def flexible_rates(period: YearMonth, params: Parameters) -> Rates:
 
 def split(base: Fen, rates: Rates) -> Contribution:
     """The parts of one month's contribution on ``base`` — the single arithmetic behind both the
-    explained calculation and the bulk paths, so they can never disagree."""
-    employer = round_to_fen(Decimal(base) * rates.employer)
-    individual = round_to_fen(Decimal(base) * rates.individual)
-    account = (
-        individual
-        if rates.account_share is None
-        else round_to_fen(Decimal(base) * rates.account_share)
-    )
+    explained calculation and the bulk paths, so they can never disagree. Each part is rounded
+    half up to the fen (:func:`jinbao.kernel.money.times_rate`)."""
+    employer = times_rate(base, rates.employer)
+    individual = times_rate(base, rates.individual)
+    account = individual if rates.account_share is None else times_rate(base, rates.account_share)
     return Contribution(base, employer, individual, account, Fen(employer + individual - account))
 
 

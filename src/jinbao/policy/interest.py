@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from jinbao.kernel.errors import InvalidInput
-from jinbao.kernel.money import Fen, format_yuan, round_to_fen
+from jinbao.kernel.money import Fen, format_yuan
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.explain import Explained, Explainer, Source
 
@@ -71,14 +71,21 @@ def year_interest(
     annual_factor: Decimal = Decimal("1.083"),
 ) -> Fen:
     """A year's interest on one portion: the single arithmetic of both methods (see the module
-    docstring), rounded once, half up to the fen. ``credits_by_month[0]`` is January's."""
-    on_prior = Decimal(opening) * rate
+    docstring), computed exactly on the rates' fractions and rounded once, half up to the fen.
+    ``credits_by_month[0]`` is January's."""
+    rn, rd = rate.as_integer_ratio()
     if method is Method.ANNUAL:
-        on_credits = Decimal(sum(credits_by_month)) * rate * annual_factor / 2
+        fn, fd = annual_factor.as_integer_ratio()
+        numerator = opening * rn * 2 * fd + sum(credits_by_month) * rn * fn
+        denominator = rd * 2 * fd
     else:
         month_sum = sum(amount * (12 - i) for i, amount in enumerate(credits_by_month))
-        on_credits = Decimal(month_sum) * rate / 12
-    return round_to_fen(on_prior + on_credits)
+        numerator = opening * rn * 12 + month_sum * rn
+        denominator = rd * 12
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return Fen(quotient if numerator >= 0 else -quotient)
 
 
 def credit_interest(

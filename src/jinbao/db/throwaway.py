@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for the test session: initdb in a temp dir, unix socket only.
+"""A throwaway PostgreSQL cluster (tests and benchmarks): initdb in a temp dir, unix socket only.
 
 Found from ``initdb``/``pg_ctl`` on the PATH or under /usr/lib/postgresql/*/bin. PostgreSQL
 refuses to run as root, so as root the cluster belongs to the ``postgres`` system user (Debian's

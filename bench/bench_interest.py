@@ -1,0 +1,54 @@
+"""Yearly interest crediting for N accounts with 12 monthly credits each.
+
+ours: `jinbao account interest` (read each account's entries, compute by portion and method,
+      write interest entries, markers and journals, in resumable chunks).
+raw:  the nearest plain equivalent in the same run on the same database: scan the same entries
+      grouped per account, compute balance × rate in Python, and write one row per account
+      back with an executemany UPDATE of a balance table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from bench.common import CLOCK, arguments, database, result, workforce
+from jinbao.accounts.interest import run_interest
+from jinbao.contributions.imports import import_declaration
+from jinbao.db.uow import UnitOfWork
+from jinbao.policy.parameters import load_parameters
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", 50_000)
+    params = load_parameters()
+    with database(args.engine) as engine:
+        _, pairs = workforce(engine, args.persons)
+        t0 = time.perf_counter()
+        for month in range(1, 13):
+            csv = "employer_uscc,period,id_number,wage\n" + "".join(f"{u},2024-{month:02d},{n},6000\n" for u, n in pairs)
+            with UnitOfWork(engine, CLOCK, "bench") as uow:
+                import_declaration(uow, csv.encode(), batch=f"m{month}", params=params, paid_on=dt.date(2024, month, 15))
+                uow.commit()
+        print(f"setup: 12 months declared in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        report = run_interest(engine, CLOCK, 2024, params, chunk_size=5000)
+        ours = report.accounts / (time.perf_counter() - t0)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE raw_balances (person_id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)"))
+            conn.execute(text("INSERT INTO raw_balances SELECT DISTINCT person_id, 0 FROM account_entries"))
+        rate = Decimal("0.0262")
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            sums = conn.execute(text("SELECT person_id, SUM(amount) FROM account_entries WHERE kind = 'contribution' GROUP BY person_id")).all()
+            updates = [{"p": p, "b": int(s + s * rate)} for p, s in sums]
+            conn.execute(text("UPDATE raw_balances SET balance = :b WHERE person_id = :p"), updates)
+        raw = len(updates) / (time.perf_counter() - t0)
+        result(f"interest_{args.engine}", ours, raw, "accounts/s")
+
+
+if __name__ == "__main__":
+    main()

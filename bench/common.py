@@ -1,0 +1,131 @@
+"""Shared set-up for the benchmarks: a migrated database on either engine and a bulk workforce.
+
+The set-up is not measured. Persons and relationships are written with plain bulk inserts so
+that a million persons load in reasonable time; ID numbers carry valid check characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select
+
+from jinbao.db import migrate
+from jinbao.db.engine import make_engine
+from jinbao.db.throwaway import find_bin_dir, start_cluster
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.kernel.identifiers import resident_id_check_character, uscc_check_character
+from jinbao.registry import service as registry
+from jinbao.registry.model import AgencyLevel, Contact
+from jinbao.registry.regions import sync_regions
+from jinbao.registry.tables import agencies, employers, persons, relationships
+
+CLOCK = FixedClock.on(dt.date(2025, 3, 1))
+CONTACT = Contact("广州市天河区体育西路1号", "转移接续科", "020-12345678", "9:00-17:00")
+
+
+def arguments(description: str, default_persons: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--persons", type=int, default=default_persons)
+    return parser.parse_args()
+
+
+@contextlib.contextmanager
+def database(kind: str) -> Iterator[Engine]:
+    """A fresh migrated database with the regions loaded; removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="jinbao-bench-") as tmp:
+        if kind == "sqlite":
+            engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+            cluster = None
+        else:
+            bin_dir = find_bin_dir()
+            if bin_dir is None:
+                raise SystemExit("PostgreSQL binaries not found")
+            cluster = start_cluster(bin_dir)
+            import psycopg
+
+            with psycopg.connect(f"host={cluster.socket_dir} user=jinbao dbname=postgres", autocommit=True) as conn:
+                conn.execute("CREATE DATABASE bench")
+            engine = make_engine(cluster.url("bench"))
+        try:
+            migrate.upgrade(engine)
+            with UnitOfWork(engine, CLOCK) as uow:
+                sync_regions(uow)
+                uow.commit()
+            yield engine
+        finally:
+            engine.dispose()
+            if cluster is not None:
+                cluster.stop()
+
+
+def id_number(i: int) -> str:
+    born = dt.date(1960, 1, 1) + dt.timedelta(days=i % 14000)
+    body = f"440106{born:%Y%m%d}{(i // 14000) % 1000:03d}"  # unique for i < 14 million
+    return body + resident_id_check_character(body)
+
+
+def workforce(engine: Engine, n: int, per_employer: int = 1000) -> tuple[list[str], list[tuple[str, str]]]:
+    """N persons, each employed by one of N/per_employer employers at one county agency.
+
+    Returns the employers' credit codes and (uscc, id_number) pairs. Numbers are unique by
+    construction: the sequence code and birth date both come from ``i``.
+    """
+    t0 = time.perf_counter()
+    with UnitOfWork(engine, CLOCK) as uow:
+        for code, level, parent, region in [
+            ("10000000", AgencyLevel.NATIONAL, None, None), ("44000000", AgencyLevel.PROVINCE, "10000000", "440000"),
+            ("44010000", AgencyLevel.CITY, "44000000", "440100"), ("44010600", AgencyLevel.COUNTY, "44010000", "440106"),
+        ]:  # fmt: skip
+            registry.add_agency(uow, registry.NewAgency(code, f"机构{code}", level, parent, region, CONTACT))
+        uow.commit()
+    with engine.begin() as conn:
+        agency_id = conn.execute(select(agencies.c.id).where(agencies.c.code == "44010600")).scalar_one()
+        now = CLOCK.now()
+        codes = []
+        for e in range(max(1, n // per_employer)):
+            body = f"91440106{e:09d}"
+            codes.append(body + uscc_check_character(body))
+        conn.execute(insert(employers), [{"uscc": c, "name": f"企业{i}", "agency_id": agency_id, "created_at": now} for i, c in enumerate(codes)])
+        employer_ids = dict(conn.execute(select(employers.c.uscc, employers.c.id)).all())
+        pairs: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        batch_p, batch_r = [], []
+        i = 0
+        while len(pairs) < n:
+            number = id_number(i)
+            i += 1
+            if number in seen:
+                continue
+            seen.add(number)
+            uscc = codes[len(pairs) % len(codes)]
+            pairs.append((uscc, number))
+            batch_p.append({"id_number": number, "name": "某", "sex": "M" if int(number[16]) % 2 else "F", "birth_date": dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
+                            "hukou_region_code": "440106", "retirement_category": "male" if int(number[16]) % 2 else "female_50", "phone": None, "address": None, "created_at": now})  # fmt: skip
+            if len(batch_p) == 20000:
+                conn.execute(insert(persons), batch_p)
+                batch_p.clear()
+        if batch_p:
+            conn.execute(insert(persons), batch_p)
+        person_ids = dict(conn.execute(select(persons.c.id_number, persons.c.id)).all())
+        for start in range(0, len(pairs), 20000):
+            batch_r = [
+                {"person_id": person_ids[num], "scheme": "enterprise", "agency_id": agency_id, "employer_id": employer_ids[u],
+                 "kind": "normal", "status": "contributing", "started_on": dt.date(2020, 1, 1), "created_at": now}
+                for u, num in pairs[start : start + 20000]
+            ]  # fmt: skip
+            conn.execute(insert(relationships), batch_r)
+    print(f"setup: {n} persons, {len(codes)} employers in {time.perf_counter() - t0:.1f} s")
+    return codes, pairs
+
+
+def result(name: str, ours: float, raw: float, unit: str) -> None:
+    print(f"bench: {name} ours={ours:.0f} raw={raw:.0f} ratio={ours / raw:.2f} unit={unit}")
