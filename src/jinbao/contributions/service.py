@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Integer,
     Row,
     String,
     and_,
@@ -39,7 +40,7 @@ from jinbao.contributions.model import (
     period_of,
 )
 from jinbao.contributions.tables import contribution_payments, contributions, legal_documents
-from jinbao.db.bulk import insert_rows
+from jinbao.db.bulk import insert_rows, key_table
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
 from jinbao.kernel.identifiers import parse_resident_id, parse_uscc
@@ -126,25 +127,21 @@ def _employers(uow: UnitOfWork, usccs: Iterable[str]) -> dict[str, tuple[int, in
 
 
 def _persons(uow: UnitOfWork, numbers: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for chunk in _chunks(sorted(set(numbers))):
+    with key_table(uow.conn, numbers, String) as keys:
         rows = uow.conn.execute(
-            select(persons.c.id_number, persons.c.id).where(persons.c.id_number.in_(chunk))
+            select(persons.c.id_number, persons.c.id).join(keys, keys.c.k == persons.c.id_number)
         )
-        out.update({r.id_number: r.id for r in rows})
-    return out
+        return {r.id_number: r.id for r in rows}
 
 
 def _enrolled(uow: UnitOfWork, person_ids: Iterable[int]) -> dict[int, set[int | None]]:
     """person id → employers (None = enrolled as a flexible worker) with a contributing relation."""
     out: dict[int, set[int | None]] = defaultdict(set)
-    for chunk in _chunks(sorted(set(person_ids))):
+    with key_table(uow.conn, person_ids, Integer) as keys:
         rows = uow.conn.execute(
-            select(relationships.c.person_id, relationships.c.employer_id).where(
-                relationships.c.person_id.in_(chunk),
-                relationships.c.scheme == SCHEME,
-                relationships.c.status == "contributing",
-            )
+            select(relationships.c.person_id, relationships.c.employer_id)
+            .join(keys, keys.c.k == relationships.c.person_id)
+            .where(relationships.c.scheme == SCHEME, relationships.c.status == "contributing")
         )
         for r in rows:
             out[r.person_id].add(r.employer_id)
@@ -164,7 +161,7 @@ def _slots(
     """The state of each (person, month): is a record in force, and the next entry number."""
     wanted_periods = sorted(set(periods))
     out: dict[tuple[int, int], _Slot] = {}
-    for chunk in _chunks(sorted(set(person_ids))):
+    with key_table(uow.conn, person_ids, Integer) as keys:
         rows = uow.conn.execute(
             select(
                 contributions.c.person_id,
@@ -175,11 +172,8 @@ def _slots(
                 func.max(contributions.c.entry_no).label("last"),
                 func.max(contributions.c.agency_id).label("agency_id"),
             )
-            .where(
-                contributions.c.person_id.in_(chunk),
-                contributions.c.scheme == SCHEME,
-                contributions.c.period.in_(wanted_periods),
-            )
+            .join(keys, keys.c.k == contributions.c.person_id)
+            .where(contributions.c.scheme == SCHEME, contributions.c.period.in_(wanted_periods))
             .group_by(contributions.c.person_id, contributions.c.period)
         )
         for r in rows:

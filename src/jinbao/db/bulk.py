@@ -7,11 +7,13 @@ or roll back with everything else. Values are plain Python (int, str, bool, date
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
 
 CHUNK = 5000
 
@@ -55,3 +57,26 @@ def _sqlite(value: Any, cache: dict[Any, Any]) -> Any:
             cache[value] = found
         return found
     return value
+
+
+@contextlib.contextmanager
+def key_table(
+    conn: Connection, keys: Iterable[Any], key_type: type[Integer] | type[String]
+) -> Iterator[Table]:
+    """A temporary table holding ``keys`` (deduplicated), to join a large set of keys in one
+    query instead of thousands of ``IN (…)`` lists. Dropped on leaving the block."""
+    table = Table(
+        f"bulk_keys_{next(_SEQUENCE)}",
+        MetaData(),
+        Column("k", key_type(), primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    table.create(conn)
+    try:
+        insert_rows(conn, table, ["k"], ([k] for k in set(keys)))
+        yield table
+    finally:
+        table.drop(conn)
+
+
+_SEQUENCE = itertools.count()
