@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint types install system-deps clean
+.PHONY: run test lint types install system-deps bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -42,6 +42,14 @@ system-deps:
 	    echo "note: not installed and cannot install (need root and apt-get):$$missing"; \
 	  fi; \
 	fi
+
+## make bench: the benchmarks (not tests): our hot paths against the raw engine, both engines
+BENCH_PERSONS ?= 100000
+bench: $(STAMP) system-deps
+	for engine in sqlite postgresql; do \
+	  $(BIN)/python -m bench.bench_posting --engine $$engine --persons $(BENCH_PERSONS); \
+	  $(BIN)/python -m bench.bench_interest --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )); \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

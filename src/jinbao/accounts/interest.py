@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, case, extract, func, insert, select, update
 
 from jinbao.accounts.tables import account_entries, interest_credits, interest_runs
 from jinbao.db.bulk import insert_rows
@@ -131,30 +131,48 @@ def _credit_chunk(
     opening: dict[tuple[int, str, str], int] = defaultdict(int)
     monthly: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0] * 12)
     region_of: dict[tuple[int, str], str] = {}
-    rows = uow.conn.execute(
+    # The database sums each account's entries into its opening balance (bucket 0) and the
+    # year's monthly credits (buckets 1–12) per portion; this year's interest (−1) is left out.
+    bucket = case(
+        (account_entries.c.effective_on < year_start, 0),
+        (account_entries.c.kind == "interest", -1),
+        else_=extract("month", account_entries.c.effective_on),
+    )
+    sums = uow.conn.execute(
         select(
             account_entries.c.person_id,
             account_entries.c.scheme,
             account_entries.c.portion,
-            account_entries.c.region,
-            account_entries.c.kind,
-            account_entries.c.effective_on,
-            account_entries.c.amount,
+            bucket,
+            func.sum(account_entries.c.amount),
         )
         .where(
             account_entries.c.person_id.in_(person_ids), account_entries.c.effective_on <= year_end
         )
-        .order_by(account_entries.c.effective_on, account_entries.c.id)
-    )
-    for r in rows:
-        account = (r.person_id, r.scheme)
-        if account not in wanted:
+        .group_by(
+            account_entries.c.person_id, account_entries.c.scheme, account_entries.c.portion, bucket
+        )
+    ).all()
+    for person_id, scheme, portion, month, total in sums:
+        if (person_id, scheme) not in wanted or month == -1:
             continue
-        region_of[account] = r.region  # the latest entry's region: where the account is now
-        if r.effective_on < year_start:
-            opening[(r.person_id, r.scheme, r.portion)] += r.amount
-        elif r.kind != "interest":
-            monthly[(r.person_id, r.scheme, r.portion)][r.effective_on.month - 1] += r.amount
+        if month == 0:
+            opening[(person_id, scheme, portion)] += int(total)
+        else:
+            monthly[(person_id, scheme, portion)][int(month) - 1] += int(total)
+    latest = (
+        select(func.max(account_entries.c.id))
+        .where(account_entries.c.person_id.in_(person_ids))
+        .group_by(account_entries.c.person_id, account_entries.c.scheme)
+    )
+    for person_id, scheme, region in uow.conn.execute(
+        select(
+            account_entries.c.person_id, account_entries.c.scheme, account_entries.c.region
+        ).where(account_entries.c.id.in_(latest))
+    ):
+        region_of[(person_id, scheme)] = (
+            region  # where the account is now: its latest entry's region
+        )
     factor = params.interest_annual_factor().value
     methods: dict[str, Method] = {}
     now = uow.clock.now()
