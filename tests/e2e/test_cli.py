@@ -154,10 +154,17 @@ def test_the_demo_country_loads_once(sqlite_url: str) -> None:
     cli("db", "upgrade")
     first = cli.json("demo", "load")
     assert first == {"loaded": True, "agencies": 53, "employers": 24, "persons": 300,
-                     "relationships": first["relationships"]}  # type: ignore[index]  # fmt: skip
+                     "relationships": first["relationships"], "contributions": first["contributions"]}  # type: ignore[index]  # fmt: skip
     persons = cli.json("person", "list", "--limit", "1000")
     assert len(persons) == 300  # type: ignore[arg-type]
     assert cli.json("demo", "load")["loaded"] is False  # type: ignore[index]
     assert len(cli.json("person", "list", "--limit", "1000")) == 300  # type: ignore[arg-type]
     provinces = cli.json("agency", "list", "--level", "province", "--limit", "100")
     assert len(provinces) == 32  # type: ignore[arg-type]  # 31 provinces and the 兵团 (66)
+
+
+def test_the_demo_books_balance(sqlite_url: str) -> None:
+    cli = Jinbao(sqlite_url)
+    cli("db", "upgrade")
+    assert cli.json("demo", "load")["contributions"] > 1000  # type: ignore[index]
+    assert "every invariant holds" in cli("ledger", "check")

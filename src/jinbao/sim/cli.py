@@ -22,7 +22,8 @@ def load(as_json: JsonOption = False) -> None:
     elif report.loaded:
         typer.echo(
             f"演示数据已载入 demo loaded: {report.agencies} agencies, {report.employers} "
-            f"employers, {report.persons} persons, {report.relationships} relationships."
+            f"employers, {report.persons} persons, {report.relationships} relationships, "
+            f"{report.contributions} contribution records."
         )
     else:
         typer.echo("演示数据已存在，未作改动 demo data already present; nothing changed.")

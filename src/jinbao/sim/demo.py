@@ -14,8 +14,13 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.identifiers import Sex, resident_id_check_character, uscc_check_character
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.policy.parameters import Parameters, load_parameters
 from jinbao.registry import repository as repo
 from jinbao.registry import service
 from jinbao.registry.model import (
@@ -92,19 +97,21 @@ class DemoReport:
     employers: int
     persons: int
     relationships: int
+    contributions: int
 
 
-def load_demo(uow: UnitOfWork) -> DemoReport:
+def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
     """Load the demo country once; a second call finds the national agency and does nothing."""
     if repo.agency_id(uow, NATIONAL_CODE) is not None:
-        return DemoReport(False, 0, 0, 0, 0)
+        return DemoReport(False, 0, 0, 0, 0, 0)
     rng = random.Random(SEED)
     today = uow.clock.today()
     agencies = _agencies(uow, rng)
     employers = _employers(uow, rng)
     persons = _persons(uow, rng, today)
     relationships = _relationships(uow, rng, persons, employers, today)
-    return DemoReport(True, agencies, len(employers), len(persons), relationships)
+    records = _contributions(uow, rng, employers, params or load_parameters())
+    return DemoReport(True, agencies, len(employers), len(persons), relationships, records)
 
 
 def _contact(rng: random.Random, name: str, region: str) -> Contact:
@@ -308,4 +315,42 @@ def _relationships(
                 ),
             )
             count += 1
+    return count
+
+
+def _contributions(
+    uow: UnitOfWork, rng: random.Random, employers: list[tuple[str, str]], params: Parameters
+) -> int:
+    """Every employer declares 2024 and the first half of 2025 for its contributing employees,
+    paid on the 15th of the next month — except June 2025, left unpaid (arrears)."""
+    from jinbao.contributions.service import DeclarationRow, declare
+    from jinbao.registry.tables import employers as employer_table
+    from jinbao.registry.tables import persons as person_table
+    from jinbao.registry.tables import relationships as relationship_table
+
+    staff: dict[str, list[tuple[str, int]]] = {}
+    rows = uow.conn.execute(
+        select(employer_table.c.uscc, person_table.c.id_number)
+        .select_from(
+            relationship_table.join(
+                employer_table, relationship_table.c.employer_id == employer_table.c.id
+            ).join(person_table, relationship_table.c.person_id == person_table.c.id)
+        )
+        .where(relationship_table.c.status == "contributing", relationship_table.c.kind == "normal")
+        .order_by(employer_table.c.uscc, person_table.c.id_number)
+    )
+    for uscc, number in rows:
+        staff.setdefault(uscc, []).append((number, rng.randint(30, 150) * 100_00))
+    count = 0
+    for month in [YearMonth(2024, m) for m in range(1, 13)] + [
+        YearMonth(2025, m) for m in range(1, 7)
+    ]:
+        paid_on = None if month == YearMonth(2025, 6) else month.plus(1).first_day().replace(day=15)
+        for uscc, people in staff.items():
+            lines = [
+                DeclarationRow(i, uscc, month, n, Fen(w)) for i, (n, w) in enumerate(people, 1)
+            ]
+            count += declare(
+                uow, lines, batch=f"demo:{uscc}:{month}", params=params, paid_on=paid_on
+            ).records
     return count
