@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Row,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -134,17 +135,17 @@ def _persons(uow: UnitOfWork, numbers: Iterable[str]) -> dict[str, int]:
         return {r.id_number: r.id for r in rows}
 
 
-def _enrolled(uow: UnitOfWork, person_ids: Iterable[int]) -> dict[int, set[int | None]]:
-    """person id → employers (None = enrolled as a flexible worker) with a contributing relation."""
+def _enrolled(uow: UnitOfWork, keys: Table) -> dict[int, set[int | None]]:
+    """person id (in ``keys``) → employers (None = enrolled as a flexible worker) with a
+    contributing relation."""
     out: dict[int, set[int | None]] = defaultdict(set)
-    with key_table(uow.conn, person_ids, Integer) as keys:
-        rows = uow.conn.execute(
-            select(relationships.c.person_id, relationships.c.employer_id)
-            .join(keys, keys.c.k == relationships.c.person_id)
-            .where(relationships.c.scheme == SCHEME, relationships.c.status == "contributing")
-        )
-        for r in rows:
-            out[r.person_id].add(r.employer_id)
+    rows = uow.conn.execute(
+        select(relationships.c.person_id, relationships.c.employer_id)
+        .join(keys, keys.c.k == relationships.c.person_id)
+        .where(relationships.c.scheme == SCHEME, relationships.c.status == "contributing")
+    )
+    for person_id, employer_id in rows:
+        out[person_id].add(employer_id)
     return out
 
 
@@ -155,30 +156,30 @@ class _Slot:
     agency_id: int | None
 
 
-def _slots(
+def _slots(uow: UnitOfWork, keys: Table, periods: Iterable[int]) -> dict[tuple[int, int], _Slot]:
+    """The state of each (person in ``keys``, month): is a record in force, and the next entry."""
+    rows = uow.conn.execute(
+        select(
+            contributions.c.person_id,
+            contributions.c.period,
+            func.sum(case((contributions.c.kind == Kind.REVERSAL.value, -1), else_=1)).label("net"),
+            func.max(contributions.c.entry_no).label("last"),
+            func.max(contributions.c.agency_id).label("agency_id"),
+        )
+        .join(keys, keys.c.k == contributions.c.person_id)
+        .where(contributions.c.scheme == SCHEME, contributions.c.period.in_(sorted(set(periods))))
+        .group_by(contributions.c.person_id, contributions.c.period)
+    )
+    return {
+        (r.person_id, r.period): _Slot(int(r.net) > 0, int(r.last) + 1, r.agency_id) for r in rows
+    }
+
+
+def _slots_of(
     uow: UnitOfWork, person_ids: Iterable[int], periods: Iterable[int]
 ) -> dict[tuple[int, int], _Slot]:
-    """The state of each (person, month): is a record in force, and the next entry number."""
-    wanted_periods = sorted(set(periods))
-    out: dict[tuple[int, int], _Slot] = {}
     with key_table(uow.conn, person_ids, Integer) as keys:
-        rows = uow.conn.execute(
-            select(
-                contributions.c.person_id,
-                contributions.c.period,
-                func.sum(case((contributions.c.kind == Kind.REVERSAL.value, -1), else_=1)).label(
-                    "net"
-                ),
-                func.max(contributions.c.entry_no).label("last"),
-                func.max(contributions.c.agency_id).label("agency_id"),
-            )
-            .join(keys, keys.c.k == contributions.c.person_id)
-            .where(contributions.c.scheme == SCHEME, contributions.c.period.in_(wanted_periods))
-            .group_by(contributions.c.person_id, contributions.c.period)
-        )
-        for r in rows:
-            out[(r.person_id, r.period)] = _Slot(int(r.net) > 0, int(r.last) + 1, r.agency_id)
-    return out
+        return _slots(uow, keys, periods)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -413,8 +414,9 @@ def declare(
     rules = _Rules(params)
     employer_map = _employers(uow, (r.employer_uscc for r in rows))
     person_map = _persons(uow, (r.id_number for r in rows))
-    enrolled = _enrolled(uow, person_map.values())
-    slots = _slots(uow, person_map.values(), (period_int(r.period) for r in rows))
+    with key_table(uow.conn, person_map.values(), Integer) as person_keys:
+        enrolled = _enrolled(uow, person_keys)
+        slots = _slots(uow, person_keys, (period_int(r.period) for r in rows))
     issues: list[Issue] = []
     seen: dict[tuple[str, int], int] = {}
     out: list[dict[str, Any]] = []
@@ -685,7 +687,7 @@ def flexible(
             f"A flexible worker's base must be between {format_yuan(limits.floor)} and {format_yuan(limits.cap)} yuan (60%–300% of the average wage).",
             field="base",
         )
-    slot = _slots(uow, [person_id], [period_int(period)]).get((person_id, period_int(period)))
+    slot = _slots_of(uow, [person_id], [period_int(period)]).get((person_id, period_int(period)))
     if slot is not None and slot.active:
         raise Conflict(
             "contribution.duplicate_month",
@@ -781,7 +783,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
         )
     region = region_of(region_code)
     periods = [cmd.start.plus(i) for i in range(months)]
-    slots = _slots(uow, [person_id], [period_int(p) for p in periods])
+    slots = _slots_of(uow, [person_id], [period_int(p) for p in periods])
     taken = [
         p for p in periods if (s := slots.get((person_id, period_int(p)))) is not None and s.active
     ]

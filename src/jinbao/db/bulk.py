@@ -35,8 +35,15 @@ def insert_rows(
     statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
     stamps: dict[Any, Any] = {}
     batch: list[tuple[Any, ...]] = []
+    dated: list[int] | None = None  # the columns that may hold dates, found on the first row
     for row in rows:
-        batch.append(tuple(_sqlite(v, stamps) for v in row))
+        if dated is None:
+            dated = [i for i, v in enumerate(row) if v is None or isinstance(v, dt.date)]
+        if dated:
+            row = list(row)
+            for i in dated:
+                row[i] = _sqlite(row[i], stamps)
+        batch.append(tuple(row))
         if len(batch) == CHUNK:
             conn.exec_driver_sql(statement, batch)
             batch = []
