@@ -1,0 +1,36 @@
+"""Contribution use cases: declare (bulk), pay, flexible workers, back-pay, refund, arrears.
+
+Every use case writes its records, the account entries and the ledger journal in the caller's
+unit of work, so money and records are written together or not at all. Nothing is updated or
+deleted: a correction is a reversal record with its reversing journal.
+"""
+
+from jinbao.contributions.service._base import DeclarationRow, PostingReport
+from jinbao.contributions.service.declare import declare, pay
+from jinbao.contributions.service.individual import BackPayment, back_pay, flexible
+from jinbao.contributions.service.queries import (
+    Overlap,
+    employer_arrears,
+    employer_records,
+    history,
+    overlaps,
+    person_arrears,
+)
+from jinbao.contributions.service.refund import refund
+
+__all__ = [
+    "BackPayment",
+    "DeclarationRow",
+    "Overlap",
+    "PostingReport",
+    "back_pay",
+    "declare",
+    "employer_arrears",
+    "employer_records",
+    "flexible",
+    "history",
+    "overlaps",
+    "pay",
+    "person_arrears",
+    "refund",
+]

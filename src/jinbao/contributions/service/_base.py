@@ -1,0 +1,108 @@
+"""Shared pieces: the row and report types, chunking, rates and limits cached per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from jinbao.contributions.model import (
+    Kind,
+)
+from jinbao.contributions.tables import contributions
+from jinbao.kernel.errors import InvalidInput, Issue
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.policy.contributions import (
+    BaseLimits,
+    Rates,
+    employee_rates,
+    flexible_rates,
+    limits_for,
+)
+from jinbao.policy.parameters import Parameters
+
+CHUNK = 1000
+SCHEME = "enterprise"
+EARLIEST = YearMonth(1998, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationRow:
+    row: int  # where it came from: the file's row number, or the position in a request
+    employer_uscc: str
+    period: YearMonth
+    id_number: str
+    wage: Fen
+
+
+@dataclass(frozen=True, slots=True)
+class PostingReport:
+    batch: str
+    records: int
+    employer_part: int
+    individual_part: int
+    to_account: int
+    paid: bool
+    journal_ids: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return self.employer_part + self.individual_part
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _rejected(issues: list[Issue]) -> InvalidInput:
+    return InvalidInput(
+        "declaration.rejected",
+        f"申报有{len(issues)}处错误，未记录任何缴费。请按行修正后重新申报。",
+        f"The declaration has {len(issues)} problem(s); nothing was recorded. Fix the rows listed and declare again.",
+        issues=sorted(issues, key=lambda i: i.row or 0),
+    )
+
+
+class _Rules:
+    """Rates and base limits, computed once per month and province for a whole batch."""
+
+    def __init__(self, params: Parameters) -> None:
+        self.params = params
+        self._rates: dict[YearMonth, Rates] = {}
+        self._flex: dict[YearMonth, Rates] = {}
+        self._limits: dict[tuple[str, YearMonth], BaseLimits] = {}
+
+    def rates(self, period: YearMonth) -> Rates:
+        if period not in self._rates:
+            self._rates[period] = employee_rates(period, self.params)
+        return self._rates[period]
+
+    def flexible(self, period: YearMonth) -> Rates:
+        if period not in self._flex:
+            self._flex[period] = flexible_rates(period, self.params)
+        return self._flex[period]
+
+    def limits(self, region: str, period: YearMonth) -> BaseLimits:
+        key = (region, period)
+        if key not in self._limits:
+            self._limits[key] = limits_for(region, period, self.params)
+        return self._limits[key]
+
+
+_reversal = aliased(contributions)
+
+
+def _in_force(*conditions: Any) -> Any:
+    """Records in force: not reversals, and not reversed."""
+    return (
+        select(contributions)
+        .outerjoin(_reversal, _reversal.c.reverses_id == contributions.c.id)
+        .where(contributions.c.kind != Kind.REVERSAL.value, _reversal.c.id.is_(None), *conditions)
+    )

@@ -1,0 +1,98 @@
+"""Bulk look-ups: employers, persons, contributing relationships and the state of each person-month."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    case,
+    func,
+    select,
+)
+
+from jinbao.contributions.model import (
+    Kind,
+)
+from jinbao.contributions.service._base import SCHEME, _chunks
+from jinbao.contributions.tables import contributions
+from jinbao.db.bulk import key_table
+from jinbao.db.uow import UnitOfWork
+from jinbao.registry.tables import agencies, employers, persons, relationships
+
+
+def _employers(uow: UnitOfWork, usccs: Iterable[str]) -> dict[str, tuple[int, int, str | None]]:
+    """uscc → (employer id, agency id, agency region code)."""
+    out: dict[str, tuple[int, int, str | None]] = {}
+    for chunk in _chunks(sorted(set(usccs))):
+        rows = uow.conn.execute(
+            select(
+                employers.c.uscc,
+                employers.c.id,
+                agencies.c.id.label("agency_id"),
+                agencies.c.region_code,
+            )
+            .select_from(employers.join(agencies, employers.c.agency_id == agencies.c.id))
+            .where(employers.c.uscc.in_(chunk))
+        )
+        out.update({r.uscc: (r.id, r.agency_id, r.region_code) for r in rows})
+    return out
+
+
+def _persons(uow: UnitOfWork, numbers: Iterable[str]) -> dict[str, int]:
+    with key_table(uow.conn, numbers, String) as keys:
+        rows = uow.conn.execute(
+            select(persons.c.id_number, persons.c.id).join(keys, keys.c.k == persons.c.id_number)
+        )
+        return {r.id_number: r.id for r in rows}
+
+
+def _enrolled(uow: UnitOfWork, keys: Table) -> dict[int, set[int | None]]:
+    """person id (in ``keys``) → employers (None = enrolled as a flexible worker) with a
+    contributing relation."""
+    out: dict[int, set[int | None]] = defaultdict(set)
+    rows = uow.conn.execute(
+        select(relationships.c.person_id, relationships.c.employer_id)
+        .join(keys, keys.c.k == relationships.c.person_id)
+        .where(relationships.c.scheme == SCHEME, relationships.c.status == "contributing")
+    )
+    for person_id, employer_id in rows:
+        out[person_id].add(employer_id)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    active: bool
+    next_entry: int
+    agency_id: int | None
+
+
+def _slots(uow: UnitOfWork, keys: Table, periods: Iterable[int]) -> dict[tuple[int, int], _Slot]:
+    """The state of each (person in ``keys``, month): is a record in force, and the next entry."""
+    rows = uow.conn.execute(
+        select(
+            contributions.c.person_id,
+            contributions.c.period,
+            func.sum(case((contributions.c.kind == Kind.REVERSAL.value, -1), else_=1)).label("net"),
+            func.max(contributions.c.entry_no).label("last"),
+            func.max(contributions.c.agency_id).label("agency_id"),
+        )
+        .join(keys, keys.c.k == contributions.c.person_id)
+        .where(contributions.c.scheme == SCHEME, contributions.c.period.in_(sorted(set(periods))))
+        .group_by(contributions.c.person_id, contributions.c.period)
+    )
+    return {
+        (r.person_id, r.period): _Slot(int(r.net) > 0, int(r.last) + 1, r.agency_id) for r in rows
+    }
+
+
+def _slots_of(
+    uow: UnitOfWork, person_ids: Iterable[int], periods: Iterable[int]
+) -> dict[tuple[int, int], _Slot]:
+    with key_table(uow.conn, person_ids, Integer) as keys:
+        return _slots(uow, keys, periods)

@@ -1,0 +1,240 @@
+"""Writing records, the declaration and collection journals, payments and account entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    String,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+)
+
+from jinbao.accounts.tables import account_entries
+from jinbao.contributions.model import (
+    Kind,
+)
+from jinbao.contributions.service._base import SCHEME, PostingReport
+from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.db.bulk import insert_rows
+from jinbao.db.uow import UnitOfWork
+from jinbao.ledger import service as ledger
+from jinbao.ledger.model import Account, Journal, Posting, credit, debit, net
+from jinbao.ledger.tables import journals
+from jinbao.policy.contributions import (
+    Contribution,
+)
+from jinbao.policy.interest import Portion
+
+_COLUMNS = [c.name for c in contributions.columns if c.name != "id"]
+
+
+def _insert_records(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert (COPY or executemany, no RETURNING: what follows selects the batch back
+    set-wise by its batch key)."""
+    insert_rows(uow.conn, contributions, _COLUMNS, ([r[c] for c in _COLUMNS] for r in rows))
+
+
+def _insert_one(uow: UnitOfWork, row: dict[str, Any]) -> int:
+    return int(
+        uow.conn.execute(
+            insert(contributions).values(**row).returning(contributions.c.id)
+        ).scalar_one()
+    )
+
+
+def _declaration_journal(
+    uow: UnitOfWork, batch: str, rows: list[dict[str, Any]], on: dt.date
+) -> int:
+    """核定: the amounts due become receivables of each region."""
+    due: dict[str, int] = defaultdict(int)
+    for r in rows:
+        due[r["region"]] += r["employer_part"] + r["individual_part"]
+    legs: list[Posting] = []
+    for region, amount in due.items():
+        legs += [
+            debit(region, Account.RECEIVABLES, amount),
+            credit(region, Account.CONTRIBUTIONS_DUE, amount),
+        ]
+    return ledger.post(
+        uow, Journal("contribution_due", f"due:{batch}", on, f"缴费核定 {batch}", net(legs))
+    )
+
+
+# The portion of the account a month's credit belongs to, as SQL; the same boundaries as
+# jinbao.policy.interest.Portion.of (before 1998 / 1998–2005 / from 2006).
+_PORTION = case(
+    (contributions.c.period < 199801, Portion.PRE_1998.value),
+    (contributions.c.period <= 200512, Portion.Y1998_2005.value),
+    else_=Portion.FROM_2006.value,
+)
+
+
+def _pay_where(uow: UnitOfWork, key: str, where: Any, paid_on: dt.date) -> int:
+    """征收 of the records selected by ``where``: money in the bank, receivables cleared, pooled
+    and account funds credited (one journal), a payment row per record and each person's
+    account credited with its share — all written set-wise by the database."""
+    legs: list[Posting] = []
+    totals = uow.conn.execute(
+        select(
+            contributions.c.region,
+            func.sum(contributions.c.employer_part + contributions.c.individual_part),
+            func.sum(contributions.c.to_account),
+        )
+        .where(where)
+        .group_by(contributions.c.region)
+    ).all()
+    for region, total, share in totals:
+        total, share = int(total), int(share)
+        legs += [
+            debit(region, Account.BANK, total),
+            credit(region, Account.RECEIVABLES, total),
+            debit(region, Account.CONTRIBUTIONS_DUE, total),
+            credit(region, Account.POOLED_FUND, total - share),
+            credit(region, Account.ACCOUNT_FUND, share),
+        ]
+    journal_id = ledger.post(
+        uow, Journal("contribution_paid", f"paid:{key}", paid_on, f"缴费征收 {key}", net(legs))
+    )
+    uow.conn.execute(
+        insert(contribution_payments).from_select(
+            ["contribution_id", "paid_on", "journal_id"],
+            select(
+                contributions.c.id, literal(paid_on, Date), literal(journal_id, BigInteger)
+            ).where(where),
+        )
+    )
+    uow.conn.execute(
+        insert(account_entries).from_select(
+            [
+                "person_id",
+                "scheme",
+                "region",
+                "portion",
+                "kind",
+                "period",
+                "effective_on",
+                "amount",
+                "journal_id",
+                "source",
+                "created_at",
+            ],
+            select(
+                contributions.c.person_id,
+                contributions.c.scheme,
+                contributions.c.region,
+                _PORTION,
+                literal("contribution", String),
+                contributions.c.period,
+                literal(paid_on, Date),
+                contributions.c.to_account,
+                literal(journal_id, BigInteger),
+                literal("contribution:", String) + cast(contributions.c.id, String),
+                literal(uow.clock.now(), DateTime(timezone=True)),
+            ).where(where, contributions.c.to_account != 0),
+        )
+    )
+    return journal_id
+
+
+def _report(
+    batch: str, rows: list[dict[str, Any]], paid: bool, journal_ids: Iterable[int]
+) -> PostingReport:
+    return PostingReport(
+        batch,
+        len(rows),
+        sum(r["employer_part"] for r in rows),
+        sum(r["individual_part"] for r in rows),
+        sum(r["to_account"] for r in rows),
+        paid,
+        tuple(journal_ids),
+    )
+
+
+def _record_row(
+    person_id: int,
+    agency_id: int,
+    employer_id: int | None,
+    region: str,
+    period: int,
+    entry: int,
+    kind: Kind,
+    c: Contribution,
+    batch: str,
+    now: dt.datetime,
+    lump_sum: bool = False,
+    document_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "person_id": person_id,
+        "scheme": SCHEME,
+        "agency_id": agency_id,
+        "employer_id": employer_id,
+        "region": region,
+        "period": period,
+        "entry_no": entry,
+        "kind": kind.value,
+        "base": c.base,
+        "employer_part": c.employer,
+        "individual_part": c.individual,
+        "to_account": c.to_account,
+        "lump_sum": lump_sum,
+        "legal_document_id": document_id,
+        "reverses_id": None,
+        "batch": batch,
+        "created_at": now,
+    }
+
+
+def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
+    row = uow.conn.execute(
+        select(
+            func.count(),
+            func.sum(contributions.c.employer_part),
+            func.sum(contributions.c.individual_part),
+            func.sum(contributions.c.to_account),
+            func.count(contribution_payments.c.contribution_id),
+        )
+        .select_from(
+            contributions.outerjoin(
+                contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
+            )
+        )
+        .where(contributions.c.batch == batch)
+    ).one()
+    if not row[0]:
+        return None
+    journal_ids = uow.conn.execute(
+        select(journals.c.id)
+        .where(journals.c.idempotency_key.in_([f"due:{batch}", f"paid:{batch}"]))
+        .order_by(journals.c.id)
+    ).scalars()
+    return PostingReport(
+        batch,
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        int(row[3]),
+        bool(row[4]),
+        tuple(int(j) for j in journal_ids),
+    )
+
+
+def _write_and_maybe_pay(
+    uow: UnitOfWork, batch: str, out: list[dict[str, Any]], paid_on: dt.date | None, today: dt.date
+) -> PostingReport:
+    _insert_records(uow, out)
+    journal_ids = [_declaration_journal(uow, batch, out, paid_on or today)]
+    if paid_on is not None:
+        journal_ids.append(_pay_where(uow, batch, contributions.c.batch == batch, paid_on))
+    return _report(batch, out, paid_on is not None, journal_ids)

@@ -1,0 +1,137 @@
+"""Reading: a person's records and arrears, an employer's declarations and arrears, overlaps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    func,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from jinbao.contributions.model import (
+    Kind,
+    Record,
+    period_int,
+    period_of,
+)
+from jinbao.contributions.service._base import _in_force
+from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.registry.tables import agencies, employers, persons
+
+
+def _records(uow: UnitOfWork, *conditions: Any) -> list[Record]:
+    reversal = aliased(contributions)
+    stmt = (
+        select(
+            contributions,
+            persons.c.id_number,
+            agencies.c.code.label("agency_code"),
+            employers.c.uscc,
+            contribution_payments.c.paid_on,
+            reversal.c.id.label("reversed_by"),
+        )
+        .select_from(
+            contributions.join(persons, contributions.c.person_id == persons.c.id)
+            .join(agencies, contributions.c.agency_id == agencies.c.id)
+            .outerjoin(employers, contributions.c.employer_id == employers.c.id)
+            .outerjoin(
+                contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
+            )
+            .outerjoin(reversal, reversal.c.reverses_id == contributions.c.id)
+        )
+        .where(*conditions)
+        .order_by(contributions.c.period, contributions.c.entry_no)
+    )
+    return [
+        Record(
+            r.id,
+            r.id_number,
+            period_of(r.period),
+            Kind(r.kind),
+            r.agency_code,
+            r.uscc,
+            Fen(r.base),
+            Fen(r.employer_part),
+            Fen(r.individual_part),
+            Fen(r.to_account),
+            bool(r.lump_sum),
+            r.paid_on,
+            r.reversed_by is not None,
+            r.reverses_id,
+        )
+        for r in uow.conn.execute(stmt)
+    ]
+
+
+def history(uow: UnitOfWork, id_number: str) -> list[Record]:
+    """Every contribution record of a person, reversals included, oldest month first."""
+    return _records(uow, persons.c.id_number == id_number.strip().upper())
+
+
+def person_arrears(uow: UnitOfWork, id_number: str) -> list[Record]:
+    return [
+        r
+        for r in history(uow, id_number)
+        if r.paid_on is None and not r.reversed and r.kind is not Kind.REVERSAL
+    ]
+
+
+def employer_records(uow: UnitOfWork, uscc: str, period: YearMonth | None = None) -> list[Record]:
+    conditions = [employers.c.uscc == uscc.strip().upper()]
+    if period is not None:
+        conditions.append(contributions.c.period == period_int(period))
+    return _records(uow, *conditions)
+
+
+def employer_arrears(uow: UnitOfWork, uscc: str) -> list[Record]:
+    return [
+        r
+        for r in employer_records(uow, uscc)
+        if r.paid_on is None and not r.reversed and r.kind is not Kind.REVERSAL
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    id_number: str
+    period: YearMonth
+    agencies: tuple[str, ...]
+    schemes: tuple[str, ...]
+
+
+def overlaps(uow: UnitOfWork) -> list[Overlap]:
+    """Person-months with records in force at more than one agency or in more than one scheme
+    (重复缴费): reported for the transfer to settle (先转后清)."""
+    in_force = _in_force().subquery()
+    stmt = (
+        select(in_force.c.person_id, in_force.c.period)
+        .group_by(in_force.c.person_id, in_force.c.period)
+        .having(and_(func.count() > 1))
+    )
+    out = []
+    for person_id, period in uow.conn.execute(stmt):
+        rows = uow.conn.execute(
+            select(persons.c.id_number, agencies.c.code, in_force.c.scheme)
+            .select_from(
+                in_force.join(persons, in_force.c.person_id == persons.c.id).join(
+                    agencies, in_force.c.agency_id == agencies.c.id
+                )
+            )
+            .where(in_force.c.person_id == person_id, in_force.c.period == period)
+        ).all()
+        out.append(
+            Overlap(
+                rows[0].id_number,
+                period_of(period),
+                tuple(sorted({r.code for r in rows})),
+                tuple(sorted({r.scheme for r in rows})),
+            )
+        )
+    return out
