@@ -15,8 +15,7 @@ from sqlalchemy import (
 )  # fmt: skip
 
 from jinbao.db.metadata import metadata
-
-BIGID = BigInteger().with_variant(Integer, "sqlite")
+from jinbao.db.types import BIGID
 
 account_entries = Table(
     "account_entries",

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, String, Table
+from sqlalchemy import JSON, Column, DateTime, String, Table
 
 from jinbao.db.metadata import metadata
+from jinbao.db.types import BIGID
 
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("id", BIGID, primary_key=True),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("actor", String(100), nullable=False),
     Column("action", String(60), nullable=False, index=True),

@@ -14,9 +14,8 @@ import typer
 from jinbao.calculators import service
 from jinbao.calculators.inputs import parameters
 from jinbao.calculators.results import explained_json
-from jinbao.cli.common import EXIT_BY_KIND, JsonOption, fail, read_file, settings
+from jinbao.cli.common import JsonOption, guard, read_file, settings
 from jinbao.kernel.clock import SystemClock
-from jinbao.kernel.errors import DomainError
 from jinbao.policy.explain import Explained
 from jinbao.policy.parameters import Parameters
 
@@ -28,17 +27,7 @@ LangOption = Annotated[str, typer.Option("--lang", help="zh (default) or en")]
 
 
 def _calculate(rule: Callable[[Parameters], Explained[Any]], as_json: bool, lang: str) -> None:
-    try:
-        result = rule(parameters(settings().parameters_dir))
-    except DomainError as exc:
-        fail(
-            EXIT_BY_KIND[exc.kind],
-            exc.code,
-            exc.zh,
-            exc.en,
-            as_json=as_json,
-            issues=[i.as_dict() for i in exc.issues],
-        )
+    result = guard(lambda: rule(parameters(settings().parameters_dir)), as_json=as_json)
     if as_json:
         typer.echo(json.dumps(explained_json(result), ensure_ascii=False, indent=2))
     else:

@@ -100,14 +100,10 @@ def fail(
     raise typer.Exit(exit_code)
 
 
-def run(action: Callable[[UnitOfWork], T], *, as_json: bool, write: bool) -> T:
-    """Run one use case in its unit of work; map domain errors to messages and exit codes."""
+def guard(action: Callable[[], T], *, as_json: bool) -> T:
+    """Run ``action``; a domain error becomes its message and exit code."""
     try:
-        with uow() as unit:
-            result = action(unit)
-            if write:
-                unit.commit()
-            return result
+        return action()
     except DomainError as exc:
         fail(
             EXIT_BY_KIND[exc.kind],
@@ -117,6 +113,19 @@ def run(action: Callable[[UnitOfWork], T], *, as_json: bool, write: bool) -> T:
             as_json=as_json,
             issues=[i.as_dict() for i in exc.issues],
         )
+
+
+def run(action: Callable[[UnitOfWork], T], *, as_json: bool, write: bool) -> T:
+    """Run one use case in its unit of work; map domain errors to messages and exit codes."""
+
+    def in_unit_of_work() -> T:
+        with uow() as unit:
+            result = action(unit)
+            if write:
+                unit.commit()
+            return result
+
+    return guard(in_unit_of_work, as_json=as_json)
 
 
 def emit(result: BaseModel | list[Any], as_json: bool, human: Callable[[], str]) -> None:

@@ -6,19 +6,19 @@ import datetime as dt
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from jinbao.accounts.interest import run_interest
+from jinbao.accounts.interest import InterestReport, run_interest
 from jinbao.accounts.service import statement
 from jinbao.calculators.inputs import parameters, year_month, yuan
-from jinbao.cli.common import EXIT_BY_KIND, JsonOption, engine, fail, read_file, run, settings
+from jinbao.cli.common import JsonOption, engine, guard, read_file, run, settings
 from jinbao.contributions import imports, service
 from jinbao.contributions.model import Authority, LegalDocument, Record
 from jinbao.contributions.schemas import RecordOut, ReportOut, StatementOut
 from jinbao.kernel.clock import SystemClock
-from jinbao.kernel.errors import DomainError
 from jinbao.kernel.money import format_yuan
 
 contribution_app = typer.Typer(
@@ -323,31 +323,30 @@ def interest(
 ) -> None:
     """年度结息: credit every account with the year's interest — idempotent and resumable."""
     started = time.perf_counter()
-    try:
-        if as_json:
-            report = run_interest(
-                engine(), SystemClock(), year, _params(), chunk_size=chunk_size, throttle=throttle
-            )
-        else:
-            with typer.progressbar(length=1, label=f"{year}年结息 crediting interest") as bar:
-                seen = [0]
 
-                def progress(done: int, total: int) -> None:
-                    bar.length = total
-                    bar.update(done - seen[0])
-                    seen[0] = done
+    def job(progress: Callable[[int, int], None] | None) -> InterestReport:
+        return run_interest(
+            engine(),
+            SystemClock(),
+            year,
+            _params(),
+            chunk_size=chunk_size,
+            progress=progress,
+            throttle=throttle,
+        )
 
-                report = run_interest(
-                    engine(),
-                    SystemClock(),
-                    year,
-                    _params(),
-                    chunk_size=chunk_size,
-                    progress=progress,
-                    throttle=throttle,
-                )
-    except DomainError as exc:
-        fail(EXIT_BY_KIND[exc.kind], exc.code, exc.zh, exc.en, as_json=as_json)
+    if as_json:
+        report = guard(lambda: job(None), as_json=True)
+    else:
+        with typer.progressbar(length=1, label=f"{year}年结息 crediting interest") as bar:
+            seen = [0]
+
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - seen[0])
+                seen[0] = done
+
+            report = guard(lambda: job(progress), as_json=False)
     result = {
         "year": report.year,
         "rate": str(report.rate),

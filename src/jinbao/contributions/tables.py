@@ -17,8 +17,7 @@ from sqlalchemy import (
 )  # fmt: skip
 
 from jinbao.db.metadata import metadata
-
-BIGID = BigInteger().with_variant(Integer, "sqlite")
+from jinbao.db.types import BIGID
 
 legal_documents = Table(
     "legal_documents",

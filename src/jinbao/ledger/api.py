@@ -41,18 +41,8 @@ def funds(request: Request, region: str | None = None) -> dict[str, list[dict[st
     with request.app.state.uow() as uow:
         months = service.fund_report(uow, region)
     return {
-        "regions": [_month(m) for m in months],
-        "national": [_month(m) for m in service.national(months)],
-    }
-
-
-def _month(m: service.FundMonth) -> dict[str, Any]:
-    return {
-        "region": m.region,
-        "month": m.month,
-        "income": m.income,
-        "expenditure": m.expenditure,
-        "balance": m.balance,
+        "regions": [m.as_dict() for m in months],
+        "national": [m.as_dict() for m in service.national(months)],
     }
 
 

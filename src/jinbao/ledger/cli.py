@@ -81,7 +81,10 @@ def funds(
     if as_json:
         typer.echo(
             json.dumps(
-                {"regions": [_row(m) for m in months], "national": [_row(m) for m in national]},
+                {
+                    "regions": [m.as_dict() for m in months],
+                    "national": [m.as_dict() for m in national],
+                },
                 indent=2,
             )
         )
@@ -90,13 +93,3 @@ def funds(
         typer.echo(
             f"{m.region}  {m.month}  收入 {format_yuan(m.income):>16}  支出 {format_yuan(m.expenditure):>16}  结余 {format_yuan(m.balance):>16}"
         )
-
-
-def _row(m: service.FundMonth) -> dict[str, object]:
-    return {
-        "region": m.region,
-        "month": m.month,
-        "income": m.income,
-        "expenditure": m.expenditure,
-        "balance": m.balance,
-    }

@@ -6,6 +6,7 @@ for or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -276,6 +277,15 @@ class BalanceLine:
     def balance(self) -> int:
         return self.debits - self.credits
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "region": self.region,
+            "account": self.account,
+            "debits": self.debits,
+            "credits": self.credits,
+            "balance": self.balance,
+        }
+
 
 def trial_balance(uow: UnitOfWork, as_of: dt.date | None = None) -> list[BalanceLine]:
     """Debit and credit totals per region and account (试算平衡表); the balances sum to zero."""
@@ -305,6 +315,9 @@ class FundMonth:
     income: int  # credited to the funds (contributions; transfers in)
     expenditure: int  # debited from the funds (refunds, transfers out, benefits)
     balance: int  # funds' credit balance at the end of the month
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
 
 
 FUND_ACCOUNTS = (Account.POOLED_FUND.value, Account.ACCOUNT_FUND.value)

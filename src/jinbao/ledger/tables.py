@@ -8,14 +8,12 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     String,
     Table,
 )  # fmt: skip
 
 from jinbao.db.metadata import metadata
-
-BIGID = BigInteger().with_variant(Integer, "sqlite")
+from jinbao.db.types import BIGID
 
 journals = Table(
     "journals",

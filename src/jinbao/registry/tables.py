@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -17,6 +16,7 @@ from sqlalchemy import (
 )
 
 from jinbao.db.metadata import metadata
+from jinbao.db.types import BIGID
 
 
 def _in(column: str, values: list[str]) -> str:
@@ -67,7 +67,7 @@ employers = Table(
 persons = Table(
     "persons",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("id", BIGID, primary_key=True),
     Column("id_number", String(18), nullable=False, unique=True),
     Column("name", String(60), nullable=False),
     Column("sex", String(1), nullable=False),
@@ -88,10 +88,10 @@ ACTIVE_STATUS_SQL = "status IN ('contributing', 'suspended', 'receiving')"
 relationships = Table(
     "relationships",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("id", BIGID, primary_key=True),
     Column(
         "person_id",
-        BigInteger().with_variant(Integer, "sqlite"),
+        BIGID,
         ForeignKey("persons.id"),
         nullable=False,
         index=True,
@@ -124,10 +124,10 @@ relationships = Table(
 relationship_status_changes = Table(
     "relationship_status_changes",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("id", BIGID, primary_key=True),
     Column(
         "relationship_id",
-        BigInteger().with_variant(Integer, "sqlite"),
+        BIGID,
         ForeignKey("relationships.id"),
         nullable=False,
         index=True,
