@@ -151,3 +151,14 @@ def test_cli_errors_exit_with_bad_input() -> None:
     assert "category" in run(
         "policy", "retirement", "--category", "robot", "--born", "1970-01", code=2
     )
+
+
+def test_the_exchange_interface_specification_is_published(client: TestClient) -> None:
+    index = client.get("/api/exchange/schemas").json()
+    assert {d["type"] for d in index["documents"]} >= {"contact_letter", "info_table"}
+    schema = client.get("/api/exchange/schemas/1/info_table").json()
+    assert "funds" in schema["required"]
+    assert (
+        client.get("/api/exchange/schemas/9/info_table").json()["code"]
+        == "exchange.schema_not_found"
+    )

@@ -15,6 +15,7 @@ from jinbao.contributions.api import router as contributions_router
 from jinbao.db import migrate
 from jinbao.db.engine import describe
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.api import router as exchange_router
 from jinbao.kernel.clock import Clock, SystemClock
 from jinbao.ledger.api import router as ledger_router
 from jinbao.registry.api import router as registry_router
@@ -43,6 +44,7 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     app.include_router(policy_router)
     app.include_router(contributions_router)
     app.include_router(ledger_router)
+    app.include_router(exchange_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

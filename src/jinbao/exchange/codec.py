@@ -1,0 +1,188 @@
+"""The exchange codec: canonical JSON (RFC 8785), Ed25519 signatures, schema checks. Pure.
+
+    signed = sign(document, private_key, key_id)      # the sending agency
+    data = encode(signed)                              # bytes on the wire, or in a QR code
+    document = verify(decode(data), keys)              # the receiving agency
+
+Every failure is an :class:`~jinbao.kernel.errors.InvalidInput` with a stable code: a malformed
+document (``exchange.malformed``), an unknown type or version, an unknown key, a forged or altered
+document (``exchange.signature``), a body that breaks its schema (``exchange.schema``, one issue
+per violation, with its path).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from jsonschema import Draft202012Validator
+
+from jinbao.exchange.model import (
+    SUPPORTED_VERSIONS,
+    Document,
+    DocumentType,
+    Envelope,
+    Signature,
+    SignedDocument,
+)
+from jinbao.exchange.schemas import schema_for
+from jinbao.kernel.errors import InvalidInput, Issue
+
+ALGORITHM = "Ed25519"
+KeyLookup = Callable[[str, str], Ed25519PublicKey | None]  # (agency code, key id) → public key
+ENVELOPE_FIELDS = (
+    "id",
+    "type",
+    "version",
+    "sender",
+    "receiver",
+    "case_id",
+    "in_reply_to",
+    "issued_at",
+)
+
+
+def canonical(document: Document) -> bytes:
+    """The bytes that are signed: envelope and body in RFC 8785 canonical JSON."""
+    return rfc8785.dumps(document.as_dict())
+
+
+def sign(document: Document, key: Ed25519PrivateKey, key_id: str) -> SignedDocument:
+    value = base64.urlsafe_b64encode(key.sign(canonical(document))).rstrip(b"=").decode()
+    return SignedDocument(document, Signature(ALGORITHM, key_id, value))
+
+
+def encode(signed: SignedDocument) -> bytes:
+    data = signed.document.as_dict()
+    data["signature"] = {
+        "algorithm": signed.signature.algorithm,
+        "key_id": signed.signature.key_id,
+        "value": signed.signature.value,
+    }
+    return rfc8785.dumps(data)
+
+
+def _malformed(zh: str, en: str) -> InvalidInput:
+    return InvalidInput("exchange.malformed", f"文书格式错误：{zh}", f"Malformed document: {en}")
+
+
+def decode(data: bytes) -> SignedDocument:
+    """Parse the wire form; structure only (signature and schema are :func:`verify`'s job)."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise _malformed("不是有效的JSON。", "not valid JSON.") from None
+    if not isinstance(raw, dict) or set(raw) != {"envelope", "body", "signature"}:
+        raise _malformed(
+            "须包含且仅包含 envelope、body、signature。",
+            "it must hold exactly envelope, body and signature.",
+        )
+    envelope, body, signature = raw["envelope"], raw["body"], raw["signature"]
+    if not isinstance(envelope, dict) or set(envelope) != set(ENVELOPE_FIELDS):
+        raise _malformed(
+            f"信封字段须为：{'、'.join(ENVELOPE_FIELDS)}。",
+            f"the envelope fields are {', '.join(ENVELOPE_FIELDS)}.",
+        )
+    if (
+        not isinstance(body, dict)
+        or not isinstance(signature, dict)
+        or set(signature) != {"algorithm", "key_id", "value"}
+    ):
+        raise _malformed("正文或签名结构不正确。", "the body or the signature is not well formed.")
+    try:
+        document_type = DocumentType(envelope["type"])
+    except ValueError:
+        raise InvalidInput(
+            "exchange.unknown_type",
+            f"未知的文书类型“{envelope['type']}”。",
+            f"Unknown document type '{envelope['type']}'.",
+        ) from None
+    if not isinstance(envelope["version"], int) or envelope["version"] not in SUPPORTED_VERSIONS:
+        raise InvalidInput(
+            "exchange.unsupported_version",
+            f"不支持的接口规范版本 {envelope['version']}。",
+            f"Unsupported interface version {envelope['version']}.",
+        )
+    text_fields = [f for f in ENVELOPE_FIELDS if f not in ("type", "version", "in_reply_to")]
+    if not all(isinstance(envelope[f], str) and envelope[f] for f in text_fields) or not isinstance(
+        envelope["in_reply_to"], str | None
+    ):
+        raise _malformed("信封字段类型不正确。", "an envelope field has the wrong type.")
+    if not all(isinstance(signature[k], str) for k in signature):
+        raise _malformed("签名字段须为字符串。", "signature fields must be strings.")
+    env = Envelope(
+        envelope["id"], document_type, envelope["version"], envelope["sender"], envelope["receiver"],
+        envelope["case_id"], envelope["in_reply_to"], envelope["issued_at"],
+    )  # fmt: skip
+    return SignedDocument(
+        Document(env, body),
+        Signature(signature["algorithm"], signature["key_id"], signature["value"]),
+    )
+
+
+def verify(signed: SignedDocument, keys: KeyLookup) -> Document:
+    """Check the signature against the sender's published key, then the body's schema."""
+    envelope = signed.document.envelope
+    if signed.signature.algorithm != ALGORITHM:
+        raise InvalidInput(
+            "exchange.algorithm",
+            f"不支持的签名算法 {signed.signature.algorithm}。",
+            f"Unsupported signature algorithm {signed.signature.algorithm}.",
+        )
+    public = keys(envelope.sender, signed.signature.key_id)
+    if public is None:
+        raise InvalidInput(
+            "exchange.unknown_key", f"发文机构 {envelope.sender} 没有编号为 {signed.signature.key_id} 的公钥。",
+            f"Agency {envelope.sender} has no published key {signed.signature.key_id}.",
+        )  # fmt: skip
+    try:
+        padded = signed.signature.value + "=" * (-len(signed.signature.value) % 4)
+        public.verify(base64.urlsafe_b64decode(padded), canonical(signed.document))
+    except (InvalidSignature, ValueError):
+        raise InvalidInput(
+            "exchange.signature",
+            "签名验证失败：文书被篡改或并非由发文机构签发，已拒收。",
+            "The signature does not verify: the document was altered or not issued by its sender; refused.",
+        ) from None
+    check_schema(signed.document)
+    return signed.document
+
+
+def check_schema(document: Document) -> None:
+    validator = Draft202012Validator(schema_for(document.envelope.type, document.envelope.version))
+    errors = sorted(validator.iter_errors(dict(document.body)), key=lambda e: list(e.absolute_path))
+    if errors:
+        issues = [_issue(e) for e in errors]
+        raise InvalidInput(
+            "exchange.schema", f"文书正文不符合接口规范（{len(issues)}处）。",
+            f"The document body breaks the interface specification ({len(issues)} problem(s)).", issues=issues,
+        )  # fmt: skip
+
+
+def _issue(error: Any) -> Issue:
+    path = "/".join(str(p) for p in error.absolute_path) or "(body)"
+    return Issue(
+        "exchange.schema", f"{path}：{error.message}", f"{path}: {error.message}", field=path
+    )
+
+
+def public_key_bytes(key: Ed25519PublicKey) -> str:
+    """A public key as published in the institution directory (base64url of the 32 raw bytes)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return (
+        base64.urlsafe_b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+        .rstrip(b"=")
+        .decode()
+    )
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(
+        base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    )
