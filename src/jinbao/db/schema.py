@@ -5,6 +5,7 @@ from __future__ import annotations
 import jinbao.accounts.tables
 import jinbao.audit.tables
 import jinbao.contributions.tables
+import jinbao.exchange.tables
 import jinbao.ledger.tables
 import jinbao.registry.tables  # noqa: F401  (each import registers its tables)
 from jinbao.db.metadata import metadata

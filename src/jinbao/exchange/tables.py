@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from jinbao.db.metadata import metadata
+from jinbao.db.types import BIGID
+
+agency_keys = Table(
+    "agency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("key_id", String(40), nullable=False),
+    Column("public_key", String(60), nullable=False),
+    # Held only for agencies this node acts for. Kept in the database for now; a key store (HSM,
+    # KMS or SM2 device) is the production answer and comes with node operations.
+    Column("private_key", String(60), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("agency_id", "key_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("document_id", String(36), nullable=False, unique=True),
+    Column("sender", String(20), nullable=False),
+    Column("receiver", String(20), nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("case_id", String(60), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(300), nullable=True),
+    Index("ix_outbox_delivered_at", "delivered_at"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("document_id", String(36), primary_key=True),
+    Column("sender", String(20), nullable=False),
+    Column("receiver", String(20), nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("case_id", String(60), nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=True),
+)
