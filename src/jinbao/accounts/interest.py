@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, case, extract, func, insert, select, update
 
 from jinbao.accounts.tables import account_entries, interest_credits, interest_runs
+from jinbao.audit.service import record
 from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock
@@ -89,6 +90,18 @@ def run_interest(
         if throttle:
             time.sleep(throttle)
     with UnitOfWork(engine, clock, actor) as uow:
+        record(
+            uow,
+            "account.interest",
+            "interest_run",
+            str(year),
+            new={
+                "rate": str(rate),
+                "accounts": credited,
+                "already": len(done_before),
+                "interest": total_interest,
+            },
+        )
         uow.conn.execute(
             update(interest_runs)
             .where(interest_runs.c.id == run_id, interest_runs.c.finished_at.is_(None))

@@ -25,7 +25,7 @@ def record(
             actor=uow.actor,
             action=action,
             entity=entity,
-            entity_key=entity_key,
+            entity_key=entity_key[:60],
             old=_jsonable(old),
             new=_jsonable(new),
         )

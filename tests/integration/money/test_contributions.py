@@ -273,3 +273,31 @@ def test_one_record_per_person_and_month_even_under_a_race(
     row["batch"] = "racer"
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert(contributions).values(**row))
+
+
+def test_every_money_operation_leaves_one_audit_row_with_who_and_why(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    from sqlalchemy import select
+
+    from jinbao.audit.tables import audit_log
+
+    commit(make_uow, lambda uow: c.declare(uow, rows(workforce), batch="audited", params=params))
+    commit(make_uow, lambda uow: c.pay(uow, workforce.employer, MAY, dt.date(2024, 6, 3)))
+    with make_uow() as uow:
+        record = c.history(uow, workforce.employees[1])[0]
+    commit(make_uow, lambda uow: c.refund(uow, record.id, dt.date(2024, 6, 9), "基数申报错误"))
+    with engine.connect() as conn:
+        rows_ = conn.execute(
+            select(audit_log.c.action, audit_log.c.actor, audit_log.c.new)
+            .where(audit_log.c.action.like("contribution.%"))
+            .order_by(audit_log.c.id)
+        ).all()
+    assert [r.action for r in rows_] == [
+        "contribution.declare",
+        "contribution.pay",
+        "contribution.refund",
+    ]
+    assert {r.actor for r in rows_} == {"test"}
+    assert rows_[0].new["records"] == 4
+    assert rows_[2].new["reason"] == "基数申报错误"

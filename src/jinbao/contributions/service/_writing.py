@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from jinbao.accounts.tables import account_entries
+from jinbao.audit.service import record
 from jinbao.contributions.model import (
     Kind,
 )
@@ -231,10 +232,36 @@ def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
 
 
 def _write_and_maybe_pay(
-    uow: UnitOfWork, batch: str, out: list[dict[str, Any]], paid_on: dt.date | None, today: dt.date
+    uow: UnitOfWork,
+    action: str,
+    batch: str,
+    out: list[dict[str, Any]],
+    paid_on: dt.date | None,
+    today: dt.date,
+    **details: object,
 ) -> PostingReport:
     _insert_records(uow, out)
     journal_ids = [_declaration_journal(uow, batch, out, paid_on or today)]
     if paid_on is not None:
         journal_ids.append(_pay_where(uow, batch, contributions.c.batch == batch, paid_on))
-    return _report(batch, out, paid_on is not None, journal_ids)
+    report = _report(batch, out, paid_on is not None, journal_ids)
+    _audit(uow, action, report, paid_on=paid_on, **details)
+    return report
+
+
+def _audit(uow: UnitOfWork, action: str, report: PostingReport, **details: object) -> None:
+    """One audit row per operation (not per record: the records themselves are immutable)."""
+    record(
+        uow,
+        action,
+        "contribution_batch",
+        report.batch,
+        new={
+            "records": report.records,
+            "employer_part": report.employer_part,
+            "individual_part": report.individual_part,
+            "to_account": report.to_account,
+            "paid": report.paid,
+            **details,
+        },
+    )

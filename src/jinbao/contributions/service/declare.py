@@ -25,6 +25,7 @@ from jinbao.contributions.service._base import (
 )
 from jinbao.contributions.service._lookups import _employers, _enrolled, _persons, _slots
 from jinbao.contributions.service._writing import (
+    _audit,
     _existing_batch,
     _pay_where,
     _record_row,
@@ -199,7 +200,7 @@ def declare(
         )
     if issues:
         raise _rejected(issues)
-    return _write_and_maybe_pay(uow, batch, out, paid_on, today)
+    return _write_and_maybe_pay(uow, "contribution.declare", batch, out, paid_on, today)
 
 
 def pay(uow: UnitOfWork, employer_uscc: str, period: YearMonth, paid_on: dt.date) -> PostingReport:
@@ -232,7 +233,11 @@ def pay(uow: UnitOfWork, employer_uscc: str, period: YearMonth, paid_on: dt.date
     rows = [dict(r._mapping) for r in unpaid]
     key = f"{employer_uscc}:{period}:{paid_on}:{min(r['id'] for r in rows)}"
     journal_id = _pay_where(uow, key, contributions.c.id.in_([r["id"] for r in rows]), paid_on)
-    return _report(key, rows, True, [journal_id])
+    report = _report(key, rows, True, [journal_id])
+    _audit(
+        uow, "contribution.pay", report, paid_on=paid_on, employer=employer_uscc, period=str(period)
+    )
+    return report
 
 
 def _unpaid(uow: UnitOfWork, *conditions: Any) -> list[Row[Any]]:

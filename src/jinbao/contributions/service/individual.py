@@ -107,7 +107,7 @@ def flexible(
         batch,
         uow.clock.now(),
     )
-    return _write_and_maybe_pay(uow, batch, [row], paid_on, today)
+    return _write_and_maybe_pay(uow, "contribution.flexible", batch, [row], paid_on, today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +227,19 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
                 document_id,
             )
         )
-    return _write_and_maybe_pay(uow, batch, rows, cmd.paid_on, today)
+    document = cmd.document
+    return _write_and_maybe_pay(
+        uow,
+        "contribution.back_pay",
+        batch,
+        rows,
+        cmd.paid_on,
+        today,
+        lump_sum=lump_sum,
+        legal_document=f"{document.authority.value} {document.number} {document.issued_on}"
+        if document
+        else None,
+    )
 
 
 def _individual_rates(rules: _Rules, period: YearMonth) -> Rates:

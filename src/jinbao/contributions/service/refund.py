@@ -16,7 +16,7 @@ from jinbao.contributions.model import (
     period_of,
 )
 from jinbao.contributions.service._base import SCHEME, PostingReport, _in_force
-from jinbao.contributions.service._writing import _insert_one
+from jinbao.contributions.service._writing import _audit, _insert_one
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -136,7 +136,7 @@ def refund(uow: UnitOfWork, contribution_id: int, on: dt.date, reason: str) -> P
                     created_at=uow.clock.now(),
                 )
             )
-    return PostingReport(
+    report = PostingReport(
         f"refund:{contribution_id}",
         1,
         -original["employer_part"],
@@ -145,3 +145,7 @@ def refund(uow: UnitOfWork, contribution_id: int, on: dt.date, reason: str) -> P
         payment is not None,
         (journal_id,),
     )
+    _audit(
+        uow, "contribution.refund", report, contribution_id=contribution_id, on=on, reason=reason
+    )
+    return report
