@@ -375,7 +375,14 @@ def insert_persons(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
     try:
         uow.conn.execute(insert(persons), [{**r, "created_at": now} for r in rows])
     except IntegrityError as exc:  # a concurrent registration of the same number won the race
-        raise _duplicate_person(str(rows[0]["id_number"]) if len(rows) == 1 else "") from exc
+        if len(rows) == 1:
+            raise _duplicate_person(str(rows[0]["id_number"])) from exc
+        raise Conflict(
+            "person.duplicate",
+            "文件中有公民身份号码刚刚被其他操作登记，未导入任何记录，请重新导入。",
+            "Some ID numbers were registered by someone else meanwhile; nothing was imported. "
+            "Import again.",
+        ) from exc
     for r in rows:
         record(
             uow,
