@@ -73,3 +73,13 @@ def add_workdays(start: dt.date, days: int, params: Parameters) -> Explained[dt.
         f"Counting from {start} (not included), working day {days} is {day}.",
     )
     return x.done(day)
+
+
+def working_days_between(start: dt.date, end: dt.date, params: Parameters) -> int:
+    """The number of working days in (start, end]: 0 when end is not after start."""
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if is_workday(day, params):
+            count += 1
+    return count

@@ -1,0 +1,1 @@
+"""Transfer and continuation of pension relationships (养老保险关系转移接续)."""
