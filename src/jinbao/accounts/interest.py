@@ -144,12 +144,31 @@ def _credit_chunk(
     opening: dict[tuple[int, str, str], int] = defaultdict(int)
     monthly: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0] * 12)
     region_of: dict[tuple[int, str], str] = {}
-    # The database sums each account's entries into its opening balance (bucket 0) and the
-    # year's monthly credits (buckets 1–12) per portion; this year's interest (−1) is left out.
+    latest = (
+        select(func.max(account_entries.c.id))
+        .where(account_entries.c.person_id.in_(person_ids))
+        .group_by(account_entries.c.person_id, account_entries.c.scheme)
+    )
+    for person_id, scheme, region in uow.conn.execute(
+        select(
+            account_entries.c.person_id, account_entries.c.scheme, account_entries.c.region
+        ).where(account_entries.c.id.in_(latest))
+    ):
+        region_of[(person_id, scheme)] = (
+            region  # where the account is now: its latest entry's region
+        )
+    methods: dict[str, Method] = {
+        r: Method(params.crediting_method(r).value) for r in set(region_of.values())
+    }
+    # The database sums each account's entries per portion into its opening balance (bucket 0)
+    # and the year's credits — by month (1–12) when some account in the chunk uses 月积数法, as one
+    # sum (1) when all use 年度计算法, which only needs the year's total. This year's interest
+    # (−1) is left out.
+    by_month = Method.MONTHLY in methods.values()
     bucket = case(
         (account_entries.c.effective_on < year_start, 0),
         (account_entries.c.kind == "interest", -1),
-        else_=extract("month", account_entries.c.effective_on),
+        else_=extract("month", account_entries.c.effective_on) if by_month else 1,
     )
     sums = uow.conn.execute(
         select(
@@ -173,29 +192,13 @@ def _credit_chunk(
             opening[(person_id, scheme, portion)] += int(total)
         else:
             monthly[(person_id, scheme, portion)][int(month) - 1] += int(total)
-    latest = (
-        select(func.max(account_entries.c.id))
-        .where(account_entries.c.person_id.in_(person_ids))
-        .group_by(account_entries.c.person_id, account_entries.c.scheme)
-    )
-    for person_id, scheme, region in uow.conn.execute(
-        select(
-            account_entries.c.person_id, account_entries.c.scheme, account_entries.c.region
-        ).where(account_entries.c.id.in_(latest))
-    ):
-        region_of[(person_id, scheme)] = (
-            region  # where the account is now: its latest entry's region
-        )
     factor = params.interest_annual_factor().value
-    methods: dict[str, Method] = {}
     now = uow.clock.now()
     entries, markers = [], []
     per_region: dict[str, int] = defaultdict(int)
     chunk_total: int = 0
     for person_id, scheme in accounts:
         region = region_of[(person_id, scheme)]
-        if region not in methods:
-            methods[region] = Method(params.crediting_method(region).value)
         account_interest: int = 0
         for portion in Portion:
             key = (person_id, scheme, portion.value)

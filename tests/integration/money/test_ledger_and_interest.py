@@ -232,3 +232,31 @@ def test_random_operations_never_break_an_invariant_or_lose_a_fen(
     with make_uow() as uow:
         assert check(uow) == []
         assert sum(line.balance for line in ledger.trial_balance(uow)) == 0
+
+
+def test_a_province_on_the_monthly_method_is_credited_by_month(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
+) -> None:
+    from jinbao.policy.parameters import Parameters as Tables
+    from jinbao.policy.parameters import read_tables
+
+    tables = read_tables()
+    tables["interest_rates"]["crediting_method"]["province"] = {"44": "monthly"}
+    monthly = Tables(tables)
+    for month in (3, 9):  # two credits: March and September
+        lines = [
+            c.DeclarationRow(
+                1, workforce.employer, YearMonth(2024, month), workforce.employees[0], Fen(600_000)
+            )
+        ]
+        commit(
+            make_uow,
+            lambda uow, ls=lines, m=month: c.declare(
+                uow, ls, batch=f"mm{m}", params=params, paid_on=dt.date(2024, m, 10)
+            ),
+        )
+    report = run_interest(engine, clock, 2024, monthly)
+    credits = [0] * 12
+    credits[2] = credits[8] = 48_000
+    assert report.interest == year_interest(0, credits, Decimal("0.0262"), Method.MONTHLY)
+    assert report.interest != year_interest(0, credits, Decimal("0.0262"), Method.ANNUAL)
