@@ -42,7 +42,6 @@ class InterestReport:
     already: int  # credited by an earlier run
     interest: int  # fen credited by this run
     seconds: float
-    finished: bool
 
 
 def run_interest(
@@ -109,7 +108,7 @@ def run_interest(
         )
         uow.commit()
     return InterestReport(
-        year, rate, credited, len(done_before), total_interest, time.perf_counter() - started, True
+        year, rate, credited, len(done_before), total_interest, time.perf_counter() - started
     )
 
 

@@ -10,7 +10,6 @@ case that fails half-way writes nothing. Repositories and helpers never commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
@@ -52,6 +51,3 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.conn.commit()
-
-
-UnitOfWorkFactory = Callable[[], UnitOfWork]

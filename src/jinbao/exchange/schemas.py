@@ -15,7 +15,6 @@ from typing import Any
 from jinbao.exchange.model import DocumentType
 
 FEN = {"type": "integer", "minimum": 0}
-SIGNED_FEN = {"type": "integer"}
 MONTH = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 200}

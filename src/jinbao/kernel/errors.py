@@ -56,10 +56,6 @@ class DomainError(Exception):
             (Issue(code, zh, en, field=field),) if field is not None else ()
         )
 
-    @classmethod
-    def from_issue(cls, issue: Issue) -> DomainError:
-        return cls(issue.code, issue.zh, issue.en, field=issue.field)
-
 
 class InvalidInput(DomainError):
     """The input itself is wrong (format, checksum, out of range). Fix the input and retry."""

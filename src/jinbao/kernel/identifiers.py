@@ -84,10 +84,6 @@ class ResidentId:
         """The 6-digit province code of the issuing address (POLICY §10.2, DERIVED mapping)."""
         return self.address_code[:2] + "0000"
 
-    def masked(self) -> str:
-        """For logs and exports: keep the address code and the check character only."""
-        return self.number[:6] + "********" + "***" + self.number[-1]
-
 
 def parse_resident_id(raw: str, *, today: dt.date, field: str = "id_number") -> ResidentId:
     """Validate a 公民身份号码 by GB 11643-1999 and return its parts.

@@ -10,6 +10,7 @@ from sqlalchemy import Row, Select, and_, func, or_, select
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.identifiers import Sex
 from jinbao.registry.model import (
+    ACTIVE_STATUSES,
     Agency,
     AgencyLevel,
     Contact,
@@ -232,17 +233,6 @@ def region_codes(uow: UnitOfWork, codes: Iterable[str]) -> set[str]:
     return found
 
 
-def agency_ids(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, int]:
-    wanted = list(set(codes))
-    found: dict[str, int] = {}
-    for chunk in _chunks(wanted):
-        for code, id_ in uow.conn.execute(
-            select(agencies.c.code, agencies.c.id).where(agencies.c.code.in_(chunk))
-        ):
-            found[code] = id_
-    return found
-
-
 # ----------------------------------------------------------------------------- relationships
 
 
@@ -296,13 +286,7 @@ def active_normal_relationship(uow: UnitOfWork, pid: int, scheme: Scheme) -> Rel
         relationships.c.person_id == pid,
         relationships.c.scheme == scheme.value,
         relationships.c.kind == RelationshipKind.NORMAL.value,
-        relationships.c.status.in_(
-            [
-                RelationshipStatus.CONTRIBUTING.value,
-                RelationshipStatus.SUSPENDED.value,
-                RelationshipStatus.RECEIVING.value,
-            ]
-        ),
+        relationships.c.status.in_([s.value for s in ACTIVE_STATUSES]),
     )
     row = uow.conn.execute(stmt).first()
     return _relationship(row) if row else None
