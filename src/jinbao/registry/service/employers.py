@@ -1,0 +1,78 @@
+"""Employers (参保单位), registered once by their 统一社会信用代码."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+
+from jinbao.audit.service import record
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
+from jinbao.kernel.identifiers import parse_uscc
+from jinbao.registry import repository as repo
+from jinbao.registry.model import (
+    Employer,
+)
+from jinbao.registry.service._common import NewEmployer, _required_text
+from jinbao.registry.tables import (
+    employers,
+)
+
+
+def validate_employer(uow: UnitOfWork, cmd: NewEmployer) -> dict[str, object]:
+    """Check a new employer and return the row to insert (without the duplicate check)."""
+    code = parse_uscc(cmd.uscc)
+    name = _required_text(cmd.name, "name", "单位名称", 200)
+    agency_code = (cmd.agency_code or "").strip().upper()
+    agency_id = repo.agency_id(uow, agency_code)
+    if agency_id is None:
+        raise InvalidInput(
+            "agency.unknown",
+            f"经办机构{agency_code}不存在。",
+            f"There is no agency with code {agency_code}.",
+            field="agency_code",
+        )
+    return {"uscc": code, "name": name, "agency_id": agency_id, "agency_code": agency_code}
+
+
+def add_employer(uow: UnitOfWork, cmd: NewEmployer) -> Employer:
+    """Register a 参保单位 by its 统一社会信用代码 (GB 32100-2015), once nationally."""
+    row = validate_employer(uow, cmd)
+    if repo.get_employer(uow, str(row["uscc"])) is not None:
+        raise Conflict(
+            "employer.duplicate",
+            f"统一社会信用代码{row['uscc']}的单位已参保登记。",
+            f"An employer with code {row['uscc']} is already registered.",
+            field="uscc",
+        )
+    insert_employers(uow, [row])
+    employer = repo.get_employer(uow, str(row["uscc"]))
+    assert employer is not None
+    return employer
+
+
+def insert_employers(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
+    now = uow.clock.now()
+    uow.conn.execute(
+        insert(employers),
+        [
+            {"uscc": r["uscc"], "name": r["name"], "agency_id": r["agency_id"], "created_at": now}
+            for r in rows
+        ],
+    )
+    for r in rows:
+        record(
+            uow,
+            "employer.add",
+            "employer",
+            str(r["uscc"]),
+            new={"name": r["name"], "agency_code": r["agency_code"]},
+        )
+
+
+def get_employer(uow: UnitOfWork, uscc: str) -> Employer:
+    employer = repo.get_employer(uow, uscc.strip().upper())
+    if employer is None:
+        raise NotFound(
+            "employer.not_found", f"单位{uscc}未参保登记。", f"No employer with code {uscc}."
+        )
+    return employer
