@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from jinbao.db import migrate
@@ -25,6 +26,10 @@ from jinbao.db.throwaway import Cluster, find_bin_dir, start_cluster
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.regions import sync_regions
+
+# No per-example deadline: on a loaded 2-core CI machine a slow example is not a failure.
+settings.register_profile("jinbao", deadline=None)
+settings.load_profile("jinbao")
 
 TODAY = dt.date(2026, 11, 23)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
