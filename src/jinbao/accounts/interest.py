@@ -143,19 +143,20 @@ def _credit_chunk(
     opening: dict[tuple[int, str, str], int] = defaultdict(int)
     monthly: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0] * 12)
     region_of: dict[tuple[int, str], str] = {}
+    # Each account's latest entry, joined by primary key: an `id IN (subquery)` here lets
+    # PostgreSQL hash-scan the whole table for every chunk.
     latest = (
-        select(func.max(account_entries.c.id))
+        select(func.max(account_entries.c.id).label("id"))
         .where(account_entries.c.person_id.in_(person_ids))
         .group_by(account_entries.c.person_id, account_entries.c.scheme)
+        .subquery()
     )
     for person_id, scheme, region in uow.conn.execute(
         select(
             account_entries.c.person_id, account_entries.c.scheme, account_entries.c.region
-        ).where(account_entries.c.id.in_(latest))
+        ).join(latest, latest.c.id == account_entries.c.id)
     ):
-        region_of[(person_id, scheme)] = (
-            region  # where the account is now: its latest entry's region
-        )
+        region_of[(person_id, scheme)] = region  # where the account is now
     methods: dict[str, Method] = {
         r: Method(params.crediting_method(r).value) for r in set(region_of.values())
     }
