@@ -11,11 +11,18 @@ import contextlib
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
 
 CHUNK = 5000
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = 1000) -> Iterator[Sequence[T]]:
+    """Slices of at most ``size`` items: for ``IN (…)`` lists and batched writes."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def insert_rows(

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from jinbao.kernel.errors import InvalidInput
-from jinbao.kernel.money import Fen
 
 
 class Account(StrEnum):
@@ -105,7 +104,3 @@ class Break:
     code: str
     zh: str
     en: str
-
-
-def fen(value: int) -> Fen:
-    return Fen(value)

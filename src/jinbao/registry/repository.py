@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, and_, func, or_, select
 
+from jinbao.db.bulk import chunks
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.identifiers import Sex
 from jinbao.registry.model import (
@@ -168,7 +169,7 @@ def list_employers(
 def existing_usccs(uow: UnitOfWork, codes: Iterable[str]) -> set[str]:
     wanted = list(set(codes))
     found: set[str] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted, 500):
         found.update(
             uow.conn.execute(select(employers.c.uscc).where(employers.c.uscc.in_(chunk))).scalars()
         )
@@ -214,7 +215,7 @@ def list_persons(
 def existing_id_numbers(uow: UnitOfWork, numbers: Iterable[str]) -> set[str]:
     wanted = list(set(numbers))
     found: set[str] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted, 500):
         found.update(
             uow.conn.execute(
                 select(persons.c.id_number).where(persons.c.id_number.in_(chunk))
@@ -226,7 +227,7 @@ def existing_id_numbers(uow: UnitOfWork, numbers: Iterable[str]) -> set[str]:
 def region_codes(uow: UnitOfWork, codes: Iterable[str]) -> set[str]:
     wanted = list(set(codes))
     found: set[str] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted, 500):
         found.update(
             uow.conn.execute(select(regions.c.code).where(regions.c.code.in_(chunk))).scalars()
         )
@@ -307,8 +308,3 @@ def status_history(uow: UnitOfWork, relationship_id: int) -> list[StatusChange]:
         )
         for r in rows
     ]
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

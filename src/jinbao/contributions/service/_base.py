@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,6 @@ from jinbao.policy.contributions import (
 )
 from jinbao.policy.parameters import Parameters
 
-CHUNK = 1000
 SCHEME = "enterprise"
 EARLIEST = YearMonth(1998, 1)
 
@@ -54,11 +52,6 @@ class PostingReport:
     @property
     def total(self) -> int:
         return self.employer_part + self.individual_part
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _rejected(issues: list[Issue]) -> InvalidInput:

@@ -18,9 +18,9 @@ from sqlalchemy import (
 from jinbao.contributions.model import (
     Kind,
 )
-from jinbao.contributions.service._base import SCHEME, _chunks
+from jinbao.contributions.service._base import SCHEME
 from jinbao.contributions.tables import contributions
-from jinbao.db.bulk import key_table
+from jinbao.db.bulk import chunks, key_table
 from jinbao.db.uow import UnitOfWork
 from jinbao.registry.tables import agencies, employers, persons, relationships
 
@@ -28,7 +28,7 @@ from jinbao.registry.tables import agencies, employers, persons, relationships
 def _employers(uow: UnitOfWork, usccs: Iterable[str]) -> dict[str, tuple[int, int, str | None]]:
     """uscc → (employer id, agency id, agency region code)."""
     out: dict[str, tuple[int, int, str | None]] = {}
-    for chunk in _chunks(sorted(set(usccs))):
+    for chunk in chunks(sorted(set(usccs))):
         rows = uow.conn.execute(
             select(
                 employers.c.uscc,
