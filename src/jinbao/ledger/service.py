@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, extract, func, insert, select, update
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -329,29 +329,28 @@ def fund_report(uow: UnitOfWork, region: str | None = None) -> list[FundMonth]:
     Region ``None`` gives every region; use :func:`national` to add them up (一本账).
     Interest credited to personal accounts moves money between the two funds and is neither.
     """
+    year_of = extract("year", journals.c.effective_on)
+    month_of = extract("month", journals.c.effective_on)
     rows = uow.conn.execute(
         select(
             postings.c.region,
-            journals.c.effective_on,
-            journals.c.kind,
-            postings.c.account,
-            postings.c.amount,
+            year_of,
+            month_of,
+            func.sum(case((postings.c.amount < 0, -postings.c.amount), else_=0)),
+            func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0)),
         )
         .select_from(postings.join(journals, postings.c.journal_id == journals.c.id))
         .where(
             postings.c.account.in_(FUND_ACCOUNTS),
+            journals.c.kind != "interest",
             *([postings.c.region == region] if region else []),
         )
+        .group_by(postings.c.region, year_of, month_of)
     )
-    per: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
-        if r.kind == "interest":
-            continue
-        key = (r.region, f"{r.effective_on:%Y-%m}")
-        if r.amount < 0:
-            per[key][0] += -int(r.amount)
-        else:
-            per[key][1] += int(r.amount)
+    per = {
+        (r, f"{int(y):04d}-{int(m):02d}"): (int(income), int(spent))
+        for r, y, m, income, spent in rows
+    }
     out: list[FundMonth] = []
     running: dict[str, int] = defaultdict(int)
     for (reg, month), (income, spent) in sorted(per.items()):
