@@ -137,6 +137,11 @@ class RelationshipStatus(StrEnum):
 ACTIVE_STATUSES = frozenset(
     {RelationshipStatus.CONTRIBUTING, RelationshipStatus.SUSPENDED, RelationshipStatus.RECEIVING}
 )
+# At most one *current* normal relationship per person and scheme: contributing or receiving.
+# A suspended one may be kept beside it: the person enrols at the new place first and the old
+# place keeps the relation until the transfer completes (国办发〔2009〕66号 第八条 一; POLICY §1.6).
+# Two contributing relations at once are 重复参保 (人社部发〔2009〕187号 三; POLICY §2.2).
+CURRENT_STATUSES = frozenset({RelationshipStatus.CONTRIBUTING, RelationshipStatus.RECEIVING})
 
 ALLOWED_TRANSITIONS: dict[RelationshipStatus, frozenset[RelationshipStatus]] = {
     RelationshipStatus.CONTRIBUTING: frozenset(

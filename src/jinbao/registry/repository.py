@@ -11,7 +11,7 @@ from jinbao.db.bulk import chunks
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.identifiers import Sex
 from jinbao.registry.model import (
-    ACTIVE_STATUSES,
+    CURRENT_STATUSES,
     Agency,
     AgencyLevel,
     Contact,
@@ -282,12 +282,12 @@ def relationships_of(uow: UnitOfWork, id_number: str) -> list[Relationship]:
     return [_relationship(r) for r in uow.conn.execute(stmt)]
 
 
-def active_normal_relationship(uow: UnitOfWork, pid: int, scheme: Scheme) -> Relationship | None:
+def current_normal_relationship(uow: UnitOfWork, pid: int, scheme: Scheme) -> Relationship | None:
     stmt = _relationship_select().where(
         relationships.c.person_id == pid,
         relationships.c.scheme == scheme.value,
         relationships.c.kind == RelationshipKind.NORMAL.value,
-        relationships.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+        relationships.c.status.in_([s.value for s in CURRENT_STATUSES]),
     )
     row = uow.conn.execute(stmt).first()
     return _relationship(row) if row else None

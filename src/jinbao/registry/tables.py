@@ -83,7 +83,7 @@ persons = Table(
     ),
 )
 
-ACTIVE_STATUS_SQL = "status IN ('contributing', 'suspended', 'receiving')"
+CURRENT_STATUS_SQL = "status IN ('contributing', 'receiving')"
 
 relationships = Table(
     "relationships",
@@ -109,15 +109,15 @@ relationships = Table(
         _in("status", ["contributing", "suspended", "transferred_out", "terminated", "receiving"]),
         name="status",
     ),
-    # At most one active normal relationship per person and scheme, enforced by the database
-    # as well as by the use case (which gives the friendlier message).
+    # At most one current (contributing or receiving) normal relationship per person and scheme,
+    # enforced by the database as well as by the use case (which gives the friendlier message).
     Index(
-        "uq_relationships_one_active_normal",
+        "uq_relationships_one_current_normal",
         "person_id",
         "scheme",
         unique=True,
-        sqlite_where=text(f"kind = 'normal' AND {ACTIVE_STATUS_SQL}"),
-        postgresql_where=text(f"kind = 'normal' AND {ACTIVE_STATUS_SQL}"),
+        sqlite_where=text(f"kind = 'normal' AND {CURRENT_STATUS_SQL}"),
+        postgresql_where=text(f"kind = 'normal' AND {CURRENT_STATUS_SQL}"),
     ),
 )
 

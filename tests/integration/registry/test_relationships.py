@@ -92,7 +92,7 @@ def test_other_schemes_and_temporary_accounts_may_stand_beside_it(
     assert temp.kind is RelationshipKind.TEMPORARY
 
 
-def test_the_database_itself_refuses_a_second_active_normal_relationship(
+def test_the_database_itself_refuses_a_second_current_normal_relationship(
     engine: Engine, make_uow: Uow, person: str
 ) -> None:
     """The partial unique index backs the rule even for a writer that skips the use case."""
@@ -104,10 +104,43 @@ def test_the_database_itself_refuses_a_second_active_normal_relationship(
         conn.execute(
             insert(relationships).values(
                 person_id=pid, scheme="enterprise", agency_id=aid, kind="normal",
-                status="suspended", started_on=dt.date(2020, 1, 1),
+                status="receiving", started_on=dt.date(2020, 1, 1),
                 created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
             )
         )  # fmt: skip
+
+
+def test_a_suspended_relation_is_kept_while_the_person_enrols_at_the_new_place(
+    engine: Engine, make_uow: Uow, person: str
+) -> None:
+    """66号 第八条 一: enrol at the new place first, then apply; the old place keeps the relation
+    (suspended) until the transfer completes. It cannot start contributing again meanwhile."""
+    old = commit(make_uow, lambda uow: service.add_relationship(uow, enroll(person)))
+    commit(
+        make_uow,
+        lambda uow: service.change_relationship_status(
+            uow, old.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2015, 6, 30),
+            reason="离职中断缴费",
+        ),
+    )  # fmt: skip
+    new = commit(
+        make_uow,
+        lambda uow: service.add_relationship(
+            uow, enroll(person, "41010000", on=dt.date(2015, 7, 1))
+        ),
+    )
+    assert new.status is RelationshipStatus.CONTRIBUTING
+    error = rejected(
+        engine,
+        make_uow,
+        lambda uow: service.change_relationship_status(
+            uow, old.id, RelationshipStatus.CONTRIBUTING, changed_on=dt.date(2015, 8, 1),
+            reason="恢复缴费",
+        ),
+        Conflict,
+    )  # fmt: skip
+    assert error.code == "relationship.duplicate_active"
+    assert "41010000" in error.zh
 
 
 def test_after_a_transfer_out_a_new_relationship_may_open_elsewhere(

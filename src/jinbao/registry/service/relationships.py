@@ -12,6 +12,8 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.registry import repository as repo
 from jinbao.registry.model import (
+    CURRENT_STATUSES,
+    STATUS_ZH,
     Relationship,
     RelationshipKind,
     RelationshipStatus,
@@ -29,8 +31,10 @@ from jinbao.registry.tables import (
 def add_relationship(uow: UnitOfWork, cmd: NewRelationship) -> Relationship:
     """Open a 参保关系 for a person in a scheme at an agency.
 
-    At most one active normal relationship per person and scheme (a second one is a duplicate
-    relationship, settled by transfer: 人社部发〔2009〕187号 意见 三, POLICY §2.2). An employee's
+    At most one current (contributing or receiving) normal relationship per person and scheme
+    (a second one is a duplicate relationship, settled by transfer: 人社部发〔2009〕187号 意见 三,
+    POLICY §2.2). A suspended relation elsewhere may stay: the person enrols at the new place
+    first and then applies to transfer the old one (国办发〔2009〕66号 第八条 一). An employee's
     relationship sits at the employer's agency. A temporary account (临时基本养老保险缴费账户)
     is a separate kind and may exist beside the normal relationship.
     """
@@ -80,7 +84,7 @@ def add_relationship(uow: UnitOfWork, cmd: NewRelationship) -> Relationship:
             field="started_on",
         )
     if cmd.kind is RelationshipKind.NORMAL:
-        existing = repo.active_normal_relationship(uow, pid, cmd.scheme)
+        existing = repo.current_normal_relationship(uow, pid, cmd.scheme)
         if existing is not None:
             raise _duplicate_relationship(existing)
     values = {
@@ -100,8 +104,8 @@ def add_relationship(uow: UnitOfWork, cmd: NewRelationship) -> Relationship:
     except IntegrityError as exc:  # the partial unique index caught a concurrent twin
         raise Conflict(
             "relationship.duplicate_active",
-            "该参保人在此险种已有有效参保关系。",
-            "The person already has an active relationship in this scheme.",
+            "该参保人在此险种已有在缴或领取待遇的参保关系。",
+            "The person already has a current relationship in this scheme.",
             field="scheme",
         ) from exc
     _log_status(uow, new_id, None, RelationshipStatus.CONTRIBUTING, cmd.started_on, "参保登记")
@@ -118,10 +122,10 @@ def add_relationship(uow: UnitOfWork, cmd: NewRelationship) -> Relationship:
 def _duplicate_relationship(existing: Relationship) -> Conflict:
     return Conflict(
         "relationship.duplicate_active",
-        f"该参保人在此险种已有有效参保关系（编号{existing.id}，经办机构{existing.agency_code}），"
-        "不能重复参保；跨地区参保应办理转移接续。",
-        f"The person already has an active relationship in this scheme (#{existing.id} at "
-        f"{existing.agency_code}); moving between places is done by a transfer.",
+        f"该参保人在此险种已有{STATUS_ZH[existing.status]}的参保关系（编号{existing.id}，经办机构"
+        f"{existing.agency_code}），不能重复参保；跨地区参保应办理转移接续。",
+        f"The person already has a {existing.status.value} relationship in this scheme "
+        f"(#{existing.id} at {existing.agency_code}); moving between places is done by a transfer.",
         field="scheme",
     )
 
@@ -176,6 +180,16 @@ def change_relationship_status(
     if current is None:
         raise _not_found(relationship_id)
     check_transition(current.status, new_status, relationship_id=relationship_id)
+    if (
+        current.kind is RelationshipKind.NORMAL
+        and new_status in CURRENT_STATUSES
+        and current.status not in CURRENT_STATUSES
+    ):
+        pid = repo.person_id(uow, current.person_id_number)
+        assert pid is not None
+        other = repo.current_normal_relationship(uow, pid, current.scheme)
+        if other is not None:
+            raise _duplicate_relationship(other)
     reason_text = _required_text(reason, "reason", "变更原因", 200)
     history = repo.status_history(uow, relationship_id)
     if history and changed_on < history[-1].changed_on:
