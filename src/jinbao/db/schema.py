@@ -7,7 +7,8 @@ import jinbao.audit.tables
 import jinbao.contributions.tables
 import jinbao.exchange.tables
 import jinbao.ledger.tables
-import jinbao.registry.tables  # noqa: F401  (each import registers its tables)
+import jinbao.registry.tables
+import jinbao.transfers.tables  # noqa: F401  (each import registers its tables)
 from jinbao.db.metadata import metadata
 
 __all__ = ["metadata"]

@@ -87,6 +87,8 @@ V1: dict[DocumentType, dict[str, Any]] = {
             "receiving_agency": AGENCY,
             "receiving_bank": BANK,
             "direction": {"enum": KINDS},
+            "scheme": {"enum": ["enterprise", "resident", "public"]},
+            "applied_on": DATE,
         },
     ),
     DocumentType.REFUSAL: _object(

@@ -58,4 +58,7 @@ inbox = Table(
     Column("payload", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=True),
+    # Why the document could not be applied yet (e.g. it arrived before the one it answers);
+    # it stays in the inbox and is tried again.
+    Column("apply_error", String(300), nullable=True),
 )

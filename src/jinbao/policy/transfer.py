@@ -49,6 +49,8 @@ class YearLine:
     year: int
     province: str
     kind: Kind
+    first: YearMonth  # the span of the period within this year
+    last: YearMonth
     months: int  # months counted (paid)
     base: Fen
     rate: Decimal
@@ -181,7 +183,9 @@ def _year_lines(p: Period, rate: Decimal, since: YearMonth) -> list[YearLine]:
         months -= taken
         if months > 0:
             pooled = round_to_fen(Decimal(p.base) * rate * months)
-            lines.append(YearLine(year, p.province, p.kind, months, p.base, rate, pooled))
+            lines.append(
+                YearLine(year, p.province, p.kind, first, last, months, p.base, rate, pooled)
+            )
     return sorted(lines, key=lambda line: line.year)
 
 

@@ -1,0 +1,262 @@
+"""Storing a side's copy of a case: the row, its events, notices; the model round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import aliased
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import NotFound
+from jinbao.registry.tables import agencies, persons
+from jinbao.transfers.model import Case, Leg, State
+from jinbao.transfers.tables import transfer_cases, transfer_events, transfer_notices
+
+
+class Side(StrEnum):
+    RECEIVING = "receiving"  # 转入地: legs 1 and 3
+    TRANSFERRING = "transferring"  # 转出地: leg 2
+
+
+SIDE_ZH = {Side.RECEIVING: "转入地", Side.TRANSFERRING: "转出地"}
+
+# Which side owes the action in each running state.
+OWES = {
+    State.APPLIED: Side.RECEIVING,
+    State.CONTACT_SENT: Side.TRANSFERRING,
+    State.FUNDS_SENT: Side.RECEIVING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    row_id: int
+    case_id: str
+    side: Side
+    agency_id: int
+    agency_code: str
+    agency_region: str
+    counterpart_id: int
+    counterpart_code: str
+    counterpart_region: str
+    person_id: int
+    id_number: str
+    name: str
+    scheme: str
+    kind: str
+    mode: str
+    case: Case
+    applied_on: dt.date
+    relationship_id: int | None
+    transfer_key: str | None
+    pooled: int | None
+    account: int | None
+    months: int | None
+    queued: bool
+    reasons: list[dict[str, str]]
+
+    @property
+    def state(self) -> State:
+        return self.case.state
+
+    @property
+    def owes_action(self) -> bool:
+        return OWES.get(self.case.state) is self.side
+
+
+def legs_json(case: Case) -> str:
+    return json.dumps(
+        [
+            {
+                "number": leg.number,
+                "started_on": leg.started_on.isoformat(),
+                "paused_on": leg.paused_on.isoformat() if leg.paused_on else None,
+                "paused_working_days": leg.paused_working_days,
+                "ended_on": leg.ended_on.isoformat() if leg.ended_on else None,
+            }
+            for leg in case.legs
+        ]
+    )
+
+
+def _legs(text: str) -> tuple[Leg, ...]:
+    def day(value: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    return tuple(
+        Leg(
+            leg["number"],
+            dt.date.fromisoformat(leg["started_on"]),
+            day(leg["paused_on"]),
+            leg["paused_working_days"],
+            day(leg["ended_on"]),
+        )
+        for leg in json.loads(text)
+    )
+
+
+_counterpart = aliased(agencies)
+
+
+def _select() -> Any:
+    return select(
+        transfer_cases,
+        agencies.c.code.label("agency_code"),
+        agencies.c.region_code.label("agency_region"),
+        _counterpart.c.code.label("counterpart_code"),
+        _counterpart.c.region_code.label("counterpart_region"),
+        persons.c.id_number,
+        persons.c.name,
+    ).select_from(
+        transfer_cases.join(agencies, agencies.c.id == transfer_cases.c.agency_id)
+        .join(_counterpart, _counterpart.c.id == transfer_cases.c.counterpart_id)
+        .join(persons, persons.c.id == transfer_cases.c.person_id)
+    )
+
+
+def _row(uow: UnitOfWork, r: Any) -> CaseRow:
+    history = tuple(
+        (on, event)
+        for on, event in uow.conn.execute(
+            select(transfer_events.c.on, transfer_events.c.event)
+            .where(transfer_events.c.case_row_id == r.id)
+            .order_by(transfer_events.c.id)
+        )
+    )
+    return CaseRow(
+        r.id,
+        r.case_id,
+        Side(r.side),
+        r.agency_id,
+        r.agency_code,
+        r.agency_region or "000000",
+        r.counterpart_id,
+        r.counterpart_code,
+        r.counterpart_region or "000000",
+        r.person_id,
+        r.id_number,
+        r.name,
+        r.scheme,
+        r.kind,
+        r.mode,
+        Case(r.case_id, State(r.state), _legs(r.legs), history),
+        r.applied_on,
+        r.relationship_id,
+        r.transfer_key,
+        r.pooled,
+        r.account,
+        r.months,
+        bool(r.queued),
+        json.loads(r.reasons) if r.reasons else [],
+    )
+
+
+def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
+    r = uow.conn.execute(
+        _select().where(transfer_cases.c.case_id == case_id, transfer_cases.c.side == side.value)
+    ).first()
+    return _row(uow, r) if r else None
+
+
+def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
+    found = find(uow, case_id, side)
+    if found is None:
+        raise NotFound(
+            "transfer.not_found",
+            f"没有{SIDE_ZH[side]}的转移案件 {case_id}。",
+            f"No transfer case {case_id} at the {side.value} agency.",
+        )
+    return found
+
+
+def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:
+    return [
+        _row(uow, r)
+        for r in uow.conn.execute(_select().where(*conditions).order_by(transfer_cases.c.id))
+    ]
+
+
+def create(uow: UnitOfWork, case: Case, **values: Any) -> int:
+    now = uow.clock.now()
+    row_id = uow.conn.execute(
+        insert(transfer_cases)
+        .values(
+            case_id=case.id,
+            state=case.state.value,
+            legs=legs_json(case),
+            queued=False,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        .returning(transfer_cases.c.id)
+    ).scalar_one()
+    for on, event in case.history:
+        event_(uow, int(row_id), event, on)
+    return int(row_id)
+
+
+def save(
+    uow: UnitOfWork,
+    row: CaseRow,
+    case: Case,
+    event: str | None = None,
+    *,
+    on: dt.date | None = None,
+    document_id: str | None = None,
+    note: str | None = None,
+    **values: Any,
+) -> None:
+    """Write the new model state of a side's case (and any other columns), with its event
+    (dated ``on``, by default the date of the model's last event)."""
+    if "reasons" in values and values["reasons"] is not None:
+        values["reasons"] = json.dumps(values["reasons"], ensure_ascii=False)
+    uow.conn.execute(
+        update(transfer_cases)
+        .where(transfer_cases.c.id == row.row_id)
+        .values(state=case.state.value, legs=legs_json(case), updated_at=uow.clock.now(), **values)
+    )
+    if event is not None:
+        when = on or (case.history[-1][0] if case.history else None)
+        event_(uow, row.row_id, event, when, document_id, note)
+
+
+def event_(
+    uow: UnitOfWork,
+    row_id: int,
+    event: str,
+    on: dt.date | None,
+    document_id: str | None = None,
+    note: str | None = None,
+) -> None:
+    uow.conn.execute(
+        insert(transfer_events).values(
+            case_row_id=row_id,
+            event=event,
+            on=on or uow.clock.today(),
+            document_id=document_id,
+            note=note[:300] if note else None,
+            actor=uow.actor[:60],
+            recorded_at=uow.clock.now(),
+        )
+    )
+
+
+def notice(
+    uow: UnitOfWork, row_id: int, message: dict[str, str], due_on: dt.date | None = None
+) -> None:
+    uow.conn.execute(
+        insert(transfer_notices).values(
+            case_row_id=row_id,
+            code=message["code"],
+            zh=message["zh"],
+            en=message["en"],
+            due_on=due_on,
+            created_at=uow.clock.now(),
+        )
+    )

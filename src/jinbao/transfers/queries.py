@@ -1,0 +1,345 @@
+"""Reading transfer cases: one case whole, an agency's lists, supervision (督办), a person's view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+
+from jinbao.audit.service import record
+from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.codec import decode
+from jinbao.exchange.model import DOCUMENT_ZH, DocumentType
+from jinbao.exchange.tables import inbox, outbox
+from jinbao.kernel.errors import InvalidInput, NotFound
+from jinbao.ledger.tables import pending_transfers
+from jinbao.policy.parameters import Parameters
+from jinbao.policy.workdays import add_workdays, working_days_between
+from jinbao.registry import repository as repo
+from jinbao.registry.tables import agencies
+from jinbao.transfers import cases
+from jinbao.transfers.cases import SIDE_ZH, CaseRow, Side
+from jinbao.transfers.model import STATE_ZH, Timeliness, clock
+from jinbao.transfers.tables import (
+    transfer_cases,
+    transfer_comments,
+    transfer_events,
+    transfer_notices,
+)
+
+KIND_ZH = {
+    "cross_province": "跨省转移",
+    "intra_province": "省内转移",
+    "temporary_gathering": "临时缴费账户归集",
+    "return_to_receiving_place": "转回待遇领取地",
+    "linkage_to_employee": "城乡居保转入职工养老保险",
+    "linkage_to_resident": "职工养老保险转入城乡居保",
+    "bulk_employer": "成建制划转",
+}
+TIMELINESS_ZH = {
+    Timeliness.ON_TIME: "正常",
+    Timeliness.DUE_SOON: "临期",
+    Timeliness.OVERDUE: "超期",
+    Timeliness.PAUSED: "补正暂停",
+}
+
+
+def _clock(row: CaseRow, today: dt.date, params: Parameters) -> dict[str, Any] | None:
+    limit = int(params.transfer("leg_working_days").value)
+    c = clock(
+        row.case,
+        today,
+        limit,
+        lambda d, n: add_workdays(d, n, params).value,
+        lambda a, b: working_days_between(a, b, params),
+    )
+    if c is None:
+        return None
+    return {
+        "leg": c.leg,
+        "owed_by": row.side.value if row.owes_action else _other(row.side).value,
+        "due_on": c.due_on.isoformat() if c.due_on else None,
+        "timeliness": c.timeliness.value,
+        "timeliness_zh": TIMELINESS_ZH[c.timeliness],
+        "working_days_left": c.working_days_left,
+    }
+
+
+def _other(side: Side) -> Side:
+    return Side.TRANSFERRING if side is Side.RECEIVING else Side.RECEIVING
+
+
+def summary(row: CaseRow, today: dt.date, params: Parameters) -> dict[str, Any]:
+    return {
+        "case_id": row.case_id,
+        "side": row.side.value,
+        "side_zh": SIDE_ZH[row.side],
+        "agency": row.agency_code,
+        "counterpart": row.counterpart_code,
+        "person": {"id_number": row.id_number, "name": row.name},
+        "kind": row.kind,
+        "kind_zh": KIND_ZH.get(row.kind, row.kind),
+        "mode": row.mode,
+        "state": row.state.value,
+        "state_zh": STATE_ZH[row.state],
+        "applied_on": row.applied_on.isoformat(),
+        "queued": row.queued,
+        "reasons": row.reasons,
+        "clock": _clock(row, today, params),
+    }
+
+
+def _side_detail(
+    uow: UnitOfWork, row: CaseRow, today: dt.date, params: Parameters
+) -> dict[str, Any]:
+    limit = int(params.transfer("leg_working_days").value)
+    out = summary(row, today, params)
+    out["legs"] = [
+        {
+            "number": leg.number,
+            "started_on": leg.started_on.isoformat(),
+            "due_on": add_workdays(
+                leg.started_on, limit + leg.paused_working_days, params
+            ).value.isoformat(),
+            "ended_on": leg.ended_on.isoformat() if leg.ended_on else None,
+            "paused_on": leg.paused_on.isoformat() if leg.paused_on else None,
+            "paused_working_days": leg.paused_working_days,
+        }
+        for leg in row.case.legs
+    ]
+    out["amounts"] = {
+        "pooled": row.pooled,
+        "account": row.account,
+        "total": None if row.pooled is None else row.pooled + (row.account or 0),
+        "months": row.months,
+    }
+    out["events"] = [
+        {
+            "on": r.on.isoformat(),
+            "event": r.event,
+            "document_id": r.document_id,
+            "note": r.note,
+            "actor": r.actor,
+        }
+        for r in uow.conn.execute(
+            select(transfer_events)
+            .where(transfer_events.c.case_row_id == row.row_id)
+            .order_by(transfer_events.c.id)
+        )
+    ]
+    out["notices"] = [
+        {
+            "code": r.code,
+            "zh": r.zh,
+            "en": r.en,
+            "due_on": r.due_on.isoformat() if r.due_on else None,
+        }
+        for r in uow.conn.execute(
+            select(transfer_notices)
+            .where(transfer_notices.c.case_row_id == row.row_id)
+            .order_by(transfer_notices.c.id)
+        )
+    ]
+    return out
+
+
+def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
+    """The case whole: each side's copy with legs, dates, deadlines, amounts, events and
+    notices; every document sent or received; the state of its ledger transfer; comments."""
+    case_id = case_id.strip().upper()
+    rows = _sides(uow, case_id)
+    today = uow.clock.today()
+    documents = []
+    for sent in uow.conn.execute(
+        select(outbox).where(outbox.c.case_id == case_id).order_by(outbox.c.id)
+    ):
+        env = decode(sent.payload.encode()).document.envelope
+        applied = uow.conn.execute(
+            select(inbox.c.applied_at, inbox.c.apply_error).where(
+                inbox.c.document_id == sent.document_id
+            )
+        ).first()
+        documents.append(
+            {
+                "id": sent.document_id,
+                "type": sent.type,
+                "type_zh": DOCUMENT_ZH[DocumentType(sent.type)],
+                "sender": sent.sender,
+                "receiver": sent.receiver,
+                "issued_at": env.issued_at,
+                "delivered": sent.delivered_at is not None,
+                "applied": bool(applied and applied.applied_at is not None),
+                "apply_error": applied.apply_error if applied else None,
+            }
+        )
+    key = next((r.transfer_key for r in rows if r.transfer_key), None)
+    money = None
+    if key is not None:
+        p = uow.conn.execute(
+            select(pending_transfers).where(pending_transfers.c.transfer_key == key)
+        ).first()
+        if p is not None:
+            money = {
+                "key": key,
+                "state": p.state,
+                "from_region": p.from_region,
+                "to_region": p.to_region,
+                "pooled": int(p.pooled_amount),
+                "account": int(p.account_amount),
+                "total": int(p.pooled_amount + p.account_amount),
+            }
+    first = rows[0]
+    return {
+        "case_id": case_id,
+        "person": {"id_number": first.id_number, "name": first.name},
+        "scheme": first.scheme,
+        "kind": first.kind,
+        "kind_zh": KIND_ZH.get(first.kind, first.kind),
+        "mode": first.mode,
+        "sides": [_side_detail(uow, r, today, params) for r in rows],
+        "documents": documents,
+        "ledger_transfer": money,
+        "comments": [
+            {"agency": code, "text": text, "actor": actor, "at": at.isoformat()}
+            for code, text, actor, at in uow.conn.execute(
+                select(
+                    agencies.c.code,
+                    transfer_comments.c.text,
+                    transfer_comments.c.actor,
+                    transfer_comments.c.created_at,
+                )
+                .join(agencies, agencies.c.id == transfer_comments.c.agency_id)
+                .where(transfer_comments.c.case_id == case_id)
+                .order_by(transfer_comments.c.id)
+            )
+        ],
+    }
+
+
+LIST_FILTERS = ("open", "queued", "due_soon", "overdue", "all")
+
+
+def agency_cases(
+    uow: UnitOfWork, agency_code: str, params: Parameters, only: str = "open"
+) -> list[dict[str, Any]]:
+    """An agency's copies of cases: ``open`` (running), ``queued`` (waiting for its operator),
+    ``due_soon`` / ``overdue`` (legs it owes, by the clock) or ``all``."""
+    agency_id = _agency_id(uow, agency_code)
+    return _filtered(uow, [transfer_cases.c.agency_id == agency_id], params, only)
+
+
+def _filtered(
+    uow: UnitOfWork, conditions: list[Any], params: Parameters, only: str
+) -> list[dict[str, Any]]:
+    if only not in LIST_FILTERS:
+        raise InvalidInput(
+            "transfer.filter",
+            f"筛选条件应为 {'、'.join(LIST_FILTERS)} 之一。",
+            f"The filter must be one of {', '.join(LIST_FILTERS)}.",
+            field="only",
+        )
+    if only != "all":
+        conditions.append(transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]))
+    today = uow.clock.today()
+    out = []
+    for row in cases.rows_where(uow, *conditions):
+        item = summary(row, today, params)
+        timeliness = (item["clock"] or {}).get("timeliness")
+        if only == "queued" and not row.queued:
+            continue
+        if only in ("due_soon", "overdue") and (not row.owes_action or timeliness != only):
+            continue
+        out.append(item)
+    return out
+
+
+def supervision(
+    uow: UnitOfWork, agency_code: str, params: Parameters, only: str = "overdue"
+) -> list[dict[str, Any]]:
+    """督办: the cases of every agency under ``agency_code`` (itself included) whose running leg
+    that agency owes and which are overdue (or due soon, or all open ones)."""
+    subtree = _subtree(uow, _agency_id(uow, agency_code))
+    return _filtered(uow, [transfer_cases.c.agency_id.in_(subtree)], params, only)
+
+
+def comment(uow: UnitOfWork, case_id: str, agency_code: str, text: str) -> None:
+    """A supervising agency (or one of the two) comments on a case (督办意见)."""
+    case_id = case_id.strip().upper()
+    agency_id = _agency_id(uow, agency_code)
+    rows = _sides(uow, case_id)
+    subtree = set(_subtree(uow, agency_id))
+    if not any(r.agency_id in subtree for r in rows):
+        raise InvalidInput(
+            "transfer.not_supervisor",
+            f"经办机构{agency_code}不是本案件经办机构或其上级，不能督办。",
+            f"Agency {agency_code} is neither a party to this case nor above one.",
+            field="agency_code",
+        )
+    body = text.strip()
+    if not body:
+        raise InvalidInput(
+            "transfer.comment_empty", "督办意见不能为空。", "A comment cannot be empty.",
+            field="text",
+        )  # fmt: skip
+    uow.conn.execute(
+        insert(transfer_comments).values(
+            case_id=case_id,
+            agency_id=agency_id,
+            text=body[:500],
+            actor=uow.actor[:60],
+            created_at=uow.clock.now(),
+        )
+    )
+    record(uow, "transfer.comment", "transfer_case", case_id, new={"agency": agency_code})
+
+
+def person_cases(uow: UnitOfWork, id_number: str, params: Parameters) -> list[dict[str, Any]]:
+    """A person's transfers as they follow them: each case at the agency they applied to."""
+    person_id = repo.person_id(uow, id_number.strip().upper())
+    if person_id is None:
+        raise NotFound(
+            "person.not_found",
+            f"公民身份号码{id_number}未参保登记。",
+            f"No person {id_number} is registered.",
+        )
+    rows = cases.rows_where(
+        uow,
+        transfer_cases.c.person_id == person_id,
+        or_(transfer_cases.c.side == Side.RECEIVING.value),
+    )
+    today = uow.clock.today()
+    return [summary(r, today, params) for r in rows]
+
+
+def _sides(uow: UnitOfWork, case_id: str) -> list[CaseRow]:
+    rows = [r for side in Side if (r := cases.find(uow, case_id, side)) is not None]
+    if not rows:
+        raise NotFound(
+            "transfer.not_found", f"没有转移案件 {case_id}。", f"No transfer case {case_id}."
+        )
+    return rows
+
+
+def _agency_id(uow: UnitOfWork, code: str) -> int:
+    agency_id = repo.agency_id(uow, code.strip().upper())
+    if agency_id is None:
+        raise InvalidInput(
+            "agency.unknown",
+            f"经办机构{code}不存在。",
+            f"There is no agency with code {code}.",
+            field="agency_code",
+        )
+    return agency_id
+
+
+def _subtree(uow: UnitOfWork, root: int) -> list[int]:
+    children: dict[int | None, list[int]] = {}
+    for agency_id, parent in uow.conn.execute(select(agencies.c.id, agencies.c.parent_id)):
+        children.setdefault(parent, []).append(agency_id)
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children.get(node, []))
+    return out

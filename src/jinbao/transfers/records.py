@@ -1,0 +1,209 @@
+"""A person's record at one agency, read for a transfer: the contribution history the policy
+engine computes the transfer from, and the yearly record after the transfer (电子档案).
+
+The history an agency sends is everything it holds for the person in the scheme: its own
+contribution records (in force, split into periods wherever kind, base, payment or a lump sum
+changes, so arrears and lump sums come out month-exact) and the years earlier transfers brought
+in. The personal account is the person's balance by portion in the agency's pooling region.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from jinbao.accounts.tables import account_entries
+from jinbao.contributions.service._base import _in_force
+from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.policy.history import History, Kind, Period
+from jinbao.policy.interest import Portion
+from jinbao.transfers.tables import transferred_years
+
+
+def _ym(value: int) -> YearMonth:
+    return YearMonth(value // 100, value % 100)
+
+
+@dataclass(frozen=True, slots=True)
+class _Month:
+    period: YearMonth
+    kind: Kind
+    province: str
+    base: int
+    paid: bool
+    lump: str | None  # the batch of a lump sum paid without its legal documents
+    to_account: int
+
+
+def agency_history(
+    uow: UnitOfWork, person_id: int, scheme: str, agency_id: int, region: str
+) -> History:
+    """The history the agency holds for the person, ready for :func:`policy.transfer_amount`."""
+    in_force = _in_force(
+        contributions.c.person_id == person_id,
+        contributions.c.scheme == scheme,
+        contributions.c.agency_id == agency_id,
+    ).subquery()
+    rows = uow.conn.execute(
+        select(in_force, contribution_payments.c.paid_on)
+        .outerjoin(contribution_payments, contribution_payments.c.contribution_id == in_force.c.id)
+        .order_by(in_force.c.period)
+    ).all()
+    months = [
+        _Month(
+            _ym(r.period),
+            Kind.FLEXIBLE
+            if r.kind == "flexible" or (r.kind == "back_payment" and r.employer_id is None)
+            else Kind.EMPLOYEE,
+            r.region[:2],
+            int(r.base),
+            r.paid_on is not None,
+            r.batch if r.lump_sum and r.legal_document_id is None else None,
+            int(r.to_account),
+        )
+        for r in rows
+    ]
+    periods: list[Period] = []
+    for line in _transferred_lines(uow, person_id, scheme, agency_id):
+        periods.append(line)
+    group: list[_Month] = []
+    for month in months:
+        if group and not _continues(group[-1], month):
+            periods.append(_period(group, len(periods) + 1))
+            group = []
+        group.append(month)
+    if group:
+        periods.append(_period(group, len(periods) + 1))
+    return History(tuple(periods), account_balance(uow, person_id, scheme, region))
+
+
+def _continues(last: _Month, month: _Month) -> bool:
+    return month.period == last.period.plus(1) and (
+        month.kind,
+        month.province,
+        month.base,
+        month.paid,
+        month.lump,
+    ) == (last.kind, last.province, last.base, last.paid, last.lump)
+
+
+def _period(group: list[_Month], line: int) -> Period:
+    first = group[0]
+    return Period(
+        start=first.period,
+        end=group[-1].period,
+        province=first.province,
+        kind=first.kind,
+        base=Fen(first.base),
+        unit_rate=None,
+        arrears_months=0 if first.paid else len(group),
+        lump_sum="no-documents" if first.lump else None,
+        lump_sum_account=Fen(sum(m.to_account for m in group) if first.lump else 0),
+        line=line,
+    )
+
+
+def _transferred_lines(
+    uow: UnitOfWork, person_id: int, scheme: str, agency_id: int
+) -> list[Period]:
+    """Years an earlier transfer brought to this agency: they move on with the person."""
+    rows = uow.conn.execute(
+        select(transferred_years)
+        .where(
+            transferred_years.c.person_id == person_id,
+            transferred_years.c.scheme == scheme,
+            transferred_years.c.agency_id == agency_id,
+        )
+        .order_by(transferred_years.c.from_period)
+    ).all()
+    out = []
+    for i, r in enumerate(rows, 1):
+        start, end = _ym(r.from_period), _ym(r.to_period)
+        kind = Kind(r.kind)
+        out.append(
+            Period(
+                start=start,
+                end=end,
+                province=r.region_code[:2],
+                kind=kind,
+                base=Fen(r.base),
+                unit_rate=Decimal(r.rate) if kind is Kind.TEMPORARY else None,
+                arrears_months=start.months_until(end) + 1 - r.months,
+                lump_sum=None,
+                lump_sum_account=Fen(0),
+                line=i,
+            )
+        )
+    return out
+
+
+def account_balance(
+    uow: UnitOfWork, person_id: int, scheme: str, region: str
+) -> dict[Portion, Fen]:
+    rows = uow.conn.execute(
+        select(account_entries.c.portion, func.sum(account_entries.c.amount))
+        .where(
+            account_entries.c.person_id == person_id,
+            account_entries.c.scheme == scheme,
+            account_entries.c.region == region,
+        )
+        .group_by(account_entries.c.portion)
+    )
+    return {Portion(p): Fen(int(v)) for p, v in rows if v}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordYear:
+    """One year of a person's record at an agency: months paid there, and months brought in."""
+
+    year: int
+    local_months: int
+    transferred_months: int
+    sources: tuple[str, ...]  # the regions the months come from
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRecord:
+    years: tuple[RecordYear, ...]
+    account: dict[Portion, Fen]
+
+    @property
+    def months(self) -> int:
+        return sum(y.local_months + y.transferred_months for y in self.years)
+
+
+def agency_record(
+    uow: UnitOfWork, person_id: int, scheme: str, agency_id: int, region: str
+) -> AgencyRecord:
+    """The person's continuous record at the agency: every year with the months paid there and
+    the months transferred in (with where they came from), and the account by portion."""
+    history = agency_history(uow, person_id, scheme, agency_id, region)
+    local: dict[int, int] = defaultdict(int)
+    moved: dict[int, int] = defaultdict(int)
+    sources: dict[int, set[str]] = defaultdict(set)
+    transferred = _transferred_lines(uow, person_id, scheme, agency_id)
+    for p in transferred:
+        months = p.months - p.arrears_months
+        moved[p.start.year] += months
+        sources[p.start.year].add(p.province + "0000")
+    for p in history.periods[len(transferred) :]:
+        if p.arrears_months:
+            continue
+        for index in range(p.start.index, p.end.index + 1):
+            ym = YearMonth.from_index(index)
+            local[ym.year] += 1
+            sources[ym.year].add(p.province + "0000")
+    years = sorted(set(local) | set(moved))
+    return AgencyRecord(
+        tuple(
+            RecordYear(y, local.get(y, 0), moved.get(y, 0), tuple(sorted(sources[y])))
+            for y in years
+        ),
+        history.account,
+    )

@@ -1,0 +1,219 @@
+"""The rules checked at each leg of a transfer, pure: facts in, findings out.
+
+A finding is *blocking* when a rule forbids going on (the case is refused or returned with the
+finding as its written reason), and *for review* when a person must judge (the case waits in the
+operator queue with the finding as the reason). A leg with no findings can be reviewed by the
+system itself (即时办结) where the agency allows it.
+
+Legal basis (POLICY §1, §2):
+- 国办发〔2009〕66号 第二条: no transfer once basic pension benefits are being received.
+- 国办发〔2009〕66号 第八条 一: the person enrols and contributes at the new place, then applies
+  there; the receiving agency reviews and sends the 联系函 within 15 working days.
+- 国办发〔2009〕66号 第五条 and 人社部发〔2010〕70号: men of 50 and women of 40 outside their 户籍
+  province open a temporary account instead (exceptions need an operator's judgement).
+- 国办发〔2009〕66号 第八条 三 / 第四条: the receiving agency takes the funds and record it was told of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from jinbao.kernel.identifiers import Sex
+from jinbao.policy.parameters import Parameters
+from jinbao.policy.transfer import temporary_account_decision
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    zh: str
+    en: str
+    blocking: bool
+
+    def as_message(self) -> dict[str, str]:
+        return {"code": self.code, "zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True, slots=True)
+class RelationFacts:
+    agency_code: str
+    region_code: str
+    kind: str  # normal | temporary
+    status: str
+    started_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFacts:
+    sex: Sex
+    born: dt.date
+    hukou_region: str
+    applied_on: dt.date
+    receiving_anywhere: bool  # a relation in this scheme is receiving benefits
+    new_relation: RelationFacts | None  # the person's relation at the receiving agency
+    old_relation: RelationFacts | None  # the relation to transfer
+
+
+def check_application(facts: ApplicationFacts, params: Parameters) -> list[Finding]:
+    """Leg 1, at the receiving agency: may it send the 联系函?"""
+    out: list[Finding] = []
+    if facts.receiving_anywhere:
+        out.append(
+            Finding(
+                "transfer.receiving_benefits",
+                "参保人员已按规定领取基本养老保险待遇，不再转移基本养老保险关系（国办发〔2009〕66号 第二条）。",
+                "The person already receives a basic pension; the relation no longer transfers (国办发〔2009〕66号 第二条).",
+                True,
+            )
+        )
+    if facts.old_relation is None:
+        out.append(
+            Finding(
+                "transfer.nothing_to_transfer",
+                "未找到可转出的参保关系（原参保地没有保留的参保关系）。",
+                "There is no relation to transfer (none is kept at the old place).",
+                True,
+            )
+        )
+    elif facts.old_relation.status == "contributing":
+        out.append(
+            Finding(
+                "transfer.still_contributing",
+                f"原参保地{facts.old_relation.agency_code}的参保关系仍在缴费，须先停止缴费（中断）再申请转移。",
+                f"The relation at {facts.old_relation.agency_code} is still contributing; it must stop before a transfer.",
+                True,
+            )
+        )
+    new = facts.new_relation
+    if new is None or new.status != "contributing":
+        out.append(
+            Finding(
+                "transfer.not_enrolled_here",
+                "参保人员须先在新参保地参保缴费，再向新参保地社保经办机构申请转移（国办发〔2009〕66号 第八条 一）。",
+                "The person must first enrol and contribute at the new place, then apply there (国办发〔2009〕66号 第八条 一).",
+                True,
+            )
+        )
+    elif new.kind == "normal" and new.region_code[:2] != (
+        facts.old_relation.region_code[:2] if facts.old_relation else new.region_code[:2]
+    ):
+        decision = temporary_account_decision(
+            sex=facts.sex,
+            born=facts.born,
+            on=new.started_on,
+            hukou_province=facts.hukou_region,
+            new_province=new.region_code,
+            params=params,
+        )
+        if decision.value.temporary:
+            out.append(
+                Finding(
+                    "transfer.temporary_account_due",
+                    "参保人员在新参保地参保时已达建立临时缴费账户的年龄且非户籍地（国办发〔2009〕66号 第五条（二））："
+                    "除经批准调动、2010年前已在当地参保或在中断期间达到年龄外，应建立临时基本养老保险缴费账户、"
+                    "原参保地保留关系。请经办人核实是否属于例外情形。",
+                    "The person was of temporary-account age outside the hukou province when enrolling here "
+                    "(国办发〔2009〕66号 第五条（二））: unless an approved transfer, insured here before 2010 or "
+                    "the age was reached in a gap, a temporary account is due and the old place keeps the relation. "
+                    "An operator must check the exceptions.",
+                    False,
+                )
+            )
+    return out
+
+
+def check_contact_letter(
+    relation: RelationFacts | None, registry_name: str, letter_name: str
+) -> list[Finding]:
+    """Leg 2, at the transferring agency: can it send the 信息表 and the funds?"""
+    out: list[Finding] = []
+    if relation is None or relation.status in ("transferred_out", "terminated"):
+        out.append(
+            Finding(
+                "transfer.no_relation_here",
+                "本经办机构没有该参保人员可转出的参保关系（未参保、已转出或已终止）。",
+                "This agency holds no relation of the person that can transfer (none, transferred out or terminated).",
+                True,
+            )
+        )
+    elif relation.status == "receiving":
+        out.append(
+            Finding(
+                "transfer.receiving_benefits",
+                "参保人员已在本地领取基本养老保险待遇，不再转移（国办发〔2009〕66号 第二条）。",
+                "The person receives a basic pension here; the relation no longer transfers (国办发〔2009〕66号 第二条).",
+                True,
+            )
+        )
+    elif relation.status == "contributing":
+        out.append(
+            Finding(
+                "transfer.still_contributing",
+                "参保人员在本地仍在缴费，须核实是否已离开本地就业。",
+                "The person still contributes here; an operator must check that they have left.",
+                False,
+            )
+        )
+    if registry_name != letter_name:
+        out.append(
+            Finding(
+                "transfer.name_mismatch",
+                f"联系函上的姓名“{letter_name}”与本地登记的“{registry_name}”不一致，请核实。",
+                f"The name on the contact letter ({letter_name}) differs from the one registered here ({registry_name}).",
+                False,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class FundsFacts:
+    info_total: int  # what the 信息表 says moves
+    info_account: int
+    info_pooled: int
+    slip_total: int  # what the 基金划转表 says was sent
+    reserved_total: int | None  # what the ledger holds in transit for this case (None: nothing)
+    same_person: bool
+
+
+def check_funds(facts: FundsFacts) -> list[Finding]:
+    """Leg 3, at the receiving agency: do the 信息表, the 基金划转表 and the money agree?"""
+    out: list[Finding] = []
+    if not facts.same_person:
+        out.append(
+            Finding(
+                "transfer.person_mismatch",
+                "信息表上的参保人员与本案件不一致，退回转出地。",
+                "The info table is for another person than this case; returned.",
+                True,
+            )
+        )
+    if facts.info_account + facts.info_pooled != facts.info_total:
+        out.append(
+            Finding(
+                "transfer.info_table_sum",
+                "信息表中个人账户与统筹基金之和不等于转移基金总额，退回转出地。",
+                "In the info table, account plus pooled funds do not add up to the total; returned.",
+                True,
+            )
+        )
+    if facts.slip_total != facts.info_total:
+        out.append(
+            Finding(
+                "transfer.slip_mismatch",
+                f"基金划转表金额（{facts.slip_total}分）与信息表转移基金总额（{facts.info_total}分）不符，退回转出地。",
+                f"The fund slip ({facts.slip_total} fen) does not match the info table total ({facts.info_total} fen); returned.",
+                True,
+            )
+        )
+    if (facts.reserved_total or 0) != facts.slip_total:
+        out.append(
+            Finding(
+                "transfer.funds_not_arrived",
+                f"到账的转移资金（{facts.reserved_total or 0}分）与基金划转表（{facts.slip_total}分）不符，退回转出地。",
+                f"The money in transit ({facts.reserved_total or 0} fen) does not match the fund slip ({facts.slip_total} fen); returned.",
+                True,
+            )
+        )
+    return out

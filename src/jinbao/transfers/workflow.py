@@ -1,0 +1,1141 @@
+"""The transfer procedure at both agencies: actions, document handlers, automatic review.
+
+国办发〔2009〕66号 第八条 (POLICY §1.6), as documents between two agencies:
+
+1. The person applies at the receiving agency (转入地), where they already contribute. It checks
+   the rules (:func:`rules.check_application`) and sends the 联系函 (``CONTACT_LETTER``) to the
+   transferring agency (转出地), or refuses in writing.
+2. The transferring agency, on the 联系函, computes what moves with the policy engine, reserves
+   the money as a pending ledger transfer, takes the personal account out by portion and sends
+   the 信息表 (``INFO_TABLE``) and the 基金划转表 (``FUND_SLIP``) — or returns the letter
+   (``REFUSAL``) with reasons.
+3. The receiving agency, when both have arrived, checks them against each other and against the
+   money in transit (:func:`rules.check_funds`), posts the transfer, credits the account and
+   merges the yearly record, and sends the 办结通知 (``COMPLETION``); or returns them, which voids
+   the pending transfer. On the completion notice the old relationship becomes 转出.
+
+Every action runs in the caller's unit of work: the case change, the ledger, the account entries
+and the outgoing documents are written together or not at all. Each side changes only its own
+copy of the case, by its own actions and by the documents it receives, so the two agencies can
+sit on different nodes. Where an agency allows automatic review (即时办结), a leg with no finding
+goes on at once; otherwise, or with a finding, the case waits in that agency's operator queue
+with the reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from jinbao.accounts.tables import account_entries
+from jinbao.audit.service import record
+from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
+from jinbao.exchange.codec import decode
+from jinbao.exchange.model import Document, DocumentType
+from jinbao.exchange.tables import inbox
+from jinbao.kernel.clock import Clock
+from jinbao.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger import service as ledger
+from jinbao.ledger.model import region_of
+from jinbao.ledger.tables import pending_transfers
+from jinbao.policy.interest import Portion
+from jinbao.policy.parameters import Parameters
+from jinbao.policy.transfer import TransferAmount, transfer_amount
+from jinbao.policy.workdays import add_workdays, working_days_between
+from jinbao.registry import repository as repo
+from jinbao.registry.model import Agency, Person, RelationshipStatus
+from jinbao.registry.service.relationships import change_relationship_status
+from jinbao.registry.tables import agencies, relationships
+from jinbao.transfers import cases
+from jinbao.transfers.cases import CaseRow, Side
+from jinbao.transfers.model import (
+    State,
+    advance,
+    correction_received,
+    open_case,
+    request_correction,
+)
+from jinbao.transfers.records import agency_history
+from jinbao.transfers.rules import (
+    ApplicationFacts,
+    Finding,
+    FundsFacts,
+    RelationFacts,
+    check_application,
+    check_contact_letter,
+    check_funds,
+)
+from jinbao.transfers.tables import transfer_cases, transfer_settings, transferred_years
+
+Message = dict[str, str]
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def auto_review(uow: UnitOfWork, agency_id: int) -> bool:
+    return bool(
+        uow.conn.execute(
+            select(transfer_settings.c.auto_review).where(
+                transfer_settings.c.agency_id == agency_id
+            )
+        ).scalar()
+    )
+
+
+def set_auto_review(uow: UnitOfWork, agency_code: str, enabled: bool) -> None:
+    """Let the system review clean legs itself at this agency (即时办结), or stop it."""
+    agency_id = _agency(uow, agency_code)[0]
+    values = {"auto_review": enabled, "updated_at": uow.clock.now()}
+    changed = uow.conn.execute(
+        update(transfer_settings).where(transfer_settings.c.agency_id == agency_id).values(values)
+    ).rowcount
+    if not changed:
+        uow.conn.execute(insert(transfer_settings).values(agency_id=agency_id, **values))
+    record(uow, "transfer.auto_review", "agency", agency_code, new={"auto_review": enabled})
+
+
+def _agency(uow: UnitOfWork, code: str) -> tuple[int, Agency]:
+    code = code.strip().upper()
+    agency = repo.get_agency(uow, code)
+    agency_id = repo.agency_id(uow, code)
+    if agency is None or agency_id is None:
+        raise InvalidInput(
+            "agency.unknown",
+            f"经办机构{code}不存在。",
+            f"There is no agency with code {code}.",
+            field="agency_code",
+        )
+    return agency_id, agency
+
+
+# ----------------------------------------------------------------------------- leg 1: apply
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    id_number: str
+    to_agency: str  # the receiving agency, where the person now contributes
+    from_agency: str | None = None  # the agency holding the relation; found when only one does
+    scheme: str = "enterprise"
+    applied_on: dt.date | None = None
+
+
+def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
+    """Open a case at the receiving agency and review it (leg 1). Returns the case id."""
+    person = repo.get_person(uow, cmd.id_number.strip().upper())
+    person_id = repo.person_id(uow, cmd.id_number.strip().upper())
+    if person is None or person_id is None:
+        raise NotFound(
+            "person.not_found",
+            f"公民身份号码{cmd.id_number}未参保登记。",
+            f"No person {cmd.id_number} is registered.",
+        )
+    applied_on = cmd.applied_on or uow.clock.today()
+    if applied_on > uow.clock.today():
+        raise InvalidInput(
+            "transfer.applied_future",
+            "申请日期不能晚于今天。",
+            "The application date cannot be in the future.",
+            field="applied_on",
+        )
+    to_id, to_agency = _agency(uow, cmd.to_agency)
+    relations = _relations(uow, person_id, cmd.scheme)
+    new = next(
+        (r for r in relations if r.agency_code == to_agency.code and r.status == "contributing"),
+        None,
+    )
+    candidates = [
+        r
+        for r in relations
+        if r.agency_code != to_agency.code
+        and r.kind == "normal"
+        and r.status in ("suspended", "contributing")
+        and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
+    ]
+    if not candidates:
+        raise InvalidInput(
+            "transfer.nothing_to_transfer",
+            "未找到可转出的参保关系：原参保地没有该参保人员保留的参保关系。",
+            "There is no relation to transfer: no other agency keeps one for this person.",
+            field="from_agency",
+        )
+    if len(candidates) > 1:
+        raise InvalidInput(
+            "transfer.choose_from_agency",
+            "该参保人员在多地保留参保关系，请指明转出地经办机构："
+            + "、".join(r.agency_code for r in candidates),
+            "The person keeps relations at several places; name the transferring agency: "
+            + ", ".join(r.agency_code for r in candidates),
+            field="from_agency",
+        )
+    old = candidates[0]
+    from_id, from_agency = _agency(uow, old.agency_code)
+    if cases.rows_where(
+        uow,
+        transfer_cases.c.person_id == person_id,
+        transfer_cases.c.scheme == cmd.scheme,
+        transfer_cases.c.side == Side.RECEIVING.value,
+        transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]),
+    ):
+        raise Conflict(
+            "transfer.already_open",
+            "该参保人员已有正在办理的转移接续申请，请等待办结后再申请。",
+            "The person already has a transfer in progress; wait for it to finish.",
+        )
+    case_id = f"ZY{applied_on:%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
+    networked = all(
+        a.networked_since is not None and a.networked_since <= applied_on
+        for a in (to_agency, from_agency)
+    )
+    row_id = cases.create(
+        uow,
+        open_case(case_id, applied_on),
+        side=Side.RECEIVING.value,
+        agency_id=to_id,
+        counterpart_id=from_id,
+        person_id=person_id,
+        scheme=cmd.scheme,
+        kind="intra_province"
+        if (to_agency.region_code or "")[:2] == (from_agency.region_code or "")[:2]
+        else "cross_province",
+        mode="electronic" if networked else "manual",
+        applied_on=applied_on,
+        relationship_id=new.id if new else None,
+    )
+    record(uow, "transfer.apply", "transfer_case", case_id, new={"row": row_id, **vars_(cmd)})
+    row = cases.get(uow, case_id, Side.RECEIVING)
+    findings = _application_findings(uow, row, person, relations, new, old, params)
+    _review(uow, row, findings, params, go=accept, stop=refuse)
+    return case_id
+
+
+def vars_(cmd: Application) -> dict[str, object]:
+    return {
+        "id_number": cmd.id_number,
+        "to_agency": cmd.to_agency,
+        "from_agency": cmd.from_agency,
+        "scheme": cmd.scheme,
+        "applied_on": cmd.applied_on,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Relation:
+    id: int
+    agency_code: str
+    region_code: str
+    kind: str
+    status: str
+    started_on: dt.date
+
+    def facts(self) -> RelationFacts:
+        return RelationFacts(
+            self.agency_code, self.region_code, self.kind, self.status, self.started_on
+        )
+
+
+def _relations(uow: UnitOfWork, person_id: int, scheme: str) -> list[_Relation]:
+    rows = uow.conn.execute(
+        select(
+            relationships.c.id,
+            agencies.c.code,
+            agencies.c.region_code,
+            relationships.c.kind,
+            relationships.c.status,
+            relationships.c.started_on,
+        )
+        .join(agencies, agencies.c.id == relationships.c.agency_id)
+        .where(relationships.c.person_id == person_id, relationships.c.scheme == scheme)
+        .order_by(relationships.c.id)
+    )
+    return [_Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5]) for r in rows]
+
+
+def _application_findings(
+    uow: UnitOfWork,
+    row: CaseRow,
+    person: Person,
+    relations: list[_Relation],
+    new: _Relation | None,
+    old: _Relation | None,
+    params: Parameters,
+) -> list[Finding]:
+    return check_application(
+        ApplicationFacts(
+            sex=person.sex,
+            born=person.birth_date,
+            hukou_region=person.hukou_region_code,
+            applied_on=row.applied_on,
+            receiving_anywhere=any(r.status == "receiving" for r in relations),
+            new_relation=new.facts() if new else None,
+            old_relation=old.facts() if old else None,
+        ),
+        params,
+    )
+
+
+def _recheck_application(uow: UnitOfWork, row: CaseRow, params: Parameters) -> list[Finding]:
+    person = repo.get_person(uow, row.id_number)
+    assert person is not None
+    relations = _relations(uow, row.person_id, row.scheme)
+    new = next(
+        (r for r in relations if r.agency_code == row.agency_code and r.status == "contributing"),
+        None,
+    )
+    old = next(
+        (
+            r
+            for r in relations
+            if r.agency_code == row.counterpart_code and r.kind == "normal"
+            and r.status in ("suspended", "contributing")
+        ),
+        None,
+    )  # fmt: skip
+    return _application_findings(uow, row, person, relations, new, old, params)
+
+
+Action = Callable[..., Any]
+
+
+def _review(
+    uow: UnitOfWork,
+    row: CaseRow,
+    findings: list[Finding],
+    params: Parameters,
+    *,
+    go: Action,
+    stop: Action,
+) -> None:
+    """Automatic review where the agency allows it; otherwise the operator queue."""
+    blocking = [f.as_message() for f in findings if f.blocking]
+    review = [f.as_message() for f in findings if not f.blocking]
+    if auto_review(uow, row.agency_id):
+        if blocking and not review:
+            stop(uow, row.case_id, blocking, params=params)
+            return
+        if not findings:
+            go(uow, row.case_id, params=params)
+            return
+    reasons = blocking + review or [
+        {
+            "code": "transfer.operator_review",
+            "zh": "本经办机构未开启自动审核，等待经办人审核。",
+            "en": "Automatic review is off at this agency; waiting for an operator.",
+        }
+    ]
+    current = cases.get(uow, row.case_id, row.side)
+    cases.save(uow, current, current.case, "queued", queued=True, reasons=reasons)
+
+
+def accept(uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None) -> None:
+    """Leg 1 done: the receiving agency agrees and sends the 联系函 to the transferring agency."""
+    row = cases.get(uow, case_id, Side.RECEIVING)
+    _refuse_blocking(_recheck_application(uow, row, params), case_id)
+    on = _on(uow, on)
+    case = advance(row.case, "contact_sent", on)
+    to = _agency_body(uow, row.agency_code)
+    envelope = exchange.send(
+        uow,
+        sender=row.agency_code,
+        receiver=row.counterpart_code,
+        document_type=DocumentType.CONTACT_LETTER,
+        case_id=case_id,
+        body={
+            "person": _person_body(row),
+            "application_id": case_id,
+            "transferring_agency": _agency_body(uow, row.counterpart_code),
+            "receiving_agency": to,
+            "receiving_bank": _bank(to),
+            "direction": row.kind,
+            "scheme": row.scheme,
+            "applied_on": row.applied_on.isoformat(),
+        },
+    )
+    cases.save(uow, row, case, "contact_sent", document_id=envelope.id, queued=False)
+    record(uow, "transfer.accept", "transfer_case", case_id)
+
+
+def refuse(
+    uow: UnitOfWork,
+    case_id: str,
+    reasons: list[Message],
+    *,
+    params: Parameters | None = None,
+    on: dt.date | None = None,
+) -> None:
+    """Leg 1 refused (不予受理): the reasons are the written explanation the person reads."""
+    row = cases.get(uow, case_id, Side.RECEIVING)
+    case = advance(row.case, "refused", _on(uow, on))
+    cases.save(uow, row, case, "refused", queued=False, reasons=_messages(reasons))
+    record(uow, "transfer.refuse", "transfer_case", case_id, new={"reasons": reasons})
+
+
+def _refuse_blocking(findings: list[Finding], case_id: str) -> None:
+    blocking = [f for f in findings if f.blocking]
+    if blocking:
+        raise Conflict(
+            "transfer.rule_forbids",
+            f"转移案件 {case_id} 不能继续办理：" + "；".join(f.zh for f in blocking),
+            f"Transfer case {case_id} cannot go on: " + "; ".join(f.en for f in blocking),
+        )
+
+
+def _messages(reasons: list[Message]) -> list[Message]:
+    if not reasons:
+        raise InvalidInput(
+            "transfer.reasons_required",
+            "不予受理或退回须书面说明理由。",
+            "A refusal or return needs written reasons.",
+            field="reasons",
+        )
+    out = []
+    for reason in reasons:
+        zh = (reason.get("zh") or "").strip()
+        if not zh:
+            raise InvalidInput(
+                "transfer.reasons_required",
+                "理由不能为空。",
+                "A reason cannot be empty.",
+                field="reasons",
+            )
+        out.append(
+            {
+                "code": reason.get("code") or "transfer.operator_reason",
+                "zh": zh[:200],
+                "en": (reason.get("en") or zh).strip()[:200],
+            }
+        )
+    return out
+
+
+def operator_reason(zh: str, en: str | None = None) -> list[Message]:
+    return [{"code": "transfer.operator_reason", "zh": zh, "en": en or zh}]
+
+
+# ----------------------------------------------------------------------------- leg 2: send funds
+
+
+def _on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    """The transferring agency opens its copy of the case and reviews leg 2."""
+    env, body = document.envelope, document.body
+    if cases.find(uow, env.case_id, Side.TRANSFERRING) is not None:
+        raise Conflict(
+            "transfer.letter_twice",
+            f"转移案件 {env.case_id} 已收到过联系函。",
+            f"Case {env.case_id} already has a contact letter here.",
+        )
+    person_id = repo.person_id(uow, body["person"]["id_number"])
+    person = repo.get_person(uow, body["person"]["id_number"])
+    if person_id is None or person is None:
+        # Nothing here to open a case for: return the letter at once, in writing.
+        exchange.send(
+            uow,
+            sender=env.receiver,
+            receiver=env.sender,
+            document_type=DocumentType.REFUSAL,
+            case_id=env.case_id,
+            body={
+                "person": dict(body["person"]),
+                "reasons": [
+                    {
+                        "code": "transfer.person_unknown",
+                        "zh": f"本经办机构没有参保人员{body['person']['id_number']}的参保记录。",
+                        "en": f"This agency holds no record of {body['person']['id_number']}.",
+                    }
+                ],
+                "refused_on": uow.clock.today().isoformat(),
+            },
+            in_reply_to=env.id,
+        )
+        return
+    agency_id, agency = _agency(uow, env.receiver)
+    counterpart_id, _ = _agency(uow, env.sender)
+    today = uow.clock.today()
+    applied_on = dt.date.fromisoformat(body.get("applied_on") or today.isoformat())
+    here = [
+        r
+        for r in _relations(uow, person_id, body.get("scheme", "enterprise"))
+        if r.agency_code == agency.code and r.kind == "normal"
+    ]
+    open_ = [r for r in here if r.status not in ("transferred_out", "terminated")]
+    relation = (open_ or here)[-1] if here else None
+    case = advance(open_case(env.case_id, min(applied_on, today)), "contact_sent", today)
+    cases.create(
+        uow,
+        case,
+        side=Side.TRANSFERRING.value,
+        agency_id=agency_id,
+        counterpart_id=counterpart_id,
+        person_id=person_id,
+        scheme=body.get("scheme", "enterprise"),
+        kind=body.get("direction", "cross_province"),
+        mode="electronic",
+        applied_on=applied_on,
+        relationship_id=relation.id if relation else None,
+    )
+    row = cases.get(uow, env.case_id, Side.TRANSFERRING)
+    cases.event_(uow, row.row_id, "contact_letter_received", today, env.id)
+    findings = check_contact_letter(
+        relation.facts() if relation else None, person.name, body["person"]["name"]
+    )
+    _review(uow, row, findings, params, go=send_funds, stop=return_letter)
+
+
+def send_funds(
+    uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None
+) -> None:
+    """Leg 2 done: compute what moves, reserve it, take the account out, send 信息表 and 划转表."""
+    row = cases.get(uow, case_id, Side.TRANSFERRING)
+    relation = _relation_of(uow, row)
+    person = repo.get_person(uow, row.id_number)
+    assert person is not None
+    _refuse_blocking(
+        [
+            f
+            for f in check_contact_letter(relation.facts() if relation else None, "", "")
+            if f.blocking
+        ],
+        case_id,
+    )
+    on = _on(uow, on)
+    case = advance(row.case, "funds_sent", on)
+    from_region = region_of(row.agency_region)
+    to_region = region_of(row.counterpart_region)
+    history = agency_history(uow, row.person_id, row.scheme, row.agency_id, from_region)
+    amount = transfer_amount(history, params).value
+    pooled = int(amount.pooled_total)
+    pooled_note = None
+    if row.kind == "intra_province" and not _intra_province_pooled_moves(row.agency_region, params):
+        pooled = 0
+        pooled_note = "省内转移：本省统筹基金不随同转移（省级参数）。"
+    account = amount.account_total
+    key = case_id if pooled + account > 0 else None
+    if key is not None:
+        ledger.reserve(uow, key, from_region, to_region, pooled, account, on)
+        journal_id = uow.conn.execute(
+            select(pending_transfers.c.reserve_journal_id).where(
+                pending_transfers.c.transfer_key == key
+            )
+        ).scalar_one()
+        _account_entries(
+            uow, row, from_region, amount.account, -1, "transfer_out", on, journal_id, case_id
+        )
+    body_person = _person_body(row)
+    info = exchange.send(
+        uow,
+        sender=row.agency_code,
+        receiver=row.counterpart_code,
+        document_type=DocumentType.INFO_TABLE,
+        case_id=case_id,
+        body=_info_table(body_person, on, amount, pooled, pooled_note),
+    )
+    from_bank = _bank(_agency_body(uow, row.agency_code))
+    to_bank = _bank(_agency_body(uow, row.counterpart_code))
+    slip = exchange.send(
+        uow,
+        sender=row.agency_code,
+        receiver=row.counterpart_code,
+        document_type=DocumentType.FUND_SLIP,
+        case_id=case_id,
+        body={
+            "transfer_key": key or f"none:{case_id}",
+            "pooled": pooled,
+            "account": account,
+            "total": pooled + account,
+            "from_bank": from_bank,
+            "to_bank": to_bank,
+            "sent_on": on.isoformat(),
+        },
+        in_reply_to=None,
+    )
+    cases.save(
+        uow,
+        row,
+        case,
+        "funds_sent",
+        document_id=info.id,
+        note=f"基金划转表 {slip.id}",
+        queued=False,
+        transfer_key=key,
+        pooled=pooled,
+        account=account,
+        months=amount.counted_months,
+    )
+    _exclusion_notices(uow, row, amount, params)
+    record(
+        uow,
+        "transfer.send_funds",
+        "transfer_case",
+        case_id,
+        new={"pooled": pooled, "account": account, "months": amount.counted_months},
+    )
+
+
+def _intra_province_pooled_moves(region: str, params: Parameters) -> bool:
+    entry = params.transfer("intra_province_pooled_moves").value
+    return bool(entry.get(region[:2], entry.get("default", False)))
+
+
+def _info_table(
+    person: dict[str, str],
+    on: dt.date,
+    amount: TransferAmount,
+    pooled: int,
+    pooled_note: str | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "person": person,
+        "transferred_on": on.isoformat(),
+        "years": [
+            {
+                "year": y.year,
+                "region_code": f"{y.province}0000",
+                "from": str(y.first),
+                "to": str(y.last),
+                "months": y.months,
+                "base": y.base,
+                "rate": format(y.rate, "f"),
+                "pooled": y.pooled,
+                "kind": y.kind.value,
+                **({"note": pooled_note} if pooled_note else {}),
+            }
+            for y in amount.years
+        ],
+        "funds": {
+            "account": {p.value: v for p, v in amount.account.items() if v},
+            "pooled": pooled,
+            "total": pooled + amount.account_total,
+        },
+    }
+    deemed = amount.counted_months - sum(y.months for y in amount.years)
+    if deemed > 0:
+        body["deemed_months"] = deemed
+    if amount.exclusions:
+        body["exclusions"] = [_exclusion_message(e.reason, e.months) for e in amount.exclusions]
+    return body
+
+
+def _exclusion_message(reason: str, months: int) -> Message:
+    if reason == "arrears":
+        return {
+            "code": "transfer.arrears_excluded",
+            "zh": f"欠缴{months}个月未补缴：欠缴时间不计算缴费年限，个人欠费的时间不转移基金（人社部发〔2010〕70号）。",
+            "en": f"{months} unpaid months: they count no contribution years and move no funds (人社部发〔2010〕70号).",
+        }
+    return {
+        "code": "transfer.lump_sum_excluded",
+        "zh": f"一次性缴费{months}个月（3年以上）无相关法律文书：缴费年限和资金均不转移（人社厅发〔2019〕94号）。",
+        "en": f"A lump sum of {months} months (3+ years) without legal documents: neither years nor funds move (人社厅发〔2019〕94号).",
+    }
+
+
+def _exclusion_notices(
+    uow: UnitOfWork, row: CaseRow, amount: TransferAmount, params: Parameters
+) -> None:
+    """The person is told what stays behind: arrears at once; a lump sum without documents in
+    writing within 10 working days of the 联系函 (人社厅发〔2019〕94号 三)."""
+    letter_day = next(on for on, event in row.case.history if event == "contact_sent")
+    for e in amount.exclusions:
+        due = None
+        if e.notify_within_working_days is not None:
+            due = add_workdays(letter_day, e.notify_within_working_days, params).value
+        cases.notice(uow, row.row_id, _exclusion_message(e.reason, e.months), due)
+
+
+def return_letter(
+    uow: UnitOfWork,
+    case_id: str,
+    reasons: list[Message],
+    *,
+    params: Parameters | None = None,
+    on: dt.date | None = None,
+) -> None:
+    """Leg 2 refused: the transferring agency returns the 联系函 with written reasons (退回)."""
+    row = cases.get(uow, case_id, Side.TRANSFERRING)
+    case = advance(row.case, "voided", _on(uow, on))
+    messages = _messages(reasons)
+    envelope = _send_refusal(uow, row, messages, case.history[-1][0])
+    cases.save(uow, row, case, "returned", document_id=envelope.id, queued=False, reasons=messages)
+    record(uow, "transfer.return_letter", "transfer_case", case_id, new={"reasons": messages})
+
+
+def _send_refusal(uow: UnitOfWork, row: CaseRow, messages: list[Message], on: dt.date) -> Any:
+    return exchange.send(
+        uow,
+        sender=row.agency_code,
+        receiver=row.counterpart_code,
+        document_type=DocumentType.REFUSAL,
+        case_id=row.case_id,
+        body={"person": _person_body(row), "reasons": messages, "refused_on": on.isoformat()},
+    )
+
+
+# ----------------------------------------------------------------------------- leg 3: complete
+
+
+def _on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    """An 信息表 or 基金划转表 arrived; when both have, leg 3 starts and is reviewed."""
+    env = document.envelope
+    row = cases.get(uow, env.case_id, Side.RECEIVING)
+    today = uow.clock.today()
+    cases.event_(uow, row.row_id, f"{env.type.value}_received", today, env.id)
+    info, slip = _funds_documents(uow, env.case_id, env.receiver)
+    if info is None or slip is None or row.state is not State.CONTACT_SENT:
+        return  # the other one has not come yet, or this one came again on paper
+    case = advance(row.case, "funds_sent", today)
+    funds = info.body["funds"]
+    cases.save(
+        uow,
+        row,
+        case,
+        "funds_received",
+        pooled=funds["pooled"],
+        account=funds["total"] - funds["pooled"],
+        transfer_key=None
+        if slip.body["transfer_key"].startswith("none:")
+        else slip.body["transfer_key"],
+    )
+    row = cases.get(uow, env.case_id, Side.RECEIVING)
+    _review(uow, row, _funds_findings(uow, row, info, slip), params, go=complete, stop=return_funds)
+
+
+def _funds_documents(
+    uow: UnitOfWork, case_id: str, receiver: str
+) -> tuple[Document | None, Document | None]:
+    found: dict[str, Document] = {}
+    for payload, type_ in uow.conn.execute(
+        select(inbox.c.payload, inbox.c.type).where(
+            inbox.c.case_id == case_id,
+            inbox.c.receiver == receiver,
+            inbox.c.type.in_([DocumentType.INFO_TABLE.value, DocumentType.FUND_SLIP.value]),
+        )
+    ):
+        found[type_] = decode(payload.encode()).document
+    return found.get(DocumentType.INFO_TABLE.value), found.get(DocumentType.FUND_SLIP.value)
+
+
+def _funds_findings(uow: UnitOfWork, row: CaseRow, info: Document, slip: Document) -> list[Finding]:
+    funds = info.body["funds"]
+    reserved = None
+    if row.transfer_key is not None:
+        pending = uow.conn.execute(
+            select(pending_transfers).where(pending_transfers.c.transfer_key == row.transfer_key)
+        ).first()
+        if pending is not None and pending.state == "pending":
+            reserved = int(pending.pooled_amount + pending.account_amount)
+    return check_funds(
+        FundsFacts(
+            info_total=funds["total"],
+            info_account=sum(funds["account"].values()),
+            info_pooled=funds["pooled"],
+            slip_total=slip.body["total"],
+            reserved_total=reserved,
+            same_person=info.body["person"]["id_number"] == row.id_number,
+        )
+    )
+
+
+def complete(
+    uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None
+) -> None:
+    """Leg 3 done: post the transfer, credit the account by portion, merge the yearly record,
+    and tell the transferring agency (办结)."""
+    row = cases.get(uow, case_id, Side.RECEIVING)
+    info, slip = _funds_documents(uow, case_id, row.agency_code)
+    if info is None or slip is None or row.state is not State.FUNDS_SENT:
+        raise Conflict(
+            "transfer.out_of_order",
+            f"转移案件 {case_id} 尚未收到信息表和基金划转表。",
+            f"Case {case_id} has not received the info table and the fund slip.",
+        )
+    _refuse_blocking(_funds_findings(uow, row, info, slip), case_id)
+    on = _on(uow, on)
+    case = advance(row.case, "completed", on)
+    to_region = region_of(row.agency_region)
+    if row.transfer_key is not None:
+        ledger.post_transfer(uow, row.transfer_key, on)
+        journal_id = uow.conn.execute(
+            select(pending_transfers.c.final_journal_id).where(
+                pending_transfers.c.transfer_key == row.transfer_key
+            )
+        ).scalar_one()
+        portions = {Portion(k): int(v) for k, v in info.body["funds"]["account"].items()}
+        _account_entries(uow, row, to_region, portions, 1, "transfer_in", on, journal_id, case_id)
+    for y in info.body["years"]:
+        uow.conn.execute(
+            insert(transferred_years).values(
+                case_row_id=row.row_id,
+                person_id=row.person_id,
+                scheme=row.scheme,
+                agency_id=row.agency_id,
+                year=y["year"],
+                region_code=y["region_code"],
+                from_period=_period_int(y["from"]),
+                to_period=_period_int(y["to"]),
+                months=y["months"],
+                base=y["base"],
+                rate=y["rate"],
+                pooled=y["pooled"],
+                kind=y.get("kind", "employee"),
+            )
+        )
+    months = sum(y["months"] for y in info.body["years"]) + info.body.get("deemed_months", 0)
+    total = info.body["funds"]["total"]
+    envelope = exchange.send(
+        uow,
+        sender=row.agency_code,
+        receiver=row.counterpart_code,
+        document_type=DocumentType.COMPLETION,
+        case_id=case_id,
+        body={
+            "person": _person_body(row),
+            "completed_on": on.isoformat(),
+            "accepted_months": months,
+            "accepted_total": total,
+        },
+        in_reply_to=info.envelope.id,
+    )
+    cases.save(uow, row, case, "completed", document_id=envelope.id, queued=False, months=months)
+    record(
+        uow, "transfer.complete", "transfer_case", case_id, new={"months": months, "total": total}
+    )
+
+
+def _period_int(text: str) -> int:
+    ym = YearMonth.parse(text)
+    return ym.year * 100 + ym.month
+
+
+def return_funds(
+    uow: UnitOfWork,
+    case_id: str,
+    reasons: list[Message],
+    *,
+    params: Parameters | None = None,
+    on: dt.date | None = None,
+) -> None:
+    """Leg 3 refused: the receiving agency returns the 信息表 and funds; the transfer is voided
+    when the transferring agency takes the return."""
+    row = cases.get(uow, case_id, Side.RECEIVING)
+    case = advance(row.case, "voided", _on(uow, on))
+    messages = _messages(reasons)
+    envelope = _send_refusal(uow, row, messages, case.history[-1][0])
+    cases.save(uow, row, case, "returned", document_id=envelope.id, queued=False, reasons=messages)
+    record(uow, "transfer.return_funds", "transfer_case", case_id, new={"reasons": messages})
+
+
+def _on_refusal(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    env = document.envelope
+    today = uow.clock.today()
+    reasons = list(document.body["reasons"])
+    mine = cases.find(uow, env.case_id, Side.RECEIVING)
+    if mine is not None and mine.agency_code == env.receiver:
+        # The transferring agency returned the 联系函 (leg 2).
+        case = advance(mine.case, "voided", today)
+        cases.save(uow, mine, case, "returned_by_counterpart", document_id=env.id, reasons=reasons)
+        return
+    row = cases.get(uow, env.case_id, Side.TRANSFERRING)
+    # The receiving agency returned the funds (leg 3): void the pending transfer, put the
+    # account back by portion.
+    case = advance(row.case, "voided", today)
+    if row.transfer_key is not None:
+        ledger.void_transfer(uow, row.transfer_key, today)
+        journal_id = uow.conn.execute(
+            select(pending_transfers.c.final_journal_id).where(
+                pending_transfers.c.transfer_key == row.transfer_key
+            )
+        ).scalar_one()
+        taken = {
+            Portion(p): -int(v)
+            for p, v in uow.conn.execute(
+                select(account_entries.c.portion, account_entries.c.amount).where(
+                    account_entries.c.source == f"transfer:{row.case_id}",
+                    account_entries.c.kind == "transfer_out",
+                    account_entries.c.amount < 0,
+                )
+            )
+        }
+        _account_entries(
+            uow,
+            row,
+            region_of(row.agency_region),
+            taken,
+            1,
+            "transfer_out",
+            today,
+            journal_id,
+            row.case_id,
+            source=f"transfer-void:{row.case_id}",
+        )
+    cases.save(uow, row, case, "returned_by_counterpart", document_id=env.id, reasons=reasons)
+
+
+def _on_completion(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    """The receiving agency completed: the old relationship is 转出, pointing to the case."""
+    env = document.envelope
+    row = cases.get(uow, env.case_id, Side.TRANSFERRING)
+    today = uow.clock.today()
+    case = advance(row.case, "completed", today)
+    relation = _relation_of(uow, row)
+    if relation is not None and relation.status not in ("transferred_out", "terminated"):
+        change_relationship_status(
+            uow,
+            relation.id,
+            RelationshipStatus.TRANSFERRED_OUT,
+            changed_on=today,
+            reason=f"转移接续办结，案件{row.case_id}",
+        )
+    cases.save(uow, row, case, "completed", document_id=env.id)
+
+
+def _on_correction_request(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    env = document.envelope
+    for side in Side:
+        row = cases.find(uow, env.case_id, side)
+        if row is not None and row.agency_code == env.receiver:
+            items = "；".join(i["zh"] for i in document.body["items"])
+            cases.event_(
+                uow, row.row_id, "correction_request_received", uow.clock.today(), env.id, items
+            )
+            return
+    raise NotFound(
+        "transfer.not_found", f"没有转移案件 {env.case_id}。", f"No transfer case {env.case_id}."
+    )
+
+
+# ----------------------------------------------------------------------------- corrections (补正)
+
+
+def ask_correction(
+    uow: UnitOfWork,
+    case_id: str,
+    items: list[Message],
+    *,
+    params: Parameters,
+    on: dt.date | None = None,
+) -> None:
+    """补正: the agency that owes the running leg asks for missing material; its clock pauses.
+    At legs 2 and 3 the other agency is asked by a 补正材料通知; at leg 1 the person is."""
+    row = _owing_row(uow, case_id)
+    on = _on(uow, on)
+    case = request_correction(row.case, on)
+    messages = _messages(items)
+    document_id = None
+    if row.state is not State.APPLIED:
+        document_id = exchange.send(
+            uow,
+            sender=row.agency_code,
+            receiver=row.counterpart_code,
+            document_type=DocumentType.CORRECTION_REQUEST,
+            case_id=case_id,
+            body={"person": _person_body(row), "items": messages, "requested_on": on.isoformat()},
+        ).id
+    cases.save(
+        uow,
+        row,
+        case,
+        "correction_requested",
+        document_id=document_id,
+        note="；".join(m["zh"] for m in messages),
+        reasons=messages,
+    )
+
+
+def correction_supplied(
+    uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None
+) -> None:
+    """The material arrived: the clock runs again, extended by the working days it waited."""
+    row = _owing_row(uow, case_id)
+    case = correction_received(
+        row.case, _on(uow, on), lambda a, b: working_days_between(a, b, params)
+    )
+    cases.save(uow, row, case, "correction_received")
+
+
+def _owing_row(uow: UnitOfWork, case_id: str) -> CaseRow:
+    for side in Side:
+        row = cases.find(uow, case_id, side)
+        if row is not None and row.owes_action:
+            return row
+    raise Conflict(
+        "transfer.no_running_leg",
+        f"转移案件 {case_id} 没有正在办理的环节。",
+        f"Case {case_id} has no running leg here.",
+    )
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _on(uow: UnitOfWork, on: dt.date | None) -> dt.date:
+    day = on or uow.clock.today()
+    if day > uow.clock.today():
+        raise InvalidInput(
+            "transfer.date_future", "办理日期不能晚于今天。", "The date cannot be in the future.",
+            field="on",
+        )  # fmt: skip
+    return day
+
+
+def _relation_of(uow: UnitOfWork, row: CaseRow) -> _Relation | None:
+    if row.relationship_id is None:
+        return None
+    return next(
+        (r for r in _relations(uow, row.person_id, row.scheme) if r.id == row.relationship_id),
+        None,
+    )
+
+
+def _account_entries(
+    uow: UnitOfWork,
+    row: CaseRow,
+    region: str,
+    portions: dict[Portion, Any],
+    sign: int,
+    kind: str,
+    on: dt.date,
+    journal_id: int | None,
+    case_id: str,
+    source: str | None = None,
+) -> None:
+    entries = [
+        {
+            "person_id": row.person_id,
+            "scheme": row.scheme,
+            "region": region,
+            "portion": portion.value,
+            "kind": kind,
+            "period": on.year * 100 + on.month,
+            "effective_on": on,
+            "amount": sign * int(amount),
+            "journal_id": journal_id,
+            "source": source or f"transfer:{case_id}",
+            "created_at": uow.clock.now(),
+        }
+        for portion, amount in portions.items()
+        if amount
+    ]
+    if entries:
+        uow.conn.execute(insert(account_entries), entries)
+
+
+def _person_body(row: CaseRow) -> dict[str, str]:
+    return {"id_number": row.id_number, "name": row.name}
+
+
+def _agency_body(uow: UnitOfWork, code: str) -> dict[str, str]:
+    agency = repo.get_agency(uow, code)
+    assert agency is not None
+    return {
+        "code": agency.code,
+        "name": agency.name,
+        "region_code": agency.region_code or "000000",
+        "phone": agency.contact.phone,
+        "address": agency.contact.address,
+    }
+
+
+def _bank(agency: dict[str, str]) -> dict[str, str]:
+    """The fund account that receives transfers. SAMPLE: agencies do not publish their bank
+    accounts in the directory yet, so a placeholder marked 样例 is sent."""
+    return {
+        "account_name": f"{agency['name']}社会保险基金收入户",
+        "bank": "样例银行（SAMPLE）",
+        "account_number": f"SAMPLE-{agency['code']}",
+    }
+
+
+# ----------------------------------------------------------------------------- the inbox
+
+
+HANDLERS: dict[DocumentType, Callable[[UnitOfWork, Document, Parameters], None]] = {
+    DocumentType.CONTACT_LETTER: _on_contact_letter,
+    DocumentType.INFO_TABLE: _on_funds_document,
+    DocumentType.FUND_SLIP: _on_funds_document,
+    DocumentType.REFUSAL: _on_refusal,
+    DocumentType.COMPLETION: _on_completion,
+    DocumentType.CORRECTION_REQUEST: _on_correction_request,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InboxReport:
+    applied: int
+    failed: int
+
+
+def process_inbox(
+    engine: Engine, clock: Clock, params: Parameters, limit: int = 1000
+) -> InboxReport:
+    """Apply each received document once, oldest first, each in its own transaction with the
+    case change it causes. A document that cannot be applied yet (say, it arrived before the
+    one it answers) stays in the inbox with the reason and is tried again next time."""
+    with engine.connect() as conn:
+        pending = conn.execute(
+            select(inbox.c.document_id, inbox.c.payload)
+            .where(inbox.c.applied_at.is_(None))
+            .order_by(inbox.c.received_at, inbox.c.document_id)
+            .limit(limit)
+        ).all()
+    applied = failed = 0
+    for document_id, payload in pending:
+        document = decode(payload.encode()).document
+        try:
+            with UnitOfWork(engine, clock, f"agency:{document.envelope.receiver}") as uow:
+                claimed = uow.conn.execute(
+                    update(inbox)
+                    .where(inbox.c.document_id == document_id, inbox.c.applied_at.is_(None))
+                    .values(applied_at=clock.now(), apply_error=None)
+                ).rowcount
+                if claimed != 1:
+                    continue  # another worker applied it
+                handler = HANDLERS.get(document.envelope.type)
+                if handler is not None:
+                    handler(uow, document, params)
+                uow.commit()
+                applied += 1
+        except DomainError as exc:
+            failed += 1
+            with engine.begin() as conn:
+                conn.execute(
+                    update(inbox)
+                    .where(inbox.c.document_id == document_id)
+                    .values(apply_error=f"{exc.code}: {exc.en}"[:300])
+                )
+    return InboxReport(applied, failed)
+
+
+@dataclass(frozen=True, slots=True)
+class PumpReport:
+    delivered: int
+    applied: int
+    failed: int
+
+
+def pump(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    transport: exchange.Transport | None = None,
+    rounds: int = 20,
+) -> PumpReport:
+    """Deliver the outbox and apply the inbox until nothing moves (local delivery by default)."""
+    transport = transport or exchange.LocalTransport(engine, clock)
+    delivered = applied = failed = 0
+    for _ in range(rounds):
+        sent = exchange.deliver(engine, clock, transport)
+        done = process_inbox(engine, clock, params)
+        delivered += sent.delivered
+        applied += done.applied
+        failed += done.failed
+        if sent.delivered == 0 and done.applied == 0:
+            break
+    return PumpReport(delivered, applied, failed)

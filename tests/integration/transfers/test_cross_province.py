@@ -1,0 +1,148 @@
+"""A cross-province transfer end to end, on both engines: documents, money, record, relations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from jinbao.accounts.service import statement
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.money import round_to_fen
+from jinbao.ledger.check import check
+from jinbao.policy.parameters import Parameters
+from jinbao.registry import service as registry
+from jinbao.registry.model import RelationshipStatus
+from jinbao.transfers import queries, workflow
+from jinbao.transfers.records import agency_record
+from tests.integration.helpers import commit
+from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review
+
+Uow = Callable[[], UnitOfWork]
+
+
+def apply(make_uow: Uow, mover: Mover, params: Parameters) -> str:
+    return commit(
+        make_uow,
+        lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params),
+    )
+
+
+def show(make_uow: Uow, case_id: str, params: Parameters) -> dict:
+    with make_uow() as uow:
+        return queries.show(uow, case_id, params)
+
+
+def no_breaks(make_uow: Uow) -> None:
+    with make_uow() as uow:
+        assert check(uow) == []
+
+
+def test_with_automatic_review_on_both_sides_a_clean_transfer_completes_at_once(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
+) -> None:
+    auto_review(uow_at, OLD, NEW)
+    with uow_at() as uow:
+        before = statement(uow, mover.id_number, moving_clock.today())
+    case_id = apply(uow_at, mover, params)
+    report = workflow.pump(engine, moving_clock, params)
+    assert report.failed == 0
+
+    case = show(uow_at, case_id, params)
+    sides = {s["side"]: s for s in case["sides"]}
+    assert sides["receiving"]["state"] == "completed"
+    assert sides["transferring"]["state"] == "completed"
+    assert [d["type"] for d in case["documents"]] == [
+        "contact_letter", "info_table", "fund_transfer_slip", "completion_notice",
+    ]  # fmt: skip
+    assert all(d["delivered"] and d["applied"] for d in case["documents"])
+
+    # Money: 12% of each paid month's base (no interest on the pooled part) plus the whole
+    # account; the unpaid month moves nothing (人社部发〔2010〕70号).
+    pooled = round_to_fen(Decimal(800_000) * Decimal("0.12") * 12) + round_to_fen(
+        Decimal(800_000) * Decimal("0.12") * 11
+    )
+    money = case["ledger_transfer"]
+    assert money["state"] == "posted"
+    assert money["pooled"] == pooled
+    assert money["account"] == 23 * 64_000  # 8% of 8 000 yuan a month, paid months only
+    assert (money["from_region"], money["to_region"]) == ("440000", "410000")
+    assert sides["transferring"]["amounts"]["months"] == 23
+    assert sides["receiving"]["amounts"]["months"] == 23
+
+    # The person's account is whole, and now all of it sits in Henan.
+    with uow_at() as uow:
+        after = statement(uow, mover.id_number, moving_clock.today())
+        record = agency_record(
+            uow, _person_id(uow, mover), "enterprise", _agency_id(uow, NEW), "410000"
+        )
+        old_relation = registry.get_relationship(uow, mover.old_relation)
+        old_history = registry.status_history(uow, mover.old_relation)
+    assert after.balances == before.balances
+    assert record.account == before.balances
+    assert record.months == 23 + 3  # Guangzhou's paid months, then Zhengzhou's own
+    assert [(y.year, y.local_months, y.transferred_months) for y in record.years] == [
+        (2023, 0, 12), (2024, 0, 11), (2025, 3, 0),
+    ]  # fmt: skip
+    assert old_relation.status is RelationshipStatus.TRANSFERRED_OUT
+    assert case_id in old_history[-1].reason
+
+    # The person was told about the unpaid month.
+    notices = sides["transferring"]["notices"]
+    assert [n["code"] for n in notices] == ["transfer.arrears_excluded"]
+    no_breaks(uow_at)
+
+
+def _person_id(uow: UnitOfWork, mover: Mover) -> int:
+    from jinbao.registry import repository
+
+    pid = repository.person_id(uow, mover.id_number)
+    assert pid is not None
+    return pid
+
+
+def _agency_id(uow: UnitOfWork, code: str) -> int:
+    from jinbao.registry import repository
+
+    aid = repository.agency_id(uow, code)
+    assert aid is not None
+    return aid
+
+
+def test_without_automatic_review_each_leg_waits_for_its_operator(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
+) -> None:
+    case_id = apply(uow_at, mover, params)
+    with uow_at() as uow:
+        queue = queries.agency_cases(uow, NEW, params, only="queued")
+    assert [c["case_id"] for c in queue] == [case_id]
+    assert queue[0]["reasons"][0]["code"] == "transfer.operator_review"
+
+    moving_clock.advance(2)
+    commit(uow_at, lambda uow: workflow.accept(uow, case_id, params=params))
+    workflow.pump(engine, moving_clock, params)
+    with uow_at() as uow:
+        assert [c["case_id"] for c in queries.agency_cases(uow, OLD, params, only="queued")] == [
+            case_id
+        ]
+
+    moving_clock.advance(3)
+    commit(uow_at, lambda uow: workflow.send_funds(uow, case_id, params=params))
+    workflow.pump(engine, moving_clock, params)
+    case = show(uow_at, case_id, params)
+    assert case["ledger_transfer"]["state"] == "pending"
+    no_breaks(uow_at)  # money in transit is accounted for while it travels
+
+    moving_clock.advance(1)
+    commit(uow_at, lambda uow: workflow.complete(uow, case_id, params=params))
+    workflow.pump(engine, moving_clock, params)
+    case = show(uow_at, case_id, params)
+    legs = {s["side"]: s["legs"] for s in case["sides"]}["receiving"]
+    assert [(leg["number"], leg["started_on"], leg["ended_on"]) for leg in legs] == [
+        (1, "2026-11-02", "2026-11-04"),
+        (2, "2026-11-04", "2026-11-07"),
+        (3, "2026-11-07", "2026-11-08"),
+    ]
+    assert case["ledger_transfer"]["state"] == "posted"
+    no_breaks(uow_at)
