@@ -157,7 +157,7 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         for r in relations
         if r.agency_code != to_agency.code
         and r.kind == "normal"
-        and r.status in ("suspended", "contributing")
+        and r.status in ("suspended", "contributing", "receiving")
         and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
     ]
     if not candidates:
@@ -295,7 +295,7 @@ def _recheck_application(uow: UnitOfWork, row: CaseRow, params: Parameters) -> l
             r
             for r in relations
             if r.agency_code == row.counterpart_code and r.kind == "normal"
-            and r.status in ("suspended", "contributing")
+            and r.status in ("suspended", "contributing", "receiving")
         ),
         None,
     )  # fmt: skip
