@@ -14,6 +14,7 @@ from jinbao.db.cli import app as db_app
 from jinbao.ledger.cli import app as ledger_app
 from jinbao.registry.cli import agency_app, employer_app, person_app, relationship_app
 from jinbao.sim.cli import app as demo_app
+from jinbao.transfers.cli import app as transfer_app
 
 app = typer.Typer(
     help="金保 Jinbao — national basic pension insurance information system.",
@@ -30,6 +31,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(contribution_app, name="contribution")
 app.add_typer(account_app, name="account")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(transfer_app, name="transfer")
 
 
 @app.command()

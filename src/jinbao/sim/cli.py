@@ -25,5 +25,9 @@ def load(as_json: JsonOption = False) -> None:
             f"employers, {report.persons} persons, {report.relationships} relationships, "
             f"{report.contributions} contribution records."
         )
+        if report.movers:
+            typer.echo(
+                "可申请转移接续的参保人员 ready to apply for a transfer: " + " ".join(report.movers)
+            )
     else:
         typer.echo("演示数据已存在，未作改动 demo data already present; nothing changed.")

@@ -98,6 +98,7 @@ class DemoReport:
     persons: int
     relationships: int
     contributions: int
+    movers: tuple[str, ...] = ()  # ready to apply for a transfer (see the README)
 
 
 def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
@@ -111,7 +112,10 @@ def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
     persons = _persons(uow, rng, today)
     relationships = _relationships(uow, rng, persons, employers, today)
     records = _contributions(uow, rng, employers, params or load_parameters())
-    return DemoReport(True, agencies, len(employers), len(persons), relationships, records)
+    movers = _movers(uow, persons)
+    return DemoReport(
+        True, agencies, len(employers), len(persons), relationships + len(movers), records, movers
+    )
 
 
 def _contact(rng: random.Random, name: str, region: str) -> Contact:
@@ -354,3 +358,50 @@ def _contributions(
                 uow, lines, batch=f"demo:{uscc}:{month}", params=params, paid_on=paid_on
             ).records
     return count
+
+
+HOME_CITY = {"41": "41010000", "51": "51010000"}  # where movers go home to work
+
+
+def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[str, ...]:
+    """A few workers from Henan and Sichuan leave their Guangdong employer after June 2025 (the
+    unpaid month stays as arrears), go home and enrol as flexible workers in their provincial
+    capital — the starting point of a cross-province transfer (国办发〔2009〕66号 第八条 一).
+    The Guangdong county agencies review transfers automatically (即时办结); the receiving
+    cities leave it to their operators. Neither is any real agency's setting (DEMO DATA)."""
+    from jinbao.transfers.workflow import set_auto_review
+
+    movers: list[str] = []
+    young = [
+        p
+        for p in people
+        if p.hukou[:2] in HOME_CITY and (dt.date(2025, 7, 1) - p.born).days // 365 < 40
+    ]
+    for person in young:
+        pid = repo.person_id(uow, person.id_number)
+        assert pid is not None
+        current = repo.current_normal_relationship(uow, pid, Scheme.ENTERPRISE)
+        if (
+            current is None
+            or current.employer_uscc is None
+            or current.status is not RelationshipStatus.CONTRIBUTING
+            or current.started_on >= dt.date(2024, 1, 1)
+        ):
+            continue
+        service.change_relationship_status(
+            uow, current.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 7, 1),
+            reason="离职返乡，中断缴费",
+        )  # fmt: skip
+        service.add_relationship(
+            uow,
+            service.NewRelationship(
+                person.id_number, Scheme.ENTERPRISE, HOME_CITY[person.hukou[:2]],
+                dt.date(2025, 8, 1),
+            ),
+        )  # fmt: skip
+        movers.append(person.id_number)
+        if len(movers) == 5:
+            break
+    for code in ("44010600", "44010300", "44030500"):
+        set_auto_review(uow, code, True)
+    return tuple(movers)

@@ -58,7 +58,8 @@ def _clock(row: CaseRow, today: dt.date, params: Parameters) -> dict[str, Any] |
         return None
     return {
         "leg": c.leg,
-        "owed_by": row.side.value if row.owes_action else _other(row.side).value,
+        "owed_by": (owed := row.side if row.owes_action else _other(row.side)).value,
+        "owed_by_zh": SIDE_ZH[owed],
         "due_on": c.due_on.isoformat() if c.due_on else None,
         "timeliness": c.timeliness.value,
         "timeliness_zh": TIMELINESS_ZH[c.timeliness],

@@ -359,7 +359,7 @@ def accept(uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | N
             "applied_on": row.applied_on.isoformat(),
         },
     )
-    cases.save(uow, row, case, "contact_sent", document_id=envelope.id, queued=False)
+    cases.save(uow, row, case, "contact_sent", document_id=envelope.id, queued=False, reasons=None)
     record(uow, "transfer.accept", "transfer_case", case_id)
 
 
@@ -564,6 +564,7 @@ def send_funds(
         document_id=info.id,
         note=f"基金划转表 {slip.id}",
         queued=False,
+        reasons=None,
         transfer_key=key,
         pooled=pooled,
         account=account,
@@ -699,6 +700,7 @@ def _on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) 
         "funds_received",
         pooled=funds["pooled"],
         account=funds["total"] - funds["pooled"],
+        months=sum(y["months"] for y in info.body["years"]) + info.body.get("deemed_months", 0),
         transfer_key=None
         if slip.body["transfer_key"].startswith("none:")
         else slip.body["transfer_key"],
@@ -803,7 +805,10 @@ def complete(
         },
         in_reply_to=info.envelope.id,
     )
-    cases.save(uow, row, case, "completed", document_id=envelope.id, queued=False, months=months)
+    cases.save(
+        uow, row, case, "completed", document_id=envelope.id, queued=False, reasons=None,
+        months=months,
+    )  # fmt: skip
     record(
         uow, "transfer.complete", "transfer_case", case_id, new={"months": months, "total": total}
     )
@@ -909,6 +914,30 @@ def _on_correction_request(uow: UnitOfWork, document: Document, params: Paramete
     raise NotFound(
         "transfer.not_found", f"没有转移案件 {env.case_id}。", f"No transfer case {env.case_id}."
     )
+
+
+def return_case(
+    uow: UnitOfWork, case_id: str, reasons: list[Message], *, on: dt.date | None = None
+) -> None:
+    """Refuse or return whatever leg is running, by the agency that owes it: leg 1 不予受理,
+    leg 2 the 联系函 returned, leg 3 the 信息表 and funds returned."""
+    row = _owing_row(uow, case_id)
+    action = {
+        State.APPLIED: refuse,
+        State.CONTACT_SENT: return_letter,
+        State.FUNDS_SENT: return_funds,
+    }[row.state]
+    action(uow, case_id, reasons, on=on)
+
+
+def go_on(uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None) -> None:
+    """The operator of the agency that owes the running leg approves it: leg 1 sends the 联系函,
+    leg 2 the 信息表 and funds, leg 3 completes."""
+    row = _owing_row(uow, case_id)
+    action = {State.APPLIED: accept, State.CONTACT_SENT: send_funds, State.FUNDS_SENT: complete}[
+        row.state
+    ]
+    action(uow, case_id, params=params, on=on)
 
 
 # ----------------------------------------------------------------------------- corrections (补正)

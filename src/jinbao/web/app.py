@@ -19,6 +19,7 @@ from jinbao.exchange.api import router as exchange_router
 from jinbao.kernel.clock import Clock, SystemClock
 from jinbao.ledger.api import router as ledger_router
 from jinbao.registry.api import router as registry_router
+from jinbao.transfers.api import router as transfers_router
 from jinbao.web import pages, problems
 
 STATIC = Path(__file__).parent / "static"
@@ -45,6 +46,7 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     app.include_router(contributions_router)
     app.include_router(ledger_router)
     app.include_router(exchange_router)
+    app.include_router(transfers_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -1,0 +1,183 @@
+"""HTTP API of transfers: a person applies and follows the case; operators act on their legs;
+agencies list their cases, supervisors their subtree's overdue ones (督办).
+
+Every write delivers the documents it caused and applies them at once (local delivery), so
+with automatic review on both sides a clean transfer completes within the request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.transfers import queries, workflow
+
+router = APIRouter(prefix="/api", tags=["transfers"])
+T = TypeVar("T")
+
+
+class ApplicationIn(BaseModel):
+    id_number: str = Field(description="公民身份号码")
+    to_agency: str = Field(description="转入地经办机构代码 (where the person now contributes)")
+    from_agency: str | None = Field(None, description="转出地经办机构代码; found when only one")
+    scheme: str = "enterprise"
+    applied_on: dt.date | None = None
+
+
+class ReasonIn(BaseModel):
+    zh: str = Field(min_length=1, max_length=200)
+    en: str | None = Field(None, max_length=200)
+
+
+class ReasonsIn(BaseModel):
+    reasons: list[ReasonIn] = Field(min_length=1)
+    on: dt.date | None = None
+
+
+class ActIn(BaseModel):
+    on: dt.date | None = None
+
+
+class CommentIn(BaseModel):
+    agency_code: str
+    text: str = Field(min_length=1, max_length=500)
+
+
+class SettingsIn(BaseModel):
+    auto_review: bool
+
+
+def _params(request: Request) -> Any:
+    return request.app.state.parameters()
+
+
+def _write(request: Request, action: Callable[[UnitOfWork], T]) -> T:
+    with request.app.state.uow() as uow:
+        result = action(uow)
+        uow.commit()
+    workflow.pump(request.app.state.engine, request.app.state.clock, _params(request))
+    return result
+
+
+def _read(request: Request, action: Callable[[UnitOfWork], T]) -> T:
+    with request.app.state.uow() as uow:
+        return action(uow)
+
+
+def _show(request: Request, case_id: str) -> dict[str, Any]:
+    return _read(request, lambda uow: queries.show(uow, case_id, _params(request)))
+
+
+def _reasons(body: ReasonsIn) -> list[dict[str, str]]:
+    return [{"zh": r.zh, "en": r.en or r.zh} for r in body.reasons]
+
+
+@router.post(
+    "/transfers",
+    status_code=status.HTTP_201_CREATED,
+    summary="转移接续申请 Apply to transfer a relation to the agency where the person contributes",
+)
+def apply(request: Request, body: ApplicationIn) -> dict[str, Any]:
+    cmd = workflow.Application(
+        body.id_number, body.to_agency, body.from_agency, body.scheme, body.applied_on
+    )
+    case_id = _write(request, lambda uow: workflow.apply(uow, cmd, _params(request)))
+    return _show(request, case_id)
+
+
+@router.get("/transfers/{case_id}", summary="转移案件 A case: legs, deadlines, documents, money")
+def show(request: Request, case_id: str) -> dict[str, Any]:
+    return _show(request, case_id)
+
+
+@router.post(
+    "/transfers/{case_id}/approve",
+    summary="审核通过 The agency owing the running leg approves it (联系函 / 信息表和资金 / 办结)",
+)
+def approve(request: Request, case_id: str, body: ActIn | None = None) -> dict[str, Any]:
+    on = body.on if body else None
+    _write(request, lambda uow: workflow.go_on(uow, case_id, params=_params(request), on=on))
+    return _show(request, case_id)
+
+
+@router.post(
+    "/transfers/{case_id}/return",
+    summary="不予受理/退回 Refuse or return the running leg with written reasons",
+)
+def return_(request: Request, case_id: str, body: ReasonsIn) -> dict[str, Any]:
+    _write(request, lambda uow: workflow.return_case(uow, case_id, _reasons(body), on=body.on))
+    return _show(request, case_id)
+
+
+@router.post(
+    "/transfers/{case_id}/correction",
+    summary="补正 Ask for missing material; the running leg's clock pauses",
+)
+def correction(request: Request, case_id: str, body: ReasonsIn) -> dict[str, Any]:
+    _write(
+        request,
+        lambda uow: workflow.ask_correction(
+            uow, case_id, _reasons(body), params=_params(request), on=body.on
+        ),
+    )
+    return _show(request, case_id)
+
+
+@router.post(
+    "/transfers/{case_id}/correction-received",
+    summary="补正材料已收到 The material arrived; the clock runs again, extended",
+)
+def correction_received(
+    request: Request, case_id: str, body: ActIn | None = None
+) -> dict[str, Any]:
+    on = body.on if body else None
+    _write(
+        request,
+        lambda uow: workflow.correction_supplied(uow, case_id, params=_params(request), on=on),
+    )
+    return _show(request, case_id)
+
+
+@router.post(
+    "/transfers/{case_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    summary="督办意见 A supervising agency comments on a case",
+)
+def comment(request: Request, case_id: str, body: CommentIn) -> dict[str, Any]:
+    _write(request, lambda uow: queries.comment(uow, case_id, body.agency_code, body.text))
+    return _show(request, case_id)
+
+
+@router.get("/persons/{id_number}/transfers", summary="我的转移 A person's transfer applications")
+def person_transfers(request: Request, id_number: str) -> list[dict[str, Any]]:
+    return _read(request, lambda uow: queries.person_cases(uow, id_number, _params(request)))
+
+
+@router.get(
+    "/agencies/{code}/transfers",
+    summary="本机构转移案件 An agency's cases: open, queued, due_soon, overdue or all",
+)
+def agency_transfers(request: Request, code: str, only: str = "open") -> list[dict[str, Any]]:
+    return _read(request, lambda uow: queries.agency_cases(uow, code, _params(request), only))
+
+
+@router.get(
+    "/agencies/{code}/supervision",
+    summary="督办 Overdue (or due_soon, open) cases of every agency under this one",
+)
+def supervision(request: Request, code: str, only: str = "overdue") -> list[dict[str, Any]]:
+    return _read(request, lambda uow: queries.supervision(uow, code, _params(request), only))
+
+
+@router.put(
+    "/agencies/{code}/transfer-settings",
+    summary="自动审核 Let the system review clean legs at this agency (即时办结)",
+)
+def transfer_settings(request: Request, code: str, body: SettingsIn) -> dict[str, Any]:
+    _write(request, lambda uow: workflow.set_auto_review(uow, code, body.auto_review))
+    return {"agency": code, "auto_review": body.auto_review}

@@ -1,0 +1,262 @@
+"""``jinbao transfer …``: apply, follow and work transfer cases; lists, supervision, settings.
+
+Every write delivers the documents it caused and applies them at once (local delivery), like
+the API; ``jinbao transfer pump`` does it on its own (say, after documents were received).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+import typer
+
+from jinbao.calculators.inputs import parameters
+from jinbao.cli.common import JsonOption, engine, run, settings
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import SystemClock
+from jinbao.kernel.money import format_yuan
+from jinbao.transfers import queries, workflow
+
+app = typer.Typer(
+    help="转移接续 Transfers of pension relations between agencies.", no_args_is_help=True
+)
+DateOpt = Annotated[
+    dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="办理日期 (default today)")
+]
+ReasonOpt = Annotated[list[str], typer.Option("--reason", help="理由（可多次）A written reason")]
+
+
+def _params() -> Any:
+    return parameters(settings().parameters_dir)
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+def _write(action: Any, as_json: bool) -> Any:
+    result = run(action, as_json=as_json, write=True)
+    workflow.pump(engine(), SystemClock(), _params())
+    return result
+
+
+def _print_case(case_id: str, as_json: bool) -> None:
+    found = run(lambda uow: queries.show(uow, case_id, _params()), as_json=as_json, write=False)
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    typer.echo(_render(found))
+
+
+def _render(case: dict[str, Any]) -> str:
+    p = case["person"]
+    lines = [
+        f"转移案件 {case['case_id']}  {case['kind_zh']}（{case['mode']}）",
+        f"  参保人员 {p['name']} {p['id_number']}",
+    ]
+    for s in case["sides"]:
+        lines.append(
+            f"  [{s['side_zh']} {s['agency']}] {s['state_zh']}"
+            + ("  ⟵ 待经办人审核" if s["queued"] else "")
+        )
+        for leg in s["legs"]:
+            lines.append(
+                f"    环节{leg['number']}: {leg['started_on']} 起，限 {leg['due_on']}"
+                + (f"，{leg['ended_on']} 完成" if leg["ended_on"] else "")
+                + (f"，补正暂停自 {leg['paused_on']}" if leg["paused_on"] else "")
+            )
+        if s["clock"]:
+            c = s["clock"]
+            lines.append(
+                f"    时限（环节{c['leg']}由{c['owed_by_zh']}办理）: {c['timeliness_zh']}，"
+                f"应于 {c['due_on'] or '补正后重新计算'} 前办结"
+            )
+        for r in s["reasons"]:
+            lines.append(f"    理由: {r['zh']} / {r['en']}")
+        for n in s["notices"]:
+            due = f"（{n['due_on']} 前书面告知）" if n["due_on"] else ""
+            lines.append(f"    告知: {n['zh']}{due}")
+        a = s["amounts"]
+        if a["total"] is not None:
+            lines.append(
+                f"    金额: 统筹 {format_yuan(a['pooled'])} + 个人账户 {format_yuan(a['account'] or 0)}"
+                f" = {format_yuan(a['total'])} 元，年限 {a['months']} 个月"
+            )
+    money = case["ledger_transfer"]
+    if money:
+        lines.append(
+            f"  基金划转 {money['from_region']} → {money['to_region']}: "
+            f"{format_yuan(money['total'])} 元，{money['state']}"
+        )
+    lines.append("  文书:")
+    for d in case["documents"]:
+        flags = ("已送达" if d["delivered"] else "待发送") + ("、已处理" if d["applied"] else "")
+        lines.append(f"    {d['type_zh']} {d['sender']} → {d['receiver']}（{flags}）")
+    for c in case["comments"]:
+        lines.append(f"  督办 {c['agency']}: {c['text']}")
+    return "\n".join(lines)
+
+
+@app.command("apply")
+def apply(
+    id_number: str,
+    to_agency: Annotated[str, typer.Option("--to", help="转入地经办机构代码")],
+    from_agency: Annotated[str | None, typer.Option("--from", help="转出地经办机构代码")] = None,
+    scheme: str = "enterprise",
+    on: DateOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """转移接续申请: apply at the agency where the person now contributes."""
+    cmd = workflow.Application(id_number, to_agency, from_agency, scheme, _day(on))
+    case_id = _write(lambda uow: workflow.apply(uow, cmd, _params()), as_json)
+    _print_case(case_id, as_json)
+
+
+@app.command("show")
+def show(case_id: str, as_json: JsonOption = False) -> None:
+    """A case with its legs, dates, deadlines, documents, amounts and ledger transfer."""
+    _print_case(case_id, as_json)
+
+
+@app.command("approve")
+def approve(case_id: str, on: DateOpt = None, as_json: JsonOption = False) -> None:
+    """审核通过 the running leg: send the 联系函, or the 信息表 and funds, or complete."""
+    _write(lambda uow: workflow.go_on(uow, case_id, params=_params(), on=_day(on)), as_json)
+    _print_case(case_id, as_json)
+
+
+@app.command("return")
+def return_(
+    case_id: str, reason: ReasonOpt, on: DateOpt = None, as_json: JsonOption = False
+) -> None:
+    """不予受理/退回 the running leg with written reasons."""
+    reasons = [{"zh": r, "en": r} for r in reason]
+    _write(lambda uow: workflow.return_case(uow, case_id, reasons, on=_day(on)), as_json)
+    _print_case(case_id, as_json)
+
+
+@app.command("correction")
+def correction(
+    case_id: str, reason: ReasonOpt, on: DateOpt = None, as_json: JsonOption = False
+) -> None:
+    """补正: ask for missing material; the running leg's clock pauses."""
+    items = [{"zh": r, "en": r} for r in reason]
+    _write(
+        lambda uow: workflow.ask_correction(uow, case_id, items, params=_params(), on=_day(on)),
+        as_json,
+    )
+    _print_case(case_id, as_json)
+
+
+@app.command("correction-received")
+def correction_received(case_id: str, on: DateOpt = None, as_json: JsonOption = False) -> None:
+    """补正材料已收到: the clock runs again, extended by the working days waited."""
+    _write(
+        lambda uow: workflow.correction_supplied(uow, case_id, params=_params(), on=_day(on)),
+        as_json,
+    )
+    _print_case(case_id, as_json)
+
+
+@app.command("comment")
+def comment(
+    case_id: str,
+    agency: Annotated[str, typer.Option("--agency", help="督办机构代码")],
+    text: Annotated[str, typer.Option("--text")],
+    as_json: JsonOption = False,
+) -> None:
+    """督办意见 from a supervising agency."""
+    _write(lambda uow: queries.comment(uow, case_id, agency, text), as_json)
+    _print_case(case_id, as_json)
+
+
+def _list(items: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        typer.echo("没有案件 No cases.")
+    for c in items:
+        clock = c["clock"] or {}
+        typer.echo(
+            f"{c['case_id']}  {c['side_zh']}{c['agency']}  {c['person']['name']}  "
+            f"{c['state_zh']}  {clock.get('timeliness_zh', '')} {clock.get('due_on') or ''}"
+            + ("  待审核" if c["queued"] else "")
+        )
+
+
+@app.command("list")
+def list_(
+    agency: Annotated[str, typer.Option("--agency", help="经办机构代码")],
+    only: Annotated[str, typer.Option(help="open | queued | due_soon | overdue | all")] = "open",
+    as_json: JsonOption = False,
+) -> None:
+    """An agency's cases."""
+    _list(
+        run(
+            lambda uow: queries.agency_cases(uow, agency, _params(), only),
+            as_json=as_json,
+            write=False,
+        ),
+        as_json,
+    )
+
+
+@app.command("supervise")
+def supervise(
+    agency: Annotated[str, typer.Option("--agency", help="上级经办机构代码")],
+    only: Annotated[str, typer.Option(help="overdue | due_soon | open | all")] = "overdue",
+    as_json: JsonOption = False,
+) -> None:
+    """督办: overdue (or nearly due) cases of every agency under this one."""
+    _list(
+        run(
+            lambda uow: queries.supervision(uow, agency, _params(), only),
+            as_json=as_json,
+            write=False,
+        ),
+        as_json,
+    )
+
+
+@app.command("person")
+def person(id_number: str, as_json: JsonOption = False) -> None:
+    """A person's transfer applications."""
+    _list(
+        run(
+            lambda uow: queries.person_cases(uow, id_number, _params()),
+            as_json=as_json,
+            write=False,
+        ),
+        as_json,
+    )
+
+
+@app.command("auto-review")
+def auto_review(
+    agency: str,
+    enabled: Annotated[bool, typer.Option("--on/--off", help="开启/关闭自动审核")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """即时办结: let the system review clean legs at this agency (or stop it)."""
+
+    def act(uow: UnitOfWork) -> None:
+        workflow.set_auto_review(uow, agency, enabled)
+
+    run(act, as_json=as_json, write=True)
+    result = {"agency": agency, "auto_review": enabled}
+    typer.echo(json.dumps(result) if as_json else f"{agency} 自动审核: {'开' if enabled else '关'}")
+
+
+@app.command("pump")
+def pump(as_json: JsonOption = False) -> None:
+    """Deliver the outbox and apply the inbox until nothing moves."""
+    report = workflow.pump(engine(), SystemClock(), _params())
+    out = {"delivered": report.delivered, "applied": report.applied, "failed": report.failed}
+    typer.echo(
+        json.dumps(out)
+        if as_json
+        else f"送达 {report.delivered}，处理 {report.applied}，失败 {report.failed}"
+    )

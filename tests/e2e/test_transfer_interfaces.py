@@ -1,0 +1,112 @@
+"""A cross-province transfer through the CLI (as the README walks it) and through the HTTP API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.web.app import create_app
+from tests.e2e.test_money_interfaces import run
+from tests.integration.helpers import commit
+from tests.integration.transfers.conftest import NEW, OLD
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -> str:
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_cluster")
+    return new_database(request.param)
+
+
+def test_the_readme_walkthrough_with_the_demo_data(url: str) -> None:
+    run(url, "db", "upgrade")
+    loaded = json.loads(run(url, "demo", "load", "--json"))
+    person = loaded["movers"][0]
+    case = json.loads(run(url, "transfer", "apply", person, "--to", "41010000", "--json"))
+    case_id = case["case_id"]
+    (receiving,) = case["sides"]
+    assert receiving["state"] == "applied"
+    assert receiving["queued"]  # Zhengzhou's operators review applications themselves
+    queued = json.loads(
+        run(url, "transfer", "list", "--agency", "41010000", "--only", "queued", "--json")
+    )
+    assert [c["case_id"] for c in queued] == [case_id]
+
+    # Zhengzhou approves: the 联系函 goes; Guangdong reviews automatically and sends the money.
+    case = json.loads(run(url, "transfer", "approve", case_id, "--json"))
+    sides = {s["side"]: s for s in case["sides"]}
+    assert sides["receiving"]["state"] == "funds_sent"
+    assert case["ledger_transfer"]["state"] == "pending"
+    assert [n["code"] for n in sides["transferring"]["notices"]] == ["transfer.arrears_excluded"]
+
+    case = json.loads(run(url, "transfer", "approve", case_id, "--json"))
+    assert {s["state"] for s in case["sides"]} == {"completed"}
+    assert case["ledger_transfer"]["state"] == "posted"
+    text = run(url, "transfer", "show", case_id)
+    assert "已办结" in text
+    assert "转移接续办结通知" in text
+    assert "every invariant holds" in run(url, "ledger", "check")
+    # A second approval has nothing left to do and says so.
+    refused = json.loads(run(url, "transfer", "approve", case_id, "--json", code=3))
+    assert refused["error"]["code"] == "transfer.no_running_leg"
+    mine = json.loads(run(url, "transfer", "person", person, "--json"))
+    assert [c["state"] for c in mine] == ["completed"]
+
+
+def test_apply_and_follow_over_http_with_problem_details(
+    engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
+) -> None:
+    import datetime as dt
+
+    from jinbao.registry import service as registry
+    from jinbao.registry.model import RelationshipStatus, Scheme
+    from tests.builders import an_agency_tree, an_id_number
+
+    person = an_id_number(born="1990-01-01", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "王五", "410105"))
+        old = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, OLD, dt.date(2020, 1, 1))
+        )
+        registry.change_relationship_status(
+            uow, old.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 1, 1), reason="离开"
+        )
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2025, 2, 1))
+        )
+
+    commit(make_uow, setup)
+    with TestClient(create_app(engine, clock)) as client:
+        for code in (OLD, NEW):
+            assert (
+                client.put(
+                    f"/api/agencies/{code}/transfer-settings", json={"auto_review": True}
+                ).status_code
+                == 200
+            )
+        bad = client.post("/api/transfers", json={"id_number": person, "to_agency": "99999999"})
+        assert bad.status_code == 422
+        assert bad.json()["code"] == "agency.unknown"
+        made = client.post("/api/transfers", json={"id_number": person, "to_agency": NEW})
+        assert made.status_code == 201
+        case = made.json()
+        # Nothing was ever paid at the old place: the relation moves with no money.
+        assert {s["state"] for s in case["sides"]} == {"completed"}
+        assert case["ledger_transfer"] is None
+        assert client.get(f"/api/transfers/{case['case_id']}").json() == case
+        listed = client.get(f"/api/persons/{person}/transfers").json()
+        assert [c["case_id"] for c in listed] == [case["case_id"]]
+        again = client.post(
+            f"/api/transfers/{case['case_id']}/return", json={"reasons": [{"zh": "测试"}]}
+        )
+        assert again.status_code == 409
+        assert again.json()["code"] == "transfer.no_running_leg"
+        assert client.get("/api/agencies/41000000/supervision?only=bogus").status_code == 422
