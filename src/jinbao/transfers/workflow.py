@@ -210,14 +210,20 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         applied_on=applied_on,
         relationship_id=new.id if new else None,
     )
-    record(uow, "transfer.apply", "transfer_case", case_id, new={"row": row_id, **vars_(cmd)})
+    record(
+        uow,
+        "transfer.apply",
+        "transfer_case",
+        case_id,
+        new={"row": row_id, **_application_dict(cmd)},
+    )
     row = cases.get(uow, case_id, Side.RECEIVING)
     findings = _application_findings(uow, row, person, relations, new, old, params)
     _review(uow, row, findings, params, go=accept, stop=refuse)
     return case_id
 
 
-def vars_(cmd: Application) -> dict[str, object]:
+def _application_dict(cmd: Application) -> dict[str, object]:
     return {
         "id_number": cmd.id_number,
         "to_agency": cmd.to_agency,
