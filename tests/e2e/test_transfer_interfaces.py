@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 
@@ -11,7 +12,10 @@ from sqlalchemy import Engine
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
+from jinbao.registry import service as registry
+from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.web.app import create_app
+from tests.builders import an_agency_tree, an_id_number
 from tests.e2e.test_money_interfaces import run
 from tests.integration.helpers import commit
 from tests.integration.transfers.conftest import NEW, OLD
@@ -62,11 +66,6 @@ def test_the_readme_walkthrough_with_the_demo_data(url: str) -> None:
 def test_apply_and_follow_over_http_with_problem_details(
     engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
 ) -> None:
-    import datetime as dt
-
-    from jinbao.registry import service as registry
-    from jinbao.registry.model import RelationshipStatus, Scheme
-    from tests.builders import an_agency_tree, an_id_number
 
     person = an_id_number(born="1990-01-01", county="410105")
 

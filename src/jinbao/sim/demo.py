@@ -32,6 +32,7 @@ from jinbao.registry.model import (
     RetirementCategory,
     Scheme,
 )
+from jinbao.transfers.workflow import set_auto_review
 
 NATIONAL_CODE = "10000000"
 SEED = 2260
@@ -369,8 +370,6 @@ def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[str, ...]:
     capital — the starting point of a cross-province transfer (国办发〔2009〕66号 第八条 一).
     The Guangdong county agencies review transfers automatically (即时办结); the receiving
     cities leave it to their operators. Neither is any real agency's setting (DEMO DATA)."""
-    from jinbao.transfers.workflow import set_auto_review
-
     movers: list[str] = []
     young = [
         p

@@ -11,8 +11,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import aliased
 
+from jinbao.db.bulk import chunks
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import NotFound
+from jinbao.kernel.errors import InvalidInput, NotFound
+from jinbao.registry import repository as repo
+from jinbao.registry.model import Agency
+from jinbao.registry.service.persons import get_person
 from jinbao.registry.tables import agencies, persons
 from jinbao.transfers.model import Case, Leg, State
 from jinbao.transfers.tables import transfer_cases, transfer_events, transfer_notices
@@ -119,15 +123,20 @@ def _select() -> Any:
     )
 
 
-def _row(uow: UnitOfWork, r: Any) -> CaseRow:
-    history = tuple(
-        (on, event)
-        for on, event in uow.conn.execute(
-            select(transfer_events.c.on, transfer_events.c.event)
-            .where(transfer_events.c.case_row_id == r.id)
+def _histories(uow: UnitOfWork, row_ids: list[int]) -> dict[int, list[tuple[dt.date, str]]]:
+    """The dated events of many case rows in one query (chunked for long IN lists)."""
+    out: dict[int, list[tuple[dt.date, str]]] = {i: [] for i in row_ids}
+    for chunk in chunks(row_ids):
+        for row_id, on, event in uow.conn.execute(
+            select(transfer_events.c.case_row_id, transfer_events.c.on, transfer_events.c.event)
+            .where(transfer_events.c.case_row_id.in_(chunk))
             .order_by(transfer_events.c.id)
-        )
-    )
+        ):
+            out[row_id].append((on, event))
+    return out
+
+
+def _row(r: Any, history: list[tuple[dt.date, str]]) -> CaseRow:
     return CaseRow(
         r.id,
         r.case_id,
@@ -144,7 +153,7 @@ def _row(uow: UnitOfWork, r: Any) -> CaseRow:
         r.scheme,
         r.kind,
         r.mode,
-        Case(r.case_id, State(r.state), _legs(r.legs), history),
+        Case(r.case_id, State(r.state), _legs(r.legs), tuple(history)),
         r.applied_on,
         r.relationship_id,
         r.transfer_key,
@@ -160,7 +169,7 @@ def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
     r = uow.conn.execute(
         _select().where(transfer_cases.c.case_id == case_id, transfer_cases.c.side == side.value)
     ).first()
-    return _row(uow, r) if r else None
+    return _row(r, _histories(uow, [r.id])[r.id]) if r else None
 
 
 def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
@@ -175,10 +184,9 @@ def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
 
 
 def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:
-    return [
-        _row(uow, r)
-        for r in uow.conn.execute(_select().where(*conditions).order_by(transfer_cases.c.id))
-    ]
+    found = uow.conn.execute(_select().where(*conditions).order_by(transfer_cases.c.id)).all()
+    histories = _histories(uow, [r.id for r in found])
+    return [_row(r, histories[r.id]) for r in found]
 
 
 def create(uow: UnitOfWork, case: Case, **values: Any) -> int:
@@ -260,3 +268,26 @@ def notice(
             created_at=uow.clock.now(),
         )
     )
+
+
+def agency(uow: UnitOfWork, code: str) -> tuple[int, Agency]:
+    """An agency named in a transfer, by code; an unknown code is bad input, not a lookup miss."""
+    code = code.strip().upper()
+    found = repo.get_agency(uow, code)
+    agency_id = repo.agency_id(uow, code)
+    if found is None or agency_id is None:
+        raise InvalidInput(
+            "agency.unknown",
+            f"经办机构{code}不存在。",
+            f"There is no agency with code {code}.",
+            field="agency_code",
+        )
+    return agency_id, found
+
+
+def person_id(uow: UnitOfWork, id_number: str) -> int:
+    """The registered person's row id (person.not_found if there is none)."""
+    person = get_person(uow, id_number)
+    found = repo.person_id(uow, person.id_number)
+    assert found is not None
+    return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -172,7 +173,8 @@ def comment(
     _print_case(case_id, as_json)
 
 
-def _list(items: list[dict[str, Any]], as_json: bool) -> None:
+def _list(query: Callable[[UnitOfWork], list[dict[str, Any]]], as_json: bool) -> None:
+    items = run(query, as_json=as_json, write=False)
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
@@ -194,14 +196,7 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """An agency's cases."""
-    _list(
-        run(
-            lambda uow: queries.agency_cases(uow, agency, _params(), only),
-            as_json=as_json,
-            write=False,
-        ),
-        as_json,
-    )
+    _list(lambda uow: queries.agency_cases(uow, agency, _params(), only), as_json)
 
 
 @app.command("supervise")
@@ -211,27 +206,13 @@ def supervise(
     as_json: JsonOption = False,
 ) -> None:
     """督办: overdue (or nearly due) cases of every agency under this one."""
-    _list(
-        run(
-            lambda uow: queries.supervision(uow, agency, _params(), only),
-            as_json=as_json,
-            write=False,
-        ),
-        as_json,
-    )
+    _list(lambda uow: queries.supervision(uow, agency, _params(), only), as_json)
 
 
 @app.command("person")
 def person(id_number: str, as_json: JsonOption = False) -> None:
     """A person's transfer applications."""
-    _list(
-        run(
-            lambda uow: queries.person_cases(uow, id_number, _params()),
-            as_json=as_json,
-            write=False,
-        ),
-        as_json,
-    )
+    _list(lambda uow: queries.person_cases(uow, id_number, _params()), as_json)
 
 
 @app.command("auto-review")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, select
 
 from jinbao.audit.service import record
 from jinbao.db.uow import UnitOfWork
@@ -16,7 +16,6 @@ from jinbao.kernel.errors import InvalidInput, NotFound
 from jinbao.ledger.tables import pending_transfers
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.workdays import add_workdays, working_days_between
-from jinbao.registry import repository as repo
 from jinbao.registry.tables import agencies
 from jinbao.transfers import cases
 from jinbao.transfers.cases import SIDE_ZH, CaseRow, Side
@@ -153,14 +152,11 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
     today = uow.clock.today()
     documents = []
     for sent in uow.conn.execute(
-        select(outbox).where(outbox.c.case_id == case_id).order_by(outbox.c.id)
+        select(outbox, inbox.c.applied_at, inbox.c.apply_error)
+        .outerjoin(inbox, inbox.c.document_id == outbox.c.document_id)
+        .where(outbox.c.case_id == case_id)
+        .order_by(outbox.c.id)
     ):
-        env = decode(sent.payload.encode()).document.envelope
-        applied = uow.conn.execute(
-            select(inbox.c.applied_at, inbox.c.apply_error).where(
-                inbox.c.document_id == sent.document_id
-            )
-        ).first()
         documents.append(
             {
                 "id": sent.document_id,
@@ -168,10 +164,10 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
                 "type_zh": DOCUMENT_ZH[DocumentType(sent.type)],
                 "sender": sent.sender,
                 "receiver": sent.receiver,
-                "issued_at": env.issued_at,
+                "issued_at": decode(sent.payload.encode()).document.envelope.issued_at,
                 "delivered": sent.delivered_at is not None,
-                "applied": bool(applied and applied.applied_at is not None),
-                "apply_error": applied.apply_error if applied else None,
+                "applied": sent.applied_at is not None,
+                "apply_error": sent.apply_error,
             }
         )
     key = next((r.transfer_key for r in rows if r.transfer_key), None)
@@ -297,17 +293,10 @@ def comment(uow: UnitOfWork, case_id: str, agency_code: str, text: str) -> None:
 
 def person_cases(uow: UnitOfWork, id_number: str, params: Parameters) -> list[dict[str, Any]]:
     """A person's transfers as they follow them: each case at the agency they applied to."""
-    person_id = repo.person_id(uow, id_number.strip().upper())
-    if person_id is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{id_number}未参保登记。",
-            f"No person {id_number} is registered.",
-        )
     rows = cases.rows_where(
         uow,
-        transfer_cases.c.person_id == person_id,
-        or_(transfer_cases.c.side == Side.RECEIVING.value),
+        transfer_cases.c.person_id == cases.person_id(uow, id_number),
+        transfer_cases.c.side == Side.RECEIVING.value,
     )
     today = uow.clock.today()
     return [summary(r, today, params) for r in rows]
@@ -323,15 +312,7 @@ def _sides(uow: UnitOfWork, case_id: str) -> list[CaseRow]:
 
 
 def _agency_id(uow: UnitOfWork, code: str) -> int:
-    agency_id = repo.agency_id(uow, code.strip().upper())
-    if agency_id is None:
-        raise InvalidInput(
-            "agency.unknown",
-            f"经办机构{code}不存在。",
-            f"There is no agency with code {code}.",
-            field="agency_code",
-        )
-    return agency_id
+    return cases.agency(uow, code)[0]
 
 
 def _subtree(uow: UnitOfWork, root: int) -> list[int]:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from jinbao.accounts.tables import account_entries
-from jinbao.contributions.service._base import _in_force
+from jinbao.contributions.service import records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import Fen
@@ -44,8 +44,19 @@ class _Month:
 def agency_history(
     uow: UnitOfWork, person_id: int, scheme: str, agency_id: int, region: str
 ) -> History:
-    """The history the agency holds for the person, ready for :func:`policy.transfer_amount`."""
-    in_force = _in_force(
+    """The history the agency holds for the person, ready for :func:`policy.transfer_amount`:
+    the years earlier transfers brought in, then its own records."""
+    transferred = _transferred_lines(uow, person_id, scheme, agency_id)
+    own = _own_periods(uow, person_id, scheme, agency_id, first_line=len(transferred) + 1)
+    return History((*transferred, *own), account_balance(uow, person_id, scheme, region))
+
+
+def _own_periods(
+    uow: UnitOfWork, person_id: int, scheme: str, agency_id: int, first_line: int = 1
+) -> list[Period]:
+    """The agency's own records in force, a period wherever kind, base, payment or a lump sum
+    without documents changes, so arrears and excluded lump sums come out month-exact."""
+    in_force = records_in_force(
         contributions.c.person_id == person_id,
         contributions.c.scheme == scheme,
         contributions.c.agency_id == agency_id,
@@ -70,17 +81,15 @@ def agency_history(
         for r in rows
     ]
     periods: list[Period] = []
-    for line in _transferred_lines(uow, person_id, scheme, agency_id):
-        periods.append(line)
     group: list[_Month] = []
     for month in months:
         if group and not _continues(group[-1], month):
-            periods.append(_period(group, len(periods) + 1))
+            periods.append(_period(group, first_line + len(periods)))
             group = []
         group.append(month)
     if group:
-        periods.append(_period(group, len(periods) + 1))
-    return History(tuple(periods), account_balance(uow, person_id, scheme, region))
+        periods.append(_period(group, first_line + len(periods)))
+    return periods
 
 
 def _continues(last: _Month, month: _Month) -> bool:
@@ -183,16 +192,13 @@ def agency_record(
 ) -> AgencyRecord:
     """The person's continuous record at the agency: every year with the months paid there and
     the months transferred in (with where they came from), and the account by portion."""
-    history = agency_history(uow, person_id, scheme, agency_id, region)
     local: dict[int, int] = defaultdict(int)
     moved: dict[int, int] = defaultdict(int)
     sources: dict[int, set[str]] = defaultdict(set)
-    transferred = _transferred_lines(uow, person_id, scheme, agency_id)
-    for p in transferred:
-        months = p.months - p.arrears_months
-        moved[p.start.year] += months
+    for p in _transferred_lines(uow, person_id, scheme, agency_id):
+        moved[p.start.year] += p.months - p.arrears_months
         sources[p.start.year].add(p.province + "0000")
-    for p in history.periods[len(transferred) :]:
+    for p in _own_periods(uow, person_id, scheme, agency_id):
         if p.arrears_months:
             continue
         for index in range(p.start.index, p.end.index + 1):
@@ -205,5 +211,5 @@ def agency_record(
             RecordYear(y, local.get(y, 0), moved.get(y, 0), tuple(sorted(sources[y])))
             for y in years
         ),
-        history.account,
+        account_balance(uow, person_id, scheme, region),
     )

@@ -49,7 +49,6 @@ class ApplicationFacts:
     sex: Sex
     born: dt.date
     hukou_region: str
-    applied_on: dt.date
     receiving_anywhere: bool  # a relation in this scheme is receiving benefits
     new_relation: RelationFacts | None  # the person's relation at the receiving agency
     old_relation: RelationFacts | None  # the relation to transfer
@@ -123,38 +122,44 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
     return out
 
 
-def check_contact_letter(
-    relation: RelationFacts | None, registry_name: str, letter_name: str
-) -> list[Finding]:
-    """Leg 2, at the transferring agency: can it send the 信息表 and the funds?"""
-    out: list[Finding] = []
+def check_relation_here(relation: RelationFacts | None) -> list[Finding]:
+    """Leg 2, at the transferring agency: does it hold a relation that can still move?"""
     if relation is None or relation.status in ("transferred_out", "terminated"):
-        out.append(
+        return [
             Finding(
                 "transfer.no_relation_here",
                 "本经办机构没有该参保人员可转出的参保关系（未参保、已转出或已终止）。",
                 "This agency holds no relation of the person that can transfer (none, transferred out or terminated).",
                 True,
             )
-        )
-    elif relation.status == "receiving":
-        out.append(
+        ]
+    if relation.status == "receiving":
+        return [
             Finding(
                 "transfer.receiving_benefits",
                 "参保人员已在本地领取基本养老保险待遇，不再转移（国办发〔2009〕66号 第二条）。",
                 "The person receives a basic pension here; the relation no longer transfers (国办发〔2009〕66号 第二条).",
                 True,
             )
-        )
-    elif relation.status == "contributing":
-        out.append(
+        ]
+    if relation.status == "contributing":
+        return [
             Finding(
                 "transfer.still_contributing",
                 "参保人员在本地仍在缴费，须核实是否已离开本地就业。",
                 "The person still contributes here; an operator must check that they have left.",
                 False,
             )
-        )
+        ]
+    return []
+
+
+def check_contact_letter(
+    relation: RelationFacts | None, registry_name: str, letter_name: str
+) -> list[Finding]:
+    """Leg 2, at the transferring agency, on the 联系函: the relation, and whether the letter
+    names the person as registered here."""
+    out = check_relation_here(relation)
     if registry_name != letter_name:
         out.append(
             Finding(

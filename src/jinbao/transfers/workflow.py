@@ -50,7 +50,8 @@ from jinbao.policy.parameters import Parameters
 from jinbao.policy.transfer import TransferAmount, transfer_amount
 from jinbao.policy.workdays import add_workdays, working_days_between
 from jinbao.registry import repository as repo
-from jinbao.registry.model import Agency, Person, RelationshipStatus
+from jinbao.registry.model import Person, RelationshipStatus
+from jinbao.registry.service.persons import get_person
 from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.registry.tables import agencies, relationships
 from jinbao.transfers import cases
@@ -71,6 +72,7 @@ from jinbao.transfers.rules import (
     check_application,
     check_contact_letter,
     check_funds,
+    check_relation_here,
 )
 from jinbao.transfers.tables import transfer_cases, transfer_settings, transferred_years
 
@@ -92,7 +94,7 @@ def auto_review(uow: UnitOfWork, agency_id: int) -> bool:
 
 def set_auto_review(uow: UnitOfWork, agency_code: str, enabled: bool) -> None:
     """Let the system review clean legs itself at this agency (即时办结), or stop it."""
-    agency_id = _agency(uow, agency_code)[0]
+    agency_id = cases.agency(uow, agency_code)[0]
     values = {"auto_review": enabled, "updated_at": uow.clock.now()}
     changed = uow.conn.execute(
         update(transfer_settings).where(transfer_settings.c.agency_id == agency_id).values(values)
@@ -100,20 +102,6 @@ def set_auto_review(uow: UnitOfWork, agency_code: str, enabled: bool) -> None:
     if not changed:
         uow.conn.execute(insert(transfer_settings).values(agency_id=agency_id, **values))
     record(uow, "transfer.auto_review", "agency", agency_code, new={"auto_review": enabled})
-
-
-def _agency(uow: UnitOfWork, code: str) -> tuple[int, Agency]:
-    code = code.strip().upper()
-    agency = repo.get_agency(uow, code)
-    agency_id = repo.agency_id(uow, code)
-    if agency is None or agency_id is None:
-        raise InvalidInput(
-            "agency.unknown",
-            f"经办机构{code}不存在。",
-            f"There is no agency with code {code}.",
-            field="agency_code",
-        )
-    return agency_id, agency
 
 
 # ----------------------------------------------------------------------------- leg 1: apply
@@ -130,14 +118,8 @@ class Application:
 
 def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
     """Open a case at the receiving agency and review it (leg 1). Returns the case id."""
-    person = repo.get_person(uow, cmd.id_number.strip().upper())
-    person_id = repo.person_id(uow, cmd.id_number.strip().upper())
-    if person is None or person_id is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{cmd.id_number}未参保登记。",
-            f"No person {cmd.id_number} is registered.",
-        )
+    person = get_person(uow, cmd.id_number)
+    person_id = cases.person_id(uow, person.id_number)
     applied_on = cmd.applied_on or uow.clock.today()
     if applied_on > uow.clock.today():
         raise InvalidInput(
@@ -146,7 +128,7 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
             "The application date cannot be in the future.",
             field="applied_on",
         )
-    to_id, to_agency = _agency(uow, cmd.to_agency)
+    to_id, to_agency = cases.agency(uow, cmd.to_agency)
     relations = _relations(uow, person_id, cmd.scheme)
     new = next(
         (r for r in relations if r.agency_code == to_agency.code and r.status == "contributing"),
@@ -177,7 +159,7 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
             field="from_agency",
         )
     old = candidates[0]
-    from_id, from_agency = _agency(uow, old.agency_code)
+    from_id, from_agency = cases.agency(uow, old.agency_code)
     if cases.rows_where(
         uow,
         transfer_cases.c.person_id == person_id,
@@ -279,7 +261,6 @@ def _application_findings(
             sex=person.sex,
             born=person.birth_date,
             hukou_region=person.hukou_region_code,
-            applied_on=row.applied_on,
             receiving_anywhere=any(r.status == "receiving" for r in relations),
             new_relation=new.facts() if new else None,
             old_relation=old.facts() if old else None,
@@ -378,10 +359,41 @@ def refuse(
     on: dt.date | None = None,
 ) -> None:
     """Leg 1 refused (不予受理): the reasons are the written explanation the person reads."""
-    row = cases.get(uow, case_id, Side.RECEIVING)
-    case = advance(row.case, "refused", _on(uow, on))
-    cases.save(uow, row, case, "refused", queued=False, reasons=_messages(reasons))
-    record(uow, "transfer.refuse", "transfer_case", case_id, new={"reasons": reasons})
+    _close(uow, case_id, Side.RECEIVING, "refused", "refused", reasons, on, send=False)
+
+
+def _close(
+    uow: UnitOfWork,
+    case_id: str,
+    side: Side,
+    model_event: str,
+    label: str,
+    reasons: list[Message],
+    on: dt.date | None,
+    *,
+    send: bool,
+) -> None:
+    """End a side's copy with written reasons; at legs 2 and 3 the other agency gets them as a
+    退回 document (国办发〔2009〕66号 第八条: refusals are explained in writing)."""
+    row = cases.get(uow, case_id, side)
+    case = advance(row.case, model_event, _on(uow, on))
+    messages = _messages(reasons)
+    document_id = None
+    if send:
+        document_id = exchange.send(
+            uow,
+            sender=row.agency_code,
+            receiver=row.counterpart_code,
+            document_type=DocumentType.REFUSAL,
+            case_id=row.case_id,
+            body={
+                "person": _person_body(row),
+                "reasons": messages,
+                "refused_on": case.history[-1][0].isoformat(),
+            },
+        ).id
+    cases.save(uow, row, case, label, document_id=document_id, queued=False, reasons=messages)
+    record(uow, f"transfer.{label}", "transfer_case", case_id, new={"reasons": messages})
 
 
 def _refuse_blocking(findings: list[Finding], case_id: str) -> None:
@@ -462,8 +474,8 @@ def _on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) 
             in_reply_to=env.id,
         )
         return
-    agency_id, agency = _agency(uow, env.receiver)
-    counterpart_id, _ = _agency(uow, env.sender)
+    agency_id, agency = cases.agency(uow, env.receiver)
+    counterpart_id, _ = cases.agency(uow, env.sender)
     today = uow.clock.today()
     applied_on = dt.date.fromisoformat(body.get("applied_on") or today.isoformat())
     here = [
@@ -501,16 +513,7 @@ def send_funds(
     """Leg 2 done: compute what moves, reserve it, take the account out, send 信息表 and 划转表."""
     row = cases.get(uow, case_id, Side.TRANSFERRING)
     relation = _relation_of(uow, row)
-    person = repo.get_person(uow, row.id_number)
-    assert person is not None
-    _refuse_blocking(
-        [
-            f
-            for f in check_contact_letter(relation.facts() if relation else None, "", "")
-            if f.blocking
-        ],
-        case_id,
-    )
+    _refuse_blocking(check_relation_here(relation.facts() if relation else None), case_id)
     on = _on(uow, on)
     case = advance(row.case, "funds_sent", on)
     from_region = region_of(row.agency_region)
@@ -587,6 +590,8 @@ def send_funds(
 
 
 def _intra_province_pooled_moves(region: str, params: Parameters) -> bool:
+    """Whether pooled funds move within the province: a provincial rule (POLICY §3, §6.1;
+    parameter ``intra_province_pooled_moves``, status secondary)."""
     entry = params.transfer("intra_province_pooled_moves").value
     return bool(entry.get(region[:2], entry.get("default", False)))
 
@@ -666,23 +671,7 @@ def return_letter(
     on: dt.date | None = None,
 ) -> None:
     """Leg 2 refused: the transferring agency returns the 联系函 with written reasons (退回)."""
-    row = cases.get(uow, case_id, Side.TRANSFERRING)
-    case = advance(row.case, "voided", _on(uow, on))
-    messages = _messages(reasons)
-    envelope = _send_refusal(uow, row, messages, case.history[-1][0])
-    cases.save(uow, row, case, "returned", document_id=envelope.id, queued=False, reasons=messages)
-    record(uow, "transfer.return_letter", "transfer_case", case_id, new={"reasons": messages})
-
-
-def _send_refusal(uow: UnitOfWork, row: CaseRow, messages: list[Message], on: dt.date) -> Any:
-    return exchange.send(
-        uow,
-        sender=row.agency_code,
-        receiver=row.counterpart_code,
-        document_type=DocumentType.REFUSAL,
-        case_id=row.case_id,
-        body={"person": _person_body(row), "reasons": messages, "refused_on": on.isoformat()},
-    )
+    _close(uow, case_id, Side.TRANSFERRING, "voided", "returned", reasons, on, send=True)
 
 
 # ----------------------------------------------------------------------------- leg 3: complete
@@ -835,12 +824,7 @@ def return_funds(
 ) -> None:
     """Leg 3 refused: the receiving agency returns the 信息表 and funds; the transfer is voided
     when the transferring agency takes the return."""
-    row = cases.get(uow, case_id, Side.RECEIVING)
-    case = advance(row.case, "voided", _on(uow, on))
-    messages = _messages(reasons)
-    envelope = _send_refusal(uow, row, messages, case.history[-1][0])
-    cases.save(uow, row, case, "returned", document_id=envelope.id, queued=False, reasons=messages)
-    record(uow, "transfer.return_funds", "transfer_case", case_id, new={"reasons": messages})
+    _close(uow, case_id, Side.RECEIVING, "voided", "returned", reasons, on, send=True)
 
 
 def _on_refusal(uow: UnitOfWork, document: Document, params: Parameters) -> None:
@@ -1067,8 +1051,7 @@ def _person_body(row: CaseRow) -> dict[str, str]:
 
 
 def _agency_body(uow: UnitOfWork, code: str) -> dict[str, str]:
-    agency = repo.get_agency(uow, code)
-    assert agency is not None
+    agency = cases.agency(uow, code)[1]
     return {
         "code": agency.code,
         "name": agency.name,

@@ -12,6 +12,7 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import round_to_fen
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
+from jinbao.registry import repository
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus
 from jinbao.transfers import queries, workflow
@@ -95,7 +96,6 @@ def test_with_automatic_review_on_both_sides_a_clean_transfer_completes_at_once(
 
 
 def _person_id(uow: UnitOfWork, mover: Mover) -> int:
-    from jinbao.registry import repository
 
     pid = repository.person_id(uow, mover.id_number)
     assert pid is not None
@@ -103,7 +103,6 @@ def _person_id(uow: UnitOfWork, mover: Mover) -> int:
 
 
 def _agency_id(uow: UnitOfWork, code: str) -> int:
-    from jinbao.registry import repository
 
     aid = repository.agency_id(uow, code)
     assert aid is not None

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 
 from jinbao.accounts.service import statement
+from jinbao.accounts.tables import account_entries
 from jinbao.contributions import service as contributions
 from jinbao.contributions.model import Authority, LegalDocument
 from jinbao.contributions.tables import contributions as contribution_rows
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.exchange import service as exchange
+from jinbao.exchange.tables import outbox
+from jinbao.kernel.errors import Conflict, DomainError, InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
@@ -22,7 +26,7 @@ from jinbao.policy.workdays import add_workdays
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import queries, workflow
-from tests.builders import an_id_number
+from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review
 
@@ -118,7 +122,6 @@ def test_temporary_account_age_outside_hukou_waits_for_an_operator_even_with_aut
     person = an_id_number(born="1970-04-01", sex="M", county="410105")
 
     def setup(uow: UnitOfWork) -> None:
-        from tests.builders import an_agency_tree
 
         an_agency_tree(uow)
         registry.add_person(uow, registry.NewPerson(person, "李四", "410105"))
@@ -189,10 +192,6 @@ def test_a_lump_sum_without_legal_documents_stays_behind_and_the_person_is_told_
     # The lump sum's account credits stay in Guangdong; everything else moved to Henan.
     by_region: dict[str, int] = {}
     with uow_at() as uow:
-        from sqlalchemy import func, select
-
-        from jinbao.accounts.tables import account_entries
-
         for region, total in uow.conn.execute(
             select(account_entries.c.region, func.sum(account_entries.c.amount)).group_by(
                 account_entries.c.region
@@ -320,10 +319,6 @@ def test_documents_out_of_order_or_twice_are_applied_once(
     engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
 ) -> None:
     """The 基金划转表 arrives before the 信息表, and then every document comes again."""
-    from sqlalchemy import select
-
-    from jinbao.exchange import service as exchange
-    from jinbao.exchange.tables import outbox
 
     auto_review(uow_at, OLD)
     case_id = apply(uow_at, mover.id_number, params)
@@ -369,13 +364,6 @@ def test_a_replayed_document_with_changed_content_is_refused(
 ) -> None:
     """A forged copy reusing a document id (say, a bigger fund slip) fails the signature check
     or the replay check, and changes nothing."""
-    import json
-
-    from sqlalchemy import select
-
-    from jinbao.exchange import service as exchange
-    from jinbao.exchange.tables import outbox
-    from jinbao.kernel.errors import DomainError
 
     auto_review(uow_at, OLD, NEW)
     case_id = apply(uow_at, mover.id_number, params)

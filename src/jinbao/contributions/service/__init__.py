@@ -5,7 +5,7 @@ unit of work, so money and records are written together or not at all. Nothing i
 deleted: a correction is a reversal record with its reversing journal.
 """
 
-from jinbao.contributions.service._base import DeclarationRow, PostingReport
+from jinbao.contributions.service._base import DeclarationRow, PostingReport, records_in_force
 from jinbao.contributions.service.declare import declare, pay
 from jinbao.contributions.service.individual import BackPayment, back_pay, flexible
 from jinbao.contributions.service.queries import (
@@ -32,5 +32,6 @@ __all__ = [
     "overlaps",
     "pay",
     "person_arrears",
+    "records_in_force",
     "refund",
 ]

@@ -92,7 +92,7 @@ class _Rules:
 _reversal = aliased(contributions)
 
 
-def _in_force(*conditions: Any) -> Any:
+def records_in_force(*conditions: Any) -> Any:
     """Records in force: not reversals, and not reversed."""
     return (
         select(contributions)

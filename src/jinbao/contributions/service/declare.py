@@ -19,9 +19,9 @@ from jinbao.contributions.service._base import (
     EARLIEST,
     DeclarationRow,
     PostingReport,
-    _in_force,
     _rejected,
     _Rules,
+    records_in_force,
 )
 from jinbao.contributions.service._lookups import _employers, _enrolled, _persons, _slots
 from jinbao.contributions.service._writing import (
@@ -242,7 +242,7 @@ def pay(uow: UnitOfWork, employer_uscc: str, period: YearMonth, paid_on: dt.date
 
 def _unpaid(uow: UnitOfWork, *conditions: Any) -> list[Row[Any]]:
     stmt = (
-        _in_force(*conditions)
+        records_in_force(*conditions)
         .outerjoin(
             contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
         )

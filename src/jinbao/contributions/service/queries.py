@@ -18,7 +18,7 @@ from jinbao.contributions.model import (
     period_int,
     period_of,
 )
-from jinbao.contributions.service._base import _in_force
+from jinbao.contributions.service._base import records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import Fen
@@ -109,7 +109,7 @@ class Overlap:
 def overlaps(uow: UnitOfWork) -> list[Overlap]:
     """Person-months with records in force at more than one agency or in more than one scheme
     (重复缴费): reported for the transfer to settle (先转后清)."""
-    in_force = _in_force().subquery()
+    in_force = records_in_force().subquery()
     stmt = (
         select(in_force.c.person_id, in_force.c.period)
         .group_by(in_force.c.person_id, in_force.c.period)

@@ -15,7 +15,7 @@ from jinbao.contributions.model import (
     Kind,
     period_of,
 )
-from jinbao.contributions.service._base import SCHEME, PostingReport, _in_force
+from jinbao.contributions.service._base import SCHEME, PostingReport, records_in_force
 from jinbao.contributions.service._writing import _audit, _insert_one
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
@@ -28,7 +28,7 @@ from jinbao.policy.interest import Portion
 def refund(uow: UnitOfWork, contribution_id: int, on: dt.date, reason: str) -> PostingReport:
     """退收: reverse a record paid in error (money back to the payer, the account debited), or
     cancel an unpaid one. The original stays; a reversal record and journal undo it."""
-    row = uow.conn.execute(_in_force(contributions.c.id == contribution_id)).first()
+    row = uow.conn.execute(records_in_force(contributions.c.id == contribution_id)).first()
     if row is None:
         exists = uow.conn.execute(
             select(contributions.c.id).where(contributions.c.id == contribution_id)
