@@ -368,7 +368,7 @@ def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[str, ...]:
     """A few workers from Henan and Sichuan leave their Guangdong employer after June 2025 (the
     unpaid month stays as arrears), go home and enrol as flexible workers in their provincial
     capital — the starting point of a cross-province transfer (国办发〔2009〕66号 第八条 一).
-    The Guangdong county agencies review transfers automatically (即时办结); the receiving
+    The Guangdong agencies review transfers automatically (即时办结); the receiving
     cities leave it to their operators. Neither is any real agency's setting (DEMO DATA)."""
     movers: list[str] = []
     young = [
@@ -401,6 +401,6 @@ def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[str, ...]:
         movers.append(person.id_number)
         if len(movers) == 5:
             break
-    for code in ("44010600", "44010300", "44030500"):
+    for code in ["44000000", *(d[1] for d in DETAILED if d[1].startswith("44"))]:
         set_auto_review(uow, code, True)
     return tuple(movers)
