@@ -28,7 +28,12 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
-EXIT_BY_KIND = {"invalid": EXIT_BAD_INPUT, "not_found": EXIT_REFUSED, "conflict": EXIT_REFUSED}
+EXIT_BY_KIND = {
+    "invalid": EXIT_BAD_INPUT,
+    "not_found": EXIT_REFUSED,
+    "conflict": EXIT_REFUSED,
+    "unavailable": EXIT_FAILURE,  # this machine lacks something (a font); nothing was wrong
+}
 
 MAX_SHOWN = 30  # problems printed for people; --json gives them all
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from jinbao.exchange.model import CURRENT_VERSION, DOCUMENT_ZH, DocumentType
 from jinbao.exchange.schemas import SCHEMAS, schema_for
+from jinbao.exchange.service import print_form
 from jinbao.kernel.errors import NotFound
 
 router = APIRouter(prefix="/api/exchange", tags=["exchange"])
@@ -52,3 +53,19 @@ def schema(version: int, document_type: str) -> dict[str, Any]:
             f"没有版本 {version} 的文书类型“{document_type}”。",
             f"No document type '{document_type}' in version {version}.",
         ) from None
+
+
+@router.get(
+    "/documents/{document_id}/form.pdf",
+    summary="纸质文书 The printable PDF form of a document sent from this node (QR codes, short code)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def form(request: Request, document_id: str) -> Response:
+    with request.app.state.uow() as uow:
+        pdf = print_form(uow, document_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'},
+    )

@@ -3,6 +3,12 @@
 - ``send`` signs a document with the sender's key, checks it against its schema, and writes it to
   the outbox **in the caller's transaction** — with the change that caused it, or not at all.
 - ``deliver`` hands undelivered outbox documents to a :class:`Transport` (at least once).
+- Manual mode: a document between agencies that are not both on the network (入网) on the day
+  it is sent goes to the outbox on the ``paper`` channel with a short code; ``deliver`` leaves it
+  alone. ``print_form`` renders its PDF form (QR codes carrying the signed bytes); the receiving
+  operator's ``intake_scan`` (the scan) or ``intake_code`` (the short code) puts it through the
+  same ``receive`` as a network copy, so whichever copy comes first is applied and every later
+  one is a duplicate.
 - ``receive`` verifies signature, schema and routing, and stores the document in the inbox once:
   a second copy of the same document id is acknowledged as a duplicate and changes nothing; a
   different document reusing an id is refused as a replay.
@@ -23,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy import Engine, insert, select, update
 
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import forms, paper, scan
 from jinbao.exchange.codec import (
     check_schema,
     decode,
@@ -35,7 +42,7 @@ from jinbao.exchange.codec import (
 from jinbao.exchange.model import CURRENT_VERSION, Document, DocumentType, Envelope
 from jinbao.exchange.tables import agency_keys, inbox, outbox
 from jinbao.kernel.clock import Clock
-from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.registry.tables import agencies
 
 
@@ -115,13 +122,20 @@ def send(
     in_reply_to: str | None = None,
 ) -> Envelope:
     """Sign a document and put it in the outbox, in the caller's transaction."""
+    joined = {}
     for code in (sender, receiver):
-        if uow.conn.execute(select(agencies.c.id).where(agencies.c.code == code)).scalar() is None:
+        row = uow.conn.execute(
+            select(agencies.c.id, agencies.c.networked_since).where(agencies.c.code == code)
+        ).first()
+        if row is None:
             raise InvalidInput(
                 "exchange.routing",
                 f"经办机构{code}不在机构目录中。",
                 f"Agency {code} is not in the directory.",
             )
+        joined[code] = row.networked_since
+    today = uow.clock.today()
+    on_network = all(since is not None and since <= today for since in joined.values())
     envelope = Envelope(
         str(uuid.uuid4()),
         document_type,
@@ -135,7 +149,7 @@ def send(
     document = Document(envelope, dict(body))
     check_schema(document)  # never send what the receiver must refuse
     key, key_id = _private_key(uow, sender)
-    payload = encode(sign(document, key, key_id)).decode()
+    wire = encode(sign(document, key, key_id))
     uow.conn.execute(
         insert(outbox).values(
             document_id=envelope.id,
@@ -143,9 +157,11 @@ def send(
             receiver=receiver,
             type=document_type.value,
             case_id=case_id,
-            payload=payload,
+            payload=wire.decode(),
             created_at=uow.clock.now(),
             attempts=0,
+            channel="network" if on_network else "paper",
+            short_code=None if on_network else paper.short_code(wire),
         )
     )
     return envelope
@@ -157,7 +173,7 @@ class Received:
     duplicate: bool
 
 
-def receive(uow: UnitOfWork, data: bytes) -> Received:
+def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
     """Verify a document and store it in the inbox, once. Invalid documents write nothing."""
     signed = decode(data)
     document = verify(signed, public_keys(uow))
@@ -191,6 +207,7 @@ def receive(uow: UnitOfWork, data: bytes) -> Received:
             case_id=envelope.case_id,
             payload=encode(signed).decode(),
             received_at=uow.clock.now(),
+            received_via=via,
         )
     )
     return Received(document, duplicate=False)
@@ -226,7 +243,7 @@ def deliver(
     with engine.connect() as conn:
         pending = conn.execute(
             select(outbox.c.id, outbox.c.payload)
-            .where(outbox.c.delivered_at.is_(None))
+            .where(outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
             .order_by(outbox.c.id)
             .limit(limit)
         ).all()
@@ -260,3 +277,128 @@ def inbox_documents(uow: UnitOfWork, case_id: str) -> list[Document]:
         select(inbox.c.payload).where(inbox.c.case_id == case_id).order_by(inbox.c.received_at)
     ).scalars()
     return [decode(p.encode()).document for p in rows]
+
+
+# --- manual mode -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaperDocument:
+    document_id: str
+    type: str
+    sender: str
+    receiver: str
+    case_id: str
+    short_code: str
+    created_at: Any
+    received: bool  # this node already has it in the receiver's inbox (by paper or network)
+
+
+def paper_documents(
+    uow: UnitOfWork, *, sender: str | None = None, case_id: str | None = None
+) -> list[PaperDocument]:
+    """Documents that travel on paper, oldest first: to print and post (``received`` false) or
+    already taken in."""
+    query = select(
+        outbox.c.document_id, outbox.c.type, outbox.c.sender, outbox.c.receiver,
+        outbox.c.case_id, outbox.c.short_code, outbox.c.created_at,
+        inbox.c.document_id.is_not(None).label("received"),
+    ).outerjoin(inbox, inbox.c.document_id == outbox.c.document_id).where(
+        outbox.c.channel == "paper"
+    )  # fmt: skip
+    if sender is not None:
+        query = query.where(outbox.c.sender == sender.strip().upper())
+    if case_id is not None:
+        query = query.where(outbox.c.case_id == case_id)
+    rows = uow.conn.execute(query.order_by(outbox.c.id)).all()
+    return [
+        PaperDocument(
+            r.document_id, r.type, r.sender, r.receiver, r.case_id, r.short_code, r.created_at,
+            received=bool(r.received),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def paper_form(uow: UnitOfWork, document_id: str) -> forms.PaperForm:
+    """What the printed form of an outgoing paper document shows."""
+    row = uow.conn.execute(
+        select(outbox.c.payload, outbox.c.short_code, outbox.c.channel).where(
+            outbox.c.document_id == document_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            "exchange.document_unknown",
+            f"本节点没有发出过编号为{document_id}的文书。",
+            f"This node sent no document with id {document_id}.",
+        )
+    wire = row.payload.encode()
+    signed = decode(wire)
+    envelope = signed.document.envelope
+    names = dict(
+        uow.conn.execute(
+            select(agencies.c.code, agencies.c.name).where(
+                agencies.c.code.in_([envelope.sender, envelope.receiver])
+            )
+        ).all()
+    )
+    return forms.PaperForm(
+        signed.document,
+        paper.qr_parts(wire),
+        row.short_code or paper.short_code(wire),
+        signed.signature.key_id,
+        names,
+    )
+
+
+def print_form(uow: UnitOfWork, document_id: str) -> bytes:
+    """The PDF of a document's paper form (any outgoing document can be printed; the paper
+    channel's are the ones that must be)."""
+    return forms.render(paper_form(uow, document_id))
+
+
+def _receive_at(uow: UnitOfWork, agency_code: str, wire: bytes, via: str) -> Received:
+    """A document handed in at an agency's counter: it must be addressed to that agency."""
+    envelope = decode(wire).document.envelope
+    agency_code = agency_code.strip().upper()
+    if envelope.receiver != agency_code:
+        raise InvalidInput(
+            "exchange.wrong_receiver",
+            f"这份文书的收文机构是{envelope.receiver}，不是{agency_code}，请转交收文机构。",
+            f"This document is addressed to {envelope.receiver}, not {agency_code}; pass it on "
+            "to the agency it is addressed to.",
+        )
+    received = receive(uow, wire, via=via)
+    uow.conn.execute(  # the paper copy of a document sent from this node has arrived
+        update(outbox)
+        .where(outbox.c.document_id == envelope.id, outbox.c.delivered_at.is_(None))
+        .values(delivered_at=uow.clock.now())
+    )
+    return received
+
+
+def intake_scan(uow: UnitOfWork, agency_code: str, data: bytes) -> list[Received]:
+    """Take in the documents whose QR codes are on an uploaded scan (PDF or image), all or
+    none: one unreadable, forged or misaddressed document refuses the whole upload."""
+    return [
+        _receive_at(uow, agency_code, wire, "scan")
+        for wire in paper.join_parts(scan.qr_texts(data))
+    ]
+
+
+def intake_code(uow: UnitOfWork, agency_code: str, code: str) -> Received:
+    """Take in a paper document by the short code printed on it. The code finds the signed
+    document this deployment holds for the sending agency (on separate nodes, the same lookup
+    goes to the sender's node); the signature is checked as for any copy."""
+    printed = paper.normalise_code(code)
+    row = uow.conn.execute(select(outbox.c.payload).where(outbox.c.short_code == printed)).first()
+    if row is None or paper.short_code(row.payload.encode()) != printed:
+        raise NotFound(
+            "exchange.short_code_unknown",
+            f"没有短码为{printed}的文书，请核对纸质文书上印的短码，或扫描二维码录入。",
+            f"No document has the short code {printed}; check the code printed on the form, "
+            "or scan its QR codes instead.",
+            field="code",
+        )
+    return _receive_at(uow, agency_code, row.payload.encode(), "code")

@@ -44,7 +44,13 @@ outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("last_error", String(300), nullable=True),
+    # "network": delivered by the transport; "paper": printed as a PDF form with QR codes and
+    # carried by post, because sender and receiver were not both on the network when it was sent.
+    Column("channel", String(10), nullable=False, server_default="network"),
+    # Typed by the receiving operator instead of scanning (paper documents only).
+    Column("short_code", String(20), nullable=True),
     Index("ix_outbox_delivered_at", "delivered_at"),
+    Index("ix_outbox_short_code", "short_code", unique=True),
 )
 
 inbox = Table(
@@ -61,4 +67,6 @@ inbox = Table(
     # Why the document could not be applied yet (e.g. it arrived before the one it answers);
     # it stays in the inbox and is tried again.
     Column("apply_error", String(300), nullable=True),
+    # "network", "scan" (a QR code read from an uploaded image or PDF) or "code" (short code).
+    Column("received_via", String(10), nullable=True),
 )

@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, UploadFile, status
 from pydantic import BaseModel, Field
 
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
+from jinbao.kernel.errors import InvalidInput
 from jinbao.transfers import queries, workflow
 
 router = APIRouter(prefix="/api", tags=["transfers"])
@@ -50,6 +52,13 @@ class CommentIn(BaseModel):
 
 class SettingsIn(BaseModel):
     auto_review: bool
+
+
+class ShortCodeIn(BaseModel):
+    code: str = Field(description="纸质文书上印的短码, e.g. ABCD-EFGH-JKMN-PQRS")
+
+
+MAX_SCAN_BYTES = 30 * 1024 * 1024
 
 
 def _params(request: Request) -> Any:
@@ -181,3 +190,37 @@ def supervision(request: Request, code: str, only: str = "overdue") -> list[dict
 def transfer_settings(request: Request, code: str, body: SettingsIn) -> dict[str, Any]:
     _write(request, lambda uow: workflow.set_auto_review(uow, code, body.auto_review))
     return {"agency": code, "auto_review": body.auto_review}
+
+
+@router.get(
+    "/agencies/{code}/paper-documents",
+    summary="人工模式 Paper documents this agency must print and post (all=true: taken in too)",
+)
+def paper_documents(request: Request, code: str, all: bool = False) -> list[dict[str, Any]]:
+    return _read(request, lambda uow: queries.paper_documents(uow, code, pending_only=not all))
+
+
+@router.post(
+    "/agencies/{code}/intake/scan",
+    summary="录入纸质文书（扫码）Upload a scan (PDF or image) of paper forms addressed to this agency",
+)
+async def intake_scan(request: Request, code: str, file: UploadFile) -> list[dict[str, Any]]:
+    data = await file.read(MAX_SCAN_BYTES + 1)
+    if len(data) > MAX_SCAN_BYTES:
+        raise InvalidInput(
+            "exchange.scan_too_large",
+            "扫描件超过30MB，请降低分辨率或分页上传。",
+            "The scan is larger than 30 MB; scan at a lower resolution or upload page by page.",
+            field="file",
+        )
+    return _write(request, lambda uow: queries.taken_in(exchange.intake_scan(uow, code, data)))
+
+
+@router.post(
+    "/agencies/{code}/intake/code",
+    summary="录入纸质文书（短码）Take in a paper document addressed to this agency by its short code",
+)
+def intake_code(request: Request, code: str, body: ShortCodeIn) -> list[dict[str, Any]]:
+    return _write(
+        request, lambda uow: queries.taken_in([exchange.intake_code(uow, code, body.code)])
+    )

@@ -285,6 +285,13 @@ def agency(uow: UnitOfWork, code: str) -> tuple[int, Agency]:
     return agency_id, found
 
 
+def mode(on: dt.date, *parties: Agency) -> str:
+    """``electronic`` when every party is on the exchange network (入网) on the day, else
+    ``manual``: the documents of the case then travel as paper forms (POLICY Part II §8)."""
+    networked = all(a.networked_since is not None and a.networked_since <= on for a in parties)
+    return "electronic" if networked else "manual"
+
+
 def person_id(uow: UnitOfWork, id_number: str) -> int:
     """The registered person's row id (person.not_found if there is none)."""
     person = get_person(uow, id_number)

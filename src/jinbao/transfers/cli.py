@@ -14,8 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from jinbao.calculators.inputs import parameters
-from jinbao.cli.common import JsonOption, engine, run, settings
+from jinbao.cli.common import JsonOption, engine, read_file, run, settings
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
 from jinbao.kernel.clock import SystemClock
 from jinbao.kernel.money import format_yuan
 from jinbao.transfers import queries, workflow
@@ -93,8 +94,10 @@ def _render(case: dict[str, Any]) -> str:
         )
     lines.append("  文书:")
     for d in case["documents"]:
-        flags = ("已送达" if d["delivered"] else "待发送") + ("、已处理" if d["applied"] else "")
-        lines.append(f"    {d['type_zh']} {d['sender']} → {d['receiver']}（{flags}）")
+        waiting = "待打印寄送" if d["channel"] == "paper" else "待发送"
+        flags = ("已送达" if d["delivered"] else waiting) + ("、已处理" if d["applied"] else "")
+        paper = f"  纸质 短码 {d['short_code']}  文书 {d['id']}" if d["channel"] == "paper" else ""
+        lines.append(f"    {d['type_zh']} {d['sender']} → {d['receiver']}（{flags}）{paper}")
     for c in case["comments"]:
         lines.append(f"  督办 {c['agency']}: {c['text']}")
     return "\n".join(lines)
@@ -241,3 +244,82 @@ def pump(as_json: JsonOption = False) -> None:
         if as_json
         else f"送达 {report.delivered}，处理 {report.applied}，失败 {report.failed}"
     )
+
+
+@app.command("papers")
+def papers(
+    agency: Annotated[str | None, typer.Option("--agency", help="发文经办机构代码")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="含已录入的 Include those taken in")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """人工模式: paper documents to print and post (the other agency is not on the network)."""
+    items = run(
+        lambda uow: queries.paper_documents(uow, agency, pending_only=not all_),
+        as_json=as_json,
+        write=False,
+    )
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        typer.echo("没有待打印的纸质文书 No paper documents to print.")
+    for d in items:
+        typer.echo(
+            f"{d['document_id']}  {d['type_zh']}  {d['case_id']}  {d['sender']} → "
+            f"{d['receiver']}  短码 {d['short_code']}" + ("  已录入" if d["received"] else "")
+        )
+
+
+@app.command("print")
+def print_(
+    document_id: str,
+    out: Annotated[str, typer.Option("--out", "-o", help="PDF 文件 Where to write the PDF")],
+) -> None:
+    """打印纸质文书: the PDF form of a document, with its QR codes and short code."""
+    pdf = run(lambda uow: exchange.print_form(uow, document_id), as_json=False, write=False)
+    with open(out, "wb") as fh:
+        fh.write(pdf)
+    typer.echo(f"已生成 {out}（{len(pdf) // 1024} KB）: 打印后寄送收文机构 Print it and post it.")
+
+
+def _taken_in(received: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(received, ensure_ascii=False, indent=2))
+        return
+    for d in received:
+        typer.echo(
+            f"{d['type_zh']}  {d['case_id']}  来自 {d['sender']}："
+            + ("已录入过，本次不重复办理 already taken in" if d["duplicate"] else "已录入 taken in")
+        )
+
+
+@app.command("scan")
+def scan(
+    agency: Annotated[str, typer.Option("--agency", help="收文经办机构代码")],
+    files: Annotated[list[str], typer.Argument(help="扫描件 PDF/PNG/JPEG")],
+    as_json: JsonOption = False,
+) -> None:
+    """录入纸质文书（扫码）: take in the documents on scanned forms; the case goes on at once."""
+    data = [read_file(f) for f in files]
+    received = _write(
+        lambda uow: [
+            item
+            for blob in data
+            for item in queries.taken_in(exchange.intake_scan(uow, agency, blob))
+        ],
+        as_json,
+    )
+    _taken_in(received, as_json)
+
+
+@app.command("code")
+def code(
+    short_code: str,
+    agency: Annotated[str, typer.Option("--agency", help="收文经办机构代码")],
+    as_json: JsonOption = False,
+) -> None:
+    """录入纸质文书（短码）: take in a paper document by the short code printed on it."""
+    received = _write(
+        lambda uow: queries.taken_in([exchange.intake_code(uow, agency, short_code)]), as_json
+    )
+    _taken_in(received, as_json)

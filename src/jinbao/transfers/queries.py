@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 
 from jinbao.audit.service import record
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
 from jinbao.exchange.model import DOCUMENT_ZH, DocumentType
 from jinbao.exchange.tables import inbox, outbox
@@ -152,7 +153,7 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
     today = uow.clock.today()
     documents = []
     for sent in uow.conn.execute(
-        select(outbox, inbox.c.applied_at, inbox.c.apply_error)
+        select(outbox, inbox.c.applied_at, inbox.c.apply_error, inbox.c.received_via)
         .outerjoin(inbox, inbox.c.document_id == outbox.c.document_id)
         .where(outbox.c.case_id == case_id)
         .order_by(outbox.c.id)
@@ -165,7 +166,10 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
                 "sender": sent.sender,
                 "receiver": sent.receiver,
                 "issued_at": decode(sent.payload.encode()).document.envelope.issued_at,
-                "delivered": sent.delivered_at is not None,
+                "channel": sent.channel,  # network | paper (print it: jinbao transfer print)
+                "short_code": sent.short_code,
+                "delivered": sent.delivered_at is not None or sent.received_via is not None,
+                "received_via": sent.received_via,  # network | scan | code
                 "applied": sent.applied_at is not None,
                 "apply_error": sent.apply_error,
             }
@@ -325,3 +329,39 @@ def _subtree(uow: UnitOfWork, root: int) -> list[int]:
         out.append(node)
         stack.extend(children.get(node, []))
     return out
+
+
+def paper_documents(
+    uow: UnitOfWork, agency_code: str | None = None, *, pending_only: bool = True
+) -> list[dict[str, Any]]:
+    """Manual mode: the documents an agency must print and post (``pending_only``), or all its
+    paper documents with whether the receiver has taken them in."""
+    return [
+        {
+            "document_id": d.document_id,
+            "type": d.type,
+            "type_zh": DOCUMENT_ZH[DocumentType(d.type)],
+            "case_id": d.case_id,
+            "sender": d.sender,
+            "receiver": d.receiver,
+            "short_code": d.short_code,
+            "received": d.received,
+        }
+        for d in exchange.paper_documents(uow, sender=agency_code)
+        if not (pending_only and d.received)
+    ]
+
+
+def taken_in(received: list[exchange.Received]) -> list[dict[str, Any]]:
+    """What a scan or a short code brought in, for the operator who handed it in."""
+    return [
+        {
+            "document_id": r.document.envelope.id,
+            "type": r.document.envelope.type.value,
+            "type_zh": DOCUMENT_ZH[r.document.envelope.type],
+            "case_id": r.document.envelope.case_id,
+            "sender": r.document.envelope.sender,
+            "duplicate": r.duplicate,  # already here (paper twice, or the network copy first)
+        }
+        for r in received
+    ]

@@ -173,10 +173,6 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
             "The person already has a transfer in progress; wait for it to finish.",
         )
     case_id = f"ZY{applied_on:%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
-    networked = all(
-        a.networked_since is not None and a.networked_since <= applied_on
-        for a in (to_agency, from_agency)
-    )
     row_id = cases.create(
         uow,
         open_case(case_id, applied_on),
@@ -188,7 +184,7 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         kind="intra_province"
         if (to_agency.region_code or "")[:2] == (from_agency.region_code or "")[:2]
         else "cross_province",
-        mode="electronic" if networked else "manual",
+        mode=cases.mode(applied_on, to_agency, from_agency),
         applied_on=applied_on,
         relationship_id=new.id if new else None,
     )
@@ -475,7 +471,7 @@ def _on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) 
         )
         return
     agency_id, agency = cases.agency(uow, env.receiver)
-    counterpart_id, _ = cases.agency(uow, env.sender)
+    counterpart_id, counterpart = cases.agency(uow, env.sender)
     today = uow.clock.today()
     applied_on = dt.date.fromisoformat(body.get("applied_on") or today.isoformat())
     here = [
@@ -495,7 +491,7 @@ def _on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) 
         person_id=person_id,
         scheme=body.get("scheme", "enterprise"),
         kind=body.get("direction", "cross_province"),
-        mode="electronic",
+        mode=cases.mode(today, agency, counterpart),
         applied_on=applied_on,
         relationship_id=relation.id if relation else None,
     )

@@ -18,7 +18,7 @@ from jinbao.kernel.errors import DomainError, Issue
 
 log = logging.getLogger("jinbao.web")
 
-STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409}
+STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409, "unavailable": 503}
 TITLES = {
     400: "Bad Request",
     404: "Not Found",
@@ -27,6 +27,7 @@ TITLES = {
     413: "Content Too Large",
     422: "Unprocessable Content",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
