@@ -27,11 +27,15 @@ run: $(STAMP)
 test: $(STAMP) system-deps lint types
 	$(BIN)/pytest
 
-# The test suite drives a real PostgreSQL and a real Chromium. As root on Debian, install them
-# when missing; otherwise say so (those tests then skip, or fail under CI=true).
+# The test suite drives a real PostgreSQL, a real Chromium, and reads printed forms back with
+# OCR (Tesseract, Simplified Chinese). As root on Debian, install them when missing; otherwise
+# say so (those tests then skip, or fail under CI=true). Paper forms need fonts-noto-cjk.
 system-deps:
 	@missing=""; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-noto-cjk"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	{ command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx chi_sim; } \
+	  || missing="$$missing tesseract-ocr tesseract-ocr-chi-sim"; \
 	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
 	  || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \

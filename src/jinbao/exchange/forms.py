@@ -21,6 +21,7 @@ from typing import Any
 import segno
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.fonts import FontFace
 
 from jinbao.exchange.model import DOCUMENT_ZH, Document
 from jinbao.kernel.errors import DomainError
@@ -206,8 +207,8 @@ def _issued(text: str) -> dt.datetime:
 def _pairs(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
     pdf.set_font("cjk", size=9.5)
     with pdf.table(
-        col_widths=(42, 148), text_align=("LEFT", "LEFT"), first_row_as_headings=False,
-        line_height=6, wrapmode=WrapMode.CHAR,
+        col_widths=(54, 136), text_align=("LEFT", "LEFT"), first_row_as_headings=False,
+        line_height=5.5, wrapmode=WrapMode.CHAR,
     ) as table:  # fmt: skip
         for label, text in rows:
             table.row((label, text))
@@ -218,6 +219,7 @@ def _years(pdf: FPDF, years: Sequence[Mapping[str, Any]]) -> None:
     with pdf.table(
         col_widths=tuple(w for _, _, w in YEAR_COLUMNS), line_height=5,
         text_align="CENTER", wrapmode=WrapMode.CHAR,
+        headings_style=FontFace(emphasis="", fill_color=(232, 232, 232)),
     ) as table:  # fmt: skip
         table.row(tuple(title for _, title, _ in YEAR_COLUMNS))
         for line in years:
@@ -235,8 +237,12 @@ def _years(pdf: FPDF, years: Sequence[Mapping[str, Any]]) -> None:
             table.row(tuple(cells))
 
 
+MODULE_MM = 0.6  # one QR module on paper: ≥ 4.7 px at 200 dpi, what office scanners give
+
+
 def _codes(pdf: FPDF, form: PaperForm) -> None:
-    size = 82.0  # mm: one module ≥ 0.6 mm for the largest part, readable at 200 dpi
+    codes = [segno.make(text, error="m", micro=False) for text in form.qr_parts]
+    size = max(40.0, max(c.symbol_size(border=4)[0] for c in codes) * MODULE_MM)
     if pdf.get_y() + 30 + size > pdf.h - 16:
         pdf.add_page()
     pdf.ln(4)
@@ -245,14 +251,14 @@ def _codes(pdf: FPDF, form: PaperForm) -> None:
     pdf.set_font("cjk", size=9)
     pdf.multi_cell(
         0, 5,
-        f"收文机构扫描下列全部{len(form.qr_parts)}个二维码，或在系统中输入短码，即可录入本文书；"
+        f"收文机构扫描下列全部{len(codes)}个二维码，或在系统中输入短码，即可录入本文书；"
         "同一文书重复录入或电子件另行到达时只办理一次。",
         new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR,
     )  # fmt: skip
     pdf.set_font("courier", size=16)
     pdf.cell(0, 10, form.short_code, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     top = pdf.get_y()
-    for i, text in enumerate(form.qr_parts):
+    for i, code in enumerate(codes):
         column = i % 2  # two codes a row
         if column == 0:
             if i:
@@ -262,10 +268,10 @@ def _codes(pdf: FPDF, form: PaperForm) -> None:
             top = pdf.get_y()
         x = pdf.l_margin + column * (size + 6)
         image = io.BytesIO()
-        segno.make(text, error="m", micro=False).save(image, kind="png", scale=4, border=4)
+        code.save(image, kind="png", scale=4, border=4)
         image.seek(0)
         pdf.image(image, x=x, y=top, w=size, h=size)
         pdf.set_font("cjk", size=8)
         pdf.set_xy(x, top + size)
-        pdf.cell(size, 5, f"二维码 {i + 1}/{len(form.qr_parts)}", align="C")
+        pdf.cell(size, 5, f"二维码 {i + 1}/{len(codes)}", align="C")
     pdf.set_y(top + size + 8)
