@@ -109,12 +109,14 @@ def test_every_document_type_prints_with_its_chinese_text_and_an_embedded_font(
 ) -> None:
     wire, pdf = printed(kind)
     assert pdf.startswith(b"%PDF-")
-    assert b"/FontFile" in pdf and b"NotoSansCJK" in pdf  # embedded, not referenced
+    assert b"/FontFile" in pdf
+    assert b"NotoSansCJK" in pdf
     text = text_layer(pdf)
     assert DOCUMENT_ZH[kind] in text
     assert paper.short_code(wire) in text
     if "person" in BODIES[kind]:
-        assert PERSON["name"] in text and PERSON["id_number"] in text
+        assert PERSON["name"] in text
+        assert PERSON["id_number"] in text
 
 
 def test_the_rendered_page_reads_as_chinese(tesseract: str, tmp_path: Path) -> None:
@@ -134,7 +136,8 @@ def test_amounts_print_in_yuan_and_years_as_a_table() -> None:
     _, pdf = printed(DocumentType.INFO_TABLE)
     text = text_layer(pdf)
     assert "27,200.00 元" in text  # funds.total, 2 720 000 fen
-    assert "7,200.00" in text and "5,000.00" in text  # the year's pooled amount and base
+    assert "7,200.00" in text
+    assert "5,000.00" in text
     assert "缴费基数(元)" in text
 
 
@@ -171,7 +174,8 @@ def test_a_long_record_spans_several_codes_and_pages_and_all_come_back() -> None
     assert len(paper.qr_parts(wire)) >= 2
     assert paper.join_parts(scan.qr_texts(pdf)) == [wire]
     assert scanned(page_images(pdf, dpi=200), format="PNG") == [wire]
-    assert "2025" in text_layer(pdf) and "1992" in text_layer(pdf)
+    assert "2025" in text_layer(pdf)
+    assert "1992" in text_layer(pdf)
 
 
 def test_an_upload_that_is_not_a_scan_is_refused_with_what_to_upload() -> None:

@@ -65,7 +65,8 @@ def test_short_codes_are_stable_distinct_and_forgiving_to_type() -> None:
     code = paper.short_code(b"document one")
     assert code == paper.short_code(b"document one")
     assert code != paper.short_code(b"document two")
-    assert len(code) == 19 and code.count("-") == 3
+    assert len(code) == 19
+    assert code.count("-") == 3
     typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
     assert paper.normalise_code(typed) == code
 
