@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -63,6 +64,46 @@ def test_the_readme_walkthrough_with_the_demo_data(url: str) -> None:
     assert [c["state"] for c in mine] == ["completed"]
 
 
+def test_the_readme_walkthrough_on_paper(url: str, tmp_path: Path) -> None:
+    """Manual mode as the README walks it: the new agency is off the network (DEMO DATA)."""
+    run(url, "db", "upgrade")
+    loaded = json.loads(run(url, "demo", "load", "--json"))
+    (person,) = loaded["paper_movers"]
+    here = "41160200"
+    case = json.loads(run(url, "transfer", "apply", person, "--to", here, "--json"))
+    case_id = case["case_id"]
+    assert case["mode"] == "manual"
+    run(url, "transfer", "approve", case_id)
+    (letter,) = json.loads(run(url, "transfer", "papers", "--agency", here, "--json"))
+    assert letter["type"] == "contact_letter"
+    pdf = tmp_path / "letter.pdf"
+    assert "已生成" in run(url, "transfer", "print", letter["document_id"], "--out", str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    old = letter["receiver"]
+    wrong = json.loads(run(url, "transfer", "scan", "--agency", here, str(pdf), "--json", code=2))
+    assert wrong["error"]["code"] == "exchange.wrong_receiver"
+    (taken,) = json.loads(run(url, "transfer", "scan", "--agency", old, str(pdf), "--json"))
+    assert taken == {**taken, "type": "contact_letter", "case_id": case_id, "duplicate": False}
+
+    # The transferring agency reviewed it automatically; its two papers come back to be typed.
+    papers = json.loads(run(url, "transfer", "papers", "--agency", old, "--json"))
+    assert {p["type"] for p in papers} == {"info_table", "fund_transfer_slip"}
+    for p in papers:
+        groups = p["short_code"].lower().split("-")
+        assert "已录入" in run(url, "transfer", "code", *groups, "--agency", here)
+    case = json.loads(run(url, "transfer", "approve", case_id, "--json"))
+    (notice,) = [d for d in case["documents"] if d["type"] == "completion_notice"]
+    assert not notice["delivered"]
+    run(url, "transfer", "code", notice["short_code"], "--agency", old)
+    again = run(url, "transfer", "code", notice["short_code"], "--agency", old)
+    assert "已录入过，本次不重复办理" in again
+    case = json.loads(run(url, "transfer", "show", case_id, "--json"))
+    assert {s["state"] for s in case["sides"]} == {"completed"}
+    assert [d["received_via"] for d in case["documents"]] == ["scan", "code", "code", "code"]
+    assert "every invariant holds" in run(url, "ledger", "check")
+    assert "没有待打印的纸质文书" in run(url, "transfer", "papers", "--agency", here)
+
+
 def test_apply_and_follow_over_http_with_problem_details(
     engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
 ) -> None:
@@ -109,3 +150,62 @@ def test_apply_and_follow_over_http_with_problem_details(
         assert again.status_code == 409
         assert again.json()["code"] == "transfer.no_running_leg"
         assert client.get("/api/agencies/41000000/supervision?only=bogus").status_code == 422
+
+
+def test_paper_forms_over_http(
+    engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
+) -> None:
+    """Download a form, upload its scan, type a short code; bad uploads get problem details."""
+    person = an_id_number(born="1990-01-01", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.set_agency_network(uow, NEW, None)  # Zhengzhou off the network: paper both ways
+        registry.add_person(uow, registry.NewPerson(person, "王五", "410105"))
+        old = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, OLD, dt.date(2020, 1, 1))
+        )
+        registry.change_relationship_status(
+            uow, old.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 1, 1), reason="离开"
+        )
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2025, 2, 1))
+        )
+
+    commit(make_uow, setup)
+    with TestClient(create_app(engine, clock)) as client:
+        for code in (OLD, NEW):
+            client.put(f"/api/agencies/{code}/transfer-settings", json={"auto_review": True})
+        case = client.post("/api/transfers", json={"id_number": person, "to_agency": NEW}).json()
+        (letter,) = client.get(f"/api/agencies/{NEW}/paper-documents").json()
+        form = client.get(f"/api/exchange/documents/{letter['document_id']}/form.pdf")
+        assert form.status_code == 200
+        assert form.headers["content-type"] == "application/pdf"
+        assert client.get("/api/exchange/documents/nope/form.pdf").status_code == 404
+
+        junk = client.post(
+            f"/api/agencies/{OLD}/intake/scan", files={"file": ("scan.png", b"junk", "image/png")}
+        )
+        assert junk.status_code == 422
+        assert junk.json()["code"] == "exchange.scan_format"
+        taken = client.post(
+            f"/api/agencies/{OLD}/intake/scan",
+            files={"file": ("scan.pdf", form.content, "application/pdf")},
+        )
+        assert taken.status_code == 200, taken.text
+        assert [d["type"] for d in taken.json()] == ["contact_letter"]
+
+        # Nothing was paid at the old place: the info table and slip go back with no money.
+        for paper in client.get(f"/api/agencies/{OLD}/paper-documents").json():
+            ok = client.post(f"/api/agencies/{NEW}/intake/code", json={"code": paper["short_code"]})
+            assert ok.status_code == 200, ok.text
+        bad = client.post(f"/api/agencies/{NEW}/intake/code", json={"code": "1234"})
+        assert bad.status_code == 422
+        assert bad.json()["code"] == "exchange.short_code_format"
+        (notice,) = client.get(f"/api/agencies/{NEW}/paper-documents").json()
+        client.post(f"/api/agencies/{OLD}/intake/code", json={"code": notice["short_code"]})
+        done = client.get(f"/api/transfers/{case['case_id']}").json()
+        assert {s["state"] for s in done["sides"]} == {"completed"}
+        assert client.get(f"/api/agencies/{NEW}/paper-documents").json() == []
+        every = client.get(f"/api/agencies/{NEW}/paper-documents?all=true").json()
+        assert [p["received"] for p in every] == [True, True]

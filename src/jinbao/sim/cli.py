@@ -29,5 +29,9 @@ def load(as_json: JsonOption = False) -> None:
             typer.echo(
                 "可申请转移接续的参保人员 ready to apply for a transfer: " + " ".join(report.movers)
             )
+        if report.paper_movers:
+            typer.echo(
+                "转入地未入网（纸质办理）manual mode, on paper: " + " ".join(report.paper_movers)
+            )
     else:
         typer.echo("演示数据已存在，未作改动 demo data already present; nothing changed.")

@@ -100,6 +100,8 @@ class DemoReport:
     relationships: int
     contributions: int
     movers: tuple[str, ...] = ()  # ready to apply for a transfer (see the README)
+    # ready too, but their new agency is not on the network: the documents go on paper
+    paper_movers: tuple[str, ...] = ()
 
 
 def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
@@ -113,10 +115,11 @@ def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
     persons = _persons(uow, rng, today)
     relationships = _relationships(uow, rng, persons, employers, today)
     records = _contributions(uow, rng, employers, params or load_parameters())
-    movers = _movers(uow, persons)
+    movers, paper_movers = _movers(uow, persons)
     return DemoReport(
-        True, agencies, len(employers), len(persons), relationships + len(movers), records, movers
-    )
+        True, agencies, len(employers), len(persons),
+        relationships + len(movers) + len(paper_movers), records, movers, paper_movers,
+    )  # fmt: skip
 
 
 def _contact(rng: random.Random, name: str, region: str) -> Contact:
@@ -362,15 +365,19 @@ def _contributions(
 
 
 HOME_CITY = {"41": "41010000", "51": "51010000"}  # where movers go home to work
+OFF_NETWORK_HOME = "41160200"  # 周口市川汇区: not on the exchange network in the demo
 
 
-def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[str, ...]:
+def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A few workers from Henan and Sichuan leave their Guangdong employer after June 2025 (the
     unpaid month stays as arrears), go home and enrol as flexible workers in their provincial
     capital — the starting point of a cross-province transfer (国办发〔2009〕66号 第八条 一).
-    The Guangdong agencies review transfers automatically (即时办结); the receiving
-    cities leave it to their operators. Neither is any real agency's setting (DEMO DATA)."""
+    One more goes home to Zhoukou's 川汇区, whose agency is not on the network: that transfer
+    runs in manual mode, on paper. The Guangdong agencies review transfers automatically
+    (即时办结); the receiving cities leave it to their operators. Neither is any real agency's
+    setting (DEMO DATA)."""
     movers: list[str] = []
+    paper_movers: list[str] = []
     young = [
         p
         for p in people
@@ -387,6 +394,12 @@ def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[str, ...]:
             or current.started_on >= dt.date(2024, 1, 1)
         ):
             continue
+        if len(movers) < 5:
+            home, chosen = HOME_CITY[person.hukou[:2]], movers
+        elif person.hukou[:2] == "41":
+            home, chosen = OFF_NETWORK_HOME, paper_movers
+        else:
+            continue
         service.change_relationship_status(
             uow, current.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 7, 1),
             reason="离职返乡，中断缴费",
@@ -394,13 +407,12 @@ def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[str, ...]:
         service.add_relationship(
             uow,
             service.NewRelationship(
-                person.id_number, Scheme.ENTERPRISE, HOME_CITY[person.hukou[:2]],
-                dt.date(2025, 8, 1),
+                person.id_number, Scheme.ENTERPRISE, home, dt.date(2025, 8, 1),
             ),
         )  # fmt: skip
-        movers.append(person.id_number)
-        if len(movers) == 5:
+        chosen.append(person.id_number)
+        if paper_movers:
             break
     for code in ["44000000", *(d[1] for d in DETAILED if d[1].startswith("44"))]:
         set_auto_review(uow, code, True)
-    return tuple(movers)
+    return tuple(movers), tuple(paper_movers)

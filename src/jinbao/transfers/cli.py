@@ -314,12 +314,13 @@ def scan(
 
 @app.command("code")
 def code(
-    short_code: str,
+    short_code: Annotated[list[str], typer.Argument(help="短码, e.g. ABCD-EFGH-JKMN-PQRS")],
     agency: Annotated[str, typer.Option("--agency", help="收文经办机构代码")],
     as_json: JsonOption = False,
 ) -> None:
     """录入纸质文书（短码）: take in a paper document by the short code printed on it."""
+    typed = "".join(short_code)  # typed with spaces between the groups is fine too
     received = _write(
-        lambda uow: queries.taken_in([exchange.intake_code(uow, agency, short_code)]), as_json
+        lambda uow: queries.taken_in([exchange.intake_code(uow, agency, typed)]), as_json
     )
     _taken_in(received, as_json)
