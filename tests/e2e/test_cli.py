@@ -155,8 +155,9 @@ def test_the_demo_country_loads_once(sqlite_url: str) -> None:
     first = cli.json("demo", "load")
     assert first == {"loaded": True, "agencies": 53, "employers": 24, "persons": 300,
                      "relationships": first["relationships"], "contributions": first["contributions"],
-                     "movers": first["movers"]}  # type: ignore[index]  # fmt: skip
+                     "movers": first["movers"], "paper_movers": first["paper_movers"]}  # type: ignore[index]  # fmt: skip
     assert len(first["movers"]) == 5  # type: ignore[index,arg-type]
+    assert len(first["paper_movers"]) == 1  # type: ignore[index,arg-type]
     persons = cli.json("person", "list", "--limit", "1000")
     assert len(persons) == 300  # type: ignore[arg-type]
     assert cli.json("demo", "load")["loaded"] is False  # type: ignore[index]

@@ -192,6 +192,19 @@ def transfer_settings(request: Request, code: str, body: SettingsIn) -> dict[str
     return {"agency": code, "auto_review": body.auto_review}
 
 
+@router.post(
+    "/transfers/void-overdue",
+    summary="超时作废 The daily sweep: take back money in transit long past the leg-3 deadline",
+)
+def void_overdue(request: Request, agency_code: str | None = None) -> dict[str, list[str]]:
+    state = request.app.state
+    report = workflow.void_overdue(
+        state.engine, state.clock, _params(request), agency_code=agency_code
+    )
+    workflow.pump(state.engine, state.clock, _params(request))
+    return {"voided": report.voided, "undetermined": report.undetermined}
+
+
 @router.get(
     "/agencies/{code}/paper-documents",
     summary="人工模式 Paper documents this agency must print and post (all=true: taken in too)",

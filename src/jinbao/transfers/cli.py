@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from jinbao.calculators.inputs import parameters
-from jinbao.cli.common import JsonOption, engine, read_file, run, settings
+from jinbao.cli.common import JsonOption, engine, guard, read_file, run, settings
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.kernel.clock import SystemClock
@@ -232,6 +232,30 @@ def auto_review(
     run(act, as_json=as_json, write=True)
     result = {"agency": agency, "auto_review": enabled}
     typer.echo(json.dumps(result) if as_json else f"{agency} 自动审核: {'开' if enabled else '关'}")
+
+
+@app.command("void-overdue")
+def void_overdue(
+    agency: Annotated[str | None, typer.Option("--agency", help="转出地经办机构代码")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """超时作废 (run daily): money in transit past the receiving agency's deadline by more than
+    funds_void_after_working_days is taken back and the case voided; the other agency is told."""
+    result = guard(
+        lambda: workflow.void_overdue(engine(), SystemClock(), _params(), agency_code=agency),
+        as_json=as_json,
+    )
+    workflow.pump(engine(), SystemClock(), _params())
+    out = {"voided": result.voided, "undetermined": result.undetermined}
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"作废 voided: {len(result.voided)} " + " ".join(result.voided))
+    if result.undetermined:
+        typer.echo(
+            "无法计算时限（缺少节假日安排）undetermined (holiday calendar missing): "
+            + " ".join(result.undetermined)
+        )
 
 
 @app.command("pump")

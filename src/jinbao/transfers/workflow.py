@@ -46,7 +46,7 @@ from jinbao.ledger import service as ledger
 from jinbao.ledger.model import region_of
 from jinbao.ledger.tables import pending_transfers
 from jinbao.policy.interest import Portion
-from jinbao.policy.parameters import Parameters
+from jinbao.policy.parameters import ParameterMissing, Parameters
 from jinbao.policy.transfer import TransferAmount, transfer_amount
 from jinbao.policy.workdays import add_workdays, working_days_between
 from jinbao.registry import repository as repo
@@ -62,6 +62,9 @@ from jinbao.transfers.model import (
     correction_received,
     open_case,
     request_correction,
+)
+from jinbao.transfers.model import (
+    clock as leg_clock,
 )
 from jinbao.transfers.records import agency_history
 from jinbao.transfers.rules import (
@@ -742,6 +745,8 @@ def complete(
     """Leg 3 done: post the transfer, credit the account by portion, merge the yearly record,
     and tell the transferring agency (办结)."""
     row = cases.get(uow, case_id, Side.RECEIVING)
+    if row.state not in (State.CONTACT_SENT, State.FUNDS_SENT):
+        advance(row.case, "completed", _on(uow, on))  # raises, naming the state (作废, 已办结…)
     info, slip = _funds_documents(uow, case_id, row.agency_code)
     if info is None or slip is None or row.state is not State.FUNDS_SENT:
         raise Conflict(
@@ -829,44 +834,137 @@ def _on_refusal(uow: UnitOfWork, document: Document, params: Parameters) -> None
     reasons = list(document.body["reasons"])
     mine = cases.find(uow, env.case_id, Side.RECEIVING)
     if mine is not None and mine.agency_code == env.receiver:
-        # The transferring agency returned the 联系函 (leg 2).
+        # The transferring agency returned the 联系函 (leg 2), or took the money back after the
+        # leg-3 deadline (void_overdue).
+        if mine.case.state is State.VOIDED:  # we returned it ourselves meanwhile: both agree
+            cases.event_(uow, mine.row_id, "refusal_after_void", today, env.id)
+            return
         case = advance(mine.case, "voided", today)
         cases.save(uow, mine, case, "returned_by_counterpart", document_id=env.id, reasons=reasons)
         return
     row = cases.get(uow, env.case_id, Side.TRANSFERRING)
+    if row.case.state is State.VOIDED:  # timed out here while the return was on its way
+        cases.event_(uow, row.row_id, "refusal_after_void", today, env.id)
+        return
     # The receiving agency returned the funds (leg 3): void the pending transfer, put the
     # account back by portion.
     case = advance(row.case, "voided", today)
-    if row.transfer_key is not None:
-        ledger.void_transfer(uow, row.transfer_key, today)
-        journal_id = uow.conn.execute(
-            select(pending_transfers.c.final_journal_id).where(
-                pending_transfers.c.transfer_key == row.transfer_key
-            )
-        ).scalar_one()
-        taken = {
-            Portion(p): -int(v)
-            for p, v in uow.conn.execute(
-                select(account_entries.c.portion, account_entries.c.amount).where(
-                    account_entries.c.source == f"transfer:{row.case_id}",
-                    account_entries.c.kind == "transfer_out",
-                    account_entries.c.amount < 0,
-                )
-            )
-        }
-        _account_entries(
-            uow,
-            row,
-            region_of(row.agency_region),
-            taken,
-            1,
-            "transfer_out",
-            today,
-            journal_id,
-            row.case_id,
-            source=f"transfer-void:{row.case_id}",
-        )
+    _void_reservation(uow, row, today)
     cases.save(uow, row, case, "returned_by_counterpart", document_id=env.id, reasons=reasons)
+
+
+def _void_reservation(uow: UnitOfWork, row: CaseRow, today: dt.date) -> None:
+    """Take back money in transit: void the pending ledger transfer (exactly once) and put the
+    account entries taken out at leg 2 back, portion by portion."""
+    if row.transfer_key is None:
+        return
+    ledger.void_transfer(uow, row.transfer_key, today)
+    journal_id = uow.conn.execute(
+        select(pending_transfers.c.final_journal_id).where(
+            pending_transfers.c.transfer_key == row.transfer_key
+        )
+    ).scalar_one()
+    taken = {
+        Portion(p): -int(v)
+        for p, v in uow.conn.execute(
+            select(account_entries.c.portion, account_entries.c.amount).where(
+                account_entries.c.source == f"transfer:{row.case_id}",
+                account_entries.c.kind == "transfer_out",
+                account_entries.c.amount < 0,
+            )
+        )
+    }
+    _account_entries(
+        uow,
+        row,
+        region_of(row.agency_region),
+        taken,
+        1,
+        "transfer_out",
+        today,
+        journal_id,
+        row.case_id,
+        source=f"transfer-void:{row.case_id}",
+    )
+
+
+def _funds_overdue_days(row: CaseRow, today: dt.date, params: Parameters) -> int:
+    """Working days the receiving agency is past its leg-3 deadline (0 if not past it)."""
+    found = leg_clock(
+        row.case,
+        today,
+        int(params.transfer("leg_working_days").value),
+        lambda d, n: add_workdays(d, n, params).value,
+        lambda a, b: working_days_between(a, b, params),
+    )
+    if found is None or found.leg != 3 or found.working_days_left is None:
+        return 0
+    return max(0, -found.working_days_left)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutReport:
+    voided: list[str]
+    # cases whose deadline cannot be computed (say, next year's holidays are not loaded yet):
+    # left as they are, named so an operator can load the calendar
+    undetermined: list[str]
+
+
+def void_overdue(
+    engine: Engine, clock: Clock, params: Parameters, *, agency_code: str | None = None
+) -> TimeoutReport:
+    """The timeout sweep (run daily): each case whose money has waited in transit longer than
+    the receiving agency's leg-3 deadline plus ``funds_void_after_working_days`` (a sample
+    parameter: no national rule fixes it) is voided by the transferring agency — the pending
+    ledger transfer voided, the account put back — and the receiving agency is told in writing,
+    so the person can apply again. One transaction per case; a case the receiving agency
+    completed meanwhile is left alone (the ledger posts or voids a transfer once)."""
+    grace = int(params.transfer("funds_void_after_working_days").value)
+    due, undetermined = [], []
+    with UnitOfWork(engine, clock, "transfer-timeouts") as uow:
+        today = uow.clock.today()
+        conditions = [
+            transfer_cases.c.side == Side.TRANSFERRING.value,
+            transfer_cases.c.state == "funds_sent",
+        ]
+        if agency_code is not None:
+            agency_id, _ = cases.agency(uow, agency_code)
+            conditions.append(transfer_cases.c.agency_id == agency_id)
+        for row in cases.rows_where(uow, *conditions):
+            try:
+                if _funds_overdue_days(row, today, params) > grace:
+                    due.append(row.case_id)
+            except ParameterMissing:
+                undetermined.append(row.case_id)
+    voided = []
+    for case_id in due:
+        with UnitOfWork(engine, clock, "transfer-timeouts") as uow:
+            row = cases.get(uow, case_id, Side.TRANSFERRING)
+            late = _funds_overdue_days(row, uow.clock.today(), params)
+            if row.case.state.value != "funds_sent" or late <= grace:
+                continue
+            state = uow.conn.execute(
+                select(pending_transfers.c.state).where(
+                    pending_transfers.c.transfer_key == row.transfer_key
+                )
+            ).scalar()
+            if state not in (None, "pending"):
+                continue  # posted by the receiving agency: its 办结通知 is on the way
+            reasons: list[Message] = [
+                {
+                    "code": "transfer.funds_timeout",
+                    "zh": f"转入地超过办结时限{late}个工作日仍未办结（逾期{grace}个工作日即作废），"
+                    "转出地已收回资金并恢复个人账户，本次转移作废；参保人员可重新申请。",
+                    "en": f"The receiving agency is {late} working days past its deadline (the "
+                    f"limit is {grace}); the transferring agency took the money back and restored "
+                    "the account, and this transfer is void. The person may apply again.",
+                }
+            ]
+            _void_reservation(uow, row, uow.clock.today())
+            _close(uow, case_id, Side.TRANSFERRING, "voided", "timed_out", reasons, None, send=True)
+            uow.commit()
+            voided.append(case_id)
+    return TimeoutReport(voided, undetermined)
 
 
 def _on_completion(uow: UnitOfWork, document: Document, params: Parameters) -> None:
