@@ -39,20 +39,37 @@ class _Month:
     paid: bool
     lump: str | None  # the batch of a lump sum paid without its legal documents
     to_account: int
+    unit_rate: Decimal | None  # employer rate, kept for temporary accounts (above 12% it moves)
 
 
 def agency_history(
-    uow: UnitOfWork, person_id: int, scheme: str, agency_id: int, region: str
+    uow: UnitOfWork,
+    person_id: int,
+    scheme: str,
+    agency_id: int,
+    region: str,
+    *,
+    temporary: bool = False,
 ) -> History:
     """The history the agency holds for the person, ready for :func:`policy.transfer_amount`:
-    the years earlier transfers brought in, then its own records."""
+    the years earlier transfers brought in, then its own records. Under a temporary account
+    (``temporary``) an employee's months are temporary-account months with their employer rate
+    (人社部发〔2009〕187号: above 12% the actual rate moves)."""
     transferred = _transferred_lines(uow, person_id, scheme, agency_id)
-    own = _own_periods(uow, person_id, scheme, agency_id, first_line=len(transferred) + 1)
+    own = _own_periods(
+        uow, person_id, scheme, agency_id, first_line=len(transferred) + 1, temporary=temporary
+    )
     return History((*transferred, *own), account_balance(uow, person_id, scheme, region))
 
 
 def _own_periods(
-    uow: UnitOfWork, person_id: int, scheme: str, agency_id: int, first_line: int = 1
+    uow: UnitOfWork,
+    person_id: int,
+    scheme: str,
+    agency_id: int,
+    first_line: int = 1,
+    *,
+    temporary: bool = False,
 ) -> list[Period]:
     """The agency's own records in force, a period wherever kind, base, payment or a lump sum
     without documents changes, so arrears and excluded lump sums come out month-exact."""
@@ -66,20 +83,27 @@ def _own_periods(
         .outerjoin(contribution_payments, contribution_payments.c.contribution_id == in_force.c.id)
         .order_by(in_force.c.period)
     ).all()
-    months = [
-        _Month(
-            _ym(r.period),
-            Kind.FLEXIBLE
-            if r.kind == "flexible" or (r.kind == "back_payment" and r.employer_id is None)
-            else Kind.EMPLOYEE,
-            r.region[:2],
-            int(r.base),
-            r.paid_on is not None,
-            r.batch if r.lump_sum and r.legal_document_id is None else None,
-            int(r.to_account),
+    months = []
+    for r in rows:
+        flexible = r.kind == "flexible" or (r.kind == "back_payment" and r.employer_id is None)
+        kind = Kind.FLEXIBLE if flexible else Kind.TEMPORARY if temporary else Kind.EMPLOYEE
+        rate = (
+            (Decimal(int(r.employer_part)) / int(r.base)).quantize(Decimal("0.0001"))
+            if kind is Kind.TEMPORARY and r.base
+            else None
         )
-        for r in rows
-    ]
+        months.append(
+            _Month(
+                _ym(r.period),
+                kind,
+                r.region[:2],
+                int(r.base),
+                r.paid_on is not None,
+                r.batch if r.lump_sum and r.legal_document_id is None else None,
+                int(r.to_account),
+                rate,
+            )
+        )
     periods: list[Period] = []
     group: list[_Month] = []
     for month in months:
@@ -99,7 +123,8 @@ def _continues(last: _Month, month: _Month) -> bool:
         month.base,
         month.paid,
         month.lump,
-    ) == (last.kind, last.province, last.base, last.paid, last.lump)
+        month.unit_rate,
+    ) == (last.kind, last.province, last.base, last.paid, last.lump, last.unit_rate)
 
 
 def _period(group: list[_Month], line: int) -> Period:
@@ -110,7 +135,7 @@ def _period(group: list[_Month], line: int) -> Period:
         province=first.province,
         kind=first.kind,
         base=Fen(first.base),
-        unit_rate=None,
+        unit_rate=first.unit_rate,
         arrears_months=0 if first.paid else len(group),
         lump_sum="no-documents" if first.lump else None,
         lump_sum_account=Fen(sum(m.to_account for m in group) if first.lump else 0),

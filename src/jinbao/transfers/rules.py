@@ -52,6 +52,8 @@ class ApplicationFacts:
     receiving_anywhere: bool  # a relation in this scheme is receiving benefits
     new_relation: RelationFacts | None  # the person's relation at the receiving agency
     old_relation: RelationFacts | None  # the relation to transfer
+    # the old relation is a temporary account, gathered (归集) into the relation kept here
+    gathering: bool = False
 
 
 def check_application(facts: ApplicationFacts, params: Parameters) -> list[Finding]:
@@ -85,7 +87,20 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
             )
         )
     new = facts.new_relation
-    if new is None or new.status != "contributing":
+    if facts.gathering:
+        if new is None or new.kind != "normal" or new.status not in ("contributing", "suspended"):
+            out.append(
+                Finding(
+                    "transfer.gathering_target",
+                    "临时基本养老保险缴费账户应归集到保留基本养老保险关系的原参保地或待遇领取地，"
+                    "本经办机构没有该参保人员的基本养老保险关系（国办发〔2009〕66号 第五条（二））。",
+                    "A temporary account is gathered into the relation kept at the old place or the "
+                    "pension-receiving place; this agency holds no such relation of the person "
+                    "(国办发〔2009〕66号 第五条（二））.",
+                    True,
+                )
+            )
+    elif new is None or new.status != "contributing":
         out.append(
             Finding(
                 "transfer.not_enrolled_here",

@@ -133,15 +133,10 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         )
     to_id, to_agency = cases.agency(uow, cmd.to_agency)
     relations = _relations(uow, person_id, cmd.scheme)
-    new = next(
-        (r for r in relations if r.agency_code == to_agency.code and r.status == "contributing"),
-        None,
-    )
     candidates = [
         r
         for r in relations
         if r.agency_code != to_agency.code
-        and r.kind == "normal"
         and r.status in ("suspended", "contributing", "receiving")
         and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
     ]
@@ -155,13 +150,14 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
     if len(candidates) > 1:
         raise InvalidInput(
             "transfer.choose_from_agency",
-            "该参保人员在多地保留参保关系，请指明转出地经办机构："
+            "该参保人员在多地保留参保关系或临时缴费账户，请指明转出地经办机构："
             + "、".join(r.agency_code for r in candidates),
-            "The person keeps relations at several places; name the transferring agency: "
-            + ", ".join(r.agency_code for r in candidates),
+            "The person keeps relations or temporary accounts at several places; name the "
+            "transferring agency: " + ", ".join(r.agency_code for r in candidates),
             field="from_agency",
         )
     old = candidates[0]
+    new = _receiving_relation(relations, to_agency.code, gathering=old.kind == "temporary")
     from_id, from_agency = cases.agency(uow, old.agency_code)
     if cases.rows_where(
         uow,
@@ -184,7 +180,9 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         counterpart_id=from_id,
         person_id=person_id,
         scheme=cmd.scheme,
-        kind="intra_province"
+        kind="temporary_gathering"
+        if old.kind == "temporary"
+        else "intra_province"
         if (to_agency.region_code or "")[:2] == (from_agency.region_code or "")[:2]
         else "cross_province",
         mode=cases.mode(applied_on, to_agency, from_agency),
@@ -246,6 +244,22 @@ def _relations(uow: UnitOfWork, person_id: int, scheme: str) -> list[_Relation]:
     return [_Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5]) for r in rows]
 
 
+def _receiving_relation(
+    relations: list[_Relation], agency_code: str, *, gathering: bool
+) -> _Relation | None:
+    """The person's relation at the receiving agency: where they contribute now; for gathering
+    a temporary account (归集), the normal relation kept there, contributing or not (66号 第五条)."""
+    statuses = ("contributing", "suspended") if gathering else ("contributing",)
+    return next(
+        (
+            r
+            for r in relations
+            if r.agency_code == agency_code and r.kind == "normal" and r.status in statuses
+        ),
+        None,
+    )
+
+
 def _application_findings(
     uow: UnitOfWork,
     row: CaseRow,
@@ -263,6 +277,7 @@ def _application_findings(
             receiving_anywhere=any(r.status == "receiving" for r in relations),
             new_relation=new.facts() if new else None,
             old_relation=old.facts() if old else None,
+            gathering=row.kind == "temporary_gathering",
         ),
         params,
     )
@@ -272,15 +287,14 @@ def _recheck_application(uow: UnitOfWork, row: CaseRow, params: Parameters) -> l
     person = repo.get_person(uow, row.id_number)
     assert person is not None
     relations = _relations(uow, row.person_id, row.scheme)
-    new = next(
-        (r for r in relations if r.agency_code == row.agency_code and r.status == "contributing"),
-        None,
-    )
+    gathering = row.kind == "temporary_gathering"
+    new = _receiving_relation(relations, row.agency_code, gathering=gathering)
     old = next(
         (
             r
             for r in relations
-            if r.agency_code == row.counterpart_code and r.kind == "normal"
+            if r.agency_code == row.counterpart_code
+            and r.kind == ("temporary" if gathering else "normal")
             and r.status in ("suspended", "contributing", "receiving")
         ),
         None,
@@ -477,10 +491,11 @@ def _on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) 
     counterpart_id, counterpart = cases.agency(uow, env.sender)
     today = uow.clock.today()
     applied_on = dt.date.fromisoformat(body.get("applied_on") or today.isoformat())
+    wanted = "temporary" if body.get("direction") == "temporary_gathering" else "normal"
     here = [
         r
         for r in _relations(uow, person_id, body.get("scheme", "enterprise"))
-        if r.agency_code == agency.code and r.kind == "normal"
+        if r.agency_code == agency.code and r.kind == wanted
     ]
     open_ = [r for r in here if r.status not in ("transferred_out", "terminated")]
     relation = (open_ or here)[-1] if here else None
@@ -517,7 +532,10 @@ def send_funds(
     case = advance(row.case, "funds_sent", on)
     from_region = region_of(row.agency_region)
     to_region = region_of(row.counterpart_region)
-    history = agency_history(uow, row.person_id, row.scheme, row.agency_id, from_region)
+    history = agency_history(
+        uow, row.person_id, row.scheme, row.agency_id, from_region,
+        temporary=relation is not None and relation.kind == "temporary",
+    )  # fmt: skip
     amount = transfer_amount(history, params).value
     pooled = int(amount.pooled_total)
     pooled_note = None

@@ -1,0 +1,125 @@
+"""Transfer kinds other than a plain move, end to end on both engines: a temporary account
+gathered (临时缴费账户 归集) into the relation kept at the old place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from jinbao.accounts.service import statement
+from jinbao.contributions import service as contributions
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.money import Fen, round_to_fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger.check import check
+from jinbao.policy.parameters import Parameters
+from jinbao.registry import repository
+from jinbao.registry import service as registry
+from jinbao.registry.model import RelationshipKind, RelationshipStatus, Scheme
+from jinbao.transfers import queries, workflow
+from jinbao.transfers.records import agency_record
+from tests.builders import a_uscc, an_agency_tree, an_id_number
+from tests.integration.helpers import commit
+from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, months
+
+Uow = Callable[[], UnitOfWork]
+
+
+def temporary_worker(uow_at: Uow, params: Parameters) -> tuple[str, int, int]:
+    """Born 1968 with 户籍 in Zhengzhou, insured there 2015–2020 (the relation is kept), then
+    at 53 employed in Tianhe: a temporary account (66号 第五条（二）), sealed when he left."""
+    person = an_id_number(born="1968-05-01", sex="M", county="410105")
+    uscc = a_uscc("440106")
+
+    def setup(uow: UnitOfWork) -> tuple[int, int]:
+        an_agency_tree(uow)
+        registry.add_employer(uow, registry.NewEmployer(uscc, "某物流有限公司", OLD))
+        registry.add_person(uow, registry.NewPerson(person, "李四", "410105"))
+        home = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2015, 1, 1))
+        )
+        for m in months(YearMonth(2015, 1), 72):
+            contributions.flexible(uow, person, m, Fen(400_000), dt.date(2021, 1, 5), params)
+        registry.change_relationship_status(
+            uow, home.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2021, 1, 1),
+            reason="外出务工，中断缴费",
+        )  # fmt: skip
+        temp = registry.add_relationship(
+            uow,
+            registry.NewRelationship(
+                person, Scheme.ENTERPRISE, OLD, dt.date(2021, 7, 1),
+                kind=RelationshipKind.TEMPORARY, employer_uscc=uscc,
+            ),
+        )  # fmt: skip
+        rows = [
+            contributions.DeclarationRow(i + 2, uscc, m, person, Fen(700_000))
+            for i, m in enumerate(months(YearMonth(2021, 7), 18))
+        ]
+        contributions.declare(
+            uow, rows, batch="tianhe-temp", params=params, paid_on=dt.date(2022, 12, 20)
+        )
+        registry.change_relationship_status(
+            uow, temp.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2023, 1, 1),
+            reason="封存：再次流动就业",
+        )  # fmt: skip
+        return home.id, temp.id
+
+    home_id, temp_id = commit(uow_at, setup)
+    return person, home_id, temp_id
+
+
+def test_a_sealed_temporary_account_is_gathered_into_the_kept_relation(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person, home_id, temp_id = temporary_worker(uow_at, params)
+    auto_review(uow_at, OLD, NEW)
+    with uow_at() as uow:
+        before = statement(uow, person, moving_clock.today())
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(person, NEW), params)
+    )
+    workflow.pump(engine, moving_clock, params)
+    with uow_at() as uow:
+        case = queries.show(uow, case_id, params)
+        after = statement(uow, person, moving_clock.today())
+        temp = registry.get_relationship(uow, temp_id)
+        home = registry.get_relationship(uow, home_id)
+        pid = repository.person_id(uow, person)
+        aid = repository.agency_id(uow, NEW)
+        assert pid is not None
+        assert aid is not None
+        record = agency_record(uow, pid, "enterprise", aid, "410000")
+        assert check(uow) == []
+    assert case["kind"] == "temporary_gathering"
+    assert {s["state"] for s in case["sides"]} == {"completed"}
+    # The employer paid 16% (> 12%): the temporary account moves at the actual rate (187号).
+    rate = params.employer_rate(YearMonth(2021, 7)).value
+    assert rate > Decimal("0.12")
+    assert case["ledger_transfer"]["pooled"] == 18 * round_to_fen(Decimal(700_000) * rate)
+    assert case["ledger_transfer"]["account"] == 18 * 56_000  # 8% of 7 000 yuan
+    assert after.balances == before.balances
+    assert temp.status is RelationshipStatus.TRANSFERRED_OUT
+    assert home.status is RelationshipStatus.SUSPENDED  # the kept relation stays as it was
+    assert record.months == 72 + 18  # continuous at home: own years, then the gathered ones
+    info = next(d for d in case["documents"] if d["type"] == "contact_letter")
+    assert info["receiver"] == OLD
+
+
+def test_a_temporary_account_is_not_gathered_where_no_relation_is_kept(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person, _, _ = temporary_worker(uow_at, params)
+    auto_review(uow_at, "41000000")
+    # The Henan provincial agency keeps no relation of his: refused at once, in writing.
+    case_id = commit(
+        uow_at,
+        lambda uow: workflow.apply(uow, workflow.Application(person, "41000000", OLD), params),
+    )
+    with uow_at() as uow:
+        case = queries.show(uow, case_id, params)
+    (side,) = case["sides"]
+    assert side["state"] == "refused"
+    assert "transfer.gathering_target" in [r["code"] for r in side["reasons"]]
