@@ -29,6 +29,9 @@ class ApplicationIn(BaseModel):
     from_agency: str | None = Field(None, description="转出地经办机构代码; found when only one")
     scheme: str = "enterprise"
     applied_on: dt.date | None = None
+    kind: str | None = Field(
+        None, description="return_to_receiving_place: 转回待遇领取地; otherwise from the relations"
+    )
 
 
 class ReasonIn(BaseModel):
@@ -93,7 +96,7 @@ def _reasons(body: ReasonsIn) -> list[dict[str, str]]:
 )
 def apply(request: Request, body: ApplicationIn) -> dict[str, Any]:
     cmd = workflow.Application(
-        body.id_number, body.to_agency, body.from_agency, body.scheme, body.applied_on
+        body.id_number, body.to_agency, body.from_agency, body.scheme, body.applied_on, body.kind
     )
     case_id = _write(request, lambda uow: workflow.apply(uow, cmd, _params(request)))
     return _show(request, case_id)

@@ -109,11 +109,16 @@ def apply(
     to_agency: Annotated[str, typer.Option("--to", help="转入地经办机构代码")],
     from_agency: Annotated[str | None, typer.Option("--from", help="转出地经办机构代码")] = None,
     scheme: str = "enterprise",
+    kind: Annotated[
+        str | None,
+        typer.Option(help="return_to_receiving_place: 转回待遇领取地 (at retirement)"),
+    ] = None,
     on: DateOpt = None,
     as_json: JsonOption = False,
 ) -> None:
-    """转移接续申请: apply at the agency where the person now contributes."""
-    cmd = workflow.Application(id_number, to_agency, from_agency, scheme, _day(on))
+    """转移接续申请: apply at the agency where the person now contributes (or, with --kind
+    return_to_receiving_place, at the pension-receiving place that keeps the relation)."""
+    cmd = workflow.Application(id_number, to_agency, from_agency, scheme, _day(on), kind)
     case_id = _write(lambda uow: workflow.apply(uow, cmd, _params()), as_json)
     _print_case(case_id, as_json)
 

@@ -62,6 +62,27 @@ def agency_history(
     return History((*transferred, *own), account_balance(uow, person_id, scheme, region))
 
 
+def national_history(
+    uow: UnitOfWork, person_id: int, scheme: str, temporary_at: frozenset[int] = frozenset()
+) -> History:
+    """Every month the person contributed anywhere in the scheme, each agency's own records
+    (transferred years are not added again: the agency that recorded them still holds them).
+    ``temporary_at``: agencies where the relation is a temporary account. For the receiving
+    place (第六条), the national record check at retirement, and the like."""
+    agency_ids = uow.conn.execute(
+        select(contributions.c.agency_id)
+        .where(contributions.c.person_id == person_id, contributions.c.scheme == scheme)
+        .distinct()
+    ).scalars()
+    periods: list[Period] = []
+    for agency_id in sorted(agency_ids):
+        periods += _own_periods(
+            uow, person_id, scheme, agency_id, len(periods) + 1,
+            temporary=agency_id in temporary_at,
+        )  # fmt: skip
+    return History(tuple(sorted(periods, key=lambda p: p.start)))
+
+
 def _own_periods(
     uow: UnitOfWork,
     person_id: int,

@@ -20,7 +20,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from jinbao.kernel.identifiers import Sex
+from jinbao.policy.explain import Explained
 from jinbao.policy.parameters import Parameters
+from jinbao.policy.receiving_place import ReceivingPlace
 from jinbao.policy.transfer import temporary_account_decision
 
 
@@ -54,6 +56,8 @@ class ApplicationFacts:
     old_relation: RelationFacts | None  # the relation to transfer
     # the old relation is a temporary account, gathered (归集) into the relation kept here
     gathering: bool = False
+    # a return to the pension-receiving place (转回待遇领取地): where the rules say that is
+    returning_to: Explained[ReceivingPlace] | None = None
 
 
 def check_application(facts: ApplicationFacts, params: Parameters) -> list[Finding]:
@@ -97,6 +101,30 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
                     "A temporary account is gathered into the relation kept at the old place or the "
                     "pension-receiving place; this agency holds no such relation of the person "
                     "(国办发〔2009〕66号 第五条（二））.",
+                    True,
+                )
+            )
+    elif facts.returning_to is not None:
+        place = facts.returning_to.value.province
+        if new is None or new.kind != "normal" or new.status not in ("contributing", "suspended"):
+            out.append(
+                Finding(
+                    "transfer.return_no_relation_here",
+                    "转回待遇领取地须由保留基本养老保险关系的待遇领取地办理，本经办机构没有该参保人员的基本养老保险关系。",
+                    "A return to the pension-receiving place is handled where a relation is kept; "
+                    "this agency holds none of the person's.",
+                    True,
+                )
+            )
+        elif new.region_code[:2] != place:
+            why = facts.returning_to.explanation
+            out.append(
+                Finding(
+                    "transfer.not_receiving_place",
+                    f"按国办发〔2009〕66号 第六条，待遇领取地为 {place} 省，不是本地："
+                    + "；".join(s.zh for s in why.steps[-1:]),
+                    f"Under 国办发〔2009〕66号 第六条 the pension-receiving province is {place}, not "
+                    "this one: " + "; ".join(s.en for s in why.steps[-1:]),
                     True,
                 )
             )

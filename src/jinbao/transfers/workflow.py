@@ -45,8 +45,10 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import region_of
 from jinbao.ledger.tables import pending_transfers
+from jinbao.policy.explain import Explained
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import ParameterMissing, Parameters
+from jinbao.policy.receiving_place import ReceivingPlace, receiving_place
 from jinbao.policy.transfer import TransferAmount, transfer_amount
 from jinbao.policy.workdays import add_workdays, working_days_between
 from jinbao.registry import repository as repo
@@ -66,7 +68,7 @@ from jinbao.transfers.model import (
 from jinbao.transfers.model import (
     clock as leg_clock,
 )
-from jinbao.transfers.records import agency_history
+from jinbao.transfers.records import agency_history, national_history
 from jinbao.transfers.rules import (
     ApplicationFacts,
     Finding,
@@ -117,6 +119,12 @@ class Application:
     from_agency: str | None = None  # the agency holding the relation; found when only one does
     scheme: str = "enterprise"
     applied_on: dt.date | None = None
+    # "return_to_receiving_place": at retirement, the relation goes back to the pension-receiving
+    # place (待遇领取地), which keeps a relation but need not be where the person contributes now
+    kind: str | None = None
+
+
+RETURN = "return_to_receiving_place"
 
 
 def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
@@ -157,7 +165,16 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
             field="from_agency",
         )
     old = candidates[0]
-    new = _receiving_relation(relations, to_agency.code, gathering=old.kind == "temporary")
+    if cmd.kind not in (None, RETURN):
+        raise InvalidInput(
+            "transfer.kind",
+            f"申请类型“{cmd.kind}”不适用：转移类型由参保关系确定，只有转回待遇领取地需注明。",
+            f"Kind '{cmd.kind}' cannot be asked for: the kind follows from the relations; only "
+            f"'{RETURN}' is named by the applicant.",
+            field="kind",
+        )
+    kept = old.kind == "temporary" or cmd.kind == RETURN
+    new = _receiving_relation(relations, to_agency.code, kept=kept)
     from_id, from_agency = cases.agency(uow, old.agency_code)
     if cases.rows_where(
         uow,
@@ -182,6 +199,8 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         scheme=cmd.scheme,
         kind="temporary_gathering"
         if old.kind == "temporary"
+        else RETURN
+        if cmd.kind == RETURN
         else "intra_province"
         if (to_agency.region_code or "")[:2] == (from_agency.region_code or "")[:2]
         else "cross_province",
@@ -245,11 +264,12 @@ def _relations(uow: UnitOfWork, person_id: int, scheme: str) -> list[_Relation]:
 
 
 def _receiving_relation(
-    relations: list[_Relation], agency_code: str, *, gathering: bool
+    relations: list[_Relation], agency_code: str, *, kept: bool
 ) -> _Relation | None:
     """The person's relation at the receiving agency: where they contribute now; for gathering
-    a temporary account (归集), the normal relation kept there, contributing or not (66号 第五条)."""
-    statuses = ("contributing", "suspended") if gathering else ("contributing",)
+    a temporary account (归集, 66号 第五条) or a return to the receiving place (第六条), the
+    normal relation kept there, contributing or not."""
+    statuses = ("contributing", "suspended") if kept else ("contributing",)
     return next(
         (
             r
@@ -278,9 +298,29 @@ def _application_findings(
             new_relation=new.facts() if new else None,
             old_relation=old.facts() if old else None,
             gathering=row.kind == "temporary_gathering",
+            returning_to=_receiving_province(uow, row, person, relations, params)
+            if row.kind == RETURN
+            else None,
         ),
         params,
     )
+
+
+def _receiving_province(
+    uow: UnitOfWork,
+    row: CaseRow,
+    person: Person,
+    relations: list[_Relation],
+    params: Parameters,
+) -> Explained[ReceivingPlace]:
+    """The pension-receiving province over the person's whole national record (第六条)."""
+    temporary = frozenset(
+        aid
+        for aid, code in uow.conn.execute(select(agencies.c.id, agencies.c.code))
+        if any(r.agency_code == code and r.kind == "temporary" for r in relations)
+    )
+    history = national_history(uow, row.person_id, row.scheme, temporary)
+    return receiving_place(person.hukou_region_code, history, params)
 
 
 def _recheck_application(uow: UnitOfWork, row: CaseRow, params: Parameters) -> list[Finding]:
@@ -288,7 +328,7 @@ def _recheck_application(uow: UnitOfWork, row: CaseRow, params: Parameters) -> l
     assert person is not None
     relations = _relations(uow, row.person_id, row.scheme)
     gathering = row.kind == "temporary_gathering"
-    new = _receiving_relation(relations, row.agency_code, gathering=gathering)
+    new = _receiving_relation(relations, row.agency_code, kept=gathering or row.kind == RETURN)
     old = next(
         (
             r

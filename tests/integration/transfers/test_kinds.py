@@ -123,3 +123,82 @@ def test_a_temporary_account_is_not_gathered_where_no_relation_is_kept(
     (side,) = case["sides"]
     assert side["state"] == "refused"
     assert "transfer.gathering_target" in [r["code"] for r in side["reasons"]]
+
+
+def returning_worker(uow_at: Uow, params: Parameters, guangdong_years: int) -> str:
+    """户籍 Sichuan; employed in Tianhe from 2010 for ``guangdong_years`` years, then a flexible
+    worker in Zhengzhou from 2023 until he stopped in October 2026, near retirement."""
+    person = an_id_number(born="1966-08-01", sex="M", county="510107")
+    uscc = a_uscc("440106")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_employer(uow, registry.NewEmployer(uscc, "某制造有限公司", OLD))
+        registry.add_person(uow, registry.NewPerson(person, "王五", "510107"))
+        there = registry.add_relationship(
+            uow,
+            registry.NewRelationship(
+                person, Scheme.ENTERPRISE, OLD, dt.date(2010, 1, 1), employer_uscc=uscc
+            ),
+        )
+        rows = [
+            contributions.DeclarationRow(i + 2, uscc, m, person, Fen(500_000))
+            for i, m in enumerate(months(YearMonth(2010, 1), guangdong_years * 12))
+        ]
+        contributions.declare(uow, rows, batch="th", params=params, paid_on=dt.date(2022, 12, 1))
+        registry.change_relationship_status(
+            uow, there.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2022, 12, 1),
+            reason="离职",
+        )  # fmt: skip
+        here = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2023, 1, 1))
+        )
+        for m in months(YearMonth(2023, 1), 45):
+            contributions.flexible(uow, person, m, Fen(500_000), dt.date(2026, 10, 5), params)
+        registry.change_relationship_status(
+            uow, here.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2026, 10, 1),
+            reason="停止缴费，申请退休",
+        )  # fmt: skip
+
+    commit(uow_at, setup)
+    return person
+
+
+def test_at_retirement_the_relation_returns_to_the_place_with_ten_years(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person = returning_worker(uow_at, params, guangdong_years=12)
+    auto_review(uow_at, OLD, NEW)
+    application = workflow.Application(person, OLD, NEW, kind=workflow.RETURN)
+    case_id = commit(uow_at, lambda uow: workflow.apply(uow, application, params))
+    workflow.pump(engine, moving_clock, params)
+    with uow_at() as uow:
+        case = queries.show(uow, case_id, params)
+        pid = repository.person_id(uow, person)
+        aid = repository.agency_id(uow, OLD)
+        assert pid is not None
+        assert aid is not None
+        record = agency_record(uow, pid, "enterprise", aid, "440000")
+        assert check(uow) == []
+    assert case["kind"] == "return_to_receiving_place"
+    assert {s["state"] for s in case["sides"]} == {"completed"}
+    assert (case["ledger_transfer"]["from_region"], case["ledger_transfer"]["to_region"]) == (
+        "410000", "440000",
+    )  # fmt: skip
+    assert record.months == 144 + 45  # the whole career now sits where the pension is paid
+
+
+def test_a_return_to_a_place_the_rules_do_not_name_is_refused_with_the_rule(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person = returning_worker(uow_at, params, guangdong_years=5)  # under 10 years anywhere
+    auto_review(uow_at, OLD)
+    application = workflow.Application(person, OLD, NEW, kind=workflow.RETURN)
+    case_id = commit(uow_at, lambda uow: workflow.apply(uow, application, params))
+    with uow_at() as uow:
+        (side,) = queries.show(uow, case_id, params)["sides"]
+    assert side["state"] == "refused"
+    (reason,) = side["reasons"]
+    assert reason["code"] == "transfer.not_receiving_place"
+    assert "51" in reason["zh"]  # rule 4: the 户籍 province, Sichuan
+    assert "规则四" in reason["zh"]
