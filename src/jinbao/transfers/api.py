@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.kernel.errors import InvalidInput
-from jinbao.transfers import queries, workflow
+from jinbao.transfers import bulk, queries, workflow
 
 router = APIRouter(prefix="/api", tags=["transfers"])
 T = TypeVar("T")
@@ -55,6 +55,11 @@ class CommentIn(BaseModel):
 
 class SettingsIn(BaseModel):
     auto_review: bool
+
+
+class EmployerMoveIn(BaseModel):
+    to_agency: str = Field(description="转入地经办机构代码")
+    moved_on: dt.date | None = Field(None, description="划转日期 (default today)")
 
 
 class ShortCodeIn(BaseModel):
@@ -240,3 +245,19 @@ def intake_code(request: Request, code: str, body: ShortCodeIn) -> list[dict[str
     return _write(
         request, lambda uow: queries.taken_in([exchange.intake_code(uow, code, body.code)])
     )
+
+
+@router.post(
+    "/employers/{uscc}/moves",
+    status_code=status.HTTP_201_CREATED,
+    summary="成建制划转 The employer and all its contributing staff move to another agency",
+)
+def employer_move(request: Request, uscc: str, body: EmployerMoveIn) -> dict[str, Any]:
+    move = bulk.EmployerMove(uscc, body.to_agency, body.moved_on)
+    batch = _write(request, lambda uow: bulk.apply_bulk(uow, move, _params(request)))
+    return _read(request, lambda uow: bulk.batch_cases(uow, batch, _params(request)))
+
+
+@router.get("/transfers/batches/{batch}", summary="成建制划转批次 The cases of one employer move")
+def batch_cases(request: Request, batch: str) -> dict[str, Any]:
+    return _read(request, lambda uow: bulk.batch_cases(uow, batch, _params(request)))

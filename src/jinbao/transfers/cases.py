@@ -63,6 +63,7 @@ class CaseRow:
     months: int | None
     queued: bool
     reasons: list[dict[str, str]]
+    batch: str | None = None  # the employer move it is one of (成建制划转)
 
     @property
     def state(self) -> State:
@@ -162,6 +163,7 @@ def _row(r: Any, history: list[tuple[dt.date, str]]) -> CaseRow:
         r.months,
         bool(r.queued),
         json.loads(r.reasons) if r.reasons else [],
+        r.batch,
     )
 
 

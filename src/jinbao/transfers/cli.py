@@ -19,7 +19,7 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.kernel.clock import SystemClock
 from jinbao.kernel.money import format_yuan
-from jinbao.transfers import queries, workflow
+from jinbao.transfers import bulk, queries, workflow
 
 app = typer.Typer(
     help="转移接续 Transfers of pension relations between agencies.", no_args_is_help=True
@@ -353,3 +353,39 @@ def code(
         lambda uow: queries.taken_in([exchange.intake_code(uow, agency, typed)]), as_json
     )
     _taken_in(received, as_json)
+
+
+def _print_batch(batch: str, as_json: bool) -> None:
+    found = run(lambda uow: bulk.batch_cases(uow, batch, _params()), as_json=as_json, write=False)
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    counts = "，".join(f"{state} {n}" for state, n in sorted(found["by_state"].items()))
+    typer.echo(f"成建制划转批次 {found['batch']}：{len(found['cases'])} 人（{counts}）")
+    for c in found["cases"]:
+        typer.echo(
+            f"  {c['case_id']}  {c['person']['name']} {c['person']['id_number']}  "
+            f"{c['state_zh']}" + ("  待审核" if c["queued"] else "")
+        )
+
+
+@app.command("bulk")
+def bulk_move(
+    employer_uscc: str,
+    to_agency: Annotated[str, typer.Option("--to", help="转入地经办机构代码")],
+    on: Annotated[
+        dt.datetime | None,
+        typer.Option("--on", formats=["%Y-%m-%d"], help="划转日期 (default today)"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """成建制划转: the employer and all its contributing staff move to another agency."""
+    move = bulk.EmployerMove(employer_uscc, to_agency, _day(on))
+    batch = _write(lambda uow: bulk.apply_bulk(uow, move, _params()), as_json)
+    _print_batch(batch, as_json)
+
+
+@app.command("batch")
+def batch(batch_id: str, as_json: JsonOption = False) -> None:
+    """The cases of one employer move (成建制划转) and how far each has gone."""
+    _print_batch(batch_id, as_json)

@@ -198,6 +198,7 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
         "kind": first.kind,
         "kind_zh": KIND_ZH.get(first.kind, first.kind),
         "mode": first.mode,
+        "batch": next((r.batch for r in rows if r.batch), None),
         "sides": [_side_detail(uow, r, today, params) for r in rows],
         "documents": documents,
         "ledger_transfer": money,

@@ -49,6 +49,8 @@ transfer_cases = Table(
     Column("months", Integer, nullable=True),
     Column("queued", Boolean, nullable=False),  # waiting in this agency's operator queue
     Column("reasons", Text, nullable=True),  # JSON messages: why queued, refused or returned
+    # the employer move (成建制划转) this case is one of; null for a person's own application
+    Column("batch", String(40), nullable=True, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("side IN ('receiving', 'transferring')", name="side"),

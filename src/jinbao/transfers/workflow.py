@@ -127,8 +127,11 @@ class Application:
 RETURN = "return_to_receiving_place"
 
 
-def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
-    """Open a case at the receiving agency and review it (leg 1). Returns the case id."""
+def apply(
+    uow: UnitOfWork, cmd: Application, params: Parameters, *, batch: str | None = None
+) -> str:
+    """Open a case at the receiving agency and review it (leg 1). Returns the case id.
+    ``batch``: the case is one of an employer's move (成建制划转, :mod:`transfers.bulk`)."""
     person = get_person(uow, cmd.id_number)
     person_id = cases.person_id(uow, person.id_number)
     applied_on = cmd.applied_on or uow.clock.today()
@@ -197,7 +200,9 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         counterpart_id=from_id,
         person_id=person_id,
         scheme=cmd.scheme,
-        kind="temporary_gathering"
+        kind="bulk_employer"
+        if batch is not None
+        else "temporary_gathering"
         if old.kind == "temporary"
         else RETURN
         if cmd.kind == RETURN
@@ -207,6 +212,7 @@ def apply(uow: UnitOfWork, cmd: Application, params: Parameters) -> str:
         mode=cases.mode(applied_on, to_agency, from_agency),
         applied_on=applied_on,
         relationship_id=new.id if new else None,
+        batch=batch,
     )
     record(
         uow,

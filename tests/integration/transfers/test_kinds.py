@@ -1,5 +1,6 @@
 """Transfer kinds other than a plain move, end to end on both engines: a temporary account
-gathered (临时缴费账户 归集) into the relation kept at the old place."""
+gathered (临时缴费账户 归集) into the relation kept at the old place; a return to the
+pension-receiving place (转回待遇领取地); an employer moving with its staff (成建制划转)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ from jinbao.policy.parameters import Parameters
 from jinbao.registry import repository
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipKind, RelationshipStatus, Scheme
-from jinbao.transfers import queries, workflow
+from jinbao.transfers import bulk, queries, workflow
 from jinbao.transfers.records import agency_record
 from tests.builders import a_uscc, an_agency_tree, an_id_number
-from tests.integration.helpers import commit
+from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, months
 
 Uow = Callable[[], UnitOfWork]
@@ -202,3 +203,77 @@ def test_a_return_to_a_place_the_rules_do_not_name_is_refused_with_the_rule(
     assert reason["code"] == "transfer.not_receiving_place"
     assert "51" in reason["zh"]  # rule 4: the 户籍 province, Sichuan
     assert "规则四" in reason["zh"]
+
+
+def test_an_employer_moves_with_all_its_staff(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    uscc = a_uscc("440106")
+    staff = [an_id_number(born=f"19{80 + i}-02-0{i + 1}", county="440106") for i in range(3)]
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_employer(uow, registry.NewEmployer(uscc, "某软件有限公司", OLD))
+        for i, person in enumerate(staff):
+            registry.add_person(uow, registry.NewPerson(person, f"职工{i}", "440106"))
+            registry.add_relationship(
+                uow,
+                registry.NewRelationship(
+                    person, Scheme.ENTERPRISE, OLD, dt.date(2024, 1, 1), employer_uscc=uscc
+                ),
+            )
+        rows = [
+            contributions.DeclarationRow(2 + k, uscc, m, person, Fen(600_000 + 10_000 * i))
+            for k, (i, person, m) in enumerate(
+                (i, p, m) for i, p in enumerate(staff) for m in months(YearMonth(2024, 1), 33)
+            )
+        ]
+        contributions.declare(uow, rows, batch="staff", params=params, paid_on=dt.date(2026, 10, 9))
+
+    commit(uow_at, setup)
+    auto_review(uow_at, OLD, NEW)
+    move = bulk.EmployerMove(uscc, NEW, dt.date(2026, 10, 1))
+    same = rejected(
+        engine, uow_at, lambda uow: bulk.apply_bulk(uow, bulk.EmployerMove(uscc, OLD), params)
+    )
+    assert same.code == "employer.same_agency"
+    early = rejected(
+        engine,
+        uow_at,
+        lambda uow: bulk.apply_bulk(uow, bulk.EmployerMove(uscc, NEW, dt.date(2023, 6, 1)), params),
+    )
+    assert early.code == "transfer.bulk_date"
+
+    batch = commit(uow_at, lambda uow: bulk.apply_bulk(uow, move, params))
+    workflow.pump(engine, moving_clock, params)
+    with uow_at() as uow:
+        found = bulk.batch_cases(uow, batch, params)
+        employer = registry.get_employer(uow, uscc)
+        shown = [queries.show(uow, c["case_id"], params) for c in found["cases"]]
+        assert check(uow) == []
+    assert found["by_state"] == {"completed": 3}
+    assert sorted(c["person"]["id_number"] for c in found["cases"]) == sorted(staff)
+    assert employer.agency_code == NEW
+    for case, i in zip(shown, sorted(range(3), key=lambda i: staff[i]), strict=True):
+        assert case["kind"] == "bulk_employer"
+        assert case["batch"] == batch
+        base = 600_000 + 10_000 * i
+        assert case["ledger_transfer"]["pooled"] == round_to_fen(
+            Decimal(base) * Decimal("0.12") * 12
+        ) * 2 + round_to_fen(Decimal(base) * Decimal("0.12") * 9)
+        assert case["ledger_transfer"]["account"] == 33 * base * 8 // 100
+
+    # The employer's next declaration is made at its new agency.
+    def declare_october(uow: UnitOfWork) -> None:
+        rows = [
+            contributions.DeclarationRow(2 + k, uscc, YearMonth(2026, 10), p, Fen(600_000))
+            for k, p in enumerate(staff)
+        ]
+        contributions.declare(uow, rows, batch="staff-2026-10", params=params)
+
+    commit(uow_at, declare_october)
+    with uow_at() as uow:
+        (record,) = [
+            r for r in contributions.history(uow, staff[0]) if r.period == YearMonth(2026, 10)
+        ]
+    assert record.agency_code == NEW

@@ -11,6 +11,7 @@ from jinbao.registry.service.employers import (
     add_employer,
     get_employer,
     insert_employers,
+    move_employer,
     validate_employer,
 )
 from jinbao.registry.service.persons import add_person, get_person, insert_persons, validate_person
@@ -39,6 +40,7 @@ __all__ = [
     "get_relationship",
     "insert_employers",
     "insert_persons",
+    "move_employer",
     "person_relationships",
     "relationship_with_history",
     "set_agency_network",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from jinbao.audit.service import record
 from jinbao.db.uow import UnitOfWork
@@ -12,7 +12,7 @@ from jinbao.registry import repository as repo
 from jinbao.registry.model import (
     Employer,
 )
-from jinbao.registry.service._common import NewEmployer, _required_text
+from jinbao.registry.service._common import NewEmployer, _agency_or_invalid, _required_text
 from jinbao.registry.tables import (
     employers,
 )
@@ -76,3 +76,28 @@ def get_employer(uow: UnitOfWork, uscc: str) -> Employer:
             "employer.not_found", f"单位{uscc}未参保登记。", f"No employer with code {uscc}."
         )
     return employer
+
+
+def move_employer(uow: UnitOfWork, uscc: str, agency_code: str) -> Employer:
+    """The employer is now insured at another agency (成建制划转): its later declarations go
+    there; the records already made stay with the agency that made them."""
+    employer = get_employer(uow, uscc)
+    target = _agency_or_invalid(uow, agency_code, "agency_code")
+    if target.code == employer.agency_code:
+        raise Conflict(
+            "employer.same_agency",
+            f"单位{employer.uscc}已在{target.code}参保。",
+            f"Employer {employer.uscc} is already insured at {target.code}.",
+            field="agency_code",
+        )
+    agency_id = repo.agency_id(uow, target.code)
+    uow.conn.execute(
+        update(employers).where(employers.c.uscc == employer.uscc).values(agency_id=agency_id)
+    )
+    record(
+        uow, "employer.move", "employer", employer.uscc,
+        old={"agency": employer.agency_code}, new={"agency": target.code},
+    )  # fmt: skip
+    moved = repo.get_employer(uow, employer.uscc)
+    assert moved is not None
+    return moved
