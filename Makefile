@@ -49,10 +49,12 @@ system-deps:
 
 ## make bench: the benchmarks (not tests): our hot paths against the raw engine, both engines
 BENCH_PERSONS ?= 100000
+BENCH_TRANSFERS ?= 300
 bench: $(STAMP) system-deps
 	for engine in sqlite postgresql; do \
 	  $(BIN)/python -m bench.bench_posting --engine $$engine --persons $(BENCH_PERSONS); \
 	  $(BIN)/python -m bench.bench_interest --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )); \
+	  $(BIN)/python -m bench.bench_transfer --engine $$engine --persons $(BENCH_TRANSFERS); \
 	done
 
 lint: $(STAMP)
