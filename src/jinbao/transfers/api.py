@@ -46,6 +46,9 @@ class ReasonsIn(BaseModel):
 
 class ActIn(BaseModel):
     on: dt.date | None = None
+    keep: str | None = Field(
+        None, description="先转后清 at completion: here | transferred — whose duplicate months stay"
+    )
 
 
 class CommentIn(BaseModel):
@@ -117,8 +120,11 @@ def show(request: Request, case_id: str) -> dict[str, Any]:
     summary="审核通过 The agency owing the running leg approves it (联系函 / 信息表和资金 / 办结)",
 )
 def approve(request: Request, case_id: str, body: ActIn | None = None) -> dict[str, Any]:
-    on = body.on if body else None
-    _write(request, lambda uow: workflow.go_on(uow, case_id, params=_params(request), on=on))
+    on, keep = (body.on, body.keep) if body else (None, None)
+    _write(
+        request,
+        lambda uow: workflow.go_on(uow, case_id, params=_params(request), on=on, keep=keep),
+    )
     return _show(request, case_id)
 
 

@@ -130,9 +130,20 @@ def show(case_id: str, as_json: JsonOption = False) -> None:
 
 
 @app.command("approve")
-def approve(case_id: str, on: DateOpt = None, as_json: JsonOption = False) -> None:
+def approve(
+    case_id: str,
+    on: DateOpt = None,
+    keep: Annotated[
+        str | None,
+        typer.Option(help="先转后清: here | transferred — whose duplicate months stay"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """审核通过 the running leg: send the 联系函, or the 信息表 and funds, or complete."""
-    _write(lambda uow: workflow.go_on(uow, case_id, params=_params(), on=_day(on)), as_json)
+    _write(
+        lambda uow: workflow.go_on(uow, case_id, params=_params(), on=_day(on), keep=keep),
+        as_json,
+    )
     _print_case(case_id, as_json)
 
 

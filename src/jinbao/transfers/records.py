@@ -23,7 +23,7 @@ from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.history import History, Kind, Period
 from jinbao.policy.interest import Portion
-from jinbao.transfers.tables import transferred_years
+from jinbao.transfers.tables import cleared_months, transferred_years
 
 
 def _ym(value: int) -> YearMonth:
@@ -104,8 +104,11 @@ def _own_periods(
         .outerjoin(contribution_payments, contribution_payments.c.contribution_id == in_force.c.id)
         .order_by(in_force.c.period)
     ).all()
+    cleared = _cleared(uow, person_id, scheme, agency_id)
     months = []
     for r in rows:
+        if r.period in cleared:
+            continue  # counted at the other place (先转后清)
         flexible = r.kind == "flexible" or (r.kind == "back_payment" and r.employer_id is None)
         kind = Kind.FLEXIBLE if flexible else Kind.TEMPORARY if temporary else Kind.EMPLOYEE
         rate = (
@@ -135,6 +138,38 @@ def _own_periods(
     if group:
         periods.append(_period(group, first_line + len(periods)))
     return periods
+
+
+def _cleared(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> set[int]:
+    return set(
+        uow.conn.execute(
+            select(cleared_months.c.period).where(
+                cleared_months.c.person_id == person_id,
+                cleared_months.c.scheme == scheme,
+                cleared_months.c.agency_id == agency_id,
+            )
+        ).scalars()
+    )
+
+
+def paid_months(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> dict[int, int]:
+    """YYYYMM → personal-account credits of the agency's own paid records in force (months
+    already cleared as duplicates left out): what a duplicate check compares and refunds."""
+    in_force = records_in_force(
+        contributions.c.person_id == person_id,
+        contributions.c.scheme == scheme,
+        contributions.c.agency_id == agency_id,
+    ).subquery()
+    cleared = _cleared(uow, person_id, scheme, agency_id)
+    return {
+        int(period): int(to_account)
+        for period, to_account in uow.conn.execute(
+            select(in_force.c.period, in_force.c.to_account).join(
+                contribution_payments, contribution_payments.c.contribution_id == in_force.c.id
+            )
+        )
+        if int(period) not in cleared
+    }
 
 
 def _continues(last: _Month, month: _Month) -> bool:

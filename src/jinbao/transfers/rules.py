@@ -223,11 +223,44 @@ class FundsFacts:
     slip_total: int  # what the 基金划转表 says was sent
     reserved_total: int | None  # what the ledger holds in transit for this case (None: nothing)
     same_person: bool
+    duplicate_months: tuple[str, ...] = ()  # YYYY-MM paid both here and in the 信息表
+
+
+def _ranges(months: tuple[str, ...]) -> str:
+    """'2025-02至2025-05、2025-08' from sorted YYYY-MM months."""
+    out: list[list[str]] = []
+    for m in months:
+        year, month = int(m[:4]), int(m[5:])
+        if out:
+            y, mo = int(out[-1][1][:4]), int(out[-1][1][5:])
+            if (year, month) == ((y, mo + 1) if mo < 12 else (y + 1, 1)):
+                out[-1][1] = m
+                continue
+        out.append([m, m])
+    return "、".join(a if a == b else f"{a}至{b}" for a, b in out)
 
 
 def check_funds(facts: FundsFacts) -> list[Finding]:
-    """Leg 3, at the receiving agency: do the 信息表, the 基金划转表 and the money agree?"""
+    """Leg 3, at the receiving agency: do the 信息表, the 基金划转表 and the money agree? And are
+    months paid twice, to be settled 先转后清 (人社部发〔2009〕187号 意见三; 70号 第十条)?"""
     out: list[Finding] = []
+    if facts.duplicate_months:
+        n = len(facts.duplicate_months)
+        span = _ranges(facts.duplicate_months)
+        out.append(
+            Finding(
+                "transfer.duplicate_months",
+                f"转入的缴费记录与本地缴费重复{n}个月（{span}）。按“先转后清”由转入地清理：与本人协商"
+                "保留一方的缴费（保留本地或保留转入），另一方同期的个人账户储存额退还本人，缴费年限不重复计算"
+                "（人社部发〔2009〕187号 意见三；人社部发〔2010〕70号 第十条）。",
+                f"{n} months ({span}) were paid both here and at the transferring place. Settled "
+                "'transfer first, then clear' by the receiving agency: agree with the person which "
+                "side's months to keep (here or transferred); the other side's account credits for "
+                "those months are refunded and the months count once (人社部发〔2009〕187号 意见三; "
+                "70号 第十条).",
+                False,
+            )
+        )
     if not facts.same_person:
         out.append(
             Finding(

@@ -96,6 +96,21 @@ transferred_years = Table(
     Index("ix_transferred_years_person_id_scheme", "person_id", "scheme"),
 )
 
+# 先转后清: a month held at two places counts at one; the other place's month is cleared here,
+# with the personal-account credits refunded to the person (人社部发〔2009〕187号 意见三).
+cleared_months = Table(
+    "cleared_months",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("case_row_id", BIGID, ForeignKey("transfer_cases.id"), nullable=False),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
+    Column("scheme", String(12), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),  # whose month
+    Column("period", Integer, nullable=False),  # YYYYMM
+    Column("refund", BigInteger, nullable=False),  # fen of account credits refunded for it
+    UniqueConstraint("person_id", "scheme", "agency_id", "period"),
+)
+
 transfer_notices = Table(
     "transfer_notices",
     metadata,

@@ -28,6 +28,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -41,9 +42,10 @@ from jinbao.exchange.model import Document, DocumentType
 from jinbao.exchange.tables import inbox
 from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
+from jinbao.kernel.money import Fen, format_yuan, round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
-from jinbao.ledger.model import region_of
+from jinbao.ledger.model import Account, Journal, credit, debit, region_of
 from jinbao.ledger.tables import pending_transfers
 from jinbao.policy.explain import Explained
 from jinbao.policy.interest import Portion
@@ -68,7 +70,7 @@ from jinbao.transfers.model import (
 from jinbao.transfers.model import (
     clock as leg_clock,
 )
-from jinbao.transfers.records import agency_history, national_history
+from jinbao.transfers.records import agency_history, national_history, paid_months
 from jinbao.transfers.rules import (
     ApplicationFacts,
     Finding,
@@ -79,7 +81,12 @@ from jinbao.transfers.rules import (
     check_funds,
     check_relation_here,
 )
-from jinbao.transfers.tables import transfer_cases, transfer_settings, transferred_years
+from jinbao.transfers.tables import (
+    cleared_months,
+    transfer_cases,
+    transfer_settings,
+    transferred_years,
+)
 
 Message = dict[str, str]
 
@@ -799,15 +806,45 @@ def _funds_findings(uow: UnitOfWork, row: CaseRow, info: Document, slip: Documen
             slip_total=slip.body["total"],
             reserved_total=reserved,
             same_person=info.body["person"]["id_number"] == row.id_number,
+            duplicate_months=tuple(
+                f"{p // 100}-{p % 100:02d}" for p in _duplicates(uow, row, info)
+            ),
         )
     )
 
 
+def _incoming_months(info: Document) -> list[tuple[int, int]]:
+    """(line index, YYYYMM) of every paid month the 信息表 brings. A year line is paid from its
+    first month for ``months`` months (unpaid months make lines of their own, with 0 months)."""
+    out = []
+    for i, y in enumerate(info.body["years"]):
+        start = YearMonth.parse(y["from"])
+        out += [(i, start.plus(k).year * 100 + start.plus(k).month) for k in range(y["months"])]
+    return out
+
+
+def _duplicates(uow: UnitOfWork, row: CaseRow, info: Document) -> list[int]:
+    """Months paid here that the 信息表 brings again (重复缴费), YYYYMM, sorted."""
+    here = paid_months(uow, row.person_id, row.scheme, row.agency_id)
+    return sorted({p for _, p in _incoming_months(info) if p in here})
+
+
+KEEP = ("here", "transferred")
+
+
 def complete(
-    uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None
+    uow: UnitOfWork,
+    case_id: str,
+    *,
+    params: Parameters,
+    on: dt.date | None = None,
+    keep: str | None = None,
 ) -> None:
     """Leg 3 done: post the transfer, credit the account by portion, merge the yearly record,
-    and tell the transferring agency (办结)."""
+    and tell the transferring agency (办结). Months paid both here and in the 信息表 are settled
+    先转后清 as agreed with the person (``keep``: ``here`` or ``transferred``): the other
+    side's months are cleared, their account credits refunded, each month counted once
+    (人社部发〔2009〕187号 意见三; 70号 第十条)."""
     row = cases.get(uow, case_id, Side.RECEIVING)
     if row.state not in (State.CONTACT_SENT, State.FUNDS_SENT):
         advance(row.case, "completed", _on(uow, on))  # raises, naming the state (作废, 已办结…)
@@ -819,6 +856,15 @@ def complete(
             f"Case {case_id} has not received the info table and the fund slip.",
         )
     _refuse_blocking(_funds_findings(uow, row, info, slip), case_id)
+    duplicates = _duplicates(uow, row, info)
+    if duplicates and keep not in KEEP:
+        raise InvalidInput(
+            "transfer.keep_required",
+            f"有{len(duplicates)}个月重复缴费，须先与本人协商确定保留哪一方：本地（here）或转入（transferred）。",
+            f"{len(duplicates)} months were paid twice: agree with the person which side to keep, "
+            "here or transferred, and say so.",
+            field="keep",
+        )
     on = _on(uow, on)
     case = advance(row.case, "completed", on)
     to_region = region_of(row.agency_region)
@@ -831,7 +877,10 @@ def complete(
         ).scalar_one()
         portions = {Portion(k): int(v) for k, v in info.body["funds"]["account"].items()}
         _account_entries(uow, row, to_region, portions, 1, "transfer_in", on, journal_id, case_id)
-    for y in info.body["years"]:
+    cleared_lines: dict[int, int] = {}
+    if duplicates:
+        cleared_lines = _clear_duplicates(uow, row, info, set(duplicates), keep, on, params)
+    for i, y in enumerate(info.body["years"]):
         uow.conn.execute(
             insert(transferred_years).values(
                 case_row_id=row.row_id,
@@ -842,14 +891,18 @@ def complete(
                 region_code=y["region_code"],
                 from_period=_period_int(y["from"]),
                 to_period=_period_int(y["to"]),
-                months=y["months"],
+                months=y["months"] - cleared_lines.get(i, 0),
                 base=y["base"],
                 rate=y["rate"],
                 pooled=y["pooled"],
                 kind=y.get("kind", "employee"),
             )
         )
-    months = sum(y["months"] for y in info.body["years"]) + info.body.get("deemed_months", 0)
+    months = (
+        sum(y["months"] for y in info.body["years"])
+        + info.body.get("deemed_months", 0)
+        - sum(cleared_lines.values())
+    )
     total = info.body["funds"]["total"]
     envelope = exchange.send(
         uow,
@@ -872,6 +925,94 @@ def complete(
     record(
         uow, "transfer.complete", "transfer_case", case_id, new={"months": months, "total": total}
     )
+
+
+def _clear_duplicates(
+    uow: UnitOfWork,
+    row: CaseRow,
+    info: Document,
+    duplicates: set[int],
+    keep: str | None,
+    on: dt.date,
+    params: Parameters,
+) -> dict[int, int]:
+    """先转后清 (人社部发〔2009〕187号 意见三; 70号 第十条): clear the side not kept for the
+    duplicate months — recorded in ``cleared_months`` so they count once everywhere — and refund
+    that side's personal-account credits for them to the person (account fund → bank). Returns
+    the months cleared per 信息表 line (when the transferred side is cleared).
+
+    Kept here: the transferred months' credits are the line's base × the account share in force
+    (8% from 2006, 11% 1998–2005) — DERIVED, the 信息表 carries no monthly credits, and their
+    interest is not refunded. Kept transferred: this agency's own credits for those months,
+    exact."""
+    refunds: dict[Portion, int] = {}
+    cleared: list[dict[str, int]] = []
+    per_line: dict[int, int] = {}
+    if keep == "here":
+        whose = row.counterpart_id
+        for line, period in _incoming_months(info):
+            if period not in duplicates:
+                continue
+            ym = YearMonth(period // 100, period % 100)
+            share = params.account_share(ym).value
+            amount = int(round_to_fen(Decimal(info.body["years"][line]["base"]) * share))
+            refunds[Portion.of(ym)] = refunds.get(Portion.of(ym), 0) + amount
+            cleared.append({"period": period, "refund": amount})
+            per_line[line] = per_line.get(line, 0) + 1
+        zh_keep, en_keep = "保留本地缴费，转入的重复月份不计", "kept the months paid here"
+    else:
+        whose = row.agency_id
+        here = paid_months(uow, row.person_id, row.scheme, row.agency_id)
+        for period in sorted(duplicates):
+            ym = YearMonth(period // 100, period % 100)
+            refunds[Portion.of(ym)] = refunds.get(Portion.of(ym), 0) + here[period]
+            cleared.append({"period": period, "refund": here[period]})
+        zh_keep, en_keep = "保留转入的缴费，本地重复月份不计", "kept the transferred months"
+    uow.conn.execute(
+        insert(cleared_months),
+        [
+            {
+                "case_row_id": row.row_id, "person_id": row.person_id, "scheme": row.scheme,
+                "agency_id": whose, **c,
+            }
+            for c in cleared
+        ],
+    )  # fmt: skip
+    total = sum(refunds.values())
+    region = region_of(row.agency_region)
+    journal_id = None
+    if total:
+        journal_id = ledger.post(
+            uow,
+            Journal(
+                "duplicate_refund",
+                f"duplicate:{row.case_id}",
+                on,
+                f"先转后清 {row.case_id}: 重复缴费{len(duplicates)}个月个人账户储存额退还本人",
+                (debit(region, Account.ACCOUNT_FUND, total), credit(region, Account.BANK, total)),
+            ),
+        )
+    _account_entries(
+        uow, row, region, refunds, -1, "refund", on, journal_id, row.case_id,
+        source=f"duplicate:{row.case_id}",
+    )  # fmt: skip
+    cases.notice(
+        uow,
+        row.row_id,
+        {
+            "code": "transfer.duplicate_refund",
+            "zh": f"重复缴费{len(duplicates)}个月按“先转后清”清理：{zh_keep}；另一方同期个人账户储存额"
+            f"{format_yuan(Fen(total))}元退还本人，缴费年限不重复计算（人社部发〔2009〕187号 意见三）。",
+            "en": f"{len(duplicates)} months paid twice, settled 'transfer first, then clear': "
+            f"{en_keep}; the other side's account credits for them, {format_yuan(Fen(total))} "
+            "yuan, are refunded and the months count once (人社部发〔2009〕187号 意见三).",
+        },
+    )
+    record(
+        uow, "transfer.duplicates_cleared", "transfer_case", row.case_id,
+        new={"keep": keep, "months": sorted(duplicates), "refund": total},
+    )  # fmt: skip
+    return per_line
 
 
 def _period_int(text: str) -> int:
@@ -1078,13 +1219,21 @@ def return_case(
     action(uow, case_id, reasons, on=on)
 
 
-def go_on(uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None) -> None:
+def go_on(
+    uow: UnitOfWork,
+    case_id: str,
+    *,
+    params: Parameters,
+    on: dt.date | None = None,
+    keep: str | None = None,
+) -> None:
     """The operator of the agency that owes the running leg approves it: leg 1 sends the 联系函,
-    leg 2 the 信息表 and funds, leg 3 completes."""
+    leg 2 the 信息表 and funds, leg 3 completes (``keep``: which side's duplicate months stay)."""
     row = _owing_row(uow, case_id)
-    action = {State.APPLIED: accept, State.CONTACT_SENT: send_funds, State.FUNDS_SENT: complete}[
-        row.state
-    ]
+    if row.state is State.FUNDS_SENT:
+        complete(uow, case_id, params=params, on=on, keep=keep)
+        return
+    action = {State.APPLIED: accept, State.CONTACT_SENT: send_funds}[row.state]
     action(uow, case_id, params=params, on=on)
 
 

@@ -1,0 +1,48 @@
+"""Bulk transfers (成建制划转): the cases of one employer's move share a batch id.
+Duplicate months cleared under 先转后清 (人社部发〔2009〕187号 意见三; 70号 第十条): which
+agency's months no longer count, and what was refunded for them.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("transfer_cases") as batch:
+        batch.add_column(sa.Column("batch", sa.String(length=40), nullable=True))
+        batch.create_index("ix_transfer_cases_batch", ["batch"])
+    op.create_table(
+        "cleared_months",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("case_row_id", BIGID, nullable=False),
+        sa.Column("person_id", BIGID, nullable=False),
+        sa.Column("scheme", sa.String(length=12), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("refund", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"]),
+        sa.ForeignKeyConstraint(["case_row_id"], ["transfer_cases.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("person_id", "scheme", "agency_id", "period"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("cleared_months")
+    with op.batch_alter_table("transfer_cases") as batch:
+        batch.drop_index("ix_transfer_cases_batch")
+        batch.drop_column("batch")
