@@ -6,7 +6,8 @@
 4. Per region, money received for contributions (bank side of collection and refund journals)
    equals the paid contribution records (reversals negative).
 5. Per region, the account entries from contributions equal the account share of paid records.
-6. Per region, transfers in transit equal the pending transfers reserved from it.
+6. Per region, transfers in transit equal the transfers reserved from it that the sender has
+   not yet posted or voided (pending, or received by a receiver on this node).
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def check(uow: UnitOfWork) -> list[Break]:
                 pending_transfers.c.from_region,
                 func.sum(pending_transfers.c.pooled_amount + pending_transfers.c.account_amount),
             )
-            .where(pending_transfers.c.state == "pending")
+            .where(pending_transfers.c.state.in_(["pending", "received"]))
             .group_by(pending_transfers.c.from_region)
         )
     }

@@ -180,7 +180,9 @@ def _pending(uow: UnitOfWork, key: str) -> PendingTransfer | None:
     )
 
 
-def _settle(uow: UnitOfWork, key: str, state: str, journal: Journal) -> PendingTransfer:
+def _settle(
+    uow: UnitOfWork, key: str, state: str, journal: Journal, from_states: tuple[str, ...]
+) -> PendingTransfer:
     current = _pending(uow, key)
     if current is None:
         raise NotFound(
@@ -190,28 +192,62 @@ def _settle(uow: UnitOfWork, key: str, state: str, journal: Journal) -> PendingT
         return current  # a retry of the same outcome
     claimed = uow.conn.execute(
         update(pending_transfers)
-        .where(pending_transfers.c.transfer_key == key, pending_transfers.c.state == "pending")
+        .where(pending_transfers.c.transfer_key == key, pending_transfers.c.state.in_(from_states))
         .values(state=state)
     ).rowcount
     if claimed != 1:
         raise Conflict(
             "ledger.transfer_settled",
-            f"转移 {key} 已经{'入账' if current.state == 'posted' else '作废'}，不能再{'入账' if state == 'posted' else '作废'}。",
+            f"转移 {key} 已{STATE_ZH[current.state]}，不能再{STATE_ZH[state]}。",
             f"Transfer {key} is already {current.state}; it cannot be {state}.",
         )
     journal_id = post(uow, journal)
-    uow.conn.execute(
-        update(pending_transfers)
-        .where(pending_transfers.c.transfer_key == key)
-        .values(final_journal_id=journal_id)
-    )
+    if state != "received":  # the receiving half is not the sending region's final journal
+        uow.conn.execute(
+            update(pending_transfers)
+            .where(pending_transfers.c.transfer_key == key)
+            .values(final_journal_id=journal_id)
+        )
     settled = _pending(uow, key)
     assert settled is not None
     return settled
 
 
+STATE_ZH = {"pending": "预留", "received": "到账", "posted": "入账", "voided": "作废"}
+
+
+def receive_transfer(
+    uow: UnitOfWork, key: str, to_region: str, pooled: int, account: int, on: dt.date
+) -> int:
+    """The receiving region's half: the money is in its bank and goes into its funds. Where the
+    reservation is on this node too, it is marked received at once, so the sending side can no
+    longer void it; across nodes the sending half follows the completion notice. Returns the
+    journal id (a retry returns the same journal)."""
+    total = pooled + account
+    journal = Journal(
+        "transfer_receive",
+        f"receive:{key}",
+        on,
+        f"转移基金到账入账 {key}",
+        (
+            debit(to_region, Account.BANK, total),
+            credit(to_region, Account.POOLED_FUND, pooled),
+            credit(to_region, Account.ACCOUNT_FUND, account),
+        ),
+    )
+    if _pending(uow, key) is None:
+        return post(uow, journal)
+    _settle(uow, key, "received", journal, ("pending",))
+    return int(
+        uow.conn.execute(
+            select(journals.c.id).where(journals.c.idempotency_key == f"receive:{key}")
+        ).scalar_one()
+    )
+
+
 def post_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
-    """Phase two: the receiving region takes the money (bank to bank, in transit to its funds)."""
+    """The sending region's half, once the receiver confirmed (办结): the money in transit has
+    left its bank."""
     t = _pending(uow, key)
     if t is None:
         raise NotFound(
@@ -226,20 +262,19 @@ def post_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
             "transfer_post",
             f"post:{key}",
             on,
-            f"转移基金入账 {key}",
+            f"转移基金划出 {key}",
             (
                 debit(t.from_region, Account.TRANSFERS_IN_TRANSIT, total),
-                credit(t.to_region, Account.POOLED_FUND, t.pooled),
-                credit(t.to_region, Account.ACCOUNT_FUND, t.account),
-                debit(t.to_region, Account.BANK, total),
                 credit(t.from_region, Account.BANK, total),
             ),
         ),
+        ("pending", "received"),
     )
 
 
 def void_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
-    """Phase two, the other way: a refusal or timeout returns the money to the sending funds."""
+    """Phase two, the other way: a refusal or timeout returns the money to the sending funds —
+    only while the receiver has not taken it."""
     t = _pending(uow, key)
     if t is None:
         raise NotFound(
@@ -260,6 +295,7 @@ def void_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
                 credit(t.from_region, Account.ACCOUNT_FUND, t.account),
             ),
         ),
+        ("pending",),
     )
 
 

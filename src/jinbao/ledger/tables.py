@@ -51,6 +51,8 @@ pending_transfers = Table(
     Column("reserve_journal_id", BIGID, ForeignKey("journals.id"), nullable=False),
     Column("final_journal_id", BIGID, ForeignKey("journals.id"), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint("state IN ('pending', 'posted', 'voided')", name="state"),
+    # pending: reserved by the sender; received: the receiver took it into its funds (same node);
+    # posted: the sender's half done (money left its bank); voided: back in the sender's funds.
+    CheckConstraint("state IN ('pending', 'received', 'posted', 'voided')", name="state"),
     CheckConstraint("pooled_amount >= 0 AND account_amount >= 0", name="amounts"),
 )

@@ -221,7 +221,9 @@ class FundsFacts:
     info_account: int
     info_pooled: int
     slip_total: int  # what the 基金划转表 says was sent
-    reserved_total: int | None  # what the ledger holds in transit for this case (None: nothing)
+    # what this node's ledger holds in transit for the case (0: nothing; None: the reservation is
+    # on the sending agency's node, and its signed fund slip stands for it)
+    reserved_total: int | None
     same_person: bool
     duplicate_months: tuple[str, ...] = ()  # YYYY-MM paid both here and in the 信息表
 
@@ -288,12 +290,12 @@ def check_funds(facts: FundsFacts) -> list[Finding]:
                 True,
             )
         )
-    if (facts.reserved_total or 0) != facts.slip_total:
+    if facts.reserved_total is not None and facts.reserved_total != facts.slip_total:
         out.append(
             Finding(
                 "transfer.funds_not_arrived",
-                f"到账的转移资金（{facts.reserved_total or 0}分）与基金划转表（{facts.slip_total}分）不符，退回转出地。",
-                f"The money in transit ({facts.reserved_total or 0} fen) does not match the fund slip ({facts.slip_total} fen); returned.",
+                f"到账的转移资金（{facts.reserved_total}分）与基金划转表（{facts.slip_total}分）不符，退回转出地。",
+                f"The money in transit ({facts.reserved_total} fen) does not match the fund slip ({facts.slip_total} fen); returned.",
                 True,
             )
         )

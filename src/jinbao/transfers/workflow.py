@@ -791,12 +791,14 @@ def _funds_documents(
 
 def _funds_findings(uow: UnitOfWork, row: CaseRow, info: Document, slip: Document) -> list[Finding]:
     funds = info.body["funds"]
-    reserved = None
+    reserved: int | None = 0  # nothing in transit for this case
     if row.transfer_key is not None:
         pending = uow.conn.execute(
             select(pending_transfers).where(pending_transfers.c.transfer_key == row.transfer_key)
         ).first()
-        if pending is not None and pending.state == "pending":
+        if pending is None:
+            reserved = None  # reserved on the sending agency's node: its signed slip is the advice
+        elif pending.state == "pending":
             reserved = int(pending.pooled_amount + pending.account_amount)
     return check_funds(
         FundsFacts(
@@ -869,13 +871,13 @@ def complete(
     case = advance(row.case, "completed", on)
     to_region = region_of(row.agency_region)
     if row.transfer_key is not None:
-        ledger.post_transfer(uow, row.transfer_key, on)
-        journal_id = uow.conn.execute(
-            select(pending_transfers.c.final_journal_id).where(
-                pending_transfers.c.transfer_key == row.transfer_key
-            )
-        ).scalar_one()
-        portions = {Portion(k): int(v) for k, v in info.body["funds"]["account"].items()}
+        # This agency's half of the money: into its bank and funds. The sending agency posts
+        # its half (out of transit) when the 办结通知 reaches it — on this node or another.
+        funds = info.body["funds"]
+        portions = {Portion(k): int(v) for k, v in funds["account"].items()}
+        journal_id = ledger.receive_transfer(
+            uow, row.transfer_key, to_region, int(funds["pooled"]), sum(portions.values()), on
+        )
         _account_entries(uow, row, to_region, portions, 1, "transfer_in", on, journal_id, case_id)
     cleared_lines: dict[int, int] = {}
     if duplicates:
@@ -1178,6 +1180,8 @@ def _on_completion(uow: UnitOfWork, document: Document, params: Parameters) -> N
     row = cases.get(uow, env.case_id, Side.TRANSFERRING)
     today = uow.clock.today()
     case = advance(row.case, "completed", today)
+    if row.transfer_key is not None:
+        ledger.post_transfer(uow, row.transfer_key, today)  # this agency's half: money left
     relation = _relation_of(uow, row)
     if relation is not None and relation.status not in ("transferred_out", "terminated"):
         change_relationship_status(

@@ -81,6 +81,8 @@ def test_a_retried_posting_is_harmless_and_a_reused_key_is_a_conflict(
 
 
 def test_a_pending_transfer_posts_or_voids_exactly_once(engine: Engine, make_uow: Uow) -> None:
+    """Each side posts its own half: the receiver takes the money into its funds (received), the
+    sender posts it out of transit (posted); a received transfer can no longer be voided."""
     fund = Journal(
         "seed",
         "seed",
@@ -94,6 +96,16 @@ def test_a_pending_transfer_posts_or_voids_exactly_once(engine: Engine, make_uow
     )
     with make_uow() as uow:
         assert check(uow) == []
+    commit(
+        make_uow,
+        lambda uow: ledger.receive_transfer(uow, "T1", "410000", 6_000, 0, dt.date(2024, 3, 4)),
+    )
+    with make_uow() as uow:
+        assert check(uow) == []  # still in the sender's transit until it posts its half
+    late_void = rejected(
+        engine, make_uow, lambda uow: ledger.void_transfer(uow, "T1", dt.date(2024, 3, 5)), Conflict
+    )
+    assert late_void.code == "ledger.transfer_settled"
     commit(make_uow, lambda uow: ledger.post_transfer(uow, "T1", dt.date(2024, 3, 5)))
     assert (
         commit(make_uow, lambda uow: ledger.post_transfer(uow, "T1", dt.date(2024, 3, 6))).state
@@ -117,6 +129,8 @@ def test_a_pending_transfer_posts_or_voids_exactly_once(engine: Engine, make_uow
         assert check(uow) == []
     assert balances[(GD, "pooled_fund")] == -4_000
     assert balances[("410000", "pooled_fund")] == -6_000
+    assert balances[(GD, "bank")] == 10_000 - 6_000
+    assert balances[("410000", "bank")] == 6_000
     assert balances[(GD, "transfers_in_transit")] == 0
 
 

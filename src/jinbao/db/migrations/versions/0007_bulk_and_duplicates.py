@@ -1,4 +1,6 @@
 """Bulk transfers (成建制划转): the cases of one employer's move share a batch id.
+Each side of a transfer posts its own half of the money: a reservation can now be ``received``
+(the receiver took it into its funds) before the sender posts its half.
 Duplicate months cleared under 先转后清 (人社部发〔2009〕187号 意见三; 70号 第十条): which
 agency's months no longer count, and what was refunded for them.
 
@@ -21,6 +23,11 @@ BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("pending_transfers") as batch:
+        batch.drop_constraint("ck_pending_transfers_state", type_="check")
+        batch.create_check_constraint(
+            "ck_pending_transfers_state", "state IN ('pending', 'received', 'posted', 'voided')"
+        )
     with op.batch_alter_table("transfer_cases") as batch:
         batch.add_column(sa.Column("batch", sa.String(length=40), nullable=True))
         batch.create_index("ix_transfer_cases_batch", ["batch"])
@@ -43,6 +50,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("cleared_months")
+    with op.batch_alter_table("pending_transfers") as batch:
+        batch.drop_constraint("ck_pending_transfers_state", type_="check")
+        batch.create_check_constraint(
+            "ck_pending_transfers_state", "state IN ('pending', 'posted', 'voided')"
+        )
     with op.batch_alter_table("transfer_cases") as batch:
         batch.drop_index("ix_transfer_cases_batch")
         batch.drop_column("batch")
