@@ -94,6 +94,65 @@ def _private_key(uow: UnitOfWork, agency_code: str) -> tuple[Ed25519PrivateKey, 
     ), key_id
 
 
+def published_keys(uow: UnitOfWork) -> list[dict[str, str]]:
+    """This node's agencies' public keys, as the directory publishes them to other nodes."""
+    rows = uow.conn.execute(
+        select(agencies.c.code, agency_keys.c.key_id, agency_keys.c.public_key)
+        .join(agencies, agencies.c.id == agency_keys.c.agency_id)
+        .where(agency_keys.c.private_key.is_not(None))
+        .order_by(agencies.c.code, agency_keys.c.key_id)
+    ).all()
+    return [{"agency": a, "key_id": k, "public_key": p} for a, k, p in rows]
+
+
+def import_keys(uow: UnitOfWork, published: list[dict[str, str]]) -> int:
+    """Take other nodes' published public keys (no private part), so their documents verify
+    here. A key already known is skipped; the same key id with another key is refused."""
+    added = 0
+    for item in published:
+        agency_id = uow.conn.execute(
+            select(agencies.c.id).where(agencies.c.code == item["agency"])
+        ).scalar()
+        if agency_id is None:
+            raise InvalidInput(
+                "agency.unknown",
+                f"经办机构{item['agency']}不在机构目录中。",
+                f"Agency {item['agency']} is not in the directory.",
+            )
+        try:
+            load_public_key(item["public_key"])
+        except (ValueError, TypeError):
+            raise InvalidInput(
+                "exchange.key_malformed",
+                f"经办机构{item['agency']}的公钥格式错误。",
+                f"The public key of {item['agency']} is malformed.",
+            ) from None
+        known = uow.conn.execute(
+            select(agency_keys.c.public_key).where(
+                agency_keys.c.agency_id == agency_id, agency_keys.c.key_id == item["key_id"]
+            )
+        ).scalar()
+        if known is not None:
+            if known != item["public_key"]:
+                raise Conflict(
+                    "exchange.key_conflict",
+                    f"经办机构{item['agency']}的密钥{item['key_id']}与已登记的不同，拒收。",
+                    f"Key {item['key_id']} of {item['agency']} differs from the one on record.",
+                )
+            continue
+        uow.conn.execute(
+            insert(agency_keys).values(
+                agency_id=agency_id,
+                key_id=item["key_id"],
+                public_key=item["public_key"],
+                private_key=None,
+                created_at=uow.clock.now(),
+            )
+        )
+        added += 1
+    return added
+
+
 def public_keys(uow: UnitOfWork) -> Any:
     """A key lookup over the directory: (agency code, key id) → public key, retired keys included
     (a document signed before a key was retired still verifies)."""

@@ -56,6 +56,10 @@ class ApplicationFacts:
     old_relation: RelationFacts | None  # the relation to transfer
     # the old relation is a temporary account, gathered (归集) into the relation kept here
     gathering: bool = False
+    # no record of the named transferring agency's relation on this node (it is held on
+    # another node): the transferring agency checks it at leg 2
+    old_held_elsewhere: bool = False
+    transferring_region: str | None = None
     # a return to the pension-receiving place (转回待遇领取地): where the rules say that is
     returning_to: Explained[ReceivingPlace] | None = None
 
@@ -72,7 +76,7 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
                 True,
             )
         )
-    if facts.old_relation is None:
+    if facts.old_relation is None and not facts.old_held_elsewhere:
         out.append(
             Finding(
                 "transfer.nothing_to_transfer",
@@ -81,7 +85,7 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
                 True,
             )
         )
-    elif facts.old_relation.status == "contributing":
+    elif facts.old_relation is not None and facts.old_relation.status == "contributing":
         out.append(
             Finding(
                 "transfer.still_contributing",
@@ -138,7 +142,9 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
             )
         )
     elif new.kind == "normal" and new.region_code[:2] != (
-        facts.old_relation.region_code[:2] if facts.old_relation else new.region_code[:2]
+        facts.old_relation.region_code[:2]
+        if facts.old_relation
+        else (facts.transferring_region or new.region_code)[:2]
     ):
         decision = temporary_account_decision(
             sex=facts.sex,

@@ -158,11 +158,13 @@ def apply(
         and r.status in ("suspended", "contributing", "receiving")
         and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
     ]
-    if not candidates:
+    if not candidates and cmd.from_agency is None:
         raise InvalidInput(
             "transfer.nothing_to_transfer",
-            "未找到可转出的参保关系：原参保地没有该参保人员保留的参保关系。",
-            "There is no relation to transfer: no other agency keeps one for this person.",
+            "未找到可转出的参保关系：原参保地没有该参保人员保留的参保关系。"
+            "如原参保地的记录不在本系统，请指明转出地经办机构。",
+            "There is no relation to transfer: no other agency here keeps one for this person. "
+            "If the old place's records are held elsewhere, name the transferring agency.",
             field="from_agency",
         )
     if len(candidates) > 1:
@@ -174,7 +176,9 @@ def apply(
             "transferring agency: " + ", ".join(r.agency_code for r in candidates),
             field="from_agency",
         )
-    old = candidates[0]
+    # No relation here at the named agency: its records are held on another node (or nowhere);
+    # the transferring agency checks its own relation at leg 2 and returns the letter if none.
+    old = candidates[0] if candidates else None
     if cmd.kind not in (None, RETURN):
         raise InvalidInput(
             "transfer.kind",
@@ -183,9 +187,9 @@ def apply(
             f"'{RETURN}' is named by the applicant.",
             field="kind",
         )
-    kept = old.kind == "temporary" or cmd.kind == RETURN
-    new = _receiving_relation(relations, to_agency.code, kept=kept)
-    from_id, from_agency = cases.agency(uow, old.agency_code)
+    gathering = old is not None and old.kind == "temporary"
+    new = _receiving_relation(relations, to_agency.code, kept=gathering or cmd.kind == RETURN)
+    from_id, from_agency = cases.agency(uow, old.agency_code if old else cmd.from_agency or "")
     if cases.rows_where(
         uow,
         transfer_cases.c.person_id == person_id,
@@ -210,7 +214,7 @@ def apply(
         kind="bulk_employer"
         if batch is not None
         else "temporary_gathering"
-        if old.kind == "temporary"
+        if gathering
         else RETURN
         if cmd.kind == RETURN
         else "intra_province"
@@ -311,6 +315,9 @@ def _application_findings(
             new_relation=new.facts() if new else None,
             old_relation=old.facts() if old else None,
             gathering=row.kind == "temporary_gathering",
+            old_held_elsewhere=old is None
+            and not any(r.agency_code == row.counterpart_code for r in relations),
+            transferring_region=row.counterpart_region,
             returning_to=_receiving_province(uow, row, person, relations, params)
             if row.kind == RETURN
             else None,
@@ -994,8 +1001,8 @@ def _clear_duplicates(
                 (debit(region, Account.ACCOUNT_FUND, total), credit(region, Account.BANK, total)),
             ),
         )
-    _account_entries(
-        uow, row, region, refunds, -1, "refund", on, journal_id, row.case_id,
+    _account_entries(  # paid out to the person; the contribution records themselves stand
+        uow, row, region, refunds, -1, "payout", on, journal_id, row.case_id,
         source=f"duplicate:{row.case_id}",
     )  # fmt: skip
     cases.notice(
