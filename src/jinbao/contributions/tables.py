@@ -69,3 +69,22 @@ contribution_payments = Table(
     Column("paid_on", Date, nullable=False),
     Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=False),
 )
+
+# 城乡居民基本养老保险: one yearly payment per person (国发〔2014〕8号): the person's tier, the
+# collective subsidy (集体补助) and the government subsidy (政府补贴), all into the personal account.
+resident_contributions = Table(
+    "resident_contributions",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("individual", BigInteger, nullable=False),
+    Column("collective", BigInteger, nullable=False),
+    Column("subsidy", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("person_id", "year"),
+)

@@ -53,7 +53,7 @@ LABELS = {
     "completed_on": "办结日期", "accepted_months": "接收缴费月数", "accepted_total": "接收金额",
     "note": "备注", "code": "机构编码", "region_code": "行政区划代码", "address": "地址",
     "postcode": "邮编", "account_name": "户名", "bank": "开户银行", "bank_code": "行号",
-    "account_number": "账号",
+    "account_number": "账号", "individual": "个人缴费", "collective": "集体补助",
 }  # fmt: skip
 VALUES = {
     "enterprise": "企业职工基本养老保险", "resident": "城乡居民基本养老保险",
@@ -73,7 +73,7 @@ YEAR_COLUMNS = (
 )  # fmt: skip
 KIND_ZH = {
     "employee": "职工", "flexible": "灵活就业", "temporary": "临时账户", "deemed": "视同",
-    "back_payment": "补缴",
+    "back_payment": "补缴", "resident": "城乡居民",
 }  # fmt: skip
 
 

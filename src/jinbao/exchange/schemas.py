@@ -131,10 +131,21 @@ V1: dict[DocumentType, dict[str, Any]] = {
                         "rate": {"type": "string", "pattern": r"^0\.\d+$"},
                         "pooled": FEN,
                         "kind": {
-                            "enum": ["employee", "flexible", "temporary", "deemed", "back_payment"]
+                            "enum": [
+                                "employee",
+                                "flexible",
+                                "temporary",
+                                "deemed",
+                                "back_payment",
+                                "resident",
+                            ]
                         },
                         "account_year_end": FEN,
                         "note": TEXT,
+                        # resident-scheme years (城乡居保, for linkage): what the person and the
+                        # collective paid, refunded for months that overlap employee months
+                        "individual": FEN,
+                        "collective": FEN,
                     },
                 ),
             },

@@ -8,6 +8,8 @@
 5. Per region, the account entries from contributions equal the account share of paid records.
 6. Per region, transfers in transit equal the transfers reserved from it that the sender has
    not yet posted or voided (pending, or received by a receiver on this node).
+7. Per region, resident-scheme yearly payments equal the money collected for them and the
+   account entries they made.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.model import Kind
-from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import format_yuan
 from jinbao.ledger.model import Account, Break
@@ -152,7 +154,10 @@ def check(uow: UnitOfWork) -> list[Break]:
         r: int(v)
         for r, v in uow.conn.execute(
             select(account_entries.c.region, func.sum(account_entries.c.amount))
-            .where(account_entries.c.kind.in_(("contribution", "refund")))
+            .where(
+                account_entries.c.kind.in_(("contribution", "refund")),
+                account_entries.c.scheme != "resident",
+            )
             .group_by(account_entries.c.region)
         )
     }
@@ -162,6 +167,43 @@ def check(uow: UnitOfWork) -> list[Break]:
         "account entries from contributions differ from the paid records' account share",
         from_contributions,
         dict(shares),
+    )
+
+    resident = {
+        r: int(v)
+        for r, v in uow.conn.execute(
+            select(
+                resident_contributions.c.region,
+                func.sum(
+                    resident_contributions.c.individual
+                    + resident_contributions.c.collective
+                    + resident_contributions.c.subsidy
+                ),
+            ).group_by(resident_contributions.c.region)
+        )
+    }
+    breaks += _compare(
+        "resident.bank_mismatch",
+        "城乡居民养老保险费入账金额与缴费记录不符",
+        "money collected for the resident scheme differs from its yearly payments",
+        _balances(uow, Account.BANK, ("resident_paid",)),
+        resident,
+    )
+    breaks += _compare(
+        "resident.account_mismatch",
+        "城乡居民个人账户缴费记账与缴费记录不符",
+        "resident account entries from contributions differ from the yearly payments",
+        {
+            r: int(v)
+            for r, v in uow.conn.execute(
+                select(account_entries.c.region, func.sum(account_entries.c.amount))
+                .where(
+                    account_entries.c.kind == "contribution", account_entries.c.scheme == "resident"
+                )
+                .group_by(account_entries.c.region)
+            )
+        },
+        resident,
     )
 
     in_transit = {r: -v for r, v in _balances(uow, Account.TRANSFERS_IN_TRANSIT).items()}

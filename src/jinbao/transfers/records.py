@@ -17,7 +17,11 @@ from sqlalchemy import func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.service import records_in_force
-from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.contributions.tables import (
+    contribution_payments,
+    contributions,
+    resident_contributions,
+)
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
@@ -214,6 +218,8 @@ def _transferred_lines(
     ).all()
     out = []
     for i, r in enumerate(rows, 1):
+        if r.kind == "resident":
+            continue  # resident years a linkage recorded: not employee years (17号 第五条)
         start, end = _ym(r.from_period), _ym(r.to_period)
         kind = Kind(r.kind)
         out.append(
@@ -286,6 +292,16 @@ def agency_record(
             ym = YearMonth.from_index(index)
             local[ym.year] += 1
             sources[ym.year].add(p.province + "0000")
+    if scheme == "resident":  # yearly payments (城乡居保), less months cleared as overlaps
+        cleared = _cleared(uow, person_id, scheme, agency_id)
+        for r in uow.conn.execute(
+            select(resident_contributions.c.year, resident_contributions.c.region).where(
+                resident_contributions.c.person_id == person_id,
+                resident_contributions.c.agency_id == agency_id,
+            )
+        ):
+            local[r.year] += sum(1 for m in range(1, 13) if r.year * 100 + m not in cleared)
+            sources[r.year].add(r.region)
     years = sorted(set(local) | set(moved))
     return AgencyRecord(
         tuple(

@@ -20,7 +20,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from jinbao.kernel.identifiers import Sex
+from jinbao.kernel.periods import YearMonth
 from jinbao.policy.explain import Explained
+from jinbao.policy.linkage import Direction, Linkage
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.receiving_place import ReceivingPlace
 from jinbao.policy.transfer import temporary_account_decision
@@ -47,6 +49,17 @@ class RelationFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkageFacts:
+    """城乡养老保险制度衔接 (人社部发〔2014〕17号) at leg 1."""
+
+    statutory_month: YearMonth  # the employee statutory retirement month (第三条: linkage then)
+    applied_month: YearMonth
+    decision: Explained[Linkage]  # 第三条: which way, by the employee months
+    receiving_either: bool  # 第八条: benefits already drawn in either scheme
+    target_scheme: str  # the scheme the application moves the person into
+
+
+@dataclass(frozen=True, slots=True)
 class ApplicationFacts:
     sex: Sex
     born: dt.date
@@ -62,6 +75,7 @@ class ApplicationFacts:
     transferring_region: str | None = None
     # a return to the pension-receiving place (转回待遇领取地): where the rules say that is
     returning_to: Explained[ReceivingPlace] | None = None
+    linkage: LinkageFacts | None = None
 
 
 def check_application(facts: ApplicationFacts, params: Parameters) -> list[Finding]:
@@ -108,6 +122,8 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
                     True,
                 )
             )
+    elif facts.linkage is not None:
+        out += _linkage_findings(facts.linkage, new)
     elif facts.returning_to is not None:
         place = facts.returning_to.value.province
         if new is None or new.kind != "normal" or new.status not in ("contributing", "suspended"):
@@ -169,6 +185,60 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
                 )
             )
     return out
+
+
+TARGET = {Direction.RESIDENT_TO_EMPLOYEE: "enterprise", Direction.EMPLOYEE_TO_RESIDENT: "resident"}
+
+
+def _linkage_findings(facts: LinkageFacts, new: RelationFacts | None) -> list[Finding]:
+    """17号: at the employee statutory age (第三条), not once benefits are drawn (第八条), in the
+    direction 第三条 gives, into a relation kept here."""
+    out: list[Finding] = []
+    if facts.receiving_either:
+        out.append(
+            Finding(
+                "linkage.already_receiving",
+                "已按规定领取养老保险待遇的人员，不再办理城乡养老保险制度衔接（人社部发〔2014〕17号）。",
+                "A person already drawing a pension no longer links schemes (人社部发〔2014〕17号).",
+                True,
+            )
+        )
+    if facts.applied_month < facts.statutory_month:
+        out.append(
+            Finding(
+                "linkage.before_retirement_age",
+                f"城乡养老保险制度衔接在达到城镇职工法定退休年龄后办理（人社部发〔2014〕17号 第三条），"
+                f"本人法定退休时间为{facts.statutory_month}。",
+                f"Linkage is handled once the employee statutory retirement age is reached "
+                f"(人社部发〔2014〕17号 第三条): {facts.statutory_month} for this person.",
+                True,
+            )
+        )
+    target = TARGET[facts.decision.value.direction]
+    if target != facts.target_scheme:
+        step = facts.decision.explanation.steps[0]
+        out.append(
+            Finding(
+                "linkage.direction",
+                f"按人社部发〔2014〕17号 第三条应转入{SCHEME_ZH[target]}：{step.zh}",
+                f"Under 人社部发〔2014〕17号 第三条 the move is into the {target} scheme: {step.en}",
+                True,
+            )
+        )
+    if new is None or new.kind != "normal" or new.status not in ("contributing", "suspended"):
+        out.append(
+            Finding(
+                "linkage.no_relation_here",
+                "制度衔接由转入险种的待遇领取地经办机构办理，本经办机构没有该参保人员转入险种的参保关系。",
+                "A linkage is handled where the person keeps a relation in the scheme moved into; "
+                "this agency holds none.",
+                True,
+            )
+        )
+    return out
+
+
+SCHEME_ZH = {"enterprise": "城镇职工基本养老保险", "resident": "城乡居民基本养老保险"}
 
 
 def check_relation_here(relation: RelationFacts | None) -> list[Finding]:

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
+from jinbao.contributions.service.resident import resident_years
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
@@ -49,8 +50,11 @@ from jinbao.ledger.model import Account, Journal, credit, debit, region_of
 from jinbao.ledger.tables import pending_transfers
 from jinbao.policy.explain import Explained
 from jinbao.policy.interest import Portion
+from jinbao.policy.linkage import ResidentYear as PolicyResidentYear
+from jinbao.policy.linkage import overlap_refund, scheme_linkage
 from jinbao.policy.parameters import ParameterMissing, Parameters
 from jinbao.policy.receiving_place import ReceivingPlace, receiving_place
+from jinbao.policy.retirement import Category, statutory_retirement
 from jinbao.policy.transfer import TransferAmount, transfer_amount
 from jinbao.policy.workdays import add_workdays, working_days_between
 from jinbao.registry import repository as repo
@@ -70,11 +74,17 @@ from jinbao.transfers.model import (
 from jinbao.transfers.model import (
     clock as leg_clock,
 )
-from jinbao.transfers.records import agency_history, national_history, paid_months
+from jinbao.transfers.records import (
+    account_balance,
+    agency_history,
+    national_history,
+    paid_months,
+)
 from jinbao.transfers.rules import (
     ApplicationFacts,
     Finding,
     FundsFacts,
+    LinkageFacts,
     RelationFacts,
     check_application,
     check_contact_letter,
@@ -132,6 +142,10 @@ class Application:
 
 
 RETURN = "return_to_receiving_place"
+# 城乡养老保险制度衔接 (人社部发〔2014〕17号): ``scheme`` names the scheme the person moves into
+LINKAGE = "linkage"
+LINKAGE_KIND = {"enterprise": "linkage_to_employee", "resident": "linkage_to_resident"}
+SOURCE_SCHEME = {"linkage_to_employee": "resident", "linkage_to_resident": "enterprise"}
 
 
 def apply(
@@ -151,9 +165,12 @@ def apply(
         )
     to_id, to_agency = cases.agency(uow, cmd.to_agency)
     relations = _relations(uow, person_id, cmd.scheme)
+    linkage = _linkage_kind(cmd)
+    # a linkage moves the relation of the other scheme; a transfer, one of the same scheme
+    sources = _relations(uow, person_id, SOURCE_SCHEME[linkage]) if linkage else relations
     candidates = [
         r
-        for r in relations
+        for r in sources
         if r.agency_code != to_agency.code
         and r.status in ("suspended", "contributing", "receiving")
         and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
@@ -179,16 +196,9 @@ def apply(
     # No relation here at the named agency: its records are held on another node (or nowhere);
     # the transferring agency checks its own relation at leg 2 and returns the letter if none.
     old = candidates[0] if candidates else None
-    if cmd.kind not in (None, RETURN):
-        raise InvalidInput(
-            "transfer.kind",
-            f"申请类型“{cmd.kind}”不适用：转移类型由参保关系确定，只有转回待遇领取地需注明。",
-            f"Kind '{cmd.kind}' cannot be asked for: the kind follows from the relations; only "
-            f"'{RETURN}' is named by the applicant.",
-            field="kind",
-        )
     gathering = old is not None and old.kind == "temporary"
-    new = _receiving_relation(relations, to_agency.code, kept=gathering or cmd.kind == RETURN)
+    kept = gathering or cmd.kind in (RETURN, LINKAGE)
+    new = _receiving_relation(relations, to_agency.code, kept=kept)
     from_id, from_agency = cases.agency(uow, old.agency_code if old else cmd.from_agency or "")
     if cases.rows_where(
         uow,
@@ -213,6 +223,8 @@ def apply(
         scheme=cmd.scheme,
         kind="bulk_employer"
         if batch is not None
+        else linkage
+        if linkage
         else "temporary_gathering"
         if gathering
         else RETURN
@@ -233,7 +245,8 @@ def apply(
         new={"row": row_id, **_application_dict(cmd)},
     )
     row = cases.get(uow, case_id, Side.RECEIVING)
-    findings = _application_findings(uow, row, person, relations, new, old, params)
+    known = relations if sources is relations else relations + sources
+    findings = _application_findings(uow, row, person, known, new, old, params)
     _review(uow, row, findings, params, go=accept, stop=refuse)
     return case_id
 
@@ -256,6 +269,7 @@ class _Relation:
     kind: str
     status: str
     started_on: dt.date
+    scheme: str = "enterprise"
 
     def facts(self) -> RelationFacts:
         return RelationFacts(
@@ -277,7 +291,30 @@ def _relations(uow: UnitOfWork, person_id: int, scheme: str) -> list[_Relation]:
         .where(relationships.c.person_id == person_id, relationships.c.scheme == scheme)
         .order_by(relationships.c.id)
     )
-    return [_Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5]) for r in rows]
+    return [_Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5], scheme) for r in rows]
+
+
+def _linkage_kind(cmd: Application) -> str | None:
+    """The linkage direction asked for, or None for a transfer; other kinds are refused."""
+    if cmd.kind not in (None, RETURN, LINKAGE):
+        raise InvalidInput(
+            "transfer.kind",
+            f"申请类型“{cmd.kind}”不适用：转移类型由参保关系确定，只有转回待遇领取地"
+            f"（{RETURN}）和城乡制度衔接（{LINKAGE}）需注明。",
+            f"Kind '{cmd.kind}' cannot be asked for: the kind follows from the relations; only "
+            f"'{RETURN}' and '{LINKAGE}' are named by the applicant.",
+            field="kind",
+        )
+    if cmd.kind != LINKAGE:
+        return None
+    if cmd.scheme not in LINKAGE_KIND:
+        raise InvalidInput(
+            "linkage.scheme",
+            "城乡制度衔接须注明转入的险种：enterprise（城镇职工）或 resident（城乡居民）。",
+            "A linkage names the scheme moved into: enterprise or resident.",
+            field="scheme",
+        )
+    return LINKAGE_KIND[cmd.scheme]
 
 
 def _receiving_relation(
@@ -321,8 +358,48 @@ def _application_findings(
             returning_to=_receiving_province(uow, row, person, relations, params)
             if row.kind == RETURN
             else None,
+            linkage=_linkage_facts(uow, row, person, params) if row.kind in SOURCE_SCHEME else None,
         ),
         params,
+    )
+
+
+def _linkage_facts(
+    uow: UnitOfWork, row: CaseRow, person: Person, params: Parameters
+) -> LinkageFacts:
+    """What 17号 第三条、第八条 need: the employee statutory retirement month, the employee and
+    resident months and accounts this node holds, and benefits in either scheme."""
+    retirement = statutory_retirement(
+        Category(person.retirement_category.value), YearMonth.of(person.birth_date), params
+    ).value
+    employee = national_history(uow, row.person_id, "enterprise")
+    employee_months = sum(p.months - p.arrears_months for p in employee.periods) + sum(
+        int(m)
+        for m in uow.conn.execute(
+            select(transferred_years.c.months).where(
+                transferred_years.c.person_id == row.person_id,
+                transferred_years.c.scheme == "enterprise",
+            )
+        ).scalars()
+    )
+    resident = resident_years(uow, row.person_id)
+    receiving = uow.conn.execute(
+        select(relationships.c.id).where(
+            relationships.c.person_id == row.person_id, relationships.c.status == "receiving"
+        )
+    ).first()
+    return LinkageFacts(
+        statutory_month=retirement.statutory_month,
+        applied_month=YearMonth.of(row.applied_on),
+        decision=scheme_linkage(
+            employee_months=employee_months,
+            resident_months=12 * len(resident),
+            employee_account=Fen(0),
+            resident_account=Fen(0),
+            already_receiving=False,
+        ),
+        receiving_either=receiving is not None,
+        target_scheme=row.scheme,
     )
 
 
@@ -348,12 +425,17 @@ def _recheck_application(uow: UnitOfWork, row: CaseRow, params: Parameters) -> l
     assert person is not None
     relations = _relations(uow, row.person_id, row.scheme)
     gathering = row.kind == "temporary_gathering"
-    new = _receiving_relation(relations, row.agency_code, kept=gathering or row.kind == RETURN)
+    linkage = row.kind in SOURCE_SCHEME
+    kept = gathering or linkage or row.kind == RETURN
+    new = _receiving_relation(relations, row.agency_code, kept=kept)
+    if linkage:  # the relation that moves is in the other scheme
+        relations = relations + _relations(uow, row.person_id, SOURCE_SCHEME[row.kind])
     old = next(
         (
             r
             for r in relations
             if r.agency_code == row.counterpart_code
+            and (not linkage or r.scheme == SOURCE_SCHEME[row.kind])
             and r.kind == ("temporary" if gathering else "normal")
             and r.status in ("suspended", "contributing", "receiving")
         ),
@@ -552,9 +634,10 @@ def _on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) 
     today = uow.clock.today()
     applied_on = dt.date.fromisoformat(body.get("applied_on") or today.isoformat())
     wanted = "temporary" if body.get("direction") == "temporary_gathering" else "normal"
+    scheme = SOURCE_SCHEME.get(body.get("direction", ""), body.get("scheme", "enterprise"))
     here = [
         r
-        for r in _relations(uow, person_id, body.get("scheme", "enterprise"))
+        for r in _relations(uow, person_id, scheme)
         if r.agency_code == agency.code and r.kind == wanted
     ]
     open_ = [r for r in here if r.status not in ("transferred_out", "terminated")]
@@ -567,7 +650,7 @@ def _on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) 
         agency_id=agency_id,
         counterpart_id=counterpart_id,
         person_id=person_id,
-        scheme=body.get("scheme", "enterprise"),
+        scheme=scheme,
         kind=body.get("direction", "cross_province"),
         mode=cases.mode(today, agency, counterpart),
         applied_on=applied_on,
@@ -592,17 +675,30 @@ def send_funds(
     case = advance(row.case, "funds_sent", on)
     from_region = region_of(row.agency_region)
     to_region = region_of(row.counterpart_region)
-    history = agency_history(
-        uow, row.person_id, row.scheme, row.agency_id, from_region,
-        temporary=relation is not None and relation.kind == "temporary",
-    )  # fmt: skip
-    amount = transfer_amount(history, params).value
-    pooled = int(amount.pooled_total)
-    pooled_note = None
-    if row.kind == "intra_province" and not _intra_province_pooled_moves(row.agency_region, params):
+    body_person = _person_body(row)
+    amount: TransferAmount | None = None
+    if row.kind == "linkage_to_employee":
+        body, portions, months = _resident_info_table(uow, row, body_person, on, from_region)
         pooled = 0
-        pooled_note = "省内转移：本省统筹基金不随同转移（省级参数）。"
-    account = amount.account_total
+    else:
+        history = agency_history(
+            uow, row.person_id, row.scheme, row.agency_id, from_region,
+            temporary=relation is not None and relation.kind == "temporary",
+        )  # fmt: skip
+        amount = transfer_amount(history, params).value
+        pooled = int(amount.pooled_total)
+        pooled_note = None
+        if row.kind == "intra_province" and not _intra_province_pooled_moves(
+            row.agency_region, params
+        ):
+            pooled = 0
+            pooled_note = "省内转移：本省统筹基金不随同转移（省级参数）。"
+        if row.kind == "linkage_to_resident":
+            pooled = 0
+            pooled_note = "城乡制度衔接：统筹基金不转移，个人账户全部储存额并入（人社部发〔2014〕17号 第六条）。"
+        body = _info_table(body_person, on, amount, pooled, pooled_note)
+        portions, months = dict(amount.account), amount.counted_months
+    account = sum(portions.values())
     key = case_id if pooled + account > 0 else None
     if key is not None:
         ledger.reserve(uow, key, from_region, to_region, pooled, account, on)
@@ -612,16 +708,15 @@ def send_funds(
             )
         ).scalar_one()
         _account_entries(
-            uow, row, from_region, amount.account, -1, "transfer_out", on, journal_id, case_id
+            uow, row, from_region, portions, -1, "transfer_out", on, journal_id, case_id
         )
-    body_person = _person_body(row)
     info = exchange.send(
         uow,
         sender=row.agency_code,
         receiver=row.counterpart_code,
         document_type=DocumentType.INFO_TABLE,
         case_id=case_id,
-        body=_info_table(body_person, on, amount, pooled, pooled_note),
+        body=body,
     )
     from_bank = _bank(_agency_body(uow, row.agency_code))
     to_bank = _bank(_agency_body(uow, row.counterpart_code))
@@ -654,15 +749,16 @@ def send_funds(
         transfer_key=key,
         pooled=pooled,
         account=account,
-        months=amount.counted_months,
+        months=months,
     )
-    _exclusion_notices(uow, row, amount, params)
+    if amount is not None:
+        _exclusion_notices(uow, row, amount, params)
     record(
         uow,
         "transfer.send_funds",
         "transfer_case",
         case_id,
-        new={"pooled": pooled, "account": account, "months": amount.counted_months},
+        new={"pooled": pooled, "account": account, "months": months},
     )
 
 
@@ -671,6 +767,35 @@ def _intra_province_pooled_moves(region: str, params: Parameters) -> bool:
     parameter ``intra_province_pooled_moves``, status secondary)."""
     entry = params.transfer("intra_province_pooled_moves").value
     return bool(entry.get(region[:2], entry.get("default", False)))
+
+
+def _resident_info_table(
+    uow: UnitOfWork, row: CaseRow, person: dict[str, str], on: dt.date, region: str
+) -> tuple[dict[str, Any], dict[Portion, Fen], int]:
+    """The 信息表 of a resident-scheme relation moving into the employee scheme (17号 第五条):
+    each year paid here with what the person and the collective paid (for the refund of months
+    that overlap employee months, 第七条), and the whole account; no pooled funds."""
+    portions = account_balance(uow, row.person_id, "resident", region)
+    years = [
+        {
+            "year": y.year, "region_code": row.agency_region, "from": f"{y.year}-01",
+            "to": f"{y.year}-12", "months": 12, "base": 0, "rate": "0.0", "pooled": 0,
+            "kind": "resident", "individual": y.individual, "collective": y.collective,
+        }
+        for y in resident_years(uow, row.person_id, row.agency_id)
+    ]  # fmt: skip
+    account = sum(portions.values())
+    body = {
+        "person": person,
+        "transferred_on": on.isoformat(),
+        "years": years,
+        "funds": {
+            "account": {p.value: v for p, v in portions.items() if v},
+            "pooled": 0,
+            "total": account,
+        },
+    }
+    return body, portions, 12 * len(years)
 
 
 def _info_table(
@@ -833,7 +958,10 @@ def _incoming_months(info: Document) -> list[tuple[int, int]]:
 
 
 def _duplicates(uow: UnitOfWork, row: CaseRow, info: Document) -> list[int]:
-    """Months paid here that the 信息表 brings again (重复缴费), YYYYMM, sorted."""
+    """Months paid here that the 信息表 brings again (重复缴费), YYYYMM, sorted. (A linkage
+    joins two schemes: their overlap is 17号 第七条's, settled in :func:`_linkage_overlap`.)"""
+    if row.kind in SOURCE_SCHEME:
+        return []
     here = paid_months(uow, row.person_id, row.scheme, row.agency_id)
     return sorted({p for _, p in _incoming_months(info) if p in here})
 
@@ -900,7 +1028,10 @@ def complete(
                 region_code=y["region_code"],
                 from_period=_period_int(y["from"]),
                 to_period=_period_int(y["to"]),
-                months=y["months"] - cleared_lines.get(i, 0),
+                # 17号 第五条: resident years do not become employee years
+                months=0
+                if row.kind == "linkage_to_employee"
+                else y["months"] - cleared_lines.get(i, 0),
                 base=y["base"],
                 rate=y["rate"],
                 pooled=y["pooled"],
@@ -912,6 +1043,10 @@ def complete(
         + info.body.get("deemed_months", 0)
         - sum(cleared_lines.values())
     )
+    if row.kind in SOURCE_SCHEME:
+        _linkage_overlap(uow, row, info, on)
+        if row.kind == "linkage_to_employee":
+            months = 0  # the account joins; the resident years stay resident years (第五条)
     total = info.body["funds"]["total"]
     envelope = exchange.send(
         uow,
@@ -1022,6 +1157,91 @@ def _clear_duplicates(
         new={"keep": keep, "months": sorted(duplicates), "refund": total},
     )  # fmt: skip
     return per_line
+
+
+def _linkage_overlap(uow: UnitOfWork, row: CaseRow, info: Document, on: dt.date) -> None:
+    """17号 第七条: months paid in both schemes count for the employee scheme only; the resident
+    scheme's individual and collective payments for them are refunded to the person, by month
+    (policy.linkage.overlap_refund), out of the account here. Returns the months that overlap."""
+    lines = info.body["years"]
+    if row.kind == "linkage_to_resident":  # employee years come in; resident years are here
+        employee = {YearMonth(p // 100, p % 100) for _, p in _incoming_months(info)}
+        resident = [
+            PolicyResidentYear(y.year, Fen(y.individual), Fen(y.collective))
+            for y in resident_years(uow, row.person_id, row.agency_id)
+        ]
+        resident_agency = row.agency_id
+    else:  # resident years come in; the employee years are here, paid or brought by transfers
+        employee = {
+            YearMonth(p // 100, p % 100)
+            for p in paid_months(uow, row.person_id, "enterprise", row.agency_id)
+        }
+        for first, last in uow.conn.execute(
+            select(transferred_years.c.from_period, transferred_years.c.to_period).where(
+                transferred_years.c.person_id == row.person_id,
+                transferred_years.c.scheme == "enterprise",
+                transferred_years.c.agency_id == row.agency_id,
+                transferred_years.c.months > 0,
+            )
+        ):
+            start, end = YearMonth(first // 100, first % 100), YearMonth(last // 100, last % 100)
+            employee |= {YearMonth.from_index(i) for i in range(start.index, end.index + 1)}
+        resident = [
+            PolicyResidentYear(y["year"], Fen(y.get("individual", 0)), Fen(y.get("collective", 0)))
+            for y in lines
+            if y.get("kind") == "resident"
+        ]
+        resident_agency = row.counterpart_id
+    refund = overlap_refund(employee, resident)
+    result = refund.value
+    if not result.months:
+        return
+    region = region_of(row.agency_region)
+    cleared = []
+    for year, (count, amount) in sorted(result.by_year.items()):
+        months = sorted(m for m in employee if m.year == year)
+        share, rest = divmod(int(amount), count)
+        for i, m in enumerate(months):
+            cleared.append(
+                {"period": m.year * 100 + m.month, "refund": share + (rest if i == 0 else 0)}
+            )
+    uow.conn.execute(
+        insert(cleared_months),
+        [
+            {
+                "case_row_id": row.row_id, "person_id": row.person_id, "scheme": "resident",
+                "agency_id": resident_agency, **c,
+            }
+            for c in cleared
+        ],
+    )  # fmt: skip
+    journal_id = ledger.post(
+        uow,
+        Journal(
+            "linkage_refund",
+            f"linkage-refund:{row.case_id}",
+            on,
+            f"城乡衔接 {row.case_id}: 重复缴费{result.months}个月城乡居民个人缴费和集体补助退还本人",
+            (
+                debit(region, Account.ACCOUNT_FUND, int(result.refund)),
+                credit(region, Account.BANK, int(result.refund)),
+            ),
+        ),
+    )
+    _account_entries(
+        uow, row, region, {Portion.FROM_2006: result.refund}, -1, "payout", on, journal_id,
+        row.case_id, source=f"linkage-refund:{row.case_id}",
+    )  # fmt: skip
+    steps = refund.explanation.steps
+    cases.notice(
+        uow,
+        row.row_id,
+        {
+            "code": "linkage.overlap_refund",
+            "zh": "；".join(step.zh for step in steps) + "（人社部发〔2014〕17号 第七条）",
+            "en": "; ".join(step.en for step in steps) + " (人社部发〔2014〕17号 第七条)",
+        },
+    )
 
 
 def _period_int(text: str) -> int:
