@@ -11,12 +11,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from jinbao.contributions import service as contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.policy.parameters import load_parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.web.app import create_app
-from tests.builders import an_agency_tree, an_id_number
+from tests.builders import a_uscc, an_agency_tree, an_id_number
 from tests.e2e.test_money_interfaces import run
 from tests.integration.helpers import commit
 from tests.integration.transfers.conftest import NEW, OLD
@@ -27,6 +31,17 @@ def url(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -> s
     if request.param == "postgresql":
         request.getfixturevalue("pg_cluster")
     return new_database(request.param)
+
+
+def declare_months(uow: UnitOfWork, uscc: str, person: str, year: int, count: int) -> None:
+    first = YearMonth(year, 1)
+    rows = [
+        contributions.DeclarationRow(i + 2, uscc, first.plus(i), person, Fen(500_000))
+        for i in range(count)
+    ]
+    contributions.declare(
+        uow, rows, batch=f"b{person}", params=load_parameters(), paid_on=dt.date(2021, 1, 5)
+    )
 
 
 def test_the_readme_walkthrough_with_the_demo_data(url: str) -> None:
@@ -209,3 +224,66 @@ def test_paper_forms_over_http(
         assert client.get(f"/api/agencies/{NEW}/paper-documents").json() == []
         every = client.get(f"/api/agencies/{NEW}/paper-documents?all=true").json()
         assert [p["received"] for p in every] == [True, True]
+
+
+def test_scheme_linkage_over_http(
+    engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
+) -> None:
+    """Resident payments, then a linkage of a short employee career into the resident scheme."""
+    person = an_id_number(born="1962-02-01", sex="M", county="410105")
+    uscc = a_uscc("440106")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_employer(uow, registry.NewEmployer(uscc, "某厂", OLD))
+        registry.add_person(uow, registry.NewPerson(person, "吴十", "410105"))
+        job = registry.add_relationship(
+            uow,
+            registry.NewRelationship(
+                person, Scheme.ENTERPRISE, OLD, dt.date(2019, 1, 1), employer_uscc=uscc
+            ),
+        )
+        declare_months(uow, uscc, person, 2019, 24)
+        registry.change_relationship_status(
+            uow, job.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2021, 1, 1), reason="离职"
+        )
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.RESIDENT, NEW, dt.date(2021, 1, 1))
+        )
+
+    commit(make_uow, setup)
+    with TestClient(create_app(engine, clock)) as client:
+        for code in (OLD, NEW):
+            client.put(f"/api/agencies/{code}/transfer-settings", json={"auto_review": True})
+        bad = client.post(
+            "/api/resident-contributions",
+            json={"id_number": person, "year": 2021, "tier_yuan": 150, "paid_on": "2021-03-01"},
+        )
+        assert bad.status_code == 422
+        assert bad.json()["code"] == "resident.tier"
+        for year in (2021, 2022):
+            paid = client.post(
+                "/api/resident-contributions",
+                json={"id_number": person, "year": year, "tier_yuan": 200, "paid_on": f"{year}-03-01",
+                      "collective": "50"},
+            )  # fmt: skip
+            assert paid.status_code == 201, paid.text
+        again = client.post(
+            "/api/resident-contributions",
+            json={"id_number": person, "year": 2022, "tier_yuan": 200, "paid_on": "2022-03-01"},
+        )
+        assert again.status_code == 409
+        before = client.get(f"/api/persons/{person}/account?scheme=resident").json()
+        made = client.post(
+            "/api/transfers",
+            json={"id_number": person, "to_agency": NEW, "from_agency": OLD,
+                  "scheme": "resident", "kind": "linkage"},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        case = made.json()
+        assert case["kind"] == "linkage_to_resident"
+        assert {s["state"] for s in case["sides"]} == {"completed"}
+        after = client.get(f"/api/persons/{person}/account?scheme=resident").json()
+        employee = client.get(f"/api/persons/{person}/account").json()
+        assert employee["total"] == 0
+        assert after["total"] - before["total"] == case["ledger_transfer"]["account"]

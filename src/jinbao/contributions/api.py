@@ -23,8 +23,10 @@ from jinbao.contributions.schemas import (
     RecordOut,
     RefundIn,
     ReportOut,
+    ResidentPaymentIn,
     StatementOut,
 )
+from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 
@@ -198,10 +200,31 @@ def person_arrears(request: Request, id_number: str) -> list[RecordOut]:
     summary="个人账户对账单 Account statement as of a date",
 )
 def account(
-    request: Request, id_number: str, as_of: Annotated[dt.date | None, Query()] = None
+    request: Request,
+    id_number: str,
+    as_of: Annotated[dt.date | None, Query()] = None,
+    scheme: Annotated[str, Query(pattern="^(enterprise|resident|public)$")] = "enterprise",
 ) -> StatementOut:
     day = as_of or request.app.state.clock.today()
-    return StatementOut.of(_read(request, lambda uow: statement(uow, id_number, day)))
+    return StatementOut.of(_read(request, lambda uow: statement(uow, id_number, day, scheme)))
+
+
+@router.post(
+    "/resident-contributions",
+    status_code=status.HTTP_201_CREATED,
+    summary="城乡居民养老保险缴费 A year's resident-scheme payment (tier, collective, subsidy)",
+)
+def resident_payment(request: Request, body: ResidentPaymentIn) -> dict[str, int]:
+    cmd = ResidentPayment(
+        body.id_number, body.year, body.tier_yuan, body.paid_on,
+        collective=int(yuan(body.collective, "collective")),
+        subsidy=yuan(body.subsidy, "subsidy") if body.subsidy is not None else None,
+    )  # fmt: skip
+    paid = _write(request, lambda uow: pay_resident_year(uow, cmd, _params(request)))
+    return {
+        "year": paid.year, "individual": paid.individual, "collective": paid.collective,
+        "subsidy": paid.subsidy, "total": paid.total,
+    }  # fmt: skip
 
 
 @router.get("/employers/{uscc}/declarations", summary="An employer's contribution records")

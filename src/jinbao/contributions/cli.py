@@ -18,6 +18,7 @@ from jinbao.cli.common import JsonOption, engine, guard, read_file, run, setting
 from jinbao.contributions import imports, service
 from jinbao.contributions.model import Authority, LegalDocument, Record
 from jinbao.contributions.schemas import RecordOut, ReportOut, StatementOut
+from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.kernel.clock import SystemClock
 from jinbao.kernel.money import format_yuan
 
@@ -171,6 +172,36 @@ def flexible(
     )
 
 
+@contribution_app.command("resident")
+def resident(
+    id_number: Annotated[str, typer.Option()],
+    year: Annotated[int, typer.Option()],
+    tier: Annotated[int, typer.Option(help="个人缴费档次, yuan a year (100–2000 or local).")],
+    paid_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+    collective: Annotated[str, typer.Option(help="集体补助, yuan.")] = "0",
+    subsidy: Annotated[str | None, typer.Option(help="政府补贴, yuan (default: minimum).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """城乡居民养老保险缴费: a year's payment — the person's tier, collective and government
+    subsidies, all into the personal account (国发〔2014〕8号)."""
+    cmd = ResidentPayment(
+        id_number, year, tier, paid_on.date(), collective=int(yuan(collective, "collective")),
+        subsidy=yuan(subsidy, "subsidy") if subsidy is not None else None,
+    )  # fmt: skip
+    paid = run(lambda uow: pay_resident_year(uow, cmd, _params()), as_json=as_json, write=True)
+    out = {
+        "year": paid.year, "individual": paid.individual, "collective": paid.collective,
+        "subsidy": paid.subsidy, "total": paid.total,
+    }  # fmt: skip
+    typer.echo(
+        json.dumps(out)
+        if as_json
+        else f"{id_number} {paid.year}年 城乡居民养老保险：个人 {format_yuan(paid.individual)}"
+        f" + 集体 {format_yuan(paid.collective)} + 政府补贴 {format_yuan(paid.subsidy)}"
+        f" = {format_yuan(paid.total)} 元，记入个人账户"
+    )
+
+
 @contribution_app.command("back-pay")
 def back_pay(
     id_number: Annotated[str, typer.Option()],
@@ -295,11 +326,16 @@ def overlaps(as_json: JsonOption = False) -> None:
 
 
 @account_app.command("statement")
-def account_statement(id_number: str, as_of: DateOpt = None, as_json: JsonOption = False) -> None:
+def account_statement(
+    id_number: str,
+    as_of: DateOpt = None,
+    scheme: Annotated[str, typer.Option(help="enterprise | resident | public")] = "enterprise",
+    as_json: JsonOption = False,
+) -> None:
     """个人账户对账单: entries and the balance of each portion as of a date (default today)."""
     day = _day(as_of) or SystemClock().today()
     out = StatementOut.of(
-        run(lambda uow: statement(uow, id_number, day), as_json=as_json, write=False)
+        run(lambda uow: statement(uow, id_number, day, scheme), as_json=as_json, write=False)
     )
     if as_json:
         typer.echo(out.model_dump_json(indent=2))

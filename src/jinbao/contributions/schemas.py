@@ -42,6 +42,15 @@ class FlexibleIn(BaseModel):
     paid_on: dt.date
 
 
+class ResidentPaymentIn(BaseModel):
+    id_number: str
+    year: int
+    tier_yuan: int = Field(description="个人缴费档次, yuan a year (100–2000 or a local tier)")
+    paid_on: dt.date
+    collective: str = Field("0", description="集体补助, yuan")
+    subsidy: str | None = Field(None, description="政府补贴, yuan; default the minimum")
+
+
 class LegalDocumentIn(BaseModel):
     authority: Authority
     number: str
