@@ -1,5 +1,6 @@
-"""Random interleavings of legs, returns, deliveries, retries and duplicate documents never lose
-or duplicate money or records (SQLite; each example on a database of its own)."""
+"""Random interleavings of legs, returns, deliveries, retries, duplicate documents, paper copies
+(the old agency going off the network and back), long waits and the timeout sweep never lose or
+duplicate money or records (SQLite; each example on a database of its own)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,11 @@ from tests.builders import a_uscc, an_agency_tree, an_id_number
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock
 
 PARAMS = load_parameters()
-OPS = ["apply", "approve", "return", "deliver", "process", "duplicate", "tick"]
+OPS = [
+    "apply", "approve", "return", "deliver", "process", "duplicate", "tick", "late", "sweep",
+    "offline", "online", "paper",
+]  # fmt: skip
+LAST_DAY = dt.date(2026, 12, 20)  # the official calendar is loaded to the end of 2026
 
 
 def _world(engine: Engine, clock: MovingClock) -> list[str]:
@@ -76,7 +81,7 @@ def _case_of(engine: Engine, clock: MovingClock, person: str) -> str | None:
     return found[-1]["case_id"] if found else None
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(
     auto=st.tuples(st.booleans(), st.booleans()),
     steps=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 2)), max_size=30),
@@ -89,7 +94,7 @@ def test_random_interleavings_keep_money_and_records_whole(
         engine = make_engine(f"sqlite:///{Path(tmp) / 'j.db'}")
         try:
             migrate.upgrade(engine)
-            clock = MovingClock(dt.date(2026, 11, 2))
+            clock = MovingClock(dt.date(2026, 3, 2))
             people = _world(engine, clock)
             with UnitOfWork(engine, clock) as uow:
                 for code, on in zip((OLD, NEW), auto, strict=True):
@@ -98,6 +103,8 @@ def test_random_interleavings_keep_money_and_records_whole(
             totals_before = _account_totals(engine)
             _run(engine, clock, people, steps, random.Random(seed))
             workflow.pump(engine, clock, PARAMS)  # everything in flight arrives
+            _take_in_all_paper(engine, clock)  # and every paper copy is taken in at last
+            workflow.pump(engine, clock, PARAMS)
             _check_invariants(engine, clock, totals_before)
         finally:
             engine.dispose()
@@ -136,8 +143,46 @@ def _run(
                     transport.send(rng.choice(payloads).encode())
             elif op == "tick":
                 clock.advance(1)
+            elif op == "late" and clock.day + dt.timedelta(days=70) <= LAST_DAY:
+                clock.advance(70)  # past the leg-3 deadline and the grace of the sweep
+            elif op == "sweep":
+                workflow.void_overdue(engine, clock, PARAMS)
+            elif op in ("offline", "online"):
+                with UnitOfWork(engine, clock) as uow:
+                    since = dt.date(2011, 1, 1) if op == "online" else None
+                    registry.set_agency_network(uow, OLD, since)
+                    uow.commit()
+            elif op == "paper":
+                with engine.connect() as conn:
+                    papers = conn.execute(
+                        select(outbox.c.short_code, outbox.c.receiver).where(
+                            outbox.c.short_code.is_not(None)
+                        )
+                    ).all()
+                if papers:
+                    code, receiver = rng.choice(papers)
+                    with UnitOfWork(engine, clock) as uow:
+                        exchange.intake_code(uow, receiver, code)
+                        uow.commit()
         except DomainError:
             pass  # refused actions write nothing; the invariants below prove it
+
+
+def _take_in_all_paper(engine: Engine, clock: MovingClock) -> None:
+    for _ in range(10):  # each paper taken in may answer with another
+        with engine.connect() as conn:
+            waiting = conn.execute(
+                select(outbox.c.short_code, outbox.c.receiver)
+                .outerjoin(inbox, inbox.c.document_id == outbox.c.document_id)
+                .where(outbox.c.short_code.is_not(None), inbox.c.document_id.is_(None))
+            ).all()
+        if not waiting:
+            return
+        for code, receiver in waiting:
+            with UnitOfWork(engine, clock) as uow:
+                exchange.intake_code(uow, receiver, code)
+                uow.commit()
+        workflow.pump(engine, clock, PARAMS)
 
 
 def _account_totals(engine: Engine) -> dict[int, int]:
