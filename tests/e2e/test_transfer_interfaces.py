@@ -119,10 +119,8 @@ def test_the_readme_walkthrough_on_paper(url: str, tmp_path: Path) -> None:
     assert "没有待打印的纸质文书" in run(url, "transfer", "papers", "--agency", here)
 
 
-def test_apply_and_follow_over_http_with_problem_details(
-    engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
-) -> None:
-
+def a_mover_with_no_money(make_uow: Callable[[], UnitOfWork]) -> str:
+    """Insured in Tianhe from 2020 with nothing paid, left in 2025, enrolled in Zhengzhou."""
     person = an_id_number(born="1990-01-01", county="410105")
 
     def setup(uow: UnitOfWork) -> None:
@@ -139,6 +137,14 @@ def test_apply_and_follow_over_http_with_problem_details(
         )
 
     commit(make_uow, setup)
+    return person
+
+
+def test_apply_and_follow_over_http_with_problem_details(
+    engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
+) -> None:
+
+    person = a_mover_with_no_money(make_uow)
     with TestClient(create_app(engine, clock)) as client:
         for code in (OLD, NEW):
             assert (
@@ -171,23 +177,8 @@ def test_paper_forms_over_http(
     engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
 ) -> None:
     """Download a form, upload its scan, type a short code; bad uploads get problem details."""
-    person = an_id_number(born="1990-01-01", county="410105")
-
-    def setup(uow: UnitOfWork) -> None:
-        an_agency_tree(uow)
-        registry.set_agency_network(uow, NEW, None)  # Zhengzhou off the network: paper both ways
-        registry.add_person(uow, registry.NewPerson(person, "王五", "410105"))
-        old = registry.add_relationship(
-            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, OLD, dt.date(2020, 1, 1))
-        )
-        registry.change_relationship_status(
-            uow, old.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 1, 1), reason="离开"
-        )
-        registry.add_relationship(
-            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2025, 2, 1))
-        )
-
-    commit(make_uow, setup)
+    person = a_mover_with_no_money(make_uow)
+    commit(make_uow, lambda uow: registry.set_agency_network(uow, NEW, None))  # paper both ways
     with TestClient(create_app(engine, clock)) as client:
         for code in (OLD, NEW):
             client.put(f"/api/agencies/{code}/transfer-settings", json={"auto_review": True})

@@ -22,6 +22,7 @@ from jinbao.contributions.service._base import SCHEME
 from jinbao.contributions.tables import contributions
 from jinbao.db.bulk import chunks, key_table
 from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import NotFound
 from jinbao.registry.tables import agencies, employers, persons, relationships
 
 
@@ -49,6 +50,18 @@ def _persons(uow: UnitOfWork, numbers: Iterable[str]) -> dict[str, int]:
             select(persons.c.id_number, persons.c.id).join(keys, keys.c.k == persons.c.id_number)
         )
         return {r.id_number: r.id for r in rows}
+
+
+def _person_id(uow: UnitOfWork, number: str) -> int:
+    """The registered person's row id, or person.not_found."""
+    found = _persons(uow, [number]).get(number)
+    if found is None:
+        raise NotFound(
+            "person.not_found",
+            f"公民身份号码{number}未参保登记。",
+            f"No person {number} is registered.",
+        )
+    return found
 
 
 def _enrolled(uow: UnitOfWork, keys: Table) -> dict[int, set[int | None]]:

@@ -17,7 +17,7 @@ from jinbao.contributions.model import (
     period_int,
 )
 from jinbao.contributions.service._base import EARLIEST, SCHEME, PostingReport, _Rules
-from jinbao.contributions.service._lookups import _employers, _persons, _slots_of
+from jinbao.contributions.service._lookups import _employers, _person_id, _slots_of
 from jinbao.contributions.service._writing import _record_row, _write_and_maybe_pay
 from jinbao.contributions.tables import legal_documents
 from jinbao.db.uow import UnitOfWork
@@ -44,13 +44,7 @@ def flexible(
 ) -> PostingReport:
     """A flexible worker (灵活就业人员) pays both parts on a base they chose within the band."""
     rid = parse_resident_id(id_number, today=uow.clock.today())
-    person_id = _persons(uow, [rid.number]).get(rid.number)
-    if person_id is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{rid.number}未参保登记。",
-            f"No person {rid.number} is registered.",
-        )
+    person_id = _person_id(uow, rid.number)
     relation = uow.conn.execute(
         select(relationships.c.agency_id, agencies.c.region_code)
         .select_from(relationships.join(agencies, relationships.c.agency_id == agencies.c.id))
@@ -142,13 +136,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
         )
     months = cmd.start.months_until(cmd.end) + 1
     lump_sum = check_lump_sum_document(months, cmd.paid_on, cmd.document)
-    person_id = _persons(uow, [rid.number]).get(rid.number)
-    if person_id is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{rid.number}未参保登记。",
-            f"No person {rid.number} is registered.",
-        )
+    person_id = _person_id(uow, rid.number)
     employer_id: int | None = None
     if cmd.employer_uscc:
         found = _employers(uow, [parse_uscc(cmd.employer_uscc)]).get(parse_uscc(cmd.employer_uscc))

@@ -16,16 +16,17 @@ from sqlalchemy import insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
+from jinbao.contributions.service._lookups import _person_id
 from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
+from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.identifiers import parse_resident_id
 from jinbao.kernel.money import Fen
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit, region_of
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.resident import contribution_subsidy
-from jinbao.registry.tables import agencies, persons, relationships
+from jinbao.registry.tables import agencies, relationships
 
 SCHEME = "resident"
 FIRST_YEAR = 2009  # 新型农村社会养老保险试点 (国发〔2009〕32号); the unified scheme from 2014
@@ -58,15 +59,7 @@ class ResidentYear:
 def pay_resident_year(uow: UnitOfWork, cmd: ResidentPayment, params: Parameters) -> ResidentYear:
     """Record a year's payment at the agency where the person is insured in the resident scheme."""
     rid = parse_resident_id(cmd.id_number, today=uow.clock.today())
-    person_id = uow.conn.execute(
-        select(persons.c.id).where(persons.c.id_number == rid.number)
-    ).scalar()
-    if person_id is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{rid.number}未参保登记。",
-            f"No person {rid.number} is registered.",
-        )
+    person_id = _person_id(uow, rid.number)
     relation = uow.conn.execute(
         select(relationships.c.agency_id, agencies.c.region_code)
         .join(agencies, agencies.c.id == relationships.c.agency_id)
