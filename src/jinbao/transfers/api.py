@@ -129,6 +129,19 @@ def approve(request: Request, case_id: str, body: ActIn | None = None) -> dict[s
 
 
 @router.post(
+    "/transfers/{case_id}/temporary-account",
+    summary="建立临时缴费账户 At leg 1 under 66号 第五条（二）: a temporary account here, no transfer",
+)
+def temporary_account(request: Request, case_id: str, body: ActIn | None = None) -> dict[str, Any]:
+    on = body.on if body else None
+    _write(
+        request,
+        lambda uow: workflow.open_temporary_account(uow, case_id, params=_params(request), on=on),
+    )
+    return _show(request, case_id)
+
+
+@router.post(
     "/transfers/{case_id}/return",
     summary="不予受理/退回 Refuse or return the running leg with written reasons",
 )

@@ -147,6 +147,17 @@ def approve(
     _print_case(case_id, as_json)
 
 
+@app.command("temporary-account")
+def temporary_account(case_id: str, on: DateOpt = None, as_json: JsonOption = False) -> None:
+    """建立临时缴费账户: at leg 1, when 66号 第五条（二） applies and no exception does — the
+    relation here becomes a temporary account and the application is refused in writing."""
+    _write(
+        lambda uow: workflow.open_temporary_account(uow, case_id, params=_params(), on=_day(on)),
+        as_json,
+    )
+    _print_case(case_id, as_json)
+
+
 @app.command("return")
 def return_(
     case_id: str, reason: ReasonOpt, on: DateOpt = None, as_json: JsonOption = False

@@ -60,7 +60,7 @@ from jinbao.policy.workdays import add_workdays, working_days_between
 from jinbao.registry import repository as repo
 from jinbao.registry.model import Person, RelationshipStatus
 from jinbao.registry.service.persons import get_person
-from jinbao.registry.service.relationships import change_relationship_status
+from jinbao.registry.service.relationships import change_relationship_status, make_temporary
 from jinbao.registry.tables import agencies, relationships
 from jinbao.transfers import cases
 from jinbao.transfers.cases import CaseRow, Side
@@ -1247,6 +1247,42 @@ def _linkage_overlap(uow: UnitOfWork, row: CaseRow, info: Document, on: dt.date)
 def _period_int(text: str) -> int:
     ym = YearMonth.parse(text)
     return ym.year * 100 + ym.month
+
+
+def open_temporary_account(
+    uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | None = None
+) -> None:
+    """Leg 1, when the rule of 66号 第五条（二） applies and no exception does: the relation here
+    becomes a temporary account (建立临时缴费账户), the application is refused in writing with
+    that reason, and the old place keeps the relation. The account is gathered later
+    (归集: apply again, from this agency, to the place that keeps the relation)."""
+    row = cases.get(uow, case_id, Side.RECEIVING)
+    findings = _recheck_application(uow, row, params) if row.state is State.APPLIED else []
+    if "transfer.temporary_account_due" not in {f.code for f in findings}:
+        raise Conflict(
+            "transfer.no_temporary_account_due",
+            f"转移案件 {case_id} 不属于应建立临时缴费账户的情形（或已不在受理环节）。",
+            f"Case {case_id} is not one where a temporary account is due (or is past leg 1).",
+        )
+    assert row.relationship_id is not None
+    make_temporary(uow, row.relationship_id, reason=f"建立临时缴费账户，转移案件{case_id}")
+    reason = next(f for f in findings if f.code == "transfer.temporary_account_due")
+    refuse(
+        uow,
+        case_id,
+        [
+            {
+                "code": "transfer.temporary_account_opened",
+                "zh": "已在本地建立临时基本养老保险缴费账户，原参保地继续保留基本养老保险关系，"
+                "本次不办理转移（国办发〔2009〕66号 第五条（二））。再次流动或达到待遇领取条件时归集。",
+                "en": "A temporary account was opened here and the old place keeps the relation; "
+                "no transfer now (国办发〔2009〕66号 第五条（二）). It is gathered on the next move "
+                "or at retirement.",
+            },
+            reason.as_message(),
+        ],
+        on=on,
+    )
 
 
 def return_funds(

@@ -277,3 +277,75 @@ def test_an_employer_moves_with_all_its_staff(
             r for r in contributions.history(uow, staff[0]) if r.period == YearMonth(2026, 10)
         ]
     assert record.agency_code == NEW
+
+
+def test_a_temporary_account_from_opening_to_sealing_to_gathering(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """建立 → 封存 → 归集 (66号 第五条（二）): at 55, insured in Zhengzhou (户籍 Henan) until 2024,
+    he enrols in Tianhe in 2025 and applies to transfer. No exception applies: Tianhe's
+    relation becomes a temporary account and the application is refused in writing. He works
+    there six months and leaves (sealed); the account is gathered home."""
+    person = an_id_number(born="1970-04-01", sex="M", county="410105")
+    uscc = a_uscc("440106")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_employer(uow, registry.NewEmployer(uscc, "某物流有限公司", OLD))
+        registry.add_person(uow, registry.NewPerson(person, "郑一", "410105"))
+        home = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2020, 1, 1))
+        )
+        registry.change_relationship_status(
+            uow, home.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 1, 1),
+            reason="外出务工",
+        )  # fmt: skip
+        registry.add_relationship(
+            uow,
+            registry.NewRelationship(
+                person, Scheme.ENTERPRISE, OLD, dt.date(2025, 3, 1), employer_uscc=uscc
+            ),
+        )
+
+    commit(uow_at, setup)
+    auto_review(uow_at, OLD, NEW)
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(person, OLD), params)
+    )
+    commit(uow_at, lambda uow: workflow.open_temporary_account(uow, case_id, params=params))
+    with uow_at() as uow:
+        (side,) = queries.show(uow, case_id, params)["sides"]
+        (here,) = [r for r, _ in registry.person_relationships(uow, person) if r.agency_code == OLD]
+    assert side["state"] == "refused"
+    assert [r["code"] for r in side["reasons"]] == [
+        "transfer.temporary_account_opened", "transfer.temporary_account_due",
+    ]  # fmt: skip
+    assert here.kind is RelationshipKind.TEMPORARY
+    again = rejected(
+        engine, uow_at,
+        lambda uow: workflow.open_temporary_account(uow, case_id, params=params),
+    )  # fmt: skip
+    assert again.code == "transfer.no_temporary_account_due"
+
+    def work_and_leave(uow: UnitOfWork) -> None:
+        rows = [
+            contributions.DeclarationRow(i + 2, uscc, m, person, Fen(600_000))
+            for i, m in enumerate(months(YearMonth(2025, 3), 6))
+        ]
+        contributions.declare(uow, rows, batch="tmp", params=params, paid_on=dt.date(2025, 9, 10))
+        registry.change_relationship_status(
+            uow, here.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 9, 1),
+            reason="封存：再次流动就业",
+        )  # fmt: skip
+
+    commit(uow_at, work_and_leave)
+    gathered = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(person, NEW), params)
+    )
+    workflow.pump(engine, moving_clock, params)
+    with uow_at() as uow:
+        case = queries.show(uow, gathered, params)
+        assert check(uow) == []
+    assert case["kind"] == "temporary_gathering"
+    assert {s["state"] for s in case["sides"]} == {"completed"}
+    assert case["ledger_transfer"]["account"] == 6 * 48_000

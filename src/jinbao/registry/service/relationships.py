@@ -223,6 +223,33 @@ def change_relationship_status(
     return get_relationship(uow, relationship_id)
 
 
+def make_temporary(uow: UnitOfWork, relationship_id: int, *, reason: str) -> Relationship:
+    """建立临时基本养老保险缴费账户 (国办发〔2009〕66号 第五条（二）): a relation opened at a place
+    where the person, of temporary-account age outside the 户籍 province, should have had a
+    temporary account becomes one; the old place keeps the normal relation."""
+    current = repo.get_relationship(uow, relationship_id, for_update=True)
+    if current is None:
+        raise _not_found(relationship_id)
+    if current.kind is not RelationshipKind.NORMAL or current.status not in CURRENT_STATUSES:
+        raise Conflict(
+            "relationship.not_convertible",
+            f"参保关系{relationship_id}不是正在缴费的基本养老保险关系，不能建立为临时缴费账户。",
+            f"Relationship #{relationship_id} is not a current normal relation; it cannot become "
+            "a temporary account.",
+        )
+    reason_text = _required_text(reason, "reason", "原因", 200)
+    uow.conn.execute(
+        update(relationships)
+        .where(relationships.c.id == relationship_id)
+        .values(kind=RelationshipKind.TEMPORARY.value)
+    )
+    record(
+        uow, "relationship.kind", "relationship", str(relationship_id),
+        old={"kind": current.kind}, new={"kind": RelationshipKind.TEMPORARY, "reason": reason_text},
+    )  # fmt: skip
+    return get_relationship(uow, relationship_id)
+
+
 def _not_found(relationship_id: int) -> NotFound:
     return NotFound(
         "relationship.not_found",
