@@ -140,6 +140,23 @@ def a_mover_with_no_money(make_uow: Callable[[], UnitOfWork]) -> str:
     return person
 
 
+def test_the_readme_linkage_with_the_demo_data(url: str) -> None:
+    run(url, "db", "upgrade")
+    person = json.loads(run(url, "demo", "load", "--json"))["linkage_person"]
+    before = json.loads(run(url, "account", "statement", person, "--scheme", "resident", "--json"))
+    case = json.loads(
+        run(url, "transfer", "apply", person, "--to", "41010000", "--from", "44010600",
+            "--scheme", "resident", "--kind", "linkage", "--json")
+    )  # fmt: skip
+    run(url, "transfer", "approve", case["case_id"])
+    case = json.loads(run(url, "transfer", "approve", case["case_id"], "--json"))
+    assert {s["state"] for s in case["sides"]} == {"completed"}
+    after = json.loads(run(url, "account", "statement", person, "--scheme", "resident", "--json"))
+    moved = case["ledger_transfer"]["account"]
+    assert after["total"] - before["total"] == moved - 3 * 30_000  # 2020–2022 refunded
+    assert "every invariant holds" in run(url, "ledger", "check")
+
+
 def test_apply_and_follow_over_http_with_problem_details(
     engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
 ) -> None:

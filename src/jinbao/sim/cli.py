@@ -29,6 +29,10 @@ def load(as_json: JsonOption = False) -> None:
             typer.echo(
                 "可申请转移接续的参保人员 ready to apply for a transfer: " + " ".join(report.movers)
             )
+        if report.linkage_person:
+            typer.echo(
+                "城乡衔接（职工转入居民）linkage into the resident scheme: " + report.linkage_person
+            )
         if report.paper_movers:
             typer.echo(
                 "转入地未入网（纸质办理）manual mode, on paper: " + " ".join(report.paper_movers)

@@ -102,6 +102,8 @@ class DemoReport:
     movers: tuple[str, ...] = ()  # ready to apply for a transfer (see the README)
     # ready too, but their new agency is not on the network: the documents go on paper
     paper_movers: tuple[str, ...] = ()
+    # past the statutory age with a short employee career and resident-scheme years: linkage
+    linkage_person: str | None = None
 
 
 def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
@@ -116,9 +118,11 @@ def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
     relationships = _relationships(uow, rng, persons, employers, today)
     records = _contributions(uow, rng, employers, params or load_parameters())
     movers, paper_movers = _movers(uow, persons)
+    linkage = _linkage_person(uow, rng, employers, params or load_parameters())
     return DemoReport(
-        True, agencies, len(employers), len(persons),
-        relationships + len(movers) + len(paper_movers), records, movers, paper_movers,
+        True, agencies, len(employers), len(persons) + 1,
+        relationships + len(movers) + len(paper_movers) + 2, records + 84, movers, paper_movers,
+        linkage,
     )  # fmt: skip
 
 
@@ -416,3 +420,43 @@ def _movers(uow: UnitOfWork, people: list[_DemoPerson]) -> tuple[tuple[str, ...]
     for code in ["44000000", *(d[1] for d in DETAILED if d[1].startswith("44"))]:
         set_auto_review(uow, code, True)
     return tuple(movers), tuple(paper_movers)
+
+
+def _linkage_person(
+    uow: UnitOfWork, rng: random.Random, employers: list[tuple[str, str]], params: Parameters
+) -> str:
+    """Born April 1963 with 户籍 in Zhengzhou (statutory age 60: April 2023): employed in Tianhe
+    2016–2022 (7 years, under 15), then insured in the resident scheme at home, paying the
+    300-yuan tier 2020–2024 — three years overlap. The case for linkage into the resident
+    scheme (城乡衔接, 人社部发〔2014〕17号 第三条、第六条、第七条). DEMO DATA."""
+    from jinbao.contributions.service import DeclarationRow, declare
+    from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
+
+    born = dt.date(1963, 4, 12)
+    number = _id_number(rng, "410105", born, Sex.MALE)
+    uscc = next(u for u, code in employers if code == "44010600")
+    service.add_person(uow, service.NewPerson(number, "孔德明", "410105"))
+    job = service.add_relationship(
+        uow,
+        service.NewRelationship(
+            number, Scheme.ENTERPRISE, "44010600", dt.date(2016, 1, 1), employer_uscc=uscc
+        ),
+    )
+    first = YearMonth(2016, 1)
+    declare(
+        uow,
+        [DeclarationRow(i + 2, uscc, first.plus(i), number, Fen(450_000)) for i in range(84)],
+        batch="demo-linkage",
+        params=params,
+        paid_on=dt.date(2023, 1, 15),
+    )
+    service.change_relationship_status(
+        uow, job.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2023, 1, 1),
+        reason="退休年龄已到，停止缴费",
+    )  # fmt: skip
+    service.add_relationship(
+        uow, service.NewRelationship(number, Scheme.RESIDENT, "41010000", dt.date(2020, 1, 1))
+    )
+    for year in range(2020, 2025):
+        pay_resident_year(uow, ResidentPayment(number, year, 300, dt.date(year, 3, 1)), params)
+    return number

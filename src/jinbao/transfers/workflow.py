@@ -1238,8 +1238,8 @@ def _linkage_overlap(uow: UnitOfWork, row: CaseRow, info: Document, on: dt.date)
         row.row_id,
         {
             "code": "linkage.overlap_refund",
-            "zh": "；".join(step.zh for step in steps) + "（人社部发〔2014〕17号 第七条）",
-            "en": "; ".join(step.en for step in steps) + " (人社部发〔2014〕17号 第七条)",
+            "zh": "".join(step.zh for step in steps) + "（人社部发〔2014〕17号 第七条）",
+            "en": " ".join(step.en for step in steps) + " (人社部发〔2014〕17号 第七条)",
         },
     )
 
