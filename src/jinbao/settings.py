@@ -28,6 +28,7 @@ class Settings:
     port: int = 8000  # JINBAO_PORT
     log_level: str = "info"  # JINBAO_LOG_LEVEL
     parameters_dir: str = ""  # JINBAO_PARAMETERS_DIR: operator's parameter files over the shipped
+    cjk_font: str = ""  # JINBAO_CJK_FONT: path[#face] of the Chinese font for paper forms
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +53,11 @@ class Settings:
         parameters_dir = values.get("parameters_dir", "")
         if parameters_dir and not os.path.isdir(parameters_dir):
             raise SettingsError(f"JINBAO_PARAMETERS_DIR {parameters_dir!r} is not a folder")
+        cjk_font = values.get("cjk_font", "")
+        if cjk_font and not os.path.isfile(cjk_font.partition("#")[0]):
+            raise SettingsError(f"JINBAO_CJK_FONT {cjk_font!r} is not a font file (path[#face])")
+        if cjk_font and not (cjk_font.partition("#")[2] or "0").isdigit():
+            raise SettingsError(f"JINBAO_CJK_FONT {cjk_font!r}: the face after # is a number")
         url = values.get("database_url", defaults.database_url)
         check_database_url(url)
         return cls(
@@ -60,6 +66,7 @@ class Settings:
             port=int(port),
             log_level=log_level,
             parameters_dir=parameters_dir,
+            cjk_font=cjk_font,
         )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jinbao.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
@@ -43,3 +45,13 @@ def test_the_parameters_folder_must_exist(tmp_path: object) -> None:
     assert Settings.from_env({"JINBAO_PARAMETERS_DIR": str(tmp_path)}).parameters_dir == str(
         tmp_path
     )
+
+
+def test_the_cjk_font_must_be_a_file_with_an_optional_numeric_face(tmp_path: Path) -> None:
+    font = tmp_path / "font.ttc"
+    font.write_bytes(b"not really a font, but a file")
+    assert Settings.from_env({"JINBAO_CJK_FONT": f"{font}#2"}).cjk_font == f"{font}#2"
+    with pytest.raises(SettingsError, match="not a font file"):
+        Settings.from_env({"JINBAO_CJK_FONT": "/nonexistent/font.ttc"})
+    with pytest.raises(SettingsError, match="face after #"):
+        Settings.from_env({"JINBAO_CJK_FONT": f"{font}#SC"})
