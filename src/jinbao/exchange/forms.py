@@ -62,6 +62,12 @@ VALUES = {
     "return_to_receiving_place": "转回待遇领取地", "linkage_to_employee": "城乡居保转入职工养老保险",
     "linkage_to_resident": "职工养老保险转入城乡居保", "bulk_employer": "成建制划转",
 }  # fmt: skip
+# The order fields are printed in (canonical JSON sorts them by name): who, what, where from and
+# to, then the rest as they come.
+FIRST = (
+    "person", "scheme", "kind", "direction", "applied_on", "application_id", "transferred_on",
+    "from_agency", "transferring_agency", "to_agency", "receiving_agency",
+)  # fmt: skip
 MONEY = {
     "pooled", "total", "account", "account_balance", "accepted_total", "base",
     "account_year_end", "pre1998", "y1998_2005", "from2006",
@@ -190,7 +196,8 @@ def render(form: PaperForm) -> bytes:
     body = dict(document.body)
     years = body.pop("years", None)
     pdf.ln(3)
-    _pairs(pdf, [row for key, value in body.items() for row in _lines(value, key)])
+    ordered = sorted(body, key=lambda k: FIRST.index(k) if k in FIRST else len(FIRST))
+    _pairs(pdf, [row for key in ordered for row in _lines(body[key], key)])
     if years:
         pdf.ln(3)
         pdf.set_font("cjk", size=11)
