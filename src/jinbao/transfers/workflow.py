@@ -58,7 +58,7 @@ from jinbao.policy.retirement import Category, statutory_retirement
 from jinbao.policy.transfer import TransferAmount, transfer_amount
 from jinbao.policy.workdays import add_workdays, working_days_between
 from jinbao.registry import repository as repo
-from jinbao.registry.model import Person, RelationshipStatus
+from jinbao.registry.model import Agency, Person, RelationshipStatus
 from jinbao.registry.service.persons import get_person
 from jinbao.registry.service.relationships import change_relationship_status, make_temporary
 from jinbao.registry.tables import agencies, relationships
@@ -136,8 +136,9 @@ class Application:
     from_agency: str | None = None  # the agency holding the relation; found when only one does
     scheme: str = "enterprise"
     applied_on: dt.date | None = None
-    # "return_to_receiving_place": at retirement, the relation goes back to the pension-receiving
-    # place (待遇领取地), which keeps a relation but need not be where the person contributes now
+    # None: the kind follows from the relations. "return_to_receiving_place": at retirement, the
+    # relation goes back to the pension-receiving place (待遇领取地), which keeps a relation but
+    # need not be where the person contributes now. "linkage": 城乡衔接 into ``scheme``.
     kind: str | None = None
 
 
@@ -221,17 +222,7 @@ def apply(
         counterpart_id=from_id,
         person_id=person_id,
         scheme=cmd.scheme,
-        kind="bulk_employer"
-        if batch is not None
-        else linkage
-        if linkage
-        else "temporary_gathering"
-        if gathering
-        else RETURN
-        if cmd.kind == RETURN
-        else "intra_province"
-        if (to_agency.region_code or "")[:2] == (from_agency.region_code or "")[:2]
-        else "cross_province",
+        kind=_case_kind(cmd, batch, linkage, gathering, to_agency, from_agency),
         mode=cases.mode(applied_on, to_agency, from_agency),
         applied_on=applied_on,
         relationship_id=new.id if new else None,
@@ -292,6 +283,26 @@ def _relations(uow: UnitOfWork, person_id: int, scheme: str) -> list[_Relation]:
         .order_by(relationships.c.id)
     )
     return [_Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5], scheme) for r in rows]
+
+
+def _case_kind(
+    cmd: Application,
+    batch: str | None,
+    linkage: str | None,
+    gathering: bool,
+    to_agency: Agency,
+    from_agency: Agency,
+) -> str:
+    if batch is not None:
+        return "bulk_employer"
+    if linkage:
+        return linkage
+    if gathering:
+        return "temporary_gathering"
+    if cmd.kind == RETURN:
+        return RETURN
+    same = (to_agency.region_code or "")[:2] == (from_agency.region_code or "")[:2]
+    return "intra_province" if same else "cross_province"
 
 
 def _linkage_kind(cmd: Application) -> str | None:
@@ -368,20 +379,13 @@ def _linkage_facts(
     uow: UnitOfWork, row: CaseRow, person: Person, params: Parameters
 ) -> LinkageFacts:
     """What 17号 第三条、第八条 need: the employee statutory retirement month, the employee and
-    resident months and accounts this node holds, and benefits in either scheme."""
+    resident months this node holds (each agency's own records: months an earlier transfer
+    brought are counted where they were paid), and benefits in either scheme."""
     retirement = statutory_retirement(
         Category(person.retirement_category.value), YearMonth.of(person.birth_date), params
     ).value
     employee = national_history(uow, row.person_id, "enterprise")
-    employee_months = sum(p.months - p.arrears_months for p in employee.periods) + sum(
-        int(m)
-        for m in uow.conn.execute(
-            select(transferred_years.c.months).where(
-                transferred_years.c.person_id == row.person_id,
-                transferred_years.c.scheme == "enterprise",
-            )
-        ).scalars()
-    )
+    employee_months = sum(p.months - p.arrears_months for p in employee.periods)
     resident = resident_years(uow, row.person_id)
     receiving = uow.conn.execute(
         select(relationships.c.id).where(
@@ -412,9 +416,11 @@ def _receiving_province(
 ) -> Explained[ReceivingPlace]:
     """The pension-receiving province over the person's whole national record (第六条)."""
     temporary = frozenset(
-        aid
-        for aid, code in uow.conn.execute(select(agencies.c.id, agencies.c.code))
-        if any(r.agency_code == code and r.kind == "temporary" for r in relations)
+        uow.conn.execute(
+            select(agencies.c.id).where(
+                agencies.c.code.in_([r.agency_code for r in relations if r.kind == "temporary"])
+            )
+        ).scalars()
     )
     history = national_history(uow, row.person_id, row.scheme, temporary)
     return receiving_place(person.hukou_region_code, history, params)
