@@ -16,7 +16,7 @@ from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.parameters import Parameters, load_parameters
 from jinbao.registry import service as registry
-from jinbao.registry.model import RelationshipStatus, Scheme
+from jinbao.registry.model import RelationshipKind, RelationshipStatus, Scheme
 from jinbao.transfers import workflow
 from tests.builders import a_uscc, an_agency_tree, an_id_number
 from tests.integration.helpers import commit
@@ -68,6 +68,38 @@ class Mover:
 
 def months(first: YearMonth, count: int) -> list[YearMonth]:
     return [first.plus(i) for i in range(count)]
+
+
+def declare_paid(
+    uow: UnitOfWork, params: Parameters, uscc: str, person: str, first: YearMonth, count: int,
+    base: int, paid_on: dt.date,
+) -> None:  # fmt: skip
+    """``count`` months from ``first``, declared by the employer on ``base`` fen and paid."""
+    rows = [
+        contributions.DeclarationRow(i + 2, uscc, m, person, Fen(base))
+        for i, m in enumerate(months(first, count))
+    ]
+    contributions.declare(uow, rows, batch=f"{person}-{first}", params=params, paid_on=paid_on)
+
+
+def employ(
+    uow: UnitOfWork, params: Parameters, person: str, agency: str, first: YearMonth, count: int,
+    base: int, *, paid_on: dt.date, kind: RelationshipKind = RelationshipKind.NORMAL,
+) -> tuple[int, str]:  # fmt: skip
+    """A new employer at ``agency`` employs the person from ``first`` and declares ``count``
+    paid months; returns the relationship id and the employer's code."""
+    found = registry.get_agency(uow, agency)
+    uscc = a_uscc(found.region_code or "110101")
+    registry.add_employer(uow, registry.NewEmployer(uscc, f"某有限公司{uscc[-4:]}", agency))
+    relation = registry.add_relationship(
+        uow,
+        registry.NewRelationship(
+            person, Scheme.ENTERPRISE, agency, dt.date(first.year, first.month, 1),
+            kind=kind, employer_uscc=uscc,
+        ),
+    )  # fmt: skip
+    declare_paid(uow, params, uscc, person, first, count, base, paid_on)
+    return relation.id, uscc
 
 
 @pytest.fixture

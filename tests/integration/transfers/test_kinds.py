@@ -24,7 +24,15 @@ from jinbao.transfers import bulk, queries, workflow
 from jinbao.transfers.records import agency_record
 from tests.builders import a_uscc, an_agency_tree, an_id_number
 from tests.integration.helpers import commit, rejected
-from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, months
+from tests.integration.transfers.conftest import (
+    NEW,
+    OLD,
+    MovingClock,
+    auto_review,
+    declare_paid,
+    employ,
+    months,
+)
 
 Uow = Callable[[], UnitOfWork]
 
@@ -33,11 +41,9 @@ def temporary_worker(uow_at: Uow, params: Parameters) -> tuple[str, int, int]:
     """Born 1968 with 户籍 in Zhengzhou, insured there 2015–2020 (the relation is kept), then
     at 53 employed in Tianhe: a temporary account (66号 第五条（二）), sealed when he left."""
     person = an_id_number(born="1968-05-01", sex="M", county="410105")
-    uscc = a_uscc("440106")
 
     def setup(uow: UnitOfWork) -> tuple[int, int]:
         an_agency_tree(uow)
-        registry.add_employer(uow, registry.NewEmployer(uscc, "某物流有限公司", OLD))
         registry.add_person(uow, registry.NewPerson(person, "李四", "410105"))
         home = registry.add_relationship(
             uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2015, 1, 1))
@@ -48,25 +54,15 @@ def temporary_worker(uow_at: Uow, params: Parameters) -> tuple[str, int, int]:
             uow, home.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2021, 1, 1),
             reason="外出务工，中断缴费",
         )  # fmt: skip
-        temp = registry.add_relationship(
-            uow,
-            registry.NewRelationship(
-                person, Scheme.ENTERPRISE, OLD, dt.date(2021, 7, 1),
-                kind=RelationshipKind.TEMPORARY, employer_uscc=uscc,
-            ),
+        temp, _ = employ(
+            uow, params, person, OLD, YearMonth(2021, 7), 18, 700_000,
+            paid_on=dt.date(2022, 12, 20), kind=RelationshipKind.TEMPORARY,
         )  # fmt: skip
-        rows = [
-            contributions.DeclarationRow(i + 2, uscc, m, person, Fen(700_000))
-            for i, m in enumerate(months(YearMonth(2021, 7), 18))
-        ]
-        contributions.declare(
-            uow, rows, batch="tianhe-temp", params=params, paid_on=dt.date(2022, 12, 20)
-        )
         registry.change_relationship_status(
-            uow, temp.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2023, 1, 1),
+            uow, temp, RelationshipStatus.SUSPENDED, changed_on=dt.date(2023, 1, 1),
             reason="封存：再次流动就业",
         )  # fmt: skip
-        return home.id, temp.id
+        return home.id, temp
 
     home_id, temp_id = commit(uow_at, setup)
     return person, home_id, temp_id
@@ -130,25 +126,16 @@ def returning_worker(uow_at: Uow, params: Parameters, guangdong_years: int) -> s
     """户籍 Sichuan; employed in Tianhe from 2010 for ``guangdong_years`` years, then a flexible
     worker in Zhengzhou from 2023 until he stopped in October 2026, near retirement."""
     person = an_id_number(born="1966-08-01", sex="M", county="510107")
-    uscc = a_uscc("440106")
 
     def setup(uow: UnitOfWork) -> None:
         an_agency_tree(uow)
-        registry.add_employer(uow, registry.NewEmployer(uscc, "某制造有限公司", OLD))
         registry.add_person(uow, registry.NewPerson(person, "王五", "510107"))
-        there = registry.add_relationship(
-            uow,
-            registry.NewRelationship(
-                person, Scheme.ENTERPRISE, OLD, dt.date(2010, 1, 1), employer_uscc=uscc
-            ),
-        )
-        rows = [
-            contributions.DeclarationRow(i + 2, uscc, m, person, Fen(500_000))
-            for i, m in enumerate(months(YearMonth(2010, 1), guangdong_years * 12))
-        ]
-        contributions.declare(uow, rows, batch="th", params=params, paid_on=dt.date(2022, 12, 1))
+        there, _ = employ(
+            uow, params, person, OLD, YearMonth(2010, 1), guangdong_years * 12, 500_000,
+            paid_on=dt.date(2022, 12, 1),
+        )  # fmt: skip
         registry.change_relationship_status(
-            uow, there.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2022, 12, 1),
+            uow, there, RelationshipStatus.SUSPENDED, changed_on=dt.date(2022, 12, 1),
             reason="离职",
         )  # fmt: skip
         here = registry.add_relationship(
@@ -328,11 +315,9 @@ def test_a_temporary_account_from_opening_to_sealing_to_gathering(
     assert again.code == "transfer.no_temporary_account_due"
 
     def work_and_leave(uow: UnitOfWork) -> None:
-        rows = [
-            contributions.DeclarationRow(i + 2, uscc, m, person, Fen(600_000))
-            for i, m in enumerate(months(YearMonth(2025, 3), 6))
-        ]
-        contributions.declare(uow, rows, batch="tmp", params=params, paid_on=dt.date(2025, 9, 10))
+        declare_paid(
+            uow, params, uscc, person, YearMonth(2025, 3), 6, 600_000, dt.date(2025, 9, 10)
+        )
         registry.change_relationship_status(
             uow, here.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 9, 1),
             reason="封存：再次流动就业",

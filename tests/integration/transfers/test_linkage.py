@@ -10,10 +10,8 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from jinbao.accounts.service import statement
-from jinbao.contributions import service as contributions
 from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
@@ -22,31 +20,20 @@ from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import queries, workflow
 from jinbao.transfers.records import agency_record
-from tests.builders import a_uscc, an_agency_tree, an_id_number
+from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit
-from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, months
+from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, employ
 
 Uow = Callable[[], UnitOfWork]
 PROVINCE = "41000000"  # the Henan agency that keeps the resident-scheme relation below
 
 
 def employed(uow: UnitOfWork, params: Parameters, person: str, agency: str, first: YearMonth,
-             count: int, region: str) -> int:  # fmt: skip
-    uscc = a_uscc(region)
-    registry.add_employer(uow, registry.NewEmployer(uscc, "某机械厂", agency))
-    relation = registry.add_relationship(
-        uow,
-        registry.NewRelationship(
-            person, Scheme.ENTERPRISE, agency, dt.date(first.year, first.month, 1),
-            employer_uscc=uscc,
-        ),
-    )  # fmt: skip
-    rows = [
-        contributions.DeclarationRow(i + 2, uscc, m, person, Fen(500_000))
-        for i, m in enumerate(months(first, count))
-    ]
-    contributions.declare(uow, rows, batch=f"e{agency}", params=params, paid_on=dt.date(2026, 1, 5))
-    return relation.id
+             count: int) -> int:  # fmt: skip
+    relation, _ = employ(
+        uow, params, person, agency, first, count, 500_000, paid_on=dt.date(2026, 1, 5)
+    )
+    return relation
 
 
 def resident(uow: UnitOfWork, params: Parameters, person: str, agency: str, years: range,
@@ -86,7 +73,7 @@ def test_under_15_employee_years_the_employee_relation_joins_the_resident_scheme
     def setup(uow: UnitOfWork) -> None:
         an_agency_tree(uow)
         registry.add_person(uow, registry.NewPerson(person, "钱七", "410105"))
-        job = employed(uow, params, person, OLD, YearMonth(2015, 1), 96, "440106")
+        job = employed(uow, params, person, OLD, YearMonth(2015, 1), 96)
         stop(uow, job, dt.date(2023, 1, 1))
         resident(uow, params, person, NEW, range(2020, 2025), 500, 10_000)
 
@@ -130,7 +117,7 @@ def test_with_15_employee_years_the_resident_account_joins_the_employee_scheme(
     def setup(uow: UnitOfWork) -> None:
         an_agency_tree(uow)
         registry.add_person(uow, registry.NewPerson(person, "孙八", "410105"))
-        job = employed(uow, params, person, NEW, YearMonth(2010, 1), 192, "410100")
+        job = employed(uow, params, person, NEW, YearMonth(2010, 1), 192)
         stop(uow, job, dt.date(2026, 1, 1))
         kept = resident(uow, params, person, PROVINCE, range(2018, 2025), 300, 0)
         stop(uow, kept, dt.date(2025, 1, 1))
@@ -166,7 +153,7 @@ def test_linkage_before_the_statutory_age_or_the_wrong_way_is_refused_with_the_r
         an_agency_tree(uow)
         for p in (young, older):
             registry.add_person(uow, registry.NewPerson(p, "周九", "410105"))
-            job = employed(uow, params, p, OLD, YearMonth(2018, 1), 60, "440106")
+            job = employed(uow, params, p, OLD, YearMonth(2018, 1), 60)
             stop(uow, job, dt.date(2023, 1, 1))
             resident(uow, params, p, NEW, range(2023, 2025), 200, 0)
 

@@ -31,9 +31,9 @@ from jinbao.registry.regions import sync_regions
 from jinbao.transfers import queries, workflow
 from jinbao.transfers.records import agency_record
 from jinbao.transfers.tables import cleared_months
-from tests.builders import a_uscc, an_agency_tree, an_id_number
+from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit, rejected
-from tests.integration.transfers.conftest import NEW, OLD, MovingClock, months
+from tests.integration.transfers.conftest import NEW, OLD, MovingClock, employ, months
 
 PERSON = an_id_number(born="1986-04-04", sex="F", county="410105")
 
@@ -87,25 +87,15 @@ def network(
     """Guangdong's node (``engine``) holds Tianhe's records: employed 2023-01..2024-11, 8 000
     yuan, paid. Henan's node holds Zhengzhou's: a flexible worker from 2024-10, 6 000 yuan,
     paid 2024-10..2025-03 — two months paid at both places, which neither node can see alone."""
-    uscc = a_uscc("440106")
 
     def guangdong(uow: UnitOfWork) -> None:
         an_agency_tree(uow)
-        registry.add_employer(uow, registry.NewEmployer(uscc, "某贸易有限公司", OLD))
         registry.add_person(uow, registry.NewPerson(PERSON, "赵六", "410105"))
-        old = registry.add_relationship(
-            uow,
-            registry.NewRelationship(
-                PERSON, Scheme.ENTERPRISE, OLD, dt.date(2023, 1, 1), employer_uscc=uscc
-            ),
+        old, _ = employ(
+            uow, params, PERSON, OLD, YearMonth(2023, 1), 23, 800_000, paid_on=dt.date(2024, 12, 5)
         )
-        rows = [
-            contributions.DeclarationRow(i + 2, uscc, m, PERSON, Fen(800_000))
-            for i, m in enumerate(months(YearMonth(2023, 1), 23))
-        ]
-        contributions.declare(uow, rows, batch="th", params=params, paid_on=dt.date(2024, 12, 5))
         registry.change_relationship_status(
-            uow, old.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2024, 12, 1),
+            uow, old, RelationshipStatus.SUSPENDED, changed_on=dt.date(2024, 12, 1),
             reason="离职",
         )  # fmt: skip
         exchange.ensure_key(uow, OLD)
