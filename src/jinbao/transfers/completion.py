@@ -1,0 +1,282 @@
+"""Leg 3 at the receiving agency: the 信息表 and 基金划转表 checked against each other and the money,
+the receiving half posted, the record merged, the 办结通知 — or the funds returned; and what the
+transferring agency does on the answer (its half posted, or the reservation voided)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert, select
+
+from jinbao.audit.service import record
+from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
+from jinbao.exchange.codec import decode
+from jinbao.exchange.model import Document, DocumentType
+from jinbao.exchange.tables import inbox
+from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.ledger import service as ledger
+from jinbao.ledger.model import region_of
+from jinbao.ledger.tables import pending_transfers
+from jinbao.policy.interest import Portion
+from jinbao.policy.parameters import Parameters
+from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.service.relationships import change_relationship_status
+from jinbao.transfers import cases
+from jinbao.transfers.application import SOURCE_SCHEME, relation_of
+from jinbao.transfers.cases import CaseRow, Side
+from jinbao.transfers.model import (
+    State,
+    advance,
+)
+from jinbao.transfers.review import (
+    Message,
+    close,
+    on_date,
+    period_int,
+    person_body,
+    post_entries,
+    refuse_blocking,
+    review,
+    void_reservation,
+)
+from jinbao.transfers.rules import (
+    Finding,
+    FundsFacts,
+    check_funds,
+)
+from jinbao.transfers.settle import clear_duplicates, duplicate_months, linkage_overlap
+from jinbao.transfers.tables import (
+    transferred_years,
+)
+
+
+def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    """An 信息表 or 基金划转表 arrived; when both have, leg 3 starts and is reviewed."""
+    env = document.envelope
+    row = cases.get(uow, env.case_id, Side.RECEIVING)
+    today = uow.clock.today()
+    cases.event_(uow, row.row_id, f"{env.type.value}_received", today, env.id)
+    info, slip = _funds_documents(uow, env.case_id, env.receiver)
+    if info is None or slip is None or row.state is not State.CONTACT_SENT:
+        return  # the other one has not come yet, or this one came again on paper
+    case = advance(row.case, "funds_sent", today)
+    funds = info.body["funds"]
+    cases.save(
+        uow,
+        row,
+        case,
+        "funds_received",
+        pooled=funds["pooled"],
+        account=funds["total"] - funds["pooled"],
+        months=sum(y["months"] for y in info.body["years"]) + info.body.get("deemed_months", 0),
+        transfer_key=None
+        if slip.body["transfer_key"].startswith("none:")
+        else slip.body["transfer_key"],
+    )
+    row = cases.get(uow, env.case_id, Side.RECEIVING)
+    review(uow, row, _funds_findings(uow, row, info, slip), params, go=complete, stop=return_funds)
+
+
+def _funds_documents(
+    uow: UnitOfWork, case_id: str, receiver: str
+) -> tuple[Document | None, Document | None]:
+    found: dict[str, Document] = {}
+    for payload, type_ in uow.conn.execute(
+        select(inbox.c.payload, inbox.c.type).where(
+            inbox.c.case_id == case_id,
+            inbox.c.receiver == receiver,
+            inbox.c.type.in_([DocumentType.INFO_TABLE.value, DocumentType.FUND_SLIP.value]),
+        )
+    ):
+        found[type_] = decode(payload.encode()).document
+    return found.get(DocumentType.INFO_TABLE.value), found.get(DocumentType.FUND_SLIP.value)
+
+
+def _funds_findings(uow: UnitOfWork, row: CaseRow, info: Document, slip: Document) -> list[Finding]:
+    funds = info.body["funds"]
+    reserved: int | None = 0  # nothing in transit for this case
+    if row.transfer_key is not None:
+        pending = uow.conn.execute(
+            select(pending_transfers).where(pending_transfers.c.transfer_key == row.transfer_key)
+        ).first()
+        if pending is None:
+            reserved = None  # reserved on the sending agency's node: its signed slip is the advice
+        elif pending.state == "pending":
+            reserved = int(pending.pooled_amount + pending.account_amount)
+    return check_funds(
+        FundsFacts(
+            info_total=funds["total"],
+            info_account=sum(funds["account"].values()),
+            info_pooled=funds["pooled"],
+            slip_total=slip.body["total"],
+            reserved_total=reserved,
+            same_person=info.body["person"]["id_number"] == row.id_number,
+            duplicate_months=tuple(
+                f"{p // 100}-{p % 100:02d}" for p in duplicate_months(uow, row, info)
+            ),
+        )
+    )
+
+
+KEEP = ("here", "transferred")
+
+
+def complete(
+    uow: UnitOfWork,
+    case_id: str,
+    *,
+    params: Parameters,
+    on: dt.date | None = None,
+    keep: str | None = None,
+) -> None:
+    """Leg 3 done: post the transfer, credit the account by portion, merge the yearly record,
+    and tell the transferring agency (办结). Months paid both here and in the 信息表 are settled
+    先转后清 as agreed with the person (``keep``: ``here`` or ``transferred``): the other
+    side's months are cleared, their account credits refunded, each month counted once
+    (人社部发〔2009〕187号 意见三; 70号 第十条)."""
+    row = cases.get(uow, case_id, Side.RECEIVING)
+    if row.state not in (State.CONTACT_SENT, State.FUNDS_SENT):
+        advance(row.case, "completed", on_date(uow, on))  # raises, naming the state (作废, 已办结…)
+    info, slip = _funds_documents(uow, case_id, row.agency_code)
+    if info is None or slip is None or row.state is not State.FUNDS_SENT:
+        raise Conflict(
+            "transfer.out_of_order",
+            f"转移案件 {case_id} 尚未收到信息表和基金划转表。",
+            f"Case {case_id} has not received the info table and the fund slip.",
+        )
+    refuse_blocking(_funds_findings(uow, row, info, slip), case_id)
+    duplicates = duplicate_months(uow, row, info)
+    if duplicates and keep not in KEEP:
+        raise InvalidInput(
+            "transfer.keep_required",
+            f"有{len(duplicates)}个月重复缴费，须先与本人协商确定保留哪一方：本地（here）或转入（transferred）。",
+            f"{len(duplicates)} months were paid twice: agree with the person which side to keep, "
+            "here or transferred, and say so.",
+            field="keep",
+        )
+    on = on_date(uow, on)
+    case = advance(row.case, "completed", on)
+    to_region = region_of(row.agency_region)
+    if row.transfer_key is not None:
+        # This agency's half of the money: into its bank and funds. The sending agency posts
+        # its half (out of transit) when the 办结通知 reaches it — on this node or another.
+        funds = info.body["funds"]
+        portions = {Portion(k): int(v) for k, v in funds["account"].items()}
+        journal_id = ledger.receive_transfer(
+            uow, row.transfer_key, to_region, int(funds["pooled"]), sum(portions.values()), on
+        )
+        post_entries(uow, row, to_region, portions, 1, "transfer_in", on, journal_id, case_id)
+    cleared_lines: dict[int, int] = {}
+    if duplicates:
+        cleared_lines = clear_duplicates(uow, row, info, set(duplicates), keep, on, params)
+    for i, y in enumerate(info.body["years"]):
+        uow.conn.execute(
+            insert(transferred_years).values(
+                case_row_id=row.row_id,
+                person_id=row.person_id,
+                scheme=row.scheme,
+                agency_id=row.agency_id,
+                year=y["year"],
+                region_code=y["region_code"],
+                from_period=period_int(y["from"]),
+                to_period=period_int(y["to"]),
+                # 17号 第五条: resident years do not become employee years
+                months=0
+                if row.kind == "linkage_to_employee"
+                else y["months"] - cleared_lines.get(i, 0),
+                base=y["base"],
+                rate=y["rate"],
+                pooled=y["pooled"],
+                kind=y.get("kind", "employee"),
+            )
+        )
+    months = (
+        sum(y["months"] for y in info.body["years"])
+        + info.body.get("deemed_months", 0)
+        - sum(cleared_lines.values())
+    )
+    if row.kind in SOURCE_SCHEME:
+        linkage_overlap(uow, row, info, on)
+        if row.kind == "linkage_to_employee":
+            months = 0  # the account joins; the resident years stay resident years (第五条)
+    total = info.body["funds"]["total"]
+    envelope = exchange.send(
+        uow,
+        sender=row.agency_code,
+        receiver=row.counterpart_code,
+        document_type=DocumentType.COMPLETION,
+        case_id=case_id,
+        body={
+            "person": person_body(row),
+            "completed_on": on.isoformat(),
+            "accepted_months": months,
+            "accepted_total": total,
+        },
+        in_reply_to=info.envelope.id,
+    )
+    cases.save(
+        uow, row, case, "completed", document_id=envelope.id, queued=False, reasons=None,
+        months=months,
+    )  # fmt: skip
+    record(
+        uow, "transfer.complete", "transfer_case", case_id, new={"months": months, "total": total}
+    )
+
+
+def return_funds(
+    uow: UnitOfWork,
+    case_id: str,
+    reasons: list[Message],
+    *,
+    params: Parameters | None = None,
+    on: dt.date | None = None,
+) -> None:
+    """Leg 3 refused: the receiving agency returns the 信息表 and funds; the transfer is voided
+    when the transferring agency takes the return."""
+    close(uow, case_id, Side.RECEIVING, "voided", "returned", reasons, on, send=True)
+
+
+def on_refusal(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    env = document.envelope
+    today = uow.clock.today()
+    reasons = list(document.body["reasons"])
+    mine = cases.find(uow, env.case_id, Side.RECEIVING)
+    if mine is not None and mine.agency_code == env.receiver:
+        # The transferring agency returned the 联系函 (leg 2), or took the money back after the
+        # leg-3 deadline (void_overdue).
+        if mine.case.state is State.VOIDED:  # we returned it ourselves meanwhile: both agree
+            cases.event_(uow, mine.row_id, "refusal_after_void", today, env.id)
+            return
+        case = advance(mine.case, "voided", today)
+        cases.save(uow, mine, case, "returned_by_counterpart", document_id=env.id, reasons=reasons)
+        return
+    row = cases.get(uow, env.case_id, Side.TRANSFERRING)
+    if row.case.state is State.VOIDED:  # timed out here while the return was on its way
+        cases.event_(uow, row.row_id, "refusal_after_void", today, env.id)
+        return
+    # The receiving agency returned the funds (leg 3): void the pending transfer, put the
+    # account back by portion.
+    case = advance(row.case, "voided", today)
+    void_reservation(uow, row, today)
+    cases.save(uow, row, case, "returned_by_counterpart", document_id=env.id, reasons=reasons)
+
+
+def on_completion(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    """The receiving agency completed: the old relationship is 转出, pointing to the case."""
+    env = document.envelope
+    row = cases.get(uow, env.case_id, Side.TRANSFERRING)
+    today = uow.clock.today()
+    case = advance(row.case, "completed", today)
+    if row.transfer_key is not None:
+        ledger.post_transfer(uow, row.transfer_key, today)  # this agency's half: money left
+    relation = relation_of(uow, row)
+    if relation is not None and relation.status not in ("transferred_out", "terminated"):
+        change_relationship_status(
+            uow,
+            relation.id,
+            RelationshipStatus.TRANSFERRED_OUT,
+            changed_on=today,
+            reason=f"转移接续办结，案件{row.case_id}",
+        )
+    cases.save(uow, row, case, "completed", document_id=env.id)
