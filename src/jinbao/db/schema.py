@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jinbao.accounts.tables
 import jinbao.audit.tables
+import jinbao.benefits.tables
 import jinbao.contributions.tables
 import jinbao.exchange.tables
 import jinbao.ledger.tables

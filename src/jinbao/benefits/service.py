@@ -1,0 +1,470 @@
+"""退休申请 and 待遇核定: the retirement application with its national record check, the transfers
+it starts, and the award by the policy engine, approved by a second operator.
+
+- The retirement month is the statutory one (2024 reform) unless the person chooses a flexible
+  early or late month within the legal bounds (policy.retirement).
+- The national record check (seed 003: missed contributions are reminded at retirement) lists
+  arrears, gaps, relations kept at other agencies, temporary accounts not gathered, and whether
+  the minimum contribution period is met. The application is made at the pension-receiving place
+  (国办发〔2009〕66号 第六条); relations kept elsewhere are brought back (转回待遇领取地) and
+  temporary accounts gathered (归集) by transfers started here, and the award waits for them.
+- The award (基础养老金, 个人账户养老金, 过渡性养老金: 国发〔2005〕38号) is computed over the
+  continuous record at this agency and stored with its inputs and explanation. It is approved by
+  an operator other than the one who made it (maker-checker); an approved award is never changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from jinbao.accounts.service import statement
+from jinbao.audit.service import record
+from jinbao.benefits.tables import awards, retirement_applications
+from jinbao.contributions.service import history, person_arrears
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth, format_years_months_zh
+from jinbao.policy.parameters import Parameters
+from jinbao.policy.pension import monthly_pension
+from jinbao.policy.receiving_place import receiving_place
+from jinbao.policy.retirement import Category, minimum_contribution_for, statutory_retirement
+from jinbao.registry import repository as repo
+from jinbao.registry.service.persons import get_person
+from jinbao.registry.tables import agencies, persons, relationships
+from jinbao.transfers import workflow
+from jinbao.transfers.cases import agency as agency_of
+from jinbao.transfers.records import agency_record, national_history
+from jinbao.transfers.tables import transfer_cases
+
+SCHEME = "enterprise"
+INDEX_SOURCE = (
+    "国发〔2005〕38号: 本人指数化月平均缴费工资 = C × 平均缴费指数; the index here is the mean over "
+    "paid months of base ÷ the previous year's average wage (DERIVED: provinces average by year)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetirementApplication:
+    id_number: str
+    agency_code: str  # the pension-receiving place's agency
+    retire_month: YearMonth | None = None  # None: the statutory month
+    operator: str = "operator"
+
+
+def _finding(code: str, zh: str, en: str, blocking: bool) -> dict[str, Any]:
+    return {"code": code, "zh": zh, "en": en, "blocking": blocking}
+
+
+def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parameters) -> int:
+    """File the application, check the national record, start the transfers it needs, and make
+    the award draft if nothing stands in the way. Returns the application id."""
+    person = get_person(uow, cmd.id_number)
+    person_id = repo.person_id(uow, person.id_number)
+    assert person_id is not None
+    agency_id, agency = agency_of(uow, cmd.agency_code)
+    retirement = statutory_retirement(
+        Category(person.retirement_category.value), YearMonth.of(person.birth_date), params
+    ).value
+    month = cmd.retire_month or retirement.statutory_month
+    if not retirement.earliest_month <= month <= retirement.latest_month:
+        raise InvalidInput(
+            "retirement.month_out_of_bounds",
+            f"退休时间须在弹性退休范围内：最早{retirement.earliest_month}，最晚{retirement.latest_month}"
+            f"（法定退休时间{retirement.statutory_month}，《国务院关于渐进式延迟法定退休年龄的决定》）。",
+            f"The retirement month must be within the flexible bounds {retirement.earliest_month} "
+            f"to {retirement.latest_month} (statutory {retirement.statutory_month}).",
+            field="retire_month",
+        )
+    if uow.conn.execute(
+        select(retirement_applications.c.id).where(
+            retirement_applications.c.person_id == person_id,
+            retirement_applications.c.state.in_(["waiting", "awarded"]),
+        )
+    ).first():
+        raise Conflict(
+            "retirement.already_applied",
+            "该参保人员已有退休申请（办理中或已核定），不能重复申请。",
+            "The person already has a retirement application in progress or awarded.",
+        )
+    now = uow.clock.now()
+    application_id = int(
+        uow.conn.execute(
+            insert(retirement_applications)
+            .values(
+                person_id=person_id, agency_id=agency_id, scheme=SCHEME,
+                statutory_month=_int(retirement.statutory_month), retire_month=_int(month),
+                state="waiting", findings="[]", transfers="[]", created_at=now, updated_at=now,
+            )
+            .returning(retirement_applications.c.id)
+        ).scalar_one()
+    )  # fmt: skip
+    record(
+        uow, "retirement.apply", "retirement_application", str(application_id),
+        new={"id_number": person.id_number, "agency": agency.code, "retire_month": str(month)},
+    )  # fmt: skip
+    _review(uow, application_id, params, cmd.operator, start_transfers=True)
+    return application_id
+
+
+def refresh(uow: UnitOfWork, application_id: int, params: Parameters, operator: str) -> None:
+    """Check the record again (say, once the transfers it waited for completed) and make the
+    award draft when nothing stands in the way any more."""
+    row = _application(uow, application_id)
+    if row.state != "waiting":
+        raise Conflict(
+            "retirement.not_waiting",
+            f"退休申请{application_id}不在待办状态。",
+            f"Retirement application {application_id} is not waiting.",
+        )
+    _review(uow, application_id, params, operator, start_transfers=False)
+
+
+def _review(
+    uow: UnitOfWork,
+    application_id: int,
+    params: Parameters,
+    operator: str,
+    *,
+    start_transfers: bool,
+) -> None:
+    row = _application(uow, application_id)
+    id_number = uow.conn.execute(
+        select(persons.c.id_number).where(persons.c.id == row.person_id)
+    ).scalar_one()
+    person = get_person(uow, id_number)
+    agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
+    month = YearMonth(row.retire_month // 100, row.retire_month % 100)
+    statutory = YearMonth(row.statutory_month // 100, row.statutory_month % 100)
+    findings: list[dict[str, Any]] = []
+    started: list[str] = json.loads(row.transfers)
+
+    history = national_history(uow, row.person_id, SCHEME, _temporary_agencies(uow, row.person_id))
+    place = receiving_place(person.hukou_region_code, history, params)
+    if place.value.province != (agency.region_code or "")[:2]:
+        findings.append(
+            _finding(
+                "retirement.not_receiving_place",
+                f"按国办发〔2009〕66号 第六条，待遇领取地为{place.value.province}省，不是本经办机构所在地："
+                + "".join(s.zh for s in place.explanation.steps[-1:])
+                + "请向待遇领取地经办机构申请。",
+                f"Under 国办发〔2009〕66号 第六条 the pension-receiving province is "
+                f"{place.value.province}, not this agency's: "
+                + " ".join(s.en for s in place.explanation.steps[-1:])
+                + " Apply at the receiving place.",
+                True,
+            )
+        )
+    else:
+        for other in _kept_elsewhere(uow, row.person_id, row.agency_id):
+            open_case = _open_case(uow, row.person_id, other.code)
+            if open_case is None and start_transfers:
+                case_id = workflow.apply(
+                    uow,
+                    workflow.Application(
+                        id_number, agency.code, other.code,
+                        kind=None if other.kind == "temporary" else workflow.RETURN,
+                    ),
+                    params,
+                )  # fmt: skip
+                started.append(case_id)
+                open_case = case_id
+            what = "临时缴费账户未归集" if other.kind == "temporary" else "参保关系保留在外地"
+            findings.append(
+                _finding(
+                    "retirement.record_elsewhere",
+                    f"{what}：{other.code}（{other.name}）"
+                    + (f"，已发起转移接续 {open_case}，待办结后核定。" if open_case else "。"),
+                    f"{'A temporary account not gathered' if other.kind == 'temporary' else 'A relation kept'}"
+                    f" at {other.code}"
+                    + (
+                        f"; transfer {open_case} started, the award waits for it."
+                        if open_case
+                        else "."
+                    ),
+                    True,
+                )
+            )
+    arrears = sorted({str(r.period) for r in person_arrears(uow, id_number)})
+    if arrears:
+        findings.append(
+            _finding(
+                "retirement.arrears",
+                f"欠费{len(arrears)}个月（{arrears[0]}至{arrears[-1]}）：未补缴的月份不计缴费年限，可在退休前补缴。",
+                f"{len(arrears)} unpaid months ({arrears[0]}–{arrears[-1]}) do not count unless paid "
+                "before retirement.",
+                False,
+            )
+        )
+    gaps = _gaps(history)
+    if gaps:
+        findings.append(
+            _finding(
+                "retirement.gaps",
+                f"缴费中断{gaps}个月（首次缴费至最后缴费之间）。",
+                f"{gaps} months without contributions between the first and the last.",
+                False,
+            )
+        )
+    aid = row.agency_id
+    record_here = agency_record(uow, row.person_id, SCHEME, aid, _region(agency.region_code))
+    minimum = minimum_contribution_for(month, statutory, params)
+    if record_here.months < minimum.value:
+        findings.append(
+            _finding(
+                "retirement.below_minimum",
+                f"累计缴费{format_years_months_zh(record_here.months)}，不足最低缴费年限"
+                f"{format_years_months_zh(minimum.value)}：可延长缴费至满，或按规定一次性缴费"
+                "（《国务院关于渐进式延迟法定退休年龄的办法》第二条）。",
+                f"{record_here.months} months paid, under the minimum of {minimum.value}: extend "
+                "contributions or pay a lump sum where allowed (办法 第二条).",
+                True,
+            )
+        )
+    blocking = [f for f in findings if f["blocking"]]
+    refused = any(f["code"] == "retirement.not_receiving_place" for f in blocking)
+    state = "refused" if refused else "waiting"
+    uow.conn.execute(
+        update(retirement_applications)
+        .where(retirement_applications.c.id == application_id)
+        .values(
+            findings=json.dumps(findings, ensure_ascii=False),
+            transfers=json.dumps(started),
+            state=state,
+            updated_at=uow.clock.now(),
+        )
+    )
+    if not blocking:
+        _make_award(uow, application_id, params, operator)
+
+
+def _make_award(uow: UnitOfWork, application_id: int, params: Parameters, operator: str) -> int:
+    """The award draft (国发〔2005〕38号) over the continuous record at this agency."""
+    row = _application(uow, application_id)
+    agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
+    id_number = uow.conn.execute(
+        select(persons.c.id_number).where(persons.c.id == row.person_id)
+    ).scalar_one()
+    person = get_person(uow, id_number)
+    month = YearMonth(row.retire_month // 100, row.retire_month % 100)
+    region = _region(agency.region_code)
+    province = region[:2]
+    record_here = agency_record(uow, row.person_id, SCHEME, row.agency_id, region)
+    wage = params.average_wage("benefit_wage", province, month.year - 1)
+    index = _average_index(uow, id_number, province, params)
+    balance = statement(uow, id_number, uow.clock.today()).total
+    age_months = YearMonth.of(person.birth_date).months_until(month)
+    pension = monthly_pension(
+        average_wage=Fen(wage.value),
+        index=index,
+        contribution_months=record_here.months,
+        account_balance=balance,
+        age_months=age_months,
+        retirement_year=month.year,
+        params=params,
+    )
+    p = pension.value
+    inputs = {
+        "average_wage": wage.value, "average_wage_status": wage.status,
+        "average_wage_source": wage.source, "index": str(index), "index_method": INDEX_SOURCE,
+        "contribution_months": record_here.months, "account_balance": int(balance),
+        "age_months": age_months, "retire_month": str(month),
+    }  # fmt: skip
+    version = (
+        uow.conn.execute(
+            select(func.max(awards.c.version)).where(awards.c.application_id == application_id)
+        ).scalar()
+        or 0
+    ) + 1
+    award_id = int(
+        uow.conn.execute(
+            insert(awards)
+            .values(
+                application_id=application_id, version=version, state="draft",
+                from_month=_int(month.plus(1)), basic=int(p.basic), account=int(p.account),
+                transitional=int(p.transitional), total=int(p.total),
+                inputs=json.dumps(inputs, ensure_ascii=False),
+                explanation=json.dumps(_explanation(pension), ensure_ascii=False),
+                made_by=operator, created_at=uow.clock.now(),
+            )
+            .returning(awards.c.id)
+        ).scalar_one()
+    )  # fmt: skip
+    uow.conn.execute(
+        update(retirement_applications)
+        .where(retirement_applications.c.id == application_id)
+        .values(state="awarded", updated_at=uow.clock.now())
+    )
+    record(uow, "award.draft", "award", str(award_id), new={"total": int(p.total), "by": operator})
+    return award_id
+
+
+def approve_award(uow: UnitOfWork, award_id: int, checker: str) -> None:
+    """The second operator approves (复核); the maker cannot approve their own award, and an
+    approved award is never changed."""
+    row = uow.conn.execute(select(awards).where(awards.c.id == award_id)).first()
+    if row is None:
+        raise NotFound("award.not_found", f"没有待遇核定{award_id}。", f"No award {award_id}.")
+    if row.state != "draft":
+        raise Conflict(
+            "award.already_approved",
+            f"待遇核定{award_id}已复核通过，不能再改动；更正请重新核定。",
+            f"Award {award_id} is already approved and cannot change; correct it with a new one.",
+        )
+    if not checker.strip() or checker.strip() == row.made_by:
+        raise Conflict(
+            "award.same_operator",
+            "复核须由核定人以外的经办人进行。",
+            "The award must be approved by an operator other than the one who made it.",
+            field="operator",
+        )
+    uow.conn.execute(
+        update(awards)
+        .where(awards.c.id == award_id, awards.c.state == "draft")
+        .values(state="approved", checked_by=checker.strip(), approved_at=uow.clock.now())
+    )
+    record(uow, "award.approve", "award", str(award_id), new={"by": checker.strip()})
+
+
+def show(uow: UnitOfWork, application_id: int) -> dict[str, Any]:
+    row = _application(uow, application_id)
+    person = uow.conn.execute(
+        select(persons.c.id_number, persons.c.name).where(persons.c.id == row.person_id)
+    ).one()
+    agency = uow.conn.execute(select(agencies.c.code).where(agencies.c.id == row.agency_id)).one()
+    return {
+        "id": application_id,
+        "person": {"id_number": person.id_number, "name": person.name},
+        "agency": agency.code,
+        "statutory_month": _ym_text(row.statutory_month),
+        "retire_month": _ym_text(row.retire_month),
+        "state": row.state,
+        "findings": json.loads(row.findings),
+        "transfers": json.loads(row.transfers),
+        "awards": [
+            {
+                "id": a.id, "version": a.version, "state": a.state,
+                "from_month": _ym_text(a.from_month), "basic": a.basic, "account": a.account,
+                "transitional": a.transitional, "total": a.total, "inputs": json.loads(a.inputs),
+                "explanation": json.loads(a.explanation), "made_by": a.made_by,
+                "checked_by": a.checked_by,
+            }
+            for a in uow.conn.execute(
+                select(awards).where(awards.c.application_id == application_id).order_by(
+                    awards.c.version
+                )
+            )
+        ],
+    }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _application(uow: UnitOfWork, application_id: int) -> Any:
+    row = uow.conn.execute(
+        select(retirement_applications).where(retirement_applications.c.id == application_id)
+    ).first()
+    if row is None:
+        raise NotFound(
+            "retirement.not_found",
+            f"没有退休申请{application_id}。",
+            f"No retirement application {application_id}.",
+        )
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    code: str
+    name: str
+    kind: str
+
+
+def _kept_elsewhere(uow: UnitOfWork, person_id: int, agency_id: int) -> list[_Kept]:
+    rows = uow.conn.execute(
+        select(agencies.c.code, agencies.c.name, relationships.c.kind)
+        .join(agencies, agencies.c.id == relationships.c.agency_id)
+        .where(
+            relationships.c.person_id == person_id,
+            relationships.c.scheme == SCHEME,
+            relationships.c.agency_id != agency_id,
+            relationships.c.status.in_(["contributing", "suspended"]),
+        )
+        .order_by(agencies.c.code)
+    )
+    return [_Kept(*r) for r in rows]
+
+
+def _open_case(uow: UnitOfWork, person_id: int, from_code: str) -> str | None:
+    from_id = repo.agency_id(uow, from_code)
+    return uow.conn.execute(
+        select(transfer_cases.c.case_id).where(
+            transfer_cases.c.person_id == person_id,
+            transfer_cases.c.counterpart_id == from_id,
+            transfer_cases.c.side == "receiving",
+            transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]),
+        )
+    ).scalar()
+
+
+def _temporary_agencies(uow: UnitOfWork, person_id: int) -> frozenset[int]:
+    return frozenset(
+        uow.conn.execute(
+            select(relationships.c.agency_id).where(
+                relationships.c.person_id == person_id, relationships.c.kind == "temporary"
+            )
+        ).scalars()
+    )
+
+
+def _gaps(history: Any) -> int:
+    months = sorted(
+        {
+            YearMonth.from_index(i)
+            for p in history.periods
+            for i in range(p.start.index, p.end.index + 1)
+        }
+    )
+    if not months:
+        return 0
+    return months[0].months_until(months[-1]) + 1 - len(months)
+
+
+def _average_index(uow: UnitOfWork, id_number: str, province: str, params: Parameters) -> Decimal:
+    """Mean over the paid months of base ÷ the previous year's average wage (see INDEX_SOURCE)."""
+    ratios = [
+        Decimal(int(r.base))
+        / params.average_wage("benefit_wage", province, r.period.year - 1).value
+        for r in history(uow, id_number)
+        if r.paid_on is not None and not r.reversed and r.base > 0
+    ]
+    if not ratios:
+        return Decimal(0)
+    return (sum(ratios, Decimal(0)) / len(ratios)).quantize(Decimal("0.0001"))
+
+
+def _explanation(pension: Any) -> dict[str, Any]:
+    x = pension.explanation
+    return {
+        "rule": x.rule,
+        "steps": [{"zh": s.zh, "en": s.en} for s in x.steps],
+        "sources": [s.cite() for s in x.sources],
+    }
+
+
+def _int(month: YearMonth) -> int:
+    return month.year * 100 + month.month
+
+
+def _ym_text(value: int) -> str:
+    return f"{value // 100}-{value % 100:02d}"
+
+
+def _region(code: str | None) -> str:
+    return (code or "000000")[:2] + "0000"

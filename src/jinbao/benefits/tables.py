@@ -1,0 +1,63 @@
+"""Retirement applications and pension awards.
+
+An application (退休申请) keeps the national record check it found and the transfers it started;
+an award (待遇核定) keeps its inputs and full explanation. An approved award is never changed: a
+correction is a new version that supersedes it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)  # fmt: skip
+
+from jinbao.db.metadata import metadata
+from jinbao.db.types import BIGID
+
+retirement_applications = Table(
+    "retirement_applications",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("scheme", String(12), nullable=False),
+    Column("statutory_month", Integer, nullable=False),  # YYYYMM
+    Column("retire_month", Integer, nullable=False),  # YYYYMM, within the flexible bounds
+    Column("state", String(12), nullable=False),
+    Column("findings", Text, nullable=False),  # JSON: the national record check
+    Column("transfers", Text, nullable=False),  # JSON: transfer cases started and waited for
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("state IN ('waiting', 'refused', 'awarded')", name="state"),
+)
+
+awards = Table(
+    "awards",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("application_id", BIGID, ForeignKey("retirement_applications.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("from_month", Integer, nullable=False),  # YYYYMM, first month paid
+    Column("basic", BigInteger, nullable=False),
+    Column("account", BigInteger, nullable=False),
+    Column("transitional", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("inputs", Text, nullable=False),  # JSON: C, index, months, balance, age
+    Column("explanation", Text, nullable=False),  # JSON: the policy engine's steps and sources
+    Column("made_by", String(60), nullable=False),
+    Column("checked_by", String(60), nullable=True),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("state IN ('draft', 'approved')", name="state"),
+    UniqueConstraint("application_id", "version"),
+)

@@ -1,0 +1,80 @@
+"""Retirement applications and pension awards (issue 6).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "retirement_applications",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("person_id", BIGID, nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("scheme", sa.String(length=12), nullable=False),
+        sa.Column("statutory_month", sa.Integer(), nullable=False),
+        sa.Column("retire_month", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("findings", sa.Text(), nullable=False),
+        sa.Column("transfers", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "state IN ('waiting', 'refused', 'awarded')", name="ck_retirement_applications_state"
+        ),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name="fk_retirement_applications_agency_id_agencies"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name="fk_retirement_applications_person_id_persons"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_retirement_applications"),
+    )
+    op.create_index(
+        "ix_retirement_applications_person_id", "retirement_applications", ["person_id"]
+    )
+    op.create_table(
+        "awards",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("application_id", BIGID, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("from_month", sa.Integer(), nullable=False),
+        sa.Column("basic", sa.BigInteger(), nullable=False),
+        sa.Column("account", sa.BigInteger(), nullable=False),
+        sa.Column("transitional", sa.BigInteger(), nullable=False),
+        sa.Column("total", sa.BigInteger(), nullable=False),
+        sa.Column("inputs", sa.Text(), nullable=False),
+        sa.Column("explanation", sa.Text(), nullable=False),
+        sa.Column("made_by", sa.String(length=60), nullable=False),
+        sa.Column("checked_by", sa.String(length=60), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('draft', 'approved')", name="ck_awards_state"),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["retirement_applications.id"],
+            name="fk_awards_application_id_retirement_applications",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_awards"),
+        sa.UniqueConstraint("application_id", "version", name="uq_awards_application_id_version"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("awards")
+    op.drop_index("ix_retirement_applications_person_id", table_name="retirement_applications")
+    op.drop_table("retirement_applications")

@@ -1,0 +1,172 @@
+"""Retirement application and award, end to end on both engines: the national record check,
+the transfers it starts and waits for, the award by the policy engine (checked against an
+independent computation), and maker-checker approval."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from jinbao.accounts.service import statement
+from jinbao.benefits import service as benefits
+from jinbao.contributions.service import history
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger.check import check
+from jinbao.policy.parameters import Parameters
+from jinbao.policy.pension import monthly_pension
+from jinbao.registry import service as registry
+from jinbao.registry.model import RelationshipStatus
+from jinbao.transfers import queries, workflow
+from tests.builders import an_agency_tree, an_id_number
+from tests.integration.helpers import commit, rejected
+from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, employ
+
+Uow = Callable[[], UnitOfWork]
+BORN = "1965-09-20"  # a man: statutory age 60 and 3 months under the 2024 reform → 2025-12
+
+
+def career(uow_at: Uow, params: Parameters, *, tianhe_months: int, zhengzhou_months: int) -> str:
+    """户籍 Zhengzhou. Optionally employed in Tianhe from 2005; employed in Zhengzhou from 2010
+    until November 2025, at 5 000 yuan a month."""
+    person = an_id_number(born=BORN, sex="M", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "冯二", "410105"))
+        if tianhe_months:
+            there, _ = employ(
+                uow, params, person, OLD, YearMonth(2005, 1), tianhe_months, 500_000,
+                paid_on=dt.date(2009, 12, 20),
+            )  # fmt: skip
+            registry.change_relationship_status(
+                uow, there, RelationshipStatus.SUSPENDED, changed_on=dt.date(2010, 1, 1),
+                reason="离职回乡",
+            )  # fmt: skip
+        first = YearMonth(2025, 12).plus(-zhengzhou_months)
+        here, _ = employ(
+            uow, params, person, NEW, first, zhengzhou_months, 500_000,
+            paid_on=dt.date(2025, 12, 10),
+        )  # fmt: skip
+        registry.change_relationship_status(
+            uow, here, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 12, 1),
+            reason="达到退休年龄，停止缴费",
+        )  # fmt: skip
+
+    commit(uow_at, setup)
+    return person
+
+
+def expected_total(uow: UnitOfWork, person: str, months: int, params: Parameters) -> Fen:
+    """The pension recomputed here from the records, the way 国发〔2005〕38号 reads."""
+    paid = [r for r in history(uow, person) if r.paid_on is not None]
+    wage = params.average_wage("benefit_wage", "41", 2024).value
+    ratios = [
+        Decimal(int(r.base)) / params.average_wage("benefit_wage", "41", r.period.year - 1).value
+        for r in paid
+    ]
+    index = (sum(ratios, Decimal(0)) / len(ratios)).quantize(Decimal("0.0001"))
+    return monthly_pension(
+        average_wage=Fen(wage), index=index, contribution_months=months,
+        account_balance=statement(uow, person, dt.date(2026, 11, 2)).total,
+        age_months=60 * 12 + 3, retirement_year=2025, params=params,
+    ).value.total  # fmt: skip
+
+
+def apply(uow_at: Uow, person: str, params: Parameters, agency: str = NEW, **kw: object) -> int:
+    cmd = benefits.RetirementApplication(person, agency, operator="张经办", **kw)  # type: ignore[arg-type]
+    return commit(uow_at, lambda uow: benefits.apply_retirement(uow, cmd, params))
+
+
+def test_a_career_at_one_place_is_awarded_and_approved_by_a_second_operator(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        shown = benefits.show(uow, application)
+        expected = expected_total(uow, person, 191, params)
+    assert shown["state"] == "awarded"
+    assert shown["statutory_month"] == shown["retire_month"] == "2025-12"
+    assert [f["code"] for f in shown["findings"]] == []
+    (award,) = shown["awards"]
+    assert award["state"] == "draft"
+    assert award["from_month"] == "2026-01"
+    assert award["total"] == expected
+    assert award["total"] == award["basic"] + award["account"] + award["transitional"]
+    assert award["inputs"]["contribution_months"] == 191
+    assert any("国发〔2005〕38号" in s for s in award["explanation"]["sources"])
+
+    own = rejected(engine, uow_at, lambda uow: benefits.approve_award(uow, award["id"], "张经办"))
+    assert own.code == "award.same_operator"
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    again = rejected(
+        engine, uow_at, lambda uow: benefits.approve_award(uow, award["id"], "王复核"), Conflict
+    )
+    assert again.code == "award.already_approved"
+    twice = rejected(engine, uow_at, lambda uow: benefits.apply_retirement(
+        uow, benefits.RetirementApplication(person, NEW), params))  # fmt: skip
+    assert twice.code == "retirement.already_applied"
+
+
+def test_a_relation_kept_elsewhere_is_brought_back_first_and_the_award_waits(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person = career(uow_at, params, tianhe_months=60, zhengzhou_months=191)
+    auto_review(uow_at, OLD, NEW)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        waiting = benefits.show(uow, application)
+    assert waiting["state"] == "waiting"
+    (finding,) = waiting["findings"]
+    assert finding["code"] == "retirement.record_elsewhere"
+    (case_id,) = waiting["transfers"]
+    assert waiting["awards"] == []
+
+    workflow.pump(engine, moving_clock, params)  # the return transfer completes
+    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
+    with uow_at() as uow:
+        done = benefits.show(uow, application)
+        moved = queries.show(uow, case_id, params)
+        expected = expected_total(uow, person, 60 + 191, params)
+        assert check(uow) == []
+    assert moved["kind"] == "return_to_receiving_place"
+    assert {side["state"] for side in moved["sides"]} == {"completed"}
+    assert done["state"] == "awarded"
+    (award,) = done["awards"]
+    assert award["inputs"]["contribution_months"] == 60 + 191
+    assert award["total"] == expected
+
+
+def test_the_wrong_place_below_the_minimum_or_out_of_bounds_is_said_plainly(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=100)
+    wrong = apply(uow_at, person, params, agency=OLD)
+    with uow_at() as uow:
+        refused = benefits.show(uow, wrong)
+    assert refused["state"] == "refused"
+    assert "retirement.not_receiving_place" in [f["code"] for f in refused["findings"]]
+
+    short = apply(uow_at, person, params)
+    with uow_at() as uow:
+        below = benefits.show(uow, short)
+    assert below["state"] == "waiting"
+    assert [f["code"] for f in below["findings"] if f["blocking"]] == ["retirement.below_minimum"]
+    assert "一次性缴费" in below["findings"][0]["zh"]
+    assert below["awards"] == []
+
+    too_early = rejected(
+        engine,
+        uow_at,
+        lambda uow: benefits.apply_retirement(
+            uow, benefits.RetirementApplication(person, NEW, YearMonth(2020, 1)), params
+        ),
+        InvalidInput,
+    )
+    assert too_early.code == "retirement.month_out_of_bounds"
