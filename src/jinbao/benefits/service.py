@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select, update
 
 from jinbao.accounts.service import statement
 from jinbao.audit.service import record
+from jinbao.benefits import notice
 from jinbao.benefits.tables import awards, retirement_applications
 from jinbao.contributions.service import history, person_arrears
 from jinbao.db.uow import UnitOfWork
@@ -468,3 +469,15 @@ def _ym_text(value: int) -> str:
 
 def _region(code: str | None) -> str:
     return (code or "000000")[:2] + "0000"
+
+
+def award_notice(uow: UnitOfWork, award_id: int) -> bytes:
+    """The 核定表 PDF of one award version."""
+    application_id = uow.conn.execute(
+        select(awards.c.application_id).where(awards.c.id == award_id)
+    ).scalar()
+    if application_id is None:
+        raise NotFound("award.not_found", f"没有待遇核定{award_id}。", f"No award {award_id}.")
+    shown = show(uow, int(application_id))
+    (award,) = [a for a in shown["awards"] if a["id"] == award_id]
+    return notice.render(shown, award)

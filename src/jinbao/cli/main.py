@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from jinbao.benefits.cli import app as benefit_app
 from jinbao.calculators.cli import app as policy_app
 from jinbao.cli.common import engine, settings
 from jinbao.contributions.cli import account_app, contribution_app
@@ -32,6 +33,7 @@ app.add_typer(contribution_app, name="contribution")
 app.add_typer(account_app, name="account")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(transfer_app, name="transfer")
+app.add_typer(benefit_app, name="benefit")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from jinbao import __version__
+from jinbao.benefits.api import router as benefits_router
 from jinbao.calculators.api import router as policy_router
 from jinbao.calculators.inputs import parameters
 from jinbao.contributions.api import router as contributions_router
@@ -47,6 +48,7 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     app.include_router(ledger_router)
     app.include_router(exchange_router)
     app.include_router(transfers_router)
+    app.include_router(benefits_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

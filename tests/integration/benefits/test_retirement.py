@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -14,6 +15,7 @@ from jinbao.accounts.service import statement
 from jinbao.benefits import service as benefits
 from jinbao.contributions.service import history
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.forms import yuan
 from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
@@ -26,6 +28,7 @@ from jinbao.transfers import queries, workflow
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, employ
+from tests.unit.exchange.test_forms import ocr, page_images, similarity, text_layer
 
 Uow = Callable[[], UnitOfWork]
 BORN = "1965-09-20"  # a man: statutory age 60 and 3 months under the 2024 reform → 2025-12
@@ -170,3 +173,24 @@ def test_the_wrong_place_below_the_minimum_or_out_of_bounds_is_said_plainly(
         InvalidInput,
     )
     assert too_early.code == "retirement.month_out_of_bounds"
+
+
+def test_the_award_notice_reads_in_chinese(
+    engine: Engine, uow_at: Uow, params: Parameters, tesseract: str, tmp_path: Path
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    with uow_at() as uow:
+        pdf = benefits.award_notice(uow, award["id"])
+    text = text_layer(pdf)
+    assert "基本养老金核定表" in text
+    assert person in text
+    assert f"{yuan(award['total'])} 元" in text
+    assert "李复核" in text
+    assert "国发〔2005〕38号" in text
+    seen = ocr(tesseract, page_images(pdf)[0], tmp_path)
+    for expected in ("基本养老金核定表", "月基本养老金合计", "个人账户养老金", "冯二"):
+        assert similarity(expected, seen) >= 0.75, (expected, seen)

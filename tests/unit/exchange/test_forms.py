@@ -4,13 +4,9 @@ signed document byte for byte — also from a poor scan."""
 
 from __future__ import annotations
 
-import difflib
 import io
-import shutil
-import subprocess
 from pathlib import Path
 
-import pypdfium2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageFilter
@@ -18,37 +14,16 @@ from PIL import Image, ImageFilter
 from jinbao.exchange import forms, paper, scan
 from jinbao.exchange.codec import encode, sign
 from jinbao.exchange.model import DOCUMENT_ZH, DocumentType
-from tests.conftest import IN_CI
+from tests.rendering import need_cjk_font, ocr, page_images, similarity, tesseract, text_layer
 from tests.unit.exchange.examples import BODIES, PERSON, document
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 NAMES = {"44010600": "广州市天河区社会保险经办服务中心", "41010500": "郑州市金水区社会保险中心"}
 
 
-def mandatory(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason}; mandatory under CI=true", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def cjk_font() -> None:
-    try:
-        forms.find_font()
-    except forms.FontMissing:
-        mandatory("no CJK font (apt-get install fonts-noto-cjk)")
-
-
-@pytest.fixture(scope="module")
-def tesseract() -> str:
-    found = shutil.which("tesseract")
-    if found is None:
-        mandatory("tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
-    assert found is not None
-    langs = subprocess.run([found, "--list-langs"], capture_output=True, text=True).stdout
-    if "chi_sim" not in langs.split():
-        mandatory("tesseract has no Simplified Chinese (apt-get install tesseract-ocr-chi-sim)")
-    return found
+    need_cjk_font()
 
 
 def printed(kind: DocumentType, body: dict | None = None) -> tuple[bytes, bytes]:
@@ -60,41 +35,9 @@ def printed(kind: DocumentType, body: dict | None = None) -> tuple[bytes, bytes]
     return wire, forms.render(form)
 
 
-def page_images(pdf: bytes, dpi: int = 300) -> list[Image.Image]:
-    doc = pypdfium2.PdfDocument(pdf)
-    try:
-        return [doc[i].render(scale=dpi / 72).to_pil() for i in range(len(doc))]
-    finally:
-        doc.close()
-
-
 def scanned(images: list[Image.Image], **save: object) -> list[bytes]:
     """Each page read back from its own scan file, the way an operator uploads pages."""
     return paper.join_parts(t for image in images for t in scan.qr_texts(png(image, **save)))
-
-
-def text_layer(pdf: bytes) -> str:
-    doc = pypdfium2.PdfDocument(pdf)
-    try:
-        return "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
-    finally:
-        doc.close()
-
-
-def ocr(tesseract: str, image: Image.Image, tmp_path: Path) -> str:
-    path = tmp_path / "page.png"
-    image.convert("L").save(path)
-    out = subprocess.run(
-        [tesseract, str(path), "-", "-l", "chi_sim", "--psm", "4"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return "".join(out.stdout.split())  # Chinese OCR puts spaces between characters
-
-
-def similarity(expected: str, text: str) -> float:
-    """How much of ``expected`` the OCR found, in order (1.0 = every character)."""
-    match = difflib.SequenceMatcher(None, expected, text, autojunk=False)
-    return sum(b.size for b in match.get_matching_blocks()) / len(expected)
 
 
 def png(image: Image.Image, **save: object) -> bytes:
@@ -186,3 +129,6 @@ def test_an_upload_that_is_not_a_scan_is_refused_with_what_to_upload() -> None:
             scan.qr_texts(junk)
         assert caught.value.code == "exchange.scan_format"
         assert "PDF、PNG 或 JPEG" in caught.value.zh
+
+
+__all__ = ["tesseract"]  # a fixture, used by name

@@ -1,0 +1,76 @@
+"""HTTP API of retirement and awards: apply, follow, refresh, approve, the 核定表 PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, Field
+
+from jinbao.benefits import service
+from jinbao.calculators.inputs import year_month
+
+router = APIRouter(prefix="/api", tags=["benefits"])
+
+
+class RetirementIn(BaseModel):
+    id_number: str
+    agency_code: str = Field(description="待遇领取地经办机构代码")
+    retire_month: str | None = Field(None, description="YYYY-MM; default the statutory month")
+    operator: str = Field(min_length=1, max_length=60, description="经办人")
+
+
+class OperatorIn(BaseModel):
+    operator: str = Field(min_length=1, max_length=60, description="经办人")
+
+
+def _show(request: Request, application_id: int) -> dict[str, Any]:
+    with request.app.state.uow() as uow:
+        return service.show(uow, application_id)
+
+
+@router.post(
+    "/retirements",
+    status_code=status.HTTP_201_CREATED,
+    summary="退休申请 Apply: record check, transfers started, award draft",
+)
+def apply(request: Request, body: RetirementIn) -> dict[str, Any]:
+    month = year_month(body.retire_month, "retire_month") if body.retire_month else None
+    cmd = service.RetirementApplication(body.id_number, body.agency_code, month, body.operator)
+    with request.app.state.uow() as uow:
+        application_id = service.apply_retirement(uow, cmd, request.app.state.parameters())
+        uow.commit()
+    return _show(request, application_id)
+
+
+@router.get("/retirements/{application_id}", summary="退休申请 An application and its awards")
+def show(request: Request, application_id: int) -> dict[str, Any]:
+    return _show(request, application_id)
+
+
+@router.post("/retirements/{application_id}/refresh", summary="Check again; award when clear")
+def refresh(request: Request, application_id: int, body: OperatorIn) -> dict[str, Any]:
+    with request.app.state.uow() as uow:
+        service.refresh(uow, application_id, request.app.state.parameters(), body.operator)
+        uow.commit()
+    return _show(request, application_id)
+
+
+@router.post("/awards/{award_id}/approve", summary="复核 A second operator approves an award")
+def approve(request: Request, award_id: int, body: OperatorIn) -> dict[str, Any]:
+    with request.app.state.uow() as uow:
+        service.approve_award(uow, award_id, body.operator)
+        uow.commit()
+    return {"award": award_id, "approved_by": body.operator}
+
+
+@router.get(
+    "/awards/{award_id}/notice.pdf",
+    summary="基本养老金核定表 The award as a PDF",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def award_notice(request: Request, award_id: int) -> Response:
+    with request.app.state.uow() as uow:
+        pdf = service.award_notice(uow, award_id)
+    return Response(pdf, media_type="application/pdf")

@@ -1,0 +1,99 @@
+"""``jinbao benefit …``: retirement applications and awards (退休申请、待遇核定)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from jinbao.benefits import service
+from jinbao.calculators.inputs import parameters, year_month
+from jinbao.cli.common import JsonOption, run, settings
+from jinbao.kernel.money import format_yuan
+
+app = typer.Typer(help="退休与待遇 Retirement and benefits.", no_args_is_help=True)
+OperatorOpt = Annotated[str, typer.Option("--operator", help="经办人 who does this")]
+
+
+def _params() -> Any:
+    return parameters(settings().parameters_dir)
+
+
+def _print(application_id: int, as_json: bool) -> None:
+    found = run(lambda uow: service.show(uow, application_id), as_json=as_json, write=False)
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    p = found["person"]
+    typer.echo(
+        f"退休申请 {found['id']}  {p['name']} {p['id_number']}  {found['agency']}  "
+        f"退休时间 {found['retire_month']}（法定 {found['statutory_month']}）  状态 {found['state']}"
+    )
+    for f in found["findings"]:
+        typer.echo(f"  {'⛔' if f['blocking'] else '·'} {f['zh']}")
+    for case_id in found["transfers"]:
+        typer.echo(f"  转移接续 {case_id}（jinbao transfer show {case_id}）")
+    for a in found["awards"]:
+        typer.echo(
+            f"  核定 {a['id']} 第{a['version']}版 {a['state']}：基础 {format_yuan(a['basic'])} + 个人账户 "
+            f"{format_yuan(a['account'])} + 过渡 {format_yuan(a['transitional'])} = "
+            f"{format_yuan(a['total'])} 元/月，自 {a['from_month']}；核定 {a['made_by']}"
+            + (f"，复核 {a['checked_by']}" if a["checked_by"] else "")
+        )
+
+
+@app.command("apply")
+def apply(
+    id_number: str,
+    agency: Annotated[str, typer.Option("--agency", help="待遇领取地经办机构代码")],
+    operator: OperatorOpt,
+    retire: Annotated[str | None, typer.Option(help="退休年月 YYYY-MM (default statutory)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """退休申请: check the national record, start the transfers it needs, make the award draft."""
+    month = year_month(retire, "retire") if retire else None
+    cmd = service.RetirementApplication(id_number, agency, month, operator)
+    application_id = run(
+        lambda uow: service.apply_retirement(uow, cmd, _params()), as_json=as_json, write=True
+    )
+    _print(application_id, as_json)
+
+
+@app.command("show")
+def show(application_id: int, as_json: JsonOption = False) -> None:
+    """A retirement application: the record check, transfers, award versions."""
+    _print(application_id, as_json)
+
+
+@app.command("refresh")
+def refresh(application_id: int, operator: OperatorOpt, as_json: JsonOption = False) -> None:
+    """Check again (once the transfers it waits for completed) and make the award draft."""
+    run(
+        lambda uow: service.refresh(uow, application_id, _params(), operator),
+        as_json=as_json,
+        write=True,
+    )
+    _print(application_id, as_json)
+
+
+@app.command("approve")
+def approve(award_id: int, operator: OperatorOpt, as_json: JsonOption = False) -> None:
+    """复核: a second operator approves an award draft."""
+    run(lambda uow: service.approve_award(uow, award_id, operator), as_json=as_json, write=True)
+    typer.echo(
+        json.dumps({"award": award_id, "approved_by": operator})
+        if as_json
+        else f"核定 {award_id} 已复核 approved by {operator}"
+    )
+
+
+@app.command("notice")
+def notice(
+    award_id: int, out: Annotated[str, typer.Option("--out", "-o", help="PDF 文件")]
+) -> None:
+    """基本养老金核定表: the award as a PDF."""
+    pdf = run(lambda uow: service.award_notice(uow, award_id), as_json=False, write=False)
+    with open(out, "wb") as fh:
+        fh.write(pdf)
+    typer.echo(f"已生成 {out}（{len(pdf) // 1024} KB）")

@@ -1,0 +1,82 @@
+"""基本养老金核定表: the award as a PDF in Chinese — the person, the retirement, each part of the
+monthly pension, the inputs with their status, every step of the computation and its sources,
+and who made and who approved it. The font is the one paper forms use (exchange.forms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
+
+from jinbao.exchange.forms import find_font, yuan
+
+STATE_ZH = {"draft": "待复核（草稿）", "approved": "已复核"}
+
+
+def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
+    font, face = find_font()
+    pdf = FPDF(format="A4")
+    pdf.set_title("基本养老金核定表")
+    pdf.set_creator("Jinbao 金保")
+    pdf.add_font("cjk", "", font, collection_font_number=face)
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.add_page()
+    pdf.set_font("cjk", size=17)
+    pdf.cell(0, 10, "基本养老金核定表", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("cjk", size=9)
+    pdf.cell(
+        0, 6, f"核定编号 {award['id']}-{award['version']}　状态：{STATE_ZH[award['state']]}",
+        align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+    )  # fmt: skip
+    pdf.ln(2)
+    inputs = award["inputs"]
+    person = application["person"]
+    rows = [
+        ("姓名", person["name"]),
+        ("公民身份号码", person["id_number"]),
+        ("经办机构", application["agency"]),
+        ("法定退休时间", application["statutory_month"]),
+        ("退休时间", application["retire_month"]),
+        ("待遇起始月份", award["from_month"]),
+        ("累计缴费月数", f"{inputs['contribution_months']} 个月"),
+        ("平均缴费指数", inputs["index"]),
+        (
+            "上年度在岗职工月平均工资",
+            f"{yuan(inputs['average_wage'])} 元（{inputs['average_wage_status']}）",
+        ),
+        ("个人账户储存额", f"{yuan(inputs['account_balance'])} 元"),
+        ("基础养老金", f"{yuan(award['basic'])} 元"),
+        ("个人账户养老金", f"{yuan(award['account'])} 元"),
+        ("过渡性养老金", f"{yuan(award['transitional'])} 元"),
+        ("月基本养老金合计", f"{yuan(award['total'])} 元"),
+        ("核定人", award["made_by"]),
+        ("复核人", award["checked_by"] or "（未复核）"),
+    ]
+    pdf.set_font("cjk", size=10)
+    with pdf.table(
+        col_widths=(58, 132), first_row_as_headings=False, line_height=6.5,
+        wrapmode=WrapMode.CHAR,
+    ) as table:  # fmt: skip
+        for label, value in rows:
+            table.row((label, str(value)))
+    pdf.ln(4)
+    pdf.set_font("cjk", size=11)
+    pdf.cell(0, 7, "计算过程", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("cjk", size=9)
+    for i, step in enumerate(award["explanation"]["steps"], 1):
+        pdf.multi_cell(
+            0, 5.5, f"{i}. {step['zh']}", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+            wrapmode=WrapMode.CHAR,
+        )  # fmt: skip
+    pdf.ln(2)
+    pdf.set_font("cjk", size=8)
+    pdf.multi_cell(
+        0, 4.5, "依据：" + "；".join(award["explanation"]["sources"]),
+        new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR,
+    )  # fmt: skip
+    pdf.multi_cell(
+        0, 4.5, f"平均工资来源：{inputs['average_wage_source']}；平均缴费指数：{inputs['index_method']}",
+        new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR,
+    )  # fmt: skip
+    return bytes(pdf.output())
