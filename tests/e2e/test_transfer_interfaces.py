@@ -295,3 +295,29 @@ def test_scheme_linkage_over_http(
         employee = client.get(f"/api/persons/{person}/account").json()
         assert employee["total"] == 0
         assert after["total"] - before["total"] == case["ledger_transfer"]["account"]
+
+
+def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> None:
+    run(url, "db", "upgrade")
+    person = json.loads(run(url, "demo", "load", "--json"))["retiree"]
+    waiting = json.loads(
+        run(url, "benefit", "apply", person, "--agency", "41010000", "--operator", "张三", "--json")
+    )
+    assert waiting["state"] == "waiting"
+    (case_id,) = waiting["transfers"]
+    run(url, "transfer", "approve", case_id)
+    run(url, "transfer", "approve", case_id)
+    awarded = json.loads(
+        run(url, "benefit", "refresh", str(waiting["id"]), "--operator", "张三", "--json")
+    )
+    (award,) = awarded["awards"]
+    assert award["inputs"]["contribution_months"] == 60 + 191
+    refused = json.loads(
+        run(url, "benefit", "approve", str(award["id"]), "--operator", "张三", "--json", code=3)
+    )
+    assert refused["error"]["code"] == "award.same_operator"
+    run(url, "benefit", "approve", str(award["id"]), "--operator", "李四")
+    pdf = tmp_path / "award.pdf"
+    run(url, "benefit", "notice", str(award["id"]), "--out", str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert "every invariant holds" in run(url, "ledger", "check")

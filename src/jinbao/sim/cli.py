@@ -29,6 +29,8 @@ def load(as_json: JsonOption = False) -> None:
             typer.echo(
                 "可申请转移接续的参保人员 ready to apply for a transfer: " + " ".join(report.movers)
             )
+        if report.retiree:
+            typer.echo("达到法定退休年龄 ready to retire: " + report.retiree)
         if report.linkage_person:
             typer.echo(
                 "城乡衔接（职工转入居民）linkage into the resident scheme: " + report.linkage_person

@@ -104,6 +104,8 @@ class DemoReport:
     paper_movers: tuple[str, ...] = ()
     # past the statutory age with a short employee career and resident-scheme years: linkage
     linkage_person: str | None = None
+    # at the statutory age with 5 years kept in Guangzhou and 16 at home: ready to retire
+    retiree: str | None = None
 
 
 def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
@@ -119,10 +121,11 @@ def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
     records = _contributions(uow, rng, employers, params or load_parameters())
     movers, paper_movers = _movers(uow, persons)
     linkage = _linkage_person(uow, rng, employers, params or load_parameters())
+    retiree = _retiree(uow, rng, params or load_parameters())
     return DemoReport(
-        True, agencies, len(employers), len(persons) + 1,
-        relationships + len(movers) + len(paper_movers) + 2, records + 84, movers, paper_movers,
-        linkage,
+        True, agencies, len(employers) + 2, len(persons) + 2,
+        relationships + len(movers) + len(paper_movers) + 4, records + 84 + 251, movers,
+        paper_movers, linkage, retiree,
     )  # fmt: skip
 
 
@@ -459,4 +462,47 @@ def _linkage_person(
     )
     for year in range(2020, 2025):
         pay_resident_year(uow, ResidentPayment(number, year, 300, dt.date(year, 3, 1)), params)
+    return number
+
+
+def _retiree(uow: UnitOfWork, rng: random.Random, params: Parameters) -> str:
+    """Born September 1965 with 户籍 in Zhengzhou (statutory month December 2025 under the 2024
+    reform): employed in Tianhe 2005–2009 (the relation is kept there), then in Zhengzhou until
+    November 2025. His retirement application in Zhengzhou brings the Guangzhou years back
+    (转回待遇领取地) before the award. DEMO DATA."""
+    from jinbao.contributions.service import DeclarationRow, declare
+
+    number = _id_number(rng, "410105", dt.date(1965, 9, 20), Sex.MALE)
+    service.add_person(uow, service.NewPerson(number, "冯德胜", "410105"))
+    for agency, region, first, count, until in (
+        ("44010600", "440106", YearMonth(2005, 1), 60, dt.date(2010, 1, 1)),
+        ("41010000", "410100", YearMonth(2010, 1), 191, dt.date(2025, 12, 1)),
+    ):
+        uscc = _uscc(rng, region)
+        service.add_employer(
+            uow,
+            service.NewEmployer(
+                uscc, f"{'广州' if region[:2] == '44' else '郑州'}某机械制造有限公司{DEMO}", agency
+            ),
+        )
+        job = service.add_relationship(
+            uow,
+            service.NewRelationship(
+                number, Scheme.ENTERPRISE, agency, dt.date(first.year, first.month, 1),
+                employer_uscc=uscc,
+            ),
+        )  # fmt: skip
+        declare(
+            uow,
+            [
+                DeclarationRow(i + 2, uscc, first.plus(i), number, Fen(520_000))
+                for i in range(count)
+            ],
+            batch=f"demo-retiree-{agency}",
+            params=params,
+            paid_on=until.replace(day=10),
+        )
+        service.change_relationship_status(
+            uow, job.id, RelationshipStatus.SUSPENDED, changed_on=until, reason="离职"
+        )
     return number
