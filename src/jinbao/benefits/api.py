@@ -56,6 +56,24 @@ def refresh(request: Request, application_id: int, body: OperatorIn) -> dict[str
     return _show(request, application_id)
 
 
+class CorrectionIn(OperatorIn):
+    reason: str = Field(min_length=1, max_length=200, description="更正原因")
+
+
+@router.post(
+    "/retirements/{application_id}/corrections",
+    status_code=status.HTTP_201_CREATED,
+    summary="更正 A new award version from the record as it is now, with the monthly difference",
+)
+def correct(request: Request, application_id: int, body: CorrectionIn) -> dict[str, Any]:
+    with request.app.state.uow() as uow:
+        service.correct_award(
+            uow, application_id, request.app.state.parameters(), body.operator, body.reason
+        )
+        uow.commit()
+    return _show(request, application_id)
+
+
 @router.post("/awards/{award_id}/approve", summary="复核 A second operator approves an award")
 def approve(request: Request, award_id: int, body: OperatorIn) -> dict[str, Any]:
     with request.app.state.uow() as uow:

@@ -40,6 +40,11 @@ def _print(application_id: int, as_json: bool) -> None:
             f"{format_yuan(a['account'])} + 过渡 {format_yuan(a['transitional'])} = "
             f"{format_yuan(a['total'])} 元/月，自 {a['from_month']}；核定 {a['made_by']}"
             + (f"，复核 {a['checked_by']}" if a["checked_by"] else "")
+            + (
+                f"；更正（{a['reason']}），每月差额 {format_yuan(a['difference'])} 元"
+                if a["reason"]
+                else ""
+            )
         )
 
 
@@ -86,6 +91,22 @@ def approve(award_id: int, operator: OperatorOpt, as_json: JsonOption = False) -
         if as_json
         else f"核定 {award_id} 已复核 approved by {operator}"
     )
+
+
+@app.command("correct")
+def correct(
+    application_id: int,
+    operator: OperatorOpt,
+    reason: Annotated[str, typer.Option("--reason", help="更正原因")],
+    as_json: JsonOption = False,
+) -> None:
+    """更正: a new award version from the record as it is now, with the monthly difference."""
+    run(
+        lambda uow: service.correct_award(uow, application_id, _params(), operator, reason),
+        as_json=as_json,
+        write=True,
+    )
+    _print(application_id, as_json)
 
 
 @app.command("notice")

@@ -244,7 +244,15 @@ def _review(
         _make_award(uow, application_id, params, operator)
 
 
-def _make_award(uow: UnitOfWork, application_id: int, params: Parameters, operator: str) -> int:
+def _make_award(
+    uow: UnitOfWork,
+    application_id: int,
+    params: Parameters,
+    operator: str,
+    *,
+    supersedes: Any = None,
+    reason: str | None = None,
+) -> int:
     """The award draft (国发〔2005〕38号) over the continuous record at this agency."""
     row = _application(uow, application_id)
     agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
@@ -292,6 +300,9 @@ def _make_award(uow: UnitOfWork, application_id: int, params: Parameters, operat
                 inputs=json.dumps(inputs, ensure_ascii=False),
                 explanation=json.dumps(_explanation(pension), ensure_ascii=False),
                 made_by=operator, created_at=uow.clock.now(),
+                supersedes_id=supersedes.id if supersedes is not None else None,
+                reason=reason,
+                difference=int(p.total) - supersedes.total if supersedes is not None else None,
             )
             .returning(awards.c.id)
         ).scalar_one()
@@ -303,6 +314,43 @@ def _make_award(uow: UnitOfWork, application_id: int, params: Parameters, operat
     )
     record(uow, "award.draft", "award", str(award_id), new={"total": int(p.total), "by": operator})
     return award_id
+
+
+def correct_award(
+    uow: UnitOfWork, application_id: int, params: Parameters, operator: str, reason: str
+) -> int:
+    """更正: recompute from the record as it is now (say, after a back-payment or a correction of
+    a wage) as a new draft version replacing the approved one; the monthly difference is kept
+    with it (arrears to pay, or overpayment to recover). The approved version stays as it was."""
+    if not reason.strip():
+        raise InvalidInput(
+            "award.reason_required", "更正须写明原因。", "A correction needs a reason.",
+            field="reason",
+        )  # fmt: skip
+    _application(uow, application_id)
+    versions = uow.conn.execute(
+        select(awards).where(awards.c.application_id == application_id).order_by(awards.c.version)
+    ).all()
+    approved = [a for a in versions if a.state == "approved"]
+    if not approved or versions[-1].state != "approved":
+        raise Conflict(
+            "award.nothing_to_correct",
+            "只有已复核的最新核定才能更正；尚有待复核的版本时请先复核。",
+            "Only the latest award, once approved, can be corrected; approve the draft first.",
+        )
+    return _make_award(
+        uow, application_id, params, operator, supersedes=approved[-1], reason=reason.strip()
+    )
+
+
+def current_award(uow: UnitOfWork, application_id: int) -> Any:
+    """The award in force: the latest approved version (None before the first approval)."""
+    return uow.conn.execute(
+        select(awards)
+        .where(awards.c.application_id == application_id, awards.c.state == "approved")
+        .order_by(awards.c.version.desc())
+        .limit(1)
+    ).first()
 
 
 def approve_award(uow: UnitOfWork, award_id: int, checker: str) -> None:
@@ -353,7 +401,7 @@ def show(uow: UnitOfWork, application_id: int) -> dict[str, Any]:
                 "from_month": _ym_text(a.from_month), "basic": a.basic, "account": a.account,
                 "transitional": a.transitional, "total": a.total, "inputs": json.loads(a.inputs),
                 "explanation": json.loads(a.explanation), "made_by": a.made_by,
-                "checked_by": a.checked_by,
+                "checked_by": a.checked_by, "reason": a.reason, "difference": a.difference,
             }
             for a in uow.conn.execute(
                 select(awards).where(awards.c.application_id == application_id).order_by(

@@ -54,6 +54,11 @@ awards = Table(
     Column("total", BigInteger, nullable=False),
     Column("inputs", Text, nullable=False),  # JSON: C, index, months, balance, age
     Column("explanation", Text, nullable=False),  # JSON: the policy engine's steps and sources
+    # a correction (更正) is a new version: why, which version it replaces, and the monthly
+    # difference (positive: arrears owed to the person; negative: overpaid)
+    Column("supersedes_id", BIGID, ForeignKey("awards.id"), nullable=True),
+    Column("reason", String(200), nullable=True),
+    Column("difference", BigInteger, nullable=True),
     Column("made_by", String(60), nullable=False),
     Column("checked_by", String(60), nullable=True),
     Column("approved_at", DateTime(timezone=True), nullable=True),

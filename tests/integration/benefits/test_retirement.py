@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from jinbao.accounts.service import statement
 from jinbao.benefits import service as benefits
+from jinbao.contributions import service as contributions
 from jinbao.contributions.service import history
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.forms import yuan
@@ -194,3 +195,51 @@ def test_the_award_notice_reads_in_chinese(
     seen = ocr(tesseract, page_images(pdf)[0], tmp_path)
     for expected in ("基本养老金核定表", "月基本养老金合计", "个人账户养老金", "冯二"):
         assert similarity(expected, seen) >= 0.75, (expected, seen)
+
+
+def test_a_correction_is_a_new_version_with_the_monthly_difference(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (first,) = benefits.show(uow, application)["awards"]
+    early = rejected(
+        engine, uow_at,
+        lambda uow: benefits.correct_award(uow, application, params, "张经办", "补缴"),
+    )  # fmt: skip
+    assert early.code == "award.nothing_to_correct"  # a draft is approved, not corrected
+    commit(uow_at, lambda uow: benefits.approve_award(uow, first["id"], "李复核"))
+
+    # Six months of 2009 paid late as an individual (补缴) after the award.
+    def back_pay(uow: UnitOfWork) -> None:
+        contributions.back_pay(
+            uow,
+            contributions.BackPayment(
+                person, YearMonth(2009, 7), YearMonth(2009, 12), Fen(500_000),
+                dt.date(2026, 10, 20),
+            ),
+            params,
+        )  # fmt: skip
+
+    commit(uow_at, back_pay)
+    blank = rejected(
+        engine, uow_at, lambda uow: benefits.correct_award(uow, application, params, "张经办", " ")
+    )
+    assert blank.code == "award.reason_required"
+    commit(
+        uow_at, lambda uow: benefits.correct_award(uow, application, params, "张经办", "补缴6个月")
+    )
+    with uow_at() as uow:
+        shown = benefits.show(uow, application)
+        in_force = benefits.current_award(uow, application)
+    old, new = shown["awards"]
+    assert (old["state"], new["state"]) == ("approved", "draft")
+    assert old["total"] == first["total"]  # the approved version never changes
+    assert new["inputs"]["contribution_months"] == 191 + 6
+    assert new["difference"] == new["total"] - old["total"] > 0
+    assert new["reason"] == "补缴6个月"
+    assert in_force.id == old["id"]  # until the correction is approved
+    commit(uow_at, lambda uow: benefits.approve_award(uow, new["id"], "李复核"))
+    with uow_at() as uow:
+        assert benefits.current_award(uow, application).id == new["id"]

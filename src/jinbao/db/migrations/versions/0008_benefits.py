@@ -59,6 +59,9 @@ def upgrade() -> None:
         sa.Column("total", sa.BigInteger(), nullable=False),
         sa.Column("inputs", sa.Text(), nullable=False),
         sa.Column("explanation", sa.Text(), nullable=False),
+        sa.Column("supersedes_id", BIGID, nullable=True),
+        sa.Column("reason", sa.String(length=200), nullable=True),
+        sa.Column("difference", sa.BigInteger(), nullable=True),
         sa.Column("made_by", sa.String(length=60), nullable=False),
         sa.Column("checked_by", sa.String(length=60), nullable=True),
         sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
@@ -68,6 +71,9 @@ def upgrade() -> None:
             ["application_id"],
             ["retirement_applications.id"],
             name="fk_awards_application_id_retirement_applications",
+        ),
+        sa.ForeignKeyConstraint(
+            ["supersedes_id"], ["awards.id"], name="fk_awards_supersedes_id_awards"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_awards"),
         sa.UniqueConstraint("application_id", "version", name="uq_awards_application_id_version"),
