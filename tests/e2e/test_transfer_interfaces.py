@@ -320,4 +320,11 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
     pdf = tmp_path / "award.pdf"
     run(url, "benefit", "notice", str(award["id"]), "--out", str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF-")
+    bank = tmp_path / "bank.csv"
+    paid = json.loads(
+        run(url, "benefit", "pay", "--agency", "41010000", "--month", "2026-01",
+            "--bank-file", str(bank), "--json")
+    )  # fmt: skip
+    assert (paid["paid"], paid["total"]) == (1, award["total"])
+    assert person in bank.read_text(encoding="utf-8")
     assert "every invariant holds" in run(url, "ledger", "check")

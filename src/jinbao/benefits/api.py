@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
-from jinbao.benefits import service
+from jinbao.benefits import payments, service
 from jinbao.calculators.inputs import year_month
 
 router = APIRouter(prefix="/api", tags=["benefits"])
@@ -92,3 +93,19 @@ def award_notice(request: Request, award_id: int) -> Response:
     with request.app.state.uow() as uow:
         pdf = service.award_notice(uow, award_id)
     return Response(pdf, media_type="application/pdf")
+
+
+class RunIn(BaseModel):
+    month: str = Field(description="发放月份 YYYY-MM")
+
+
+@router.post(
+    "/agencies/{code}/benefit-runs",
+    summary="待遇发放 The month's payment run at an agency (a rerun pays nothing twice)",
+)
+def payment_run(request: Request, code: str, body: RunIn) -> dict[str, Any]:
+    month = year_month(body.month, "month")
+    with request.app.state.uow() as uow:
+        report = payments.run_payments(uow, code, month)
+        uow.commit()
+    return asdict(report)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
 
-from jinbao.benefits import service
+from jinbao.benefits import payments, service
 from jinbao.calculators.inputs import parameters, year_month
 from jinbao.cli.common import JsonOption, run, settings
 from jinbao.kernel.money import format_yuan
@@ -118,3 +119,28 @@ def notice(
     with open(out, "wb") as fh:
         fh.write(pdf)
     typer.echo(f"已生成 {out}（{len(pdf) // 1024} KB）")
+
+
+@app.command("pay")
+def pay(
+    agency: Annotated[str, typer.Option("--agency", help="经办机构代码")],
+    month: Annotated[str, typer.Option("--month", help="发放月份 YYYY-MM")],
+    bank_file: Annotated[str | None, typer.Option(help="写出银行代发文件 CSV")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """待遇发放: the month's payment run at an agency (a rerun pays nothing twice)."""
+    period = year_month(month, "month")
+    report = run(
+        lambda uow: payments.run_payments(uow, agency, period), as_json=as_json, write=True
+    )
+    if bank_file:
+        with open(bank_file, "w", encoding="utf-8") as fh:
+            fh.write(report.bank_file)
+    out = {k: v for k, v in asdict(report).items() if k != "bank_file"}
+    typer.echo(
+        json.dumps(out, ensure_ascii=False)
+        if as_json
+        else f"{report.agency} {report.month} 发放 {report.paid} 人，合计 {format_yuan(report.total)} 元"
+        f"（其中补发 {format_yuan(report.arrears)} 元）；未发 {report.skipped} 人"
+        + (f"；多发待追回 {format_yuan(report.overpaid)} 元" if report.overpaid else "")
+    )

@@ -36,7 +36,9 @@ from jinbao.policy.pension import monthly_pension
 from jinbao.policy.receiving_place import receiving_place
 from jinbao.policy.retirement import Category, minimum_contribution_for, statutory_retirement
 from jinbao.registry import repository as repo
+from jinbao.registry.model import RelationshipStatus
 from jinbao.registry.service.persons import get_person
+from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import workflow
 from jinbao.transfers.cases import agency as agency_of
@@ -377,6 +379,22 @@ def approve_award(uow: UnitOfWork, award_id: int, checker: str) -> None:
         .where(awards.c.id == award_id, awards.c.state == "draft")
         .values(state="approved", checked_by=checker.strip(), approved_at=uow.clock.now())
     )
+    application = _application(uow, row.application_id)
+    relation = uow.conn.execute(
+        select(relationships.c.id).where(
+            relationships.c.person_id == application.person_id,
+            relationships.c.agency_id == application.agency_id,
+            relationships.c.scheme == SCHEME,
+            relationships.c.kind == "normal",
+            relationships.c.status.in_(["contributing", "suspended"]),
+        )
+    ).scalar()
+    if relation is not None:  # the first approval: the relation here now receives benefits
+        start = YearMonth(row.from_month // 100, row.from_month % 100).first_day()
+        change_relationship_status(
+            uow, int(relation), RelationshipStatus.RECEIVING,
+            changed_on=min(start, uow.clock.today()), reason=f"待遇核定{award_id}已复核，按月领取",
+        )  # fmt: skip
     record(uow, "award.approve", "award", str(award_id), new={"by": checker.strip()})
 
 

@@ -66,3 +66,22 @@ awards = Table(
     CheckConstraint("state IN ('draft', 'approved')", name="state"),
     UniqueConstraint("application_id", "version"),
 )
+
+
+# 待遇发放: one row a person, month and kind — the unique key makes a rerun of a month harmless.
+benefit_payments = Table(
+    "benefit_payments",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("application_id", BIGID, ForeignKey("retirement_applications.id"), nullable=False),
+    Column("award_id", BIGID, ForeignKey("awards.id"), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("month", Integer, nullable=False),  # YYYYMM the payment is for
+    Column("kind", String(10), nullable=False),  # monthly | arrears (a correction's difference)
+    Column("amount", BigInteger, nullable=False),
+    Column("run_month", Integer, nullable=False),  # the run that paid it
+    Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('monthly', 'arrears')", name="kind"),
+    UniqueConstraint("application_id", "month", "kind"),
+)

@@ -79,8 +79,42 @@ def upgrade() -> None:
         sa.UniqueConstraint("application_id", "version", name="uq_awards_application_id_version"),
     )
 
+    op.create_table(
+        "benefit_payments",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("application_id", BIGID, nullable=False),
+        sa.Column("award_id", BIGID, nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("run_month", sa.Integer(), nullable=False),
+        sa.Column("journal_id", BIGID, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('monthly', 'arrears')", name="ck_benefit_payments_kind"),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name="fk_benefit_payments_agency_id_agencies"
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["retirement_applications.id"],
+            name="fk_benefit_payments_application_id_retirement_applications",
+        ),
+        sa.ForeignKeyConstraint(
+            ["award_id"], ["awards.id"], name="fk_benefit_payments_award_id_awards"
+        ),
+        sa.ForeignKeyConstraint(
+            ["journal_id"], ["journals.id"], name="fk_benefit_payments_journal_id_journals"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_benefit_payments"),
+        sa.UniqueConstraint(
+            "application_id", "month", "kind", name="uq_benefit_payments_application_id_month_kind"
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("benefit_payments")
     op.drop_table("awards")
     op.drop_index("ix_retirement_applications_person_id", table_name="retirement_applications")
     op.drop_table("retirement_applications")

@@ -1,0 +1,200 @@
+"""待遇发放: the monthly payment run of an agency.
+
+For each application at the agency whose award in force starts on or before the month, and
+whose relation is receiving benefits (待遇享受), the month's pension is paid once: the basic and
+transitional parts from the pooled fund, the personal-account part from the account fund (the
+person's account drawn down, newest portion first), all out through the bank — one journal a
+person and month. A correction approved after months were paid at the old amount adds, in the
+next run, the difference for each of those months (arrears; an overpayment is reported, not
+deducted: recovery comes with the overpayment work). A rerun of a month pays nothing twice
+(the unique person-month-kind key); a run is one transaction, so a crash leaves it unrun.
+The bank file is a CSV of the payments the run made.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from jinbao.accounts.tables import account_entries
+from jinbao.audit.service import record
+from jinbao.benefits.service import SCHEME
+from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import InvalidInput
+from jinbao.kernel.money import format_yuan
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger import service as ledger
+from jinbao.ledger.model import Account, Journal, credit, debit
+from jinbao.policy.interest import Portion
+from jinbao.registry.tables import persons, relationships
+from jinbao.transfers.cases import agency as agency_of
+from jinbao.transfers.records import account_balance
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReport:
+    agency: str
+    month: str
+    paid: int  # persons paid this run
+    total: int  # fen, monthly and arrears
+    arrears: int  # fen of it for earlier months at a corrected amount
+    overpaid: int  # fen paid above a corrected award, to recover (not deducted here)
+    skipped: int  # awarded but not receiving (suspended, stopped) or not yet started
+    bank_file: str  # CSV
+
+
+def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> PaymentReport:
+    agency_id, agency = agency_of(uow, agency_code)
+    if month > YearMonth.of(uow.clock.today()):
+        raise InvalidInput(
+            "payment.future_month",
+            "不能发放未来月份的待遇。",
+            "A future month cannot be paid.",
+            field="month",
+        )
+    region = (agency.region_code or "000000")[:2] + "0000"
+    period = month.year * 100 + month.month
+    rows: list[dict[str, Any]] = []
+    paid = total = arrears = overpaid = skipped = 0
+    for app in uow.conn.execute(
+        select(retirement_applications).where(
+            retirement_applications.c.agency_id == agency_id,
+            retirement_applications.c.state == "awarded",
+        )
+    ).all():
+        award = uow.conn.execute(
+            select(awards)
+            .where(awards.c.application_id == app.id, awards.c.state == "approved")
+            .order_by(awards.c.version.desc())
+            .limit(1)
+        ).first()
+        receiving = uow.conn.execute(
+            select(relationships.c.id).where(
+                relationships.c.person_id == app.person_id,
+                relationships.c.agency_id == agency_id,
+                relationships.c.scheme == SCHEME,
+                relationships.c.status == "receiving",
+            )
+        ).first()
+        if award is None or receiving is None or award.from_month > period:
+            skipped += 1
+            continue
+        due: list[tuple[int, str, int]] = []  # (month, kind, amount)
+        if not _paid(uow, app.id, period, "monthly"):
+            due.append((period, "monthly", int(award.total)))
+        for earlier, amount in _paid_months(uow, app.id, period):
+            if _paid(uow, app.id, earlier, "arrears"):
+                continue
+            if award.total > amount:
+                due.append((earlier, "arrears", int(award.total) - amount))
+            elif award.total < amount:
+                overpaid += amount - int(award.total)
+        if not due:
+            continue
+        person = uow.conn.execute(
+            select(persons.c.id_number, persons.c.name).where(persons.c.id == app.person_id)
+        ).one()
+        for for_month, kind, amount in due:
+            journal_id = _pay(uow, app.person_id, award, region, for_month, kind, amount, period)
+            uow.conn.execute(
+                insert(benefit_payments).values(
+                    application_id=app.id, award_id=award.id, agency_id=agency_id,
+                    month=for_month, kind=kind, amount=amount, run_month=period,
+                    journal_id=journal_id, created_at=uow.clock.now(),
+                )
+            )  # fmt: skip
+            rows.append(
+                {"id_number": person.id_number, "name": person.name,
+                 "month": f"{for_month // 100}-{for_month % 100:02d}", "kind": kind,
+                 "amount_yuan": format_yuan(amount).replace(",", "")}
+            )  # fmt: skip
+            total += amount
+            arrears += amount if kind == "arrears" else 0
+        paid += 1
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ["id_number", "name", "month", "kind", "amount_yuan"])
+    writer.writeheader()
+    writer.writerows(rows)
+    record(
+        uow, "benefit.run", "agency", agency.code,
+        new={"month": str(month), "paid": paid, "total": total, "arrears": arrears},
+    )  # fmt: skip
+    return PaymentReport(
+        agency.code, str(month), paid, total, arrears, overpaid, skipped, out.getvalue()
+    )
+
+
+def _paid(uow: UnitOfWork, application_id: int, month: int, kind: str) -> bool:
+    return (
+        uow.conn.execute(
+            select(benefit_payments.c.id).where(
+                benefit_payments.c.application_id == application_id,
+                benefit_payments.c.month == month,
+                benefit_payments.c.kind == kind,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _paid_months(uow: UnitOfWork, application_id: int, before: int) -> list[tuple[int, int]]:
+    """Earlier months already paid and how much in all (monthly and arrears) for each."""
+    rows = uow.conn.execute(
+        select(benefit_payments.c.month, func.sum(benefit_payments.c.amount))
+        .where(
+            benefit_payments.c.application_id == application_id,
+            benefit_payments.c.month < before,
+        )
+        .group_by(benefit_payments.c.month)
+        .order_by(benefit_payments.c.month)
+    ).all()
+    return [(int(m), int(a)) for m, a in rows]
+
+
+def _pay(
+    uow: UnitOfWork, person_id: int, award: Any, region: str, month: int, kind: str,
+    amount: int, run: int,
+) -> int:  # fmt: skip
+    """One journal: the pooled part and the account part out through the bank; the account
+    part drawn from the person's account (newest portion first)."""
+    share = int(award.account) * amount // int(award.total) if award.total else 0
+    pooled = amount - share
+    journal_id = ledger.post(
+        uow,
+        Journal(
+            "benefit_paid",
+            f"benefit:{award.application_id}:{month}:{kind}",
+            uow.clock.today(),
+            f"待遇发放 {month} {kind}",
+            (
+                debit(region, Account.POOLED_FUND, pooled),
+                debit(region, Account.ACCOUNT_FUND, share),
+                credit(region, Account.BANK, amount),
+            ),
+        ),
+    )
+    balance = account_balance(uow, person_id, SCHEME, region)
+    left = share
+    entries = []
+    for portion in (Portion.FROM_2006, Portion.Y1998_2005, Portion.PRE_1998):
+        take = min(left, max(0, int(balance.get(portion, 0))))
+        if take:
+            entries.append((portion, take))
+            left -= take
+    if left:  # the account is spent: the rest of the account part comes from the pooled fund
+        entries.append((Portion.FROM_2006, left))
+    for portion, take in entries:
+        uow.conn.execute(
+            insert(account_entries).values(
+                person_id=person_id, scheme=SCHEME, region=region, portion=portion.value,
+                kind="payout", period=run, effective_on=uow.clock.today(), amount=-take,
+                journal_id=journal_id, source=f"benefit:{month}:{kind}",
+                created_at=uow.clock.now(),
+            )
+        )  # fmt: skip
+    return journal_id

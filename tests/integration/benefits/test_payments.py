@@ -1,0 +1,94 @@
+"""The monthly payment run on both engines: each person-month paid once, the pooled and account
+parts out of their funds and the account drawn down, a correction's arrears paid in the next
+run, nobody paid who is not receiving, and the ledger check clean after each run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from jinbao.accounts.service import statement
+from jinbao.benefits import service as benefits
+from jinbao.benefits.payments import run_payments
+from jinbao.contributions import service as contributions
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import InvalidInput
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger.check import check
+from jinbao.policy.parameters import Parameters
+from jinbao.registry import service as registry
+from jinbao.registry.model import RelationshipStatus
+from tests.integration.benefits.test_retirement import apply, career
+from tests.integration.helpers import commit, rejected
+from tests.integration.transfers.conftest import NEW
+
+Uow = Callable[[], UnitOfWork]
+
+
+def run(uow_at: Uow, month: YearMonth):
+    return commit(uow_at, lambda uow: run_payments(uow, NEW, month))
+
+
+def clean(uow_at: Uow) -> None:
+    with uow_at() as uow:
+        assert check(uow) == []
+
+
+def test_each_month_is_paid_once_and_a_correction_pays_its_arrears(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    assert run(uow_at, YearMonth(2026, 1)).paid == 0  # not approved: nobody is paid
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    with uow_at() as uow:
+        ((relation, _),) = registry.person_relationships(uow, person)
+        account_before = statement(uow, person, dt.date(2026, 11, 2)).total
+    assert relation.status is RelationshipStatus.RECEIVING
+
+    january = run(uow_at, YearMonth(2026, 1))
+    assert (january.paid, january.total, january.arrears) == (1, award["total"], 0)
+    assert f"{person}," in january.bank_file
+    assert run(uow_at, YearMonth(2026, 1)).paid == 0  # a rerun pays nothing twice
+    for m in (2, 3):
+        run(uow_at, YearMonth(2026, m))
+    clean(uow_at)
+    with uow_at() as uow:
+        account_after = statement(uow, person, dt.date(2026, 11, 2)).total
+    # The account part of three months came out of the person's account (rounded per month).
+    assert account_before - account_after == 3 * (
+        award["account"] * award["total"] // award["total"]
+    )
+
+    # Six months paid late; the award is corrected and approved; April pays the new amount and
+    # the difference for January to March.
+    def back_pay(uow: UnitOfWork) -> None:
+        contributions.back_pay(
+            uow,
+            contributions.BackPayment(
+                person, YearMonth(2009, 7), YearMonth(2009, 12), Fen(500_000),
+                dt.date(2026, 4, 2),
+            ),
+            params,
+        )  # fmt: skip
+
+    commit(uow_at, back_pay)
+    commit(uow_at, lambda uow: benefits.correct_award(uow, application, params, "张经办", "补缴"))
+    with uow_at() as uow:
+        _, corrected = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, corrected["id"], "李复核"))
+    april = run(uow_at, YearMonth(2026, 4))
+    assert april.arrears == 3 * corrected["difference"]
+    assert april.total == corrected["total"] + april.arrears
+    assert run(uow_at, YearMonth(2026, 4)).total == 0
+    clean(uow_at)
+
+    future = rejected(
+        engine, uow_at, lambda uow: run_payments(uow, NEW, YearMonth(2027, 1)), InvalidInput
+    )
+    assert future.code == "payment.future_month"
