@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
-from jinbao.benefits import payments, service
-from jinbao.calculators.inputs import year_month
+from jinbao.benefits import adjustment, payments, service
+from jinbao.calculators.inputs import rate, year_month, yuan
 
 router = APIRouter(prefix="/api", tags=["benefits"])
 
@@ -107,5 +107,31 @@ def payment_run(request: Request, code: str, body: RunIn) -> dict[str, Any]:
     month = year_month(body.month, "month")
     with request.app.state.uow() as uow:
         report = payments.run_payments(uow, code, month)
+        uow.commit()
+    return asdict(report)
+
+
+class AdjustmentIn(BaseModel):
+    year: int
+    fixed: str = Field("0", description="定额, yuan a month")
+    per_year: str = Field("0", description="挂钩: yuan a month per contribution year")
+    percent: str = Field("0%", description="挂钩: share of the own pension, e.g. 1%")
+    by_age: dict[int, str] = Field(default_factory=dict, description="倾斜: age → yuan a month")
+    operator: str = Field(min_length=1, max_length=60, description="制定人")
+    checker: str = Field(min_length=1, max_length=60, description="复核人")
+
+
+@router.post(
+    "/agencies/{code}/benefit-adjustments",
+    status_code=status.HTTP_201_CREATED,
+    summary="待遇调整 A province's yearly plan (定额 + 挂钩 + 倾斜), made and checked by two",
+)
+def adjust(request: Request, code: str, body: AdjustmentIn) -> dict[str, Any]:
+    plan = adjustment.AdjustmentPlan(
+        body.year, int(yuan(body.fixed, "fixed")), int(yuan(body.per_year, "per_year")),
+        rate(body.percent, "percent"), {a: int(yuan(v, "by_age")) for a, v in body.by_age.items()},
+    )  # fmt: skip
+    with request.app.state.uow() as uow:
+        report = adjustment.adjust(uow, code, plan, body.operator, body.checker)
         uow.commit()
     return asdict(report)

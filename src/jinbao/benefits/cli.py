@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from jinbao.benefits import payments, service
-from jinbao.calculators.inputs import parameters, year_month
+from jinbao.benefits import adjustment, payments, service
+from jinbao.calculators.inputs import parameters, rate, year_month, yuan
 from jinbao.cli.common import JsonOption, run, settings
 from jinbao.kernel.money import format_yuan
 
@@ -143,4 +143,37 @@ def pay(
         else f"{report.agency} {report.month} 发放 {report.paid} 人，合计 {format_yuan(report.total)} 元"
         f"（其中补发 {format_yuan(report.arrears)} 元）；未发 {report.skipped} 人"
         + (f"；多发待追回 {format_yuan(report.overpaid)} 元" if report.overpaid else "")
+    )
+
+
+@app.command("adjust")
+def adjust(
+    agency: Annotated[str, typer.Option("--agency", help="经办机构代码")],
+    year: Annotated[int, typer.Option(help="调整年度 (from January)")],
+    maker: Annotated[str, typer.Option("--operator", help="制定人")],
+    checker: Annotated[str, typer.Option("--checker", help="复核人 (another operator)")],
+    fixed: Annotated[str, typer.Option(help="定额, yuan a month")] = "0",
+    per_year: Annotated[str, typer.Option(help="挂钩: yuan a month per contribution year")] = "0",
+    percent: Annotated[str, typer.Option(help="挂钩: share of the own pension, e.g. 1%")] = "0%",
+    age_extra: Annotated[
+        list[str], typer.Option("--age-extra", help="倾斜 AGE:YUAN, e.g. 70:30 (repeatable)")
+    ] = [],  # noqa: B006 - typer reads the default
+    as_json: JsonOption = False,
+) -> None:
+    """待遇调整: the province's plan of 定额 + 挂钩 + 倾斜 for people retired by last year's end."""
+    by_age = {int(a): int(yuan(v, "age_extra")) for a, v in (x.split(":", 1) for x in age_extra)}
+    plan = adjustment.AdjustmentPlan(
+        year, int(yuan(fixed, "fixed")), int(yuan(per_year, "per_year")),
+        rate(percent, "percent"), by_age,
+    )  # fmt: skip
+    report = run(
+        lambda uow: adjustment.adjust(uow, agency, plan, maker, checker),
+        as_json=as_json,
+        write=True,
+    )
+    typer.echo(
+        json.dumps(asdict(report))
+        if as_json
+        else f"{agency} {year}年待遇调整：{report.adjusted} 人，每月共增加 "
+        f"{format_yuan(report.total_increase)} 元；下次发放补发1月以来的差额"
     )

@@ -4,8 +4,9 @@ For each application at the agency whose award in force starts on or before the 
 whose relation is receiving benefits (待遇享受), the month's pension is paid once: the basic and
 transitional parts from the pooled fund, the personal-account part from the account fund (the
 person's account drawn down, newest portion first), all out through the bank — one journal a
-person and month. A correction approved after months were paid at the old amount adds, in the
-next run, the difference for each of those months (arrears; an overpayment is reported, not
+person and month. The award for a month is the latest approved version started by then; a correction or
+an adjustment approved after months were paid at the old amount adds, in the next run, the
+difference for each of those months (arrears; an overpayment is reported, not
 deducted: recovery comes with the overpayment work). A rerun of a month pays nothing twice
 (the unique person-month-kind key); a run is one transaction, so a crash leaves it unrun.
 The bank file is a CSV of the payments the run made.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,12 +69,11 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
             retirement_applications.c.state == "awarded",
         )
     ).all():
-        award = uow.conn.execute(
+        versions = uow.conn.execute(
             select(awards)
             .where(awards.c.application_id == app.id, awards.c.state == "approved")
-            .order_by(awards.c.version.desc())
-            .limit(1)
-        ).first()
+            .order_by(awards.c.version)
+        ).all()
         receiving = uow.conn.execute(
             select(relationships.c.id).where(
                 relationships.c.person_id == app.person_id,
@@ -81,29 +82,31 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
                 relationships.c.status == "receiving",
             )
         ).first()
-        if award is None or receiving is None or award.from_month > period:
+        award = _in_force(versions, period)
+        if award is None or receiving is None:
             skipped += 1
             continue
-        due: list[tuple[int, str, int]] = []  # (month, kind, amount)
+        due: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
         if not _paid(uow, app.id, period, "monthly"):
-            due.append((period, "monthly", int(award.total)))
+            due.append((period, "monthly", int(award.total), award))
         for earlier, amount in _paid_months(uow, app.id, period):
-            if _paid(uow, app.id, earlier, "arrears"):
+            owed = _in_force(versions, earlier)
+            if owed is None or _paid(uow, app.id, earlier, "arrears"):
                 continue
-            if award.total > amount:
-                due.append((earlier, "arrears", int(award.total) - amount))
-            elif award.total < amount:
-                overpaid += amount - int(award.total)
+            if owed.total > amount:
+                due.append((earlier, "arrears", int(owed.total) - amount, owed))
+            elif owed.total < amount:
+                overpaid += amount - int(owed.total)
         if not due:
             continue
         person = uow.conn.execute(
             select(persons.c.id_number, persons.c.name).where(persons.c.id == app.person_id)
         ).one()
-        for for_month, kind, amount in due:
-            journal_id = _pay(uow, app.person_id, award, region, for_month, kind, amount, period)
+        for for_month, kind, amount, by in due:
+            journal_id = _pay(uow, app.person_id, by, region, for_month, kind, amount, period)
             uow.conn.execute(
                 insert(benefit_payments).values(
-                    application_id=app.id, award_id=award.id, agency_id=agency_id,
+                    application_id=app.id, award_id=by.id, agency_id=agency_id,
                     month=for_month, kind=kind, amount=amount, run_month=period,
                     journal_id=journal_id, created_at=uow.clock.now(),
                 )
@@ -127,6 +130,13 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
     return PaymentReport(
         agency.code, str(month), paid, total, arrears, overpaid, skipped, out.getvalue()
     )
+
+
+def _in_force(versions: Sequence[Any], month: int) -> Any:
+    """The award for a month: the latest approved version that has started by then (a
+    correction replaces from the start, an adjustment from its January)."""
+    started = [a for a in versions if a.from_month <= month]
+    return started[-1] if started else None
 
 
 def _paid(uow: UnitOfWork, application_id: int, month: int, kind: str) -> bool:

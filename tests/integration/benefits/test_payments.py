@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Engine
 
 from jinbao.accounts.service import statement
 from jinbao.benefits import service as benefits
+from jinbao.benefits.adjustment import AdjustmentPlan, adjust
 from jinbao.benefits.payments import run_payments
 from jinbao.contributions import service as contributions
 from jinbao.db.uow import UnitOfWork
@@ -92,3 +94,39 @@ def test_each_month_is_paid_once_and_a_correction_pays_its_arrears(
         engine, uow_at, lambda uow: run_payments(uow, NEW, YearMonth(2027, 1)), InvalidInput
     )
     assert future.code == "payment.future_month"
+
+
+def test_the_yearly_adjustment_raises_pensions_from_january_with_arrears(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """人社部发〔2025〕38号 三: a provincial plan of 定额 + 挂钩 + 倾斜 for people retired by the end
+    of the previous year, from January; March pays the new amount and January–February's
+    difference. (The plan's figures are a test's, not any province's.)"""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    for m in (1, 2):
+        run(uow_at, YearMonth(2026, m))
+    plan = AdjustmentPlan(
+        2026, fixed=5_000, per_year=150, percent=Decimal("0.01"), by_age={70: 3_000}
+    )
+    same = rejected(engine, uow_at, lambda uow: adjust(uow, NEW, plan, "张经办", "张经办"))
+    assert same.code == "adjustment.same_operator"
+    report = commit(uow_at, lambda uow: adjust(uow, NEW, plan, "张经办", "李复核"))
+    linked = (Decimal(award["total"]) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    increase = 5_000 + 150 * (191 // 12) + int(linked)  # aged 60: no tilt
+    assert (report.adjusted, report.total_increase) == (1, increase)
+    again = rejected(engine, uow_at, lambda uow: adjust(uow, NEW, plan, "张经办", "李复核"))
+    assert again.code == "adjustment.already_applied"
+    with uow_at() as uow:
+        versions = benefits.show(uow, application)["awards"]
+    assert [v["state"] for v in versions] == ["approved", "approved"]
+    assert versions[1]["total"] == award["total"] + increase
+    assert versions[1]["from_month"] == "2026-01"
+    assert "人社部发〔2025〕38号" in versions[1]["explanation"]["steps"][-1]["zh"]
+    march = run(uow_at, YearMonth(2026, 3))
+    assert march.arrears == 2 * increase
+    assert march.total == award["total"] + increase + 2 * increase
+    clean(uow_at)
