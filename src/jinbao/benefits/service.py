@@ -84,6 +84,19 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
             f"to {retirement.latest_month} (statutory {retirement.statutory_month}).",
             field="retire_month",
         )
+    receiving = uow.conn.execute(
+        select(agencies.c.code, relationships.c.scheme)
+        .join(agencies, agencies.c.id == relationships.c.agency_id)
+        .where(relationships.c.person_id == person_id, relationships.c.status == "receiving")
+    ).first()
+    if receiving is not None:
+        raise Conflict(
+            "award.duplicate",
+            f"该参保人员已在{receiving.code}按月领取基本养老金（{receiving.scheme}），一人只能领取一份"
+            "基本养老金，不再核定（人社部规〔2016〕5号 五）。",
+            f"The person already draws a basic pension at {receiving.code} ({receiving.scheme}); "
+            "one person, one basic pension (人社部规〔2016〕5号 五).",
+        )
     if uow.conn.execute(
         select(retirement_applications.c.id).where(
             retirement_applications.c.person_id == person_id,

@@ -24,7 +24,7 @@ from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.pension import monthly_pension
 from jinbao.registry import service as registry
-from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import queries, workflow
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit, rejected
@@ -115,7 +115,7 @@ def test_a_career_at_one_place_is_awarded_and_approved_by_a_second_operator(
     assert again.code == "award.already_approved"
     twice = rejected(engine, uow_at, lambda uow: benefits.apply_retirement(
         uow, benefits.RetirementApplication(person, NEW), params))  # fmt: skip
-    assert twice.code == "retirement.already_applied"
+    assert twice.code == "award.duplicate"  # he now draws this pension
 
 
 def test_a_relation_kept_elsewhere_is_brought_back_first_and_the_award_waits(
@@ -243,3 +243,30 @@ def test_a_correction_is_a_new_version_with_the_monthly_difference(
     commit(uow_at, lambda uow: benefits.approve_award(uow, new["id"], "李复核"))
     with uow_at() as uow:
         assert benefits.current_award(uow, application).id == new["id"]
+
+
+def test_one_person_one_basic_pension(engine: Engine, uow_at: Uow, params: Parameters) -> None:
+    """人社部规〔2016〕5号 五: a person drawing a basic pension anywhere is not awarded another."""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+
+    def resident_pensioner(uow: UnitOfWork) -> None:
+        kept = registry.add_relationship(
+            uow,
+            registry.NewRelationship(person, Scheme.RESIDENT, OLD, dt.date(2020, 1, 1)),
+        )
+        registry.change_relationship_status(
+            uow, kept.id, RelationshipStatus.RECEIVING, changed_on=dt.date(2025, 1, 1),
+            reason="城乡居民养老金按月领取",
+        )  # fmt: skip
+
+    commit(uow_at, resident_pensioner)
+    refused = rejected(
+        engine,
+        uow_at,
+        lambda uow: benefits.apply_retirement(
+            uow, benefits.RetirementApplication(person, NEW), params
+        ),
+        Conflict,
+    )
+    assert refused.code == "award.duplicate"
+    assert "一人只能领取一份" in refused.zh
