@@ -25,7 +25,7 @@ T = TypeVar("T")
 FILES = (
     "contribution_rates", "contribution_bases", "average_wages", "interest_rates",
     "annuity_months", "minimum_contribution", "retirement", "resident", "transitional",
-    "transfer", "calendar",
+    "transfer", "calendar", "survivors",
 )  # fmt: skip
 NATIONAL_SAMPLE = "00"
 
@@ -215,6 +215,22 @@ class Parameters:
         entry = self._t["resident"][name]
         value = {k: v for k, v in entry.items() if k not in ("status", "source")}
         return Param(value.get("value", value), entry.get("status", ""), entry["source"])
+
+    # ------------------------------------------------------------------ survivors
+    def survivors(self, name: str) -> Param[Any]:
+        entry = self._t["survivors"][name]
+        value = {k: v for k, v in entry.items() if k not in ("status", "source")}
+        return Param(value.get("value", value), entry.get("status", ""), entry["source"])
+
+    def disposable_income(self, province: str, year: int) -> Param[int]:
+        """城镇居民人均可支配收入 of a province and year, fen a year (sample series fallback)."""
+        table = self._t["survivors"]["disposable_income"]
+        for key in (province[:2], NATIONAL_SAMPLE):
+            series = table.get(key, {})
+            if str(year) in series:
+                note = "" if key == province[:2] else f" (national sample series for {province})"
+                return Param(int(series[str(year)]) * 100, table["status"], table["source"] + note)
+        raise _missing("disposable_income", f"province {province}, year {year}")
 
     def resident_minimum_basic_pension(self, on: dt.date) -> Param[int]:
         """National minimum 基础养老金 in fen per month in force on ``on``."""
