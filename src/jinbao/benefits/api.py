@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
-from jinbao.benefits import adjustment, payments, service
+from jinbao.benefits import adjustment, events, payments, service
 from jinbao.calculators.inputs import rate, year_month, yuan
 
 router = APIRouter(prefix="/api", tags=["benefits"])
@@ -135,3 +136,33 @@ def adjust(request: Request, code: str, body: AdjustmentIn) -> dict[str, Any]:
         report = adjustment.adjust(uow, code, plan, body.operator, body.checker)
         uow.commit()
     return asdict(report)
+
+
+class CertificationIn(BaseModel):
+    method: str = Field(description="data | self (liveness attestation) | counter")
+    on: dt.date
+    note: str = Field("", max_length=200, description="e.g. the attestation reference")
+
+
+@router.post(
+    "/persons/{id_number}/certifications",
+    status_code=status.HTTP_201_CREATED,
+    summary="待遇资格认证 Record a certification (self-service, counter or data match)",
+)
+def certification(request: Request, id_number: str, body: CertificationIn) -> dict[str, str]:
+    with request.app.state.uow() as uow:
+        events.certify(uow, id_number, body.method, body.on, body.note)
+        uow.commit()
+    return {"certified": id_number}
+
+
+@router.post(
+    "/life-event-feeds",
+    summary="比对数据 A feed of deaths, imprisonment and settlement abroad (CSV), all or nothing",
+)
+async def life_event_feed(request: Request, file: UploadFile) -> dict[str, int]:
+    data = await file.read()
+    with request.app.state.uow() as uow:
+        count = events.import_life_events(uow, data, request.app.state.parameters())
+        uow.commit()
+    return {"imported": count}

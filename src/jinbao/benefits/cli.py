@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
 
-from jinbao.benefits import adjustment, payments, service
+from jinbao.benefits import adjustment, events, payments, service
 from jinbao.calculators.inputs import parameters, rate, year_month, yuan
-from jinbao.cli.common import JsonOption, run, settings
+from jinbao.cli.common import JsonOption, read_file, run, settings
 from jinbao.kernel.money import format_yuan
 
 app = typer.Typer(help="退休与待遇 Retirement and benefits.", no_args_is_help=True)
@@ -177,3 +178,59 @@ def adjust(
         else f"{agency} {year}年待遇调整：{report.adjusted} 人，每月共增加 "
         f"{format_yuan(report.total_increase)} 元；下次发放补发1月以来的差额"
     )
+
+
+DayOpt = Annotated[dt.datetime, typer.Option("--on", formats=["%Y-%m-%d"], help="日期")]
+
+
+@app.command("certify")
+def certify_(
+    id_number: str,
+    method: Annotated[str, typer.Option(help="data | self | counter")],
+    on: DayOpt,
+    note: str = "",
+    as_json: JsonOption = False,
+) -> None:
+    """待遇资格认证: record a certification (a data match, a self-service attestation, a counter)."""
+    run(
+        lambda uow: events.certify(uow, id_number, method, on.date(), note),
+        as_json=as_json,
+        write=True,
+    )
+    typer.echo(json.dumps({"certified": id_number}) if as_json else f"{id_number} 已认证 certified")
+
+
+@app.command("feed")
+def feed(file: str, as_json: JsonOption = False) -> None:
+    """比对数据导入: deaths, imprisonment, settlement abroad (CSV id_number,kind,date,source)."""
+    data = read_file(file)
+    count = run(
+        lambda uow: events.import_life_events(uow, data, _params()), as_json=as_json, write=True
+    )
+    typer.echo(json.dumps({"imported": count}) if as_json else f"已导入 {count} 条 imported")
+
+
+@app.command("death")
+def death(
+    id_number: str,
+    on: DayOpt,
+    source: Annotated[str, typer.Option(help="信息来源")] = "counter",
+    as_json: JsonOption = False,
+) -> None:
+    """死亡登记: payment stops from the next month; overpayment, survivors' due, inheritance."""
+    settled = run(
+        lambda uow: events.record_death(uow, id_number, on.date(), source, _params()),
+        as_json=as_json,
+        write=True,
+    )
+    if as_json:
+        typer.echo(json.dumps(settled or {}))
+    elif settled is None:
+        typer.echo("已登记死亡（未领取待遇，无需结算）recorded; no pension to settle")
+    else:
+        typer.echo(
+            f"冒领 {format_yuan(settled['overpaid'])}；丧葬补助金 {format_yuan(settled['funeral'])}"
+            f" + 抚恤金 {format_yuan(settled['survivor_pension'])} + 个人账户继承 "
+            f"{format_yuan(settled['inheritance'])}；实付遗属 {format_yuan(settled['payable'])} 元"
+            f"，尚需追回 {format_yuan(settled['to_recover'])} 元"
+        )

@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
+from jinbao.benefits.events import died_on, imprisoned, paused
 from jinbao.benefits.service import SCHEME
 from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
 from jinbao.db.uow import UnitOfWork
@@ -46,7 +47,8 @@ class PaymentReport:
     total: int  # fen, monthly and arrears
     arrears: int  # fen of it for earlier months at a corrected amount
     overpaid: int  # fen paid above a corrected award, to recover (not deducted here)
-    skipped: int  # awarded but not receiving (suspended, stopped) or not yet started
+    skipped: int  # awarded but not receiving (stopped, deceased) or not yet started
+    suspended: list[str]  # ID numbers paused: not certified in 12 months, or abroad (the notice)
     bank_file: str  # CSV
 
 
@@ -62,6 +64,7 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
     region = (agency.region_code or "000000")[:2] + "0000"
     period = month.year * 100 + month.month
     rows: list[dict[str, Any]] = []
+    suspended: list[int] = []
     paid = total = arrears = overpaid = skipped = 0
     for app in uow.conn.execute(
         select(retirement_applications).where(
@@ -86,9 +89,25 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         if award is None or receiving is None:
             skipped += 1
             continue
+        death = died_on(uow, app.person_id)
+        last_month = min(period, death.year * 100 + death.month) if death else period
+        first_approved = min(a.approved_at for a in versions).date()
+        reason = paused(uow, app.person_id, first_approved, month)
+        if reason is not None:
+            suspended.append(app.person_id)
+            continue
         due: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
-        if not _paid(uow, app.id, period, "monthly"):
-            due.append((period, "monthly", int(award.total), award))
+        m = YearMonth(versions[0].from_month // 100, versions[0].from_month % 100)
+        while m.year * 100 + m.month <= last_month:  # this month, and any not paid yet (补发)
+            key = m.year * 100 + m.month
+            owed = _in_force(versions, key)
+            if (
+                owed is not None
+                and not _paid(uow, app.id, key, "monthly")
+                and not imprisoned(uow, app.person_id, m)
+            ):
+                due.append((key, "monthly", int(owed.total), owed))
+            m = m.plus(1)
         for earlier, amount in _paid_months(uow, app.id, period):
             owed = _in_force(versions, earlier)
             if owed is None or _paid(uow, app.id, earlier, "arrears"):
@@ -127,8 +146,25 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         uow, "benefit.run", "agency", agency.code,
         new={"month": str(month), "paid": paid, "total": total, "arrears": arrears},
     )  # fmt: skip
+    numbers = (
+        list(
+            uow.conn.execute(
+                select(persons.c.id_number).where(persons.c.id.in_(suspended))
+            ).scalars()
+        )
+        if suspended
+        else []
+    )
     return PaymentReport(
-        agency.code, str(month), paid, total, arrears, overpaid, skipped, out.getvalue()
+        agency.code,
+        str(month),
+        paid,
+        total,
+        arrears,
+        overpaid,
+        skipped,
+        sorted(numbers),
+        out.getvalue(),
     )
 
 

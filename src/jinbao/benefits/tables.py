@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -84,4 +85,57 @@ benefit_payments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("kind IN ('monthly', 'arrears')", name="kind"),
     UniqueConstraint("application_id", "month", "kind"),
+)
+
+
+# 待遇资格认证: each time a pensioner is certified alive and entitled — by data comparison, a
+# self-service attestation or at a counter. Payment needs one within a rolling 12 months.
+certifications = Table(
+    "certifications",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("method", String(10), nullable=False),
+    Column("certified_on", Date, nullable=False),
+    Column("note", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("method IN ('data', 'self', 'counter')", name="method"),
+)
+
+# What the feeds of public security, civil affairs and the courts report.
+life_events = Table(
+    "life_events",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("kind", String(12), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('death', 'imprisonment', 'abroad')", name="kind"),
+    UniqueConstraint("person_id", "kind", "on"),
+)
+
+# After a death: what was paid after it (冒领) and how it is recovered, and the survivors' due.
+death_settlements = Table(
+    "death_settlements",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column(
+        "application_id",
+        BIGID,
+        ForeignKey("retirement_applications.id"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("died_on", Date, nullable=False),
+    Column("overpaid", BigInteger, nullable=False),
+    Column("funeral", BigInteger, nullable=False),
+    Column("survivor_pension", BigInteger, nullable=False),
+    Column("inheritance", BigInteger, nullable=False),
+    Column("payable", BigInteger, nullable=False),  # to the survivors after the overpayment
+    Column("to_recover", BigInteger, nullable=False),  # overpayment the survivors' due cannot cover
+    Column("explanation", Text, nullable=False),
+    Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -112,8 +112,74 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "certifications",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("person_id", BIGID, nullable=False),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("certified_on", sa.Date(), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "method IN ('data', 'self', 'counter')", name="ck_certifications_method"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name="fk_certifications_person_id_persons"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_certifications"),
+    )
+    op.create_index("ix_certifications_person_id", "certifications", ["person_id"])
+    op.create_table(
+        "life_events",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("person_id", BIGID, nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("on", sa.Date(), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('death', 'imprisonment', 'abroad')", name="ck_life_events_kind"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name="fk_life_events_person_id_persons"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_life_events"),
+        sa.UniqueConstraint("person_id", "kind", "on", name="uq_life_events_person_id_kind_on"),
+    )
+    op.create_index("ix_life_events_person_id", "life_events", ["person_id"])
+    op.create_table(
+        "death_settlements",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("application_id", BIGID, nullable=False),
+        sa.Column("died_on", sa.Date(), nullable=False),
+        sa.Column("overpaid", sa.BigInteger(), nullable=False),
+        sa.Column("funeral", sa.BigInteger(), nullable=False),
+        sa.Column("survivor_pension", sa.BigInteger(), nullable=False),
+        sa.Column("inheritance", sa.BigInteger(), nullable=False),
+        sa.Column("payable", sa.BigInteger(), nullable=False),
+        sa.Column("to_recover", sa.BigInteger(), nullable=False),
+        sa.Column("explanation", sa.Text(), nullable=False),
+        sa.Column("journal_id", BIGID, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["retirement_applications.id"],
+            name="fk_death_settlements_application_id_retirement_applications",
+        ),
+        sa.ForeignKeyConstraint(
+            ["journal_id"], ["journals.id"], name="fk_death_settlements_journal_id_journals"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_death_settlements"),
+        sa.UniqueConstraint("application_id", name="uq_death_settlements_application_id"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("death_settlements")
+    op.drop_index("ix_life_events_person_id", table_name="life_events")
+    op.drop_table("life_events")
+    op.drop_index("ix_certifications_person_id", table_name="certifications")
+    op.drop_table("certifications")
     op.drop_table("benefit_payments")
     op.drop_table("awards")
     op.drop_index("ix_retirement_applications_person_id", table_name="retirement_applications")

@@ -1,0 +1,373 @@
+"""待遇资格认证 and what ends or pauses a pension: certification, the feeds of deaths,
+imprisonment and settlement abroad, and a death's settlement.
+
+- A pensioner is certified once in a rolling 12 months — by data comparison (a feed matched),
+  a self-service attestation, or at a counter. The award's approval counts as the first. Not
+  certified in time → the payment run pauses the person (listed in its report, the notice);
+  certified again → the next run pays the months paused (back pay).
+- Imprisonment or settlement abroad reported by a feed pauses payment from that date until the
+  person is certified again after it.
+- A death stops payment from the next month (the death month is paid). Months paid after it are
+  an overpayment (冒领), first set off against what the survivors are due; what remains is to
+  recover. The survivors' due (遗属待遇, policy.survivors) and the account balance (inherited,
+  社会保险法 第十四条) are paid out in one journal. The relation is terminated.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from jinbao.accounts.service import statement
+from jinbao.accounts.tables import account_entries
+from jinbao.audit.service import record
+from jinbao.benefits.service import SCHEME
+from jinbao.benefits.tables import (
+    awards,
+    benefit_payments,
+    certifications,
+    death_settlements,
+    life_events,
+    retirement_applications,
+)
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
+from jinbao.kernel.identifiers import parse_resident_id
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger import service as ledger
+from jinbao.ledger.model import Account, Journal, credit, debit
+from jinbao.policy.interest import Portion
+from jinbao.policy.parameters import Parameters
+from jinbao.policy.survivors import survivor_benefits
+from jinbao.registry import repository as repo
+from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.service.relationships import change_relationship_status
+from jinbao.registry.tables import agencies, relationships
+from jinbao.transfers.records import account_balance
+
+METHODS = ("data", "self", "counter")
+KINDS = ("death", "imprisonment", "abroad")
+CERTIFICATION_DAYS = 365  # a rolling 12 months
+
+
+def _person_id(uow: UnitOfWork, id_number: str) -> int:
+    found = repo.person_id(uow, id_number.strip().upper())
+    if found is None:
+        raise NotFound(
+            "person.not_found",
+            f"公民身份号码{id_number}未参保登记。",
+            f"No person {id_number} is registered.",
+            field="id_number",
+        )
+    return found
+
+
+def certify(uow: UnitOfWork, id_number: str, method: str, on: dt.date, note: str = "") -> None:
+    """Record a certification (a liveness attestation, a counter visit, a data match)."""
+    if method not in METHODS:
+        raise InvalidInput(
+            "certification.method",
+            "认证方式须为 data（数据比对）、self（自助认证）或 counter（柜台）。",
+            "The method is data, self or counter.",
+            field="method",
+        )
+    if on > uow.clock.today():
+        raise InvalidInput(
+            "certification.future", "认证日期不能晚于今天。", "The date cannot be in the future.",
+            field="on",
+        )  # fmt: skip
+    person_id = _person_id(uow, id_number)
+    if died_on(uow, person_id) is not None:
+        raise Conflict(
+            "certification.deceased",
+            "该人员已有死亡记录，不能认证。",
+            "The person is recorded as deceased and cannot be certified.",
+        )
+    uow.conn.execute(
+        insert(certifications).values(
+            person_id=person_id, method=method, certified_on=on, note=note[:200] or None,
+            created_at=uow.clock.now(),
+        )
+    )  # fmt: skip
+    record(uow, "benefit.certify", "person", id_number, new={"method": method, "on": on})
+
+
+def died_on(uow: UnitOfWork, person_id: int) -> dt.date | None:
+    return uow.conn.execute(
+        select(life_events.c.on).where(
+            life_events.c.person_id == person_id, life_events.c.kind == "death"
+        )
+    ).scalar()
+
+
+def paused(
+    uow: UnitOfWork, person_id: int, first_approved: dt.date, month: YearMonth
+) -> str | None:
+    """Why the person is not paid in this run (None: paid): not certified within the 12 months
+    before the month, or reported abroad with no certification since. Both end with a
+    certification, and the months paused are then paid back."""
+    last = _last_certified(uow, person_id, first_approved)
+    if (month.first_day() - last).days > CERTIFICATION_DAYS:
+        return "not_certified"
+    for (on,) in uow.conn.execute(
+        select(life_events.c.on).where(
+            life_events.c.person_id == person_id, life_events.c.kind == "abroad"
+        )
+    ):
+        if last <= on:
+            return "abroad"
+    return None
+
+
+def imprisoned(uow: UnitOfWork, person_id: int, month: YearMonth) -> bool:
+    """A month in prison (from the reported date until the first certification after it) is not
+    paid, then or later."""
+    certified = sorted(
+        uow.conn.execute(
+            select(certifications.c.certified_on).where(certifications.c.person_id == person_id)
+        ).scalars()
+    )
+    first, last = month.first_day(), month.plus(1).first_day() - dt.timedelta(days=1)
+    for (on,) in uow.conn.execute(
+        select(life_events.c.on).where(
+            life_events.c.person_id == person_id, life_events.c.kind == "imprisonment"
+        )
+    ):
+        released = next((c for c in certified if c > on), None)
+        if on <= last and (released is None or first < released):
+            return True
+    return False
+
+
+def _last_certified(uow: UnitOfWork, person_id: int, first_approved: dt.date) -> dt.date:
+    dates: list[dt.date] = list(
+        uow.conn.execute(
+            select(certifications.c.certified_on).where(certifications.c.person_id == person_id)
+        ).scalars()
+    )
+    return max([first_approved, *dates])
+
+
+def import_life_events(uow: UnitOfWork, data: bytes, params: Parameters) -> int:
+    """A feed (CSV ``id_number,kind,date,source``) from public security, civil affairs or the
+    courts; all rows or none, each bad row reported. A death settles the pension at once."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "feed.encoding", "文件须为UTF-8编码的CSV。", "The file must be UTF-8 CSV."
+        ) from None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    issues: list[Issue] = []
+    good: list[tuple[int, str, str, dt.date, str]] = []
+    for number, row in enumerate(rows, 2):
+        try:
+            rid = parse_resident_id(row.get("id_number") or "", today=uow.clock.today()).number
+            kind = (row.get("kind") or "").strip()
+            on = dt.date.fromisoformat((row.get("date") or "").strip())
+        except (InvalidInput, ValueError):
+            issues.append(
+                Issue(
+                    "feed.row",
+                    f"第{number}行：身份号码或日期无效。",
+                    f"Row {number}: invalid ID or date.",
+                    row=number,
+                )
+            )
+            continue
+        if kind not in KINDS or on > uow.clock.today():
+            issues.append(
+                Issue(
+                    "feed.row",
+                    f"第{number}行：类别须为 death/imprisonment/abroad，日期不晚于今天。",
+                    f"Row {number}: kind is death, imprisonment or abroad; the date not in the future.",
+                    row=number,
+                )
+            )
+            continue
+        pid = repo.person_id(uow, rid)
+        if pid is None:
+            issues.append(
+                Issue(
+                    "feed.row",
+                    f"第{number}行：{rid}未参保登记。",
+                    f"Row {number}: {rid} is not registered.",
+                    row=number,
+                )
+            )
+            continue
+        good.append((pid, rid, kind, on, (row.get("source") or "feed").strip()[:40]))
+    if issues or not rows:
+        raise InvalidInput(
+            "feed.invalid",
+            "比对数据有误，未导入任何记录，请按行修正。" if rows else "文件没有数据行。",
+            "The feed has errors; nothing was imported. Fix the rows listed."
+            if rows
+            else "The file has no rows.",
+            issues=issues,
+        )
+    for pid, rid, kind, on, source in good:
+        if kind == "death":
+            record_death(uow, rid, on, source, params)
+            continue
+        known = uow.conn.execute(
+            select(life_events.c.id).where(
+                life_events.c.person_id == pid, life_events.c.kind == kind, life_events.c.on == on
+            )
+        ).first()
+        if known is None:
+            uow.conn.execute(
+                insert(life_events).values(
+                    person_id=pid, kind=kind, on=on, source=source, created_at=uow.clock.now()
+                )
+            )
+    return len(good)
+
+
+def record_death(
+    uow: UnitOfWork, id_number: str, on: dt.date, source: str, params: Parameters
+) -> dict[str, Any] | None:
+    """Record a death; for a pensioner, settle: the overpayment, the survivors' due, the
+    inheritance, and the relation terminated. A second report of the same death changes nothing."""
+    person_id = _person_id(uow, id_number)
+    if on > uow.clock.today():
+        raise InvalidInput(
+            "death.future", "死亡日期不能晚于今天。", "The date cannot be in the future."
+        )
+    known = died_on(uow, person_id)
+    if known is not None:
+        if known != on:
+            raise Conflict(
+                "death.conflict",
+                f"已有死亡记录（{known}），与报送的日期{on}不一致，请核实。",
+                f"A death is already recorded on {known}, not {on}; check the reports.",
+            )
+        return None
+    uow.conn.execute(
+        insert(life_events).values(
+            person_id=person_id, kind="death", on=on, source=source[:40],
+            created_at=uow.clock.now(),
+        )
+    )  # fmt: skip
+    record(uow, "benefit.death", "person", id_number, new={"on": on, "source": source})
+    application = uow.conn.execute(
+        select(retirement_applications).where(
+            retirement_applications.c.person_id == person_id,
+            retirement_applications.c.state == "awarded",
+        )
+    ).first()
+    award = None
+    if application is not None:
+        award = uow.conn.execute(
+            select(awards)
+            .where(awards.c.application_id == application.id, awards.c.state == "approved")
+            .order_by(awards.c.version.desc())
+            .limit(1)
+        ).first()
+    if application is None or award is None:
+        return None
+    death_month = on.year * 100 + on.month
+    overpaid = int(
+        sum(
+            uow.conn.execute(
+                select(benefit_payments.c.amount).where(
+                    benefit_payments.c.application_id == application.id,
+                    benefit_payments.c.month > death_month,
+                )
+            ).scalars()
+        )
+    )
+    agency = uow.conn.execute(
+        select(agencies.c.region_code).where(agencies.c.id == application.agency_id)
+    ).one()
+    region = (agency.region_code or "000000")[:2] + "0000"
+    start = YearMonth(award.from_month // 100, award.from_month % 100)
+    drawn = max(0, start.months_until(YearMonth(on.year, on.month)) + 1)
+    balance = statement(uow, id_number, uow.clock.today()).total
+    due = survivor_benefits(
+        province=region[:2], died_year=on.year,
+        contribution_months=int(json.loads(award.inputs)["contribution_months"]),
+        drawn_months=drawn, account_balance=balance, params=params,
+    )  # fmt: skip
+    d = due.value
+    gross = int(d.funeral) + int(d.survivor_pension) + int(d.inheritance)
+    payable = max(0, gross - overpaid)
+    to_recover = max(0, overpaid - gross)
+    journal_id = None
+    if gross:
+        journal_id = ledger.post(
+            uow,
+            Journal(
+                "survivor_paid",
+                f"survivors:{application.id}",
+                uow.clock.today(),
+                f"遗属待遇 {id_number}",
+                (
+                    debit(region, Account.POOLED_FUND, int(d.funeral) + int(d.survivor_pension)),
+                    debit(region, Account.ACCOUNT_FUND, int(d.inheritance)),
+                    credit(region, Account.BANK, gross - min(gross, overpaid)),
+                    credit(region, Account.POOLED_FUND, min(gross, overpaid)),
+                ),
+            ),
+        )
+        left = account_balance(uow, person_id, SCHEME, region)
+        for portion in Portion:
+            amount = int(left.get(portion, 0))
+            if amount:
+                uow.conn.execute(
+                    insert(account_entries).values(
+                        person_id=person_id, scheme=SCHEME, region=region,
+                        portion=portion.value, kind="payout", period=death_month,
+                        effective_on=uow.clock.today(), amount=-amount, journal_id=journal_id,
+                        source=f"inheritance:{application.id}", created_at=uow.clock.now(),
+                    )
+                )  # fmt: skip
+    steps = [{"zh": s.zh, "en": s.en} for s in due.explanation.steps]
+    steps.append(
+        {
+            "zh": f"死亡次月起停发；死亡后已发待遇 {overpaid / 100:.2f} 元为冒领，先从遗属待遇中抵扣"
+            f"，尚需追回 {to_recover / 100:.2f} 元，实付遗属 {payable / 100:.2f} 元。",
+            "en": f"Payment stops from the next month; {overpaid / 100:.2f} paid after the death is "
+            f"an overpayment, set off first against the survivors' due; {to_recover / 100:.2f} "
+            f"remains to recover; {payable / 100:.2f} is paid to the survivors.",
+        }
+    )
+    uow.conn.execute(
+        insert(death_settlements).values(
+            application_id=application.id, died_on=on, overpaid=overpaid,
+            funeral=int(d.funeral), survivor_pension=int(d.survivor_pension),
+            inheritance=int(d.inheritance), payable=payable, to_recover=to_recover,
+            explanation=json.dumps(
+                {"steps": steps, "sources": [s.cite() for s in due.explanation.sources]},
+                ensure_ascii=False,
+            ),
+            journal_id=journal_id, created_at=uow.clock.now(),
+        )
+    )  # fmt: skip
+    relation = uow.conn.execute(
+        select(relationships.c.id).where(
+            relationships.c.person_id == person_id,
+            relationships.c.agency_id == application.agency_id,
+            relationships.c.status == "receiving",
+        )
+    ).scalar()
+    if relation is not None:
+        change_relationship_status(
+            uow, int(relation), RelationshipStatus.TERMINATED,
+            changed_on=max(on, _last_change(uow, int(relation))), reason=f"死亡（{source}）",
+        )  # fmt: skip
+    return {
+        "overpaid": overpaid, "funeral": int(d.funeral),
+        "survivor_pension": int(d.survivor_pension), "inheritance": int(d.inheritance),
+        "payable": payable, "to_recover": to_recover,
+    }  # fmt: skip
+
+
+def _last_change(uow: UnitOfWork, relationship_id: int) -> dt.date:
+    history = repo.status_history(uow, relationship_id)
+    return history[-1].changed_on if history else dt.date.min
