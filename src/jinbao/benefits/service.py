@@ -26,7 +26,7 @@ from jinbao.accounts.service import statement
 from jinbao.audit.service import record
 from jinbao.benefits import notice
 from jinbao.benefits.tables import awards, retirement_applications
-from jinbao.contributions.service import history, person_arrears
+from jinbao.contributions.service import history, overlaps, person_arrears
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.kernel.money import Fen
@@ -96,6 +96,30 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
             "基本养老金，不再核定（人社部规〔2016〕5号 五）。",
             f"The person already draws a basic pension at {receiving.code} ({receiving.scheme}); "
             "one person, one basic pension (人社部规〔2016〕5号 五).",
+        )
+    flexible = params.flexible_retirement()
+    this_month = YearMonth.of(uow.clock.today())
+    notice = int(flexible.value["early_notice_months"])
+    if month < retirement.statutory_month and this_month > month.plus(-notice):
+        raise InvalidInput(
+            "retirement.early_notice",
+            f"弹性提前退休须提前{notice}个月书面告知所在单位：选择{month}退休，最迟应在{month.plus(-notice)}"
+            "申请（《实施弹性退休制度暂行办法》）。",
+            f"Early retirement needs {notice} months' written notice: for {month}, apply by "
+            f"{month.plus(-notice)} (暂行办法).",
+            field="retire_month",
+        )
+    agreement = int(flexible.value["late_notice_months"])
+    if month > retirement.statutory_month and this_month > retirement.statutory_month.plus(
+        -agreement
+    ):
+        raise InvalidInput(
+            "retirement.late_agreement",
+            f"弹性延迟退休须在法定退休年龄前{agreement}个月与单位书面约定，最迟{retirement.statutory_month.plus(-agreement)}"
+            "（《实施弹性退休制度暂行办法》）。",
+            f"Late retirement must be agreed in writing {agreement} month(s) before the statutory "
+            f"age, by {retirement.statutory_month.plus(-agreement)} (暂行办法).",
+            field="retire_month",
         )
     if uow.conn.execute(
         select(retirement_applications.c.id).where(
@@ -214,6 +238,19 @@ def _review(
                 f"欠费{len(arrears)}个月（{arrears[0]}至{arrears[-1]}）：未补缴的月份不计缴费年限，可在退休前补缴。",
                 f"{len(arrears)} unpaid months ({arrears[0]}–{arrears[-1]}) do not count unless paid "
                 "before retirement.",
+                False,
+            )
+        )
+    twice = [o for o in overlaps(uow) if o.id_number == id_number]
+    if twice:
+        months = sorted(str(o.period) for o in twice)
+        findings.append(
+            _finding(
+                "retirement.duplicate_months",
+                f"重复缴费{len(months)}个月（{months[0]}至{months[-1]}，"
+                f"{'、'.join(sorted({s for o in twice for s in o.schemes}))}）：按规定清理，缴费年限不重复计算。",
+                f"{len(months)} months paid twice ({months[0]}–{months[-1]}): settled by the rules; "
+                "they count once.",
                 False,
             )
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from jinbao.accounts.service import statement
@@ -270,3 +271,26 @@ def test_one_person_one_basic_pension(engine: Engine, uow_at: Uow, params: Param
     )
     assert refused.code == "award.duplicate"
     assert "一人只能领取一份" in refused.zh
+
+
+@pytest.mark.parametrize(
+    ("month", "code"),
+    [
+        (YearMonth(2025, 10), "retirement.early_notice"),
+        (YearMonth(2026, 6), "retirement.late_agreement"),
+    ],
+)
+def test_flexible_retirement_needs_its_notice_in_time(
+    engine: Engine, uow_at: Uow, params: Parameters, month: YearMonth, code: str
+) -> None:
+    """暂行办法: early retirement with 3 months' notice, late retirement agreed a month before the
+    statutory age — applied in November 2026, neither can still be chosen."""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    late = rejected(
+        engine, uow_at,
+        lambda uow: benefits.apply_retirement(
+            uow, benefits.RetirementApplication(person, NEW, month), params
+        ),
+        InvalidInput,
+    )  # fmt: skip
+    assert late.code == code
