@@ -19,11 +19,11 @@ import csv
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
 
-from jinbao.accounts.service import statement
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
 from jinbao.benefits.service import SCHEME
@@ -35,9 +35,11 @@ from jinbao.benefits.tables import (
     life_events,
     retirement_applications,
 )
+from jinbao.contributions.service import history
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
 from jinbao.kernel.identifiers import parse_resident_id
+from jinbao.kernel.money import Fen, round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit
@@ -288,12 +290,17 @@ def record_death(
     region = (agency.region_code or "000000")[:2] + "0000"
     start = YearMonth(award.from_month // 100, award.from_month % 100)
     drawn = max(0, start.months_until(YearMonth(on.year, on.month)) + 1)
-    balance = statement(uow, id_number, uow.clock.today()).total
+    left = account_balance(uow, person_id, SCHEME, region)
+    shares = _individual_shares(uow, id_number)
+    inherit = {
+        p: int(round_to_fen(Decimal(v) * shares.get(p, Decimal(1)))) for p, v in left.items()
+    }
     due = survivor_benefits(
         province=region[:2], died_year=on.year,
         contribution_months=int(json.loads(award.inputs)["contribution_months"]),
-        drawn_months=drawn, account_balance=balance, params=params,
+        drawn_months=drawn, account_balance=Fen(sum(inherit.values())), params=params,
     )  # fmt: skip
+    to_pool = sum(int(v) for v in left.values()) - sum(inherit.values())
     d = due.value
     gross = int(d.funeral) + int(d.survivor_pension) + int(d.inheritance)
     payable = max(0, gross - overpaid)
@@ -309,13 +316,12 @@ def record_death(
                 f"遗属待遇 {id_number}",
                 (
                     debit(region, Account.POOLED_FUND, int(d.funeral) + int(d.survivor_pension)),
-                    debit(region, Account.ACCOUNT_FUND, int(d.inheritance)),
+                    debit(region, Account.ACCOUNT_FUND, int(d.inheritance) + to_pool),
                     credit(region, Account.BANK, gross - min(gross, overpaid)),
-                    credit(region, Account.POOLED_FUND, min(gross, overpaid)),
+                    credit(region, Account.POOLED_FUND, min(gross, overpaid) + to_pool),
                 ),
             ),
         )
-        left = account_balance(uow, person_id, SCHEME, region)
         for portion in Portion:
             amount = int(left.get(portion, 0))
             if amount:
@@ -328,6 +334,15 @@ def record_death(
                     )
                 )  # fmt: skip
     steps = [{"zh": s.zh, "en": s.en} for s in due.explanation.steps]
+    if to_pool:
+        steps.append(
+            {
+                "zh": f"个人账户中单位缴费划入的部分 {to_pool / 100:.2f} 元不予继承，归入统筹基金"
+                "（按各期记账额中个人缴费所占比例计算，DERIVED）。",
+                "en": f"The account's employer-funded part, {to_pool / 100:.2f}, is not inherited and "
+                "goes to the pooled fund (by the individual share of each portion's credits, DERIVED).",
+            }
+        )
     steps.append(
         {
             "zh": f"死亡次月起停发；死亡后已发待遇 {overpaid / 100:.2f} 元为冒领，先从遗属待遇中抵扣"
@@ -366,6 +381,23 @@ def record_death(
         "survivor_pension": int(d.survivor_pension), "inheritance": int(d.inheritance),
         "payable": payable, "to_recover": to_recover,
     }  # fmt: skip
+
+
+def _individual_shares(uow: UnitOfWork, id_number: str) -> dict[Portion, Decimal]:
+    """Per account portion, the share of its credits that came from the person's own
+    contributions (社会保险法 第十四条 lets the heirs inherit the balance; the individual part
+    only, as the issue and common practice have it): Σ min(individual part, account credit) ÷
+    Σ account credit over the paid records. Portions without own records (say, brought by a
+    transfer) count as wholly individual — UNVERIFIED, the 信息表 carries no split."""
+    own: dict[Portion, int] = {}
+    credited: dict[Portion, int] = {}
+    for r in history(uow, id_number):
+        if r.paid_on is None or r.reversed or r.to_account <= 0:
+            continue
+        portion = Portion.of(r.period)
+        own[portion] = own.get(portion, 0) + min(int(r.individual_part), int(r.to_account))
+        credited[portion] = credited.get(portion, 0) + int(r.to_account)
+    return {p: Decimal(own[p]) / credited[p] for p in credited if credited[p]}
 
 
 def _last_change(uow: UnitOfWork, relationship_id: int) -> dt.date:

@@ -92,7 +92,7 @@ def survivor_benefits(
         + f": survivor pension {months} months × base = {format_yuan(pension)}.",
     )
     x.step(
-        f"个人账户余额 {format_yuan(account_balance)} 元依法继承（社会保险法 第十四条）。",
-        f"The account balance {format_yuan(account_balance)} is inherited (社会保险法 第十四条).",
+        f"个人账户可继承余额 {format_yuan(account_balance)} 元依法继承（社会保险法 第十四条）。",
+        f"The inheritable account balance {format_yuan(account_balance)} is inherited (社会保险法 第十四条).",
     )
     return x.done(Survivors(base, funeral, months, pension, account_balance))

@@ -12,9 +12,10 @@ from sqlalchemy import Engine, func, select
 
 from jinbao.accounts.service import statement
 from jinbao.benefits import service as benefits
-from jinbao.benefits.events import certify, import_life_events
+from jinbao.benefits.events import certify, import_life_events, record_death
 from jinbao.benefits.payments import run_payments
 from jinbao.benefits.tables import benefit_payments, death_settlements, life_events
+from jinbao.contributions.service import history
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.periods import YearMonth
@@ -22,9 +23,10 @@ from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus
+from jinbao.transfers import workflow
 from tests.integration.benefits.test_retirement import apply, career
 from tests.integration.helpers import commit, rejected
-from tests.integration.transfers.conftest import NEW, MovingClock
+from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review
 
 Uow = Callable[[], UnitOfWork]
 
@@ -125,3 +127,32 @@ def test_a_feed_with_a_bad_row_is_refused_whole(
     )
     assert refused.code == "feed.invalid"
     assert [i.row for i in refused.issues] == [3, 4]
+
+
+def test_only_the_individual_part_of_the_account_is_inherited(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """2005 was credited at 11% while he paid 8% (the sample rates): that year's employer-funded
+    share of the account goes to the pooled fund, the rest to the heirs."""
+    moving_clock.day = dt.date(2026, 11, 2)
+    person = career(uow_at, params, tianhe_months=12, zhengzhou_months=191)
+    auto_review(uow_at, OLD, NEW)
+    application = apply(uow_at, person, params)
+    workflow.pump(engine, moving_clock, params)
+    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+        balance = statement(uow, person, moving_clock.today()).total
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    settled = commit(
+        uow_at, lambda uow: record_death(uow, person, dt.date(2026, 10, 1), "counter", params)
+    )
+    with uow_at() as uow:  # 11% credited, 8% paid, of each month's (capped) base in 2005
+        employer_funded = sum(
+            r.to_account - r.individual_part for r in history(uow, person) if r.period.year == 2005
+        )
+    assert employer_funded > 0
+    assert settled["inheritance"] == balance - employer_funded
+    with uow_at() as uow:
+        assert statement(uow, person, moving_clock.today()).total == 0
+        assert check(uow) == []
