@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
-from jinbao.benefits import adjustment, events, payments, service
+from jinbao.benefits import adjustment, duplicates, events, payments, service
 from jinbao.calculators.inputs import rate, year_month, yuan
 
 router = APIRouter(prefix="/api", tags=["benefits"])
@@ -166,3 +166,28 @@ async def life_event_feed(request: Request, file: UploadFile) -> dict[str, int]:
         count = events.import_life_events(uow, data, request.app.state.parameters())
         uow.commit()
     return {"imported": count}
+
+
+@router.get("/benefit-duplicates", summary="重复领取 Everyone drawing more than one basic pension")
+def duplicate_pensions(request: Request) -> list[dict[str, Any]]:
+    with request.app.state.uow() as uow:
+        return duplicates.find(uow)
+
+
+class DuplicateIn(BaseModel):
+    keep_agency: str | None = Field(None, description="two employee pensions: the agency kept")
+    resident_pension_drawn: str = Field("0", description="yuan, from the resident agency")
+
+
+@router.post(
+    "/persons/{id_number}/duplicate-settlement",
+    summary="重复领取清理 Keep one pension by the rule, refund and recover the other",
+)
+def settle_duplicate(request: Request, id_number: str, body: DuplicateIn) -> dict[str, Any]:
+    drawn = int(yuan(body.resident_pension_drawn, "resident_pension_drawn"))
+    with request.app.state.uow() as uow:
+        result = duplicates.settle(
+            uow, id_number, keep_agency=body.keep_agency, resident_pension_drawn=drawn
+        )
+        uow.commit()
+    return result

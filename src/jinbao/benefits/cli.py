@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jinbao.benefits import adjustment, events, payments, service
+from jinbao.benefits import adjustment, duplicates, events, payments, service
 from jinbao.calculators.inputs import parameters, rate, year_month, yuan
 from jinbao.cli.common import JsonOption, read_file, run, settings
 from jinbao.kernel.money import format_yuan
@@ -234,3 +234,43 @@ def death(
             f"{format_yuan(settled['inheritance'])}；实付遗属 {format_yuan(settled['payable'])} 元"
             f"，尚需追回 {format_yuan(settled['to_recover'])} 元"
         )
+
+
+@app.command("duplicates")
+def duplicates_(as_json: JsonOption = False) -> None:
+    """重复领取: everyone drawing more than one basic pension (from migrated data)."""
+    found = run(duplicates.find, as_json=as_json, write=False)
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("没有重复领取 No duplicate pensions.")
+    for f in found:
+        where = "、".join(f"{p['agency']}({p['scheme']})" for p in f["pensions"])
+        typer.echo(f"{f['id_number']}  {where}")
+
+
+@app.command("settle-duplicate")
+def settle_duplicate(
+    id_number: str,
+    keep: Annotated[str | None, typer.Option(help="two employee pensions: the agency kept")] = None,
+    resident_drawn: Annotated[
+        str, typer.Option(help="resident pension drawn, yuan (from the resident agency)")
+    ] = "0",
+    as_json: JsonOption = False,
+) -> None:
+    """重复领取清理: keep one pension by the rule, refund and recover the other."""
+    drawn = int(yuan(resident_drawn, "resident_drawn"))
+    result = run(
+        lambda uow: duplicates.settle(
+            uow, id_number, keep_agency=keep, resident_pension_drawn=drawn
+        ),
+        as_json=as_json,
+        write=True,
+    )
+    typer.echo(
+        json.dumps(result, ensure_ascii=False)
+        if as_json
+        else f"保留 {result['kept']}；退还 {format_yuan(result['refunded'])} 元；尚需追回 "
+        f"{format_yuan(result['to_recover'])} 元"
+    )

@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import Engine
 
 from jinbao.accounts.service import statement
+from jinbao.benefits import duplicates
 from jinbao.benefits import service as benefits
 from jinbao.contributions import service as contributions
 from jinbao.contributions.service import history
+from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.forms import yuan
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -294,3 +296,45 @@ def test_flexible_retirement_needs_its_notice_in_time(
         InvalidInput,
     )  # fmt: skip
     assert late.code == code
+
+
+def test_duplicate_pensions_in_existing_data_are_settled_by_the_rule(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """17号 第八条 and 77号: an employee and a resident pension — the employee one stays, the
+    resident account is refunded except the government subsidies, and the resident pension drawn
+    is recovered (here first set off against that refund)."""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+
+    def migrated_resident_pension(uow: UnitOfWork) -> None:
+        kept = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.RESIDENT, OLD, dt.date(2018, 1, 1))
+        )
+        for year in (2018, 2019, 2020):
+            pay_resident_year(uow, ResidentPayment(person, year, 500, dt.date(year, 3, 1)), params)
+        registry.change_relationship_status(
+            uow, kept.id, RelationshipStatus.RECEIVING, changed_on=dt.date(2026, 1, 1),
+            reason="迁移数据：城乡居民养老金按月领取",
+        )  # fmt: skip
+
+    commit(uow_at, migrated_resident_pension)
+    with uow_at() as uow:
+        found = duplicates.find(uow)
+        resident_account = statement(uow, person, dt.date(2026, 11, 2), "resident").total
+    assert [f["id_number"] for f in found] == [person]
+    subsidies = 3 * 6_000  # the 500-yuan tier's minimum subsidy, three years (unverified 60 yuan)
+    settled = commit(
+        uow_at, lambda uow: duplicates.settle(uow, person, resident_pension_drawn=10 * 20_000)
+    )
+    refund = resident_account - subsidies
+    assert settled["kept"] == NEW
+    assert settled["refunded"] == refund
+    assert settled["to_recover"] == 10 * 20_000 - refund
+    with uow_at() as uow:
+        assert duplicates.find(uow) == []
+        assert statement(uow, person, dt.date(2026, 11, 2), "resident").total == 0
+        assert check(uow) == []
