@@ -301,7 +301,21 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
     run(url, "db", "upgrade")
     person = json.loads(run(url, "demo", "load", "--json"))["retiree"]
     waiting = json.loads(
-        run(url, "benefit", "apply", person, "--agency", "41010000", "--operator", "张三", "--json")
+        run(
+            url,
+            "benefit",
+            "apply",
+            person,
+            "--agency",
+            "41010000",
+            "--operator",
+            "张三",
+            "--bank",
+            "中国工商银行",
+            "--account",
+            "6222021702000012345",
+            "--json",
+        )
     )
     assert waiting["state"] == "waiting"
     (case_id,) = waiting["transfers"]
@@ -320,11 +334,11 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
     pdf = tmp_path / "award.pdf"
     run(url, "benefit", "notice", str(award["id"]), "--out", str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF-")
-    bank = tmp_path / "bank.csv"
     paid = json.loads(
         run(url, "benefit", "pay", "--agency", "41010000", "--month", "2026-01",
-            "--bank-file", str(bank), "--json")
+            "--bank-dir", str(tmp_path), "--json")
     )  # fmt: skip
     assert (paid["paid"], paid["total"]) == (1, award["total"])
-    assert person in bank.read_text(encoding="utf-8")
+    (bank_file,) = paid["files"]
+    assert person in Path(bank_file).read_text(encoding="utf-8")
     assert "every invariant holds" in run(url, "ledger", "check")

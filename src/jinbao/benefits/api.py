@@ -20,6 +20,8 @@ class RetirementIn(BaseModel):
     agency_code: str = Field(description="待遇领取地经办机构代码")
     retire_month: str | None = Field(None, description="YYYY-MM; default the statutory month")
     operator: str = Field(min_length=1, max_length=60, description="经办人")
+    bank: str | None = Field(None, description="待遇发放开户银行")
+    account_number: str | None = Field(None, description="银行账号")
 
 
 class OperatorIn(BaseModel):
@@ -38,7 +40,9 @@ def _show(request: Request, application_id: int) -> dict[str, Any]:
 )
 def apply(request: Request, body: RetirementIn) -> dict[str, Any]:
     month = year_month(body.retire_month, "retire_month") if body.retire_month else None
-    cmd = service.RetirementApplication(body.id_number, body.agency_code, month, body.operator)
+    cmd = service.RetirementApplication(
+        body.id_number, body.agency_code, month, body.operator, body.bank, body.account_number
+    )
     with request.app.state.uow() as uow:
         application_id = service.apply_retirement(uow, cmd, request.app.state.parameters())
         uow.commit()
@@ -109,7 +113,20 @@ def payment_run(request: Request, code: str, body: RunIn) -> dict[str, Any]:
     with request.app.state.uow() as uow:
         report = payments.run_payments(uow, code, month)
         uow.commit()
-    return asdict(report)
+    return asdict(report)  # bank_files: bank → CSV
+
+
+class PayeeIn(BaseModel):
+    bank: str = Field(description="开户银行")
+    account_number: str = Field(description="银行账号")
+
+
+@router.put("/persons/{id_number}/payee", summary="待遇发放账户 Where the pension is paid")
+def payee(request: Request, id_number: str, body: PayeeIn) -> dict[str, str]:
+    with request.app.state.uow() as uow:
+        service.set_payee(uow, id_number, body.bank, body.account_number)
+        uow.commit()
+    return {"payee": id_number, "bank": body.bank}
 
 
 class AdjustmentIn(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -56,11 +57,13 @@ def apply(
     agency: Annotated[str, typer.Option("--agency", help="待遇领取地经办机构代码")],
     operator: OperatorOpt,
     retire: Annotated[str | None, typer.Option(help="退休年月 YYYY-MM (default statutory)")] = None,
+    bank: Annotated[str | None, typer.Option(help="待遇发放开户银行")] = None,
+    account: Annotated[str | None, typer.Option(help="银行账号")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """退休申请: check the national record, start the transfers it needs, make the award draft."""
     month = year_month(retire, "retire") if retire else None
-    cmd = service.RetirementApplication(id_number, agency, month, operator)
+    cmd = service.RetirementApplication(id_number, agency, month, operator, bank, account)
     application_id = run(
         lambda uow: service.apply_retirement(uow, cmd, _params()), as_json=as_json, write=True
     )
@@ -126,7 +129,7 @@ def notice(
 def pay(
     agency: Annotated[str, typer.Option("--agency", help="经办机构代码")],
     month: Annotated[str, typer.Option("--month", help="发放月份 YYYY-MM")],
-    bank_file: Annotated[str | None, typer.Option(help="写出银行代发文件 CSV")] = None,
+    bank_dir: Annotated[str | None, typer.Option(help="写出各银行代发文件的目录")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """待遇发放: the month's payment run at an agency (a rerun pays nothing twice)."""
@@ -134,16 +137,24 @@ def pay(
     report = run(
         lambda uow: payments.run_payments(uow, agency, period), as_json=as_json, write=True
     )
-    if bank_file:
-        with open(bank_file, "w", encoding="utf-8") as fh:
-            fh.write(report.bank_file)
-    out = {k: v for k, v in asdict(report).items() if k != "bank_file"}
+    written = []
+    if bank_dir:
+        folder = Path(bank_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for bank, text in report.bank_files.items():
+            path = folder / f"{report.agency}-{report.month}-{bank}.csv"
+            path.write_text(text, encoding="utf-8")
+            written.append(str(path))
+    out = {k: v for k, v in asdict(report).items() if k != "bank_files"} | {"files": written}
     typer.echo(
         json.dumps(out, ensure_ascii=False)
         if as_json
         else f"{report.agency} {report.month} 发放 {report.paid} 人，合计 {format_yuan(report.total)} 元"
         f"（其中补发 {format_yuan(report.arrears)} 元）；未发 {report.skipped} 人"
+        + (f"；暂停（未认证）{len(report.suspended)} 人" if report.suspended else "")
+        + (f"；缺银行账户 {len(report.no_account)} 人" if report.no_account else "")
         + (f"；多发待追回 {format_yuan(report.overpaid)} 元" if report.overpaid else "")
+        + "".join(f"\n  {p}" for p in written)
     )
 
 
@@ -273,4 +284,18 @@ def settle_duplicate(
         if as_json
         else f"保留 {result['kept']}；退还 {format_yuan(result['refunded'])} 元；尚需追回 "
         f"{format_yuan(result['to_recover'])} 元"
+    )
+
+
+@app.command("payee")
+def payee(
+    id_number: str,
+    bank: Annotated[str, typer.Option(help="开户银行")],
+    account: Annotated[str, typer.Option(help="银行账号")],
+    as_json: JsonOption = False,
+) -> None:
+    """待遇发放账户: where a pensioner's pension is paid."""
+    run(lambda uow: service.set_payee(uow, id_number, bank, account), as_json=as_json, write=True)
+    typer.echo(
+        json.dumps({"payee": id_number, "bank": bank}) if as_json else f"{id_number} → {bank}"
     )

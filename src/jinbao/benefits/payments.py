@@ -9,7 +9,8 @@ an adjustment approved after months were paid at the old amount adds, in the nex
 difference for each of those months (arrears; an overpayment is reported, not
 deducted: recovery comes with the overpayment work). A rerun of a month pays nothing twice
 (the unique person-month-kind key); a run is one transaction, so a crash leaves it unrun.
-The bank file is a CSV of the payments the run made.
+Each bank gets a CSV of the payments it makes (account, name, ID number, amount, month, kind,
+a unique reference); a person with no bank account on record is not paid until one is given.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
 from jinbao.benefits.events import died_on, imprisoned, paused
 from jinbao.benefits.service import SCHEME
-from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
+from jinbao.benefits.tables import (
+    awards,
+    benefit_payments,
+    payee_accounts,
+    retirement_applications,
+)
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import format_yuan
@@ -49,7 +55,8 @@ class PaymentReport:
     overpaid: int  # fen paid above a corrected award, to recover (not deducted here)
     skipped: int  # awarded but not receiving (stopped, deceased) or not yet started
     suspended: list[str]  # ID numbers paused: not certified in 12 months, or abroad (the notice)
-    bank_file: str  # CSV
+    no_account: list[str]  # ID numbers with no bank account to pay into: not paid until given
+    bank_files: dict[str, str]  # bank → CSV of the payments it makes
 
 
 def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> PaymentReport:
@@ -65,6 +72,7 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
     period = month.year * 100 + month.month
     rows: list[dict[str, Any]] = []
     suspended: list[int] = []
+    no_account: list[int] = []
     paid = total = arrears = overpaid = skipped = 0
     for app in uow.conn.execute(
         select(retirement_applications).where(
@@ -95,6 +103,12 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         reason = paused(uow, app.person_id, first_approved, month)
         if reason is not None:
             suspended.append(app.person_id)
+            continue
+        payee = uow.conn.execute(
+            select(payee_accounts).where(payee_accounts.c.person_id == app.person_id)
+        ).first()
+        if payee is None:
+            no_account.append(app.person_id)
             continue
         due: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
         m = YearMonth(versions[0].from_month // 100, versions[0].from_month % 100)
@@ -131,40 +145,42 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
                 )
             )  # fmt: skip
             rows.append(
-                {"id_number": person.id_number, "name": person.name,
+                {"bank": payee.bank, "account_number": payee.account_number,
+                 "account_name": person.name, "id_number": person.id_number,
+                 "amount_yuan": format_yuan(amount).replace(",", ""),
                  "month": f"{for_month // 100}-{for_month % 100:02d}", "kind": kind,
-                 "amount_yuan": format_yuan(amount).replace(",", "")}
+                 "reference": f"YL{agency.code}{period}{app.id:08d}{for_month}{kind[0].upper()}"}
             )  # fmt: skip
             total += amount
             arrears += amount if kind == "arrears" else 0
         paid += 1
-    out = io.StringIO()
-    writer = csv.DictWriter(out, ["id_number", "name", "month", "kind", "amount_yuan"])
-    writer.writeheader()
-    writer.writerows(rows)
+    files: dict[str, str] = {}
+    for bank in sorted({r["bank"] for r in rows}):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, BANK_FIELDS)
+        writer.writeheader()
+        writer.writerows({k: r[k] for k in BANK_FIELDS} for r in rows if r["bank"] == bank)
+        files[bank] = out.getvalue()
     record(
         uow, "benefit.run", "agency", agency.code,
         new={"month": str(month), "paid": paid, "total": total, "arrears": arrears},
     )  # fmt: skip
-    numbers = (
-        list(
-            uow.conn.execute(
-                select(persons.c.id_number).where(persons.c.id.in_(suspended))
-            ).scalars()
-        )
-        if suspended
-        else []
-    )
     return PaymentReport(
-        agency.code,
-        str(month),
-        paid,
-        total,
-        arrears,
-        overpaid,
-        skipped,
-        sorted(numbers),
-        out.getvalue(),
+        agency.code, str(month), paid, total, arrears, overpaid, skipped,
+        _numbers(uow, suspended), _numbers(uow, no_account), files,
+    )  # fmt: skip
+
+
+BANK_FIELDS = [
+    "account_number", "account_name", "id_number", "amount_yuan", "month", "kind", "reference",
+]  # fmt: skip
+
+
+def _numbers(uow: UnitOfWork, person_ids: list[int]) -> list[str]:
+    if not person_ids:
+        return []
+    return sorted(
+        uow.conn.execute(select(persons.c.id_number).where(persons.c.id.in_(person_ids))).scalars()
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select, update
 from jinbao.accounts.service import statement
 from jinbao.audit.service import record
 from jinbao.benefits import notice
-from jinbao.benefits.tables import awards, retirement_applications
+from jinbao.benefits.tables import awards, payee_accounts, retirement_applications
 from jinbao.contributions.service import history, overlaps, person_arrears
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -58,6 +58,8 @@ class RetirementApplication:
     agency_code: str  # the pension-receiving place's agency
     retire_month: YearMonth | None = None  # None: the statutory month
     operator: str = "operator"
+    bank: str | None = None  # where the pension is paid (开户银行)
+    account_number: str | None = None  # 银行账号 / 社会保障卡金融账号
 
 
 def _finding(code: str, zh: str, en: str, blocking: bool) -> dict[str, Any]:
@@ -144,12 +146,40 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
             .returning(retirement_applications.c.id)
         ).scalar_one()
     )  # fmt: skip
+    if cmd.bank or cmd.account_number:
+        set_payee(uow, person.id_number, cmd.bank or "", cmd.account_number or "")
     record(
         uow, "retirement.apply", "retirement_application", str(application_id),
         new={"id_number": person.id_number, "agency": agency.code, "retire_month": str(month)},
     )  # fmt: skip
     _review(uow, application_id, params, cmd.operator, start_transfers=True)
     return application_id
+
+
+def set_payee(uow: UnitOfWork, id_number: str, bank: str, account_number: str) -> None:
+    """Where the pension is paid: the bank and the account (digits, 8 to 30)."""
+    number = account_number.replace(" ", "")
+    if not bank.strip() or not number.isdigit() or not 8 <= len(number) <= 30:
+        raise InvalidInput(
+            "payee.account",
+            "须填写开户银行和8至30位数字的银行账号。",
+            "Give the bank and an account number of 8 to 30 digits.",
+            field="account_number",
+        )
+    person_id = repo.person_id(uow, id_number.strip().upper())
+    if person_id is None:
+        raise NotFound(
+            "person.not_found", f"公民身份号码{id_number}未参保登记。", f"No person {id_number}."
+        )
+    values = {"bank": bank.strip()[:60], "account_number": number, "updated_at": uow.clock.now()}
+    if (
+        uow.conn.execute(
+            update(payee_accounts).where(payee_accounts.c.person_id == person_id).values(**values)
+        ).rowcount
+        == 0
+    ):
+        uow.conn.execute(insert(payee_accounts).values(person_id=person_id, **values))
+    record(uow, "benefit.payee", "person", id_number, new={"bank": values["bank"]})
 
 
 def refresh(uow: UnitOfWork, application_id: int, params: Parameters, operator: str) -> None:

@@ -139,3 +139,15 @@ death_settlements = Table(
     Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+
+# Where a pensioner's pension is paid (社会保障卡 / 银行账户), set with the application or later.
+payee_accounts = Table(
+    "payee_accounts",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False, unique=True),
+    Column("bank", String(60), nullable=False),
+    Column("account_number", String(40), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

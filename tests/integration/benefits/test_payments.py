@@ -55,7 +55,8 @@ def test_each_month_is_paid_once_and_a_correction_pays_its_arrears(
 
     january = run(uow_at, YearMonth(2026, 1))
     assert (january.paid, january.total, january.arrears) == (1, award["total"], 0)
-    assert f"{person}," in january.bank_file
+    (bank_file,) = january.bank_files.values()
+    assert f"6222021702000012345,冯二,{person}," in bank_file
     assert run(uow_at, YearMonth(2026, 1)).paid == 0  # a rerun pays nothing twice
     for m in (2, 3):
         run(uow_at, YearMonth(2026, m))
@@ -130,3 +131,22 @@ def test_the_yearly_adjustment_raises_pensions_from_january_with_arrears(
     assert march.arrears == 2 * increase
     assert march.total == award["total"] + increase + 2 * increase
     clean(uow_at)
+
+
+def test_no_account_no_payment_until_one_is_given(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    cmd = benefits.RetirementApplication(person, NEW, operator="张经办")  # no bank account
+    application = commit(uow_at, lambda uow: benefits.apply_retirement(uow, cmd, params))
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    waiting = run(uow_at, YearMonth(2026, 2))
+    assert (waiting.paid, waiting.no_account) == (0, [person])
+    bad = rejected(engine, uow_at, lambda uow: benefits.set_payee(uow, person, "银行", "12ab"))
+    assert bad.code == "payee.account"
+    commit(uow_at, lambda uow: benefits.set_payee(uow, person, "中国银行", "6216 6100 0001 2345"))
+    paid = run(uow_at, YearMonth(2026, 3))
+    assert paid.total == 3 * award["total"]  # January to March
+    assert list(paid.bank_files) == ["中国银行"]

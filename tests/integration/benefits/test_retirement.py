@@ -86,7 +86,10 @@ def expected_total(uow: UnitOfWork, person: str, months: int, params: Parameters
 
 
 def apply(uow_at: Uow, person: str, params: Parameters, agency: str = NEW, **kw: object) -> int:
-    cmd = benefits.RetirementApplication(person, agency, operator="张经办", **kw)  # type: ignore[arg-type]
+    cmd = benefits.RetirementApplication(
+        person, agency, operator="张经办", bank="中国工商银行郑州分行",
+        account_number="6222021702000012345", **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
     return commit(uow_at, lambda uow: benefits.apply_retirement(uow, cmd, params))
 
 

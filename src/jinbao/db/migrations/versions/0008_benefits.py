@@ -173,8 +173,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("application_id", name="uq_death_settlements_application_id"),
     )
 
+    op.create_table(
+        "payee_accounts",
+        sa.Column("id", BIGID, nullable=False),
+        sa.Column("person_id", BIGID, nullable=False),
+        sa.Column("bank", sa.String(length=60), nullable=False),
+        sa.Column("account_number", sa.String(length=40), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name="fk_payee_accounts_person_id_persons"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_payee_accounts"),
+        sa.UniqueConstraint("person_id", name="uq_payee_accounts_person_id"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("payee_accounts")
     op.drop_table("death_settlements")
     op.drop_index("ix_life_events_person_id", table_name="life_events")
     op.drop_table("life_events")
