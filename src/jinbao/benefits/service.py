@@ -216,6 +216,39 @@ def _review(
 
     history = national_history(uow, row.person_id, SCHEME, _temporary_agencies(uow, row.person_id))
     place = receiving_place(person.hukou_region_code, history, params)
+    there = None
+    if place.value.province != (agency.region_code or "")[:2] and start_transfers:
+        # Applied where the person is now, but the pension is paid elsewhere (第六条): the
+        # application moves to the agency that keeps the relation in the receiving province,
+        # and the relations elsewhere (this one included) go back there below.
+        there = next(
+            (
+                k
+                for k in _kept_elsewhere(uow, row.person_id, row.agency_id)
+                if k.kind == "normal" and k.region[:2] == place.value.province
+            ),
+            None,
+        )
+        if there is not None:
+            there_id = repo.agency_id(uow, there.code)
+            uow.conn.execute(
+                update(retirement_applications)
+                .where(retirement_applications.c.id == application_id)
+                .values(agency_id=there_id)
+            )
+            findings.append(
+                _finding(
+                    "retirement.moved_to_receiving_place",
+                    f"按国办发〔2009〕66号 第六条，待遇领取地为{place.value.province}省："
+                    + "".join(s.zh for s in place.explanation.steps[-1:])
+                    + f"申请转至{there.code}（{there.name}）办理。",
+                    f"Under 第六条 the pension is paid in {place.value.province}: the application "
+                    f"moves to {there.code}.",
+                    False,
+                )
+            )
+            row = _application(uow, application_id)
+            agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
     if place.value.province != (agency.region_code or "")[:2]:
         findings.append(
             _finding(
@@ -531,11 +564,17 @@ class _Kept:
     code: str
     name: str
     kind: str
+    region: str
 
 
 def _kept_elsewhere(uow: UnitOfWork, person_id: int, agency_id: int) -> list[_Kept]:
     rows = uow.conn.execute(
-        select(agencies.c.code, agencies.c.name, relationships.c.kind)
+        select(
+            agencies.c.code,
+            agencies.c.name,
+            relationships.c.kind,
+            func.coalesce(agencies.c.region_code, "000000"),
+        )
         .join(agencies, agencies.c.id == relationships.c.agency_id)
         .where(
             relationships.c.person_id == person_id,
