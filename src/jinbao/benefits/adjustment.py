@@ -1,7 +1,8 @@
 """待遇调整: the yearly adjustment of pensions in payment.
 
 人社部发〔2024〕48号 and 〔2025〕38号 三 (POLICY §9): "采取定额调整、挂钩调整与适当倾斜相结合的办法"
-for retirees who retired by 31 December of the previous year, from 1 January; the national
+for retirees who retired by 31 December of the previous year, from 1 January (another start
+month can be given); the national
 percentage caps the provincial average and each province sets its own plan. A plan here is that
 provincial plan, entered by the operators (an input, not an official figure of ours): a fixed
 amount (定额), an amount per year of contributions and a percentage of the person's own pension
@@ -37,6 +38,7 @@ class AdjustmentPlan:
     per_year: int  # fen a month per full year of contributions (挂钩缴费年限)
     percent: Decimal  # of the person's own monthly pension (挂钩养老金水平), e.g. 0.01
     by_age: dict[int, int] = field(default_factory=dict)  # from this age, extra fen a month (倾斜)
+    from_month: int = 1  # applied from this month of the year (the national notices: January)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,12 @@ def adjust(
             field="percent",
         )
     agency_id, agency = agency_of(uow, agency_code)
-    start = YearMonth(plan.year, 1)
+    if not 1 <= plan.from_month <= 12:
+        raise InvalidInput(
+            "adjustment.from_month", "起始月份须在1至12之间。", "The month is 1 to 12.",
+            field="from_month",
+        )  # fmt: skip
+    start = YearMonth(plan.year, plan.from_month)
     done = uow.conn.execute(
         select(func.count())
         .select_from(awards.join(retirement_applications))
@@ -126,7 +133,7 @@ def adjust(
         uow.conn.execute(
             insert(awards).values(
                 application_id=app.id, version=current.version + 1, state="approved",
-                from_month=max(current.from_month, plan.year * 100 + 1),
+                from_month=max(current.from_month, plan.year * 100 + plan.from_month),
                 basic=current.basic + increase, account=current.account,
                 transitional=current.transitional, total=current.total + increase,
                 inputs=current.inputs, explanation=json.dumps(steps, ensure_ascii=False),

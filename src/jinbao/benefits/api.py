@@ -135,6 +135,7 @@ class AdjustmentIn(BaseModel):
     per_year: str = Field("0", description="挂钩: yuan a month per contribution year")
     percent: str = Field("0%", description="挂钩: share of the own pension, e.g. 1%")
     by_age: dict[int, str] = Field(default_factory=dict, description="倾斜: age → yuan a month")
+    from_month: int = Field(1, ge=1, le=12, description="起始月份 (1 = January)")
     operator: str = Field(min_length=1, max_length=60, description="制定人")
     checker: str = Field(min_length=1, max_length=60, description="复核人")
 
@@ -148,6 +149,7 @@ def adjust(request: Request, code: str, body: AdjustmentIn) -> dict[str, Any]:
     plan = adjustment.AdjustmentPlan(
         body.year, int(yuan(body.fixed, "fixed")), int(yuan(body.per_year, "per_year")),
         rate(body.percent, "percent"), {a: int(yuan(v, "by_age")) for a, v in body.by_age.items()},
+        body.from_month,
     )  # fmt: skip
     with request.app.state.uow() as uow:
         report = adjustment.adjust(uow, code, plan, body.operator, body.checker)

@@ -116,13 +116,19 @@ def correct(
 
 @app.command("notice")
 def notice(
-    award_id: int, out: Annotated[str, typer.Option("--out", "-o", help="PDF 文件")]
+    award_id: int,
+    out: Annotated[str, typer.Option("--out", "-o", help="PDF 文件")],
+    as_json: JsonOption = False,
 ) -> None:
     """基本养老金核定表: the award as a PDF."""
-    pdf = run(lambda uow: service.award_notice(uow, award_id), as_json=False, write=False)
+    pdf = run(lambda uow: service.award_notice(uow, award_id), as_json=as_json, write=False)
     with open(out, "wb") as fh:
         fh.write(pdf)
-    typer.echo(f"已生成 {out}（{len(pdf) // 1024} KB）")
+    typer.echo(
+        json.dumps({"award": award_id, "file": out, "bytes": len(pdf)})
+        if as_json
+        else f"已生成 {out}（{len(pdf) // 1024} KB）"
+    )
 
 
 @app.command("pay")
@@ -170,13 +176,14 @@ def adjust(
     age_extra: Annotated[
         list[str], typer.Option("--age-extra", help="倾斜 AGE:YUAN, e.g. 70:30 (repeatable)")
     ] = [],  # noqa: B006 - typer reads the default
+    from_month: Annotated[int, typer.Option(help="起始月份 (1 = January)")] = 1,
     as_json: JsonOption = False,
 ) -> None:
     """待遇调整: the province's plan of 定额 + 挂钩 + 倾斜 for people retired by last year's end."""
     by_age = {int(a): int(yuan(v, "age_extra")) for a, v in (x.split(":", 1) for x in age_extra)}
     plan = adjustment.AdjustmentPlan(
         year, int(yuan(fixed, "fixed")), int(yuan(per_year, "per_year")),
-        rate(percent, "percent"), by_age,
+        rate(percent, "percent"), by_age, from_month,
     )  # fmt: skip
     report = run(
         lambda uow: adjustment.adjust(uow, agency, plan, maker, checker),

@@ -3,10 +3,10 @@
 For each application at the agency whose award in force starts on or before the month, and
 whose relation is receiving benefits (待遇享受), the month's pension is paid once: the basic and
 transitional parts from the pooled fund, the personal-account part from the account fund (the
-person's account drawn down, newest portion first), all out through the bank — one journal a
-person and month. The award for a month is the latest approved version started by then; a correction or
-an adjustment approved after months were paid at the old amount adds, in the next run, the
-difference for each of those months (arrears; an overpayment is reported, not
+person's account drawn down, newest portion first), made payable and then paid out through the
+bank (benefits payable → bank) — two journals a person and month. The award for a month is the
+latest approved version started by then; a correction or an adjustment approved after months
+were paid at the old amount adds, in the next run, the difference for each of those months (arrears; an overpayment is reported, not
 deducted: recovery comes with the overpayment work). A rerun of a month pays nothing twice
 (the unique person-month-kind key); a run is one transaction, so a crash leaves it unrun.
 Each bank gets a CSV of the payments it makes (account, name, ID number, amount, month, kind,
@@ -222,41 +222,51 @@ def _pay(
     uow: UnitOfWork, person_id: int, award: Any, region: str, month: int, kind: str,
     amount: int, run: int,
 ) -> int:  # fmt: skip
-    """One journal: the pooled part and the account part out through the bank; the account
-    part drawn from the person's account (newest portion first)."""
+    """Two journals: the month's pension becomes payable (基础 and 过渡 from the pooled fund, the
+    account part from the account fund — as far as the person's account still holds it, newest
+    portion first; past that the pooled fund pays on), then payable goes out through the bank.
+    Returns the payment journal."""
     share = int(award.account) * amount // int(award.total) if award.total else 0
-    pooled = amount - share
-    journal_id = ledger.post(
-        uow,
-        Journal(
-            "benefit_paid",
-            f"benefit:{award.application_id}:{month}:{kind}",
-            uow.clock.today(),
-            f"待遇发放 {month} {kind}",
-            (
-                debit(region, Account.POOLED_FUND, pooled),
-                debit(region, Account.ACCOUNT_FUND, share),
-                credit(region, Account.BANK, amount),
-            ),
-        ),
-    )
     balance = account_balance(uow, person_id, SCHEME, region)
-    left = share
     entries = []
+    left = share
     for portion in (Portion.FROM_2006, Portion.Y1998_2005, Portion.PRE_1998):
         take = min(left, max(0, int(balance.get(portion, 0))))
         if take:
             entries.append((portion, take))
             left -= take
-    if left:  # the account is spent: the rest of the account part comes from the pooled fund
-        entries.append((Portion.FROM_2006, left))
+    from_account = share - left
+    key = f"benefit:{award.application_id}:{month}:{kind}"
+    due = ledger.post(
+        uow,
+        Journal(
+            "benefit_due",
+            f"{key}:due",
+            uow.clock.today(),
+            f"应付待遇 {month} {kind}",
+            (
+                debit(region, Account.POOLED_FUND, amount - from_account),
+                debit(region, Account.ACCOUNT_FUND, from_account),
+                credit(region, Account.BENEFITS_PAYABLE, amount),
+            ),
+        ),
+    )
+    paid = ledger.post(
+        uow,
+        Journal(
+            "benefit_paid",
+            key,
+            uow.clock.today(),
+            f"待遇发放 {month} {kind}",
+            (debit(region, Account.BENEFITS_PAYABLE, amount), credit(region, Account.BANK, amount)),
+        ),
+    )
     for portion, take in entries:
         uow.conn.execute(
             insert(account_entries).values(
                 person_id=person_id, scheme=SCHEME, region=region, portion=portion.value,
                 kind="payout", period=run, effective_on=uow.clock.today(), amount=-take,
-                journal_id=journal_id, source=f"benefit:{month}:{kind}",
-                created_at=uow.clock.now(),
+                journal_id=due, source=f"benefit:{month}:{kind}", created_at=uow.clock.now(),
             )
         )  # fmt: skip
-    return journal_id
+    return paid

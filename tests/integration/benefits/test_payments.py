@@ -19,6 +19,7 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
+from jinbao.ledger import service as ledger
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
@@ -37,6 +38,8 @@ def run(uow_at: Uow, month: YearMonth):
 def clean(uow_at: Uow) -> None:
     with uow_at() as uow:
         assert check(uow) == []
+        payable = [b.balance for b in ledger.trial_balance(uow) if b.account == "benefits_payable"]
+    assert set(payable) <= {0}  # everything made payable went out through the bank
 
 
 def test_each_month_is_paid_once_and_a_correction_pays_its_arrears(
@@ -150,3 +153,20 @@ def test_no_account_no_payment_until_one_is_given(
     paid = run(uow_at, YearMonth(2026, 3))
     assert paid.total == 3 * award["total"]  # January to March
     assert list(paid.bank_files) == ["中国银行"]
+
+
+def test_an_adjustment_from_july_pays_arrears_from_july_only(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    run(uow_at, YearMonth(2026, 8))  # January to August
+    plan = AdjustmentPlan(2026, fixed=4_000, per_year=0, percent=Decimal(0), from_month=7)
+    commit(uow_at, lambda uow: adjust(uow, NEW, plan, "张经办", "李复核"))
+    september = run(uow_at, YearMonth(2026, 9))
+    assert september.arrears == 2 * 4_000  # July and August
+    assert september.total == award["total"] + 4_000 + 2 * 4_000
+    clean(uow_at)
