@@ -24,7 +24,7 @@ from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus
-from tests.integration.benefits.test_retirement import apply, career
+from tests.integration.benefits.test_retirement import apply, approved_pensioner, career
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW
 
@@ -106,11 +106,7 @@ def test_the_yearly_adjustment_raises_pensions_from_january_with_arrears(
     """人社部发〔2025〕38号 三: a provincial plan of 定额 + 挂钩 + 倾斜 for people retired by the end
     of the previous year, from January; March pays the new amount and January–February's
     difference. (The plan's figures are a test's, not any province's.)"""
-    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
-    application = apply(uow_at, person, params)
-    with uow_at() as uow:
-        (award,) = benefits.show(uow, application)["awards"]
-    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    _person, application, award = approved_pensioner(uow_at, params)
     for m in (1, 2):
         run(uow_at, YearMonth(2026, m))
     plan = AdjustmentPlan(
@@ -158,11 +154,7 @@ def test_no_account_no_payment_until_one_is_given(
 def test_an_adjustment_from_july_pays_arrears_from_july_only(
     engine: Engine, uow_at: Uow, params: Parameters
 ) -> None:
-    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
-    application = apply(uow_at, person, params)
-    with uow_at() as uow:
-        (award,) = benefits.show(uow, application)["awards"]
-    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    _person, _application, award = approved_pensioner(uow_at, params)
     run(uow_at, YearMonth(2026, 8))  # January to August
     plan = AdjustmentPlan(2026, fixed=4_000, per_year=0, percent=Decimal(0), from_month=7)
     commit(uow_at, lambda uow: adjust(uow, NEW, plan, "张经办", "李复核"))

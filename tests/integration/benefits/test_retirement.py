@@ -96,6 +96,16 @@ def apply(uow_at: Uow, person: str, params: Parameters, agency: str = NEW, **kw:
     return commit(uow_at, lambda uow: benefits.apply_retirement(uow, cmd, params))
 
 
+def approved_pensioner(uow_at: Uow, params: Parameters) -> tuple[str, int, dict]:
+    """A 191-month career in Zhengzhou, applied for and approved: (ID, application, award)."""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    return person, application, award
+
+
 def test_a_career_at_one_place_is_awarded_and_approved_by_a_second_operator(
     engine: Engine, uow_at: Uow, params: Parameters
 ) -> None:
@@ -183,11 +193,7 @@ def test_the_wrong_place_below_the_minimum_or_out_of_bounds_is_said_plainly(
 def test_the_award_notice_reads_in_chinese(
     engine: Engine, uow_at: Uow, params: Parameters, tesseract: str, tmp_path: Path
 ) -> None:
-    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
-    application = apply(uow_at, person, params)
-    with uow_at() as uow:
-        (award,) = benefits.show(uow, application)["awards"]
-    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    person, _application, award = approved_pensioner(uow_at, params)
     with uow_at() as uow:
         pdf = benefits.award_notice(uow, award["id"])
     text = text_layer(pdf)
@@ -305,11 +311,7 @@ def test_duplicate_pensions_in_existing_data_are_settled_by_the_rule(
     """17号 第八条 and 77号: an employee and a resident pension — the employee one stays, the
     resident account is refunded except the government subsidies, and the resident pension drawn
     is recovered (here first set off against that refund)."""
-    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
-    application = apply(uow_at, person, params)
-    with uow_at() as uow:
-        (award,) = benefits.show(uow, application)["awards"]
-    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    person, _application, _award = approved_pensioner(uow_at, params)
 
     def migrated_resident_pension(uow: UnitOfWork) -> None:
         kept = registry.add_relationship(
