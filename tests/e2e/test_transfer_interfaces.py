@@ -342,3 +342,21 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
     (bank_file,) = paid["files"]
     assert person in Path(bank_file).read_text(encoding="utf-8")
     assert "every invariant holds" in run(url, "ledger", "check")
+
+
+def test_a_persons_whole_record_in_one_view(url: str) -> None:
+    """电子档案袋 after the README's transfer: both places' years, one account, the case."""
+    run(url, "db", "upgrade")
+    person = json.loads(run(url, "demo", "load", "--json"))["movers"][0]
+    case = json.loads(run(url, "transfer", "apply", person, "--to", "41010000", "--json"))
+    run(url, "transfer", "approve", case["case_id"])
+    run(url, "transfer", "approve", case["case_id"])
+    found = json.loads(run(url, "person", "record", person, "--json"))
+    assert found["person"]["id_number"] == person
+    assert [c["state"] for c in found["transfers"]] == ["completed"]
+    assert found["transferred_years"]
+    assert {y["agency"] for y in found["transferred_years"]} == {"41010000"}
+    assert found["totals"]["paid_months"] == sum(y["months"] for y in found["transferred_years"])
+    assert found["totals"]["unpaid_months"] == 1  # June 2025, left unpaid in Guangdong
+    assert set(found["accounts"]) == {"enterprise"}
+    assert "已缴" in run(url, "person", "record", person)

@@ -13,6 +13,7 @@ from jinbao.cli.common import engine, settings
 from jinbao.contributions.cli import account_app, contribution_app
 from jinbao.db.cli import app as db_app
 from jinbao.ledger.cli import app as ledger_app
+from jinbao.records.cli import record as person_record
 from jinbao.registry.cli import agency_app, employer_app, person_app, relationship_app
 from jinbao.sim.cli import app as demo_app
 from jinbao.transfers.cli import app as transfer_app
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(agency_app, name="agency")
 app.add_typer(employer_app, name="employer")
+person_app.command("record")(person_record)
 app.add_typer(person_app, name="person")
 app.add_typer(relationship_app, name="relationship")
 app.add_typer(policy_app, name="policy")

@@ -19,6 +19,7 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.api import router as exchange_router
 from jinbao.kernel.clock import Clock, SystemClock
 from jinbao.ledger.api import router as ledger_router
+from jinbao.records.api import router as records_router
 from jinbao.registry.api import router as registry_router
 from jinbao.transfers.api import router as transfers_router
 from jinbao.web import pages, problems
@@ -49,6 +50,7 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     app.include_router(exchange_router)
     app.include_router(transfers_router)
     app.include_router(benefits_router)
+    app.include_router(records_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -1,0 +1,1 @@
+"""电子档案袋: a person's whole record in one view."""

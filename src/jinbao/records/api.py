@@ -1,0 +1,25 @@
+"""``GET /api/persons/{id}/record``: a person's whole record in one view (电子档案袋)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from jinbao.records.service import person_record
+
+router = APIRouter(prefix="/api", tags=["records"])
+
+
+@router.get(
+    "/persons/{id_number}/record",
+    summary="电子档案袋 A person's whole record: relations, years, accounts, transfers, pension",
+)
+def record(request: Request, id_number: str) -> dict[str, Any]:
+    with request.app.state.uow() as uow:
+        return person_record(uow, id_number, request.app.state.parameters())
+
+
+@router.get("/ping", summary="A bare endpoint of the same stack (what benchmarks compare with)")
+def ping() -> dict[str, bool]:
+    return {"ok": True}

@@ -1,0 +1,50 @@
+"""``jinbao person record ID``: a person's whole record in one view (电子档案袋)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+
+from jinbao.calculators.inputs import parameters
+from jinbao.cli.common import JsonOption, run, settings
+from jinbao.kernel.money import format_yuan
+from jinbao.records.service import person_record
+
+
+def record(id_number: str, as_json: JsonOption = False) -> None:
+    """电子档案袋: relations, years by place, accounts, transfers and pension, in one view."""
+    found: dict[str, Any] = run(
+        lambda uow: person_record(uow, id_number, parameters(settings().parameters_dir)),
+        as_json=as_json,
+        write=False,
+    )
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    p = found["person"]
+    t = found["totals"]
+    typer.echo(
+        f"{p['name']} {p['id_number']}  户籍 {p['hukou']}  缴费 {t['paid_months']} 个月"
+        f"（欠缴 {t['unpaid_months']}）  参保地 {'、'.join(t['places']) or '—'}"
+    )
+    for r in found["relationships"]:
+        typer.echo(
+            f"  关系 {r['scheme']} {r['kind']} {r['agency']} {r['status']} 自 {r['started_on']}"
+        )
+    for y in found["contribution_years"]:
+        typer.echo(
+            f"  {y['year']} {y['agency']} 已缴 {y['paid_months']} 月 欠缴 {y['unpaid_months']} 月"
+            f" 基数 {format_yuan(y['base_min'])}–{format_yuan(y['base_max'])}"
+        )
+    for y in found["transferred_years"]:
+        typer.echo(f"  {y['year']} 转入 {y['agency']} {y['months']} 月（来自 {y['region']}）")
+    for scheme, a in found["accounts"].items():
+        typer.echo(f"  个人账户 {scheme}: {format_yuan(a['total'])} 元")
+    for c in found["transfers"]:
+        typer.echo(f"  转移 {c['case_id']} {c['state_zh']}")
+    if found["pension"]:
+        pension = found["pension"]
+        monthly = format_yuan(pension["monthly"]) if pension["monthly"] is not None else "—"
+        typer.echo(f"  退休 {pension['retire_month']} 月养老金 {monthly} 元（{pension['state']}）")
