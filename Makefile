@@ -55,6 +55,7 @@ bench: $(STAMP) system-deps
 	  $(BIN)/python -m bench.bench_posting --engine $$engine --persons $(BENCH_PERSONS); \
 	  $(BIN)/python -m bench.bench_interest --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )); \
 	  $(BIN)/python -m bench.bench_transfer --engine $$engine --persons $(BENCH_TRANSFERS); \
+	  $(BIN)/python -m bench.bench_record --engine $$engine --persons $$(( $(BENCH_PERSONS) / 10 )); \
 	done
 
 lint: $(STAMP)

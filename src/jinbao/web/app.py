@@ -41,7 +41,8 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     app.state.engine = engine
     app.state.clock = the_clock
     app.state.uow = lambda: UnitOfWork(engine, the_clock, actor="api")
-    app.state.parameters = lambda: parameters(parameters_dir)
+    loaded = parameters(parameters_dir)  # read once: parsing the tables costs ~4 ms a request
+    app.state.parameters = lambda: loaded
     problems.install(app)
     app.include_router(registry_router)
     app.include_router(policy_router)

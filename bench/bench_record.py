@@ -1,0 +1,108 @@
+"""A person's whole record (电子档案袋) over HTTP under concurrent load.
+
+ours: GET /api/persons/{id}/record for random persons of N with a year of monthly history each
+      (relations, contributions by year and place, accounts, transfers, pension — grouped in the
+      database), C client threads for T seconds against `jinbao serve`'s stack (uvicorn,
+      FastAPI) on loopback. Reported: requests/s, p50 and p99 latency.
+raw:  the bare endpoint of the same stack, GET /api/ping, the same clients and time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from bench.common import CLOCK, arguments, database, result, workforce
+from jinbao.contributions.imports import import_declaration
+from jinbao.db.uow import UnitOfWork
+from jinbao.policy.parameters import load_parameters
+
+CLIENTS = 8
+SECONDS = 10.0
+PORT = 8791
+
+
+def load(url: str, paths: list[str]) -> tuple[float, list[float], int]:
+    """requests/s, latencies (s) and errors of CLIENTS threads hammering random paths."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    end = time.perf_counter() + SECONDS
+
+    def client(seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        mine: list[float] = []
+        bad = 0
+        with httpx.Client(base_url=url, timeout=30) as http:
+            while time.perf_counter() < end:
+                t = time.perf_counter()
+                response = http.get(rng.choice(paths))
+                mine.append(time.perf_counter() - t)
+                bad += response.status_code != 200
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return len(latencies) / (time.perf_counter() - t0), latencies, errors
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", 10_000)
+    params = load_parameters()
+    with database(args.engine) as engine:
+        _, pairs = workforce(engine, args.persons)
+        t0 = time.perf_counter()
+        for month in range(1, 13):
+            csv = "employer_uscc,period,id_number,wage\n" + "".join(f"{u},2024-{month:02d},{p},6000\n" for u, p in pairs)
+            with UnitOfWork(engine, CLOCK, "bench") as uow:
+                import_declaration(uow, csv.encode(), batch=f"m{month}", params=params, paid_on=dt.date(2024, month, 15))
+                uow.commit()
+        print(f"setup: 12 months declared in {time.perf_counter() - t0:.1f} s")
+        # The server in a process of its own, as `jinbao serve` runs: the clients here do not
+        # share its interpreter lock.
+        url = f"http://127.0.0.1:{PORT}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
+        env["JINBAO_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        jinbao = str(Path(sys.executable).with_name("jinbao"))
+        server = subprocess.Popen([jinbao, "serve", "--host", "127.0.0.1", "--port", str(PORT)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{url}/api/ping", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            records = [f"/api/persons/{p}/record" for _, p in pairs]
+            ours, latencies, errors = load(url, records)
+            raw, bare, raw_errors = load(url, ["/api/ping"])
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+        q = statistics.quantiles(latencies, n=100)
+        qb = statistics.quantiles(bare, n=100)
+        print(f"record: p50={q[49] * 1000:.1f} ms p99={q[98] * 1000:.1f} ms errors={errors}; "
+              f"ping: p50={qb[49] * 1000:.1f} ms p99={qb[98] * 1000:.1f} ms errors={raw_errors}; {CLIENTS} clients, {SECONDS:.0f} s")
+        if errors or raw_errors:
+            raise SystemExit("errors under load")
+        result(f"record_{args.engine}", ours, raw, "requests/s")
+
+
+if __name__ == "__main__":
+    main()
