@@ -232,6 +232,10 @@ def test_paper_forms_over_http(
         assert client.get(f"/api/agencies/{NEW}/paper-documents").json() == []
         every = client.get(f"/api/agencies/{NEW}/paper-documents?all=true").json()
         assert [p["received"] for p in every] == [True, True]
+        record = client.get(f"/api/persons/{person}/record").json()
+        assert [c["case_id"] for c in record["transfers"]] == [case["case_id"]]
+        assert client.get("/api/persons/110101199001011234/record").status_code == 404
+        assert client.get("/api/ping").json() == {"ok": True}
 
 
 def test_scheme_linkage_over_http(
