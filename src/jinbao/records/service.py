@@ -22,7 +22,7 @@ from jinbao.registry import repository as repo
 from jinbao.registry.service.persons import get_person
 from jinbao.registry.tables import agencies, relationships
 from jinbao.transfers import queries as transfers
-from jinbao.transfers.tables import transferred_years
+from jinbao.transfers.tables import transfer_cases, transferred_years
 
 
 def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[str, Any]:
@@ -139,7 +139,11 @@ def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[s
         "resident_years": resident,
         "transferred_years": brought,
         "accounts": {s: {"portions": p, "total": sum(p.values())} for s, p in accounts.items()},
-        "transfers": transfers.person_cases(uow, person.id_number, params),
+        "transfers": transfers.person_cases(uow, person.id_number, params)
+        if uow.conn.execute(
+            select(transfer_cases.c.id).where(transfer_cases.c.person_id == person_id).limit(1)
+        ).first()
+        else [],
         "pension": pension,
         "totals": {
             "paid_months": sum(y["paid_months"] for y in years),
