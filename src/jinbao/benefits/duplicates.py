@@ -28,8 +28,8 @@ from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.policy.interest import Portion
 from jinbao.policy.linkage import BenefitPair, duplicate_benefits
-from jinbao.registry import repository as repo
 from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.service.persons import person_row_id
 from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers.records import account_balance
@@ -71,7 +71,7 @@ def settle(
     resident_pension_drawn: int = 0,
 ) -> dict[str, Any]:
     """Settle one person's duplicate pensions by the rule; returns what was done."""
-    person_id = repo.person_id(uow, id_number.strip().upper())
+    person_id = person_row_id(uow, id_number)
     drawing = [
         Drawing(r.id, r.code, (r.region_code or "000000")[:2] + "0000", r.scheme)
         for r in uow.conn.execute(
@@ -112,7 +112,6 @@ def settle(
             "此种重复领取（如两份城乡居民养老金）按首次领取地保留，尚未在本系统办理。",
             "This kind of duplicate (say, two resident pensions) is not handled here yet.",
         )
-    assert person_id is not None
     assert kept is not None
     refunded = recovered = 0
     for other in (d for d in drawing if d is not kept):

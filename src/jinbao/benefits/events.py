@@ -37,7 +37,7 @@ from jinbao.benefits.tables import (
 )
 from jinbao.contributions.service import history
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
+from jinbao.kernel.errors import Conflict, InvalidInput, Issue
 from jinbao.kernel.identifiers import parse_resident_id
 from jinbao.kernel.money import Fen, round_to_fen
 from jinbao.kernel.periods import YearMonth
@@ -48,6 +48,7 @@ from jinbao.policy.parameters import Parameters
 from jinbao.policy.survivors import survivor_benefits
 from jinbao.registry import repository as repo
 from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.service.persons import person_row_id
 from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.registry.tables import agencies, relationships
 from jinbao.transfers.records import account_balance
@@ -55,18 +56,6 @@ from jinbao.transfers.records import account_balance
 METHODS = ("data", "self", "counter")
 KINDS = ("death", "imprisonment", "abroad")
 CERTIFICATION_DAYS = 365  # a rolling 12 months
-
-
-def _person_id(uow: UnitOfWork, id_number: str) -> int:
-    found = repo.person_id(uow, id_number.strip().upper())
-    if found is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{id_number}未参保登记。",
-            f"No person {id_number} is registered.",
-            field="id_number",
-        )
-    return found
 
 
 def certify(uow: UnitOfWork, id_number: str, method: str, on: dt.date, note: str = "") -> None:
@@ -83,7 +72,7 @@ def certify(uow: UnitOfWork, id_number: str, method: str, on: dt.date, note: str
             "certification.future", "认证日期不能晚于今天。", "The date cannot be in the future.",
             field="on",
         )  # fmt: skip
-    person_id = _person_id(uow, id_number)
+    person_id = person_row_id(uow, id_number)
     if died_on(uow, person_id) is not None:
         raise Conflict(
             "certification.deceased",
@@ -236,7 +225,7 @@ def record_death(
 ) -> dict[str, Any] | None:
     """Record a death; for a pensioner, settle: the overpayment, the survivors' due, the
     inheritance, and the relation terminated. A second report of the same death changes nothing."""
-    person_id = _person_id(uow, id_number)
+    person_id = person_row_id(uow, id_number)
     if on > uow.clock.today():
         raise InvalidInput(
             "death.future", "死亡日期不能晚于今天。", "The date cannot be in the future."

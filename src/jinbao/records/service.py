@@ -18,8 +18,7 @@ from jinbao.contributions.service import records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
-from jinbao.registry import repository as repo
-from jinbao.registry.service.persons import get_person
+from jinbao.registry.service.persons import get_person, person_row_id
 from jinbao.registry.tables import agencies, relationships
 from jinbao.transfers import queries as transfers
 from jinbao.transfers.tables import transfer_cases, transferred_years
@@ -27,8 +26,7 @@ from jinbao.transfers.tables import transfer_cases, transferred_years
 
 def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[str, Any]:
     person = get_person(uow, id_number)
-    person_id = repo.person_id(uow, person.id_number)
-    assert person_id is not None
+    person_id = person_row_id(uow, person.id_number)
     relations = [
         {
             "id": r.id, "scheme": r.scheme, "kind": r.kind, "status": r.status,

@@ -16,7 +16,6 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput, NotFound
 from jinbao.registry import repository as repo
 from jinbao.registry.model import Agency
-from jinbao.registry.service.persons import get_person
 from jinbao.registry.tables import agencies, persons
 from jinbao.transfers.model import Case, Leg, State
 from jinbao.transfers.tables import transfer_cases, transfer_events, transfer_notices
@@ -292,11 +291,3 @@ def mode(on: dt.date, *parties: Agency) -> str:
     ``manual``: the documents of the case then travel as paper forms (POLICY Part II §8)."""
     networked = all(a.networked_since is not None and a.networked_since <= on for a in parties)
     return "electronic" if networked else "manual"
-
-
-def person_id(uow: UnitOfWork, id_number: str) -> int:
-    """The registered person's row id (person.not_found if there is none)."""
-    person = get_person(uow, id_number)
-    found = repo.person_id(uow, person.id_number)
-    assert found is not None
-    return found

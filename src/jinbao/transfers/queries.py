@@ -17,6 +17,7 @@ from jinbao.kernel.errors import InvalidInput, NotFound
 from jinbao.ledger.tables import pending_transfers
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.workdays import add_workdays, working_days_between
+from jinbao.registry.service.persons import person_row_id
 from jinbao.registry.tables import agencies
 from jinbao.transfers import cases
 from jinbao.transfers.cases import SIDE_ZH, CaseRow, Side
@@ -300,7 +301,7 @@ def person_cases(uow: UnitOfWork, id_number: str, params: Parameters) -> list[di
     """A person's transfers as they follow them: each case at the agency they applied to."""
     rows = cases.rows_where(
         uow,
-        transfer_cases.c.person_id == cases.person_id(uow, id_number),
+        transfer_cases.c.person_id == person_row_id(uow, id_number),
         transfer_cases.c.side == Side.RECEIVING.value,
     )
     today = uow.clock.today()

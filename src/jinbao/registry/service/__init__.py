@@ -14,7 +14,13 @@ from jinbao.registry.service.employers import (
     move_employer,
     validate_employer,
 )
-from jinbao.registry.service.persons import add_person, get_person, insert_persons, validate_person
+from jinbao.registry.service.persons import (
+    add_person,
+    get_person,
+    insert_persons,
+    person_row_id,
+    validate_person,
+)
 from jinbao.registry.service.relationships import (
     add_relationship,
     change_relationship_status,
@@ -44,6 +50,7 @@ __all__ = [
     "make_temporary",
     "move_employer",
     "person_relationships",
+    "person_row_id",
     "relationship_with_history",
     "set_agency_network",
     "status_history",

@@ -118,3 +118,10 @@ def get_person(uow: UnitOfWork, id_number: str) -> Person:
             f"No person is registered with ID number {id_number}.",
         )
     return person
+
+
+def person_row_id(uow: UnitOfWork, id_number: str) -> int:
+    """The registered person's row id, or person.not_found (for use cases keyed by row)."""
+    found = repo.person_id(uow, get_person(uow, id_number).id_number)
+    assert found is not None
+    return found
