@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -35,11 +36,12 @@ from jinbao.benefits.tables import (
     life_events,
     retirement_applications,
 )
+from jinbao.contributions.model import period_of
 from jinbao.contributions.service import history
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, Issue
 from jinbao.kernel.identifiers import parse_resident_id
-from jinbao.kernel.money import Fen, round_to_fen
+from jinbao.kernel.money import Fen, format_yuan, round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit
@@ -96,52 +98,58 @@ def died_on(uow: UnitOfWork, person_id: int) -> dt.date | None:
     ).scalar()
 
 
-def paused(
-    uow: UnitOfWork, person_id: int, first_approved: dt.date, month: YearMonth
-) -> str | None:
-    """Why the person is not paid in this run (None: paid): not certified within the 12 months
-    before the month, or reported abroad with no certification since. Both end with a
-    certification, and the months paused are then paid back."""
-    last = _last_certified(uow, person_id, first_approved)
-    if (month.first_day() - last).days > CERTIFICATION_DAYS:
-        return "not_certified"
-    for (on,) in uow.conn.execute(
-        select(life_events.c.on).where(
-            life_events.c.person_id == person_id, life_events.c.kind == "abroad"
-        )
-    ):
-        if last <= on:
+@dataclass(frozen=True, slots=True)
+class LifeStatus:
+    """What the payment run needs to know of a person, read once: certifications and the
+    events the feeds reported."""
+
+    certified: tuple[dt.date, ...]
+    events: tuple[tuple[str, dt.date], ...]  # (kind, on)
+
+    @property
+    def died_on(self) -> dt.date | None:
+        return next((on for kind, on in self.events if kind == "death"), None)
+
+    def paused(self, first_approved: dt.date, month: YearMonth) -> str | None:
+        """Why the person is not paid in this run (None: paid): not certified within the 12
+        months before the month, or reported abroad with no certification since. Both end
+        with a certification, and the months paused are then paid back."""
+        last = max([first_approved, *self.certified])
+        if (month.first_day() - last).days > CERTIFICATION_DAYS:
+            return "not_certified"
+        if any(kind == "abroad" and last <= on for kind, on in self.events):
             return "abroad"
-    return None
+        return None
+
+    def imprisoned(self, month: YearMonth) -> bool:
+        """A month in prison (from the reported date until the first certification after it)
+        is not paid, then or later."""
+        first, last = month.first_day(), month.plus(1).first_day() - dt.timedelta(days=1)
+        for kind, on in self.events:
+            if kind != "imprisonment":
+                continue
+            released = next((c for c in sorted(self.certified) if c > on), None)
+            if on <= last and (released is None or first < released):
+                return True
+        return False
 
 
-def imprisoned(uow: UnitOfWork, person_id: int, month: YearMonth) -> bool:
-    """A month in prison (from the reported date until the first certification after it) is not
-    paid, then or later."""
-    certified = sorted(
-        uow.conn.execute(
-            select(certifications.c.certified_on).where(certifications.c.person_id == person_id)
-        ).scalars()
+def life_status(uow: UnitOfWork, person_id: int) -> LifeStatus:
+    return LifeStatus(
+        tuple(
+            uow.conn.execute(
+                select(certifications.c.certified_on).where(certifications.c.person_id == person_id)
+            ).scalars()
+        ),
+        tuple(
+            (kind, on)
+            for kind, on in uow.conn.execute(
+                select(life_events.c.kind, life_events.c.on).where(
+                    life_events.c.person_id == person_id
+                )
+            )
+        ),
     )
-    first, last = month.first_day(), month.plus(1).first_day() - dt.timedelta(days=1)
-    for (on,) in uow.conn.execute(
-        select(life_events.c.on).where(
-            life_events.c.person_id == person_id, life_events.c.kind == "imprisonment"
-        )
-    ):
-        released = next((c for c in certified if c > on), None)
-        if on <= last and (released is None or first < released):
-            return True
-    return False
-
-
-def _last_certified(uow: UnitOfWork, person_id: int, first_approved: dt.date) -> dt.date:
-    dates: list[dt.date] = list(
-        uow.conn.execute(
-            select(certifications.c.certified_on).where(certifications.c.person_id == person_id)
-        ).scalars()
-    )
-    return max([first_approved, *dates])
 
 
 def import_life_events(uow: UnitOfWork, data: bytes, params: Parameters) -> int:
@@ -277,7 +285,7 @@ def record_death(
         select(agencies.c.region_code).where(agencies.c.id == application.agency_id)
     ).one()
     region = (agency.region_code or "000000")[:2] + "0000"
-    start = YearMonth(award.from_month // 100, award.from_month % 100)
+    start = period_of(award.from_month)
     drawn = max(0, start.months_until(YearMonth(on.year, on.month)) + 1)
     left = account_balance(uow, person_id, SCHEME, region)
     shares = _individual_shares(uow, id_number)
@@ -326,19 +334,19 @@ def record_death(
     if to_pool:
         steps.append(
             {
-                "zh": f"个人账户中单位缴费划入的部分 {to_pool / 100:.2f} 元不予继承，归入统筹基金"
+                "zh": f"个人账户中单位缴费划入的部分 {format_yuan(Fen(to_pool))} 元不予继承，归入统筹基金"
                 "（按各期记账额中个人缴费所占比例计算，DERIVED）。",
-                "en": f"The account's employer-funded part, {to_pool / 100:.2f}, is not inherited and "
+                "en": f"The account's employer-funded part, {format_yuan(Fen(to_pool))}, is not inherited and "
                 "goes to the pooled fund (by the individual share of each portion's credits, DERIVED).",
             }
         )
     steps.append(
         {
-            "zh": f"死亡次月起停发；死亡后已发待遇 {overpaid / 100:.2f} 元为冒领，先从遗属待遇中抵扣"
-            f"，尚需追回 {to_recover / 100:.2f} 元，实付遗属 {payable / 100:.2f} 元。",
-            "en": f"Payment stops from the next month; {overpaid / 100:.2f} paid after the death is "
-            f"an overpayment, set off first against the survivors' due; {to_recover / 100:.2f} "
-            f"remains to recover; {payable / 100:.2f} is paid to the survivors.",
+            "zh": f"死亡次月起停发；死亡后已发待遇 {format_yuan(Fen(overpaid))} 元为冒领，先从遗属待遇中抵扣"
+            f"，尚需追回 {format_yuan(Fen(to_recover))} 元，实付遗属 {format_yuan(Fen(payable))} 元。",
+            "en": f"Payment stops from the next month; {format_yuan(Fen(overpaid))} paid after the death is "
+            f"an overpayment, set off first against the survivors' due; {format_yuan(Fen(to_recover))} "
+            f"remains to recover; {format_yuan(Fen(payable))} is paid to the survivors.",
         }
     )
     uow.conn.execute(

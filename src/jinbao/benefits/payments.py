@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.benefits.events import died_on, imprisoned, paused
+from jinbao.benefits.events import life_status
 from jinbao.benefits.service import SCHEME
 from jinbao.benefits.tables import (
     awards,
@@ -33,6 +33,7 @@ from jinbao.benefits.tables import (
     payee_accounts,
     retirement_applications,
 )
+from jinbao.contributions.model import period_of
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import format_yuan
@@ -97,10 +98,11 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         if award is None or receiving is None:
             skipped += 1
             continue
-        death = died_on(uow, app.person_id)
+        status = life_status(uow, app.person_id)
+        death = status.died_on
         last_month = min(period, death.year * 100 + death.month) if death else period
         first_approved = min(a.approved_at for a in versions).date()
-        reason = paused(uow, app.person_id, first_approved, month)
+        reason = status.paused(first_approved, month)
         if reason is not None:
             suspended.append(app.person_id)
             continue
@@ -110,21 +112,22 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         if payee is None:
             no_account.append(app.person_id)
             continue
+        done = _payments(uow, app.id)  # (month, kind) → amount, read once
         due: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
-        m = YearMonth(versions[0].from_month // 100, versions[0].from_month % 100)
+        m = period_of(versions[0].from_month)
         while m.year * 100 + m.month <= last_month:  # this month, and any not paid yet (补发)
             key = m.year * 100 + m.month
             owed = _in_force(versions, key)
-            if (
-                owed is not None
-                and not _paid(uow, app.id, key, "monthly")
-                and not imprisoned(uow, app.person_id, m)
-            ):
+            if owed is not None and (key, "monthly") not in done and not status.imprisoned(m):
                 due.append((key, "monthly", int(owed.total), owed))
             m = m.plus(1)
-        for earlier, amount in _paid_months(uow, app.id, period):
+        by_month: dict[int, int] = {}
+        for (for_month, _), amount in done.items():
+            if for_month < period:
+                by_month[for_month] = by_month.get(for_month, 0) + amount
+        for earlier, amount in sorted(by_month.items()):
             owed = _in_force(versions, earlier)
-            if owed is None or _paid(uow, app.id, earlier, "arrears"):
+            if owed is None or (earlier, "arrears") in done:
                 continue
             if owed.total > amount:
                 due.append((earlier, "arrears", int(owed.total) - amount, owed))
@@ -191,31 +194,16 @@ def _in_force(versions: Sequence[Any], month: int) -> Any:
     return started[-1] if started else None
 
 
-def _paid(uow: UnitOfWork, application_id: int, month: int, kind: str) -> bool:
-    return (
-        uow.conn.execute(
-            select(benefit_payments.c.id).where(
-                benefit_payments.c.application_id == application_id,
-                benefit_payments.c.month == month,
-                benefit_payments.c.kind == kind,
-            )
-        ).first()
-        is not None
-    )
-
-
-def _paid_months(uow: UnitOfWork, application_id: int, before: int) -> list[tuple[int, int]]:
-    """Earlier months already paid and how much in all (monthly and arrears) for each."""
-    rows = uow.conn.execute(
-        select(benefit_payments.c.month, func.sum(benefit_payments.c.amount))
-        .where(
-            benefit_payments.c.application_id == application_id,
-            benefit_payments.c.month < before,
+def _payments(uow: UnitOfWork, application_id: int) -> dict[tuple[int, str], int]:
+    """Every payment made under an application: (month, kind) → amount."""
+    return {
+        (int(m), k): int(a)
+        for m, k, a in uow.conn.execute(
+            select(
+                benefit_payments.c.month, benefit_payments.c.kind, benefit_payments.c.amount
+            ).where(benefit_payments.c.application_id == application_id)
         )
-        .group_by(benefit_payments.c.month)
-        .order_by(benefit_payments.c.month)
-    ).all()
-    return [(int(m), int(a)) for m, a in rows]
+    }
 
 
 def _pay(

@@ -26,6 +26,7 @@ from jinbao.accounts.service import statement
 from jinbao.audit.service import record
 from jinbao.benefits import notice
 from jinbao.benefits.tables import awards, payee_accounts, retirement_applications
+from jinbao.contributions.model import period_int, period_of
 from jinbao.contributions.service import history, overlaps, person_arrears
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -139,7 +140,7 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
             insert(retirement_applications)
             .values(
                 person_id=person_id, agency_id=agency_id, scheme=SCHEME,
-                statutory_month=_int(retirement.statutory_month), retire_month=_int(month),
+                statutory_month=period_int(retirement.statutory_month), retire_month=period_int(month),
                 state="waiting", findings="[]", transfers="[]", created_at=now, updated_at=now,
             )
             .returning(retirement_applications.c.id)
@@ -208,8 +209,8 @@ def _review(
     ).scalar_one()
     person = get_person(uow, id_number)
     agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
-    month = YearMonth(row.retire_month // 100, row.retire_month % 100)
-    statutory = YearMonth(row.statutory_month // 100, row.statutory_month % 100)
+    month = period_of(row.retire_month)
+    statutory = period_of(row.statutory_month)
     findings: list[dict[str, Any]] = []
     started: list[str] = json.loads(row.transfers)
 
@@ -374,7 +375,7 @@ def _make_award(
         select(persons.c.id_number).where(persons.c.id == row.person_id)
     ).scalar_one()
     person = get_person(uow, id_number)
-    month = YearMonth(row.retire_month // 100, row.retire_month % 100)
+    month = period_of(row.retire_month)
     region = _region(agency.region_code)
     province = region[:2]
     record_here = agency_record(uow, row.person_id, SCHEME, row.agency_id, region)
@@ -409,7 +410,7 @@ def _make_award(
             insert(awards)
             .values(
                 application_id=application_id, version=version, state="draft",
-                from_month=_int(month.plus(1)), basic=int(p.basic), account=int(p.account),
+                from_month=period_int(month.plus(1)), basic=int(p.basic), account=int(p.account),
                 transitional=int(p.transitional), total=int(p.total),
                 inputs=json.dumps(inputs, ensure_ascii=False),
                 explanation=json.dumps(_explanation(pension), ensure_ascii=False),
@@ -502,7 +503,7 @@ def approve_award(uow: UnitOfWork, award_id: int, checker: str) -> None:
         )
     ).scalar()
     if relation is not None:  # the first approval: the relation here now receives benefits
-        start = YearMonth(row.from_month // 100, row.from_month % 100).first_day()
+        start = period_of(row.from_month).first_day()
         change_relationship_status(
             uow, int(relation), RelationshipStatus.RECEIVING,
             changed_on=min(start, uow.clock.today()), reason=f"待遇核定{award_id}已复核，按月领取",
@@ -641,10 +642,6 @@ def _explanation(pension: Any) -> dict[str, Any]:
         "steps": [{"zh": s.zh, "en": s.en} for s in x.steps],
         "sources": [s.cite() for s in x.sources],
     }
-
-
-def _int(month: YearMonth) -> int:
-    return month.year * 100 + month.month
 
 
 def _ym_text(value: int) -> str:

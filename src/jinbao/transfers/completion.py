@@ -9,12 +9,14 @@ import datetime as dt
 from sqlalchemy import insert, select
 
 from jinbao.audit.service import record
+from jinbao.contributions.model import period_int
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
 from jinbao.exchange.model import Document, DocumentType
 from jinbao.exchange.tables import inbox
 from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import region_of
 from jinbao.ledger.tables import pending_transfers
@@ -33,7 +35,6 @@ from jinbao.transfers.review import (
     Message,
     close,
     on_date,
-    period_int,
     person_body,
     post_entries,
     refuse_blocking,
@@ -179,8 +180,8 @@ def complete(
                 agency_id=row.agency_id,
                 year=y["year"],
                 region_code=y["region_code"],
-                from_period=period_int(y["from"]),
-                to_period=period_int(y["to"]),
+                from_period=period_int(YearMonth.parse(y["from"])),
+                to_period=period_int(YearMonth.parse(y["to"])),
                 # 17号 第五条: resident years do not become employee years
                 months=0
                 if row.kind == "linkage_to_employee"

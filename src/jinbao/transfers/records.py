@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from jinbao.accounts.tables import account_entries
+from jinbao.contributions.model import period_of
 from jinbao.contributions.service import records_in_force
 from jinbao.contributions.tables import (
     contribution_payments,
@@ -28,10 +29,6 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.policy.history import History, Kind, Period
 from jinbao.policy.interest import Portion
 from jinbao.transfers.tables import cleared_months, transferred_years
-
-
-def _ym(value: int) -> YearMonth:
-    return YearMonth(value // 100, value % 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +119,7 @@ def _own_periods(
         )
         months.append(
             _Month(
-                _ym(r.period),
+                period_of(r.period),
                 kind,
                 r.region[:2],
                 int(r.base),
@@ -220,7 +217,7 @@ def _transferred_lines(
     for i, r in enumerate(rows, 1):
         if r.kind == "resident":
             continue  # resident years a linkage recorded: not employee years (17号 第五条)
-        start, end = _ym(r.from_period), _ym(r.to_period)
+        start, end = period_of(r.from_period), period_of(r.to_period)
         kind = Kind(r.kind)
         out.append(
             Period(

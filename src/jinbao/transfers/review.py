@@ -15,7 +15,6 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.model import DocumentType
 from jinbao.kernel.errors import Conflict, InvalidInput
-from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import region_of
 from jinbao.ledger.tables import pending_transfers
@@ -175,11 +174,6 @@ def on_date(uow: UnitOfWork, on: dt.date | None) -> dt.date:
             field="on",
         )  # fmt: skip
     return day
-
-
-def period_int(text: str) -> int:
-    ym = YearMonth.parse(text)
-    return ym.year * 100 + ym.month
 
 
 def person_body(row: CaseRow) -> dict[str, str]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 
 from jinbao.audit.service import record
+from jinbao.contributions.model import period_of
 from jinbao.contributions.service.resident import resident_years
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.model import Document
@@ -78,7 +79,7 @@ def clear_duplicates(
         for line, period in incoming_months(info):
             if period not in duplicates:
                 continue
-            ym = YearMonth(period // 100, period % 100)
+            ym = period_of(period)
             share = params.account_share(ym).value
             amount = int(round_to_fen(Decimal(info.body["years"][line]["base"]) * share))
             refunds[Portion.of(ym)] = refunds.get(Portion.of(ym), 0) + amount
@@ -89,7 +90,7 @@ def clear_duplicates(
         whose = row.agency_id
         here = paid_months(uow, row.person_id, row.scheme, row.agency_id)
         for period in sorted(duplicates):
-            ym = YearMonth(period // 100, period % 100)
+            ym = period_of(period)
             refunds[Portion.of(ym)] = refunds.get(Portion.of(ym), 0) + here[period]
             cleared.append({"period": period, "refund": here[period]})
         zh_keep, en_keep = "保留转入的缴费，本地重复月份不计", "kept the transferred months"
@@ -146,7 +147,7 @@ def linkage_overlap(uow: UnitOfWork, row: CaseRow, info: Document, on: dt.date) 
     (policy.linkage.overlap_refund), out of the account here. Returns the months that overlap."""
     lines = info.body["years"]
     if row.kind == "linkage_to_resident":  # employee years come in; resident years are here
-        employee = {YearMonth(p // 100, p % 100) for _, p in incoming_months(info)}
+        employee = {period_of(p) for _, p in incoming_months(info)}
         resident = [
             PolicyResidentYear(y.year, Fen(y.individual), Fen(y.collective))
             for y in resident_years(uow, row.person_id, row.agency_id)
@@ -154,8 +155,7 @@ def linkage_overlap(uow: UnitOfWork, row: CaseRow, info: Document, on: dt.date) 
         resident_agency = row.agency_id
     else:  # resident years come in; the employee years are here, paid or brought by transfers
         employee = {
-            YearMonth(p // 100, p % 100)
-            for p in paid_months(uow, row.person_id, "enterprise", row.agency_id)
+            period_of(p) for p in paid_months(uow, row.person_id, "enterprise", row.agency_id)
         }
         for first, last in uow.conn.execute(
             select(transferred_years.c.from_period, transferred_years.c.to_period).where(
@@ -165,7 +165,7 @@ def linkage_overlap(uow: UnitOfWork, row: CaseRow, info: Document, on: dt.date) 
                 transferred_years.c.months > 0,
             )
         ):
-            start, end = YearMonth(first // 100, first % 100), YearMonth(last // 100, last % 100)
+            start, end = period_of(first), period_of(last)
             employee |= {YearMonth.from_index(i) for i in range(start.index, end.index + 1)}
         resident = [
             PolicyResidentYear(y["year"], Fen(y.get("individual", 0)), Fen(y.get("collective", 0)))
