@@ -9,7 +9,6 @@ raw:  the bare endpoint of the same stack, GET /api/ping, the same clients and t
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import random
 import statistics
@@ -21,9 +20,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from bench.common import CLOCK, arguments, database, result, workforce
-from jinbao.contributions.imports import import_declaration
-from jinbao.db.uow import UnitOfWork
+from bench.common import arguments, database, declare_year, result, workforce
 from jinbao.policy.parameters import load_parameters
 
 CLIENTS = 8
@@ -67,13 +64,7 @@ def main() -> None:
     params = load_parameters()
     with database(args.engine) as engine:
         _, pairs = workforce(engine, args.persons)
-        t0 = time.perf_counter()
-        for month in range(1, 13):
-            csv = "employer_uscc,period,id_number,wage\n" + "".join(f"{u},2024-{month:02d},{p},6000\n" for u, p in pairs)
-            with UnitOfWork(engine, CLOCK, "bench") as uow:
-                import_declaration(uow, csv.encode(), batch=f"m{month}", params=params, paid_on=dt.date(2024, month, 15))
-                uow.commit()
-        print(f"setup: 12 months declared in {time.perf_counter() - t0:.1f} s")
+        print(f"setup: 12 months declared in {declare_year(engine, pairs, params):.1f} s")
         # The server in a process of its own, as `jinbao serve` runs: the clients here do not
         # share its interpreter lock.
         url = f"http://127.0.0.1:{PORT}"

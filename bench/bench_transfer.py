@@ -23,8 +23,7 @@ import time
 
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, CONTACT, arguments, database, result, workforce
-from jinbao.contributions.imports import import_declaration
+from bench.common import CLOCK, CONTACT, arguments, database, declare_year, result, workforce
 from jinbao.db.throwaway import find_bin_dir
 from jinbao.db.uow import UnitOfWork
 from jinbao.ledger.check import check
@@ -35,18 +34,13 @@ from jinbao.registry.model import AgencyLevel, RelationshipStatus, Scheme
 from jinbao.transfers import cases, workflow
 from jinbao.transfers.cases import Side
 
-
 NEW = "41010000"
 
 
 def movers(engine: Engine, n: int, params: Parameters) -> list[str]:
     _, pairs = workforce(engine, n, per_employer=max(1, n // 10))
     t0 = time.perf_counter()
-    for month in range(1, 13):
-        csv = "employer_uscc,period,id_number,wage\n" + "".join(f"{u},2024-{month:02d},{p},6000\n" for u, p in pairs)
-        with UnitOfWork(engine, CLOCK, "bench") as uow:
-            import_declaration(uow, csv.encode(), batch=f"m{month}", params=params, paid_on=dt.date(2024, month, 15))
-            uow.commit()
+    declare_year(engine, pairs, params)
     with engine.begin() as conn:  # they go home: 户籍 Henan, so no temporary account is due
         conn.execute(text("UPDATE persons SET hukou_region_code = '410105'"))
     with UnitOfWork(engine, CLOCK, "bench") as uow:

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
+from jinbao.contributions.imports import import_declaration
 from jinbao.db import migrate
 from jinbao.db.engine import make_engine
 from jinbao.db.throwaway import find_bin_dir, start_cluster
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.identifiers import resident_id_check_character, uscc_check_character
+from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import AgencyLevel, Contact
 from jinbao.registry.regions import sync_regions
@@ -125,6 +127,18 @@ def workforce(engine: Engine, n: int, per_employer: int = 1000) -> tuple[list[st
             conn.execute(insert(relationships), batch_r)
     print(f"setup: {n} persons, {len(codes)} employers in {time.perf_counter() - t0:.1f} s")
     return codes, pairs
+
+
+def declare_year(engine: Engine, pairs: list[tuple[str, str]], params: Parameters, year: int = 2024) -> float:
+    """Every (employer, person) pair declares the twelve months of a year at 6 000 yuan, each
+    month collected on the 15th of the month; returns the seconds it took (set-up, not measured)."""
+    t0 = time.perf_counter()
+    for month in range(1, 13):
+        csv = "employer_uscc,period,id_number,wage\n" + "".join(f"{u},{year}-{month:02d},{p},6000\n" for u, p in pairs)
+        with UnitOfWork(engine, CLOCK, "bench") as uow:
+            import_declaration(uow, csv.encode(), batch=f"m{year}{month}", params=params, paid_on=dt.date(year, month, 15))
+            uow.commit()
+    return time.perf_counter() - t0
 
 
 def result(name: str, ours: float, raw: float, unit: str) -> None:

@@ -37,7 +37,7 @@ from jinbao.policy.pension import monthly_pension
 from jinbao.policy.receiving_place import receiving_place
 from jinbao.policy.retirement import Category, minimum_contribution_for, statutory_retirement
 from jinbao.registry import repository as repo
-from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.model import Person, RelationshipStatus
 from jinbao.registry.service.persons import get_person, person_row_id
 from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.registry.tables import agencies, persons, relationships
@@ -203,12 +203,8 @@ def _review(
     *,
     start_transfers: bool,
 ) -> None:
-    row = _application(uow, application_id)
-    id_number = uow.conn.execute(
-        select(persons.c.id_number).where(persons.c.id == row.person_id)
-    ).scalar_one()
-    person = get_person(uow, id_number)
-    agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
+    row, person, agency = _context(uow, application_id)
+    id_number = person.id_number
     month = period_of(row.retire_month)
     statutory = period_of(row.statutory_month)
     findings: list[dict[str, Any]] = []
@@ -369,12 +365,8 @@ def _make_award(
     reason: str | None = None,
 ) -> int:
     """The award draft (国发〔2005〕38号) over the continuous record at this agency."""
-    row = _application(uow, application_id)
-    agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
-    id_number = uow.conn.execute(
-        select(persons.c.id_number).where(persons.c.id == row.person_id)
-    ).scalar_one()
-    person = get_person(uow, id_number)
+    row, person, agency = _context(uow, application_id)
+    id_number = person.id_number
     month = period_of(row.retire_month)
     region = _region(agency.region_code)
     province = region[:2]
@@ -557,6 +549,16 @@ def _application(uow: UnitOfWork, application_id: int) -> Any:
             f"No retirement application {application_id}.",
         )
     return row
+
+
+def _context(uow: UnitOfWork, application_id: int) -> tuple[Any, Person, Any]:
+    """An application's row, its person and its agency's row."""
+    row = _application(uow, application_id)
+    id_number = uow.conn.execute(
+        select(persons.c.id_number).where(persons.c.id == row.person_id)
+    ).scalar_one()
+    agency = uow.conn.execute(select(agencies).where(agencies.c.id == row.agency_id)).one()
+    return row, get_person(uow, id_number), agency
 
 
 @dataclass(frozen=True, slots=True)
