@@ -18,6 +18,7 @@ from jinbao.kernel.errors import InvalidInput
 MAX_PAGES = 20
 PDF_SCALE = 3.0  # PDF points are 1/72 in: 3 × 72 ≈ 216 dpi
 MAX_PIXELS = 60_000_000  # a 600-dpi A3 page; anything larger is not a scan of our form
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses larger images (decompression bombs)
 
 
 def _not_a_scan() -> InvalidInput:
@@ -42,7 +43,6 @@ def pages(data: bytes) -> list[Image.Image]:
             ]
         finally:
             pdf.close()
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
         frames = []
