@@ -12,7 +12,7 @@ from decimal import InvalidOperation
 
 from jinbao.contributions.service import DeclarationRow, PostingReport, declare
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.csvfile import decode, read_rows, rejected
+from jinbao.kernel.csvfile import decode, read_table, rejected
 from jinbao.kernel.errors import Issue
 from jinbao.kernel.money import Fen, yuan_to_fen
 from jinbao.kernel.periods import YearMonth
@@ -26,9 +26,11 @@ def parse_declaration(data: bytes) -> list[DeclarationRow]:
     issues: list[Issue] = []
     out: list[DeclarationRow] = []
     periods: dict[str, YearMonth] = {}
-    for row, raw in read_rows(decode(data), COLUMNS, COLUMNS, MAX_ROWS):
+    header, rows = read_table(decode(data), COLUMNS, COLUMNS, MAX_ROWS)
+    uscc_at, period_at, id_at, wage_at = (header.index(c) for c in COLUMNS)
+    for row, values in rows:
         try:
-            text = raw["period"]
+            text = values[period_at]
             period = periods.get(text) or periods.setdefault(text, YearMonth.parse(text))
         except ValueError:
             issues.append(
@@ -42,7 +44,7 @@ def parse_declaration(data: bytes) -> list[DeclarationRow]:
             )
             continue
         try:
-            wage = _fen(raw["wage"])
+            wage = _fen(values[wage_at])
         except (InvalidOperation, ValueError):
             issues.append(
                 Issue(
@@ -55,9 +57,7 @@ def parse_declaration(data: bytes) -> list[DeclarationRow]:
             )
             continue
         out.append(
-            DeclarationRow(
-                row, raw["employer_uscc"].upper(), period, raw["id_number"].upper(), wage
-            )
+            DeclarationRow(row, values[uscc_at].upper(), period, values[id_at].upper(), wage)
         )
     if issues:
         raise rejected(issues)

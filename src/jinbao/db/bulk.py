@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
+from sqlalchemy import Column, Connection, Date, DateTime, Integer, MetaData, String, Table
 
 CHUNK = 5000
 T = TypeVar("T")
@@ -41,21 +41,26 @@ def insert_rows(
         return
     statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
     stamps: dict[Any, Any] = {}
-    batch: list[tuple[Any, ...]] = []
-    dated: list[int] | None = None  # the columns that may hold dates, found on the first row
+    # The columns that hold dates, by the table's own types: only they are converted per row.
+    dated = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Date | DateTime)]
+    # The driver's own cursor, on the unit of work's connection and transaction: SQLAlchemy's
+    # executemany would only re-check every row's parameters.
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    batch: list[Sequence[Any]] = []
     for row in rows:
-        if dated is None:
-            dated = [i for i, v in enumerate(row) if v is None or isinstance(v, dt.date)]
         if dated:
             row = list(row)
             for i in dated:
                 row[i] = _sqlite(row[i], stamps)
-        batch.append(tuple(row))
+        batch.append(row)
         if len(batch) == CHUNK:
-            conn.exec_driver_sql(statement, batch)
+            cursor.executemany(statement, batch)
             batch = []
     if batch:
-        conn.exec_driver_sql(statement, batch)
+        cursor.executemany(statement, batch)
+    cursor.close()
 
 
 def _sqlite(value: Any, cache: dict[Any, Any]) -> Any:

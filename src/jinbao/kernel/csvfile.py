@@ -33,6 +33,15 @@ def read_rows(
     text: str, columns: tuple[str, ...], required: tuple[str, ...], max_rows: int = 100_000
 ) -> list[tuple[int, dict[str, str]]]:
     """The data rows of a CSV text as (row number, {column: value}); blank rows are skipped."""
+    header, rows = read_table(text, columns, required, max_rows)
+    return [(row_no, dict(zip(header, values, strict=True))) for row_no, values in rows]
+
+
+def read_table(
+    text: str, columns: tuple[str, ...], required: tuple[str, ...], max_rows: int = 100_000
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the data rows as (row number, [stripped values in header order]) — what
+    :func:`read_rows` reads, without a dict per row, for the bulk imports (declarations)."""
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader)]
@@ -70,11 +79,12 @@ def read_rows(
         )
     if issues:
         raise rejected(issues)
-    out: list[tuple[int, dict[str, str]]] = []
+    out: list[tuple[int, list[str]]] = []
     try:
-        for values in reader:
+        for raw in reader:
             row_no = reader.line_num
-            if not any(v.strip() for v in values):
+            values = [v.strip() for v in raw]
+            if not any(values):
                 continue
             if len(values) != len(header):
                 raise rejected(
@@ -87,7 +97,7 @@ def read_rows(
                         )
                     ]
                 )
-            out.append((row_no, dict(zip(header, (v.strip() for v in values), strict=True))))
+            out.append((row_no, values))
             if len(out) > max_rows:
                 raise rejected(
                     [
@@ -114,7 +124,7 @@ def read_rows(
         raise rejected(
             [Issue("import.no_rows", "文件没有数据行。", "The file has no data rows.", row=2)]
         )
-    return out
+    return header, out
 
 
 def rejected(issues: list[Issue]) -> InvalidInput:

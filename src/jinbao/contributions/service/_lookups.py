@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -64,18 +65,36 @@ def _person_id(uow: UnitOfWork, number: str) -> int:
     return found
 
 
-def _enrolled(uow: UnitOfWork, keys: Table) -> dict[int, set[int | None]]:
-    """person id (in ``keys``) → employers (None = enrolled as a flexible worker) with a
-    contributing relation."""
-    out: dict[int, set[int | None]] = defaultdict(set)
-    rows = uow.conn.execute(
-        select(relationships.c.person_id, relationships.c.employer_id)
-        .join(keys, keys.c.k == relationships.c.person_id)
-        .where(relationships.c.scheme == SCHEME, relationships.c.status == "contributing")
-    )
-    for person_id, employer_id in rows:
-        out[person_id].add(employer_id)
-    return out
+@contextlib.contextmanager
+def _enrolled(
+    uow: UnitOfWork, numbers: Iterable[str]
+) -> Iterator[tuple[dict[str, int], dict[int, set[int | None]], Table]]:
+    """For a declaration's ID numbers, in one query: number → person id of those registered,
+    and person id → employers (None = enrolled as a flexible worker) with a contributing
+    relation; with the key table of the numbers, for :func:`_slots` inside the block."""
+    person_map: dict[str, int] = {}
+    enrolled: dict[int, set[int | None]] = defaultdict(set)
+    with key_table(uow.conn, numbers, String) as keys:
+        rows = uow.conn.execute(
+            select(
+                persons.c.id_number,
+                persons.c.id,
+                relationships.c.id.label("relation"),
+                relationships.c.employer_id,
+            ).select_from(
+                keys.join(persons, persons.c.id_number == keys.c.k).outerjoin(
+                    relationships,
+                    (relationships.c.person_id == persons.c.id)
+                    & (relationships.c.scheme == SCHEME)
+                    & (relationships.c.status == "contributing"),
+                )
+            )
+        )
+        for number, person_id, relation, employer_id in rows:
+            person_map[number] = person_id
+            if relation is not None:
+                enrolled[person_id].add(employer_id)
+        yield person_map, enrolled, keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +105,14 @@ class _Slot:
 
 
 def _slots(uow: UnitOfWork, keys: Table, periods: Iterable[int]) -> dict[tuple[int, int], _Slot]:
-    """The state of each (person in ``keys``, month): is a record in force, and the next entry."""
+    """The state of each (person in ``keys``, month): is a record in force, and the next entry.
+    ``keys`` holds person ids, or ID numbers (a String key table, as :func:`_enrolled` gives)."""
+    if isinstance(keys.c.k.type, String):
+        persons_in = contributions.join(persons, persons.c.id == contributions.c.person_id).join(
+            keys, keys.c.k == persons.c.id_number
+        )
+    else:
+        persons_in = contributions.join(keys, keys.c.k == contributions.c.person_id)
     rows = uow.conn.execute(
         select(
             contributions.c.person_id,
@@ -95,7 +121,7 @@ def _slots(uow: UnitOfWork, keys: Table, periods: Iterable[int]) -> dict[tuple[i
             func.max(contributions.c.entry_no).label("last"),
             func.max(contributions.c.agency_id).label("agency_id"),
         )
-        .join(keys, keys.c.k == contributions.c.person_id)
+        .select_from(persons_in)
         .where(contributions.c.scheme == SCHEME, contributions.c.period.in_(sorted(set(periods))))
         .group_by(contributions.c.person_id, contributions.c.period)
     )

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
     Row,
 )
 
@@ -23,7 +22,7 @@ from jinbao.contributions.service._base import (
     _Rules,
     records_in_force,
 )
-from jinbao.contributions.service._lookups import _employers, _enrolled, _persons, _slots
+from jinbao.contributions.service._lookups import _employers, _enrolled, _slots
 from jinbao.contributions.service._writing import (
     _audit,
     _existing_batch,
@@ -33,13 +32,13 @@ from jinbao.contributions.service._writing import (
     _write_and_maybe_pay,
 )
 from jinbao.contributions.tables import contribution_payments, contributions
-from jinbao.db.bulk import key_table
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.model import region_of
 from jinbao.policy.contributions import (
+    Rates,
     split,
 )
 from jinbao.policy.parameters import Parameters
@@ -84,14 +83,17 @@ def declare(
         )
     rules = _Rules(params)
     employer_map = _employers(uow, (r.employer_uscc for r in rows))
-    person_map = _persons(uow, (r.id_number for r in rows))
-    with key_table(uow.conn, person_map.values(), Integer) as person_keys:
-        enrolled = _enrolled(uow, person_keys)
-        slots = _slots(uow, person_keys, (period_int(r.period) for r in rows))
+    with _enrolled(uow, (r.id_number for r in rows)) as (person_map, enrolled, number_keys):
+        slots = _slots(uow, number_keys, {period_int(p) for p in {r.period for r in rows}})
     issues: list[Issue] = []
     seen: dict[tuple[str, int], int] = {}
     out: list[dict[str, Any]] = []
     now = uow.clock.now()
+    # Per distinct month and per distinct (region, month), worked out once for the whole file:
+    # the month as YYYYMM (None when outside the months a declaration may cover), and the base
+    # limits and rates in force (or the reason there are none).
+    months: dict[YearMonth, int | None] = {}
+    terms: dict[tuple[str, int], tuple[Fen, Fen, Rates] | InvalidInput] = {}
 
     def problem(row: int, field: str, code: str, zh: str, en: str) -> None:
         issues.append(Issue(code, zh, en, field=field, row=row))
@@ -99,7 +101,12 @@ def declare(
     for r in rows:
         employer = employer_map.get(r.employer_uscc)
         person_id = person_map.get(r.id_number)
-        period = period_int(r.period)
+        if r.period in months:
+            period = months[r.period]
+        else:
+            period = months[r.period] = (
+                period_int(r.period) if EARLIEST <= r.period <= this_month else None
+            )
         if employer is None:
             problem(
                 r.row,
@@ -118,7 +125,7 @@ def declare(
                 f"No person {r.id_number} is registered.",
             )
             continue
-        if not EARLIEST <= r.period <= this_month:
+        if period is None:
             problem(
                 r.row,
                 "period",
@@ -146,7 +153,7 @@ def declare(
                 "The employer's agency has no region.",
             )
             continue
-        if employer_id not in enrolled.get(person_id, set()):
+        if employer_id not in enrolled.get(person_id, ()):
             problem(
                 r.row,
                 "id_number",
@@ -177,13 +184,18 @@ def declare(
             )
             continue
         region = region_of(region_code)
-        try:
-            limits = rules.limits(region, r.period)
-            rates = rules.rates(r.period)
-        except InvalidInput as exc:
-            problem(r.row, "period", exc.code, exc.zh, exc.en)
+        found = terms.get((region, period))
+        if found is None:
+            try:
+                limits = rules.limits(region, r.period)
+                found = (limits.floor, limits.cap, rules.rates(r.period))
+            except InvalidInput as exc:
+                found = exc
+            terms[(region, period)] = found
+        if isinstance(found, InvalidInput):
+            problem(r.row, "period", found.code, found.zh, found.en)
             continue
-        base = Fen(min(max(r.wage, limits.floor), limits.cap))
+        floor, cap, rates = found
         out.append(
             _record_row(
                 person_id,
@@ -193,7 +205,7 @@ def declare(
                 period,
                 slot.next_entry if slot else 0,
                 Kind.EMPLOYEE,
-                split(base, rates),
+                split(Fen(min(max(r.wage, floor), cap)), rates),
                 batch,
                 now,
             )
