@@ -16,6 +16,7 @@ from jinbao.ledger.cli import app as ledger_app
 from jinbao.records.cli import record as person_record
 from jinbao.registry.cli import agency_app, employer_app, person_app, relationship_app
 from jinbao.sim.cli import app as demo_app
+from jinbao.sim.cli import sim_app
 from jinbao.transfers.cli import app as transfer_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(sim_app, name="sim")
 app.add_typer(agency_app, name="agency")
 app.add_typer(employer_app, name="employer")
 person_app.command("record")(person_record)

@@ -28,7 +28,7 @@ def chunks(items: Sequence[T], size: int = 1000) -> Iterator[Sequence[T]]:
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    names = ", ".join(columns)
+    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)  # e.g. "on"
     if conn.dialect.name == "postgresql":
         driver = conn.connection.driver_connection
         assert driver is not None

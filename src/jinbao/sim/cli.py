@@ -1,14 +1,18 @@
-"""``jinbao demo``: load the demo country (idempotent)."""
+"""``jinbao demo``: load the demo country (idempotent); ``jinbao sim``: the synthetic nation."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Annotated
 
 import typer
 
-from jinbao.cli.common import JsonOption, run
+from jinbao.calculators.inputs import parameters
+from jinbao.cli.common import JsonOption, engine, guard, run, settings
+from jinbao.kernel.clock import SystemClock
 from jinbao.sim.demo import load_demo
+from jinbao.sim.nation import SimReport, generate
 
 app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
 
@@ -41,3 +45,55 @@ def load(as_json: JsonOption = False) -> None:
             )
     else:
         typer.echo("演示数据已存在，未作改动 demo data already present; nothing changed.")
+
+
+sim_app = typer.Typer(help="模拟全国参保人口 The synthetic nation.", no_args_is_help=True)
+
+
+@sim_app.command("generate")
+def generate_command(
+    persons: Annotated[int, typer.Option(min=1, max=20_000_000, help="How many persons.")] = 1000,
+    years: Annotated[
+        int, typer.Option(min=1, max=25, help="Years of monthly history up to last month.")
+    ] = 10,
+    seed: Annotated[int, typer.Option(help="The same seed makes the same nation.")] = 1,
+    chunk: Annotated[
+        int, typer.Option(min=100, max=200_000, help="Persons written per transaction.")
+    ] = 20_000,
+    interest: Annotated[
+        bool, typer.Option(help="Run the yearly interest job for every finished year.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate persons with careers, contributions, accounts and the fund ledger (SAMPLE data)."""
+    params = parameters(settings().parameters_dir)
+
+    def job(progress: object) -> SimReport:
+        return generate(
+            engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
+            chunk=chunk, interest=interest, progress=progress,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    if as_json:
+        report = guard(lambda: job(None), as_json=True)
+        typer.echo(json.dumps(asdict(report), ensure_ascii=False))
+        return
+    with typer.progressbar(length=persons, label="生成 generating") as bar:
+        seen = [0]
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - seen[0])
+            seen[0] = done
+
+        report = guard(lambda: job(progress), as_json=False)
+    typer.echo(
+        f"模拟人口已生成 generated: {report.persons} persons "
+        f"({', '.join(f'{k} {v}' for k, v in report.careers.items())}), {report.employers} employers, "
+        f"{report.agencies} new agencies, {report.relationships} relationships, "
+        f"{report.records} contribution records; {report.retired} reached retirement age, "
+        f"{report.deaths} died, {report.temporary} temporary accounts, {report.back_paid} back-paid months; "
+        f"interest credited for {', '.join(map(str, report.interest_years)) or 'no year'}; "
+        f"{report.seconds} s."
+    )
+    if report.sample_ids:
+        typer.echo("例 for example: " + " ".join(report.sample_ids))

@@ -1,0 +1,682 @@
+"""The synthetic nation (``jinbao sim generate``): a seeded population whose careers look like
+the country's, streamed into the database through the same bulk paths as real declarations.
+
+What it makes (every figure marked SAMPLE below is an illustration, not a statistic):
+
+- agencies at every level: a provincial agency per province, a city agency per prefecture and a
+  county agency per county of GB/T 2260, most of them on the exchange network;
+- employers of every size (Pareto-distributed), placed where jobs are — the coastal provinces
+  that receive migrant workers weigh more than their population;
+- persons with a 户籍 county chosen by population, and one of four careers: local workers,
+  migrants within their province, migrants between provinces (2021 migrant worker monitoring
+  report: 172 million migrant workers, 80 million of them outside their province — the sample
+  keeps that 47:53 split) and flexible workers (灵活就业人员, 国发〔2005〕38号) who pay both parts
+  on a base they choose in the 60–300% band;
+- careers of job spells with gaps between them, months declared late and back-paid (补缴),
+  moves across agencies and provinces (the old relation kept, suspended, at the old place as
+  people do until they apply to transfer — 国办发〔2009〕66号 第八条), temporary accounts where
+  a man of 50 or a woman of 40 starts work outside the 户籍 province (66号 第五条, decided by
+  :func:`jinbao.policy.transfer.temporary_account_decision`), the statutory retirement age
+  (:func:`jinbao.policy.retirement.statutory_retirement`) ending a career, and deaths;
+- contribution records computed by the policy engine (base clamped into the band in force,
+  parts at the rates in force, :func:`jinbao.policy.contributions.split`), written with their
+  payments, personal-account entries and fund-ledger journals by the declaration path's own
+  writer, collected on the 15th of the following month (a few employers' last month left
+  unpaid: arrears); then the yearly interest job for every finished year.
+
+Persons are generated and written a chunk at a time: memory holds one chunk's careers, the
+employers and a byte per (county, birth date) to keep ID numbers unique — never the nation.
+The result passes ``jinbao ledger check``. Everything it writes is SAMPLE data (names, numbers
+and codes invented; ID numbers and credit codes carry valid check characters).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, Integer, String, select
+
+from jinbao.accounts.interest import run_interest
+from jinbao.audit.service import record
+from jinbao.audit.tables import audit_log
+from jinbao.benefits.tables import life_events
+from jinbao.contributions.model import Kind, period_int
+from jinbao.contributions.service._base import _Rules
+from jinbao.contributions.service._writing import _record_row, _write_and_maybe_pay
+from jinbao.db.bulk import insert_rows, key_table
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import Clock
+from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.kernel.identifiers import Sex, resident_id_check_character, uscc_check_character
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger.model import region_of
+from jinbao.policy.contributions import Contribution, Rates, split
+from jinbao.policy.parameters import Parameters
+from jinbao.policy.retirement import Category, statutory_retirement
+from jinbao.policy.transfer import temporary_account_decision
+from jinbao.registry import repository as repo
+from jinbao.registry import service
+from jinbao.registry.model import AgencyLevel, Contact, RegionLevel
+from jinbao.registry.tables import (
+    agencies,
+    employers,
+    persons,
+    relationship_status_changes,
+    relationships,
+)
+from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
+
+SIM = "（模拟数据）"
+NATIONAL_CONTACT = Contact(f"北京市西城区{SIM}", "养老保险关系转移接续处", "12333", "9:00-17:00")
+
+# Province weights, SAMPLE: population in millions (rounded, after the 2020 census) for where
+# people's 户籍 is, and a pull for where inter-province migrants go to work (the receiving
+# coastal provinces). Illustrations of the shape, not statistics.
+POPULATION = {
+    "11": 22, "12": 14, "13": 75, "14": 35, "15": 24, "21": 43, "22": 24, "23": 32, "31": 25,
+    "32": 85, "33": 65, "34": 61, "35": 41, "36": 45, "37": 101, "41": 99, "42": 58, "43": 66,
+    "44": 126, "45": 50, "46": 10, "50": 32, "51": 84, "52": 39, "53": 47, "54": 4, "61": 40,
+    "62": 25, "63": 6, "64": 7, "65": 26, "66": 3,
+}  # fmt: skip
+PULL = {"44": 30, "33": 17, "32": 10, "31": 10, "11": 7, "35": 7, "12": 3, "37": 3}
+# Career mix, SAMPLE: the shares of migrants within and between provinces follow the 2021
+# report's 80 of 172 million outside their province; the rest is illustration.
+CAREERS = (("local", 0.47), ("intra", 0.19), ("inter", 0.17), ("flexible", 0.17))
+MEAN_JOB_MONTHS = 40  # SAMPLE
+GAP_CHANCE = 0.3  # SAMPLE: a job ends with a gap before the next one
+LATE_CHANCE = 0.04  # SAMPLE: a job has a run of months declared late and back-paid (补缴)
+RETURN_HOME_CHANCE = 0.3  # SAMPLE: an inter-province migrant's last job is back home
+DEATH_PER_YEAR = 0.002  # SAMPLE
+ARREARS_EVERY = 33  # SAMPLE: every 33rd employer has declared last month and not yet paid
+NOT_NETWORKED = 0.05  # SAMPLE: county agencies not yet on the exchange network (manual mode)
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@dataclass(frozen=True, slots=True)
+class SimReport:
+    persons: int
+    employers: int
+    agencies: int
+    relationships: int
+    records: int
+    careers: dict[str, int]
+    deaths: int
+    retired: int
+    temporary: int
+    back_paid: int
+    interest_years: tuple[int, ...]
+    seconds: float
+    sample_ids: tuple[str, ...] = ()  # a few generated persons, one of each career, to look at
+
+
+@dataclass(slots=True)
+class _Employer:
+    id: int
+    agency_id: int
+    region: str  # the agency's county code
+    province: str  # two digits
+
+
+@dataclass(slots=True)
+class _Spell:
+    employer: _Employer | None  # None: a flexible worker at ``agency``
+    agency_id: int
+    region: str
+    start: int  # month index (YearMonth.index)
+    end: int  # inclusive
+    temporary: bool = False
+    late: tuple[int, int] | None = None  # months [a, b] declared late and back-paid
+
+
+@dataclass(slots=True)
+class _Person:
+    id_number: str
+    name: str
+    sex: Sex
+    born: dt.date
+    hukou: str
+    category: Category
+    career: str
+    factor: float  # wage as a multiple of the provincial average
+    spells: list[_Spell] = field(default_factory=list)
+    ended: str = ""  # "", "retired" or "died"
+    died_on: dt.date | None = None
+    last_month: int = 0  # the month index the career ends in (last month if it goes on)
+
+
+class _Picker:
+    """Weighted choice by bisection on cumulative weights (random.choices rebuilds them)."""
+
+    def __init__(self, items: list[Any], weights: list[float]) -> None:
+        self.items = items
+        self.cum = list(itertools.accumulate(weights))
+
+    def __call__(self, rng: random.Random) -> Any:
+        return self.items[bisect.bisect(self.cum, rng.random() * self.cum[-1])]
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def generate(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    *,
+    persons_wanted: int,
+    seed: int = 1,
+    years: int = 10,
+    chunk: int = 20_000,
+    interest: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimReport:
+    """Generate ``persons_wanted`` persons with ``years`` years of history up to last month."""
+    if not 1 <= persons_wanted <= 20_000_000:
+        raise InvalidInput(
+            "sim.size", "人数须在1至2000万之间。", "The size must be 1 to 20 million persons."
+        )
+    if not 1 <= years <= 25:
+        raise InvalidInput("sim.years", "年数须在1至25之间。", "Years must be 1 to 25.")
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    today = clock.today()
+    last = YearMonth.of(today).plus(-1)
+    first = last.plus(-(12 * years - 1))
+    plan = {"persons": persons_wanted, "years": years, "chunk": chunk, "last": str(last)}
+    marker = f"sim:{seed}:"
+    with UnitOfWork(engine, clock, "sim") as uow:
+        before = uow.conn.execute(
+            select(audit_log.c.new).where(
+                audit_log.c.action == "sim.generate", audit_log.c.entity_key == str(seed)
+            )
+        ).first()
+        if before is not None and before.new != plan:
+            raise Conflict(
+                "sim.seed_used",
+                f"种子{seed}已用于另一规模的模拟人口（{before.new}）；请换一个种子（--seed）。",
+                f"Seed {seed} already made a nation of another plan ({before.new}); "
+                "use another --seed.",
+            )
+        if before is None:
+            record(uow, "sim.generate", "sim", str(seed), new=plan)
+        made_agencies = _agencies(uow, rng)
+        counties = _counties(uow)
+        firms = _employers(uow, rng, counties, max(5, persons_wanted // 20), seed)
+        uow.commit()
+    by_province: dict[str, _Picker] = {}
+    grouped: dict[str, tuple[list[_Employer], list[float]]] = defaultdict(lambda: ([], []))
+    for employer, size in firms:
+        grouped[employer.province][0].append(employer)
+        grouped[employer.province][1].append(size)
+    for province, (items, weights) in grouped.items():
+        by_province[province] = _Picker(items, weights)
+    pull = _Picker(list(PULL), list(PULL.values()))
+    per_province = Counter(c[:2] for c in counties)
+    homes = _Picker(list(counties), [POPULATION[c[:2]] / per_province[c[:2]] for c in counties])
+    county_agency = counties
+    issued = bytearray(len(counties) * 20_000)  # persons per (county, birth day): unique IDs
+    county_index = {c: i for i, c in enumerate(counties)}
+    rules = _Rules(params)
+    retire_cache: dict[tuple[Category, int], int] = {}
+    totals: dict[str, int] = defaultdict(int)
+    samples: dict[str, str] = {}
+    made = 0
+    records = 0
+    relations = 0
+    while made < persons_wanted:
+        n = min(chunk, persons_wanted - made)
+        people = [_person(rng, homes, issued, county_index, last) for _ in range(n)]
+        for p in people:
+            _career(
+                rng, p, first, last, by_province, pull, county_agency, params, totals, retire_cache
+            )
+            totals[p.career] += 1
+            samples.setdefault(p.career, p.id_number)
+        with UnitOfWork(engine, clock, "sim") as uow:
+            if repo.person_id(uow, people[0].id_number) is not None:
+                made += n  # written by an earlier run of the same plan that stopped half-way
+                continue
+            relations += _write_people(uow, people, last)
+            written, late = _write_records(uow, people, rules, f"{marker}{made}", last, today)
+            records += written
+            totals["back_paid"] += late
+            uow.commit()
+        made += n
+        if progress:
+            progress(made, persons_wanted)
+    done_years: list[int] = []
+    if interest:
+        for year in range(first.year, today.year):
+            try:
+                params.interest_rate(year)
+            except InvalidInput:
+                continue  # no published rate for the year in the parameters: not credited
+            run_interest(engine, clock, year, params, chunk_size=5000)
+            done_years.append(year)
+    return SimReport(
+        persons=made,
+        employers=len(firms),
+        agencies=made_agencies,
+        relationships=relations,
+        records=records,
+        careers={k: totals[k] for k, _ in CAREERS},
+        deaths=totals["died"],
+        retired=totals["retired"],
+        temporary=totals["temporary"],
+        back_paid=totals["back_paid"],
+        interest_years=tuple(done_years),
+        seconds=round(time.perf_counter() - started, 1),
+        sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples),
+    )
+
+
+def _agencies(uow: UnitOfWork, rng: random.Random) -> int:
+    """Agencies at every level, added through the registry's own rules; those already there
+    (the demo's, an earlier run's) are kept as they are."""
+    have = set(uow.conn.execute(select(agencies.c.code)).scalars())
+    made = 0
+
+    def add(code: str, name: str, level: AgencyLevel, parent: str | None, region: str | None,
+            since: dt.date | None) -> None:  # fmt: skip
+        nonlocal made
+        if code in have:
+            return
+        phone = f"0{rng.randint(10, 999)}-{rng.randint(60000000, 89999999)}"
+        contact = Contact(f"{name[:6]}人民路{rng.randint(1, 300)}号{SIM}", "养老保险科", phone,
+                          "周一至周五 9:00-17:00")  # fmt: skip
+        service.add_agency(
+            uow, service.NewAgency(code, name, level, parent, region, contact, since)
+        )
+        have.add(code)
+        made += 1
+
+    add(NATIONAL_CODE, "人力资源社会保障部社会保险事业管理中心", AgencyLevel.NATIONAL, None, None,
+        dt.date(2010, 4, 30))  # fmt: skip
+    regions = repo.list_regions(uow, level=None, parent_code=None, query=None)
+    names = {r.code: r.name for r in regions}
+    for r in regions:
+        if r.level is RegionLevel.PROVINCE and r.code[:2] in POPULATION:
+            add(r.code + "00", f"{r.name}社会保险事业管理局{SIM}", AgencyLevel.PROVINCE,
+                NATIONAL_CODE, r.code, dt.date(2010, 7, 30))  # fmt: skip
+    for r in regions:
+        if r.level is RegionLevel.PREFECTURE and r.code[:2] in POPULATION:
+            place = names[r.code[:2] + "0000"] + (
+                "" if r.name in ("市辖区", "县") or "直辖" in r.name else r.name
+            )
+            add(r.code + "00", f"{place}社会保险基金管理中心{SIM}", AgencyLevel.CITY,
+                r.code[:2] + "000000", r.code, dt.date(2011, 1, 1))  # fmt: skip
+    for r in regions:
+        if r.level is RegionLevel.COUNTY and r.code[:2] in POPULATION and r.parent_code:
+            since = None if rng.random() < NOT_NETWORKED else dt.date(2012, 1, 1)
+            add(r.code + "00", f"{names.get(r.parent_code, '')}{r.name}社会保险经办中心{SIM}",
+                AgencyLevel.COUNTY, r.parent_code + "00", r.code, since)  # fmt: skip
+    return made
+
+
+def _counties(uow: UnitOfWork) -> dict[str, int]:
+    """County region code → its county agency's id (the counties employers and people live in)."""
+    rows = uow.conn.execute(
+        select(agencies.c.region_code, agencies.c.id).where(
+            agencies.c.level == AgencyLevel.COUNTY.value, agencies.c.code.like("%00")
+        )
+    )
+    return {code: agency_id for code, agency_id in rows if code and code[:2] in POPULATION}
+
+
+def _employers(
+    uow: UnitOfWork, rng: random.Random, counties: dict[str, int], count: int, seed: int
+) -> list[tuple[_Employer, float]]:
+    """Employers with Pareto sizes, in counties weighted by where the jobs are."""
+    weight = {p: POPULATION[p] + 4 * PULL.get(p, 0) for p in POPULATION}
+    per_province = Counter(c[:2] for c in counties)
+    codes = list(counties)
+    place = _Picker(codes, [weight[c[:2]] / per_province[c[:2]] for c in codes])
+    now = uow.clock.now()
+    made: list[tuple[str, str, float]] = []  # (uscc, county, size)
+    for i in range(count):
+        county = place(rng)
+        body = f"91{county}{seed % 1000:03d}{i:06d}"
+        made.append((body + uscc_check_character(body), county, rng.paretovariate(1.16)))
+    there = uow.conn.execute(
+        select(employers.c.id).where(employers.c.name.like(f"模拟{seed}-%"))
+    ).first()
+    if there is None:  # else: made by an earlier run of the same plan (the same draws)
+        insert_rows(
+            uow.conn,
+            employers,
+            ["uscc", "name", "agency_id", "created_at"],
+            (
+                [u, f"模拟{seed}-{i}号企业{SIM}", counties[c], now]
+                for i, (u, c, _) in enumerate(made)
+            ),
+        )
+    ids = dict(
+        uow.conn.execute(
+            select(employers.c.uscc, employers.c.id).where(employers.c.name.like(f"模拟{seed}-%"))
+        ).all()
+    )
+    return [(_Employer(ids[u], counties[c], c, c[:2]), size) for u, c, size in made]
+
+
+def _person(
+    rng: random.Random,
+    homes: _Picker,
+    issued: bytearray,
+    county_index: dict[str, int],
+    last: YearMonth,
+) -> _Person:
+    hukou = homes(rng)
+    sex = Sex.MALE if rng.random() < 0.55 else Sex.FEMALE
+    age_at_end = rng.randint(19, 63)
+    while True:  # a birth day with a free sequence number in the county
+        born = dt.date(last.year - age_at_end, 1, 1) + dt.timedelta(days=rng.randint(0, 364))
+        cell = county_index[hukou] * 20_000 + (born - dt.date(1940, 1, 1)).days % 20_000
+        if issued[cell] < 250:
+            seq = issued[cell] * 2 + (1 if sex is Sex.MALE else 0)
+            issued[cell] += 1
+            break
+        age_at_end = rng.randint(19, 63)
+    body = f"{hukou}{born:%Y%m%d}{seq:03d}"
+    category = (
+        Category.MALE if sex is Sex.MALE
+        else Category.FEMALE_50 if rng.random() < 0.7 else Category.FEMALE_55
+    )  # fmt: skip
+    career = _career_kind(rng)
+    name = (
+        rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
+    )
+    return _Person(body + resident_id_check_character(body), name, sex, born, hukou, category,
+                   career, min(3.5, max(0.4, rng.lognormvariate(0, 0.45))))  # fmt: skip
+
+
+def _career_kind(rng: random.Random) -> str:
+    x = rng.random()
+    for kind, share in CAREERS:
+        if x < share:
+            return kind
+        x -= share
+    return CAREERS[-1][0]
+
+
+def _career(
+    rng: random.Random,
+    p: _Person,
+    first: YearMonth,
+    last: YearMonth,
+    by_province: dict[str, _Picker],
+    pull: _Picker,
+    county_agency: dict[str, int],
+    params: Parameters,
+    totals: dict[str, int],
+    retire_cache: dict[tuple[Category, int], int],
+) -> None:
+    """Job spells from the first working month to last month, the statutory age or death."""
+    born = YearMonth.of(p.born)
+    start = max(first.index, born.plus(12 * 18 + rng.randint(0, 48)).index)
+    key = (p.category, born.index)
+    if key not in retire_cache:
+        retire_cache[key] = statutory_retirement(
+            p.category, born, params
+        ).value.statutory_month.index
+    retire = retire_cache[key]
+    end = min(last.index, retire - 1)
+    if rng.random() < DEATH_PER_YEAR * (last.index - first.index + 1) / 12:
+        died = rng.randint(first.index, last.index)
+        if died <= end:
+            end = died - 1
+            p.ended = "died"
+            ym = YearMonth.from_index(died)
+            p.died_on = dt.date(ym.year, ym.month, rng.randint(1, 28))
+            totals["died"] += 1
+    if not p.ended and retire - 1 <= last.index and end >= start:
+        p.ended = "retired"
+        totals["retired"] += 1
+    p.last_month = end
+    home = p.hukou[:2]
+    month = start
+    away = p.career == "inter" and rng.random() < 0.6  # already working away at the start
+    while month <= end:
+        length = max(1, int(rng.expovariate(1 / MEAN_JOB_MONTHS)))
+        stop = min(end, month + length - 1)
+        if p.career == "flexible":
+            spell = _Spell(None, county_agency[p.hukou], p.hukou, month, end)
+            stop = end
+        else:
+            last_job = stop >= end
+            if (
+                p.career == "inter"
+                and (away or rng.random() < 0.5)
+                and not (last_job and rng.random() < RETURN_HOME_CHANCE)
+            ):
+                away = True
+                province = pull(rng)
+                if province == home:
+                    province = "44" if home != "44" else "33"
+            else:
+                province = home
+            picker = (
+                by_province.get(province)
+                or by_province.get(home)
+                or next(iter(by_province.values()))
+            )
+            employer = picker(rng)
+            if p.career == "local":
+                for _ in range(3):  # prefer the home city
+                    if employer.region[:4] == p.hukou[:4]:
+                        break
+                    employer = picker(rng)
+            spell = _Spell(employer, employer.agency_id, employer.region, month, stop)
+            spell.temporary = _temporary(p, employer.region, month, params)
+            if spell.temporary:
+                totals["temporary"] += 1
+            if stop - month >= 6 and rng.random() < LATE_CHANCE:
+                a = rng.randint(month, stop - 3)
+                spell.late = (a, min(stop - 1, a + rng.randint(0, 5)))
+        p.spells.append(spell)
+        month = stop + 1
+        if rng.random() < GAP_CHANCE:
+            month += rng.randint(1, 18)
+
+
+def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
+    """66号 第五条 by the policy engine, asked only where the age could make it apply."""
+    if region[:2] == p.hukou[:2]:
+        return False
+    ym = YearMonth.from_index(month)
+    age = ym.year - p.born.year
+    if age < (50 if p.sex is Sex.MALE else 40) - 1:
+        return False
+    decision = temporary_account_decision(
+        sex=p.sex, born=p.born, on=ym.first_day(), hukou_province=p.hukou[:2] + "0000",
+        new_province=region[:2] + "0000", params=params,
+    )  # fmt: skip
+    return decision.value.temporary
+
+
+def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> int:
+    """Persons, one relation per job spell with its status history, and deaths."""
+    now = uow.clock.now()
+    insert_rows(
+        uow.conn,
+        persons,
+        ["id_number", "name", "sex", "birth_date", "hukou_region_code", "retirement_category", "phone", "address", "created_at"],
+        ([p.id_number, p.name, "M" if p.sex is Sex.MALE else "F", p.born, p.hukou, p.category.value, None, None, now] for p in people),
+    )  # fmt: skip
+    with key_table(uow.conn, (p.id_number for p in people), String) as keys:
+        ids = dict(
+            uow.conn.execute(
+                select(persons.c.id_number, persons.c.id).join(
+                    keys, keys.c.k == persons.c.id_number
+                )
+            ).all()
+        )
+    rows = []
+    for p in people:
+        pid = ids[p.id_number]
+        for i, s in enumerate(p.spells):
+            current = i == len(p.spells) - 1 and not p.ended and s.end == last.index
+            status = (
+                "contributing"
+                if current
+                else ("terminated" if p.ended == "died" and i == len(p.spells) - 1 else "suspended")
+            )
+            rows.append([pid, "enterprise", s.agency_id, s.employer.id if s.employer else None,
+                         "temporary" if s.temporary else "normal", status,
+                         YearMonth.from_index(s.start).first_day(), now])  # fmt: skip
+    insert_rows(uow.conn, relationships, ["person_id", "scheme", "agency_id", "employer_id", "kind", "status", "started_on", "created_at"], rows)  # fmt: skip
+    with key_table(uow.conn, ids.values(), Integer) as keys:
+        found = uow.conn.execute(
+            select(relationships.c.person_id, relationships.c.started_on, relationships.c.id).join(
+                keys, keys.c.k == relationships.c.person_id
+            )
+        ).all()
+    relation = {(r.person_id, r.started_on): r.id for r in found}
+    changes = []
+    deaths = []
+    for p in people:
+        pid = ids[p.id_number]
+        for i, s in enumerate(p.spells):
+            rid = relation[(pid, YearMonth.from_index(s.start).first_day())]
+            changes.append(
+                [
+                    rid,
+                    None,
+                    "contributing",
+                    YearMonth.from_index(s.start).first_day(),
+                    "参保登记（模拟数据）",
+                    now,
+                ]
+            )
+            is_last = i == len(p.spells) - 1
+            if is_last and not p.ended and s.end == last.index:
+                continue
+            left = YearMonth.from_index(s.end + 1).first_day()
+            if is_last and p.ended == "died":
+                assert p.died_on is not None
+                changes.append(
+                    [rid, "contributing", "terminated", p.died_on, "参保人员死亡（模拟数据）", now]
+                )
+            elif is_last and p.ended == "retired" and s.end == p.last_month:
+                changes.append(
+                    [
+                        rid,
+                        "contributing",
+                        "suspended",
+                        left,
+                        "达到法定退休年龄，待办理退休（模拟数据）",
+                        now,
+                    ]
+                )
+            else:
+                changes.append(
+                    [rid, "contributing", "suspended", left, "离职，中断缴费（模拟数据）", now]
+                )
+        if p.died_on is not None:
+            deaths.append([pid, "death", p.died_on, "模拟数据", now])
+    insert_rows(uow.conn, relationship_status_changes, ["relationship_id", "from_status", "to_status", "changed_on", "reason", "recorded_at"], changes)  # fmt: skip
+    if deaths:
+        insert_rows(
+            uow.conn, life_events, ["person_id", "kind", "on", "source", "created_at"], deaths
+        )
+    return len(rows)
+
+
+def _write_records(
+    uow: UnitOfWork,
+    people: list[_Person],
+    rules: _Rules,
+    batch: str,
+    last: YearMonth,
+    today: dt.date,
+) -> tuple[int, int]:
+    """Every month of every spell, as declarations of one batch per month (collected on the
+    15th of the next month) and back-payments of one batch per payment month."""
+    with key_table(uow.conn, (p.id_number for p in people), String) as keys:
+        ids = dict(
+            uow.conn.execute(
+                select(persons.c.id_number, persons.c.id).join(
+                    keys, keys.c.k == persons.c.id_number
+                )
+            ).all()
+        )
+    now = uow.clock.now()
+    # (kind, month the batch is paid in or None) → rows
+    batches: dict[tuple[Kind, int, int | None], list[dict[str, Any]]] = defaultdict(list)
+    terms: dict[tuple[str, int, bool], tuple[Fen, Fen, Rates]] = {}
+    amounts: dict[tuple[Fen, Rates], Contribution] = {}  # bases repeat: whole ten-yuan wages
+    for p in people:
+        pid = ids[p.id_number]
+        for s in p.spells:
+            region = region_of(s.region)
+            flexible = s.employer is None
+            for month in range(s.start, s.end + 1):
+                ym = YearMonth.from_index(month)
+                key = (region, month, flexible)
+                t = terms.get(key)
+                if t is None:
+                    limits = rules.limits(region, ym)
+                    t = terms[key] = (
+                        limits.floor,
+                        limits.cap,
+                        rules.flexible(ym) if flexible else rules.rates(ym),
+                    )
+                floor, cap, rates = t
+                wage = int(p.factor * floor / 0.6) // 1000 * 1000  # whole ten-yuan wages
+                base = Fen(min(max(wage, floor), cap))
+                late = s.late is not None and s.late[0] <= month <= s.late[1]
+                kind = Kind.BACK_PAYMENT if late else Kind.FLEXIBLE if flexible else Kind.EMPLOYEE
+                if late:
+                    assert s.late is not None
+                    paid: int | None = s.late[1] + 2
+                elif (
+                    month == last.index
+                    and s.employer is not None
+                    and s.employer.id % ARREARS_EVERY == 0
+                ):
+                    paid = None
+                else:
+                    paid = month + 1
+                if paid is not None and paid > YearMonth.of(today).index:
+                    paid = YearMonth.of(today).index
+                parts = amounts.get((base, rates))
+                if parts is None:
+                    parts = amounts[(base, rates)] = split(base, rates)
+                batches[(kind, month if not late else -1, paid)].append(
+                    _record_row(
+                        pid,
+                        s.agency_id,
+                        s.employer.id if s.employer else None,
+                        region,
+                        period_int(ym),
+                        0,
+                        kind,
+                        parts,
+                        "",
+                        now,
+                    )
+                )
+    count = late_months = 0
+    for (kind, month, paid), rows in sorted(
+        batches.items(), key=lambda kv: (kv[0][2] or 0, kv[0][1])
+    ):
+        name = f"{batch}:{kind.value}:{month}:{paid}"
+        for r in rows:
+            r["batch"] = name
+        paid_on = None
+        if paid is not None:
+            ym = YearMonth.from_index(paid)
+            paid_on = min(dt.date(ym.year, ym.month, 15), today)
+        on = paid_on or today
+        _write_and_maybe_pay(uow, "sim.contributions", name, rows, paid_on, on)
+        count += len(rows)
+        late_months += len(rows) if kind is Kind.BACK_PAYMENT else 0
+    return count, late_months
