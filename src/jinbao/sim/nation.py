@@ -208,7 +208,8 @@ def generate(
             )
         if before is None:
             record(uow, "sim.generate", "sim", str(seed), new=plan)
-        made_agencies = _agencies(uow, rng)
+        # A stream of its own: agencies already there draw nothing, yet the people must not change.
+        made_agencies = _agencies(uow, random.Random(f"{seed}:agencies"))
         counties = _counties(uow)
         firms = _employers(uow, rng, counties, max(5, persons_wanted // 20), seed)
         uow.commit()

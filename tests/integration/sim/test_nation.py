@@ -1,0 +1,156 @@
+"""The synthetic nation: consistent with the rules and the ledger, reproducible, resumable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from jinbao.benefits.tables import life_events
+from jinbao.contributions.model import period_of
+from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.db import migrate
+from jinbao.db.engine import make_engine
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.kernel.errors import Conflict
+from jinbao.kernel.identifiers import Sex
+from jinbao.ledger.check import check
+from jinbao.policy.contributions import base_limits, employee_contribution, flexible_rates, split
+from jinbao.policy.explain import Explainer
+from jinbao.policy.parameters import Parameters, load_parameters
+from jinbao.policy.transfer import temporary_account_decision
+from jinbao.registry.regions import sync_regions
+from jinbao.registry.tables import agencies, persons, relationship_status_changes, relationships
+from jinbao.sim.nation import SimReport, generate
+
+PARAMS = load_parameters()
+
+
+def _generate(engine: Engine, clock: FixedClock, **kw: object) -> SimReport:
+    options: dict[str, object] = {"persons_wanted": 400, "years": 2, "seed": 7, "chunk": 150}
+    options.update(kw)
+    return generate(engine, clock, PARAMS, **options)  # type: ignore[arg-type]
+
+
+def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: FixedClock) -> None:
+    report = _generate(engine, clock)
+    assert report.persons == 400
+    assert all(report.careers[k] > 0 for k in ("local", "intra", "inter", "flexible"))
+    assert report.back_paid > 0 and report.temporary > 0 and report.retired > 0
+    with UnitOfWork(engine, clock) as uow:
+        assert check(uow) == []
+        conn = uow.conn
+        assert conn.execute(select(func.count()).select_from(persons)).scalar_one() == 400
+        assert conn.execute(select(func.count()).select_from(contributions)).scalar_one() == report.records
+        levels = dict(conn.execute(select(agencies.c.level, func.count()).group_by(agencies.c.level)).all())
+        assert levels["national"] == 1 and levels["province"] == 32 and levels["city"] > 300 and levels["county"] > 2800
+        # Amounts are the policy engine's, on a base inside the band in force.
+        rows = conn.execute(select(contributions).order_by(contributions.c.id)).all()
+        for r in random.Random(1).sample(rows, 80):
+            period = period_of(r.period)
+            limits = base_limits(r.region, period, PARAMS, Explainer("t", "t", "t", ()))
+            assert limits.floor <= r.base <= limits.cap
+            expected = (
+                split(r.base, flexible_rates(period, PARAMS)) if r.kind == "flexible"
+                else employee_contribution(r.base, period, PARAMS).value
+            )  # fmt: skip
+            assert (r.employer_part, r.individual_part, r.to_account) == (expected.employer, expected.individual, expected.to_account)
+            assert (r.employer_id is None) == (r.kind == "flexible")
+        # Back-paid months were paid after the month they are for; declared months in the next.
+        for kind, period, paid_on in conn.execute(
+            select(contributions.c.kind, contributions.c.period, contribution_payments.c.paid_on).join(
+                contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
+            )
+        ):
+            month = period_of(period)
+            assert paid_on > month.plus(1 if kind == "back_payment" else 0).first_day() or paid_on == clock.today()
+        # At most one current normal relation per person; temporary accounts where 66号 says so.
+        current = conn.execute(
+            select(relationships.c.person_id, func.count())
+            .where(relationships.c.kind == "normal", relationships.c.status == "contributing")
+            .group_by(relationships.c.person_id)
+            .having(func.count() > 1)
+        ).all()
+        assert current == []
+        temporary = conn.execute(
+            select(persons.c.sex, persons.c.birth_date, persons.c.hukou_region_code, relationships.c.started_on, agencies.c.region_code)
+            .join(relationships, relationships.c.person_id == persons.c.id)
+            .join(agencies, agencies.c.id == relationships.c.agency_id)
+            .where(relationships.c.kind == "temporary")
+        ).all()
+        assert temporary
+        for sex, born, hukou, started, region in temporary:
+            decision = temporary_account_decision(
+                sex=Sex.MALE if sex == "M" else Sex.FEMALE, born=born, on=started,
+                hukou_province=hukou[:2] + "0000", new_province=region[:2] + "0000", params=PARAMS,
+            )  # fmt: skip
+            assert decision.value.temporary
+        # The dead have their death recorded and their last relation terminated on that day.
+        deaths = conn.execute(select(life_events.c.person_id, life_events.c.on)).all()
+        assert len(deaths) == report.deaths
+        for person_id, on in deaths:
+            ended = conn.execute(
+                select(relationship_status_changes.c.changed_on)
+                .join(relationships, relationships.c.id == relationship_status_changes.c.relationship_id)
+                .where(relationships.c.person_id == person_id, relationship_status_changes.c.to_status == "terminated")
+            ).scalars().all()
+            assert ended in ([], [on])  # [] when death came before any work in the window
+        # Every finished year with a published rate was credited.
+        assert report.interest_years == (2024,)
+
+
+def _fresh(make: Callable[[str], str], clock: FixedClock) -> Engine:
+    engine = make_engine(make("sqlite"))
+    migrate.upgrade(engine)
+    with UnitOfWork(engine, clock) as uow:
+        sync_regions(uow)
+        uow.commit()
+    return engine
+
+
+def _fingerprint(engine: Engine) -> tuple[object, ...]:
+    with engine.connect() as conn:
+        return (
+            sorted(conn.execute(select(persons.c.id_number)).scalars()),
+            conn.execute(select(func.count(), func.sum(contributions.c.base), func.sum(contributions.c.to_account))).one(),
+            conn.execute(select(func.count()).select_from(contribution_payments)).scalar_one(),
+        )
+
+
+class Stop(Exception):
+    pass
+
+
+def test_a_seed_makes_the_same_nation_and_a_stopped_run_resumes(
+    new_database: Callable[[str], str], clock: FixedClock
+) -> None:
+    whole = _fresh(new_database, clock)
+    _generate(whole, clock, persons_wanted=300, interest=False)
+    stopped = _fresh(new_database, clock)
+
+    def stop_after_first(done: int, total: int) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        _generate(stopped, clock, persons_wanted=300, interest=False, progress=stop_after_first)
+    assert 0 < _fingerprint(stopped)[1][0] < _fingerprint(whole)[1][0]  # type: ignore[index]
+    _generate(stopped, clock, persons_wanted=300, interest=False)
+    assert _fingerprint(stopped) == _fingerprint(whole)
+    with UnitOfWork(stopped, clock) as uow:
+        assert check(uow) == []
+    with pytest.raises(Conflict) as refused:
+        _generate(stopped, clock, persons_wanted=500, interest=False)
+    assert refused.value.code == "sim.seed_used"
+    assert _fingerprint(stopped) == _fingerprint(whole)
+
+
+def test_the_clock_decides_the_window(engine: Engine) -> None:
+    report = _generate(engine, FixedClock.on(dt.date(2020, 3, 10)), persons_wanted=50, years=1)
+    with engine.connect() as conn:
+        first, last = conn.execute(select(func.min(contributions.c.period), func.max(contributions.c.period))).one()
+    assert (first, last) == (201903, 202002)
+    assert report.interest_years == (2019,)
