@@ -21,7 +21,7 @@ from jinbao.kernel.identifiers import Sex
 from jinbao.ledger.check import check
 from jinbao.policy.contributions import base_limits, employee_contribution, flexible_rates, split
 from jinbao.policy.explain import Explainer
-from jinbao.policy.parameters import Parameters, load_parameters
+from jinbao.policy.parameters import load_parameters
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry.regions import sync_regions
 from jinbao.registry.tables import agencies, persons, relationship_status_changes, relationships
@@ -40,14 +40,24 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
     report = _generate(engine, clock)
     assert report.persons == 400
     assert all(report.careers[k] > 0 for k in ("local", "intra", "inter", "flexible"))
-    assert report.back_paid > 0 and report.temporary > 0 and report.retired > 0
+    assert report.back_paid > 0
+    assert report.temporary > 0
+    assert report.retired > 0
     with UnitOfWork(engine, clock) as uow:
         assert check(uow) == []
         conn = uow.conn
         assert conn.execute(select(func.count()).select_from(persons)).scalar_one() == 400
-        assert conn.execute(select(func.count()).select_from(contributions)).scalar_one() == report.records
-        levels = dict(conn.execute(select(agencies.c.level, func.count()).group_by(agencies.c.level)).all())
-        assert levels["national"] == 1 and levels["province"] == 32 and levels["city"] > 300 and levels["county"] > 2800
+        assert (
+            conn.execute(select(func.count()).select_from(contributions)).scalar_one()
+            == report.records
+        )
+        levels = dict(
+            conn.execute(select(agencies.c.level, func.count()).group_by(agencies.c.level)).all()
+        )
+        assert levels["national"] == 1
+        assert levels["province"] == 32
+        assert levels["city"] > 300
+        assert levels["county"] > 2800
         # Amounts are the policy engine's, on a base inside the band in force.
         rows = conn.execute(select(contributions).order_by(contributions.c.id)).all()
         for r in random.Random(1).sample(rows, 80):
@@ -58,16 +68,25 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
                 split(r.base, flexible_rates(period, PARAMS)) if r.kind == "flexible"
                 else employee_contribution(r.base, period, PARAMS).value
             )  # fmt: skip
-            assert (r.employer_part, r.individual_part, r.to_account) == (expected.employer, expected.individual, expected.to_account)
+            assert (r.employer_part, r.individual_part, r.to_account) == (
+                expected.employer,
+                expected.individual,
+                expected.to_account,
+            )
             assert (r.employer_id is None) == (r.kind == "flexible")
         # Back-paid months were paid after the month they are for; declared months in the next.
         for kind, period, paid_on in conn.execute(
-            select(contributions.c.kind, contributions.c.period, contribution_payments.c.paid_on).join(
+            select(
+                contributions.c.kind, contributions.c.period, contribution_payments.c.paid_on
+            ).join(
                 contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
             )
         ):
             month = period_of(period)
-            assert paid_on > month.plus(1 if kind == "back_payment" else 0).first_day() or paid_on == clock.today()
+            assert (
+                paid_on > month.plus(1 if kind == "back_payment" else 0).first_day()
+                or paid_on == clock.today()
+            )
         # At most one current normal relation per person; temporary accounts where 66号 says so.
         current = conn.execute(
             select(relationships.c.person_id, func.count())
@@ -77,7 +96,13 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
         ).all()
         assert current == []
         temporary = conn.execute(
-            select(persons.c.sex, persons.c.birth_date, persons.c.hukou_region_code, relationships.c.started_on, agencies.c.region_code)
+            select(
+                persons.c.sex,
+                persons.c.birth_date,
+                persons.c.hukou_region_code,
+                relationships.c.started_on,
+                agencies.c.region_code,
+            )
             .join(relationships, relationships.c.person_id == persons.c.id)
             .join(agencies, agencies.c.id == relationships.c.agency_id)
             .where(relationships.c.kind == "temporary")
@@ -93,11 +118,21 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
         deaths = conn.execute(select(life_events.c.person_id, life_events.c.on)).all()
         assert len(deaths) == report.deaths
         for person_id, on in deaths:
-            ended = conn.execute(
-                select(relationship_status_changes.c.changed_on)
-                .join(relationships, relationships.c.id == relationship_status_changes.c.relationship_id)
-                .where(relationships.c.person_id == person_id, relationship_status_changes.c.to_status == "terminated")
-            ).scalars().all()
+            ended = (
+                conn.execute(
+                    select(relationship_status_changes.c.changed_on)
+                    .join(
+                        relationships,
+                        relationships.c.id == relationship_status_changes.c.relationship_id,
+                    )
+                    .where(
+                        relationships.c.person_id == person_id,
+                        relationship_status_changes.c.to_status == "terminated",
+                    )
+                )
+                .scalars()
+                .all()
+            )
             assert ended in ([], [on])  # [] when death came before any work in the window
         # Every finished year with a published rate was credited.
         assert report.interest_years == (2024,)
@@ -116,7 +151,13 @@ def _fingerprint(engine: Engine) -> tuple[object, ...]:
     with engine.connect() as conn:
         return (
             sorted(conn.execute(select(persons.c.id_number)).scalars()),
-            conn.execute(select(func.count(), func.sum(contributions.c.base), func.sum(contributions.c.to_account))).one(),
+            conn.execute(
+                select(
+                    func.count(),
+                    func.sum(contributions.c.base),
+                    func.sum(contributions.c.to_account),
+                )
+            ).one(),
             conn.execute(select(func.count()).select_from(contribution_payments)).scalar_one(),
         )
 
@@ -151,6 +192,8 @@ def test_a_seed_makes_the_same_nation_and_a_stopped_run_resumes(
 def test_the_clock_decides_the_window(engine: Engine) -> None:
     report = _generate(engine, FixedClock.on(dt.date(2020, 3, 10)), persons_wanted=50, years=1)
     with engine.connect() as conn:
-        first, last = conn.execute(select(func.min(contributions.c.period), func.max(contributions.c.period))).one()
+        first, last = conn.execute(
+            select(func.min(contributions.c.period), func.max(contributions.c.period))
+        ).one()
     assert (first, last) == (201903, 202002)
     assert report.interest_years == (2019,)
