@@ -152,11 +152,11 @@ def test_the_directory_and_network_status_from_the_cli(jinbao: Jinbao) -> None:
 def test_the_demo_country_loads_once(sqlite_url: str) -> None:
     cli = Jinbao(sqlite_url)
     cli("db", "upgrade")
-    first = cli.json("demo", "load")
+    first = cli.json("demo", "load", "--persons", "0")
     assert first == {"loaded": True, "agencies": 53, "employers": 26, "persons": 302,
                      "relationships": first["relationships"], "contributions": first["contributions"],
                      "movers": first["movers"], "paper_movers": first["paper_movers"],
-                     "linkage_person": first["linkage_person"], "retiree": first["retiree"]}  # type: ignore[index]  # fmt: skip
+                     "linkage_person": first["linkage_person"], "retiree": first["retiree"], "nation": None}  # type: ignore[index]  # fmt: skip
     assert len(first["movers"]) == 5  # type: ignore[index,arg-type]
     assert len(first["paper_movers"]) == 1  # type: ignore[index,arg-type]
     persons = cli.json("person", "list", "--limit", "1000")
@@ -170,5 +170,12 @@ def test_the_demo_country_loads_once(sqlite_url: str) -> None:
 def test_the_demo_books_balance(sqlite_url: str) -> None:
     cli = Jinbao(sqlite_url)
     cli("db", "upgrade")
-    assert cli.json("demo", "load")["contributions"] > 1000  # type: ignore[index]
+    loaded = cli.json("demo", "load")
+    assert loaded["contributions"] > 1000  # type: ignore[index]
+    nation = loaded["nation"]  # type: ignore[index]
+    assert nation["persons"] == 1000  # type: ignore[index]
+    assert nation["records"] > 10_000  # type: ignore[index]
     assert "every invariant holds" in cli("ledger", "check")
+    # The nation's people are there through the real interfaces: one of each career.
+    for number in nation["sample_ids"]:  # type: ignore[index]
+        assert cli.json("person", "record", number)["person"]["id_number"] == number  # type: ignore[index]

@@ -165,7 +165,7 @@ def url(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -> s
 
 def test_the_money_commands(url: str, tmp_path: Path) -> None:
     run(url, "db", "upgrade")
-    run(url, "demo", "load")
+    run(url, "demo", "load", "--persons", "0")
     employers = json.loads(run(url, "employer", "list", "--json"))
     uscc = employers[0]["uscc"]
     records = json.loads(

@@ -46,7 +46,7 @@ def declare_months(uow: UnitOfWork, uscc: str, person: str, year: int, count: in
 
 def test_the_readme_walkthrough_with_the_demo_data(url: str) -> None:
     run(url, "db", "upgrade")
-    loaded = json.loads(run(url, "demo", "load", "--json"))
+    loaded = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))
     person = loaded["movers"][0]
     case = json.loads(run(url, "transfer", "apply", person, "--to", "41010000", "--json"))
     case_id = case["case_id"]
@@ -82,7 +82,7 @@ def test_the_readme_walkthrough_with_the_demo_data(url: str) -> None:
 def test_the_readme_walkthrough_on_paper(url: str, tmp_path: Path) -> None:
     """Manual mode as the README walks it: the new agency is off the network (DEMO DATA)."""
     run(url, "db", "upgrade")
-    loaded = json.loads(run(url, "demo", "load", "--json"))
+    loaded = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))
     (person,) = loaded["paper_movers"]
     here = "41160200"
     case = json.loads(run(url, "transfer", "apply", person, "--to", here, "--json"))
@@ -142,7 +142,7 @@ def a_mover_with_no_money(make_uow: Callable[[], UnitOfWork]) -> str:
 
 def test_the_readme_linkage_with_the_demo_data(url: str) -> None:
     run(url, "db", "upgrade")
-    person = json.loads(run(url, "demo", "load", "--json"))["linkage_person"]
+    person = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))["linkage_person"]
     before = json.loads(run(url, "account", "statement", person, "--scheme", "resident", "--json"))
     case = json.loads(
         run(url, "transfer", "apply", person, "--to", "41010000", "--from", "44010600",
@@ -303,7 +303,7 @@ def test_scheme_linkage_over_http(
 
 def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> None:
     run(url, "db", "upgrade")
-    person = json.loads(run(url, "demo", "load", "--json"))["retiree"]
+    person = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))["retiree"]
     waiting = json.loads(
         run(
             url,
@@ -351,7 +351,7 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
 def test_a_persons_whole_record_in_one_view(url: str) -> None:
     """电子档案袋 after the README's transfer: both places' years, one account, the case."""
     run(url, "db", "upgrade")
-    person = json.loads(run(url, "demo", "load", "--json"))["movers"][0]
+    person = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))["movers"][0]
     case = json.loads(run(url, "transfer", "apply", person, "--to", "41010000", "--json"))
     run(url, "transfer", "approve", case["case_id"])
     run(url, "transfer", "approve", case["case_id"])

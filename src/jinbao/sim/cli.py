@@ -17,12 +17,37 @@ from jinbao.sim.nation import SimReport, generate
 app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
 
 
+DEMO_SEED = 2260
+
+
 @app.command("load")
-def load(as_json: JsonOption = False) -> None:
-    """Load the demo country once; running it again changes nothing."""
+def load(
+    persons: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=200_000,
+            help="Persons of the synthetic nation around the demo cases (0: none).",
+        ),
+    ] = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Load the demo country once — the worked cases of the README and a small run of the
+    synthetic nation (``jinbao sim generate``, 2 years, no interest job) around them; running it
+    again changes nothing."""
     report = run(load_demo, as_json=as_json, write=True)
+    nation = None
+    if report.loaded and persons:
+        params = parameters(settings().parameters_dir)
+        nation = guard(
+            lambda: generate(engine(), SystemClock(), params, persons_wanted=persons, seed=DEMO_SEED,
+                             years=2, interest=False),
+            as_json=as_json,
+        )  # fmt: skip
     if as_json:
-        typer.echo(json.dumps(asdict(report), ensure_ascii=False))
+        typer.echo(
+            json.dumps({**asdict(report), "nation": nation and asdict(nation)}, ensure_ascii=False)
+        )
     elif report.loaded:
         typer.echo(
             f"演示数据已载入 demo loaded: {report.agencies} agencies, {report.employers} "
@@ -42,6 +67,11 @@ def load(as_json: JsonOption = False) -> None:
         if report.paper_movers:
             typer.echo(
                 "转入地未入网（纸质办理）manual mode, on paper: " + " ".join(report.paper_movers)
+            )
+        if nation is not None:
+            typer.echo(
+                f"模拟人口 synthetic nation: {nation.persons} persons, {nation.employers} employers, "
+                f"{nation.records} contribution records, e.g. {' '.join(nation.sample_ids)}"
             )
     else:
         typer.echo("演示数据已存在，未作改动 demo data already present; nothing changed.")
