@@ -47,15 +47,19 @@ system-deps:
 	  fi; \
 	fi
 
-## make bench: the benchmarks (not tests): our hot paths against the raw engine, both engines
-BENCH_PERSONS ?= 100000
+## make bench: the benchmarks (not tests): our hot paths against the raw engine, both engines.
+## SIZE sets the scale (persons); make bench SIZE=1000000 for the size the goals are stated at.
+SIZE ?= 100000
+BENCH_PERSONS ?= $(SIZE)
 BENCH_TRANSFERS ?= 300
 bench: $(STAMP) system-deps
 	for engine in sqlite postgresql; do \
-	  $(BIN)/python -m bench.bench_posting --engine $$engine --persons $(BENCH_PERSONS); \
-	  $(BIN)/python -m bench.bench_interest --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )); \
-	  $(BIN)/python -m bench.bench_transfer --engine $$engine --persons $(BENCH_TRANSFERS); \
-	  $(BIN)/python -m bench.bench_record --engine $$engine --persons $$(( $(BENCH_PERSONS) / 10 )); \
+	  $(BIN)/python -m bench.bench_posting --engine $$engine --persons $(BENCH_PERSONS) && \
+	  $(BIN)/python -m bench.bench_interest --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )) && \
+	  $(BIN)/python -m bench.bench_transfer --engine $$engine --persons $(BENCH_TRANSFERS) && \
+	  $(BIN)/python -m bench.bench_record --engine $$engine --persons $$(( $(BENCH_PERSONS) / 10 )) && \
+	  $(BIN)/python -m bench.bench_ledger --engine $$engine --persons $$(( $(BENCH_PERSONS) / 20 )) && \
+	  $(BIN)/python -m bench.bench_load --engine $$engine --persons $$(( $(BENCH_PERSONS) / 10 )) || exit 1; \
 	done
 
 lint: $(STAMP)

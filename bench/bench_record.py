@@ -9,18 +9,14 @@ raw:  the bare endpoint of the same stack, GET /api/ping, the same clients and t
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx2 as httpx
 
-from bench.common import arguments, database, declare_year, result, workforce
+from bench.common import arguments, database, declare_year, result, served, workforce
 from jinbao.policy.parameters import load_parameters
 
 CLIENTS = 8
@@ -65,27 +61,10 @@ def main() -> None:
     with database(args.engine) as engine:
         _, pairs = workforce(engine, args.persons)
         print(f"setup: 12 months declared in {declare_year(engine, pairs, params):.1f} s")
-        # The server in a process of its own, as `jinbao serve` runs: the clients here do not
-        # share its interpreter lock.
-        url = f"http://127.0.0.1:{PORT}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
-        env["JINBAO_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
-        jinbao = str(Path(sys.executable).with_name("jinbao"))
-        server = subprocess.Popen([jinbao, "serve", "--host", "127.0.0.1", "--port", str(PORT)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{url}/api/ping", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with served(engine, PORT) as (url, _):
             records = [f"/api/persons/{p}/record" for _, p in pairs]
             ours, latencies, errors = load(url, records)
             raw, bare, raw_errors = load(url, ["/api/ping"])
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
         q = statistics.quantiles(latencies, n=100)
         qb = statistics.quantiles(bare, n=100)
         print(f"record: p50={q[49] * 1000:.1f} ms p99={q[98] * 1000:.1f} ms errors={errors}; "

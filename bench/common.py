@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 from sqlalchemy import Engine, insert, select
 
 from jinbao.contributions.imports import import_declaration
@@ -143,3 +147,26 @@ def declare_year(engine: Engine, pairs: list[tuple[str, str]], params: Parameter
 
 def result(name: str, ours: float, raw: float, unit: str) -> None:
     print(f"bench: {name} ours={ours:.0f} raw={raw:.0f} ratio={ours / raw:.2f} unit={unit}")
+
+
+@contextlib.contextmanager
+def served(engine: Engine, port: int) -> Iterator[tuple[str, int]]:
+    """`jinbao serve` on the database, in a process of its own (the clients of a benchmark do
+    not share its interpreter lock); yields its base URL and process id."""
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
+    env["JINBAO_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    jinbao = str(Path(sys.executable).with_name("jinbao"))
+    server = subprocess.Popen([jinbao, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

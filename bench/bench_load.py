@@ -1,0 +1,190 @@
+"""A mixed load on `jinbao serve`: queries, declarations and transfer steps, for a bounded time.
+
+set-up: `jinbao sim generate` of N persons with 2 years of history; the server in its own
+      process (`jinbao serve`, uvicorn, one worker) on loopback; every agency reviews transfers
+      automatically.
+ours: C client threads for T seconds, each request drawn from the mix —
+      60% a person's whole record (GET /api/persons/{id}/record),
+      15% a person's contribution history (GET /api/persons/{id}/contributions),
+      15% an employer's monthly declaration for its current employees, collected at once
+          (POST /api/declarations; each employer and month once),
+      10% a transfer step: a migrant applies to bring a relation kept in another province
+          (POST /api/transfers), the case is read back (GET /api/transfers/{id}).
+      Reported: business transactions per second, p50/p99 latency by kind, errors (must be 0),
+      and the server's peak resident memory (goal: under 500 MB).
+raw:  the bare endpoint of the same stack (GET /api/ping), the same clients and time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+from sqlalchemy import Engine, text
+
+from bench.common import CLOCK, arguments, database, result, served
+from jinbao.db.uow import UnitOfWork
+from jinbao.policy.parameters import load_parameters
+from jinbao.sim.nation import generate
+from jinbao.transfers.workflow import set_auto_review
+
+CLIENTS = 8
+SECONDS = 20.0
+PORT = 8792
+FIRST_MONTH = dt.date(2025, 3, 1)  # the month after the nation's history (CLOCK is 2025-03-01)
+
+
+class Work:
+    """The pools the clients draw from; each declaration month and each migrant used once."""
+
+    def __init__(self, engine: Engine) -> None:
+        with engine.connect() as conn:
+            self.persons = list(conn.execute(text("SELECT id_number FROM persons")).scalars())
+            staff: dict[str, list[str]] = defaultdict(list)
+            for uscc, number in conn.execute(text(
+                "SELECT e.uscc, p.id_number FROM relationships r JOIN employers e ON e.id = r.employer_id "
+                "JOIN persons p ON p.id = r.person_id WHERE r.status = 'contributing' AND r.kind = 'normal'"
+            )):  # fmt: skip
+                staff[uscc].append(number)
+            # Migrants contributing now with a normal relation kept in another province.
+            self.migrants = list(conn.execute(text(
+                "SELECT p.id_number, a.code FROM relationships r JOIN persons p ON p.id = r.person_id "
+                "JOIN agencies a ON a.id = r.agency_id WHERE r.status = 'contributing' AND r.kind = 'normal' "
+                "AND EXISTS (SELECT 1 FROM relationships o JOIN agencies b ON b.id = o.agency_id "
+                "WHERE o.person_id = r.person_id AND o.status = 'suspended' AND o.kind = 'normal' "
+                "AND substr(b.region_code, 1, 2) <> substr(a.region_code, 1, 2))"
+            )).all())  # fmt: skip
+        today = dt.date.today()
+        months = []
+        m = FIRST_MONTH
+        while m <= today.replace(day=1):
+            months.append(m)
+            m = (m + dt.timedelta(days=32)).replace(day=1)
+        self.declarations = [(u, p, m) for u, p in staff.items() for m in months]
+        random.Random(1).shuffle(self.declarations)
+        random.Random(2).shuffle(self.migrants)
+        self.lock = threading.Lock()
+
+    def take(self, pool: list[Any]) -> Any:
+        with self.lock:
+            return pool.pop() if pool else None
+
+
+def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bool]:
+    """One business transaction of the mix; (kind, ok)."""
+    x = rng.random()
+    if x < 0.60:
+        r = http.get(f"/api/persons/{rng.choice(work.persons)}/record")
+        return "record", r.status_code == 200
+    if x < 0.75:
+        r = http.get(f"/api/persons/{rng.choice(work.persons)}/contributions")
+        return "history", r.status_code == 200
+    if x < 0.90:
+        job = work.take(work.declarations)
+        if job is None:
+            return "declare", True
+        uscc, staff, month = job
+        paid = min((month + dt.timedelta(days=32)).replace(day=15), dt.date.today())
+        body = {"employer_uscc": uscc, "period": f"{month:%Y-%m}", "paid_on": paid.isoformat(),
+                "lines": [{"id_number": n, "wage": "6000"} for n in staff]}  # fmt: skip
+        r = http.post("/api/declarations", json=body)
+        return "declare", r.status_code == 201
+    job = work.take(work.migrants)
+    if job is None:
+        return "transfer", True
+    number, here = job
+    r = http.post("/api/transfers", json={"id_number": number, "to_agency": here})
+    if r.status_code != 201:
+        return "transfer", False
+    return "transfer", http.get(f"/api/transfers/{r.json()['case_id']}").status_code == 200
+
+
+def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], int, list[str]]:
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors = 0
+    samples: list[str] = []
+    lock = threading.Lock()
+    end = time.perf_counter() + SECONDS
+
+    def client(seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        mine: dict[str, list[float]] = defaultdict(list)
+        bad = 0
+        with httpx.Client(base_url=url, timeout=60) as http:
+            while time.perf_counter() < end:
+                t = time.perf_counter()
+                if work is None:
+                    kind, ok = "ping", http.get("/api/ping").status_code == 200
+                else:
+                    kind, ok = request(http, work, rng)
+                mine[kind].append(time.perf_counter() - t)
+                if not ok:
+                    bad += 1
+        with lock:
+            for k, v in mine.items():
+                latencies[k].extend(v)
+            errors += bad
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    done = sum(len(v) for v in latencies.values())
+    return done / (time.perf_counter() - t0), latencies, errors, samples
+
+
+def peak_rss(pid: int, stop: threading.Event, out: list[int]) -> None:
+    status = Path(f"/proc/{pid}/status")
+    while not stop.is_set():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out[0] = max(out[0], int(line.split()[1]) * 1024)
+        except OSError:
+            return
+        stop.wait(0.2)
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", 20_000)
+    params = load_parameters()
+    with database(args.engine) as engine:
+        t0 = time.perf_counter()
+        report = generate(engine, CLOCK, params, persons_wanted=args.persons, years=2, interest=False)
+        with UnitOfWork(engine, CLOCK, "bench") as uow:
+            for code in uow.conn.execute(text("SELECT code FROM agencies")).scalars():
+                set_auto_review(uow, code, True)
+            uow.commit()
+        work = Work(engine)
+        print(f"setup: {report.persons} persons, {report.records} records in {time.perf_counter() - t0:.0f} s; "
+              f"{len(work.declarations)} declarations and {len(work.migrants)} migrants to draw from")  # fmt: skip
+        with served(engine, PORT) as (url, pid):
+            stop, rss = threading.Event(), [0]
+            watcher = threading.Thread(target=peak_rss, args=(pid, stop, rss))
+            watcher.start()
+            ours, latencies, errors, _ = drive(url, work)
+            stop.set()
+            watcher.join()
+            raw, _, raw_errors, _ = drive(url, None)
+        for kind, values in sorted(latencies.items()):
+            q = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0]] * 99
+            print(f"{kind}: {len(values)} done, p50={q[49] * 1000:.0f} ms p99={q[98] * 1000:.0f} ms")
+        print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
+              f"({'under' if rss[0] < 500 * 2**20 else 'OVER'} 500 MB); {CLIENTS} clients, {SECONDS:.0f} s")  # fmt: skip
+        result(f"load_{args.engine}", ours, raw, "transactions/s")
+        if errors or raw_errors:
+            raise SystemExit("errors under load")
+
+
+if __name__ == "__main__":
+    main()
