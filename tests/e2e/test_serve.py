@@ -15,7 +15,9 @@ def test_the_landing_page_is_served(server: str) -> None:
 def test_the_directory_and_its_api_are_served(server: str) -> None:
     assert "广州市社会保险基金管理中心" in httpx.get(server + "/directory?province=44").text
     api = httpx.get(server + "/api/agencies", params={"province": "51"}).json()
-    simulated = httpx.get(server + "/api/agencies", params={"province": "51", "q": "模拟数据"}).json()
+    simulated = httpx.get(
+        server + "/api/agencies", params={"province": "51", "q": "模拟数据"}
+    ).json()
     assert simulated["total"] > 200  # the synthetic nation's prefectures and counties
     assert api["total"] == 7 + simulated["total"]  # and the demo's seven Sichuan agencies
 
