@@ -54,13 +54,15 @@ class Work:
             )):  # fmt: skip
                 staff[uscc].append(number)
             # Migrants contributing now with a normal relation kept in another province.
+            # (the latest such relation: the one the person names when several are kept).
             self.migrants = list(conn.execute(text(
-                "SELECT p.id_number, a.code FROM relationships r JOIN persons p ON p.id = r.person_id "
-                "JOIN agencies a ON a.id = r.agency_id WHERE r.status = 'contributing' AND r.kind = 'normal' "
-                "AND EXISTS (SELECT 1 FROM relationships o JOIN agencies b ON b.id = o.agency_id "
-                "WHERE o.person_id = r.person_id AND o.status = 'suspended' AND o.kind = 'normal' "
-                "AND substr(b.region_code, 1, 2) <> substr(a.region_code, 1, 2))"
+                "SELECT p.id_number, a.code, (SELECT b.code FROM relationships o JOIN agencies b ON b.id = o.agency_id "
+                "  WHERE o.person_id = r.person_id AND o.status = 'suspended' AND o.kind = 'normal' "
+                "  AND substr(b.region_code, 1, 2) <> substr(a.region_code, 1, 2) ORDER BY o.started_on DESC LIMIT 1) "
+                "FROM relationships r JOIN persons p ON p.id = r.person_id "
+                "JOIN agencies a ON a.id = r.agency_id WHERE r.status = 'contributing' AND r.kind = 'normal'"
             )).all())  # fmt: skip
+            self.migrants = [m for m in self.migrants if m[2] is not None]
         today = dt.date.today()
         months = []
         m = FIRST_MONTH
@@ -77,15 +79,24 @@ class Work:
             return pool.pop() if pool else None
 
 
+FAILURES: list[str] = []
+
+
+def _ok(r: httpx.Response, expected: int) -> bool:
+    if r.status_code != expected and len(FAILURES) < 5:
+        FAILURES.append(f"{r.request.method} {r.request.url.path} → {r.status_code} {r.text[:300]}")
+    return r.status_code == expected
+
+
 def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bool]:
     """One business transaction of the mix; (kind, ok)."""
     x = rng.random()
     if x < 0.60:
         r = http.get(f"/api/persons/{rng.choice(work.persons)}/record")
-        return "record", r.status_code == 200
+        return "record", _ok(r, 200)
     if x < 0.75:
         r = http.get(f"/api/persons/{rng.choice(work.persons)}/contributions")
-        return "history", r.status_code == 200
+        return "history", _ok(r, 200)
     if x < 0.90:
         job = work.take(work.declarations)
         if job is None:
@@ -95,15 +106,15 @@ def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bo
         body = {"employer_uscc": uscc, "period": f"{month:%Y-%m}", "paid_on": paid.isoformat(),
                 "lines": [{"id_number": n, "wage": "6000"} for n in staff]}  # fmt: skip
         r = http.post("/api/declarations", json=body)
-        return "declare", r.status_code == 201
+        return "declare", _ok(r, 201)
     job = work.take(work.migrants)
     if job is None:
         return "transfer", True
-    number, here = job
-    r = http.post("/api/transfers", json={"id_number": number, "to_agency": here})
-    if r.status_code != 201:
+    number, here, there = job
+    r = http.post("/api/transfers", json={"id_number": number, "to_agency": here, "from_agency": there})
+    if not _ok(r, 201):
         return "transfer", False
-    return "transfer", http.get(f"/api/transfers/{r.json()['case_id']}").status_code == 200
+    return "transfer", _ok(http.get(f"/api/transfers/{r.json()['case_id']}"), 200)
 
 
 def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], int, list[str]]:
@@ -121,10 +132,15 @@ def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], i
         with httpx.Client(base_url=url, timeout=60) as http:
             while time.perf_counter() < end:
                 t = time.perf_counter()
-                if work is None:
-                    kind, ok = "ping", http.get("/api/ping").status_code == 200
-                else:
-                    kind, ok = request(http, work, rng)
+                try:
+                    if work is None:
+                        kind, ok = "ping", http.get("/api/ping").status_code == 200
+                    else:
+                        kind, ok = request(http, work, rng)
+                except httpx.HTTPError as exc:
+                    kind, ok = "failed", False
+                    with lock:
+                        samples.append(repr(exc))
                 mine[kind].append(time.perf_counter() - t)
                 if not ok:
                     bad += 1
@@ -172,7 +188,7 @@ def main() -> None:
             stop, rss = threading.Event(), [0]
             watcher = threading.Thread(target=peak_rss, args=(pid, stop, rss))
             watcher.start()
-            ours, latencies, errors, _ = drive(url, work)
+            ours, latencies, errors, failures = drive(url, work)
             stop.set()
             watcher.join()
             raw, _, raw_errors, _ = drive(url, None)
@@ -181,6 +197,8 @@ def main() -> None:
             print(f"{kind}: {len(values)} done, p50={q[49] * 1000:.0f} ms p99={q[98] * 1000:.0f} ms")
         print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
               f"({'under' if rss[0] < 500 * 2**20 else 'OVER'} 500 MB); {CLIENTS} clients, {SECONDS:.0f} s")  # fmt: skip
+        for failure in (FAILURES + failures)[:8]:
+            print("error:", failure)
         result(f"load_{args.engine}", ours, raw, "transactions/s")
         if errors or raw_errors:
             raise SystemExit("errors under load")

@@ -157,8 +157,9 @@ def served(engine: Engine, port: int) -> Iterator[tuple[str, int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
     env["JINBAO_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     jinbao = str(Path(sys.executable).with_name("jinbao"))
+    log = open(Path(tempfile.gettempdir()) / f"jinbao-bench-serve-{port}.log", "wb")  # noqa: SIM115 - open for the server's life
     server = subprocess.Popen([jinbao, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         for _ in range(300):
             try:
@@ -170,3 +171,5 @@ def served(engine: Engine, port: int) -> Iterator[tuple[str, int]]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
+        print(f"server log: {log.name}")

@@ -29,7 +29,7 @@ class OperatorIn(BaseModel):
 
 
 def _show(request: Request, application_id: int) -> dict[str, Any]:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         return service.show(uow, application_id)
 
 
@@ -189,7 +189,7 @@ async def life_event_feed(request: Request, file: UploadFile) -> dict[str, int]:
 
 @router.get("/benefit-duplicates", summary="重复领取 Everyone drawing more than one basic pension")
 def duplicate_pensions(request: Request) -> list[dict[str, Any]]:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         return duplicates.find(uow)
 
 

@@ -73,8 +73,8 @@ def engine(*, require_migrated: bool = True) -> Engine:
     return eng
 
 
-def uow(actor: str = "cli") -> UnitOfWork:
-    return UnitOfWork(engine(), actor=actor)
+def uow(actor: str = "cli", *, write: bool = True) -> UnitOfWork:
+    return UnitOfWork(engine(), actor=actor, write=write)
 
 
 def fail(
@@ -124,7 +124,7 @@ def run(action: Callable[[UnitOfWork], T], *, as_json: bool, write: bool) -> T:
     """Run one use case in its unit of work; map domain errors to messages and exit codes."""
 
     def in_unit_of_work() -> T:
-        with uow() as unit:
+        with uow(write=write) as unit:
             result = action(unit)
             if write:
                 unit.commit()

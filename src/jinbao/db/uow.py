@@ -14,12 +14,24 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from jinbao.db.engine import WRITE
 from jinbao.kernel.clock import Clock, SystemClock
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, clock: Clock | None = None, actor: str = "system") -> None:
+    """``write=False`` for a unit that only reads: on SQLite it does not queue for the write
+    lock (see :func:`jinbao.db.engine._sqlite_begin`); it changes nothing on PostgreSQL."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock | None = None,
+        actor: str = "system",
+        *,
+        write: bool = True,
+    ) -> None:
         self.engine = engine
+        self.write = write
         self.clock: Clock = clock or SystemClock()
         self._conn: Connection | None = None
         self.actor = actor  # who acts, for the audit log
@@ -32,6 +44,8 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._conn = self.engine.connect()
+        if self.write:
+            self._conn.info[WRITE] = True
         self._conn.begin()
         return self
 

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/ledger", tags=["ledger"])
     "/trial-balance", summary="试算平衡表 Debits, credits and balance per region and account"
 )
 def trial_balance(request: Request, as_of: dt.date | None = None) -> list[dict[str, Any]]:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         lines = service.trial_balance(uow, as_of)
     return [
         {
@@ -38,7 +38,7 @@ def trial_balance(request: Request, as_of: dt.date | None = None) -> list[dict[s
     summary="基金收支 Income, expenditure and balance per region and month, and nationally",
 )
 def funds(request: Request, region: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         months = service.fund_report(uow, region)
     return {
         "regions": [m.as_dict() for m in months],
@@ -48,7 +48,7 @@ def funds(request: Request, region: str | None = None) -> dict[str, list[dict[st
 
 @router.get("/check", summary="Verify every ledger invariant; lists the breaks (empty when sound)")
 def check(request: Request) -> dict[str, Any]:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         breaks = check_ledger(uow)
     return {"ok": not breaks, "breaks": [{"code": b.code, "zh": b.zh, "en": b.en} for b in breaks]}
 

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["records"])
     summary="电子档案袋 A person's whole record: relations, years, accounts, transfers, pension",
 )
 def record(request: Request, id_number: str) -> JSONResponse:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         found: dict[str, Any] = person_record(uow, id_number, request.app.state.parameters())
     # Plain JSON types already: sent as they are, without FastAPI's encoding pass over them.
     return JSONResponse(found)

@@ -35,7 +35,7 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 def _read(request: Request, use_case: Callable[[UnitOfWork], T]) -> T:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         return use_case(uow)
 
 

@@ -85,7 +85,7 @@ def _write(request: Request, action: Callable[[UnitOfWork], T]) -> T:
 
 
 def _read(request: Request, action: Callable[[UnitOfWork], T]) -> T:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         return action(uow)
 
 

@@ -121,6 +121,7 @@ def apply(
             "If the old place's records are held elsewhere, name the transferring agency.",
             field="from_agency",
         )
+    candidates = one_per_agency(candidates)
     if len(candidates) > 1:
         raise InvalidInput(
             "transfer.choose_from_agency",
@@ -219,6 +220,18 @@ def relations_of(uow: UnitOfWork, person_id: int, scheme: str) -> list[Relation]
         .order_by(relationships.c.id)
     )
     return [Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5], scheme) for r in rows]
+
+
+def one_per_agency(relations: list[Relation]) -> list[Relation]:
+    """Relations kept at one agency are one relation to transfer: a person who changed
+    employers there has a relation per employer, but one 参保 history at that agency, which moves
+    whole (the latest relation stands for it; at completion all of them are 转出)."""
+    latest: dict[tuple[str, str], Relation] = {}
+    for r in relations:
+        key = (r.agency_code, r.kind)
+        if key not in latest or (r.started_on, r.id) > (latest[key].started_on, latest[key].id):
+            latest[key] = r
+    return sorted(latest.values(), key=lambda r: r.id)
 
 
 def relation_of(uow: UnitOfWork, row: CaseRow) -> Relation | None:

@@ -25,7 +25,7 @@ from jinbao.policy.parameters import Parameters
 from jinbao.registry.model import RelationshipStatus
 from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.transfers import cases
-from jinbao.transfers.application import SOURCE_SCHEME, relation_of
+from jinbao.transfers.application import SOURCE_SCHEME, relation_of, relations_of
 from jinbao.transfers.cases import CaseRow, Side
 from jinbao.transfers.model import (
     State,
@@ -272,12 +272,20 @@ def on_completion(uow: UnitOfWork, document: Document, params: Parameters) -> No
     if row.transfer_key is not None:
         ledger.post_transfer(uow, row.transfer_key, today)  # this agency's half: money left
     relation = relation_of(uow, row)
-    if relation is not None and relation.status not in ("transferred_out", "terminated"):
-        change_relationship_status(
-            uow,
-            relation.id,
-            RelationshipStatus.TRANSFERRED_OUT,
-            changed_on=today,
-            reason=f"转移接续办结，案件{row.case_id}",
-        )
+    if relation is not None:
+        # Every relation kept (suspended) at this agency of that kind moves with it
+        # (one_per_agency); a current one there stays.
+        for other in relations_of(uow, row.person_id, row.scheme):
+            same_place = (other.agency_code, other.kind) == (relation.agency_code, relation.kind)
+            kept = other.status == "suspended" or (
+                other.id == relation.id and other.status not in ("transferred_out", "terminated")
+            )
+            if same_place and kept:
+                change_relationship_status(
+                    uow,
+                    other.id,
+                    RelationshipStatus.TRANSFERRED_OUT,
+                    changed_on=today,
+                    reason=f"转移接续办结，案件{row.case_id}",
+                )
     cases.save(uow, row, case, "completed", document_id=env.id)

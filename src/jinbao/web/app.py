@@ -40,7 +40,7 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     the_clock = clock or SystemClock()
     app.state.engine = engine
     app.state.clock = the_clock
-    app.state.uow = lambda: UnitOfWork(engine, the_clock, actor="api")
+    app.state.uow = lambda write=True: UnitOfWork(engine, the_clock, actor="api", write=write)
     loaded = parameters(parameters_dir)  # read once: parsing the tables costs ~4 ms a request
     app.state.parameters = lambda: loaded
     problems.install(app)

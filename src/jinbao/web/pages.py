@@ -31,7 +31,7 @@ def _lang(lang: str | None) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def landing(request: Request, lang: str | None = None) -> HTMLResponse:
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         _, agencies = repository.search_agencies(uow, limit=1)
         _, networked = repository.search_agencies(uow, networked=True, limit=1)
     return templates.TemplateResponse(
@@ -51,7 +51,7 @@ def directory(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     per_page = 50
-    with request.app.state.uow() as uow:
+    with request.app.state.uow(write=False) as uow:
         items, total = repository.search_agencies(
             uow,
             query=q or None,

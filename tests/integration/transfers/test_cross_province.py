@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -10,15 +11,17 @@ from sqlalchemy import Engine
 from jinbao.accounts.service import statement
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import round_to_fen
+from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import repository
 from jinbao.registry import service as registry
-from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import queries, workflow
 from jinbao.transfers.records import agency_record
+from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit
-from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review
+from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review, employ
 
 Uow = Callable[[], UnitOfWork]
 
@@ -144,4 +147,46 @@ def test_without_automatic_review_each_leg_waits_for_its_operator(
         (3, "2026-11-07", "2026-11-08"),
     ]
     assert case["ledger_transfer"]["state"] == "posted"
+    no_breaks(uow_at)
+
+
+def test_relations_kept_at_one_agency_move_as_one(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """Two employers one after the other in Tianhe leave two relations there, one 参保 history:
+    the application needs no choice of agency, and both relations are 转出 at completion."""
+    person = an_id_number(born="1988-06-01", sex="F", county="410105")
+
+    def setup(uow: UnitOfWork) -> tuple[int, int]:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "李四", "410105"))
+        first, _ = employ(
+            uow, params, person, OLD, YearMonth(2022, 1), 12, 700_000, paid_on=dt.date(2023, 1, 10)
+        )
+        registry.change_relationship_status(
+            uow, first, RelationshipStatus.SUSPENDED, changed_on=dt.date(2023, 1, 1), reason="离职"
+        )
+        second, _ = employ(
+            uow, params, person, OLD, YearMonth(2023, 2), 10, 700_000, paid_on=dt.date(2023, 12, 10)
+        )
+        registry.change_relationship_status(
+            uow, second, RelationshipStatus.SUSPENDED, changed_on=dt.date(2024, 1, 1), reason="离职"
+        )
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2025, 2, 1))
+        )
+        return first, second
+
+    first, second = commit(uow_at, setup)
+    auto_review(uow_at, OLD, NEW)
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(person, NEW), params)
+    )
+    assert workflow.pump(engine, moving_clock, params).failed == 0
+    sides = {s["side"]: s for s in show(uow_at, case_id, params)["sides"]}
+    assert sides["receiving"]["state"] == "completed"
+    assert sides["transferring"]["amounts"]["months"] == 22  # both employers' months
+    with uow_at() as uow:
+        statuses = [registry.get_relationship(uow, r).status for r in (first, second)]
+    assert statuses == [RelationshipStatus.TRANSFERRED_OUT] * 2
     no_breaks(uow_at)

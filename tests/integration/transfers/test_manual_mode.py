@@ -161,9 +161,8 @@ def test_an_electronic_copy_first_makes_the_paper_a_duplicate(
         ).scalar_one()
     exchange.LocalTransport(engine, moving_clock).send(wire.encode())
     workflow.pump(engine, moving_clock, params)
-    (late,) = commit(
-        uow_at, lambda uow: exchange.intake_scan(uow, OLD, printed(uow_at, letter.document_id))
-    )
+    form = printed(uow_at, letter.document_id)
+    (late,) = commit(uow_at, lambda uow: exchange.intake_scan(uow, OLD, form))
     assert late.duplicate
     assert workflow.pump(engine, moving_clock, params).failed == 0
     with uow_at() as uow:
