@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import forms, paper, scan
@@ -246,30 +247,46 @@ def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
             f"收文机构{envelope.receiver}不在本节点。",
             f"The receiving agency {envelope.receiver} is not served here.",
         )
+    if _already_received(uow, document):
+        return Received(document, duplicate=True)
+    try:
+        with uow.conn.begin_nested():  # a savepoint: losing a race leaves the transaction usable
+            uow.conn.execute(
+                insert(inbox).values(
+                    document_id=envelope.id,
+                    sender=envelope.sender,
+                    receiver=envelope.receiver,
+                    type=envelope.type.value,
+                    case_id=envelope.case_id,
+                    payload=encode(signed).decode(),
+                    received_at=uow.clock.now(),
+                    received_via=via,
+                )
+            )
+    except IntegrityError:
+        # Two deliveries of the same document at once (two pumps, or paper and network): the
+        # other stored it first; this one is the duplicate — or a replay, if it differs.
+        if _already_received(uow, document):
+            return Received(document, duplicate=True)
+        raise
+    return Received(document, duplicate=False)
+
+
+def _already_received(uow: UnitOfWork, document: Document) -> bool:
+    """Is this document in the inbox? A different document under its id is a replay."""
+    envelope = document.envelope
     existing = uow.conn.execute(
         select(inbox.c.payload).where(inbox.c.document_id == envelope.id)
     ).scalar()
-    if existing is not None:
-        if decode(existing.encode()).document != document:
-            raise Conflict(
-                "exchange.replay",
-                f"文书编号{envelope.id}已被另一份内容不同的文书使用，拒收。",
-                f"Document id {envelope.id} was already used by a different document; refused.",
-            )
-        return Received(document, duplicate=True)
-    uow.conn.execute(
-        insert(inbox).values(
-            document_id=envelope.id,
-            sender=envelope.sender,
-            receiver=envelope.receiver,
-            type=envelope.type.value,
-            case_id=envelope.case_id,
-            payload=encode(signed).decode(),
-            received_at=uow.clock.now(),
-            received_via=via,
+    if existing is None:
+        return False
+    if decode(existing.encode()).document != document:
+        raise Conflict(
+            "exchange.replay",
+            f"文书编号{envelope.id}已被另一份内容不同的文书使用，拒收。",
+            f"Document id {envelope.id} was already used by a different document; refused.",
         )
-    )
-    return Received(document, duplicate=False)
+    return True
 
 
 class Transport(Protocol):

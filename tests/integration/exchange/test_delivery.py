@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -166,3 +168,32 @@ def test_a_failed_delivery_is_kept_for_a_retry_with_its_reason(
     assert (row.attempts, row.delivered_at) == (1, None)
     assert "exchange.routing" in row.last_error
     assert exchange.deliver(engine, clock, exchange.LocalTransport(engine, clock)).delivered == 1
+
+
+def test_two_deliveries_of_one_document_at_once_store_it_once(
+    engine: Engine, make_uow: Uow, tree: None
+) -> None:
+    """Two pumps (two requests of a busy server) deliver the same document at the same moment:
+    the second waits for the first, finds it stored and is a duplicate — not an error."""
+    commit(make_uow, send_letter)
+    with engine.connect() as conn:
+        payload = conn.execute(select(outbox.c.payload)).scalar_one().encode()
+    results: list[object] = []
+
+    def second() -> None:
+        try:
+            with make_uow() as uow:
+                results.append(exchange.receive(uow, payload).duplicate)
+                uow.commit()
+        except Exception as exc:  # the test reports whatever the race raised
+            results.append(exc)
+
+    with make_uow() as uow:
+        assert exchange.receive(uow, payload).duplicate is False  # stored, not yet committed
+        racer = threading.Thread(target=second)
+        racer.start()
+        time.sleep(0.5)  # the second is now waiting on the first's lock (row or database)
+        uow.commit()
+    racer.join(timeout=30)
+    assert results == [True]
+    assert count(engine, inbox) == 1
