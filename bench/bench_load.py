@@ -91,6 +91,8 @@ def _ok(r: httpx.Response, expected: int) -> bool:
 def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bool]:
     """One business transaction of the mix; (kind, ok)."""
     x = rng.random()
+    if (x >= 0.90 and not work.migrants) or (0.75 <= x < 0.90 and not work.declarations):
+        x = 0.0  # that pool is used up: a query instead
     if x < 0.60:
         r = http.get(f"/api/persons/{rng.choice(work.persons)}/record")
         return "record", _ok(r, 200)
@@ -99,8 +101,8 @@ def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bo
         return "history", _ok(r, 200)
     if x < 0.90:
         job = work.take(work.declarations)
-        if job is None:
-            return "declare", True
+        if job is None:  # taken by another client since the check above
+            return request(http, work, rng)
         uscc, staff, month = job
         paid = min((month + dt.timedelta(days=32)).replace(day=15), dt.date.today())
         body = {"employer_uscc": uscc, "period": f"{month:%Y-%m}", "paid_on": paid.isoformat(),
@@ -109,7 +111,7 @@ def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bo
         return "declare", _ok(r, 201)
     job = work.take(work.migrants)
     if job is None:
-        return "transfer", True
+        return request(http, work, rng)
     number, here, there = job
     r = http.post("/api/transfers", json={"id_number": number, "to_agency": here, "from_agency": there})
     if not _ok(r, 201):

@@ -23,7 +23,7 @@ from jinbao.policy.parameters import load_parameters
 def main() -> None:
     args = arguments(__doc__ or "", 100_000)
     with database(args.engine) as engine:
-        codes, pairs = workforce(engine, args.persons)
+        _codes, pairs = workforce(engine, args.persons)
         csv = "employer_uscc,period,id_number,wage\n" + "".join(f"{u},2024-05,{n},{5000 + (i % 40) * 250}\n" for i, (u, n) in enumerate(pairs))
         params = load_parameters()
         t0 = time.perf_counter()
