@@ -29,7 +29,7 @@ from typing import Any
 import httpx2 as httpx
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, arguments, database, result, served
+from bench.common import CLOCK, arguments, database, result, run_clients, served
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import load_parameters
 from jinbao.sim.nation import generate
@@ -151,14 +151,8 @@ def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], i
                 latencies[k].extend(v)
             errors += bad
 
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    done = sum(len(v) for v in latencies.values())
-    return done / (time.perf_counter() - t0), latencies, errors, samples
+    seconds = run_clients(CLIENTS, client)
+    return sum(len(v) for v in latencies.values()) / seconds, latencies, errors, samples
 
 
 def peak_rss(pid: int, stop: threading.Event, out: list[int]) -> None:

@@ -16,7 +16,7 @@ import time
 
 import httpx2 as httpx
 
-from bench.common import arguments, database, declare_year, result, served, workforce
+from bench.common import arguments, database, declare_year, result, run_clients, served, workforce
 from jinbao.policy.parameters import load_parameters
 
 CLIENTS = 8
@@ -46,13 +46,8 @@ def load(url: str, paths: list[str]) -> tuple[float, list[float], int]:
             latencies.extend(mine)
             errors += bad
 
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return len(latencies) / (time.perf_counter() - t0), latencies, errors
+    seconds = run_clients(CLIENTS, client)
+    return len(latencies) / seconds, latencies, errors
 
 
 def main() -> None:

@@ -13,8 +13,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2 as httpx
@@ -173,3 +174,14 @@ def served(engine: Engine, port: int) -> Iterator[tuple[str, int]]:
         server.wait(timeout=20)
         log.close()
         print(f"server log: {log.name}")
+
+
+def run_clients(n: int, client: Callable[[int], None]) -> float:
+    """Run ``client(i)`` for i in 0..n-1 on n threads at once; the seconds until all are done."""
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - t0

@@ -98,7 +98,6 @@ RETURN_HOME_CHANCE = 0.3  # SAMPLE: an inter-province migrant's last job is back
 DEATH_PER_YEAR = 0.002  # SAMPLE
 ARREARS_EVERY = 33  # SAMPLE: every 33rd employer has declared last month and not yet paid
 NOT_NETWORKED = 0.05  # SAMPLE: county agencies not yet on the exchange network (manual mode)
-ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,8 +245,9 @@ def generate(
             if repo.person_id(uow, people[0].id_number) is not None:
                 made += n  # written by an earlier run of the same plan that stopped half-way
                 continue
-            relations += _write_people(uow, people, last)
-            written, late = _write_records(uow, people, rules, f"{marker}{made}", last, today)
+            ids = _write_people(uow, people, last)
+            relations += sum(len(p.spells) for p in people)
+            written, late = _write_records(uow, people, ids, rules, f"{marker}{made}", last, today)
             records += written
             totals["back_paid"] += late
             uow.commit()
@@ -503,8 +503,9 @@ def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
     return decision.value.temporary
 
 
-def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> int:
-    """Persons, one relation per job spell with its status history, and deaths."""
+def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> dict[str, int]:
+    """Persons, one relation per job spell with its status history, and deaths; returns the
+    persons' row ids by ID number."""
     now = uow.clock.now()
     insert_rows(
         uow.conn,
@@ -588,12 +589,13 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> in
         insert_rows(
             uow.conn, life_events, ["person_id", "kind", "on", "source", "created_at"], deaths
         )
-    return len(rows)
+    return ids
 
 
 def _write_records(
     uow: UnitOfWork,
     people: list[_Person],
+    ids: dict[str, int],
     rules: _Rules,
     batch: str,
     last: YearMonth,
@@ -601,14 +603,6 @@ def _write_records(
 ) -> tuple[int, int]:
     """Every month of every spell, as declarations of one batch per month (collected on the
     15th of the next month) and back-payments of one batch per payment month."""
-    with key_table(uow.conn, (p.id_number for p in people), String) as keys:
-        ids = dict(
-            uow.conn.execute(
-                select(persons.c.id_number, persons.c.id).join(
-                    keys, keys.c.k == persons.c.id_number
-                )
-            ).all()
-        )
     now = uow.clock.now()
     # (kind, month the batch is paid in or None) → rows
     batches: dict[tuple[Kind, int, int | None], list[dict[str, Any]]] = defaultdict(list)
