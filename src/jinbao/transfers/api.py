@@ -80,7 +80,7 @@ def _write(request: Request, action: Callable[[UnitOfWork], T]) -> T:
     with request.app.state.uow() as uow:
         result = action(uow)
         uow.commit()
-    workflow.pump(request.app.state.engine, request.app.state.clock, _params(request))
+    request.app.state.pump()
     return result
 
 
@@ -228,7 +228,7 @@ def void_overdue(request: Request, agency_code: str | None = None) -> dict[str, 
     report = workflow.void_overdue(
         state.engine, state.clock, _params(request), agency_code=agency_code
     )
-    workflow.pump(state.engine, state.clock, _params(request))
+    state.pump()
     return {"voided": report.voided, "undetermined": report.undetermined}
 
 

@@ -30,6 +30,7 @@ with the reasons.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -269,8 +270,32 @@ def pump(
     return PumpReport(delivered, applied, failed)
 
 
+class Pumper:
+    """One pump at a time per process, none lost: a request that finds the pump running leaves
+    it a note to go round once more (its documents are then delivered and applied by that
+    pump) instead of running a second pump beside it over the same outbox and inbox. A server
+    under load then runs one pump, not one per request; alone, a request pumps itself, so its
+    response shows what the pump did."""
+
+    def __init__(self, engine: Engine, clock: Clock, params: Callable[[], Parameters]) -> None:
+        self.engine, self.clock, self.params = engine, clock, params
+        self._running = threading.Lock()
+        self._again = threading.Event()
+
+    def __call__(self) -> None:
+        self._again.set()
+        while self._again.is_set():
+            if not self._running.acquire(blocking=False):
+                return  # the running pump sees the note and goes round again
+            try:
+                self._again.clear()
+                pump(self.engine, self.clock, self.params())
+            finally:
+                self._running.release()
+
+
 __all__ = [
-    "LINKAGE", "RETURN", "Application", "InboxReport", "PumpReport", "TimeoutReport", "accept",
+    "LINKAGE", "RETURN", "Application", "InboxReport", "PumpReport", "Pumper", "TimeoutReport", "accept",
     "apply", "ask_correction", "complete", "correction_supplied", "go_on", "open_temporary_account",
     "operator_reason", "process_inbox", "pump", "refuse", "return_case", "return_funds",
     "return_letter", "send_funds", "set_auto_review", "void_overdue",

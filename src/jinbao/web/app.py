@@ -22,6 +22,7 @@ from jinbao.ledger.api import router as ledger_router
 from jinbao.records.api import router as records_router
 from jinbao.registry.api import router as registry_router
 from jinbao.transfers.api import router as transfers_router
+from jinbao.transfers.workflow import Pumper
 from jinbao.web import pages, problems
 
 STATIC = Path(__file__).parent / "static"
@@ -43,6 +44,7 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     app.state.uow = lambda write=True: UnitOfWork(engine, the_clock, actor="api", write=write)
     loaded = parameters(parameters_dir)  # read once: parsing the tables costs ~4 ms a request
     app.state.parameters = lambda: loaded
+    app.state.pump = Pumper(engine, the_clock, app.state.parameters)  # the exchange, one at a time
     problems.install(app)
     app.include_router(registry_router)
     app.include_router(policy_router)

@@ -1,0 +1,59 @@
+"""The server's pump: one at a time, and a document committed while it runs is not left behind."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, select
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.tables import outbox
+from jinbao.policy.parameters import Parameters
+from jinbao.transfers import workflow
+from tests.integration.helpers import commit
+from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review
+
+Uow = Callable[[], UnitOfWork]
+
+
+def undelivered(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(outbox.c.id).where(outbox.c.delivered_at.is_(None))).all())
+
+
+def test_a_request_that_finds_the_pump_running_leaves_its_documents_to_it(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    auto_review(uow_at, OLD, NEW)  # the application sends its letter at once
+    real = workflow.pump
+    calls: list[int] = []
+    at_end, go_on = threading.Event(), threading.Event()
+
+    def pump_then_wait(*args: object, **kwargs: object) -> workflow.PumpReport:
+        report = real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(report.delivered)
+        if len(calls) == 1:  # the first pump has looked at the outbox and is about to finish
+            at_end.set()
+            go_on.wait(10)
+        return report
+
+    monkeypatch.setattr(workflow, "pump", pump_then_wait)
+    pumper = workflow.Pumper(engine, moving_clock, lambda: params)
+    first = threading.Thread(target=pumper)
+    first.start()
+    assert at_end.wait(10)
+    # Meanwhile a request applies for a transfer and asks for the pump: it does not run a second.
+    commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    assert undelivered(engine) == 1
+    pumper()
+    assert len(calls) == 1  # left to the running pump
+    assert undelivered(engine) == 1
+    go_on.set()
+    first.join(10)
+    assert calls[1] >= 1  # the running pump went round again and delivered the letter
+    assert undelivered(engine) == 0
