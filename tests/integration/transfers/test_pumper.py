@@ -1,4 +1,5 @@
-"""The server's pump: one at a time, and a document committed while it runs is not left behind."""
+"""The server's pump: one at a time, and a document committed while it runs is not left behind
+(the running pump hands the note to a background round)."""
 
 from __future__ import annotations
 
@@ -55,5 +56,6 @@ def test_a_request_that_finds_the_pump_running_leaves_its_documents_to_it(
     assert undelivered(engine) == 1
     go_on.set()
     first.join(10)
-    assert calls[1] >= 1  # the running pump went round again and delivered the letter
+    pumper.join(10)
+    assert calls[1] >= 1  # the running pump's note went round again and delivered the letter
     assert undelivered(engine) == 0
