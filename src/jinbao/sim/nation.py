@@ -38,7 +38,7 @@ import itertools
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,6 +190,7 @@ def generate(
     today = clock.today()
     last = YearMonth.of(today).plus(-1)
     first = last.plus(-(12 * years - 1))
+    rules = _Rules(params)
     plan = {"persons": persons_wanted, "years": years, "chunk": chunk, "last": str(last)}
     marker = f"sim:{seed}:"
     with UnitOfWork(engine, clock, "sim") as uow:
@@ -212,35 +213,11 @@ def generate(
         counties = _counties(uow)
         firms = _employers(uow, rng, counties, max(5, persons_wanted // 20), seed)
         uow.commit()
-    by_province: dict[str, _Picker] = {}
-    grouped: dict[str, tuple[list[_Employer], list[float]]] = defaultdict(lambda: ([], []))
-    for employer, size in firms:
-        grouped[employer.province][0].append(employer)
-        grouped[employer.province][1].append(size)
-    for province, (items, weights) in grouped.items():
-        by_province[province] = _Picker(items, weights)
-    pull = _Picker(list(PULL), list(PULL.values()))
-    per_province = Counter(c[:2] for c in counties)
-    homes = _Picker(list(counties), [POPULATION[c[:2]] / per_province[c[:2]] for c in counties])
-    county_agency = counties
-    issued = bytearray(len(counties) * 20_000)  # persons per (county, birth day): unique IDs
-    county_index = {c: i for i, c in enumerate(counties)}
-    rules = _Rules(params)
-    retire_cache: dict[tuple[Category, int], int] = {}
     totals: dict[str, int] = defaultdict(int)
     samples: dict[str, str] = {}
-    made = 0
-    records = 0
-    relations = 0
-    while made < persons_wanted:
-        n = min(chunk, persons_wanted - made)
-        people = [_person(rng, homes, issued, county_index, last) for _ in range(n)]
-        for p in people:
-            _career(
-                rng, p, first, last, by_province, pull, county_agency, params, totals, retire_cache
-            )
-            totals[p.career] += 1
-            samples.setdefault(p.career, p.id_number)
+    made = records = relations = 0
+    for people in _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples):  # fmt: skip
+        n = len(people)
         with UnitOfWork(engine, clock, "sim") as uow:
             if repo.person_id(uow, people[0].id_number) is not None:
                 made += n  # written by an earlier run of the same plan that stopped half-way
@@ -278,6 +255,44 @@ def generate(
         seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples),
     )
+
+
+def _population(
+    rng: random.Random,
+    counties: dict[str, int],
+    firms: list[tuple[_Employer, float]],
+    params: Parameters,
+    first: YearMonth,
+    last: YearMonth,
+    persons_wanted: int,
+    chunk: int,
+    totals: dict[str, int],
+    samples: dict[str, str],
+) -> Iterator[list[_Person]]:
+    """The persons with their careers, a chunk at a time (the same draws whatever is written)."""
+    by_province: dict[str, _Picker] = {}
+    grouped: dict[str, tuple[list[_Employer], list[float]]] = defaultdict(lambda: ([], []))
+    for employer, size in firms:
+        grouped[employer.province][0].append(employer)
+        grouped[employer.province][1].append(size)
+    for province, (items, weights) in grouped.items():
+        by_province[province] = _Picker(items, weights)
+    pull = _Picker(list(PULL), list(PULL.values()))
+    per_province = Counter(c[:2] for c in counties)
+    homes = _Picker(list(counties), [POPULATION[c[:2]] / per_province[c[:2]] for c in counties])
+    issued = bytearray(len(counties) * 20_000)  # persons per (county, birth day): unique IDs
+    county_index = {c: i for i, c in enumerate(counties)}
+    retire_cache: dict[tuple[Category, int], int] = {}
+    made = 0
+    while made < persons_wanted:
+        n = min(chunk, persons_wanted - made)
+        people = [_person(rng, homes, issued, county_index, last) for _ in range(n)]
+        for p in people:
+            _career(rng, p, first, last, by_province, pull, counties, params, totals, retire_cache)
+            totals[p.career] += 1
+            samples.setdefault(p.career, p.id_number)
+        yield people
+        made += n
 
 
 def _agencies(uow: UnitOfWork, rng: random.Random) -> int:
@@ -333,32 +348,42 @@ def _counties(uow: UnitOfWork) -> dict[str, int]:
     return {code: agency_id for code, agency_id in rows if code and code[:2] in POPULATION}
 
 
-def _employers(
-    uow: UnitOfWork, rng: random.Random, counties: dict[str, int], count: int, seed: int
-) -> list[tuple[_Employer, float]]:
-    """Employers with Pareto sizes, in counties weighted by where the jobs are."""
+def _employer_draws(
+    rng: random.Random, counties: dict[str, int], count: int, seed: int
+) -> list[tuple[str, str, float]]:
+    """Employers as (credit code, county, size): Pareto sizes, in counties weighted by where
+    the jobs are."""
     weight = {p: POPULATION[p] + 4 * PULL.get(p, 0) for p in POPULATION}
     per_province = Counter(c[:2] for c in counties)
     codes = list(counties)
     place = _Picker(codes, [weight[c[:2]] / per_province[c[:2]] for c in codes])
-    now = uow.clock.now()
-    made: list[tuple[str, str, float]] = []  # (uscc, county, size)
+    made: list[tuple[str, str, float]] = []
     for i in range(count):
         county = place(rng)
         body = f"91{county}{seed % 1000:03d}{i:06d}"
         made.append((body + uscc_check_character(body), county, rng.paretovariate(1.16)))
+    return made
+
+
+def _employer_name(seed: int, i: int) -> str:
+    return f"模拟{seed}-{i}号企业{SIM}"
+
+
+def _employers(
+    uow: UnitOfWork, rng: random.Random, counties: dict[str, int], count: int, seed: int
+) -> list[tuple[_Employer, float]]:
+    """The employers, registered (once: a rerun of the same plan draws the same ones)."""
+    made = _employer_draws(rng, counties, count, seed)
+    now = uow.clock.now()
     there = uow.conn.execute(
         select(employers.c.id).where(employers.c.name.like(f"模拟{seed}-%"))
     ).first()
-    if there is None:  # else: made by an earlier run of the same plan (the same draws)
+    if there is None:
         insert_rows(
             uow.conn,
             employers,
             ["uscc", "name", "agency_id", "created_at"],
-            (
-                [u, f"模拟{seed}-{i}号企业{SIM}", counties[c], now]
-                for i, (u, c, _) in enumerate(made)
-            ),
+            ([u, _employer_name(seed, i), counties[c], now] for i, (u, c, _) in enumerate(made)),
         )
     ids = dict(
         uow.conn.execute(
@@ -503,6 +528,30 @@ def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
     return decision.value.temporary
 
 
+RELATION_COLUMNS = ["person_id", "scheme", "agency_id", "employer_id", "kind", "status", "started_on", "created_at"]  # fmt: skip
+
+
+def _relation_rows(
+    people: list[_Person], ids: dict[str, int], last: YearMonth, now: dt.datetime
+) -> list[list[Any]]:
+    """One relation per job spell (RELATION_COLUMNS): the last one contributing if the career
+    goes on, terminated if it ended in death, the others suspended — kept where they were."""
+    rows = []
+    for p in people:
+        pid = ids[p.id_number]
+        for i, s in enumerate(p.spells):
+            is_last = i == len(p.spells) - 1
+            status = (
+                "contributing" if is_last and not p.ended and s.end == last.index
+                else "terminated" if is_last and p.ended == "died"
+                else "suspended"
+            )  # fmt: skip
+            rows.append([pid, "enterprise", s.agency_id, s.employer.id if s.employer else None,
+                         "temporary" if s.temporary else "normal", status,
+                         YearMonth.from_index(s.start).first_day(), now])  # fmt: skip
+    return rows
+
+
 def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> dict[str, int]:
     """Persons, one relation per job spell with its status history, and deaths; returns the
     persons' row ids by ID number."""
@@ -521,20 +570,8 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> di
                 )
             ).all()
         )
-    rows = []
-    for p in people:
-        pid = ids[p.id_number]
-        for i, s in enumerate(p.spells):
-            current = i == len(p.spells) - 1 and not p.ended and s.end == last.index
-            status = (
-                "contributing"
-                if current
-                else ("terminated" if p.ended == "died" and i == len(p.spells) - 1 else "suspended")
-            )
-            rows.append([pid, "enterprise", s.agency_id, s.employer.id if s.employer else None,
-                         "temporary" if s.temporary else "normal", status,
-                         YearMonth.from_index(s.start).first_day(), now])  # fmt: skip
-    insert_rows(uow.conn, relationships, ["person_id", "scheme", "agency_id", "employer_id", "kind", "status", "started_on", "created_at"], rows)  # fmt: skip
+    rows = _relation_rows(people, ids, last, now)
+    insert_rows(uow.conn, relationships, RELATION_COLUMNS, rows)
     with key_table(uow.conn, ids.values(), Integer) as keys:
         found = uow.conn.execute(
             select(relationships.c.person_id, relationships.c.started_on, relationships.c.id).join(
@@ -592,20 +629,21 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> di
     return ids
 
 
-def _write_records(
-    uow: UnitOfWork,
+Batches = dict[tuple[Kind, int, int | None], list[dict[str, Any]]]
+
+
+def _records(
     people: list[_Person],
     ids: dict[str, int],
     rules: _Rules,
-    batch: str,
     last: YearMonth,
     today: dt.date,
-) -> tuple[int, int]:
-    """Every month of every spell, as declarations of one batch per month (collected on the
-    15th of the next month) and back-payments of one batch per payment month."""
-    now = uow.clock.now()
-    # (kind, month the batch is paid in or None) → rows
-    batches: dict[tuple[Kind, int, int | None], list[dict[str, Any]]] = defaultdict(list)
+    now: dt.datetime,
+) -> Batches:
+    """Every month of every spell as a record row, by (kind, month or -1 for a back-payment,
+    month index it is paid in or None): declarations paid on the 15th of the next month,
+    back-payments two months after the late run, every 33rd employer's last month unpaid."""
+    batches: Batches = defaultdict(list)
     terms: dict[tuple[str, int, bool], tuple[Fen, Fen, Rates]] = {}
     amounts: dict[tuple[Fen, Rates], Contribution] = {}  # bases repeat: whole ten-yuan wages
     for p in people:
@@ -659,6 +697,21 @@ def _write_records(
                         now,
                     )
                 )
+    return batches
+
+
+def _write_records(
+    uow: UnitOfWork,
+    people: list[_Person],
+    ids: dict[str, int],
+    rules: _Rules,
+    batch: str,
+    last: YearMonth,
+    today: dt.date,
+) -> tuple[int, int]:
+    """The records of a chunk, written by the declaration writer one batch per (kind, month,
+    payment month): records, payments, account entries and journals."""
+    batches = _records(people, ids, rules, last, today, uow.clock.now())
     count = late_months = 0
     for (kind, month, paid), rows in sorted(
         batches.items(), key=lambda kv: (kv[0][2] or 0, kv[0][1])
