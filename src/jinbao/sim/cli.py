@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +13,7 @@ from jinbao.calculators.inputs import parameters
 from jinbao.cli.common import JsonOption, engine, guard, run, settings
 from jinbao.kernel.clock import SystemClock
 from jinbao.sim.demo import load_demo
-from jinbao.sim.nation import SimReport, generate
+from jinbao.sim.nation import SimReport, generate, generate_parquet
 
 app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
 
@@ -93,12 +94,21 @@ def generate_command(
     interest: Annotated[
         bool, typer.Option(help="Run the yearly interest job for every finished year.")
     ] = True,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(help="Write Parquet files to this folder instead of the database."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate persons with careers, contributions, accounts and the fund ledger (SAMPLE data)."""
     params = parameters(settings().parameters_dir)
 
     def job(progress: object) -> SimReport:
+        if parquet is not None:
+            return generate_parquet(
+                parquet, SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
+                chunk=chunk, progress=progress,  # type: ignore[arg-type]
+            )  # fmt: skip
         return generate(
             engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
             chunk=chunk, interest=interest, progress=progress,  # type: ignore[arg-type]
@@ -125,5 +135,9 @@ def generate_command(
         f"interest credited for {', '.join(map(str, report.interest_years)) or 'no year'}; "
         f"{report.seconds} s."
     )
-    if report.sample_ids:
+    if parquet is not None:
+        typer.echo(
+            f"Parquet: {parquet}/{{agencies,employers,persons,relationships,contributions}}.parquet"
+        )
+    elif report.sample_ids:
         typer.echo("例 for example: " + " ".join(report.sample_ids))

@@ -40,6 +40,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Integer, String, select
@@ -66,6 +67,7 @@ from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry import repository as repo
 from jinbao.registry import service
 from jinbao.registry.model import AgencyLevel, Contact, RegionLevel
+from jinbao.registry.regions import shipped_regions
 from jinbao.registry.tables import (
     agencies,
     employers,
@@ -179,12 +181,7 @@ def generate(
     progress: Callable[[int, int], None] | None = None,
 ) -> SimReport:
     """Generate ``persons_wanted`` persons with ``years`` years of history up to last month."""
-    if not 1 <= persons_wanted <= 20_000_000:
-        raise InvalidInput(
-            "sim.size", "人数须在1至2000万之间。", "The size must be 1 to 20 million persons."
-        )
-    if not 1 <= years <= 25:
-        raise InvalidInput("sim.years", "年数须在1至25之间。", "Years must be 1 to 25.")
+    _check_plan(persons_wanted, years)
     started = time.perf_counter()
     rng = random.Random(seed)
     today = clock.today()
@@ -257,6 +254,20 @@ def generate(
     )
 
 
+def _check_plan(persons_wanted: int, years: int) -> None:
+    if not 1 <= persons_wanted <= 20_000_000:
+        raise InvalidInput(
+            "sim.size", "人数须在1至2000万之间。", "The size must be 1 to 20 million persons."
+        )
+    if not 1 <= years <= 25:
+        raise InvalidInput("sim.years", "年数须在1至25之间。", "Years must be 1 to 25.")
+
+
+def _prefecture_place(names: dict[str, str], code: str, name: str) -> str:
+    """The place a city agency is named after: the province for 市辖区 and the like."""
+    return names[code[:2] + "0000"] + ("" if name in ("市辖区", "县") or "直辖" in name else name)
+
+
 def _population(
     rng: random.Random,
     counties: dict[str, int],
@@ -325,9 +336,7 @@ def _agencies(uow: UnitOfWork, rng: random.Random) -> int:
                 NATIONAL_CODE, r.code, dt.date(2010, 7, 30))  # fmt: skip
     for r in regions:
         if r.level is RegionLevel.PREFECTURE and r.code[:2] in POPULATION:
-            place = names[r.code[:2] + "0000"] + (
-                "" if r.name in ("市辖区", "县") or "直辖" in r.name else r.name
-            )
+            place = _prefecture_place(names, r.code, r.name)
             add(r.code + "00", f"{place}社会保险基金管理中心{SIM}", AgencyLevel.CITY,
                 r.code[:2] + "000000", r.code, dt.date(2011, 1, 1))  # fmt: skip
     for r in regions:
@@ -719,12 +728,154 @@ def _write_records(
         name = f"{batch}:{kind.value}:{month}:{paid}"
         for r in rows:
             r["batch"] = name
-        paid_on = None
-        if paid is not None:
-            ym = YearMonth.from_index(paid)
-            paid_on = min(dt.date(ym.year, ym.month, 15), today)
+        paid_on = None if paid is None else _fifteenth(paid, today)
         on = paid_on or today
         _write_and_maybe_pay(uow, "sim.contributions", name, rows, paid_on, on)
         count += len(rows)
         late_months += len(rows) if kind is Kind.BACK_PAYMENT else 0
     return count, late_months
+
+
+def generate_parquet(
+    directory: Path,
+    clock: Clock,
+    params: Parameters,
+    *,
+    persons_wanted: int,
+    seed: int = 1,
+    years: int = 10,
+    chunk: int = 20_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimReport:
+    """The same nation as files, for analysis outside the system: ``agencies``, ``employers``,
+    ``persons``, ``relationships`` and ``contributions`` (with ``paid_on``; no payments, account
+    entries or journals, which only the database path writes) as Parquet, a row group per
+    chunk. Row ids are numbered from 1 in each file and refer to each other."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _check_plan(persons_wanted, years)
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    today = clock.today()
+    last = YearMonth.of(today).plus(-1)
+    first = last.plus(-(12 * years - 1))
+    directory.mkdir(parents=True, exist_ok=True)
+    agency_rows = _agency_table()
+    counties = {r["region_code"]: r["id"] for r in agency_rows if r["level"] == "county"}
+    draws = _employer_draws(rng, counties, max(5, persons_wanted // 20), seed)
+    firms = [
+        (_Employer(i + 1, counties[c], c, c[:2]), size) for i, (_, c, size) in enumerate(draws)
+    ]
+    pq.write_table(pa.Table.from_pylist(agency_rows), directory / "agencies.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {"id": i + 1, "uscc": u, "name": _employer_name(seed, i), "agency_id": counties[c]}
+                for i, (u, c, _) in enumerate(draws)
+            ]
+        ),
+        directory / "employers.parquet",
+    )
+    schemas = {
+        "persons": pa.schema([("id", pa.int64()), ("id_number", pa.string()), ("name", pa.string()),
+                              ("sex", pa.string()), ("birth_date", pa.date32()), ("hukou_region_code", pa.string()),
+                              ("retirement_category", pa.string()), ("career", pa.string()), ("died_on", pa.date32())]),
+        "relationships": pa.schema([("person_id", pa.int64()), ("scheme", pa.string()), ("agency_id", pa.int64()),
+                                    ("employer_id", pa.int64()), ("kind", pa.string()), ("status", pa.string()),
+                                    ("started_on", pa.date32())]),
+        "contributions": pa.schema([("person_id", pa.int64()), ("agency_id", pa.int64()), ("employer_id", pa.int64()),
+                                    ("region", pa.string()), ("period", pa.int32()), ("kind", pa.string()),
+                                    ("base", pa.int64()), ("employer_part", pa.int64()), ("individual_part", pa.int64()),
+                                    ("to_account", pa.int64()), ("paid_on", pa.date32())]),
+    }  # fmt: skip
+    writers = {name: pq.ParquetWriter(directory / f"{name}.parquet", schema) for name, schema in schemas.items()}  # fmt: skip
+    rules = _Rules(params)
+    now = clock.now()
+    totals: dict[str, int] = defaultdict(int)
+    samples: dict[str, str] = {}
+    made = records = relations = 0
+    try:
+        for people in _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples):  # fmt: skip
+            ids = {p.id_number: made + i + 1 for i, p in enumerate(people)}
+            writers["persons"].write_table(pa.Table.from_pylist(
+                [{"id": ids[p.id_number], "id_number": p.id_number, "name": p.name,
+                  "sex": "M" if p.sex is Sex.MALE else "F", "birth_date": p.born, "hukou_region_code": p.hukou,
+                  "retirement_category": p.category.value, "career": p.career, "died_on": p.died_on}
+                 for p in people], schemas["persons"]))  # fmt: skip
+            rows = _relation_rows(people, ids, last, now)
+            writers["relationships"].write_table(pa.Table.from_pylist(
+                [dict(zip(RELATION_COLUMNS[:-1], r[:-1], strict=True)) for r in rows], schemas["relationships"]))  # fmt: skip
+            relations += len(rows)
+            out = []
+            for (kind, _, paid), batch in _records(people, ids, rules, last, today, now).items():
+                paid_on = None if paid is None else _fifteenth(paid, today)
+                totals["back_paid"] += len(batch) if kind is Kind.BACK_PAYMENT else 0
+                out += [{**{c: r[c] for c in schemas["contributions"].names if c != "paid_on"}, "paid_on": paid_on}
+                        for r in batch]  # fmt: skip
+            writers["contributions"].write_table(
+                pa.Table.from_pylist(out, schemas["contributions"])
+            )
+            records += len(out)
+            made += len(people)
+            if progress:
+                progress(made, persons_wanted)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return SimReport(
+        persons=made, employers=len(firms), agencies=len(agency_rows), relationships=relations,
+        records=records, careers={k: totals[k] for k, _ in CAREERS}, deaths=totals["died"],
+        retired=totals["retired"], temporary=totals["temporary"], back_paid=totals["back_paid"],
+        interest_years=(), seconds=round(time.perf_counter() - started, 1),
+        sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples),
+    )  # fmt: skip
+
+
+def _fifteenth(month_index: int, today: dt.date) -> dt.date:
+    """Collection day: the 15th of the month, or today if that is still to come."""
+    ym = YearMonth.from_index(month_index)
+    return min(dt.date(ym.year, ym.month, 15), today)
+
+
+def _agency_table() -> list[dict[str, Any]]:
+    """The agencies of the nation without a database: the national centre, then one per
+    province, prefecture and county of GB/T 2260 (codes and names as the database path makes
+    them; no contacts)."""
+    regions = shipped_regions()
+    names = {r.code: r.name for r in regions}
+    rows: list[dict[str, Any]] = [{"id": 1, "code": NATIONAL_CODE, "name": "人力资源社会保障部社会保险事业管理中心",
+                                   "level": "national", "region_code": None, "parent_code": None}]  # fmt: skip
+
+    def add(code: str, name: str, level: AgencyLevel, parent: str, region: str) -> None:
+        rows.append({"id": len(rows) + 1, "code": code, "name": name, "level": level.value,
+                     "region_code": region, "parent_code": parent})  # fmt: skip
+
+    for r in regions:
+        if r.level is RegionLevel.PROVINCE and r.code[:2] in POPULATION:
+            add(
+                r.code + "00",
+                f"{r.name}社会保险事业管理局{SIM}",
+                AgencyLevel.PROVINCE,
+                NATIONAL_CODE,
+                r.code,
+            )
+    for r in regions:
+        if r.level is RegionLevel.PREFECTURE and r.code[:2] in POPULATION:
+            add(
+                r.code + "00",
+                f"{_prefecture_place(names, r.code, r.name)}社会保险基金管理中心{SIM}",
+                AgencyLevel.CITY,
+                r.code[:2] + "000000",
+                r.code,
+            )
+    for r in regions:
+        if r.level is RegionLevel.COUNTY and r.code[:2] in POPULATION and r.parent_code:
+            add(
+                r.code + "00",
+                f"{names.get(r.parent_code, '')}{r.name}社会保险经办中心{SIM}",
+                AgencyLevel.COUNTY,
+                r.parent_code + "00",
+                r.code,
+            )
+    return rows

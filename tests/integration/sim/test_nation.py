@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -19,13 +20,19 @@ from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict
 from jinbao.kernel.identifiers import Sex
 from jinbao.ledger.check import check
-from jinbao.policy.contributions import base_limits, employee_contribution, flexible_rates, split
+from jinbao.policy.contributions import (
+    base_limits,
+    employee_contribution,
+    employee_rates,
+    flexible_rates,
+    split,
+)
 from jinbao.policy.explain import Explainer
 from jinbao.policy.parameters import load_parameters
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry.regions import sync_regions
 from jinbao.registry.tables import agencies, persons, relationship_status_changes, relationships
-from jinbao.sim.nation import SimReport, generate
+from jinbao.sim.nation import SimReport, generate, generate_parquet
 
 PARAMS = load_parameters()
 
@@ -197,3 +204,42 @@ def test_the_clock_decides_the_window(engine: Engine) -> None:
         ).one()
     assert (first, last) == (201903, 202002)
     assert report.interest_years == (2019,)
+
+
+def test_the_nation_as_parquet_files(tmp_path: Path, clock: FixedClock) -> None:
+    import pyarrow.parquet as pq
+
+    report = generate_parquet(
+        tmp_path, clock, PARAMS, persons_wanted=700, years=2, seed=3, chunk=300
+    )
+    people = pq.read_table(tmp_path / "persons.parquet").to_pylist()
+    relations = pq.read_table(tmp_path / "relationships.parquet").to_pylist()
+    records = pq.read_table(tmp_path / "contributions.parquet").to_pylist()
+    agencies_ = {a["id"]: a for a in pq.read_table(tmp_path / "agencies.parquet").to_pylist()}
+    employers_ = {e["id"]: e for e in pq.read_table(tmp_path / "employers.parquet").to_pylist()}
+    assert [p["id"] for p in people] == list(range(1, 701))
+    assert len({p["id_number"] for p in people}) == 700
+    assert pq.ParquetFile(tmp_path / "persons.parquet").num_row_groups == 3  # one per chunk
+    assert (len(relations), len(records)) == (report.relationships, report.records)
+    assert {r["person_id"] for r in relations} <= {p["id"] for p in people}
+    for r in random.Random(2).sample(records, 60):
+        period = period_of(r["period"])
+        rates = (
+            flexible_rates(period, PARAMS)
+            if r["kind"] == "flexible"
+            else employee_rates(period, PARAMS)
+        )
+        expected = split(r["base"], rates)
+        assert (r["employer_part"], r["individual_part"], r["to_account"]) == (
+            expected.employer,
+            expected.individual,
+            expected.to_account,
+        )
+        assert agencies_[r["agency_id"]]["level"] == "county"
+        if r["employer_id"] is not None:
+            assert employers_[r["employer_id"]]["agency_id"] == r["agency_id"]
+        assert (
+            r["paid_on"] is None
+            or r["paid_on"] >= period.plus(1).first_day()
+            or r["paid_on"] == clock.today()
+        )
