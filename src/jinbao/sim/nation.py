@@ -184,9 +184,7 @@ def generate(
     _check_plan(persons_wanted, years)
     started = time.perf_counter()
     rng = random.Random(seed)
-    today = clock.today()
-    last = YearMonth.of(today).plus(-1)
-    first = last.plus(-(12 * years - 1))
+    today, first, last = _window(clock, years)
     rules = _Rules(params)
     plan = {"persons": persons_wanted, "years": years, "chunk": chunk, "last": str(last)}
     marker = f"sim:{seed}:"
@@ -237,21 +235,8 @@ def generate(
                 continue  # no published rate for the year in the parameters: not credited
             run_interest(engine, clock, year, params, chunk_size=5000)
             done_years.append(year)
-    return SimReport(
-        persons=made,
-        employers=len(firms),
-        agencies=made_agencies,
-        relationships=relations,
-        records=records,
-        careers={k: totals[k] for k, _ in CAREERS},
-        deaths=totals["died"],
-        retired=totals["retired"],
-        temporary=totals["temporary"],
-        back_paid=totals["back_paid"],
-        interest_years=tuple(done_years),
-        seconds=round(time.perf_counter() - started, 1),
-        sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples),
-    )
+    return _report(made, len(firms), made_agencies, relations, records, totals, samples,
+                   tuple(done_years), started)  # fmt: skip
 
 
 def _check_plan(persons_wanted: int, years: int) -> None:
@@ -757,9 +742,7 @@ def generate_parquet(
     _check_plan(persons_wanted, years)
     started = time.perf_counter()
     rng = random.Random(seed)
-    today = clock.today()
-    last = YearMonth.of(today).plus(-1)
-    first = last.plus(-(12 * years - 1))
+    today, first, last = _window(clock, years)
     directory.mkdir(parents=True, exist_ok=True)
     agency_rows = _agency_table()
     counties = {r["region_code"]: r["id"] for r in agency_rows if r["level"] == "county"}
@@ -823,13 +806,29 @@ def generate_parquet(
     finally:
         for writer in writers.values():
             writer.close()
+    return _report(made, len(firms), len(agency_rows), relations, records, totals, samples, (),
+                   started)  # fmt: skip
+
+
+def _report(
+    persons_made: int, firms: int, agencies_made: int, relations: int, records: int,
+    totals: dict[str, int], samples: dict[str, str], interest_years: tuple[int, ...],
+    started: float,
+) -> SimReport:  # fmt: skip
     return SimReport(
-        persons=made, employers=len(firms), agencies=len(agency_rows), relationships=relations,
+        persons=persons_made, employers=firms, agencies=agencies_made, relationships=relations,
         records=records, careers={k: totals[k] for k, _ in CAREERS}, deaths=totals["died"],
         retired=totals["retired"], temporary=totals["temporary"], back_paid=totals["back_paid"],
-        interest_years=(), seconds=round(time.perf_counter() - started, 1),
+        interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples),
     )  # fmt: skip
+
+
+def _window(clock: Clock, years: int) -> tuple[dt.date, YearMonth, YearMonth]:
+    """Today, and the first and last month of history: ``years`` years up to last month."""
+    today = clock.today()
+    last = YearMonth.of(today).plus(-1)
+    return today, last.plus(-(12 * years - 1)), last
 
 
 def _fifteenth(month_index: int, today: dt.date) -> dt.date:
