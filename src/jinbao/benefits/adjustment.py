@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 
 from jinbao.audit.service import record
+from jinbao.benefits.service import current_award
 from jinbao.benefits.tables import awards, retirement_applications
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -98,12 +99,7 @@ def adjust(
         )
     ).all()
     for app in apps:
-        current = uow.conn.execute(
-            select(awards)
-            .where(awards.c.application_id == app.id, awards.c.state == "approved")
-            .order_by(awards.c.version.desc())
-            .limit(1)
-        ).first()
+        current = current_award(uow, app.id)
         if current is None:
             continue
         inputs = json.loads(current.inputs)

@@ -27,9 +27,8 @@ from sqlalchemy import insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.benefits.service import SCHEME
+from jinbao.benefits.service import SCHEME, current_award
 from jinbao.benefits.tables import (
-    awards,
     benefit_payments,
     certifications,
     death_settlements,
@@ -260,14 +259,7 @@ def record_death(
             retirement_applications.c.state == "awarded",
         )
     ).first()
-    award = None
-    if application is not None:
-        award = uow.conn.execute(
-            select(awards)
-            .where(awards.c.application_id == application.id, awards.c.state == "approved")
-            .order_by(awards.c.version.desc())
-            .limit(1)
-        ).first()
+    award = current_award(uow, application.id) if application is not None else None
     if application is None or award is None:
         return None
     death_month = on.year * 100 + on.month

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from jinbao.accounts.tables import account_entries
-from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
+from jinbao.benefits.service import current_award
+from jinbao.benefits.tables import benefit_payments, retirement_applications
 from jinbao.contributions.service import records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
 from jinbao.db.uow import UnitOfWork
@@ -106,12 +107,7 @@ def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[s
         .limit(1)
     ).first()
     if application is not None:
-        award = uow.conn.execute(
-            select(awards)
-            .where(awards.c.application_id == application.id, awards.c.state == "approved")
-            .order_by(awards.c.version.desc())
-            .limit(1)
-        ).first()
+        award = current_award(uow, application.id)
         total_paid = uow.conn.execute(
             select(func.coalesce(func.sum(benefit_payments.c.amount), 0)).where(
                 benefit_payments.c.application_id == application.id
