@@ -124,7 +124,10 @@ class _Employer:
     id: int
     agency_id: int
     region: str  # the agency's county code
-    province: str  # two digits
+
+    @property
+    def province(self) -> str:  # two digits
+        return self.region[:2]
 
 
 @dataclass(slots=True)
@@ -163,9 +166,6 @@ class _Picker:
 
     def __call__(self, rng: random.Random) -> Any:
         return self.items[bisect.bisect(self.cum, rng.random() * self.cum[-1])]
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
 
 
 def generate(
@@ -384,7 +384,7 @@ def _employers(
             select(employers.c.uscc, employers.c.id).where(employers.c.name.like(f"模拟{seed}-%"))
         ).all()
     )
-    return [(_Employer(ids[u], counties[c], c, c[:2]), size) for u, c, size in made]
+    return [(_Employer(ids[u], counties[c], c), size) for u, c, size in made]
 
 
 def _person(
@@ -638,7 +638,7 @@ def _records(
     month index it is paid in or None): declarations paid on the 15th of the next month,
     back-payments two months after the late run, every 33rd employer's last month unpaid."""
     batches: Batches = defaultdict(list)
-    terms: dict[tuple[str, int, bool], tuple[Fen, Fen, Rates]] = {}
+    terms: dict[tuple[str, int, bool], tuple[Fen, Fen, Rates, float]] = {}
     amounts: dict[tuple[Fen, Rates], Contribution] = {}  # bases repeat: whole ten-yuan wages
     for p in people:
         pid = ids[p.id_number]
@@ -651,13 +651,18 @@ def _records(
                 t = terms.get(key)
                 if t is None:
                     limits = rules.limits(region, ym)
+                    # The average wage the band is taken on, back from the floor and its share.
+                    average = float(limits.floor / rules.params.base_limits(ym).value[0])
                     t = terms[key] = (
                         limits.floor,
                         limits.cap,
                         rules.flexible(ym) if flexible else rules.rates(ym),
+                        average,
                     )
-                floor, cap, rates = t
-                wage = int(p.factor * floor / 0.6) // 1000 * 1000  # whole ten-yuan wages
+                floor, cap, rates, average = t
+                # The declared wage, a sampled input (not an amount a rule computes): the
+                # person's multiple of the average, in whole ten yuan.
+                wage = int(p.factor * average) // 1000 * 1000
                 base = Fen(min(max(wage, floor), cap))
                 late = s.late is not None and s.late[0] <= month <= s.late[1]
                 kind = Kind.BACK_PAYMENT if late else Kind.FLEXIBLE if flexible else Kind.EMPLOYEE
@@ -747,9 +752,7 @@ def generate_parquet(
     agency_rows = _agency_table()
     counties = {r["region_code"]: r["id"] for r in agency_rows if r["level"] == "county"}
     draws = _employer_draws(rng, counties, max(5, persons_wanted // 20), seed)
-    firms = [
-        (_Employer(i + 1, counties[c], c, c[:2]), size) for i, (_, c, size) in enumerate(draws)
-    ]
+    firms = [(_Employer(i + 1, counties[c], c), size) for i, (_, c, size) in enumerate(draws)]
     pq.write_table(pa.Table.from_pylist(agency_rows), directory / "agencies.parquet")
     pq.write_table(
         pa.Table.from_pylist(
