@@ -38,7 +38,6 @@ from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.model import region_of
 from jinbao.policy.contributions import (
-    Rates,
     split,
 )
 from jinbao.policy.parameters import Parameters
@@ -89,11 +88,9 @@ def declare(
     seen: dict[tuple[str, int], int] = {}
     out: list[dict[str, Any]] = []
     now = uow.clock.now()
-    # Per distinct month and per distinct (region, month), worked out once for the whole file:
-    # the month as YYYYMM (None when outside the months a declaration may cover), and the base
-    # limits and rates in force (or the reason there are none).
+    # Per distinct month, worked out once for the whole file: the month as YYYYMM, or None when
+    # outside the months a declaration may cover (rates and limits are cached by _Rules).
     months: dict[YearMonth, int | None] = {}
-    terms: dict[tuple[str, int], tuple[Fen, Fen, Rates] | InvalidInput] = {}
 
     def problem(row: int, field: str, code: str, zh: str, en: str) -> None:
         issues.append(Issue(code, zh, en, field=field, row=row))
@@ -184,18 +181,12 @@ def declare(
             )
             continue
         region = region_of(region_code)
-        found = terms.get((region, period))
-        if found is None:
-            try:
-                limits = rules.limits(region, r.period)
-                found = (limits.floor, limits.cap, rules.rates(r.period))
-            except InvalidInput as exc:
-                found = exc
-            terms[(region, period)] = found
-        if isinstance(found, InvalidInput):
-            problem(r.row, "period", found.code, found.zh, found.en)
+        try:
+            limits = rules.limits(region, r.period)
+            rates = rules.rates(r.period)
+        except InvalidInput as exc:
+            problem(r.row, "period", exc.code, exc.zh, exc.en)
             continue
-        floor, cap, rates = found
         out.append(
             _record_row(
                 person_id,
@@ -205,7 +196,7 @@ def declare(
                 period,
                 slot.next_entry if slot else 0,
                 Kind.EMPLOYEE,
-                split(Fen(min(max(r.wage, floor), cap)), rates),
+                split(Fen(min(max(r.wage, limits.floor), limits.cap)), rates),
                 batch,
                 now,
             )
