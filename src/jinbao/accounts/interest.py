@@ -137,34 +137,18 @@ def _credit_chunk(
 ) -> int:
     """Compute and write one chunk: entries, markers and one journal, in one transaction."""
     first, last = accounts[0][0], accounts[-1][0]
-    person_ids = sorted({p for p, _ in accounts})
     wanted = set(accounts)
     year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     opening: dict[tuple[int, str, str], int] = defaultdict(int)
-    monthly: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0] * 12)
-    region_of: dict[tuple[int, str], str] = {}
-    # Each account's latest entry, joined by primary key: an `id IN (subquery)` here lets
-    # PostgreSQL hash-scan the whole table for every chunk.
-    latest = (
-        select(func.max(account_entries.c.id).label("id"))
-        .where(account_entries.c.person_id.in_(person_ids))
-        .group_by(account_entries.c.person_id, account_entries.c.scheme)
-        .subquery()
-    )
-    for person_id, scheme, region in uow.conn.execute(
-        select(
-            account_entries.c.person_id, account_entries.c.scheme, account_entries.c.region
-        ).join(latest, latest.c.id == account_entries.c.id)
-    ):
-        region_of[(person_id, scheme)] = region  # where the account is now
-    methods: dict[str, Method] = {
-        r: Method(params.crediting_method(r).value) for r in set(region_of.values())
-    }
-    # The database sums each account's entries per portion into its opening balance (bucket 0)
-    # and the year's credits — by month (1–12) when some account in the chunk uses 月积数法, as one
-    # sum (1) when all use 年度计算法, which only needs the year's total. This year's interest
-    # (−1) is left out.
-    by_month = Method.MONTHLY in methods.values()
+    monthly: dict[tuple[int, str, str], list[int]] = {}
+    # One grouped scan of the chunk's range of person ids (the entries' index is on person id
+    # first, and a range costs no bind parameter per account): per account, region, portion and
+    # bucket the sum and the latest entry's id. The database sums each account's entries per
+    # portion into its opening balance (bucket 0) and the year's credits — by month (1–12) when
+    # some province uses 月积数法, as one sum (1) when all use 年度计算法, which only needs the
+    # year's total. This year's interest (−1) is left out. The account is where its latest
+    # entry is: that entry's region picks the method.
+    by_month = Method.MONTHLY.value in params.crediting_methods_in_use()
     bucket = case(
         (account_entries.c.effective_on < year_start, 0),
         (account_entries.c.kind == "interest", -1),
@@ -174,64 +158,67 @@ def _credit_chunk(
         select(
             account_entries.c.person_id,
             account_entries.c.scheme,
+            account_entries.c.region,
             account_entries.c.portion,
             bucket,
             func.sum(account_entries.c.amount),
+            func.max(account_entries.c.id),
         )
         .where(
-            account_entries.c.person_id.in_(person_ids), account_entries.c.effective_on <= year_end
+            account_entries.c.person_id.between(first, last),
+            account_entries.c.effective_on <= year_end,
         )
         .group_by(
-            account_entries.c.person_id, account_entries.c.scheme, account_entries.c.portion, bucket
+            account_entries.c.person_id,
+            account_entries.c.scheme,
+            account_entries.c.region,
+            account_entries.c.portion,
+            bucket,
         )
     ).all()
-    for person_id, scheme, portion, month, total in sums:
-        if (person_id, scheme) not in wanted or month == -1:
+    latest: dict[tuple[int, str], tuple[int, str]] = {}  # account → (latest entry id, region)
+    for person_id, scheme, region, portion, month, total, last_id in sums:
+        account = (person_id, scheme)
+        if account not in wanted:
             continue
+        seen = latest.get(account)
+        if seen is None or last_id > seen[0]:
+            latest[account] = (last_id, region)
+        if month == -1:
+            continue
+        key = (person_id, scheme, portion)
         if month == 0:
-            opening[(person_id, scheme, portion)] += int(total)
+            opening[key] += int(total)
         else:
-            monthly[(person_id, scheme, portion)][int(month) - 1] += int(total)
+            months = monthly.get(key)
+            if months is None:
+                months = monthly[key] = [0] * 12
+            months[int(month) - 1] += int(total)
+    region_of = {account: region for account, (_, region) in latest.items()}
+    methods: dict[str, Method] = {
+        r: Method(params.crediting_method(r).value) for r in set(region_of.values())
+    }
     factor = params.interest_annual_factor().value
-    now = uow.clock.now()
-    entries, markers = [], []
+    no_credits = [0] * 12
+    computed: list[tuple[int, str, str, str, int]] = []  # person, scheme, region, portion, fen
+    markers: list[tuple[int, int, str, int, int]] = []  # run, person, scheme, year, fen
     per_region: dict[str, int] = defaultdict(int)
     chunk_total: int = 0
     for person_id, scheme in accounts:
         region = region_of[(person_id, scheme)]
+        method = methods[region]
         account_interest: int = 0
-        for portion in Portion:
-            key = (person_id, scheme, portion.value)
+        for portion in _PORTIONS:
+            key = (person_id, scheme, portion)
             if key not in opening and key not in monthly:
                 continue
             amount: int = year_interest(
-                opening.get(key, 0), monthly.get(key, [0] * 12), rate, methods[region], factor
+                opening.get(key, 0), monthly.get(key, no_credits), rate, method, factor
             )
             if amount:
-                entries.append(
-                    {
-                        "person_id": person_id,
-                        "scheme": scheme,
-                        "region": region,
-                        "portion": portion.value,
-                        "kind": "interest",
-                        "period": year * 100 + 12,
-                        "effective_on": year_end,
-                        "amount": amount,
-                        "source": f"interest:{year}",
-                        "created_at": now,
-                    }
-                )
+                computed.append((person_id, scheme, region, portion, amount))
                 account_interest += amount
-        markers.append(
-            {
-                "run_id": run_id,
-                "person_id": person_id,
-                "scheme": scheme,
-                "year": year,
-                "interest": account_interest,
-            }
-        )
+        markers.append((run_id, person_id, scheme, year, account_interest))
         per_region[region] += account_interest
         chunk_total += account_interest
     legs = []
@@ -253,11 +240,33 @@ def _credit_chunk(
                 tuple(legs),
             ),
         )
-    if entries:
-        for e in entries:
-            e["journal_id"] = journal_id
+    if computed:
+        period, source, now = year * 100 + 12, f"interest:{year}", uow.clock.now()
         insert_rows(
-            uow.conn, account_entries, list(entries[0]), (list(e.values()) for e in entries)
+            uow.conn,
+            account_entries,
+            _ENTRY_COLUMNS,
+            (
+                (p, s, r, portion, "interest", period, year_end, fen, journal_id, source, now)
+                for p, s, r, portion, fen in computed
+            ),
         )
-    insert_rows(uow.conn, interest_credits, list(markers[0]), (list(m.values()) for m in markers))
+    insert_rows(uow.conn, interest_credits, _MARKER_COLUMNS, markers)
     return chunk_total
+
+
+_PORTIONS = [p.value for p in Portion]  # in the order of the law's periods
+_ENTRY_COLUMNS = [
+    "person_id",
+    "scheme",
+    "region",
+    "portion",
+    "kind",
+    "period",
+    "effective_on",
+    "amount",
+    "journal_id",
+    "source",
+    "created_at",
+]
+_MARKER_COLUMNS = ["run_id", "person_id", "scheme", "year", "interest"]

@@ -162,6 +162,11 @@ class Parameters:
         value = m.get("province", {}).get(region[:2], m["default"])
         return Param(str(value), m["status"], m["source"])
 
+    def crediting_methods_in_use(self) -> set[str]:
+        """Every crediting method some province uses (the default and each exception)."""
+        m = self._t["interest_rates"]["crediting_method"]
+        return {str(m["default"]), *(str(v) for v in m.get("province", {}).values())}
+
     def interest_annual_factor(self) -> Param[Decimal]:
         m = self._t["interest_rates"]["method"]
         return Param(Decimal(m["annual_factor"]), m["status"], m["source"])
