@@ -89,7 +89,7 @@ def _enrolled(
                     & (relationships.c.status == "contributing"),
                 )
             )
-        )
+        ).all()  # fetched at once: row by row costs a driver call each
         for number, person_id, relation, employer_id in rows:
             person_map[number] = person_id
             if relation is not None:
