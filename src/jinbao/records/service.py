@@ -3,14 +3,15 @@ services; issue 7's record benchmark): who they are; every relationship with its
 history; their contributions year by year and place by place (months paid, unpaid, the bases);
 the years transfers brought; each scheme's account by portion; their transfers; their
 retirement, award in force and payments. Read-only, a handful of queries whatever the history's
-length (grouped in the database, not row by row).
+length (grouped in the database, not row by row). The statements are built once, at import,
+with the person's row id as a parameter: building them anew cost more than running them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BindParameter, bindparam, case, func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.benefits.service import current_award
@@ -19,34 +20,80 @@ from jinbao.contributions.service import records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
-from jinbao.registry.service.persons import get_person, person_row_id
+from jinbao.registry.service.persons import registered_person
 from jinbao.registry.tables import agencies, relationships
 from jinbao.transfers import queries as transfers
 from jinbao.transfers.tables import transfer_cases, transferred_years
 
+_PERSON: BindParameter[int] = bindparam("person_id")
+
+_RELATIONS = (
+    select(
+        relationships.c.id, relationships.c.scheme, relationships.c.kind,
+        relationships.c.status, relationships.c.started_on, agencies.c.code, agencies.c.name,
+    )
+    .join(agencies, agencies.c.id == relationships.c.agency_id)
+    .where(relationships.c.person_id == _PERSON)
+    .order_by(relationships.c.started_on, relationships.c.id)
+)  # fmt: skip
+
+
+def _years_statement() -> Any:
+    in_force = records_in_force(contributions.c.person_id == _PERSON).subquery()
+    year = (in_force.c.period // 100).label("year")
+    paid = contribution_payments.c.contribution_id.is_not(None)
+    return (
+        select(
+            year, in_force.c.scheme, agencies.c.code,
+            func.count().label("months"),
+            func.sum(case((paid, 1), else_=0)).label("paid"),
+            func.min(in_force.c.base).label("base_min"),
+            func.max(in_force.c.base).label("base_max"),
+            func.sum(case((paid, in_force.c.to_account), else_=0)).label("to_account"),
+        )
+        .join(agencies, agencies.c.id == in_force.c.agency_id)
+        .outerjoin(contribution_payments, contribution_payments.c.contribution_id == in_force.c.id)
+        .group_by(year, in_force.c.scheme, agencies.c.code)
+        .order_by(year, agencies.c.code)
+    )  # fmt: skip
+
+
+_YEARS = _years_statement()
+_RESIDENT = (
+    select(resident_contributions)
+    .where(resident_contributions.c.person_id == _PERSON)
+    .order_by(resident_contributions.c.year)
+)
+_BROUGHT = (
+    select(transferred_years, agencies.c.code)
+    .join(agencies, agencies.c.id == transferred_years.c.agency_id)
+    .where(transferred_years.c.person_id == _PERSON)
+    .order_by(transferred_years.c.from_period)
+)
+_ACCOUNTS = (
+    select(account_entries.c.scheme, account_entries.c.portion, func.sum(account_entries.c.amount))
+    .where(account_entries.c.person_id == _PERSON)
+    .group_by(account_entries.c.scheme, account_entries.c.portion)
+)
+_APPLICATION = (
+    select(retirement_applications)
+    .where(retirement_applications.c.person_id == _PERSON)
+    .order_by(retirement_applications.c.id.desc())
+    .limit(1)
+)
+_HAS_TRANSFER = select(transfer_cases.c.id).where(transfer_cases.c.person_id == _PERSON).limit(1)
+
 
 def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[str, Any]:
-    person = get_person(uow, id_number)
-    person_id = person_row_id(uow, person.id_number)
+    person_id, person = registered_person(uow, id_number)
+    by_person = {"person_id": person_id}
     relations = [
         {
             "id": r.id, "scheme": r.scheme, "kind": r.kind, "status": r.status,
             "agency": r.code, "agency_name": r.name, "started_on": r.started_on.isoformat(),
         }
-        for r in uow.conn.execute(
-            select(
-                relationships.c.id, relationships.c.scheme, relationships.c.kind,
-                relationships.c.status, relationships.c.started_on, agencies.c.code,
-                agencies.c.name,
-            )
-            .join(agencies, agencies.c.id == relationships.c.agency_id)
-            .where(relationships.c.person_id == person_id)
-            .order_by(relationships.c.started_on, relationships.c.id)
-        )
+        for r in uow.conn.execute(_RELATIONS, by_person)
     ]  # fmt: skip
-    in_force = records_in_force(contributions.c.person_id == person_id).subquery()
-    year = (in_force.c.period // 100).label("year")
-    paid = contribution_payments.c.contribution_id.is_not(None)
     years = [
         {
             "year": int(r.year), "scheme": r.scheme, "agency": r.code,
@@ -54,58 +101,23 @@ def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[s
             "base_min": int(r.base_min), "base_max": int(r.base_max),
             "to_account": int(r.to_account or 0),
         }
-        for r in uow.conn.execute(
-            select(
-                year, in_force.c.scheme, agencies.c.code,
-                func.count().label("months"),
-                func.sum(case((paid, 1), else_=0)).label("paid"),
-                func.min(in_force.c.base).label("base_min"),
-                func.max(in_force.c.base).label("base_max"),
-                func.sum(case((paid, in_force.c.to_account), else_=0)).label("to_account"),
-            )
-            .join(agencies, agencies.c.id == in_force.c.agency_id)
-            .outerjoin(
-                contribution_payments, contribution_payments.c.contribution_id == in_force.c.id
-            )
-            .group_by(year, in_force.c.scheme, agencies.c.code)
-            .order_by(year, agencies.c.code)
-        )
+        for r in uow.conn.execute(_YEARS, by_person)
     ]  # fmt: skip
     resident = [
         {"year": r.year, "agency_id": r.agency_id, "individual": r.individual,
          "collective": r.collective, "subsidy": r.subsidy}
-        for r in uow.conn.execute(
-            select(resident_contributions)
-            .where(resident_contributions.c.person_id == person_id)
-            .order_by(resident_contributions.c.year)
-        )
+        for r in uow.conn.execute(_RESIDENT, by_person)
     ]  # fmt: skip
     brought = [
         {"year": r.year, "scheme": r.scheme, "agency": r.code, "from": r.from_period,
          "to": r.to_period, "months": r.months, "region": r.region_code, "kind": r.kind}
-        for r in uow.conn.execute(
-            select(transferred_years, agencies.c.code)
-            .join(agencies, agencies.c.id == transferred_years.c.agency_id)
-            .where(transferred_years.c.person_id == person_id)
-            .order_by(transferred_years.c.from_period)
-        )
+        for r in uow.conn.execute(_BROUGHT, by_person)
     ]  # fmt: skip
     accounts: dict[str, dict[str, int]] = {}
-    for scheme, portion, amount in uow.conn.execute(
-        select(
-            account_entries.c.scheme, account_entries.c.portion, func.sum(account_entries.c.amount)
-        )
-        .where(account_entries.c.person_id == person_id)
-        .group_by(account_entries.c.scheme, account_entries.c.portion)
-    ):
+    for scheme, portion, amount in uow.conn.execute(_ACCOUNTS, by_person):
         accounts.setdefault(scheme, {})[portion] = int(amount)
     pension = None
-    application = uow.conn.execute(
-        select(retirement_applications)
-        .where(retirement_applications.c.person_id == person_id)
-        .order_by(retirement_applications.c.id.desc())
-        .limit(1)
-    ).first()
+    application = uow.conn.execute(_APPLICATION, by_person).first()
     if application is not None:
         award = current_award(uow, application.id)
         total_paid = uow.conn.execute(
@@ -134,9 +146,7 @@ def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[s
         "transferred_years": brought,
         "accounts": {s: {"portions": p, "total": sum(p.values())} for s, p in accounts.items()},
         "transfers": transfers.person_cases(uow, person.id_number, params)
-        if uow.conn.execute(
-            select(transfer_cases.c.id).where(transfer_cases.c.person_id == person_id).limit(1)
-        ).first()
+        if uow.conn.execute(_HAS_TRANSFER, by_person).first()
         else [],
         "pension": pension,
         "totals": {

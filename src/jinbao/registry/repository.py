@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 
 from jinbao.db.bulk import chunks
 from jinbao.db.uow import UnitOfWork
@@ -196,9 +196,19 @@ def person_id(uow: UnitOfWork, id_number: str) -> int | None:
     return uow.conn.execute(select(persons.c.id).where(persons.c.id_number == id_number)).scalar()
 
 
+_PERSON_BY_NUMBER = select(persons).where(persons.c.id_number == bindparam("number"))
+
+
+def get_person_row(uow: UnitOfWork, id_number: str) -> tuple[int, Person] | None:
+    """The person's row id and the person, in one query (a statement built once: it is on
+    every person-facing request's path)."""
+    row = uow.conn.execute(_PERSON_BY_NUMBER, {"number": id_number}).first()
+    return (int(row.id), _person(row)) if row else None
+
+
 def get_person(uow: UnitOfWork, id_number: str) -> Person | None:
-    row = uow.conn.execute(select(persons).where(persons.c.id_number == id_number)).first()
-    return _person(row) if row else None
+    found = get_person_row(uow, id_number)
+    return found[1] if found else None
 
 
 def list_persons(

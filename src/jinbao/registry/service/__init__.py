@@ -19,6 +19,7 @@ from jinbao.registry.service.persons import (
     get_person,
     insert_persons,
     person_row_id,
+    registered_person,
     validate_person,
 )
 from jinbao.registry.service.relationships import (
@@ -51,6 +52,7 @@ __all__ = [
     "move_employer",
     "person_relationships",
     "person_row_id",
+    "registered_person",
     "relationship_with_history",
     "set_agency_network",
     "status_history",

@@ -109,19 +109,22 @@ def insert_persons(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
         )
 
 
-def get_person(uow: UnitOfWork, id_number: str) -> Person:
-    person = repo.get_person(uow, id_number.strip().upper())
-    if person is None:
+def registered_person(uow: UnitOfWork, id_number: str) -> tuple[int, Person]:
+    """The registered person's row id and the person, in one query, or person.not_found."""
+    found = repo.get_person_row(uow, id_number.strip().upper())
+    if found is None:
         raise NotFound(
             "person.not_found",
             f"公民身份号码{id_number}未参保登记。",
             f"No person is registered with ID number {id_number}.",
         )
-    return person
+    return found
+
+
+def get_person(uow: UnitOfWork, id_number: str) -> Person:
+    return registered_person(uow, id_number)[1]
 
 
 def person_row_id(uow: UnitOfWork, id_number: str) -> int:
     """The registered person's row id, or person.not_found (for use cases keyed by row)."""
-    found = repo.person_id(uow, get_person(uow, id_number).id_number)
-    assert found is not None
-    return found
+    return registered_person(uow, id_number)[0]
