@@ -156,15 +156,30 @@ def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], i
 
 
 def peak_rss(pid: int, stop: threading.Event, out: list[int]) -> None:
-    status = Path(f"/proc/{pid}/status")
+    """The peak of the server's resident memory: its process and its workers', summed."""
     while not stop.is_set():
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out[0] = max(out[0], int(line.split()[1]) * 1024)
-        except OSError:
-            return
+        total = 0
+        for process in [pid, *children(pid)]:
+            try:
+                for line in Path(f"/proc/{process}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                continue  # gone meanwhile
+        out[0] = max(out[0], total)
         stop.wait(0.2)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # the field after the state is the parent's id
+            found.append(int(stat.parent.name))
+    return found
 
 
 def main() -> None:
@@ -180,7 +195,7 @@ def main() -> None:
         work = Work(engine)
         print(f"setup: {report.persons} persons, {report.records} records in {time.perf_counter() - t0:.0f} s; "
               f"{len(work.declarations)} declarations and {len(work.migrants)} migrants to draw from")  # fmt: skip
-        with served(engine, PORT) as (url, pid):
+        with served(engine, PORT, args.workers) as (url, pid):
             stop, rss = threading.Event(), [0]
             watcher = threading.Thread(target=peak_rss, args=(pid, stop, rss))
             watcher.start()
@@ -192,7 +207,7 @@ def main() -> None:
             q = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0]] * 99
             print(f"{kind}: {len(values)} done, p50={q[49] * 1000:.0f} ms p99={q[98] * 1000:.0f} ms")
         print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
-              f"({'under' if rss[0] < 500 * 2**20 else 'OVER'} 500 MB); {CLIENTS} clients, {SECONDS:.0f} s")  # fmt: skip
+              f"({'under' if rss[0] < 500 * 2**20 else 'OVER'} 500 MB); {args.workers} server processes, {CLIENTS} clients, {SECONDS:.0f} s")  # fmt: skip
         for failure in (FAILURES + failures)[:8]:
             print("error:", failure)
         result(f"load_{args.engine}", ours, raw, "transactions/s")

@@ -56,14 +56,15 @@ def main() -> None:
     with database(args.engine) as engine:
         _, pairs = workforce(engine, args.persons)
         print(f"setup: 12 months declared in {declare_year(engine, pairs, params):.1f} s")
-        with served(engine, PORT) as (url, _):
+        with served(engine, PORT, args.workers) as (url, _):
             records = [f"/api/persons/{p}/record" for _, p in pairs]
             ours, latencies, errors = load(url, records)
             raw, bare, raw_errors = load(url, ["/api/ping"])
         q = statistics.quantiles(latencies, n=100)
         qb = statistics.quantiles(bare, n=100)
         print(f"record: p50={q[49] * 1000:.1f} ms p99={q[98] * 1000:.1f} ms errors={errors}; "
-              f"ping: p50={qb[49] * 1000:.1f} ms p99={qb[98] * 1000:.1f} ms errors={raw_errors}; {CLIENTS} clients, {SECONDS:.0f} s")
+              f"ping: p50={qb[49] * 1000:.1f} ms p99={qb[98] * 1000:.1f} ms errors={raw_errors}; "
+              f"{args.workers} server processes, {CLIENTS} clients, {SECONDS:.0f} s")
         if errors or raw_errors:
             raise SystemExit("errors under load")
         result(f"record_{args.engine}", ours, raw, "requests/s")

@@ -42,6 +42,8 @@ def arguments(description: str, default_persons: int) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=default_persons)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes of `jinbao serve` for the HTTP benchmarks (default: one per core)")  # fmt: skip
     return parser.parse_args()
 
 
@@ -151,15 +153,17 @@ def result(name: str, ours: float, raw: float, unit: str) -> None:
 
 
 @contextlib.contextmanager
-def served(engine: Engine, port: int) -> Iterator[tuple[str, int]]:
-    """`jinbao serve` on the database, in a process of its own (the clients of a benchmark do
-    not share its interpreter lock); yields its base URL and process id."""
+def served(engine: Engine, port: int, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """`jinbao serve --workers N` on the database, in processes of its own (the clients of a
+    benchmark do not share its interpreter lock); yields its base URL and process id (with
+    several workers, the supervisor's: its children are the servers)."""
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
     env["JINBAO_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     jinbao = str(Path(sys.executable).with_name("jinbao"))
     log = open(Path(tempfile.gettempdir()) / f"jinbao-bench-serve-{port}.log", "wb")  # noqa: SIM115 - open for the server's life
-    server = subprocess.Popen([jinbao, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    server = subprocess.Popen([jinbao, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", str(workers)], env=env,
                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         for _ in range(300):

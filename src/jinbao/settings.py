@@ -27,6 +27,7 @@ class Settings:
     host: str = "127.0.0.1"  # JINBAO_HOST
     port: int = 8000  # JINBAO_PORT
     log_level: str = "info"  # JINBAO_LOG_LEVEL
+    workers: int = 1  # JINBAO_WORKERS: server processes (one per core serves the most)
     parameters_dir: str = ""  # JINBAO_PARAMETERS_DIR: operator's parameter files over the shipped
     cjk_font: str = ""  # JINBAO_CJK_FONT: path[#face] of the Chinese font for paper forms
 
@@ -50,6 +51,9 @@ class Settings:
                 f"JINBAO_LOG_LEVEL must be one of critical, error, warning, info, debug, "
                 f"not {log_level!r}"
             )
+        workers = values.get("workers", str(defaults.workers))
+        if not workers.isdigit() or not 1 <= int(workers) <= 64:
+            raise SettingsError(f"JINBAO_WORKERS must be a number from 1 to 64, not {workers!r}")
         parameters_dir = values.get("parameters_dir", "")
         if parameters_dir and not os.path.isdir(parameters_dir):
             raise SettingsError(f"JINBAO_PARAMETERS_DIR {parameters_dir!r} is not a folder")
@@ -65,6 +69,7 @@ class Settings:
             host=values.get("host", defaults.host),
             port=int(port),
             log_level=log_level,
+            workers=int(workers),
             parameters_dir=parameters_dir,
             cjk_font=cjk_font,
         )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import httpx2 as httpx
+
+from tests.e2e.conftest import JINBAO, free_port
 
 
 def test_the_landing_page_is_served(server: str) -> None:
@@ -31,3 +39,43 @@ def test_health_names_the_embedded_database(server: str) -> None:
     body = httpx.get(server + "/healthz").json()
     assert body["database"]["dialect"] == "sqlite"
     assert body["database"]["url"] == "sqlite:///var/jinbao.db"
+
+
+def test_serve_runs_several_processes_when_asked(tmp_path: Path) -> None:
+    """`jinbao serve --workers 2`: two processes answer on one port, each its own app."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
+    subprocess.run([str(JINBAO), "db", "upgrade"], cwd=tmp_path, env=env, check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(JINBAO), "serve", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        answered: set[int] = set()
+
+        def client(_: int) -> None:
+            for _ in range(25):  # a new connection each time: the processes share the socket
+                answered.add(httpx.get(f"{base}/healthz", timeout=5).json()["process"])
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(client, range(8)))
+        assert len(answered) == 2
+        assert proc.pid not in answered  # the workers answer; the first process supervises
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_refuses_a_bad_worker_count(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
+    env["JINBAO_WORKERS"] = "lots"
+    done = subprocess.run([str(JINBAO), "serve"], cwd=tmp_path, env=env, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2
+    assert "JINBAO_WORKERS" in done.stdout + done.stderr

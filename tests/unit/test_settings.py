@@ -26,6 +26,8 @@ def test_postgresql_is_chosen_by_url() -> None:
         ({"JINBAO_DATABASE_URL": "mysql://x@y/z"}, "supported"),
         ({"JINBAO_DATABASE_URL": "not a url"}, "not a database URL"),
         ({"JINBAO_LOG_LEVEL": "loud"}, "JINBAO_LOG_LEVEL"),
+        ({"JINBAO_WORKERS": "0"}, "JINBAO_WORKERS"),
+        ({"JINBAO_WORKERS": "two"}, "JINBAO_WORKERS"),
     ],
 )
 def test_malformed_settings_stop_start_up_with_the_variable_named(

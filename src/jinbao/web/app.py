@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,13 +15,14 @@ from jinbao.calculators.api import router as policy_router
 from jinbao.calculators.inputs import parameters
 from jinbao.contributions.api import router as contributions_router
 from jinbao.db import migrate
-from jinbao.db.engine import describe
+from jinbao.db.engine import describe, make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.api import router as exchange_router
 from jinbao.kernel.clock import Clock, SystemClock
 from jinbao.ledger.api import router as ledger_router
 from jinbao.records.api import router as records_router
 from jinbao.registry.api import router as registry_router
+from jinbao.settings import Settings
 from jinbao.transfers.api import router as transfers_router
 from jinbao.transfers.workflow import Pumper
 from jinbao.web import pages, problems
@@ -64,7 +66,15 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
         return {
             "status": "ok" if revision == head else "migrations_pending",
             "version": __version__,
+            "process": os.getpid(),  # which of `serve --workers N`'s processes answered
             "database": {**describe(engine), "revision": revision, "head": head},
         }
 
     return app
+
+
+def from_settings() -> FastAPI:
+    """The app from the ``JINBAO_*`` settings: what each process of ``jinbao serve --workers N``
+    runs (uvicorn imports it by name in every worker)."""
+    config = Settings.from_env()
+    return create_app(make_engine(config.database_url), parameters_dir=config.parameters_dir)
