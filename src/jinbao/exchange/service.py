@@ -19,6 +19,7 @@ carries the same bytes between nodes without changing any of this.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -312,10 +313,15 @@ class DeliveryReport:
 
 
 def deliver(
-    engine: Engine, clock: Clock, transport: Transport, limit: int = 1000
+    engine: Engine,
+    clock: Clock,
+    transport: Transport,
+    limit: int = 1000,
+    until: float | None = None,
 ) -> DeliveryReport:
     """Send undelivered outbox documents, oldest first; each is marked delivered only after the
-    transport accepted it, so a crash in between means one more (harmless) delivery."""
+    transport accepted it, so a crash in between means one more (harmless) delivery. With
+    ``until`` (a ``time.monotonic()`` instant) it stops there and leaves the rest for later."""
     with engine.connect() as conn:
         pending = conn.execute(
             select(outbox.c.id, outbox.c.payload)
@@ -325,6 +331,8 @@ def deliver(
         ).all()
     delivered = failed = 0
     for row_id, payload in pending:
+        if until is not None and time.monotonic() > until:
+            break
         try:
             transport.send(payload.encode())
         except (InvalidInput, Conflict) as exc:

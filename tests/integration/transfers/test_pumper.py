@@ -59,3 +59,29 @@ def test_a_request_that_finds_the_pump_running_leaves_its_documents_to_it(
     pumper.join(10)
     assert calls[1] >= 1  # the running pump's note went round again and delivered the letter
     assert undelivered(engine) == 0
+
+
+def test_a_request_pumps_for_a_bounded_time_and_the_background_finishes(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+) -> None:  # fmt: skip
+    """Under load the node's outbox holds everyone's documents: the request's own rounds stop
+    at their time budget (here none at all) and the background rounds carry the rest."""
+    auto_review(uow_at, OLD, NEW)
+    commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    pumper = workflow.Pumper(engine, moving_clock, lambda: params)
+    pumper.FOREGROUND_SECONDS = -1.0  # the budget is spent before the first document
+    held = threading.Lock()
+    with held:  # the background cannot start before the request's pump has returned
+        real_drain = pumper._drain
+
+        def drain_after_release() -> None:
+            with held:
+                real_drain()
+
+        pumper._drain = drain_after_release  # type: ignore[method-assign]
+        pumper()
+        assert undelivered(engine) == 1  # the request itself sent nothing
+    pumper.join(10)
+    assert undelivered(engine) == 0  # the background delivered the letter and all that followed
