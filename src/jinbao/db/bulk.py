@@ -10,10 +10,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Date, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    select,
+)
 
 CHUNK = 5000
 T = TypeVar("T")
@@ -99,3 +110,22 @@ def key_table(
 
 
 _SEQUENCE = itertools.count()
+
+# Up to this many keys a query takes them as an IN list; above, from a temporary table (whose
+# creation costs a few milliseconds of catalog work on PostgreSQL: most of a small request).
+IN_LIST_MAX = 500
+
+
+@contextlib.contextmanager
+def key_filter(
+    conn: Connection, keys: Iterable[Any], key_type: type[Integer] | type[String]
+) -> Iterator[Callable[[ColumnElement[Any]], ColumnElement[bool]]]:
+    """A condition factory restricting a column to ``keys``: ``where(matches(persons.c.id))``.
+    An IN list for a few keys, a semi-join on a :func:`key_table` for many; valid inside the
+    block."""
+    wanted = sorted(set(keys))
+    if len(wanted) <= IN_LIST_MAX:
+        yield lambda column: column.in_(wanted)
+        return
+    with key_table(conn, wanted, key_type) as table:
+        yield lambda column: column.in_(select(table.c.k))

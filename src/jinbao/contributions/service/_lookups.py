@@ -8,9 +8,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     String,
-    Table,
     case,
     func,
     select,
@@ -21,7 +21,7 @@ from jinbao.contributions.model import (
 )
 from jinbao.contributions.service._base import SCHEME
 from jinbao.contributions.tables import contributions
-from jinbao.db.bulk import chunks, key_table
+from jinbao.db.bulk import chunks, key_filter
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import NotFound
 from jinbao.registry.tables import agencies, employers, persons, relationships
@@ -46,9 +46,9 @@ def _employers(uow: UnitOfWork, usccs: Iterable[str]) -> dict[str, tuple[int, in
 
 
 def _persons(uow: UnitOfWork, numbers: Iterable[str]) -> dict[str, int]:
-    with key_table(uow.conn, numbers, String) as keys:
+    with key_filter(uow.conn, numbers, String) as matches:
         rows = uow.conn.execute(
-            select(persons.c.id_number, persons.c.id).join(keys, keys.c.k == persons.c.id_number)
+            select(persons.c.id_number, persons.c.id).where(matches(persons.c.id_number))
         )
         return {r.id_number: r.id for r in rows}
 
@@ -68,33 +68,36 @@ def _person_id(uow: UnitOfWork, number: str) -> int:
 @contextlib.contextmanager
 def _enrolled(
     uow: UnitOfWork, numbers: Iterable[str]
-) -> Iterator[tuple[dict[str, int], dict[int, set[int | None]], Table]]:
+) -> Iterator[tuple[dict[str, int], dict[int, set[int | None]], ColumnElement[bool]]]:
     """For a declaration's ID numbers, in one query: number → person id of those registered,
     and person id → employers (None = enrolled as a flexible worker) with a contributing
-    relation; with the key table of the numbers, for :func:`_slots` inside the block."""
+    relation; with the condition selecting those persons, for :func:`_slots` inside the block."""
     person_map: dict[str, int] = {}
     enrolled: dict[int, set[int | None]] = defaultdict(set)
-    with key_table(uow.conn, numbers, String) as keys:
+    with key_filter(uow.conn, numbers, String) as matches:
+        these = matches(persons.c.id_number)
         rows = uow.conn.execute(
             select(
                 persons.c.id_number,
                 persons.c.id,
                 relationships.c.id.label("relation"),
                 relationships.c.employer_id,
-            ).select_from(
-                keys.join(persons, persons.c.id_number == keys.c.k).outerjoin(
+            )
+            .select_from(
+                persons.outerjoin(
                     relationships,
                     (relationships.c.person_id == persons.c.id)
                     & (relationships.c.scheme == SCHEME)
                     & (relationships.c.status == "contributing"),
                 )
             )
+            .where(these)
         ).all()  # fetched at once: row by row costs a driver call each
         for number, person_id, relation, employer_id in rows:
             person_map[number] = person_id
             if relation is not None:
                 enrolled[person_id].add(employer_id)
-        yield person_map, enrolled, keys
+        yield person_map, enrolled, these
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +107,12 @@ class _Slot:
     agency_id: int | None
 
 
-def _slots(uow: UnitOfWork, keys: Table, periods: Iterable[int]) -> dict[tuple[int, int], _Slot]:
-    """The state of each (person in ``keys``, month): is a record in force, and the next entry.
-    ``keys`` holds person ids, or ID numbers (a String key table, as :func:`_enrolled` gives)."""
-    if isinstance(keys.c.k.type, String):
-        persons_in = contributions.join(persons, persons.c.id == contributions.c.person_id).join(
-            keys, keys.c.k == persons.c.id_number
-        )
-    else:
-        persons_in = contributions.join(keys, keys.c.k == contributions.c.person_id)
+def _slots(
+    uow: UnitOfWork, these_persons: ColumnElement[bool], periods: Iterable[int]
+) -> dict[tuple[int, int], _Slot]:
+    """The state of each (person, month) for the persons ``these_persons`` (a condition on the
+    persons table, as :func:`_enrolled` or :func:`_slots_of` give): is a record in force, and
+    the next entry."""
     rows = uow.conn.execute(
         select(
             contributions.c.person_id,
@@ -121,8 +121,12 @@ def _slots(uow: UnitOfWork, keys: Table, periods: Iterable[int]) -> dict[tuple[i
             func.max(contributions.c.entry_no).label("last"),
             func.max(contributions.c.agency_id).label("agency_id"),
         )
-        .select_from(persons_in)
-        .where(contributions.c.scheme == SCHEME, contributions.c.period.in_(sorted(set(periods))))
+        .select_from(contributions.join(persons, persons.c.id == contributions.c.person_id))
+        .where(
+            these_persons,
+            contributions.c.scheme == SCHEME,
+            contributions.c.period.in_(sorted(set(periods))),
+        )
         .group_by(contributions.c.person_id, contributions.c.period)
     )
     return {
@@ -133,5 +137,5 @@ def _slots(uow: UnitOfWork, keys: Table, periods: Iterable[int]) -> dict[tuple[i
 def _slots_of(
     uow: UnitOfWork, person_ids: Iterable[int], periods: Iterable[int]
 ) -> dict[tuple[int, int], _Slot]:
-    with key_table(uow.conn, person_ids, Integer) as keys:
-        return _slots(uow, keys, periods)
+    with key_filter(uow.conn, person_ids, Integer) as matches:
+        return _slots(uow, matches(persons.c.id), periods)

@@ -82,8 +82,8 @@ def declare(
         )
     rules = _Rules(params)
     employer_map = _employers(uow, (r.employer_uscc for r in rows))
-    with _enrolled(uow, (r.id_number for r in rows)) as (person_map, enrolled, number_keys):
-        slots = _slots(uow, number_keys, {period_int(p) for p in {r.period for r in rows}})
+    with _enrolled(uow, (r.id_number for r in rows)) as (person_map, enrolled, these):
+        slots = _slots(uow, these, {period_int(p) for p in {r.period for r in rows}})
     issues: list[Issue] = []
     seen: dict[tuple[str, int], int] = {}
     out: list[dict[str, Any]] = []
