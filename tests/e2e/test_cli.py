@@ -179,3 +179,13 @@ def test_the_demo_books_balance(sqlite_url: str) -> None:
     # The nation's people are there through the real interfaces: one of each career.
     for number in nation["sample_ids"]:  # type: ignore[index]
         assert cli.json("person", "record", number)["person"]["id_number"] == number  # type: ignore[index]
+
+
+def test_sim_parquet_into_an_unusable_folder_is_refused_before_any_work(
+    jinbao: Jinbao, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    out = jinbao("sim", "generate", "--persons", "10", "--parquet", str(tmp_path / "a-file" / "pq"), code=2)  # fmt: skip
+    assert "sim.parquet_folder" in out
+    assert "无法写入文件夹" in out
+    assert "choose a writable folder" in out

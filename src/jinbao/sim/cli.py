@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 
 from jinbao.calculators.inputs import parameters
-from jinbao.cli.common import JsonOption, engine, guard, run, settings
+from jinbao.cli.common import EXIT_BAD_INPUT, JsonOption, engine, fail, guard, run, settings
 from jinbao.kernel.clock import SystemClock
 from jinbao.sim.demo import load_demo
 from jinbao.sim.nation import SimReport, generate, generate_parquet
@@ -102,6 +103,8 @@ def generate_command(
 ) -> None:
     """Generate persons with careers, contributions, accounts and the fund ledger (SAMPLE data)."""
     params = parameters(settings().parameters_dir)
+    if parquet is not None:
+        _writable_folder(parquet, as_json)
 
     def job(progress: object) -> SimReport:
         if parquet is not None:
@@ -141,3 +144,21 @@ def generate_command(
         )
     elif report.sample_ids:
         typer.echo("例 for example: " + " ".join(report.sample_ids))
+
+
+def _writable_folder(folder: Path, as_json: bool) -> None:
+    """The Parquet folder exists or is made, and can be written, before any work is done."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK | os.X_OK)
+        reason = "" if writable else "permission denied"
+    except OSError as exc:
+        writable, reason = False, exc.strerror or str(exc)
+    if not writable:
+        fail(
+            EXIT_BAD_INPUT,
+            "sim.parquet_folder",
+            f"无法写入文件夹{folder}（{reason}），请换一个可写的文件夹。",
+            f"Cannot write to the folder {folder} ({reason}); choose a writable folder.",
+            as_json=as_json,
+        )
