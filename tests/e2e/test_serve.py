@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
 
-from tests.e2e.conftest import JINBAO, free_port
+from tests.e2e.conftest import JINBAO, free_port, wait_until_serving
 
 
 def test_the_landing_page_is_served(server: str) -> None:
@@ -52,12 +51,7 @@ def test_serve_runs_several_processes_when_asked(tmp_path: Path) -> None:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_serving(base)
         answered: set[int] = set()
 
         def client(_: int) -> None:

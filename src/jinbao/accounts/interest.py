@@ -21,7 +21,12 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, case, extract, func, insert, select, text, update
 
-from jinbao.accounts.tables import account_entries, interest_credits, interest_runs
+from jinbao.accounts.tables import (
+    ENTRY_COLUMNS,
+    account_entries,
+    interest_credits,
+    interest_runs,
+)
 from jinbao.audit.service import record
 from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
@@ -249,7 +254,7 @@ def _credit_chunk(
         insert_rows(
             uow.conn,
             account_entries,
-            _ENTRY_COLUMNS,
+            ENTRY_COLUMNS,
             (
                 (p, s, r, portion, "interest", period, year_end, fen, journal_id, source, now)
                 for p, s, r, portion, fen in computed
@@ -260,17 +265,4 @@ def _credit_chunk(
 
 
 _PORTIONS = [p.value for p in Portion]  # in the order of the law's periods
-_ENTRY_COLUMNS = [
-    "person_id",
-    "scheme",
-    "region",
-    "portion",
-    "kind",
-    "period",
-    "effective_on",
-    "amount",
-    "journal_id",
-    "source",
-    "created_at",
-]
 _MARKER_COLUMNS = ["run_id", "person_id", "scheme", "year", "interest"]

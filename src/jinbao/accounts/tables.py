@@ -42,6 +42,9 @@ account_entries = Table(
     ),
 )
 
+# The columns a writer fills (all but the generated id), in table order: for bulk inserts.
+ENTRY_COLUMNS = [c.name for c in account_entries.columns if c.name != "id"]
+
 interest_runs = Table(
     "interest_runs",
     metadata,

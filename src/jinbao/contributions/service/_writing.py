@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
 )
 
-from jinbao.accounts.tables import account_entries
+from jinbao.accounts.tables import ENTRY_COLUMNS, account_entries
 from jinbao.audit.service import record
 from jinbao.contributions.model import (
     Kind,
@@ -119,19 +119,7 @@ def _pay_where(uow: UnitOfWork, key: str, where: Any, paid_on: dt.date) -> int:
     )
     uow.conn.execute(
         insert(account_entries).from_select(
-            [
-                "person_id",
-                "scheme",
-                "region",
-                "portion",
-                "kind",
-                "period",
-                "effective_on",
-                "amount",
-                "journal_id",
-                "source",
-                "created_at",
-            ],
+            ENTRY_COLUMNS,
             select(
                 contributions.c.person_id,
                 contributions.c.scheme,
