@@ -151,10 +151,12 @@ def _credit_chunk(
     # bucket the sum and the latest entry's id. The database sums each account's entries per
     # portion into its opening balance (bucket 0) and the year's credits — by month (1–12) when
     # some province uses 月积数法, as one sum (1) when all use 年度计算法, which only needs the
-    # year's total. This year's interest (−1) is left out. The account is where its latest
-    # entry is: that entry's region picks the method.
+    # year's total. This year's interest and later entries (−1) are left out of the sums. The
+    # account is where its latest entry is, later ones included (where the account is now, as
+    # the money is): that entry's region picks the method and the fund.
     by_month = Method.MONTHLY.value in params.crediting_methods_in_use()
     bucket = case(
+        (account_entries.c.effective_on > year_end, -1),  # after the year: only its region counts
         (account_entries.c.effective_on < year_start, 0),
         (account_entries.c.kind == "interest", -1),
         else_=extract("month", account_entries.c.effective_on) if by_month else 1,
@@ -173,10 +175,7 @@ def _credit_chunk(
             func.sum(account_entries.c.amount),
             func.max(account_entries.c.id),
         )
-        .where(
-            account_entries.c.person_id.between(first, last),
-            account_entries.c.effective_on <= year_end,
-        )
+        .where(account_entries.c.person_id.between(first, last))
         .group_by(
             account_entries.c.person_id,
             account_entries.c.scheme,

@@ -274,3 +274,52 @@ def test_a_province_on_the_monthly_method_is_credited_by_month(
     credits[2] = credits[8] = 48_000
     assert report.interest == year_interest(0, credits, Decimal("0.0262"), Method.MONTHLY)
     assert report.interest != year_interest(0, credits, Decimal("0.0262"), Method.ANNUAL)
+
+
+def test_a_late_run_credits_the_year_where_the_account_is_now(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
+) -> None:
+    """An account moved to Sichuan in 2024 before the 2023 interest was run: the 2023 interest
+    goes where the money is now (the region of the account's latest entry), not where it was."""
+    from jinbao.accounts.tables import ENTRY_COLUMNS, account_entries
+    from jinbao.db.bulk import insert_rows
+    from jinbao.registry.service import person_row_id
+
+    declare_year(make_uow, workforce, params, 2023)
+    moved = workforce.employees[0]
+    with make_uow() as uow:
+        person_id = person_row_id(uow, moved)
+        balance = statement(uow, moved, dt.date(2023, 12, 31)).total
+        now = uow.clock.now()
+        entry = (person_id, "enterprise", "", "from2006", "", 202403, dt.date(2024, 3, 1))
+        insert_rows(
+            uow.conn,
+            account_entries,
+            ENTRY_COLUMNS,
+            [
+                (*entry[:2], GD, entry[3], "transfer_out", *entry[5:], -balance, None, "t", now),
+                (
+                    *entry[:2],
+                    "510000",
+                    entry[3],
+                    "transfer_in",
+                    *entry[5:],
+                    balance,
+                    None,
+                    "t",
+                    now,
+                ),
+            ],
+        )
+        uow.commit()
+    run_interest(engine, clock, 2023, params)
+    with engine.connect() as conn:
+        regions = dict(
+            conn.execute(
+                select(account_entries.c.person_id, account_entries.c.region).where(
+                    account_entries.c.kind == "interest"
+                )
+            ).all()
+        )
+    assert regions.pop(person_id) == "510000"
+    assert set(regions.values()) == {GD}
