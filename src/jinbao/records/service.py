@@ -2,22 +2,25 @@
 services; issue 7's record benchmark): who they are; every relationship with its status
 history; their contributions year by year and place by place (months paid, unpaid, the bases);
 the years transfers brought; each scheme's account by portion; their transfers; their
-retirement, award in force and payments. Read-only, a handful of queries whatever the history's
-length (grouped in the database, not row by row). The statements are built once, at import,
-with the person's row id as a parameter: building them anew cost more than running them.
+retirement, award in force and payments. Read-only: the person, then every section in one
+statement (each a JSON array built and grouped by the database, not row by row), whatever the
+history's length. The statement is built once, at import, with the person's row id as a
+parameter: building it anew cost more than running it.
 """
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, case, func, select
+from sqlalchemy import BindParameter, bindparam, case, exists, func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.benefits.service import current_award
 from jinbao.benefits.tables import benefit_payments, retirement_applications
 from jinbao.contributions.service import records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
+from jinbao.db.json import json_rows, loads
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
 from jinbao.registry.service.persons import registered_person
@@ -30,11 +33,11 @@ _PERSON: BindParameter[int] = bindparam("person_id")
 _RELATIONS = (
     select(
         relationships.c.id, relationships.c.scheme, relationships.c.kind,
-        relationships.c.status, relationships.c.started_on, agencies.c.code, agencies.c.name,
+        relationships.c.status, relationships.c.started_on, agencies.c.code.label("agency"),
+        agencies.c.name.label("agency_name"),
     )
     .join(agencies, agencies.c.id == relationships.c.agency_id)
     .where(relationships.c.person_id == _PERSON)
-    .order_by(relationships.c.started_on, relationships.c.id)
 )  # fmt: skip
 
 
@@ -44,7 +47,7 @@ def _years_statement() -> Any:
     paid = contribution_payments.c.contribution_id.is_not(None)
     return (
         select(
-            year, in_force.c.scheme, agencies.c.code,
+            year, in_force.c.scheme, agencies.c.code.label("agency"),
             func.count().label("months"),
             func.sum(case((paid, 1), else_=0)).label("paid"),
             func.min(in_force.c.base).label("base_min"),
@@ -54,80 +57,97 @@ def _years_statement() -> Any:
         .join(agencies, agencies.c.id == in_force.c.agency_id)
         .outerjoin(contribution_payments, contribution_payments.c.contribution_id == in_force.c.id)
         .group_by(year, in_force.c.scheme, agencies.c.code)
-        .order_by(year, agencies.c.code)
     )  # fmt: skip
 
 
-_YEARS = _years_statement()
-_RESIDENT = (
-    select(resident_contributions)
-    .where(resident_contributions.c.person_id == _PERSON)
-    .order_by(resident_contributions.c.year)
-)
+_RESIDENT = select(
+    resident_contributions.c.year, resident_contributions.c.agency_id,
+    resident_contributions.c.individual, resident_contributions.c.collective,
+    resident_contributions.c.subsidy,
+).where(resident_contributions.c.person_id == _PERSON)  # fmt: skip
 _BROUGHT = (
-    select(transferred_years, agencies.c.code)
+    select(
+        transferred_years.c.year, transferred_years.c.scheme, agencies.c.code.label("agency"),
+        transferred_years.c.from_period, transferred_years.c.to_period, transferred_years.c.months,
+        transferred_years.c.region_code, transferred_years.c.kind,
+    )
     .join(agencies, agencies.c.id == transferred_years.c.agency_id)
     .where(transferred_years.c.person_id == _PERSON)
-    .order_by(transferred_years.c.from_period)
-)
+)  # fmt: skip
 _ACCOUNTS = (
-    select(account_entries.c.scheme, account_entries.c.portion, func.sum(account_entries.c.amount))
+    select(
+        account_entries.c.scheme, account_entries.c.portion,
+        func.sum(account_entries.c.amount).label("amount"),
+    )
     .where(account_entries.c.person_id == _PERSON)
     .group_by(account_entries.c.scheme, account_entries.c.portion)
-)
+)  # fmt: skip
 _APPLICATION = (
-    select(retirement_applications)
+    select(
+        retirement_applications.c.id, retirement_applications.c.state,
+        retirement_applications.c.retire_month,
+    )
     .where(retirement_applications.c.person_id == _PERSON)
     .order_by(retirement_applications.c.id.desc())
     .limit(1)
+)  # fmt: skip
+# Every section in one statement, each a JSON array: one round trip instead of one per section
+# (on PostgreSQL the round trips, not the database's work, were most of a record's time).
+_SECTIONS = select(
+    json_rows(_RELATIONS).label("relations"),
+    json_rows(_years_statement()).label("years"),
+    json_rows(_RESIDENT).label("resident"),
+    json_rows(_BROUGHT).label("brought"),
+    json_rows(_ACCOUNTS).label("accounts"),
+    json_rows(_APPLICATION).label("application"),
+    exists().where(transfer_cases.c.person_id == _PERSON).label("has_transfer"),
 )
-_HAS_TRANSFER = select(transfer_cases.c.id).where(transfer_cases.c.person_id == _PERSON).limit(1)
 
 
 def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[str, Any]:
     person_id, person = registered_person(uow, id_number)
-    by_person = {"person_id": person_id}
+    sections = uow.conn.execute(_SECTIONS, {"person_id": person_id}).one()
     relations = [
         {
-            "id": r.id, "scheme": r.scheme, "kind": r.kind, "status": r.status,
-            "agency": r.code, "agency_name": r.name, "started_on": r.started_on.isoformat(),
+            "id": r["id"], "scheme": r["scheme"], "kind": r["kind"], "status": r["status"],
+            "agency": r["agency"], "agency_name": r["agency_name"], "started_on": r["started_on"],
         }
-        for r in uow.conn.execute(_RELATIONS, by_person)
+        for r in sorted(loads(sections.relations), key=itemgetter("started_on", "id"))
     ]  # fmt: skip
     years = [
         {
-            "year": int(r.year), "scheme": r.scheme, "agency": r.code,
-            "paid_months": int(r.paid), "unpaid_months": int(r.months - r.paid),
-            "base_min": int(r.base_min), "base_max": int(r.base_max),
-            "to_account": int(r.to_account or 0),
+            "year": int(r["year"]), "scheme": r["scheme"], "agency": r["agency"],
+            "paid_months": int(r["paid"]), "unpaid_months": int(r["months"] - r["paid"]),
+            "base_min": int(r["base_min"]), "base_max": int(r["base_max"]),
+            "to_account": int(r["to_account"] or 0),
         }
-        for r in uow.conn.execute(_YEARS, by_person)
+        for r in sorted(loads(sections.years), key=itemgetter("year", "agency", "scheme"))
     ]  # fmt: skip
     resident = [
-        {"year": r.year, "agency_id": r.agency_id, "individual": r.individual,
-         "collective": r.collective, "subsidy": r.subsidy}
-        for r in uow.conn.execute(_RESIDENT, by_person)
+        {"year": r["year"], "agency_id": r["agency_id"], "individual": r["individual"],
+         "collective": r["collective"], "subsidy": r["subsidy"]}
+        for r in sorted(loads(sections.resident), key=itemgetter("year"))
     ]  # fmt: skip
     brought = [
-        {"year": r.year, "scheme": r.scheme, "agency": r.code, "from": r.from_period,
-         "to": r.to_period, "months": r.months, "region": r.region_code, "kind": r.kind}
-        for r in uow.conn.execute(_BROUGHT, by_person)
+        {"year": r["year"], "scheme": r["scheme"], "agency": r["agency"],
+         "from": r["from_period"], "to": r["to_period"], "months": r["months"],
+         "region": r["region_code"], "kind": r["kind"]}
+        for r in sorted(loads(sections.brought), key=itemgetter("from_period"))
     ]  # fmt: skip
     accounts: dict[str, dict[str, int]] = {}
-    for scheme, portion, amount in uow.conn.execute(_ACCOUNTS, by_person):
-        accounts.setdefault(scheme, {})[portion] = int(amount)
+    for r in sorted(loads(sections.accounts), key=itemgetter("scheme", "portion")):
+        accounts.setdefault(r["scheme"], {})[r["portion"]] = int(r["amount"])
     pension = None
-    application = uow.conn.execute(_APPLICATION, by_person).first()
-    if application is not None:
-        award = current_award(uow, application.id)
+    for application in loads(sections.application):
+        award = current_award(uow, application["id"])
         total_paid = uow.conn.execute(
             select(func.coalesce(func.sum(benefit_payments.c.amount), 0)).where(
-                benefit_payments.c.application_id == application.id
+                benefit_payments.c.application_id == application["id"]
             )
         ).scalar_one()
-        retire = application.retire_month
+        retire = application["retire_month"]
         pension = {
-            "application": application.id, "state": application.state,
+            "application": application["id"], "state": application["state"],
             "retire_month": f"{retire // 100}-{retire % 100:02d}",
             "monthly": int(award.total) if award else None,
             "award_version": award.version if award else None, "paid_total": int(total_paid),
@@ -146,7 +166,7 @@ def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[s
         "transferred_years": brought,
         "accounts": {s: {"portions": p, "total": sum(p.values())} for s, p in accounts.items()},
         "transfers": transfers.person_cases(uow, person.id_number, params)
-        if uow.conn.execute(_HAS_TRANSFER, by_person).first()
+        if sections.has_transfer
         else [],
         "pension": pension,
         "totals": {

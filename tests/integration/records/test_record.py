@@ -1,0 +1,107 @@
+"""A person's whole record (电子档案袋) on both engines: every section read in one statement
+(JSON arrays built by the database) says what the registry, the contributions, the accounts and
+the benefits say, in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, event
+
+from jinbao.accounts.service import statement
+from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import NotFound
+from jinbao.policy.parameters import Parameters
+from jinbao.records.service import person_record
+from jinbao.registry import service as registry
+from jinbao.registry.model import Scheme
+from tests.integration.benefits.test_retirement import approved_pensioner
+from tests.integration.helpers import commit
+from tests.integration.transfers.conftest import NEW, OLD, Mover
+
+Uow = Callable[[], UnitOfWork]
+
+
+def test_a_movers_record_has_both_places_year_by_year(
+    engine: Engine, uow_at: Uow, params: Parameters, mover: Mover
+) -> None:
+    """Tianhe 2023-01..2024-12 at 8 000 yuan (December 2024 unpaid), then a flexible worker in
+    Zhengzhou 2025-02..04 at 6 000 yuan; a resident-scheme year paid at home besides."""
+
+    person = mover.id_number
+
+    def resident_year(uow: UnitOfWork) -> None:
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.RESIDENT, NEW, dt.date(2019, 1, 1))
+        )
+        pay_resident_year(uow, ResidentPayment(person, 2019, 500, dt.date(2019, 3, 1)), params)
+
+    commit(uow_at, resident_year)
+    with uow_at() as uow:
+        found = person_record(uow, mover.id_number, params)
+        account = statement(uow, mover.id_number, dt.date(2026, 11, 23))
+        resident_account = statement(uow, mover.id_number, dt.date(2026, 11, 23), "resident")
+    assert found["person"]["id_number"] == mover.id_number
+    relations = found["relationships"]
+    assert [(r["agency"], r["scheme"], r["status"], r["started_on"]) for r in relations] == [
+        (NEW, "resident", "contributing", "2019-01-01"),
+        (OLD, "enterprise", "suspended", "2023-01-01"),
+        (NEW, "enterprise", "contributing", "2025-02-01"),
+    ]  # fmt: skip
+    fields = (
+        "year",
+        "agency",
+        "paid_months",
+        "unpaid_months",
+        "base_min",
+        "base_max",
+        "to_account",
+    )
+    assert [tuple(y[f] for f in fields) for y in found["contribution_years"]] == [
+        (2023, OLD, 12, 0, 800_000, 800_000, 12 * 64_000),
+        (2024, OLD, 11, 1, 800_000, 800_000, 11 * 64_000),  # the unpaid month credits nothing
+        (2025, NEW, 3, 0, 600_000, 600_000, 3 * 48_000),
+    ]
+    assert [(r["year"], r["individual"]) for r in found["resident_years"]] == [(2019, 50_000)]
+    assert found["accounts"]["enterprise"]["total"] == account.total
+    assert found["accounts"]["enterprise"]["portions"] == {
+        p.value: v for p, v in account.balances.items() if v
+    }
+    assert found["accounts"]["resident"]["total"] == resident_account.total
+    assert found["totals"] == {"paid_months": 26, "unpaid_months": 1, "places": sorted([OLD, NEW])}
+    assert (found["transfers"], found["transferred_years"], found["pension"]) == ([], [], None)
+
+
+def test_a_pensioners_record_has_the_award_in_force(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    person, application, award = approved_pensioner(uow_at, params)
+    with uow_at() as uow:
+        pension = person_record(uow, person, params)["pension"]
+    assert pension == {
+        "application": application, "state": "awarded", "retire_month": "2025-12",
+        "monthly": award["total"], "award_version": award["version"], "paid_total": 0,
+    }  # fmt: skip
+
+
+def test_the_sections_are_one_statement_and_an_unknown_person_is_not_found(
+    engine: Engine, uow_at: Uow, params: Parameters, mover: Mover
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with uow_at() as uow:
+            person_record(uow, mover.id_number, params)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2  # the person, then every section
+    with uow_at() as uow, pytest.raises(NotFound):
+        person_record(uow, "110101199001011234", params)
