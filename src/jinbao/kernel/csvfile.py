@@ -80,13 +80,14 @@ def read_table(
     if issues:
         raise rejected(issues)
     out: list[tuple[int, list[str]]] = []
+    strip, width = str.strip, len(header)
     try:
         for raw in reader:
             row_no = reader.line_num
-            values = [v.strip() for v in raw]
+            values = list(map(strip, raw))
             if not any(values):
                 continue
-            if len(values) != len(header):
+            if len(values) != width:
                 raise rejected(
                     [
                         Issue(

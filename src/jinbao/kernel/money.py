@@ -27,7 +27,13 @@ def times_rate(amount: int, rate: Decimal) -> Fen:
     """``amount × rate`` rounded like :func:`round_to_fen` (half away from zero), in integer
     arithmetic on the exact fraction of ``rate`` — the same result, many times faster, for the
     bulk paths."""
-    numerator, denominator = _ratio(rate)
+    return times_fraction(amount, *rate_fraction(rate))
+
+
+def times_fraction(amount: int, numerator: int, denominator: int) -> Fen:
+    """``amount × numerator / denominator`` rounded half away from zero (四舍五入, as
+    :func:`round_to_fen`), in integers: :func:`times_rate` with the rate's fraction worked out
+    beforehand (:func:`rate_fraction`), for loops over many amounts at one rate."""
     quotient, remainder = divmod(abs(amount) * abs(numerator), denominator)
     if 2 * remainder >= denominator:
         quotient += 1
@@ -35,7 +41,8 @@ def times_rate(amount: int, rate: Decimal) -> Fen:
 
 
 @lru_cache(maxsize=1024)
-def _ratio(rate: Decimal) -> tuple[int, int]:
+def rate_fraction(rate: Decimal) -> tuple[int, int]:
+    """The rate as an exact fraction (numerator, positive denominator)."""
     return rate.as_integer_ratio()
 
 

@@ -7,11 +7,12 @@ employer 16%, base band 60%–300% of the provincial all-sector average wage). P
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from jinbao.kernel.errors import InvalidInput
-from jinbao.kernel.money import Fen, format_yuan, round_to_fen, times_rate
+from jinbao.kernel.money import Fen, format_yuan, rate_fraction, round_to_fen, times_fraction
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.explain import Explained, Explainer, Source
 from jinbao.policy.parameters import Parameters
@@ -115,12 +116,32 @@ def flexible_rates(period: YearMonth, params: Parameters) -> Rates:
 
 def split(base: Fen, rates: Rates) -> Contribution:
     """The parts of one month's contribution on ``base`` — the single arithmetic behind both the
-    explained calculation and the bulk paths, so they can never disagree. Each part is rounded
-    half up to the fen (:func:`jinbao.kernel.money.times_rate`)."""
-    employer = times_rate(base, rates.employer)
-    individual = times_rate(base, rates.individual)
-    account = individual if rates.account_share is None else times_rate(base, rates.account_share)
-    return Contribution(base, employer, individual, account, Fen(employer + individual - account))
+    explained calculation and the bulk paths (:func:`splitter`), so they can never disagree.
+    Each part is rounded half up to the fen (:func:`jinbao.kernel.money.times_fraction`)."""
+    return splitter(rates)(base)
+
+
+def splitter(rates: Rates) -> Callable[[Fen], Contribution]:
+    """:func:`split` at fixed ``rates``, for a bulk path's loop: the rates' exact fractions are
+    worked out once, and a base seen before (most of a payroll sits at the floor or the cap, or
+    on a few wages) is not computed again."""
+    employer_rate = rate_fraction(rates.employer)
+    individual_rate = rate_fraction(rates.individual)
+    share = None if rates.account_share is None else rate_fraction(rates.account_share)
+    done: dict[int, Contribution] = {}
+
+    def split_base(base: Fen) -> Contribution:
+        found = done.get(base)
+        if found is None:
+            employer = times_fraction(base, *employer_rate)
+            individual = times_fraction(base, *individual_rate)
+            account = individual if share is None else times_fraction(base, *share)
+            found = done[base] = Contribution(
+                base, employer, individual, account, Fen(employer + individual - account)
+            )
+        return found
+
+    return split_base
 
 
 def employee_contribution(

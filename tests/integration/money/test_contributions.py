@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from jinbao.accounts.service import statement
 from jinbao.contributions import service as c
 from jinbao.contributions.model import Authority, Kind, LegalDocument
+from jinbao.contributions.service import _lookups
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.money import Fen
@@ -18,6 +19,7 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
+from tests.builders import an_id_number
 from tests.integration.helpers import commit, rejected
 from tests.integration.money.conftest import Workforce
 
@@ -31,13 +33,22 @@ def rows(w: Workforce, period: YearMonth = MAY, wage: int = 800_000) -> list[c.D
     ]
 
 
+@pytest.fixture(params=["by_person", "by_employer"])
+def lookup(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a declaration finds its persons: by their ID numbers (a small file), and by
+    the contributing staff of the file's employers (a large one: here from two rows on)."""
+    if request.param == "by_employer":
+        monkeypatch.setattr(_lookups, "IN_LIST_MAX", 1)
+    return str(request.param)
+
+
 def no_breaks(make_uow: Uow) -> None:
     with make_uow() as uow:
         assert check(uow) == []
 
 
 def test_a_declared_and_paid_month_credits_accounts_and_balances_the_ledger(
-    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, lookup: str
 ) -> None:
     report = commit(
         make_uow,
@@ -96,7 +107,7 @@ def test_unpaid_declarations_are_arrears_until_paid(
 
 
 def test_a_bad_declaration_reports_every_row_and_records_nothing(
-    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, lookup: str
 ) -> None:
     commit(make_uow, lambda uow: c.declare(uow, rows(workforce)[:1], batch="first", params=params))
     bad = [
@@ -117,6 +128,7 @@ def test_a_bad_declaration_reports_every_row_and_records_nothing(
             7, "91440106000000000X", MAY, workforce.employees[3], Fen(500_000)
         ),  # unknown employer
         c.DeclarationRow(8, workforce.employer, MAY, workforce.employees[3], Fen(0)),  # no wage
+        c.DeclarationRow(9, workforce.employer, MAY, an_id_number(), Fen(500_000)),  # unknown
     ]
     error = rejected(
         engine, make_uow, lambda uow: c.declare(uow, bad, batch="bad", params=params), InvalidInput
@@ -124,6 +136,7 @@ def test_a_bad_declaration_reports_every_row_and_records_nothing(
     assert [(i.row, i.code) for i in error.issues] == [
         (2, "contribution.duplicate_month"), (4, "declaration.duplicate_row"), (5, "declaration.not_enrolled"),
         (6, "declaration.period"), (7, "employer.unknown"), (8, "declaration.wage"),
+        (9, "person.not_found"),
     ]  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +20,12 @@ from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.contributions import (
     BaseLimits,
+    Contribution,
     Rates,
     employee_rates,
     flexible_rates,
     limits_for,
+    splitter,
 )
 from jinbao.policy.parameters import Parameters
 
@@ -71,11 +74,20 @@ class _Rules:
         self._rates: dict[YearMonth, Rates] = {}
         self._flex: dict[YearMonth, Rates] = {}
         self._limits: dict[tuple[str, YearMonth], BaseLimits] = {}
+        self._splits: dict[YearMonth, Callable[[Fen], Contribution]] = {}
 
     def rates(self, period: YearMonth) -> Rates:
         if period not in self._rates:
             self._rates[period] = employee_rates(period, self.params)
         return self._rates[period]
+
+    def employee_split(self, period: YearMonth) -> Callable[[Fen], Contribution]:
+        """:func:`~jinbao.policy.contributions.split` at the month's employee rates, its
+        fractions worked out once for the batch."""
+        found = self._splits.get(period)
+        if found is None:
+            found = self._splits[period] = splitter(self.rates(period))
+        return found
 
     def flexible(self, period: YearMonth) -> Rates:
         if period not in self._flex:

@@ -21,7 +21,7 @@ from jinbao.contributions.model import (
 )
 from jinbao.contributions.service._base import SCHEME
 from jinbao.contributions.tables import contributions
-from jinbao.db.bulk import chunks, key_filter
+from jinbao.db.bulk import IN_LIST_MAX, chunks, key_filter
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import NotFound
 from jinbao.registry.tables import agencies, employers, persons, relationships
@@ -67,14 +67,50 @@ def _person_id(uow: UnitOfWork, number: str) -> int:
 
 @contextlib.contextmanager
 def _enrolled(
-    uow: UnitOfWork, numbers: Iterable[str]
+    uow: UnitOfWork, numbers: Iterable[str], employer_ids: Iterable[int] = ()
 ) -> Iterator[tuple[dict[str, int], dict[int, set[int | None]], ColumnElement[bool]]]:
-    """For a declaration's ID numbers, in one query: number → person id of those registered,
-    and person id → employers (None = enrolled as a flexible worker) with a contributing
-    relation; with the condition selecting those persons, for :func:`_slots` inside the block."""
+    """For a declaration's ID numbers: number → person id of those registered, and person id →
+    employers (None = enrolled as a flexible worker) with a contributing relation; with a
+    condition on the persons table selecting at least every person who may be declared here,
+    for :func:`_slots` inside the block.
+
+    A large file of ``employer_ids`` reads those employers' contributing staff (a few keys, by
+    the relations' employer index) rather than writing its ID numbers into a temporary table:
+    only their staff can be declared. The numbers not among them — errors, reported by row —
+    are then looked up one way or the other."""
+    wanted = set(numbers)
+    employers_ = sorted(set(employer_ids))
     person_map: dict[str, int] = {}
     enrolled: dict[int, set[int | None]] = defaultdict(set)
-    with key_filter(uow.conn, numbers, String) as matches:
+    contributing = (
+        (relationships.c.person_id == persons.c.id)
+        & (relationships.c.scheme == SCHEME)
+        & (relationships.c.status == "contributing")
+    )
+    if len(wanted) > IN_LIST_MAX and employers_:
+        staff = relationships.c.employer_id.in_(employers_)
+        staff_rows = uow.conn.execute(
+            select(persons.c.id_number, persons.c.id, relationships.c.employer_id)
+            .select_from(persons.join(relationships, contributing))
+            .where(staff)
+        ).all()  # fetched at once: row by row costs a driver call each
+        for number, person_id, employer_id in staff_rows:
+            if number in wanted:
+                person_map[number] = person_id
+                enrolled[person_id].add(employer_id)
+        missing = wanted.difference(person_map)
+        if missing:
+            with _enrolled(uow, missing) as (more, more_enrolled, _):
+                person_map.update(more)
+                for person_id, found in more_enrolled.items():
+                    enrolled[person_id] |= found
+        yield (
+            person_map,
+            enrolled,
+            persons.c.id.in_(select(relationships.c.person_id).where(staff)),
+        )
+        return
+    with key_filter(uow.conn, wanted, String) as matches:
         these = matches(persons.c.id_number)
         rows = uow.conn.execute(
             select(
@@ -83,14 +119,7 @@ def _enrolled(
                 relationships.c.id.label("relation"),
                 relationships.c.employer_id,
             )
-            .select_from(
-                persons.outerjoin(
-                    relationships,
-                    (relationships.c.person_id == persons.c.id)
-                    & (relationships.c.scheme == SCHEME)
-                    & (relationships.c.status == "contributing"),
-                )
-            )
+            .select_from(persons.outerjoin(relationships, contributing))
             .where(these)
         ).all()  # fetched at once: row by row costs a driver call each
         for number, person_id, relation, employer_id in rows:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -37,9 +37,7 @@ from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.model import region_of
-from jinbao.policy.contributions import (
-    split,
-)
+from jinbao.policy.contributions import Contribution
 from jinbao.policy.parameters import Parameters
 
 
@@ -82,15 +80,22 @@ def declare(
         )
     rules = _Rules(params)
     employer_map = _employers(uow, (r.employer_uscc for r in rows))
-    with _enrolled(uow, (r.id_number for r in rows)) as (person_map, enrolled, these):
+    numbers = (r.id_number for r in rows)
+    with _enrolled(uow, numbers, (e[0] for e in employer_map.values())) as (
+        person_map,
+        enrolled,
+        these,
+    ):
         slots = _slots(uow, these, {period_int(p) for p in {r.period for r in rows}})
     issues: list[Issue] = []
     seen: dict[tuple[str, int], int] = {}
     out: list[dict[str, Any]] = []
     now = uow.clock.now()
     # Per distinct month, worked out once for the whole file: the month as YYYYMM, or None when
-    # outside the months a declaration may cover (rates and limits are cached by _Rules).
+    # outside the months a declaration may cover; per region and month, the base's floor and
+    # cap and the split at the month's rates, or why there are none.
     months: dict[YearMonth, int | None] = {}
+    terms: dict[tuple[str, int], tuple[Fen, Fen, Callable[[Fen], Contribution]] | InvalidInput] = {}
 
     def problem(row: int, field: str, code: str, zh: str, en: str) -> None:
         issues.append(Issue(code, zh, en, field=field, row=row))
@@ -180,23 +185,23 @@ def declare(
                 f"{r.id_number} already has a record for {r.period}; one record per person, scheme and month (refund it first to correct).",
             )
             continue
-        region = region_of(region_code)
-        try:
-            limits = rules.limits(region, r.period)
-            rates = rules.rates(r.period)
-        except InvalidInput as exc:
-            problem(r.row, "period", exc.code, exc.zh, exc.en)
+        month_terms = terms.get((region_code, period))
+        if month_terms is None:
+            month_terms = terms[(region_code, period)] = _terms(rules, region_code, r.period)
+        if isinstance(month_terms, InvalidInput):
+            problem(r.row, "period", month_terms.code, month_terms.zh, month_terms.en)
             continue
+        floor, cap, split_base = month_terms
         out.append(
             _record_row(
                 person_id,
                 agency_id,
                 employer_id,
-                region,
+                region_of(region_code),
                 period,
                 slot.next_entry if slot else 0,
                 Kind.EMPLOYEE,
-                split(Fen(min(max(r.wage, limits.floor), limits.cap)), rates),
+                split_base(Fen(min(max(r.wage, floor), cap))),
                 batch,
                 now,
             )
@@ -204,6 +209,19 @@ def declare(
     if issues:
         raise _rejected(issues)
     return _write_and_maybe_pay(uow, "contribution.declare", batch, out, paid_on, today)
+
+
+def _terms(
+    rules: _Rules, region_code: str, period: YearMonth
+) -> tuple[Fen, Fen, Callable[[Fen], Contribution]] | InvalidInput:
+    """A month's base floor and cap in the region's province and the split at its rates
+    (:func:`jinbao.policy.contributions.splitter`), or the reason there are none (no average
+    wage or rate published for the month)."""
+    try:
+        limits = rules.limits(region_of(region_code), period)
+        return limits.floor, limits.cap, rules.employee_split(period)
+    except InvalidInput as exc:
+        return exc
 
 
 def pay(uow: UnitOfWork, employer_uscc: str, period: YearMonth, paid_on: dt.date) -> PostingReport:
