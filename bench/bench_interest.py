@@ -4,7 +4,8 @@ ours: `jinbao account interest` (read each account's entries, compute by portion
       write interest entries, markers and journals, in resumable chunks).
 raw:  the nearest plain equivalent in the same run on the same database: scan the same entries
       grouped per account, compute balance × rate in Python, and write one row per account
-      back with an executemany UPDATE of a balance table.
+      back with an executemany UPDATE of a balance table — through the driver's own cursor
+      with tuples, as the engine's plain path (through SQLAlchemy until session 6).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from bench.common import CLOCK, arguments, database, declare_year, result, workforce
+from bench.common import CLOCK, arguments, database, declare_year, driver_cursor, placeholder, result, workforce
 from jinbao.accounts.interest import run_interest
 from jinbao.policy.parameters import load_parameters
 
@@ -32,11 +33,12 @@ def main() -> None:
             conn.execute(text("CREATE TABLE raw_balances (person_id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)"))
             conn.execute(text("INSERT INTO raw_balances SELECT DISTINCT person_id, 0 FROM account_entries"))
         rate = Decimal("0.0262")
+        mark = placeholder(engine)
         t0 = time.perf_counter()
-        with engine.begin() as conn:
-            sums = conn.execute(text("SELECT person_id, SUM(amount) FROM account_entries WHERE kind = 'contribution' GROUP BY person_id")).all()
-            updates = [{"p": p, "b": int(s + s * rate)} for p, s in sums]
-            conn.execute(text("UPDATE raw_balances SET balance = :b WHERE person_id = :p"), updates)
+        with driver_cursor(engine) as cur:
+            cur.execute("SELECT person_id, SUM(amount) FROM account_entries WHERE kind = 'contribution' GROUP BY person_id")
+            updates = [(int(s + s * rate), p) for p, s in cur.fetchall()]
+            cur.executemany(f"UPDATE raw_balances SET balance = {mark} WHERE person_id = {mark}", updates)
         raw = len(updates) / (time.perf_counter() - t0)
         result(f"interest_{args.engine}", ours, raw, "accounts/s")
 

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 from sqlalchemy import Engine, insert, select
@@ -146,6 +147,26 @@ def declare_year(engine: Engine, pairs: list[tuple[str, str]], params: Parameter
             import_declaration(uow, csv.encode(), batch=f"m{year}{month}", params=params, paid_on=dt.date(year, month, 15))
             uow.commit()
     return time.perf_counter() - t0
+
+
+@contextlib.contextmanager
+def driver_cursor(engine: Engine) -> Iterator[Any]:
+    """The raw side's path: a DB-API cursor of the engine's own driver (sqlite3, psycopg) in one
+    transaction, rows passed as tuples, no SQLAlchemy. Placeholders are the driver's: ``?`` on
+    SQLite, ``%s`` on PostgreSQL (:func:`placeholder`)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN")  # our connections run in autocommit mode (jinbao.db.engine)
+        yield cursor
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def placeholder(engine: Engine) -> str:
+    return "?" if engine.dialect.name == "sqlite" else "%s"
 
 
 def result(name: str, ours: float, raw: float, unit: str) -> None:
