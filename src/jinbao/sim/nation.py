@@ -50,8 +50,7 @@ from jinbao.audit.service import record
 from jinbao.audit.tables import audit_log
 from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import Kind, period_int
-from jinbao.contributions.service._base import _Rules
-from jinbao.contributions.service._writing import _record_row, _write_and_maybe_pay
+from jinbao.contributions.service import Rules, record_row, write_batch
 from jinbao.db.bulk import insert_rows, key_table
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock
@@ -185,7 +184,7 @@ def generate(
     started = time.perf_counter()
     rng = random.Random(seed)
     today, first, last = _window(clock, years)
-    rules = _Rules(params)
+    rules = Rules(params)
     plan = {"persons": persons_wanted, "years": years, "chunk": chunk, "last": str(last)}
     marker = f"sim:{seed}:"
     with UnitOfWork(engine, clock, "sim") as uow:
@@ -629,7 +628,7 @@ Batches = dict[tuple[Kind, int, int | None], list[dict[str, Any]]]
 def _records(
     people: list[_Person],
     ids: dict[str, int],
-    rules: _Rules,
+    rules: Rules,
     last: YearMonth,
     today: dt.date,
     now: dt.datetime,
@@ -683,7 +682,7 @@ def _records(
                 if parts is None:
                     parts = amounts[(base, rates)] = split(base, rates)
                 batches[(kind, month if not late else -1, paid)].append(
-                    _record_row(
+                    record_row(
                         pid,
                         s.agency_id,
                         s.employer.id if s.employer else None,
@@ -703,7 +702,7 @@ def _write_records(
     uow: UnitOfWork,
     people: list[_Person],
     ids: dict[str, int],
-    rules: _Rules,
+    rules: Rules,
     batch: str,
     last: YearMonth,
     today: dt.date,
@@ -720,7 +719,7 @@ def _write_records(
             r["batch"] = name
         paid_on = None if paid is None else _fifteenth(paid, today)
         on = paid_on or today
-        _write_and_maybe_pay(uow, "sim.contributions", name, rows, paid_on, on)
+        write_batch(uow, "sim.contributions", name, rows, paid_on, on)
         count += len(rows)
         late_months += len(rows) if kind is Kind.BACK_PAYMENT else 0
     return count, late_months
@@ -776,7 +775,7 @@ def generate_parquet(
                                     ("to_account", pa.int64()), ("paid_on", pa.date32())]),
     }  # fmt: skip
     writers = {name: pq.ParquetWriter(directory / f"{name}.parquet", schema) for name, schema in schemas.items()}  # fmt: skip
-    rules = _Rules(params)
+    rules = Rules(params)
     now = clock.now()
     totals: dict[str, int] = defaultdict(int)
     samples: dict[str, str] = {}

@@ -3,9 +3,19 @@
 Every use case writes its records, the account entries and the ledger journal in the caller's
 unit of work, so money and records are written together or not at all. Nothing is updated or
 deleted: a correction is a reversal record with its reversing journal.
+
+For generators of records in bulk (the synthetic nation): :class:`Rules` (rates and limits
+cached per month), :func:`record_row` and :func:`write_batch`, the writer every declaration
+goes through, so that generated records are written exactly as declared ones.
 """
 
-from jinbao.contributions.service._base import DeclarationRow, PostingReport, records_in_force
+from jinbao.contributions.service._base import (
+    DeclarationRow,
+    PostingReport,
+    Rules,
+    records_in_force,
+)
+from jinbao.contributions.service._writing import record_row, write_batch
 from jinbao.contributions.service.declare import declare, pay
 from jinbao.contributions.service.individual import BackPayment, back_pay, flexible
 from jinbao.contributions.service.queries import (
@@ -23,6 +33,7 @@ __all__ = [
     "DeclarationRow",
     "Overlap",
     "PostingReport",
+    "Rules",
     "back_pay",
     "declare",
     "employer_arrears",
@@ -32,6 +43,8 @@ __all__ = [
     "overlaps",
     "pay",
     "person_arrears",
+    "record_row",
     "records_in_force",
     "refund",
+    "write_batch",
 ]

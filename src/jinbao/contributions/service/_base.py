@@ -66,7 +66,7 @@ def _rejected(issues: list[Issue]) -> InvalidInput:
     )
 
 
-class _Rules:
+class Rules:
     """Rates and base limits, computed once per month and province for a whole batch."""
 
     def __init__(self, params: Parameters) -> None:

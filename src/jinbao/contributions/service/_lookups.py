@@ -23,7 +23,6 @@ from jinbao.contributions.service._base import SCHEME
 from jinbao.contributions.tables import contributions
 from jinbao.db.bulk import IN_LIST_MAX, chunks, key_filter
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import NotFound
 from jinbao.registry.tables import agencies, employers, persons, relationships
 
 
@@ -43,26 +42,6 @@ def _employers(uow: UnitOfWork, usccs: Iterable[str]) -> dict[str, tuple[int, in
         )
         out.update({r.uscc: (r.id, r.agency_id, r.region_code) for r in rows})
     return out
-
-
-def _persons(uow: UnitOfWork, numbers: Iterable[str]) -> dict[str, int]:
-    with key_filter(uow.conn, numbers, String) as matches:
-        rows = uow.conn.execute(
-            select(persons.c.id_number, persons.c.id).where(matches(persons.c.id_number))
-        )
-        return {r.id_number: r.id for r in rows}
-
-
-def _person_id(uow: UnitOfWork, number: str) -> int:
-    """The registered person's row id, or person.not_found."""
-    found = _persons(uow, [number]).get(number)
-    if found is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{number}未参保登记。",
-            f"No person {number} is registered.",
-        )
-    return found
 
 
 @contextlib.contextmanager

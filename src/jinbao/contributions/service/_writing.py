@@ -152,7 +152,7 @@ def _report(
     )
 
 
-def _record_row(
+def record_row(
     person_id: int,
     agency_id: int,
     employer_id: int | None,
@@ -166,6 +166,8 @@ def _record_row(
     lump_sum: bool = False,
     document_id: int | None = None,
 ) -> dict[str, Any]:
+    """One contribution record as the writer takes it (:func:`write_batch`): the person-month,
+    where and by whom, the parts ``c`` as the policy engine split them, and the batch key."""
     return {
         "person_id": person_id,
         "scheme": SCHEME,
@@ -221,7 +223,7 @@ def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
     )
 
 
-def _write_and_maybe_pay(
+def write_batch(
     uow: UnitOfWork,
     action: str,
     batch: str,
@@ -230,6 +232,10 @@ def _write_and_maybe_pay(
     today: dt.date,
     **details: object,
 ) -> PostingReport:
+    """The bulk writer behind every declaration: the ``out`` records of one ``batch`` (rows of
+    :func:`record_row`, checked by the caller), the 核定 journal that makes them receivables and,
+    with ``paid_on``, their collection (payments, account entries, the 征收 journal), and one
+    audit row for ``action`` — all in the caller's unit of work."""
     _insert_records(uow, out)
     journal_ids = [_declaration_journal(uow, batch, out, paid_on or today)]
     if paid_on is not None:

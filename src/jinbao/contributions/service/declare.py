@@ -18,8 +18,8 @@ from jinbao.contributions.service._base import (
     EARLIEST,
     DeclarationRow,
     PostingReport,
+    Rules,
     _rejected,
-    _Rules,
     records_in_force,
 )
 from jinbao.contributions.service._lookups import _employers, _enrolled, _slots
@@ -27,9 +27,9 @@ from jinbao.contributions.service._writing import (
     _audit,
     _existing_batch,
     _pay_where,
-    _record_row,
     _report,
-    _write_and_maybe_pay,
+    record_row,
+    write_batch,
 )
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
@@ -78,7 +78,7 @@ def declare(
             "The payment date cannot be in the future.",
             field="paid_on",
         )
-    rules = _Rules(params)
+    rules = Rules(params)
     employer_map = _employers(uow, (r.employer_uscc for r in rows))
     numbers = (r.id_number for r in rows)
     with _enrolled(uow, numbers, (e[0] for e in employer_map.values())) as (
@@ -193,7 +193,7 @@ def declare(
             continue
         floor, cap, split_base = month_terms
         out.append(
-            _record_row(
+            record_row(
                 person_id,
                 agency_id,
                 employer_id,
@@ -208,11 +208,11 @@ def declare(
         )
     if issues:
         raise _rejected(issues)
-    return _write_and_maybe_pay(uow, "contribution.declare", batch, out, paid_on, today)
+    return write_batch(uow, "contribution.declare", batch, out, paid_on, today)
 
 
 def _terms(
-    rules: _Rules, region_code: str, period: YearMonth
+    rules: Rules, region_code: str, period: YearMonth
 ) -> tuple[Fen, Fen, Callable[[Fen], Contribution]] | InvalidInput:
     """A month's base floor and cap in the region's province and the split at its rates
     (:func:`jinbao.policy.contributions.splitter`), or the reason there are none (no average

@@ -16,9 +16,9 @@ from jinbao.contributions.model import (
     check_lump_sum_document,
     period_int,
 )
-from jinbao.contributions.service._base import EARLIEST, SCHEME, PostingReport, _Rules
-from jinbao.contributions.service._lookups import _employers, _person_id, _slots_of
-from jinbao.contributions.service._writing import _record_row, _write_and_maybe_pay
+from jinbao.contributions.service._base import EARLIEST, SCHEME, PostingReport, Rules
+from jinbao.contributions.service._lookups import _employers, _slots_of
+from jinbao.contributions.service._writing import record_row, write_batch
 from jinbao.contributions.tables import legal_documents
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -31,6 +31,7 @@ from jinbao.policy.contributions import (
     split,
 )
 from jinbao.policy.parameters import Parameters
+from jinbao.registry.service.persons import person_row_id
 from jinbao.registry.tables import agencies, relationships
 
 
@@ -44,7 +45,7 @@ def flexible(
 ) -> PostingReport:
     """A flexible worker (灵活就业人员) pays both parts on a base they chose within the band."""
     rid = parse_resident_id(id_number, today=uow.clock.today())
-    person_id = _person_id(uow, rid.number)
+    person_id = person_row_id(uow, rid.number)
     relation = uow.conn.execute(
         select(relationships.c.agency_id, agencies.c.region_code)
         .select_from(relationships.join(agencies, relationships.c.agency_id == agencies.c.id))
@@ -71,7 +72,7 @@ def flexible(
             field="period",
         )
     region = region_of(relation.region_code)
-    rules = _Rules(params)
+    rules = Rules(params)
     limits = rules.limits(region, period)
     if not limits.floor <= base <= limits.cap:
         raise InvalidInput(
@@ -89,7 +90,7 @@ def flexible(
             field="period",
         )
     batch = f"flexible:{rid.number}:{period}:{slot.next_entry if slot else 0}"
-    row = _record_row(
+    row = record_row(
         person_id,
         relation.agency_id,
         None,
@@ -101,7 +102,7 @@ def flexible(
         batch,
         uow.clock.now(),
     )
-    return _write_and_maybe_pay(uow, "contribution.flexible", batch, [row], paid_on, today)
+    return write_batch(uow, "contribution.flexible", batch, [row], paid_on, today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
         )
     months = cmd.start.months_until(cmd.end) + 1
     lump_sum = check_lump_sum_document(months, cmd.paid_on, cmd.document)
-    person_id = _person_id(uow, rid.number)
+    person_id = person_row_id(uow, rid.number)
     employer_id: int | None = None
     if cmd.employer_uscc:
         found = _employers(uow, [parse_uscc(cmd.employer_uscc)]).get(parse_uscc(cmd.employer_uscc))
@@ -190,7 +191,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
             )
             .returning(legal_documents.c.id)
         ).scalar_one()
-    rules = _Rules(params)
+    rules = Rules(params)
     batch = f"backpay:{rid.number}:{cmd.start}:{cmd.end}:{cmd.paid_on}"
     now = uow.clock.now()
     rows = []
@@ -200,7 +201,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
         rates = rules.rates(p) if employer_id is not None else _individual_rates(rules, p)
         slot = slots.get((person_id, period_int(p)))
         rows.append(
-            _record_row(
+            record_row(
                 person_id,
                 agency_id,
                 employer_id,
@@ -216,7 +217,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
             )
         )
     document = cmd.document
-    return _write_and_maybe_pay(
+    return write_batch(
         uow,
         "contribution.back_pay",
         batch,
@@ -230,7 +231,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
     )
 
 
-def _individual_rates(rules: _Rules, period: YearMonth) -> Rates:
+def _individual_rates(rules: Rules, period: YearMonth) -> Rates:
     """An individual back-paying: the flexible-worker rates where they exist (from 2006), else
     the employee rates (both parts paid by the person)."""
     try:

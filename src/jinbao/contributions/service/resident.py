@@ -16,7 +16,6 @@ from sqlalchemy import insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.contributions.service._lookups import _person_id
 from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -26,6 +25,7 @@ from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit, region_of
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.resident import contribution_subsidy
+from jinbao.registry.service.persons import person_row_id
 from jinbao.registry.tables import agencies, relationships
 
 SCHEME = "resident"
@@ -59,7 +59,7 @@ class ResidentYear:
 def pay_resident_year(uow: UnitOfWork, cmd: ResidentPayment, params: Parameters) -> ResidentYear:
     """Record a year's payment at the agency where the person is insured in the resident scheme."""
     rid = parse_resident_id(cmd.id_number, today=uow.clock.today())
-    person_id = _person_id(uow, rid.number)
+    person_id = person_row_id(uow, rid.number)
     relation = uow.conn.execute(
         select(relationships.c.agency_id, agencies.c.region_code)
         .join(agencies, agencies.c.id == relationships.c.agency_id)
