@@ -20,7 +20,11 @@ from jinbao.kernel.clock import Clock, SystemClock
 
 class UnitOfWork:
     """``write=False`` for a unit that only reads: on SQLite it does not queue for the write
-    lock (see :func:`jinbao.db.engine._sqlite_begin`); it changes nothing on PostgreSQL."""
+    lock (see :func:`jinbao.db.engine._sqlite_begin`); on PostgreSQL its transaction is
+    ``READ ONLY`` (a write in it fails loudly). A read-only unit ends in COMMIT rather than
+    ROLLBACK — the same for a transaction that wrote nothing, but psycopg forgets every prepared
+    statement of the connection on a rollback (``DEALLOCATE ALL``), so each request's queries
+    were planned anew: a person's record took 2.2 ms instead of 0.7 ms for its main query."""
 
     def __init__(
         self,
@@ -46,6 +50,8 @@ class UnitOfWork:
         self._conn = self.engine.connect()
         if self.write:
             self._conn.info[WRITE] = True
+        elif self._conn.dialect.name == "postgresql":
+            self._conn.execution_options(postgresql_readonly=True)
         self._conn.begin()
         return self
 
@@ -58,7 +64,10 @@ class UnitOfWork:
         conn = self.conn
         try:
             if conn.in_transaction():
-                conn.rollback()
+                if exc_type is None and not self.write:
+                    conn.commit()  # read only: nothing to undo (see the class docstring)
+                else:
+                    conn.rollback()
         finally:
             conn.close()
             self._conn = None

@@ -1,0 +1,78 @@
+"""The unit of work on both engines: what it commits, what it leaves, and a read-only unit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.registry.tables import agencies
+
+
+def agency_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(agencies)).scalar_one())
+
+
+def an_agency(code: str) -> dict[str, object]:
+    return {
+        "code": code, "name": f"机构{code}", "level": "national", "address": "北京",
+        "department": "中心", "phone": "010-1", "hours": "9-17",
+    }  # fmt: skip
+
+
+def test_a_unit_left_without_commit_writes_nothing(engine: Engine, clock: FixedClock) -> None:
+    with UnitOfWork(engine, clock) as uow:
+        uow.conn.execute(insert(agencies).values(**an_agency("10000000"), created_at=clock.now()))
+    assert agency_count(engine) == 0
+
+    def fails_half_way() -> None:
+        with UnitOfWork(engine, clock) as uow:
+            row = an_agency("10000000")
+            uow.conn.execute(insert(agencies).values(**row, created_at=clock.now()))
+            raise RuntimeError("a use case fails half-way")
+
+    with pytest.raises(RuntimeError):
+        fails_half_way()
+    assert agency_count(engine) == 0
+
+
+# PostgreSQL's alone: READ ONLY transactions and server-side prepared statements.
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@ON_POSTGRESQL
+def test_a_read_only_unit_refuses_writes_on_postgresql(engine: Engine, clock: FixedClock) -> None:
+    row = an_agency("10000000")
+    with (
+        UnitOfWork(engine, clock, write=False) as uow,
+        pytest.raises(DBAPIError, match="read-only"),
+    ):
+        uow.conn.execute(insert(agencies).values(**row, created_at=clock.now()))
+    assert agency_count(engine) == 0
+    with UnitOfWork(engine, clock) as uow:  # the next unit on that connection writes again
+        uow.conn.execute(insert(agencies).values(**an_agency("10000000"), created_at=clock.now()))
+        uow.commit()
+    assert agency_count(engine) == 1
+
+
+@ON_POSTGRESQL
+def test_read_only_units_keep_the_connections_prepared_statements(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """psycopg prepares a statement run five times on a connection and forgets them all on a
+    rollback: read-only units end in COMMIT, so a request's queries stay prepared."""
+    query = select(func.count()).select_from(agencies).where(agencies.c.code == "x")
+    engine.dispose()  # one connection, used by every unit below in turn
+    for _ in range(8):
+        with UnitOfWork(engine, clock, write=False) as uow:
+            uow.conn.execute(query).scalar_one()
+    with UnitOfWork(engine, clock, write=False) as uow:
+        prepared = uow.conn.execute(
+            text("SELECT statement FROM pg_prepared_statements")
+        ).scalars().all()  # fmt: skip
+    assert any("FROM agencies" in s for s in prepared), prepared
