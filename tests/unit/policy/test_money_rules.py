@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
-from jinbao.policy.contributions import clamp_base, employee_contribution, flexible_contribution
+from jinbao.policy.contributions import (
+    clamp_base,
+    employee_contribution,
+    employee_rates,
+    flexible_contribution,
+    split,
+    splitter,
+)
 from jinbao.policy.interest import Credit, Method, Portion, credit_interest
 from jinbao.policy.parameters import Parameters, read_tables
 from jinbao.policy.pension import monthly_pension
@@ -168,3 +175,13 @@ def test_more_years_never_pay_less(params: Parameters, months: int, index: Decim
     a = pension(params, contribution_months=months, index=index).value
     b = pension(params, contribution_months=months + 1, index=index).value
     assert b.basic >= a.basic >= 0
+
+
+@given(bases=st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=50))
+def test_the_bulk_splitter_is_split_for_every_base_seen_again_or_not(
+    params: Parameters, bases: list[int]
+) -> None:
+    rates = employee_rates(YearMonth(2005, 6), params)  # 11% to the account, 8% individual
+    split_base = splitter(rates)
+    for base in bases + bases:
+        assert split_base(Fen(base)) == split(Fen(base), rates)

@@ -95,7 +95,7 @@ def declare(
     # outside the months a declaration may cover; per region and month, the base's floor and
     # cap and the split at the month's rates, or why there are none.
     months: dict[YearMonth, int | None] = {}
-    terms: dict[tuple[str, int], tuple[Fen, Fen, Callable[[Fen], Contribution]] | InvalidInput] = {}
+    terms: dict[tuple[str, int], _Terms | InvalidInput] = {}
 
     def problem(row: int, field: str, code: str, zh: str, en: str) -> None:
         issues.append(Issue(code, zh, en, field=field, row=row))
@@ -191,13 +191,13 @@ def declare(
         if isinstance(month_terms, InvalidInput):
             problem(r.row, "period", month_terms.code, month_terms.zh, month_terms.en)
             continue
-        floor, cap, split_base = month_terms
+        region, floor, cap, split_base = month_terms
         out.append(
             record_row(
                 person_id,
                 agency_id,
                 employer_id,
-                region_of(region_code),
+                region,
                 period,
                 slot.next_entry if slot else 0,
                 Kind.EMPLOYEE,
@@ -211,15 +211,18 @@ def declare(
     return write_batch(uow, "contribution.declare", batch, out, paid_on, today)
 
 
-def _terms(
-    rules: Rules, region_code: str, period: YearMonth
-) -> tuple[Fen, Fen, Callable[[Fen], Contribution]] | InvalidInput:
+# A region's and month's terms: the ledger region, the base's floor and cap, the split.
+_Terms = tuple[str, Fen, Fen, Callable[[Fen], Contribution]]
+
+
+def _terms(rules: Rules, region_code: str, period: YearMonth) -> _Terms | InvalidInput:
     """A month's base floor and cap in the region's province and the split at its rates
     (:func:`jinbao.policy.contributions.splitter`), or the reason there are none (no average
     wage or rate published for the month)."""
+    region = region_of(region_code)
     try:
-        limits = rules.limits(region_of(region_code), period)
-        return limits.floor, limits.cap, rules.employee_split(period)
+        limits = rules.limits(region, period)
+        return region, limits.floor, limits.cap, rules.employee_split(period)
     except InvalidInput as exc:
         return exc
 
