@@ -18,6 +18,7 @@ raw:  the bare endpoint of the same stack (GET /api/ping), the same clients and 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import statistics
 import threading
@@ -170,6 +171,36 @@ def peak_rss(pid: int, stop: threading.Event, out: list[int]) -> None:
         stop.wait(0.2)
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User and system CPU time each process has used so far."""
+    used = {}
+    for process in pids:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime and stime, fields 14 and 15 of stat, in clock ticks
+        used[process] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
+    """CPU seconds used between two readings, counting processes started in between whole."""
+    return sum(t - before.get(process, 0.0) for process, t in now.items())
+
+
+def postgres_processes() -> list[int]:
+    """The PostgreSQL server's processes (the benchmark's throwaway cluster is the only one)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split(" ", 2)[1] == "(postgres)":
+                found.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 def children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -199,7 +230,12 @@ def main() -> None:
             stop, rss = threading.Event(), [0]
             watcher = threading.Thread(target=peak_rss, args=(pid, stop, rss))
             watcher.start()
+            servers_before = cpu_seconds([pid, *children(pid)])
+            database_before = cpu_seconds(postgres_processes())
             ours, latencies, errors, failures = drive(url, work)
+            done = sum(len(v) for v in latencies.values())
+            server_cpu = cpu_since(servers_before, cpu_seconds([pid, *children(pid)])) / done
+            database_cpu = cpu_since(database_before, cpu_seconds(postgres_processes())) / done
             stop.set()
             watcher.join()
             raw, _, raw_errors, _ = drive(url, None)
@@ -208,6 +244,11 @@ def main() -> None:
             print(f"{kind}: {len(values)} done, p50={q[49] * 1000:.0f} ms p99={q[98] * 1000:.0f} ms")
         print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
               f"({'under' if rss[0] < 500 * 2**20 else 'OVER'} 500 MB); {args.workers} server processes, {CLIENTS} clients, {SECONDS:.0f} s")  # fmt: skip
+        # What a transaction costs the machine, whatever the clients: the ceiling this code has
+        # on these cores if nothing else ran (new connections' backends are not counted).
+        per = server_cpu + database_cpu
+        print(f"CPU per transaction: server {server_cpu * 1000:.1f} ms, database {database_cpu * 1000:.1f} ms; "
+              f"at most {(os.cpu_count() or 1) / per:.0f} tx/s on {os.cpu_count()} cores")  # fmt: skip
         for failure in (FAILURES + failures)[:8]:
             print("error:", failure)
         result(f"load_{args.engine}", ours, raw, "transactions/s")

@@ -16,7 +16,7 @@ import time
 
 import httpx2 as httpx
 
-from bench.common import arguments, database, declare_year, result, run_clients, served, workforce
+from bench.common import arguments, database, declare_year, result, run_clients, served, settle, workforce
 from jinbao.policy.parameters import load_parameters
 
 CLIENTS = 8
@@ -56,6 +56,7 @@ def main() -> None:
     with database(args.engine) as engine:
         _, pairs = workforce(engine, args.persons)
         print(f"setup: 12 months declared in {declare_year(engine, pairs, params):.1f} s")
+        settle(engine)
         with served(engine, PORT, args.workers) as (url, _):
             records = [f"/api/persons/{p}/record" for _, p in pairs]
             ours, latencies, errors = load(url, records)
