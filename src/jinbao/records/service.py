@@ -2,10 +2,10 @@
 services; issue 7's record benchmark): who they are; every relationship with its status
 history; their contributions year by year and place by place (months paid, unpaid, the bases);
 the years transfers brought; each scheme's account by portion; their transfers; their
-retirement, award in force and payments. Read-only: the person, then every section in one
-statement (each a JSON array built and grouped by the database, not row by row), whatever the
-history's length. The statement is built once, at import, with the person's row id as a
-parameter: building it anew cost more than running it.
+retirement, award in force and payments. Read-only: the person and every section in one
+statement (each section a JSON array built and grouped by the database, not row by row),
+whatever the history's length. The statement is built once, at import, with the ID number as
+its parameter: building it anew cost more than running it.
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ from jinbao.contributions.tables import contribution_payments, contributions, re
 from jinbao.db.json import json_rows, loads
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
-from jinbao.registry.service.persons import registered_person
-from jinbao.registry.tables import agencies, relationships
+from jinbao.registry.repository import person_from_row
+from jinbao.registry.service.persons import person_not_found
+from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import queries as transfers
 from jinbao.transfers.tables import transfer_cases, transferred_years
 
-_PERSON: BindParameter[int] = bindparam("person_id")
+# The person's row id, looked up by ID number inside the one statement (each section's
+# condition is this uncorrelated subquery: the database runs it once per section, by index).
+_NUMBER: BindParameter[str] = bindparam("number")
+_PERSON = (
+    select(persons.c.id).where(persons.c.id_number == _NUMBER).correlate(None).scalar_subquery()
+)
 
 _RELATIONS = (
     select(
@@ -91,9 +97,11 @@ _APPLICATION = (
     .order_by(retirement_applications.c.id.desc())
     .limit(1)
 )  # fmt: skip
-# Every section in one statement, each a JSON array: one round trip instead of one per section
-# (on PostgreSQL the round trips, not the database's work, were most of a record's time).
-_SECTIONS = select(
+# The person and every section in one statement, each section a JSON array: one round trip
+# instead of one per section (on PostgreSQL the round trips, not the database's work, were most
+# of a record's time).
+_RECORD = select(
+    persons,
     json_rows(_RELATIONS).label("relations"),
     json_rows(_years_statement()).label("years"),
     json_rows(_RESIDENT).label("resident"),
@@ -101,12 +109,14 @@ _SECTIONS = select(
     json_rows(_ACCOUNTS).label("accounts"),
     json_rows(_APPLICATION).label("application"),
     exists().where(transfer_cases.c.person_id == _PERSON).label("has_transfer"),
-)
+).where(persons.c.id_number == _NUMBER)
 
 
 def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[str, Any]:
-    person_id, person = registered_person(uow, id_number)
-    sections = uow.conn.execute(_SECTIONS, {"person_id": person_id}).one()
+    sections = uow.conn.execute(_RECORD, {"number": id_number.strip().upper()}).first()
+    if sections is None:
+        raise person_not_found(id_number)
+    person = person_from_row(sections)
     relations = [
         {
             "id": r["id"], "scheme": r["scheme"], "kind": r["kind"], "status": r["status"],

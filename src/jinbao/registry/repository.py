@@ -179,7 +179,8 @@ def existing_usccs(uow: UnitOfWork, codes: Iterable[str]) -> set[str]:
 # ----------------------------------------------------------------------------- persons
 
 
-def _person(row: AnyRow) -> Person:
+def person_from_row(row: AnyRow) -> Person:
+    """A person from a row of the persons table (any statement that selects its columns)."""
     return Person(
         id_number=row.id_number,
         name=row.name,
@@ -203,7 +204,7 @@ def get_person_row(uow: UnitOfWork, id_number: str) -> tuple[int, Person] | None
     """The person's row id and the person, in one query (a statement built once: it is on
     every person-facing request's path)."""
     row = uow.conn.execute(_PERSON_BY_NUMBER, {"number": id_number}).first()
-    return (int(row.id), _person(row)) if row else None
+    return (int(row.id), person_from_row(row)) if row else None
 
 
 def get_person(uow: UnitOfWork, id_number: str) -> Person | None:
@@ -219,7 +220,7 @@ def list_persons(
         stmt = stmt.where(or_(persons.c.name.contains(query), persons.c.id_number == query))
     if hukou_prefix:
         stmt = stmt.where(persons.c.hukou_region_code.startswith(hukou_prefix))
-    return [_person(r) for r in uow.conn.execute(stmt)]
+    return [person_from_row(r) for r in uow.conn.execute(stmt)]
 
 
 def existing_id_numbers(uow: UnitOfWork, numbers: Iterable[str]) -> set[str]:

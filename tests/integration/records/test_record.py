@@ -87,7 +87,7 @@ def test_a_pensioners_record_has_the_award_in_force(
     }  # fmt: skip
 
 
-def test_the_sections_are_one_statement_and_an_unknown_person_is_not_found(
+def test_the_record_is_one_statement_and_an_unknown_person_is_not_found(
     engine: Engine, uow_at: Uow, params: Parameters, mover: Mover
 ) -> None:
     statements: list[str] = []
@@ -102,6 +102,6 @@ def test_the_sections_are_one_statement_and_an_unknown_person_is_not_found(
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 2  # the person, then every section
+    assert len(reads) == 1  # the person and every section
     with uow_at() as uow, pytest.raises(NotFound):
         person_record(uow, "110101199001011234", params)

@@ -113,12 +113,16 @@ def registered_person(uow: UnitOfWork, id_number: str) -> tuple[int, Person]:
     """The registered person's row id and the person, in one query, or person.not_found."""
     found = repo.get_person_row(uow, id_number.strip().upper())
     if found is None:
-        raise NotFound(
-            "person.not_found",
-            f"公民身份号码{id_number}未参保登记。",
-            f"No person is registered with ID number {id_number}.",
-        )
+        raise person_not_found(id_number)
     return found
+
+
+def person_not_found(id_number: str) -> NotFound:
+    return NotFound(
+        "person.not_found",
+        f"公民身份号码{id_number}未参保登记。",
+        f"No person is registered with ID number {id_number}.",
+    )
 
 
 def get_person(uow: UnitOfWork, id_number: str) -> Person:
