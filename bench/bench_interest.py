@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, arguments, database, declare_year, driver_cursor, placeholder, result, workforce
+from bench.common import CLOCK, arguments, database, declare_year, driver_cursor, placeholder, result, workforce, write_rows
 from jinbao.accounts.interest import run_interest
 from jinbao.accounts.tables import ENTRY_COLUMNS
 from jinbao.policy.parameters import load_parameters
@@ -54,17 +54,11 @@ def entry_bound(engine: Engine, rate: Decimal) -> float:
     there can pass it."""
     with engine.connect() as conn:
         journal = conn.execute(text("SELECT max(id) FROM journals")).scalar_one()
-    columns = ", ".join(ENTRY_COLUMNS)
     t0 = time.perf_counter()
     with driver_cursor(engine) as cur:
         cur.execute("SELECT person_id, scheme, max(region), SUM(amount) FROM account_entries GROUP BY person_id, scheme")
         entries = [(p, sc, r, "from2006", "interest", 202512, "2025-12-31", int(a * rate), journal, "bound", "2026-01-01 00:00:00") for p, sc, r, a in cur.fetchall()]
-        if engine.dialect.name == "postgresql":
-            with cur.copy(f"COPY account_entries ({columns}) FROM STDIN") as copy:
-                for e in entries:
-                    copy.write_row(e)
-        else:
-            cur.executemany(f"INSERT INTO account_entries ({columns}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})", entries)
+        write_rows(cur, engine, "account_entries", ENTRY_COLUMNS, entries)
     return len(entries) / (time.perf_counter() - t0)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, arguments, database, driver_cursor, result, workforce
+from bench.common import CLOCK, arguments, database, driver_cursor, result, workforce, write_rows
 from jinbao.contributions.imports import import_declaration
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import load_parameters
@@ -46,9 +46,10 @@ def main() -> None:
         # new) written the same way into the real table, whose foreign keys (person, agency,
         # employer) and indexes (one record per person-month, the issue's own rule) the engine
         # checks and maintains for every row. No import that keeps them can pass this rate.
-        at = columns.index("period")
-        shifted = [v[:at] + (v[at] + 1,) + v[at + 1 :] for v in values]
-        table_rate = len(rows) / write(engine, "contributions", [c for c in columns if c != "id"], [v[1:] for v in shifted] if columns[0] == "id" else shifted)
+        kept = [i for i, c in enumerate(columns) if c != "id"]  # new rows take new ids
+        period = columns.index("period")
+        shifted = [tuple(v[i] + 1 if i == period else v[i] for i in kept) for v in values]
+        table_rate = len(rows) / write(engine, "contributions", [columns[i] for i in kept], shifted)
         print(f"the same records into the real table: {table_rate:.0f}/s ({table_rate / raw:.2f} of raw)")
         result(f"contribution_posting_{args.engine}", ours, raw, "person-months/s")
 
@@ -58,12 +59,7 @@ def write(engine: Engine, table: str, columns: list[str], values: list[tuple[Any
     the driver's executemany on SQLite, in one transaction."""
     t0 = time.perf_counter()
     with driver_cursor(engine) as cur:
-        if engine.dialect.name == "postgresql":
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for v in values:
-                    copy.write_row(v)
-        else:
-            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
+        write_rows(cur, engine, table, columns, values)
     return time.perf_counter() - t0
 
 

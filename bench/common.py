@@ -173,6 +173,18 @@ def settle(engine: Engine) -> None:
             conn.exec_driver_sql("VACUUM ANALYZE")
 
 
+def write_rows(cursor: Any, engine: Engine, table: str, columns: list[str], values: list[tuple[Any, ...]]) -> None:
+    """Rows written by the engine's plain path on a :func:`driver_cursor`: COPY on PostgreSQL,
+    the driver's executemany on SQLite."""
+    names = ", ".join(columns)
+    if engine.dialect.name == "postgresql":
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for v in values:
+                copy.write_row(v)
+    else:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", values)
+
+
 def placeholder(engine: Engine) -> str:
     return "?" if engine.dialect.name == "sqlite" else "%s"
 

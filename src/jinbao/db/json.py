@@ -16,7 +16,7 @@ text on both engines), null.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, literal_column, select
 from sqlalchemy.ext.compiler import compiles
@@ -25,38 +25,36 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import JSON
 
 
-class _JsonObject(FunctionElement[Any]):
-    """``json_build_object(k, v, …)`` on PostgreSQL, ``json_object(k, v, …)`` on SQLite."""
+class _Json(FunctionElement[Any]):
+    """A JSON function spelled per dialect: ``templates`` by dialect name, ``default`` for
+    SQLite; ``{}`` stands for the arguments."""
 
     type = JSON()
     inherit_cache = True
+    templates: ClassVar[dict[str, str]] = {}
 
 
-@compiles(_JsonObject, "postgresql")
-def _object_pg(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_build_object({compiler.process(element.clauses, **kw)})"
+class _JsonObject(_Json):
+    templates: ClassVar[dict[str, str]] = {
+        "postgresql": "json_build_object({})",
+        "default": "json_object({})",
+    }
+
+
+class _JsonArray(_Json):
+    """The aggregate of JSON values into an array, ``[]`` for no rows."""
+
+    templates: ClassVar[dict[str, str]] = {
+        "postgresql": "coalesce(json_agg({}), '[]'::json)",
+        "default": "json_group_array({})",
+    }
 
 
 @compiles(_JsonObject)
-def _object_sqlite(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
-
-
-class _JsonArray(FunctionElement[Any]):
-    """The aggregate of JSON values into an array, ``[]`` for no rows."""
-
-    type = JSON()
-    inherit_cache = True
-
-
-@compiles(_JsonArray, "postgresql")
-def _array_pg(element: _JsonArray, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"coalesce(json_agg({compiler.process(element.clauses, **kw)}), '[]'::json)"
-
-
 @compiles(_JsonArray)
-def _array_sqlite(element: _JsonArray, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+def _render(element: _Json, compiler: SQLCompiler, **kw: Any) -> str:
+    template = element.templates.get(compiler.dialect.name, element.templates["default"])
+    return template.format(compiler.process(element.clauses, **kw))
 
 
 def json_rows(stmt: Select[Any]) -> ColumnElement[Any]:
