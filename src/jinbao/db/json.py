@@ -35,6 +35,7 @@ class _Json(FunctionElement[Any]):
 
 
 class _JsonObject(_Json):
+    inherit_cache = True  # each subclass must say so, or SQLAlchemy compiles it every time
     templates: ClassVar[dict[str, str]] = {
         "postgresql": "json_build_object({})",
         "default": "json_object({})",
@@ -44,6 +45,7 @@ class _JsonObject(_Json):
 class _JsonArray(_Json):
     """The aggregate of JSON values into an array, ``[]`` for no rows."""
 
+    inherit_cache = True
     templates: ClassVar[dict[str, str]] = {
         "postgresql": "coalesce(json_agg({}), '[]'::json)",
         "default": "json_group_array({})",
