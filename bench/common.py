@@ -166,8 +166,8 @@ def driver_cursor(engine: Engine) -> Iterator[Any]:
 
 
 def settle(engine: Engine) -> None:
-    """After a bulk set-up on PostgreSQL, VACUUM ANALYZE before measuring: otherwise autovacuum
-    processes the freshly loaded tables during the measurement, on the same two cores."""
+    """After a bulk set-up, before measuring: on PostgreSQL VACUUM ANALYZE (else autovacuum
+    processes the freshly loaded tables during the measurement, on the same two cores)."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
