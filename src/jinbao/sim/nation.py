@@ -59,7 +59,7 @@ from jinbao.kernel.identifiers import Sex, resident_id_check_character, uscc_che
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.model import region_of
-from jinbao.policy.contributions import Contribution, Rates, split
+from jinbao.policy.contributions import Contribution
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.retirement import Category, statutory_retirement
 from jinbao.policy.transfer import temporary_account_decision
@@ -637,8 +637,7 @@ def _records(
     month index it is paid in or None): declarations paid on the 15th of the next month,
     back-payments two months after the late run, every 33rd employer's last month unpaid."""
     batches: Batches = defaultdict(list)
-    terms: dict[tuple[str, int, bool], tuple[Fen, Fen, Rates, float]] = {}
-    amounts: dict[tuple[Fen, Rates], Contribution] = {}  # bases repeat: whole ten-yuan wages
+    terms: dict[tuple[str, int, bool], tuple[Fen, Fen, Callable[[Fen], Contribution], float]] = {}
     for p in people:
         pid = ids[p.id_number]
         for s in p.spells:
@@ -655,10 +654,11 @@ def _records(
                     t = terms[key] = (
                         limits.floor,
                         limits.cap,
-                        rules.flexible(ym) if flexible else rules.rates(ym),
+                        # bases repeat (whole ten-yuan wages): the split remembers them
+                        rules.split_at(rules.flexible(ym) if flexible else rules.rates(ym)),
                         average,
                     )
-                floor, cap, rates, average = t
+                floor, cap, split_base, average = t
                 # The declared wage, a sampled input (not an amount a rule computes): the
                 # person's multiple of the average, in whole ten yuan.
                 wage = int(p.factor * average) // 1000 * 1000
@@ -678,9 +678,6 @@ def _records(
                     paid = month + 1
                 if paid is not None and paid > YearMonth.of(today).index:
                     paid = YearMonth.of(today).index
-                parts = amounts.get((base, rates))
-                if parts is None:
-                    parts = amounts[(base, rates)] = split(base, rates)
                 batches[(kind, month if not late else -1, paid)].append(
                     record_row(
                         pid,
@@ -690,7 +687,7 @@ def _records(
                         period_int(ym),
                         0,
                         kind,
-                        parts,
+                        split_base(base),
                         "",
                         now,
                     )

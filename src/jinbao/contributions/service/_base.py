@@ -74,19 +74,20 @@ class Rules:
         self._rates: dict[YearMonth, Rates] = {}
         self._flex: dict[YearMonth, Rates] = {}
         self._limits: dict[tuple[str, YearMonth], BaseLimits] = {}
-        self._splits: dict[YearMonth, Callable[[Fen], Contribution]] = {}
+        self._splits: dict[Rates, Callable[[Fen], Contribution]] = {}
 
     def rates(self, period: YearMonth) -> Rates:
         if period not in self._rates:
             self._rates[period] = employee_rates(period, self.params)
         return self._rates[period]
 
-    def employee_split(self, period: YearMonth) -> Callable[[Fen], Contribution]:
-        """:func:`~jinbao.policy.contributions.split` at the month's employee rates, its
-        fractions worked out once for the batch."""
-        found = self._splits.get(period)
+    def split_at(self, rates: Rates) -> Callable[[Fen], Contribution]:
+        """:func:`~jinbao.policy.contributions.split` at ``rates`` (a month's employee or
+        flexible rates), one :func:`~jinbao.policy.contributions.splitter` per set of rates for
+        the whole batch: fractions worked out once, bases seen before not computed again."""
+        found = self._splits.get(rates)
         if found is None:
-            found = self._splits[period] = splitter(self.rates(period))
+            found = self._splits[rates] = splitter(rates)
         return found
 
     def flexible(self, period: YearMonth) -> Rates:

@@ -222,7 +222,7 @@ def _terms(rules: Rules, region_code: str, period: YearMonth) -> _Terms | Invali
     region = region_of(region_code)
     try:
         limits = rules.limits(region, period)
-        return region, limits.floor, limits.cap, rules.employee_split(period)
+        return region, limits.floor, limits.cap, rules.split_at(rules.rates(period))
     except InvalidInput as exc:
         return exc
 
