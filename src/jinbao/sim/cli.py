@@ -14,7 +14,7 @@ from jinbao.calculators.inputs import parameters
 from jinbao.cli.common import EXIT_BAD_INPUT, JsonOption, engine, fail, guard, run, settings
 from jinbao.kernel.clock import SystemClock
 from jinbao.sim.demo import load_demo
-from jinbao.sim.nation import SimReport, generate, generate_parquet
+from jinbao.sim.nation import CHUNK, SimReport, generate, generate_parquet
 
 app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
 
@@ -91,7 +91,14 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="The same seed makes the same nation.")] = 1,
     chunk: Annotated[
         int, typer.Option(min=100, max=200_000, help="Persons written per transaction.")
-    ] = 20_000,
+    ] = CHUNK,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes writing chunks at once (PostgreSQL only; default: one per core).",
+        ),
+    ] = None,
     interest: Annotated[
         bool, typer.Option(help="Run the yearly interest job for every finished year.")
     ] = True,
@@ -115,6 +122,7 @@ def generate_command(
         return generate(
             engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
             chunk=chunk, interest=interest, progress=progress,  # type: ignore[arg-type]
+            workers=workers,
         )  # fmt: skip
 
     if as_json:

@@ -35,11 +35,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import os
 import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,7 @@ from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import Kind, period_int
 from jinbao.contributions.service import Rules, record_row, write_batch
 from jinbao.db.bulk import insert_rows, key_table
+from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -99,6 +103,10 @@ RETURN_HOME_CHANCE = 0.3  # SAMPLE: an inter-province migrant's last job is back
 DEATH_PER_YEAR = 0.002  # SAMPLE
 ARREARS_EVERY = 33  # SAMPLE: every 33rd employer has declared last month and not yet paid
 NOT_NETWORKED = 0.05  # SAMPLE: county agencies not yet on the exchange network (manual mode)
+# Persons a transaction writes: a chunk of 5 000 over 10 years is ~440 000 records, ~400 MB in a
+# writing process at its peak (20 000 took 1.2 GB, no faster), so two writers and the drawing
+# process stay well under 2 GB.
+CHUNK = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,16 +183,20 @@ def generate(
     persons_wanted: int,
     seed: int = 1,
     years: int = 10,
-    chunk: int = 20_000,
+    chunk: int = CHUNK,
     interest: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> SimReport:
-    """Generate ``persons_wanted`` persons with ``years`` years of history up to last month."""
+    """Generate ``persons_wanted`` persons with ``years`` years of history up to last month.
+
+    ``workers`` processes write the chunks (PostgreSQL; by default one per core): the draws
+    stay in this process, in order, so the nation is the same whatever their number."""
     _check_plan(persons_wanted, years)
+    workers = _workers(engine, workers)
     started = time.perf_counter()
     rng = random.Random(seed)
     today, first, last = _window(clock, years)
-    rules = Rules(params)
     plan = {"persons": persons_wanted, "years": years, "chunk": chunk, "last": str(last)}
     marker = f"sim:{seed}:"
     with UnitOfWork(engine, clock, "sim") as uow:
@@ -210,19 +222,14 @@ def generate(
     totals: dict[str, int] = defaultdict(int)
     samples: dict[str, str] = {}
     made = records = relations = 0
-    for people in _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples):  # fmt: skip
-        n = len(people)
-        with UnitOfWork(engine, clock, "sim") as uow:
-            if repo.person_id(uow, people[0].id_number) is not None:
-                made += n  # written by an earlier run of the same plan that stopped half-way
-                continue
-            ids = _write_people(uow, people, last)
-            relations += sum(len(p.spells) for p in people)
-            written, late = _write_records(uow, people, ids, rules, f"{marker}{made}", last, today)
-            records += written
-            totals["back_paid"] += late
-            uow.commit()
+    population = _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples)  # fmt: skip
+    for n, written in _write_chunks(
+        engine, clock, params, workers, population, marker, last, today
+    ):
         made += n
+        if written is not None:
+            relations, records = relations + written.relations, records + written.records
+            totals["back_paid"] += written.back_paid
         if progress:
             progress(made, persons_wanted)
     done_years: list[int] = []
@@ -245,6 +252,112 @@ def _check_plan(persons_wanted: int, years: int) -> None:
         )
     if not 1 <= years <= 25:
         raise InvalidInput("sim.years", "年数须在1至25之间。", "Years must be 1 to 25.")
+
+
+def _workers(engine: Engine, wanted: int | None) -> int:
+    """How many processes write: one per core on PostgreSQL unless told; one on SQLite, whose
+    single writer would make the others wait out its busy timeout and fail."""
+    if engine.dialect.name != "postgresql":
+        if wanted is not None and wanted > 1:
+            raise InvalidInput(
+                "sim.workers",
+                "SQLite同一时间只允许一个写入者：多个写入进程（--workers大于1）须使用PostgreSQL。",
+                "SQLite has one writer at a time: more than one writing process (--workers) "
+                "needs PostgreSQL.",
+            )
+        return 1
+    if wanted is not None and wanted < 1:
+        raise InvalidInput("sim.workers", "写入进程数须至少为1。", "--workers must be at least 1.")
+    return wanted or os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    relations: int
+    records: int
+    back_paid: int
+
+
+def _write_chunk(
+    engine: Engine,
+    clock: Clock,
+    rules: Rules,
+    people: list[_Person],
+    batch: str,
+    last: YearMonth,
+    today: dt.date,
+) -> _Written | None:
+    """One chunk in one transaction: persons, relations, records with payments, account
+    entries and journals. None if an earlier run of the same plan wrote it (and stopped later)."""
+    with UnitOfWork(engine, clock, "sim") as uow:
+        if repo.person_id(uow, people[0].id_number) is not None:
+            return None
+        ids = _write_people(uow, people, last)
+        records, late = _write_records(uow, people, ids, rules, batch, last, today)
+        uow.commit()
+    return _Written(sum(len(p.spells) for p in people), records, late)
+
+
+def _write_chunks(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    workers: int,
+    population: Iterator[list[_Person]],
+    marker: str,
+    last: YearMonth,
+    today: dt.date,
+) -> Iterator[tuple[int, _Written | None]]:
+    """Write the chunks as they are drawn, here or in ``workers`` processes of their own; yields
+    (persons, what was written) per chunk as each finishes. At most two chunks per worker wait,
+    so memory holds a few chunks, never the nation. A chunk is named by the count of persons
+    drawn before it (its batch keys), so a rerun finds what a stopped run wrote whatever the
+    order the chunks were committed in."""
+    if workers == 1:
+        rules, offset = Rules(params), 0
+        for people in population:
+            yield len(people), _write_chunk(engine, clock, rules, people, f"{marker}{offset}", last, today)  # fmt: skip
+            offset += len(people)
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    # Forked, not spawned: a spawned worker re-imports the caller's main module, which a script
+    # without a main guard does not survive. The worker opens an engine of its own and never
+    # touches the connections it inherited.
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("fork"), initializer=_worker_start,
+        initargs=(url, clock, params),
+    )  # fmt: skip
+    pending: dict[Future[_Written | None], int] = {}
+    try:
+        offset = 0
+        for people in population:
+            job = pool.submit(_worker_chunk, people, f"{marker}{offset}", last, today)
+            pending[job] = len(people)
+            offset += len(people)
+            while len(pending) >= 2 * workers:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for job in finished:
+                    yield pending.pop(job), job.result()
+        for job in as_completed(list(pending)):
+            yield pending.pop(job), job.result()
+    finally:
+        # On a failure (or a stop), chunks not yet begun are dropped; those being written
+        # finish or roll back as a whole. A rerun writes what is missing.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER: dict[str, Any] = {}  # a worker process's engine, clock and rules
+
+
+def _worker_start(url: str, clock: Clock, params: Parameters) -> None:
+    _WORKER.update(engine=make_engine(url), clock=clock, rules=Rules(params))
+
+
+def _worker_chunk(
+    people: list[_Person], batch: str, last: YearMonth, today: dt.date
+) -> _Written | None:
+    w = _WORKER
+    return _write_chunk(w["engine"], w["clock"], w["rules"], people, batch, last, today)
 
 
 def _prefecture_place(names: dict[str, str], code: str, name: str) -> str:
@@ -730,7 +843,7 @@ def generate_parquet(
     persons_wanted: int,
     seed: int = 1,
     years: int = 10,
-    chunk: int = 20_000,
+    chunk: int = CHUNK,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimReport:
     """The same nation as files, for analysis outside the system: ``agencies``, ``employers``,

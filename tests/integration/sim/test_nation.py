@@ -17,7 +17,7 @@ from jinbao.db import migrate
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
-from jinbao.kernel.errors import Conflict
+from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.identifiers import Sex
 from jinbao.ledger.check import check
 from jinbao.policy.contributions import (
@@ -145,8 +145,8 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
         assert report.interest_years == (2024,)
 
 
-def _fresh(make: Callable[[str], str], clock: FixedClock) -> Engine:
-    engine = make_engine(make("sqlite"))
+def _fresh(make: Callable[[str], str], clock: FixedClock, kind: str = "sqlite") -> Engine:
+    engine = make_engine(make(kind))
     migrate.upgrade(engine)
     with UnitOfWork(engine, clock) as uow:
         sync_regions(uow)
@@ -194,6 +194,51 @@ def test_a_seed_makes_the_same_nation_and_a_stopped_run_resumes(
         _generate(stopped, clock, persons_wanted=500, interest=False)
     assert refused.value.code == "sim.seed_used"
     assert _fingerprint(stopped) == _fingerprint(whole)
+
+
+@pytest.mark.postgres
+def test_writing_processes_make_the_same_nation_and_resume(
+    new_database: Callable[[str], str], clock: FixedClock
+) -> None:
+    one = _fresh(new_database, clock, "postgresql")
+    _generate(one, clock, persons_wanted=450, chunk=50, interest=False, workers=1)
+    two = _fresh(new_database, clock, "postgresql")
+    finished: list[int] = []
+
+    def stop_after_two(done: int, total: int) -> None:
+        finished.append(done)
+        if len(finished) == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        _generate(
+            two,
+            clock,
+            persons_wanted=450,
+            chunk=50,
+            interest=False,
+            workers=2,
+            progress=stop_after_two,
+        )
+    # Chunks that were being written when the stop came finished; those not begun were dropped.
+    assert 0 < _fingerprint(two)[1][0] < _fingerprint(one)[1][0]  # type: ignore[index]
+    _generate(two, clock, persons_wanted=450, chunk=50, interest=False, workers=2)
+    assert _fingerprint(two) == _fingerprint(one)
+    with UnitOfWork(two, clock) as uow:
+        assert check(uow) == []
+
+
+def test_sqlite_refuses_several_writing_processes(
+    new_database: Callable[[str], str], clock: FixedClock
+) -> None:
+    engine = _fresh(new_database, clock)
+    with pytest.raises(InvalidInput) as refused:
+        _generate(engine, clock, workers=2)
+    assert refused.value.code == "sim.workers"
+    assert "PostgreSQL" in refused.value.en
+    assert "PostgreSQL" in refused.value.zh
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(persons)).scalar_one() == 0
 
 
 def test_the_clock_decides_the_window(engine: Engine) -> None:
