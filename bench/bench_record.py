@@ -16,7 +16,18 @@ import time
 
 import httpx2 as httpx
 
-from bench.common import arguments, database, declare_year, result, run_clients, served, settle, workforce
+from bench.common import (
+    arguments,
+    database,
+    declare_year,
+    existing,
+    result,
+    run_clients,
+    sample_persons,
+    served,
+    settle,
+    workforce,
+)
 from jinbao.policy.parameters import load_parameters
 
 CLIENTS = 8
@@ -53,12 +64,17 @@ def load(url: str, paths: list[str]) -> tuple[float, list[float], int]:
 def main() -> None:
     args = arguments(__doc__ or "", 10_000)
     params = load_parameters()
-    with database(args.engine) as engine:
-        _, pairs = workforce(engine, args.persons)
-        print(f"setup: 12 months declared in {declare_year(engine, pairs, params):.1f} s")
-        settle(engine)
+    with existing(args.url) if args.url else database(args.engine) as engine:
+        if args.url:  # e.g. a nation of 1 000 000 persons × 10 years made by `jinbao sim generate`
+            numbers = sample_persons(engine, 100_000)
+            print(f"setup: an existing database, {len(numbers)} persons sampled")
+        else:
+            _, pairs = workforce(engine, args.persons)
+            print(f"setup: 12 months declared in {declare_year(engine, pairs, params):.1f} s")
+            settle(engine)
+            numbers = [p for _, p in pairs]
         with served(engine, PORT, args.workers) as (url, _):
-            records = [f"/api/persons/{p}/record" for _, p in pairs]
+            records = [f"/api/persons/{p}/record" for p in numbers]
             ours, latencies, errors = load(url, records)
             raw, bare, raw_errors = load(url, ["/api/ping"])
         q = statistics.quantiles(latencies, n=100)
@@ -68,7 +84,7 @@ def main() -> None:
               f"{args.workers} server processes, {CLIENTS} clients, {SECONDS:.0f} s")
         if errors or raw_errors:
             raise SystemExit("errors under load")
-        result(f"record_{args.engine}", ours, raw, "requests/s")
+        result(f"record_{engine.dialect.name}", ours, raw, "requests/s")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,26 @@ def arguments(description: str, default_persons: int) -> argparse.Namespace:
     parser.add_argument("--persons", type=int, default=default_persons)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes of `jinbao serve` for the HTTP benchmarks (default: one per core)")  # fmt: skip
+    parser.add_argument("--url", help="measure on this existing database (e.g. a nation made by "
+                        "`jinbao sim generate`) instead of building one; --engine and --persons are then ignored")  # fmt: skip
     return parser.parse_args()
+
+
+@contextlib.contextmanager
+def existing(url: str) -> Iterator[Engine]:
+    """An existing database, left as it was found (the benchmarks that accept --url only read)."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def sample_persons(engine: Engine, n: int, seed: int = 1) -> list[str]:
+    """ID numbers of ``n`` persons drawn at random from the whole database."""
+    with engine.connect() as conn:
+        numbers = list(conn.execute(select(persons.c.id_number)).scalars())
+    return random.Random(seed).sample(numbers, min(n, len(numbers)))
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,15 @@ class DomainError(Exception):
         self.field = field
         self.issues: tuple[Issue, ...] = tuple(issues) or (
             (Issue(code, zh, en, field=field),) if field is not None else ()
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole, so that an error raised in a worker process (the synthetic nation's
+        writers) reaches the caller as itself, not as a failure to unpickle it."""
+        return (
+            type(self),
+            (self.code, self.zh, self.en),
+            {"field": self.field, "issues": self.issues},
         )
 
 

@@ -54,7 +54,7 @@ from jinbao.audit.tables import audit_log
 from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import Kind, period_int
 from jinbao.contributions.service import Rules, record_row, write_batch
-from jinbao.db.bulk import insert_rows, key_table
+from jinbao.db.bulk import insert_rows, key_filter, key_table
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock
@@ -290,8 +290,25 @@ def _write_chunk(
     """One chunk in one transaction: persons, relations, records with payments, account
     entries and journals. None if an earlier run of the same plan wrote it (and stopped later)."""
     with UnitOfWork(engine, clock, "sim") as uow:
-        if repo.person_id(uow, people[0].id_number) is not None:
-            return None
+        with key_filter(uow.conn, (p.id_number for p in people), String) as matches:
+            taken = uow.conn.execute(
+                select(persons.c.id_number).where(matches(persons.c.id_number))
+            ).scalars()
+            held = sorted(taken)
+        if len(held) == len(people):
+            return None  # written by an earlier run of the same plan that stopped later
+        if held:
+            # ID numbers are unique within one seed's nation, not across seeds: another nation
+            # (or real data) in this database already holds some of them.
+            shown = "、".join(held[:3]) + ("…" if len(held) > 3 else "")
+            raise Conflict(
+                "sim.id_taken",
+                f"模拟人口的身份证号{shown}已被本数据库中的其他人员占用（另一个种子生成的模拟人口"
+                "或真实数据）：请在空数据库中生成，或沿用原来的种子和规模续生成。",
+                f"ID numbers of the synthetic nation ({shown.replace('、', ', ')}) are already "
+                "held in this database (by a nation of another seed, or by real data): generate "
+                "into an empty database, or resume with the same seed and plan.",
+            )
         ids = _write_people(uow, people, last)
         records, late = _write_records(uow, people, ids, rules, batch, last, today)
         uow.commit()

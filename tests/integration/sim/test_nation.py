@@ -241,6 +241,32 @@ def test_sqlite_refuses_several_writing_processes(
         assert conn.execute(select(func.count()).select_from(persons)).scalar_one() == 0
 
 
+def test_an_id_number_already_held_is_refused_clearly(
+    engine: Engine, new_database: Callable[[str], str], clock: FixedClock
+) -> None:
+    reference = _fresh(new_database, clock)
+    _generate(reference, clock, persons_wanted=200, chunk=100, interest=False)
+    with reference.connect() as conn:
+        first_chunk = conn.execute(
+            select(persons).where(persons.c.id <= 100).order_by(persons.c.id)
+        ).all()
+    held = first_chunk[49]  # inside the first chunk, not its first person
+    with engine.begin() as conn:
+        conn.execute(
+            persons.insert().values({k: v for k, v in held._asdict().items() if k != "id"})
+        )
+    with pytest.raises(Conflict) as refused:
+        _generate(engine, clock, persons_wanted=200, chunk=100, interest=False)
+    assert refused.value.code == "sim.id_taken"
+    assert "another seed" in refused.value.en
+    assert held.id_number in refused.value.en
+    assert held.id_number in refused.value.zh
+    with engine.connect() as conn:  # the chunk wrote nothing (another may have, in parallel)
+        numbers = [p.id_number for p in first_chunk]
+        written = select(func.count()).where(persons.c.id_number.in_(numbers))
+        assert conn.execute(written).scalar_one() == 1
+
+
 def test_the_clock_decides_the_window(engine: Engine) -> None:
     report = _generate(engine, FixedClock.on(dt.date(2020, 3, 10)), persons_wanted=50, years=1)
     with engine.connect() as conn:
