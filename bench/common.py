@@ -40,7 +40,7 @@ CLOCK = FixedClock.on(dt.date(2025, 3, 1))
 CONTACT = Contact("广州市天河区体育西路1号", "转移接续科", "020-12345678", "9:00-17:00")
 
 
-def arguments(description: str, default_persons: int) -> argparse.Namespace:
+def arguments(description: str, default_persons: int, year: int | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=default_persons)
@@ -48,6 +48,8 @@ def arguments(description: str, default_persons: int) -> argparse.Namespace:
                         help="processes of `jinbao serve` for the HTTP benchmarks (default: one per core)")  # fmt: skip
     parser.add_argument("--url", help="measure on this existing database (e.g. a nation made by "
                         "`jinbao sim generate`) instead of building one; --engine and --persons are then ignored")  # fmt: skip
+    if year is not None:
+        parser.add_argument("--year", type=int, default=year, help="the year to work on")
     return parser.parse_args()
 
 
@@ -170,7 +172,7 @@ def declare_year(engine: Engine, pairs: list[tuple[str, str]], params: Parameter
 
 
 @contextlib.contextmanager
-def driver_cursor(engine: Engine) -> Iterator[Any]:
+def driver_cursor(engine: Engine, commit: bool = True) -> Iterator[Any]:
     """The raw side's path: a DB-API cursor of the engine's own driver (sqlite3, psycopg) in one
     transaction, rows passed as tuples, no SQLAlchemy. Placeholders are the driver's: ``?`` on
     SQLite, ``%s`` on PostgreSQL (:func:`placeholder`)."""
@@ -180,7 +182,10 @@ def driver_cursor(engine: Engine) -> Iterator[Any]:
         if engine.dialect.name == "sqlite":
             cursor.execute("BEGIN")  # our connections run in autocommit mode (jinbao.db.engine)
         yield cursor
-        connection.commit()
+        if commit:
+            connection.commit()
+        else:
+            connection.rollback()
     finally:
         connection.close()
 
