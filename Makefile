@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint types install system-deps bench clean
+.PHONY: run test lint types install system-deps bench bench-nation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -61,6 +61,13 @@ bench: $(STAMP) system-deps
 	  $(BIN)/python -m bench.bench_ledger --engine $$engine --persons $$(( $(BENCH_PERSONS) / 20 )) && \
 	  $(BIN)/python -m bench.bench_load --engine $$engine --persons $$(( $(BENCH_PERSONS) / 10 )) || exit 1; \
 	done
+
+## make bench-nation: the goals' own size, SIZE persons × 10 years by `jinbao sim generate` on
+## BENCH_ENGINE (postgresql), then a person's record, the interest job and the ledger check on it.
+## SIZE=1000000 takes about 90 minutes and 55 GB of disk on a 2-core machine.
+BENCH_ENGINE ?= postgresql
+bench-nation: $(STAMP) system-deps
+	$(BIN)/python -m bench.bench_nation --engine $(BENCH_ENGINE) --persons $(SIZE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

@@ -19,7 +19,7 @@ import time
 
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, arguments, database, result
+from bench.common import CLOCK, arguments, database, existing, result
 from jinbao.db.uow import UnitOfWork
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import load_parameters
@@ -50,14 +50,17 @@ def raw_scan(engine: Engine) -> None:
 def main() -> None:
     args = arguments(__doc__ or "", 20_000)
     params = load_parameters()
-    with database(args.engine) as engine:
-        t0 = time.perf_counter()
-        report = generate(engine, CLOCK, params, persons_wanted=args.persons, years=10)
-        seconds = time.perf_counter() - t0
-        print(
-            f"setup: jinbao sim generate {report.persons} persons, {report.records} records in {seconds:.0f} s "
-            f"({report.persons / seconds:.0f} persons/s, {report.records / seconds:.0f} records/s, interest {report.interest_years})"
-        )
+    with existing(args.url) if args.url else database(args.engine) as engine:
+        if args.url:
+            print("setup: an existing database")
+        else:
+            t0 = time.perf_counter()
+            report = generate(engine, CLOCK, params, persons_wanted=args.persons, years=10)
+            seconds = time.perf_counter() - t0
+            print(
+                f"setup: jinbao sim generate {report.persons} persons, {report.records} records in {seconds:.0f} s "
+                f"({report.persons / seconds:.0f} persons/s, {report.records / seconds:.0f} records/s, interest {report.interest_years})"
+            )
         n = rows(engine)
         t0 = time.perf_counter()
         with UnitOfWork(engine, CLOCK, "bench") as uow:
@@ -68,7 +71,8 @@ def main() -> None:
         t0 = time.perf_counter()
         raw_scan(engine)
         raw = n / (time.perf_counter() - t0)
-        result(f"ledger_check_{args.engine}", ours, raw, "ledger-rows/s")
+        print(f"{n} ledger rows")
+        result(f"ledger_check_{engine.dialect.name}", ours, raw, "ledger-rows/s")
 
 
 if __name__ == "__main__":

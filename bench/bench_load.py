@@ -30,7 +30,7 @@ from typing import Any
 import httpx2 as httpx
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, arguments, database, result, run_clients, served
+from bench.common import CLOCK, arguments, children, database, peak_rss, result, run_clients, served
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import load_parameters
 from jinbao.sim.nation import generate
@@ -156,21 +156,6 @@ def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], i
     return sum(len(v) for v in latencies.values()) / seconds, latencies, errors, samples
 
 
-def peak_rss(pid: int, stop: threading.Event, out: list[int]) -> None:
-    """The peak of the server's resident memory: its process and its workers', summed."""
-    while not stop.is_set():
-        total = 0
-        for process in [pid, *children(pid)]:
-            try:
-                for line in Path(f"/proc/{process}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            except OSError:
-                continue  # gone meanwhile
-        out[0] = max(out[0], total)
-        stop.wait(0.2)
-
-
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
     """User and system CPU time each process has used so far."""
     used = {}
@@ -198,18 +183,6 @@ def postgres_processes() -> list[int]:
                 found.append(int(stat.parent.name))
         except OSError:
             continue
-    return found
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:  # the field after the state is the parent's id
-            found.append(int(stat.parent.name))
     return found
 
 

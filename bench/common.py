@@ -255,3 +255,31 @@ def run_clients(n: int, client: Callable[[int], None]) -> float:
     for th in threads:
         th.join()
     return time.perf_counter() - t0
+
+
+def peak_rss(pid: int, stop: threading.Event, out: list[int]) -> None:
+    """The peak resident memory of a process and its children, summed (a server and its
+    workers, the generator and its writers), until ``stop`` is set."""
+    while not stop.is_set():
+        total = 0
+        for process in [pid, *children(pid)]:
+            try:
+                for line in Path(f"/proc/{process}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                continue  # gone meanwhile
+        out[0] = max(out[0], total)
+        stop.wait(0.2)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # the field after the state is the parent's id
+            found.append(int(stat.parent.name))
+    return found
