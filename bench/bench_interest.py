@@ -36,7 +36,7 @@ def main() -> None:
         t0 = time.perf_counter()
         report = run_interest(engine, CLOCK, args.year, params, chunk_size=5000)
         ours = report.accounts / (time.perf_counter() - t0)
-        print(f"ours: {report.accounts} accounts credited for {args.year} ({report.already} before) in {time.perf_counter() - t0:.0f} s")
+        print(f"ours: {report.accounts} accounts credited for {args.year} ({report.already} before) in {time.perf_counter() - t0:.1f} s")
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE raw_balances (person_id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)"))
             conn.execute(text("INSERT INTO raw_balances SELECT DISTINCT person_id, 0 FROM account_entries"))
