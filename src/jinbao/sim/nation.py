@@ -257,6 +257,8 @@ def _check_plan(persons_wanted: int, years: int) -> None:
 def _workers(engine: Engine, wanted: int | None) -> int:
     """How many processes write: one per core on PostgreSQL unless told; one on SQLite, whose
     single writer would make the others wait out its busy timeout and fail."""
+    if wanted is not None and wanted < 1:
+        raise InvalidInput("sim.workers", "写入进程数须至少为1。", "--workers must be at least 1.")
     if engine.dialect.name != "postgresql":
         if wanted is not None and wanted > 1:
             raise InvalidInput(
@@ -266,8 +268,6 @@ def _workers(engine: Engine, wanted: int | None) -> int:
                 "needs PostgreSQL.",
             )
         return 1
-    if wanted is not None and wanted < 1:
-        raise InvalidInput("sim.workers", "写入进程数须至少为1。", "--workers must be at least 1.")
     return wanted or os.cpu_count() or 1
 
 
