@@ -39,3 +39,21 @@ def test_migrations_go_down_and_up_again(fresh: Engine) -> None:
     assert set(inspect(fresh).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(fresh)
     assert migrate.drift(fresh) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("migrated_engine", ["postgresql"], indirect=True)
+def test_person_ordered_indexes_carry_what_reads_by_person_need(migrated_engine: Engine) -> None:
+    with migrated_engine.connect() as conn:
+        found = dict(
+            conn.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+                     "('contributions', 'account_entries')")
+            ).all()
+        )  # fmt: skip
+    assert found["uq_contributions_person_id_scheme_period_entry_no"].endswith(
+        "(person_id, scheme, period, entry_no) INCLUDE (kind, agency_id, base, to_account, id)"
+    )
+    assert found["ix_account_entries_person_id_scheme_effective_on"].endswith(
+        "(person_id, scheme, effective_on) INCLUDE (region, portion, kind, amount, id)"
+    )

@@ -57,7 +57,16 @@ contributions = Table(
     CheckConstraint("kind IN ('employee', 'flexible', 'back_payment', 'reversal')", name="kind"),
     # One record per person, scheme and month at a time: a correction is a reversal (entry 1)
     # and a new record (entry 2); the database refuses a second entry 0 even under a race.
-    UniqueConstraint("person_id", "scheme", "period", "entry_no"),
+    # On PostgreSQL the index also carries what a person's record reads (migration 0009): the
+    # records are written month by month, so one person's lie on a page per month; read from
+    # this person-ordered index they are a few adjacent pages (an index-only scan).
+    UniqueConstraint(
+        "person_id",
+        "scheme",
+        "period",
+        "entry_no",
+        postgresql_include=["kind", "agency_id", "base", "to_account", "id"],
+    ),
     Index("ix_contributions_employer_id_period", "employer_id", "period"),
     Index("ix_contributions_batch", "batch"),
 )
