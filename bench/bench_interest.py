@@ -27,7 +27,7 @@ from jinbao.policy.parameters import load_parameters
 
 
 def main() -> None:
-    args = arguments(__doc__ or "", 50_000, year=2024)
+    args = arguments(__doc__ or "", 50_000, year=2024, url=True)
     params = load_parameters()
     with existing(args.url) if args.url else database(args.engine) as engine:
         if not args.url:

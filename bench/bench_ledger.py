@@ -48,7 +48,7 @@ def raw_scan(engine: Engine) -> None:
 
 
 def main() -> None:
-    args = arguments(__doc__ or "", 20_000)
+    args = arguments(__doc__ or "", 20_000, url=True)
     params = load_parameters()
     with existing(args.url) if args.url else database(args.engine) as engine:
         if args.url:

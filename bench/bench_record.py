@@ -78,7 +78,7 @@ def alternate(url: str, ours: list[str], raw: list[str]) -> tuple[tuple[float, l
 
 
 def main() -> None:
-    args = arguments(__doc__ or "", 10_000)
+    args = arguments(__doc__ or "", 10_000, url=True)
     params = load_parameters()
     with existing(args.url) if args.url else database(args.engine) as engine:
         if args.url:  # e.g. a nation of 1 000 000 persons × 10 years made by `jinbao sim generate`

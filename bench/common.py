@@ -40,14 +40,17 @@ CLOCK = FixedClock.on(dt.date(2025, 3, 1))
 CONTACT = Contact("广州市天河区体育西路1号", "转移接续科", "020-12345678", "9:00-17:00")
 
 
-def arguments(description: str, default_persons: int, year: int | None = None) -> argparse.Namespace:
+def arguments(description: str, default_persons: int, year: int | None = None, url: bool = False) -> argparse.Namespace:
+    """The benchmarks' options; ``url`` for those that can run on an existing database, ``year``
+    for those that work on one year."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=default_persons)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes of `jinbao serve` for the HTTP benchmarks (default: one per core)")  # fmt: skip
-    parser.add_argument("--url", help="measure on this existing database (e.g. a nation made by "
-                        "`jinbao sim generate`) instead of building one; --engine and --persons are then ignored")  # fmt: skip
+    if url:
+        parser.add_argument("--url", help="measure on this existing database (e.g. a nation made by "
+                            "`jinbao sim generate`) instead of building one; --engine and --persons are then ignored")  # fmt: skip
     if year is not None:
         parser.add_argument("--year", type=int, default=year, help="the year to work on")
     return parser.parse_args()
@@ -55,7 +58,8 @@ def arguments(description: str, default_persons: int, year: int | None = None) -
 
 @contextlib.contextmanager
 def existing(url: str) -> Iterator[Engine]:
-    """An existing database, left as it was found (the benchmarks that accept --url only read)."""
+    """An existing database, not removed afterwards (record and ledger only read it; interest
+    credits its year)."""
     engine = make_engine(url)
     try:
         yield engine
