@@ -330,11 +330,11 @@ def _write_chunks(
     so memory holds a few chunks, never the nation. A chunk is named by the count of persons
     drawn before it (its batch keys), so a rerun finds what a stopped run wrote whatever the
     order the chunks were committed in."""
+    chunks = _named(population, marker)
     if workers == 1:
-        rules, offset = Rules(params), 0
-        for people in population:
-            yield len(people), _write_chunk(engine, clock, rules, people, f"{marker}{offset}", last, today)  # fmt: skip
-            offset += len(people)
+        rules = Rules(params)
+        for batch, people in chunks:
+            yield len(people), _write_chunk(engine, clock, rules, people, batch, last, today)
         return
     url = engine.url.render_as_string(hide_password=False)
     # Forked, not spawned: a spawned worker re-imports the caller's main module, which a script
@@ -346,11 +346,9 @@ def _write_chunks(
     )  # fmt: skip
     pending: dict[Future[_Written | None], int] = {}
     try:
-        offset = 0
-        for people in population:
-            job = pool.submit(_worker_chunk, people, f"{marker}{offset}", last, today)
+        for batch, people in chunks:
+            job = pool.submit(_worker_chunk, people, batch, last, today)
             pending[job] = len(people)
-            offset += len(people)
             while len(pending) >= 2 * workers:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for job in finished:
@@ -361,6 +359,14 @@ def _write_chunks(
         # On a failure (or a stop), chunks not yet begun are dropped; those being written
         # finish or roll back as a whole. A rerun writes what is missing.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _named(population: Iterator[list[_Person]], marker: str) -> Iterator[tuple[str, list[_Person]]]:
+    """Each chunk with its batch key: the marker and the count of persons drawn before it."""
+    offset = 0
+    for people in population:
+        yield f"{marker}{offset}", people
+        offset += len(people)
 
 
 _WORKER: dict[str, Any] = {}  # a worker process's engine, clock and rules
