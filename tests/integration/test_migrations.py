@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 
+from jinbao.contributions.tables import contribution_payments
 from jinbao.db import migrate
 from jinbao.db.engine import make_engine
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.policy.parameters import load_parameters
+from jinbao.registry.regions import sync_regions
+from jinbao.sim.nation import generate
 
 
 def test_the_database_is_at_the_newest_revision_with_no_drift(engine: Engine) -> None:
@@ -57,3 +63,29 @@ def test_person_ordered_indexes_carry_what_reads_by_person_need(migrated_engine:
     assert found["ix_account_entries_person_id_scheme_effective_on"].endswith(
         "(person_id, scheme, effective_on) INCLUDE (region, portion, kind, amount, id)"
     )
+    with migrated_engine.connect() as conn:
+        payments = conn.execute(
+            text("SELECT indexdef FROM pg_indexes "
+                 "WHERE indexname = 'ix_contribution_payments_person_id'")
+        ).scalar_one()  # fmt: skip
+    assert payments.endswith("(person_id) INCLUDE (contribution_id, paid_on)")
+
+
+def test_payments_made_before_0010_take_their_person_from_their_record(
+    fresh: Engine, clock: FixedClock
+) -> None:
+    with UnitOfWork(fresh, clock) as uow:
+        sync_regions(uow)
+        uow.commit()
+    generate(fresh, clock, load_parameters(), persons_wanted=60, years=1, interest=False)
+    read = select(contribution_payments.c.contribution_id, contribution_payments.c.person_id)
+    with fresh.connect() as conn:
+        written = conn.execute(read.order_by(contribution_payments.c.contribution_id)).all()
+    assert len(written) > 300
+    migrate.downgrade(fresh, "0009")
+    columns = {c["name"] for c in inspect(fresh).get_columns("contribution_payments")}
+    assert "person_id" not in columns
+    migrate.upgrade(fresh)
+    with fresh.connect() as conn:
+        assert conn.execute(read.order_by(contribution_payments.c.contribution_id)).all() == written
+    assert migrate.drift(fresh) == []

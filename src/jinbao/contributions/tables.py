@@ -77,6 +77,14 @@ contribution_payments = Table(
     Column("contribution_id", BIGID, ForeignKey("contributions.id"), primary_key=True),
     Column("paid_on", Date, nullable=False),
     Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=False),
+    # The record's person (migration 0010), so that one person's payments are read by this
+    # index, not by one primary-key probe per month (the record ids of a person are spread).
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
+    Index(
+        "ix_contribution_payments_person_id",
+        "person_id",
+        postgresql_include=["contribution_id", "paid_on"],
+    ),
 )
 
 # 城乡居民基本养老保险: one yearly payment per person (国发〔2014〕8号): the person's tier, the

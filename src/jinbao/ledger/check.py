@@ -10,13 +10,15 @@
    not yet posted or voided (pending, or received by a receiver on this node).
 7. Per region, resident-scheme yearly payments equal the money collected for them and the
    account entries they made.
+8. Every payment names the person of the record it pays (a person's record reads the payments
+   by person).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from jinbao.accounts.tables import account_entries
@@ -132,16 +134,26 @@ def check(uow: UnitOfWork) -> list[Break]:
 
     paid = defaultdict(int)
     shares = defaultdict(int)
-    for region, total, share in uow.conn.execute(
+    elsewhere = contribution_payments.c.person_id != contributions.c.person_id
+    for region, total, share, misfiled in uow.conn.execute(
         select(
             contributions.c.region,
             func.sum(contributions.c.employer_part + contributions.c.individual_part),
             func.sum(contributions.c.to_account),
+            func.sum(case((elsewhere, 1), else_=0)),
         )
         .join(contribution_payments, contribution_payments.c.contribution_id == contributions.c.id)
         .group_by(contributions.c.region)
     ):
         paid[region], shares[region] = int(total), int(share)
+        if misfiled:
+            breaks.append(
+                Break(
+                    "contributions.payment_person_mismatch",
+                    f"{region}：{misfiled} 条缴费到账记录的参保人与缴费记录不符",
+                    f"{region}: {misfiled} payments name another person than their record",
+                )
+            )
     bank = _balances(uow, Account.BANK, ("contribution_paid", "contribution_refund"))
     breaks += _compare(
         "contributions.bank_mismatch",

@@ -18,8 +18,8 @@ from sqlalchemy import BindParameter, bindparam, case, exists, func, select
 from jinbao.accounts.tables import account_entries
 from jinbao.benefits.service import current_award
 from jinbao.benefits.tables import benefit_payments, retirement_applications
-from jinbao.contributions.service import records_in_force
-from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
+from jinbao.contributions.service import payments_of, records_in_force
+from jinbao.contributions.tables import contributions, resident_contributions
 from jinbao.db.json import json_rows, loads
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
@@ -49,8 +49,9 @@ _RELATIONS = (
 
 def _years_statement() -> Any:
     in_force = records_in_force(contributions.c.person_id == _PERSON).subquery()
+    payments = payments_of(_PERSON)
     year = (in_force.c.period // 100).label("year")
-    paid = contribution_payments.c.contribution_id.is_not(None)
+    paid = payments.c.contribution_id.is_not(None)
     return (
         select(
             year, in_force.c.scheme, agencies.c.code.label("agency"),
@@ -61,7 +62,7 @@ def _years_statement() -> Any:
             func.sum(case((paid, in_force.c.to_account), else_=0)).label("to_account"),
         )
         .join(agencies, agencies.c.id == in_force.c.agency_id)
-        .outerjoin(contribution_payments, contribution_payments.c.contribution_id == in_force.c.id)
+        .outerjoin(payments, payments.c.contribution_id == in_force.c.id)
         .group_by(year, in_force.c.scheme, agencies.c.code)
     )  # fmt: skip
 

@@ -17,9 +17,8 @@ from sqlalchemy import func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.model import period_of
-from jinbao.contributions.service import records_in_force
+from jinbao.contributions.service import payments_of, records_in_force
 from jinbao.contributions.tables import (
-    contribution_payments,
     contributions,
     resident_contributions,
 )
@@ -100,9 +99,10 @@ def _own_periods(
         contributions.c.scheme == scheme,
         contributions.c.agency_id == agency_id,
     ).subquery()
+    payments = payments_of(person_id)
     rows = uow.conn.execute(
-        select(in_force, contribution_payments.c.paid_on)
-        .outerjoin(contribution_payments, contribution_payments.c.contribution_id == in_force.c.id)
+        select(in_force, payments.c.paid_on)
+        .outerjoin(payments, payments.c.contribution_id == in_force.c.id)
         .order_by(in_force.c.period)
     ).all()
     cleared = _cleared(uow, person_id, scheme, agency_id)
@@ -162,11 +162,12 @@ def paid_months(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) ->
         contributions.c.agency_id == agency_id,
     ).subquery()
     cleared = _cleared(uow, person_id, scheme, agency_id)
+    payments = payments_of(person_id)
     return {
         int(period): int(to_account)
         for period, to_account in uow.conn.execute(
             select(in_force.c.period, in_force.c.to_account).join(
-                contribution_payments, contribution_payments.c.contribution_id == in_force.c.id
+                payments, payments.c.contribution_id == in_force.c.id
             )
         )
         if int(period) not in cleared

@@ -9,12 +9,13 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from jinbao.accounts.interest import run_interest
 from jinbao.accounts.service import statement
 from jinbao.accounts.tables import interest_credits
 from jinbao.contributions import service as c
+from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -173,6 +174,36 @@ def test_the_interest_job_credits_each_account_once_and_a_rerun_is_a_no_op(
         assert check(uow) == []
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(interest_credits)).scalar_one() == 8
+
+
+def test_every_payment_names_its_records_person_and_the_check_names_one_that_does_not(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    declare_year(make_uow, workforce, params, 2023)
+    paid = contribution_payments.join(
+        contributions, contributions.c.id == contribution_payments.c.contribution_id
+    )
+    with engine.begin() as conn:
+        pairs = conn.execute(
+            select(contribution_payments.c.person_id, contributions.c.person_id).select_from(paid)
+        ).all()
+        assert len(pairs) == 48
+        assert all(mine == theirs for mine, theirs in pairs)
+        # A payment filed under someone else (a faulty import, a hand edit) is found.
+        first, other = sorted({theirs for _, theirs in pairs})[:2]
+        one = conn.execute(
+            select(func.min(contribution_payments.c.contribution_id)).where(
+                contribution_payments.c.person_id == first
+            )
+        ).scalar_one()
+        conn.execute(
+            update(contribution_payments)
+            .where(contribution_payments.c.contribution_id == one)
+            .values(person_id=other)
+        )
+    with make_uow() as uow:
+        assert [b.code for b in check(uow)] == ["contributions.payment_person_mismatch"]
+        assert "1 payments name another person" in check(uow)[0].en
 
 
 def test_a_year_without_a_published_rate_writes_nothing(

@@ -13,6 +13,7 @@ from jinbao.contributions.service._base import (
     DeclarationRow,
     PostingReport,
     Rules,
+    payments_of,
     records_in_force,
 )
 from jinbao.contributions.service._writing import record_row, write_batch
@@ -42,6 +43,7 @@ __all__ = [
     "history",
     "overlaps",
     "pay",
+    "payments_of",
     "person_arrears",
     "record_row",
     "records_in_force",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from jinbao.contributions.model import (
     Kind,
 )
-from jinbao.contributions.tables import contributions
+from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.kernel.errors import InvalidInput, Issue
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
@@ -111,4 +111,17 @@ def records_in_force(*conditions: Any) -> Any:
         select(contributions)
         .outerjoin(_reversal, _reversal.c.reverses_id == contributions.c.id)
         .where(contributions.c.kind != Kind.REVERSAL.value, _reversal.c.id.is_(None), *conditions)
+    )
+
+
+def payments_of(person: Any) -> Any:
+    """One person's payments (record id, date paid), to join to that person's records.
+
+    Read by the payments' person index (migration 0010): a person's record ids are spread over
+    the months, so joining the records to the payments by record id alone is one random
+    primary-key probe per month once the table outgrows memory."""
+    return (
+        select(contribution_payments.c.contribution_id, contribution_payments.c.paid_on)
+        .where(contribution_payments.c.person_id == person)
+        .subquery()
     )

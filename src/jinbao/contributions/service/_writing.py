@@ -111,9 +111,12 @@ def _pay_where(uow: UnitOfWork, key: str, where: Any, paid_on: dt.date) -> int:
     )
     uow.conn.execute(
         insert(contribution_payments).from_select(
-            ["contribution_id", "paid_on", "journal_id"],
+            ["contribution_id", "paid_on", "journal_id", "person_id"],
             select(
-                contributions.c.id, literal(paid_on, Date), literal(journal_id, BigInteger)
+                contributions.c.id,
+                literal(paid_on, Date),
+                literal(journal_id, BigInteger),
+                contributions.c.person_id,
             ).where(where),
         )
     )

@@ -117,7 +117,10 @@ def refund(uow: UnitOfWork, contribution_id: int, on: dt.date, reason: str) -> P
         )
         uow.conn.execute(
             insert(contribution_payments).values(
-                contribution_id=reversal_id, paid_on=on, journal_id=journal_id
+                contribution_id=reversal_id,
+                paid_on=on,
+                journal_id=journal_id,
+                person_id=original["person_id"],
             )
         )
         if original["to_account"]:
