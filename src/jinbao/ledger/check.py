@@ -17,9 +17,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.model import Kind
@@ -30,18 +31,27 @@ from jinbao.ledger.model import Account, Break
 from jinbao.ledger.tables import journals, pending_transfers, postings
 
 
-def _balances(
-    uow: UnitOfWork, account: Account, kinds: tuple[str, ...] | None = None
-) -> dict[str, int]:
-    stmt = (
-        select(postings.c.region, func.sum(postings.c.amount))
-        .select_from(postings.join(journals, postings.c.journal_id == journals.c.id))
-        .where(postings.c.account == account.value)
-        .group_by(postings.c.region)
-    )
-    if kinds is not None:
-        stmt = stmt.where(journals.c.kind.in_(kinds))
-    return {r: int(v) for r, v in uow.conn.execute(stmt)}
+class _Balances:
+    """Every region's balance of every account by journal kind, from one pass over the postings
+    (the check compares several accounts; reading the postings once for each was most of its
+    time at a million persons)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._sums: dict[tuple[str, str, str], int] = {
+            (region, account, kind): int(amount)
+            for region, account, kind, amount in uow.conn.execute(
+                select(postings.c.region, postings.c.account, journals.c.kind, func.sum(postings.c.amount))
+                .select_from(postings.join(journals, postings.c.journal_id == journals.c.id))
+                .group_by(postings.c.region, postings.c.account, journals.c.kind)
+            )
+        }  # fmt: skip
+
+    def of(self, account: Account, kinds: tuple[str, ...] | None = None) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for (region, name, kind), amount in self._sums.items():
+            if name == account.value and (kinds is None or kind in kinds):
+                out[region] += amount
+        return dict(out)
 
 
 def _compare(
@@ -62,6 +72,9 @@ def _compare(
 
 
 def check(uow: UnitOfWork) -> list[Break]:
+    """Every invariant of the module docstring, each break named. The big tables are each read
+    once: the postings (by journal, then by region, account and journal kind), the account
+    entries (by region, scheme and kind) and the contribution records with their payments."""
     breaks: list[Break] = []
     unbalanced = uow.conn.execute(
         select(postings.c.journal_id, func.sum(postings.c.amount))
@@ -89,97 +102,46 @@ def check(uow: UnitOfWork) -> list[Break]:
         Break("journal.empty", f"记账凭证 {j} 没有分录", f"Journal {j} has no postings")
         for j in empty
     ]
+    balances = _Balances(uow)
+    entries = _Entries(uow)
+    records = _records(uow)
 
-    account_fund = {r: -v for r, v in _balances(uow, Account.ACCOUNT_FUND).items()}
-    ledgers = {
-        r: int(v)
-        for r, v in uow.conn.execute(
-            select(account_entries.c.region, func.sum(account_entries.c.amount)).group_by(
-                account_entries.c.region
-            )
-        )
-    }
     breaks += _compare(
         "accounts.fund_mismatch",
         "个人账户基金与个人账户明细合计不符",
         "personal-account fund differs from the sum of personal accounts",
-        account_fund,
-        ledgers,
-    )
-
-    reversal = aliased(contributions)
-    unpaid = (
-        select(
-            contributions.c.region,
-            func.sum(contributions.c.employer_part + contributions.c.individual_part),
-        )
-        .outerjoin(reversal, reversal.c.reverses_id == contributions.c.id)
-        .outerjoin(
-            contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
-        )
-        .where(
-            contributions.c.kind != Kind.REVERSAL.value,
-            reversal.c.id.is_(None),
-            contribution_payments.c.contribution_id.is_(None),
-        )
-        .group_by(contributions.c.region)
+        {r: -v for r, v in balances.of(Account.ACCOUNT_FUND).items()},
+        entries.of(),
     )
     breaks += _compare(
         "contributions.receivables_mismatch",
         "应收缴费与未征收的缴费记录不符",
         "receivables differ from the unpaid contribution records",
-        _balances(uow, Account.RECEIVABLES),
-        {r: int(v) for r, v in uow.conn.execute(unpaid)},
+        balances.of(Account.RECEIVABLES),
+        records.unpaid,
     )
-
-    paid = defaultdict(int)
-    shares = defaultdict(int)
-    elsewhere = contribution_payments.c.person_id != contributions.c.person_id
-    for region, total, share, misfiled in uow.conn.execute(
-        select(
-            contributions.c.region,
-            func.sum(contributions.c.employer_part + contributions.c.individual_part),
-            func.sum(contributions.c.to_account),
-            func.sum(case((elsewhere, 1), else_=0)),
-        )
-        .join(contribution_payments, contribution_payments.c.contribution_id == contributions.c.id)
-        .group_by(contributions.c.region)
-    ):
-        paid[region], shares[region] = int(total), int(share)
-        if misfiled:
-            breaks.append(
-                Break(
-                    "contributions.payment_person_mismatch",
-                    f"{region}：{misfiled} 条缴费到账记录的参保人与缴费记录不符",
-                    f"{region}: {misfiled} payments name another person than their record",
-                )
-            )
-    bank = _balances(uow, Account.BANK, ("contribution_paid", "contribution_refund"))
     breaks += _compare(
         "contributions.bank_mismatch",
         "征收入账金额与已缴费记录不符",
         "money collected differs from the paid contribution records",
-        bank,
-        dict(paid),
+        balances.of(Account.BANK, ("contribution_paid", "contribution_refund")),
+        records.paid,
     )
-    from_contributions = {
-        r: int(v)
-        for r, v in uow.conn.execute(
-            select(account_entries.c.region, func.sum(account_entries.c.amount))
-            .where(
-                account_entries.c.kind.in_(("contribution", "refund")),
-                account_entries.c.scheme != "resident",
-            )
-            .group_by(account_entries.c.region)
-        )
-    }
     breaks += _compare(
         "accounts.contribution_mismatch",
         "个人账户缴费记账与已缴费记录的记账部分不符",
         "account entries from contributions differ from the paid records' account share",
-        from_contributions,
-        dict(shares),
+        entries.of(("contribution", "refund"), schemes=lambda scheme: scheme != "resident"),
+        records.shares,
     )
+    breaks += [
+        Break(
+            "contributions.payment_person_mismatch",
+            f"{region}：{n} 条缴费到账记录的参保人与缴费记录不符",
+            f"{region}: {n} payments name another person than their record",
+        )
+        for region, n in sorted(records.misfiled.items())
+    ]
 
     resident = {
         r: int(v)
@@ -198,27 +160,17 @@ def check(uow: UnitOfWork) -> list[Break]:
         "resident.bank_mismatch",
         "城乡居民养老保险费入账金额与缴费记录不符",
         "money collected for the resident scheme differs from its yearly payments",
-        _balances(uow, Account.BANK, ("resident_paid",)),
+        balances.of(Account.BANK, ("resident_paid",)),
         resident,
     )
     breaks += _compare(
         "resident.account_mismatch",
         "城乡居民个人账户缴费记账与缴费记录不符",
         "resident account entries from contributions differ from the yearly payments",
-        {
-            r: int(v)
-            for r, v in uow.conn.execute(
-                select(account_entries.c.region, func.sum(account_entries.c.amount))
-                .where(
-                    account_entries.c.kind == "contribution", account_entries.c.scheme == "resident"
-                )
-                .group_by(account_entries.c.region)
-            )
-        },
+        entries.of(("contribution",), schemes=lambda scheme: scheme == "resident"),
         resident,
     )
 
-    in_transit = {r: -v for r, v in _balances(uow, Account.TRANSFERS_IN_TRANSIT).items()}
     pending = {
         r: int(v)
         for r, v in uow.conn.execute(
@@ -234,7 +186,80 @@ def check(uow: UnitOfWork) -> list[Break]:
         "transfers.in_transit_mismatch",
         "转移在途资金与未完成的转移不符",
         "transfers in transit differ from the pending transfers",
-        in_transit,
+        {r: -v for r, v in balances.of(Account.TRANSFERS_IN_TRANSIT).items()},
         pending,
     )
     return breaks
+
+
+class _Entries:
+    """The personal-account entries summed by region, scheme and kind in one pass."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._sums: dict[tuple[str, str, str], int] = {
+            (region, scheme, kind): int(amount)
+            for region, scheme, kind, amount in uow.conn.execute(
+                select(
+                    account_entries.c.region, account_entries.c.scheme, account_entries.c.kind,
+                    func.sum(account_entries.c.amount),
+                ).group_by(account_entries.c.region, account_entries.c.scheme, account_entries.c.kind)
+            )
+        }  # fmt: skip
+
+    def of(
+        self,
+        kinds: tuple[str, ...] | None = None,
+        schemes: Callable[[str], bool] = lambda _scheme: True,
+    ) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for (region, scheme, kind), amount in self._sums.items():
+            if (kinds is None or kind in kinds) and schemes(scheme):
+                out[region] += amount
+        return dict(out)
+
+
+@dataclass
+class _Records:
+    """Per region: what the records in force and not paid owe (receivables), what the paid
+    records brought in (reversals negative) and their account share, and how many payments name
+    another person than their record."""
+
+    unpaid: dict[str, int] = field(default_factory=dict)
+    paid: dict[str, int] = field(default_factory=dict)
+    shares: dict[str, int] = field(default_factory=dict)
+    misfiled: dict[str, int] = field(default_factory=dict)
+
+
+def _records(uow: UnitOfWork) -> _Records:
+    """One pass over the records with their payments. A record is reversed when a reversal
+    names it: those are few, so they are read as a set (by the unique index on reverses_id)
+    rather than joined record by record."""
+    payment = contribution_payments.c.contribution_id
+    reversed_ids = select(contributions.c.reverses_id).where(
+        contributions.c.reverses_id.is_not(None)
+    )
+    owed = contributions.c.employer_part + contributions.c.individual_part
+    is_unpaid = and_(
+        payment.is_(None),
+        contributions.c.kind != Kind.REVERSAL.value,
+        contributions.c.id.not_in(reversed_ids),
+    )
+    out = _Records()
+    for region, unpaid, paid, share, misfiled in uow.conn.execute(
+        select(
+            contributions.c.region,
+            func.sum(case((is_unpaid, owed), else_=0)),
+            func.sum(case((payment.is_not(None), owed), else_=0)),
+            func.sum(case((payment.is_not(None), contributions.c.to_account), else_=0)),
+            func.sum(
+                case((contribution_payments.c.person_id != contributions.c.person_id, 1), else_=0)
+            ),
+        )
+        .outerjoin(contribution_payments, payment == contributions.c.id)
+        .group_by(contributions.c.region)
+    ):
+        out.unpaid[region], out.paid[region] = int(unpaid), int(paid)
+        out.shares[region] = int(share)
+        if misfiled:
+            out.misfiled[region] = int(misfiled)
+    return out

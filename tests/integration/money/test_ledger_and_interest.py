@@ -206,6 +206,66 @@ def test_every_payment_names_its_records_person_and_the_check_names_one_that_doe
         assert "1 payments name another person" in check(uow)[0].en
 
 
+TAMPERING = {
+    # A payment lost: its record reads as unpaid, and no longer as collected or credited.
+    "payment_lost": (
+        "DELETE FROM contribution_payments WHERE contribution_id = "
+        "(SELECT min(contribution_id) FROM contribution_payments)",
+        ["accounts.contribution_mismatch", "contributions.bank_mismatch",
+         "contributions.receivables_mismatch"],
+    ),
+    # An unpaid record's amount changed after its 核定 journal was posted.
+    "unpaid_record_changed": (
+        "UPDATE contributions SET employer_part = employer_part + 100 WHERE batch = 'unpaid'",
+        ["contributions.receivables_mismatch"],
+    ),
+    # A paid record's account share changed after it was credited.
+    "paid_share_changed": (
+        "UPDATE contributions SET to_account = to_account + 1 WHERE id = "
+        "(SELECT min(contribution_id) FROM contribution_payments)",
+        ["accounts.contribution_mismatch"],
+    ),
+    # A personal-account entry changed behind the fund ledger's back.
+    "entry_changed": (
+        "UPDATE account_entries SET amount = amount + 1 WHERE id = "
+        "(SELECT min(id) FROM account_entries)",
+        ["accounts.contribution_mismatch", "accounts.fund_mismatch"],
+    ),
+    # A posting lost: its journal no longer balances, and the bank no longer matches.
+    "posting_lost": (
+        "DELETE FROM postings WHERE id = (SELECT min(p.id) FROM postings p JOIN journals j "
+        "ON j.id = p.journal_id WHERE j.kind = 'contribution_paid' AND p.account = 'bank')",
+        ["contributions.bank_mismatch", "journal.unbalanced"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("tampering", list(TAMPERING))
+def test_the_check_names_each_invariant_a_change_behind_the_ledgers_back_breaks(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, tampering: str
+) -> None:
+    declare_year(make_uow, workforce, params, 2023)
+    period = YearMonth(2024, 1)
+    commit(
+        make_uow,
+        lambda uow: c.declare(
+            uow,
+            [c.DeclarationRow(1, workforce.employer, period, workforce.employees[0], Fen(600_000))],
+            batch="unpaid",
+            params=params,
+        ),
+    )
+    records = commit(make_uow, lambda uow: c.history(uow, workforce.employees[1]))
+    commit(make_uow, lambda uow: c.refund(uow, records[0].id, dt.date(2024, 2, 1), "更正"))
+    with make_uow() as uow:
+        assert check(uow) == []
+    statement, codes = TAMPERING[tampering]
+    with engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    with make_uow() as uow:
+        assert sorted({b.code for b in check(uow)}) == codes
+
+
 def test_a_year_without_a_published_rate_writes_nothing(
     engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
 ) -> None:
