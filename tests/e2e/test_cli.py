@@ -189,3 +189,12 @@ def test_sim_parquet_into_an_unusable_folder_is_refused_before_any_work(
     assert "sim.parquet_folder" in out
     assert "无法写入文件夹" in out
     assert "choose a writable folder" in out
+
+
+def test_sim_more_writers_than_sqlite_allows_is_refused_before_the_progress_bar(
+    jinbao: Jinbao,
+) -> None:
+    out = jinbao("sim", "generate", "--persons", "10", "--workers", "2", code=2)
+    assert "sim.workers" in out
+    assert "needs PostgreSQL" in out
+    assert "generating" not in out  # no progress bar drawn over the refusal

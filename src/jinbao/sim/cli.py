@@ -14,7 +14,7 @@ from jinbao.calculators.inputs import parameters
 from jinbao.cli.common import EXIT_BAD_INPUT, JsonOption, engine, fail, guard, run, settings
 from jinbao.kernel.clock import SystemClock
 from jinbao.sim.demo import load_demo
-from jinbao.sim.nation import CHUNK, SimReport, generate, generate_parquet
+from jinbao.sim.nation import CHUNK, SimReport, generate, generate_parquet, writers
 
 app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
 
@@ -129,6 +129,8 @@ def generate_command(
         report = guard(lambda: job(None), as_json=True)
         typer.echo(json.dumps(asdict(report), ensure_ascii=False))
         return
+    if parquet is None:  # refused before the progress bar shows, not under it
+        guard(lambda: writers(engine(), workers), as_json=False)
     with typer.progressbar(length=persons, label="生成 generating") as bar:
         seen = [0]
 

@@ -193,7 +193,7 @@ def generate(
     ``workers`` processes write the chunks (PostgreSQL; by default one per core): the draws
     stay in this process, in order, so the nation is the same whatever their number."""
     _check_plan(persons_wanted, years)
-    workers = _workers(engine, workers)
+    workers = writers(engine, workers)
     started = time.perf_counter()
     rng = random.Random(seed)
     today, first, last = _window(clock, years)
@@ -254,7 +254,7 @@ def _check_plan(persons_wanted: int, years: int) -> None:
         raise InvalidInput("sim.years", "年数须在1至25之间。", "Years must be 1 to 25.")
 
 
-def _workers(engine: Engine, wanted: int | None) -> int:
+def writers(engine: Engine, wanted: int | None) -> int:
     """How many processes write: one per core on PostgreSQL unless told; one on SQLite, whose
     single writer would make the others wait out its busy timeout and fail."""
     if wanted is not None and wanted < 1:
