@@ -18,7 +18,7 @@ from jinbao.contributions.model import (
     period_int,
     period_of,
 )
-from jinbao.contributions.service._base import records_in_force
+from jinbao.contributions.service._base import payments_of, records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import Fen
@@ -26,24 +26,25 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.registry.tables import agencies, employers, persons
 
 
-def _records(uow: UnitOfWork, *conditions: Any) -> list[Record]:
+def _records(uow: UnitOfWork, *conditions: Any, person: Any = None) -> list[Record]:
+    """The records selected by ``conditions``; of one ``person`` (their row id, or a subquery
+    for it), their payments are read by person (:func:`payments_of`)."""
     reversal = aliased(contributions)
+    paid = contribution_payments if person is None else payments_of(person)
     stmt = (
         select(
             contributions,
             persons.c.id_number,
             agencies.c.code.label("agency_code"),
             employers.c.uscc,
-            contribution_payments.c.paid_on,
+            paid.c.paid_on,
             reversal.c.id.label("reversed_by"),
         )
         .select_from(
             contributions.join(persons, contributions.c.person_id == persons.c.id)
             .join(agencies, contributions.c.agency_id == agencies.c.id)
             .outerjoin(employers, contributions.c.employer_id == employers.c.id)
-            .outerjoin(
-                contribution_payments, contribution_payments.c.contribution_id == contributions.c.id
-            )
+            .outerjoin(paid, paid.c.contribution_id == contributions.c.id)
             .outerjoin(reversal, reversal.c.reverses_id == contributions.c.id)
         )
         .where(*conditions)
@@ -72,7 +73,12 @@ def _records(uow: UnitOfWork, *conditions: Any) -> list[Record]:
 
 def history(uow: UnitOfWork, id_number: str) -> list[Record]:
     """Every contribution record of a person, reversals included, oldest month first."""
-    return _records(uow, persons.c.id_number == id_number.strip().upper())
+    person = (
+        select(persons.c.id)
+        .where(persons.c.id_number == id_number.strip().upper())
+        .scalar_subquery()
+    )
+    return _records(uow, contributions.c.person_id == person, person=person)
 
 
 def person_arrears(uow: UnitOfWork, id_number: str) -> list[Record]:
