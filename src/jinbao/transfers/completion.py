@@ -76,7 +76,14 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
         else slip.body["transfer_key"],
     )
     row = cases.get(uow, env.case_id, Side.RECEIVING)
-    review(uow, row, _funds_findings(uow, row, info, slip), params, go=complete, stop=return_funds)
+    duplicates = duplicate_months(uow, row, info)
+
+    def go(uow: UnitOfWork, case_id: str, *, params: Parameters) -> None:
+        # Reviewed clean just now: complete with the case and documents already in hand.
+        _complete(uow, row, info, duplicates, params=params, on=None, keep=None)
+
+    findings = _funds_findings(uow, row, info, slip, duplicates)
+    review(uow, row, findings, params, go=go, stop=return_funds)
 
 
 def _funds_documents(
@@ -94,7 +101,9 @@ def _funds_documents(
     return found.get(DocumentType.INFO_TABLE.value), found.get(DocumentType.FUND_SLIP.value)
 
 
-def _funds_findings(uow: UnitOfWork, row: CaseRow, info: Document, slip: Document) -> list[Finding]:
+def _funds_findings(
+    uow: UnitOfWork, row: CaseRow, info: Document, slip: Document, duplicates: list[int]
+) -> list[Finding]:
     funds = info.body["funds"]
     reserved: int | None = 0  # nothing in transit for this case
     if row.transfer_key is not None:
@@ -113,9 +122,7 @@ def _funds_findings(uow: UnitOfWork, row: CaseRow, info: Document, slip: Documen
             slip_total=slip.body["total"],
             reserved_total=reserved,
             same_person=info.body["person"]["id_number"] == row.id_number,
-            duplicate_months=tuple(
-                f"{p // 100}-{p % 100:02d}" for p in duplicate_months(uow, row, info)
-            ),
+            duplicate_months=tuple(f"{p // 100}-{p % 100:02d}" for p in duplicates),
         )
     )
 
@@ -146,8 +153,24 @@ def complete(
             f"转移案件 {case_id} 尚未收到信息表和基金划转表。",
             f"Case {case_id} has not received the info table and the fund slip.",
         )
-    refuse_blocking(_funds_findings(uow, row, info, slip), case_id)
     duplicates = duplicate_months(uow, row, info)
+    refuse_blocking(_funds_findings(uow, row, info, slip, duplicates), case_id)
+    _complete(uow, row, info, duplicates, params=params, on=on, keep=keep)
+
+
+def _complete(
+    uow: UnitOfWork,
+    row: CaseRow,
+    info: Document,
+    duplicates: list[int],
+    *,
+    params: Parameters,
+    on: dt.date | None,
+    keep: str | None,
+) -> None:
+    """:func:`complete`'s work, once the case, its 信息表 and the months paid twice are in hand
+    and nothing blocks."""
+    case_id = row.case_id
     if duplicates and keep not in KEEP:
         raise InvalidInput(
             "transfer.keep_required",
