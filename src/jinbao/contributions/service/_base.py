@@ -107,10 +107,9 @@ _reversal = aliased(contributions)
 
 def records_in_force(*conditions: Any) -> Any:
     """Records in force: not reversals, and not reversed."""
-    return (
-        select(contributions)
-        .outerjoin(_reversal, _reversal.c.reverses_id == contributions.c.id)
-        .where(contributions.c.kind != Kind.REVERSAL.value, _reversal.c.id.is_(None), *conditions)
+    reversed_ = select(_reversal.c.id).where(_reversal.c.reverses_id == contributions.c.id)
+    return select(contributions).where(
+        contributions.c.kind != Kind.REVERSAL.value, ~reversed_.exists(), *conditions
     )
 
 
