@@ -64,7 +64,7 @@ bench: $(STAMP) system-deps
 
 ## make bench-nation: the goals' own size, SIZE persons × 10 years by `jinbao sim generate` on
 ## BENCH_ENGINE (postgresql), then a person's record, the interest job and the ledger check on it.
-## SIZE=1000000 takes about two hours (93 minutes to generate) and 55 GB of disk on a 2-core machine.
+## SIZE=1000000 takes about 90 minutes (64 to generate) and 75 GB of disk on a 2-core machine.
 BENCH_ENGINE ?= postgresql
 bench-nation: $(STAMP) system-deps
 	$(BIN)/python -m bench.bench_nation --engine $(BENCH_ENGINE) --persons $(SIZE)
