@@ -106,7 +106,10 @@ _reversal = aliased(contributions)
 
 
 def records_in_force(*conditions: Any) -> Any:
-    """Records in force: not reversals, and not reversed."""
+    """Records in force: not reversals, and not reversed.
+
+    NOT EXISTS rather than LEFT JOIN … IS NULL: PostgreSQL estimates the join form at one row,
+    and plans what is joined to it (a person's payments) as one index probe per record."""
     reversed_ = select(_reversal.c.id).where(_reversal.c.reverses_id == contributions.c.id)
     return select(contributions).where(
         contributions.c.kind != Kind.REVERSAL.value, ~reversed_.exists(), *conditions
