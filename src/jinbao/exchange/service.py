@@ -183,18 +183,20 @@ def send(
     in_reply_to: str | None = None,
 ) -> Envelope:
     """Sign a document and put it in the outbox, in the caller's transaction."""
-    joined = {}
+    joined = dict(
+        uow.conn.execute(
+            select(agencies.c.code, agencies.c.networked_since).where(
+                agencies.c.code.in_((sender, receiver))
+            )
+        ).all()
+    )
     for code in (sender, receiver):
-        row = uow.conn.execute(
-            select(agencies.c.id, agencies.c.networked_since).where(agencies.c.code == code)
-        ).first()
-        if row is None:
+        if code not in joined:
             raise InvalidInput(
                 "exchange.routing",
                 f"经办机构{code}不在机构目录中。",
                 f"Agency {code} is not in the directory.",
             )
-        joined[code] = row.networked_since
     today = uow.clock.today()
     on_network = all(since is not None and since <= today for since in joined.values())
     envelope = Envelope(

@@ -90,6 +90,13 @@ def get_agency(uow: UnitOfWork, code: str) -> Agency | None:
     return _agency(row) if row else None
 
 
+def agency_with_id(uow: UnitOfWork, code: str) -> tuple[int, Agency] | None:
+    """The agency and its row id in one query (a transfer names its agencies by code and
+    needs both, several times per transfer)."""
+    row = uow.conn.execute(_agency_select.where(agencies.c.code == code)).first()
+    return (int(row.id), _agency(row)) if row else None
+
+
 def search_agencies(
     uow: UnitOfWork,
     *,

@@ -274,16 +274,15 @@ def notice(
 def agency(uow: UnitOfWork, code: str) -> tuple[int, Agency]:
     """An agency named in a transfer, by code; an unknown code is bad input, not a lookup miss."""
     code = code.strip().upper()
-    found = repo.get_agency(uow, code)
-    agency_id = repo.agency_id(uow, code)
-    if found is None or agency_id is None:
+    found = repo.agency_with_id(uow, code)
+    if found is None:
         raise InvalidInput(
             "agency.unknown",
             f"经办机构{code}不存在。",
             f"There is no agency with code {code}.",
             field="agency_code",
         )
-    return agency_id, found
+    return found
 
 
 def mode(on: dt.date, *parties: Agency) -> str:
