@@ -33,8 +33,7 @@ from jinbao.ledger.tables import journals, pending_transfers, postings
 
 class _Balances:
     """Every region's balance of every account by journal kind, from one pass over the postings
-    (the check compares several accounts; reading the postings once for each was most of its
-    time at a million persons)."""
+    (the check compares five accounts and used to read the postings once for each)."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._sums: dict[tuple[str, str, str], int] = {
