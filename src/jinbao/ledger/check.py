@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
@@ -31,24 +32,25 @@ from jinbao.ledger.model import Account, Break
 from jinbao.ledger.tables import journals, pending_transfers, postings
 
 
-class _Balances:
-    """Every region's balance of every account by journal kind, from one pass over the postings
-    (the check compares five accounts and used to read the postings once for each)."""
+class _Sums:
+    """Amounts summed by region and two keys in one pass over a big table, then added up per
+    region for whichever keys an invariant compares (the check compares several accounts and
+    entry kinds, and used to read the table once for each)."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, source: Any, *columns: Any) -> None:
+        region, first, second, amount = columns
+        keys = (region, first, second)
         self._sums: dict[tuple[str, str, str], int] = {
-            (region, account, kind): int(amount)
-            for region, account, kind, amount in uow.conn.execute(
-                select(postings.c.region, postings.c.account, journals.c.kind, func.sum(postings.c.amount))
-                .select_from(postings.join(journals, postings.c.journal_id == journals.c.id))
-                .group_by(postings.c.region, postings.c.account, journals.c.kind)
+            (r, x, y): int(v)
+            for r, x, y, v in uow.conn.execute(
+                select(*keys, func.sum(amount)).select_from(source).group_by(*keys)
             )
-        }  # fmt: skip
+        }
 
-    def of(self, account: Account, kinds: tuple[str, ...] | None = None) -> dict[str, int]:
+    def of(self, keep: Callable[[str, str], bool] = lambda _x, _y: True) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
-        for (region, name, kind), amount in self._sums.items():
-            if name == account.value and (kinds is None or kind in kinds):
+        for (region, x, y), amount in self._sums.items():
+            if keep(x, y):
                 out[region] += amount
         return dict(out)
 
@@ -101,36 +103,49 @@ def check(uow: UnitOfWork) -> list[Break]:
         Break("journal.empty", f"记账凭证 {j} 没有分录", f"Journal {j} has no postings")
         for j in empty
     ]
-    balances = _Balances(uow)
-    entries = _Entries(uow)
+    # Postings by region, account and journal kind; account entries by region, scheme, kind.
+    posted = postings.join(journals, postings.c.journal_id == journals.c.id)
+    balances = _Sums(
+        uow, posted, postings.c.region, postings.c.account, journals.c.kind, postings.c.amount
+    )
+    e = account_entries.c
+    entries = _Sums(uow, account_entries, e.region, e.scheme, e.kind, e.amount)
+
+    def balance(account: Account, kinds: tuple[str, ...] | None = None) -> dict[str, int]:
+        return balances.of(
+            lambda name, kind: name == account.value and (kinds is None or kind in kinds)
+        )
+
     records = _records(uow)
 
     breaks += _compare(
         "accounts.fund_mismatch",
         "个人账户基金与个人账户明细合计不符",
         "personal-account fund differs from the sum of personal accounts",
-        {r: -v for r, v in balances.of(Account.ACCOUNT_FUND).items()},
+        {r: -v for r, v in balance(Account.ACCOUNT_FUND).items()},
         entries.of(),
     )
     breaks += _compare(
         "contributions.receivables_mismatch",
         "应收缴费与未征收的缴费记录不符",
         "receivables differ from the unpaid contribution records",
-        balances.of(Account.RECEIVABLES),
+        balance(Account.RECEIVABLES),
         records.unpaid,
     )
     breaks += _compare(
         "contributions.bank_mismatch",
         "征收入账金额与已缴费记录不符",
         "money collected differs from the paid contribution records",
-        balances.of(Account.BANK, ("contribution_paid", "contribution_refund")),
+        balance(Account.BANK, ("contribution_paid", "contribution_refund")),
         records.paid,
     )
     breaks += _compare(
         "accounts.contribution_mismatch",
         "个人账户缴费记账与已缴费记录的记账部分不符",
         "account entries from contributions differ from the paid records' account share",
-        entries.of(("contribution", "refund"), schemes=lambda scheme: scheme != "resident"),
+        entries.of(
+            lambda scheme, kind: scheme != "resident" and kind in ("contribution", "refund")
+        ),
         records.shares,
     )
     breaks += [
@@ -159,14 +174,14 @@ def check(uow: UnitOfWork) -> list[Break]:
         "resident.bank_mismatch",
         "城乡居民养老保险费入账金额与缴费记录不符",
         "money collected for the resident scheme differs from its yearly payments",
-        balances.of(Account.BANK, ("resident_paid",)),
+        balance(Account.BANK, ("resident_paid",)),
         resident,
     )
     breaks += _compare(
         "resident.account_mismatch",
         "城乡居民个人账户缴费记账与缴费记录不符",
         "resident account entries from contributions differ from the yearly payments",
-        entries.of(("contribution",), schemes=lambda scheme: scheme == "resident"),
+        entries.of(lambda scheme, kind: scheme == "resident" and kind == "contribution"),
         resident,
     )
 
@@ -185,36 +200,10 @@ def check(uow: UnitOfWork) -> list[Break]:
         "transfers.in_transit_mismatch",
         "转移在途资金与未完成的转移不符",
         "transfers in transit differ from the pending transfers",
-        {r: -v for r, v in balances.of(Account.TRANSFERS_IN_TRANSIT).items()},
+        {r: -v for r, v in balance(Account.TRANSFERS_IN_TRANSIT).items()},
         pending,
     )
     return breaks
-
-
-class _Entries:
-    """The personal-account entries summed by region, scheme and kind in one pass."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._sums: dict[tuple[str, str, str], int] = {
-            (region, scheme, kind): int(amount)
-            for region, scheme, kind, amount in uow.conn.execute(
-                select(
-                    account_entries.c.region, account_entries.c.scheme, account_entries.c.kind,
-                    func.sum(account_entries.c.amount),
-                ).group_by(account_entries.c.region, account_entries.c.scheme, account_entries.c.kind)
-            )
-        }  # fmt: skip
-
-    def of(
-        self,
-        kinds: tuple[str, ...] | None = None,
-        schemes: Callable[[str], bool] = lambda _scheme: True,
-    ) -> dict[str, int]:
-        out: dict[str, int] = defaultdict(int)
-        for (region, scheme, kind), amount in self._sums.items():
-            if (kinds is None or kind in kinds) and schemes(scheme):
-                out[region] += amount
-        return dict(out)
 
 
 @dataclass
