@@ -63,7 +63,7 @@ def main() -> None:
             )
         n = rows(engine)
         t0 = time.perf_counter()
-        with UnitOfWork(engine, CLOCK, "bench") as uow:
+        with UnitOfWork(engine, CLOCK, "bench", write=False, snapshot=True) as uow:  # as the CLI
             breaks = check(uow)
         ours = n / (time.perf_counter() - t0)
         if breaks:

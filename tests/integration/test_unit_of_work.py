@@ -76,3 +76,45 @@ def test_read_only_units_keep_the_connections_prepared_statements(
             text("SELECT statement FROM pg_prepared_statements")
         ).scalars().all()  # fmt: skip
     assert any("FROM agencies" in s for s in prepared), prepared
+
+
+def test_a_snapshot_read_sees_one_state_whatever_commits_meanwhile(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """The ledger check compares sums read by several statements: a posting committed between
+    them must not show in some and not in others."""
+
+    def write_one(code: str) -> None:
+        with UnitOfWork(engine, clock) as uow:
+            uow.conn.execute(insert(agencies).values(**an_agency(code), created_at=clock.now()))
+            uow.commit()
+
+    counting = select(func.count()).select_from(agencies)
+    write_one("10000000")
+    with UnitOfWork(engine, clock, write=False, snapshot=True) as uow:
+        assert uow.conn.execute(counting).scalar_one() == 1
+        write_one("10000001")  # another connection commits in between
+        assert uow.conn.execute(counting).scalar_one() == 1
+    assert agency_count(engine) == 2
+    with pytest.raises(ValueError, match="only read"):
+        UnitOfWork(engine, clock, snapshot=True)
+
+
+@ON_POSTGRESQL
+def test_a_plain_read_waits_for_no_begin_or_commit_on_postgresql(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """A read unit's statements run in autocommit on a read-only session (no BEGIN or COMMIT
+    round trip each); a snapshot read runs in one transaction, and the session goes back to
+    autocommit after it."""
+    engine.dispose()  # one connection, used by every unit below in turn
+    with UnitOfWork(engine, clock, write=False) as uow:
+        assert uow.conn.connection.driver_connection.autocommit
+        first = uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with UnitOfWork(engine, clock, write=False, snapshot=True) as uow:
+        level = uow.conn.execute(text("SHOW transaction_isolation")).scalar_one()
+        assert level == "repeatable read"
+        assert uow.conn.execute(text("SHOW transaction_read_only")).scalar_one() == "on"
+    with UnitOfWork(engine, clock, write=False) as uow:
+        assert uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+        assert uow.conn.connection.driver_connection.autocommit

@@ -73,8 +73,8 @@ def engine(*, require_migrated: bool = True) -> Engine:
     return eng
 
 
-def uow(actor: str = "cli", *, write: bool = True) -> UnitOfWork:
-    return UnitOfWork(engine(), actor=actor, write=write)
+def uow(actor: str = "cli", *, write: bool = True, snapshot: bool = False) -> UnitOfWork:
+    return UnitOfWork(engine(), actor=actor, write=write, snapshot=snapshot)
 
 
 def fail(
@@ -120,11 +120,14 @@ def guard(action: Callable[[], T], *, as_json: bool) -> T:
         )
 
 
-def run(action: Callable[[UnitOfWork], T], *, as_json: bool, write: bool) -> T:
-    """Run one use case in its unit of work; map domain errors to messages and exit codes."""
+def run(
+    action: Callable[[UnitOfWork], T], *, as_json: bool, write: bool, snapshot: bool = False
+) -> T:
+    """Run one use case in its unit of work (``snapshot``: see :class:`UnitOfWork`); map domain
+    errors to messages and exit codes."""
 
     def in_unit_of_work() -> T:
-        with uow(write=write) as unit:
+        with uow(write=write, snapshot=snapshot) as unit:
             result = action(unit)
             if write:
                 unit.commit()

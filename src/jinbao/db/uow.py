@@ -14,17 +14,23 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from jinbao.db.engine import WRITE
+from jinbao.db.engine import WRITE, reader
 from jinbao.kernel.clock import Clock, SystemClock
 
 
 class UnitOfWork:
     """``write=False`` for a unit that only reads: on SQLite it does not queue for the write
-    lock (see :func:`jinbao.db.engine._sqlite_begin`); on PostgreSQL its transaction is
-    ``READ ONLY`` (a write in it fails loudly). A read-only unit ends in COMMIT rather than
-    ROLLBACK — the same for a transaction that wrote nothing, but psycopg forgets every prepared
-    statement of the connection on a rollback (``DEALLOCATE ALL``), so each request's queries
-    were planned anew: a person's record took 2.2 ms instead of 0.7 ms for its main query."""
+    lock (see :func:`jinbao.db.engine._sqlite_begin`); on PostgreSQL it runs on a read-only
+    session in autocommit (:func:`jinbao.db.engine.reader`: a write fails loudly, and there is
+    no BEGIN or COMMIT to wait for), each statement seeing the database as of its start.
+    ``snapshot=True`` (with ``write=False``) for a read that compares several statements (the
+    ledger check): on PostgreSQL they run in one REPEATABLE READ transaction, so they all see
+    the same state, whatever commits meanwhile; a SQLite read transaction is one already.
+
+    Read-only units end in COMMIT rather than ROLLBACK — the same for a transaction that wrote
+    nothing, but psycopg forgets every prepared statement of the connection on a rollback
+    (``DEALLOCATE ALL``), so each request's queries were planned anew: a person's record took
+    2.2 ms instead of 0.7 ms for its main query."""
 
     def __init__(
         self,
@@ -33,9 +39,13 @@ class UnitOfWork:
         actor: str = "system",
         *,
         write: bool = True,
+        snapshot: bool = False,
     ) -> None:
+        if write and snapshot:
+            raise ValueError("snapshot=True is for units that only read (write=False)")
         self.engine = engine
         self.write = write
+        self.snapshot = snapshot
         self.clock: Clock = clock or SystemClock()
         self._conn: Connection | None = None
         self.actor = actor  # who acts, for the audit log
@@ -47,11 +57,14 @@ class UnitOfWork:
         return self._conn
 
     def __enter__(self) -> UnitOfWork:
-        self._conn = self.engine.connect()
         if self.write:
+            self._conn = self.engine.connect()
             self._conn.info[WRITE] = True
-        elif self._conn.dialect.name == "postgresql":
-            self._conn.execution_options(postgresql_readonly=True)
+        else:
+            self._conn = reader(self.engine).connect()
+            if self.snapshot and self._conn.dialect.name == "postgresql":
+                # Back to autocommit when the connection returns to its pool.
+                self._conn.execution_options(isolation_level="REPEATABLE READ")
         self._conn.begin()
         return self
 

@@ -48,7 +48,7 @@ def funds(request: Request, region: str | None = None) -> dict[str, list[dict[st
 
 @router.get("/check", summary="Verify every ledger invariant; lists the breaks (empty when sound)")
 def check(request: Request) -> dict[str, Any]:
-    with request.app.state.uow(write=False) as uow:
+    with request.app.state.uow(write=False, snapshot=True) as uow:
         breaks = check_ledger(uow)
     return {"ok": not breaks, "breaks": [{"code": b.code, "zh": b.zh, "en": b.en} for b in breaks]}
 

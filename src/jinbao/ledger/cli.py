@@ -19,7 +19,7 @@ app = typer.Typer(help="基金一本账 The fund ledger: reports and checks.", n
 @app.command("check")
 def check(as_json: JsonOption = False) -> None:
     """Verify every ledger invariant; exit 1 naming each break."""
-    breaks = run(check_ledger, as_json=as_json, write=False)
+    breaks = run(check_ledger, as_json=as_json, write=False, snapshot=True)
     if as_json:
         typer.echo(
             json.dumps(

@@ -43,7 +43,9 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     the_clock = clock or SystemClock()
     app.state.engine = engine
     app.state.clock = the_clock
-    app.state.uow = lambda write=True: UnitOfWork(engine, the_clock, actor="api", write=write)
+    app.state.uow = lambda write=True, snapshot=False: UnitOfWork(
+        engine, the_clock, actor="api", write=write, snapshot=snapshot
+    )
     loaded = parameters(parameters_dir)  # read once: parsing the tables costs ~4 ms a request
     app.state.parameters = lambda: loaded
     app.state.pump = Pumper(engine, the_clock, app.state.parameters)  # the exchange, one at a time

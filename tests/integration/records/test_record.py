@@ -105,3 +105,28 @@ def test_the_record_is_one_statement_and_an_unknown_person_is_not_found(
     assert len(reads) == 1  # the person and every section
     with uow_at() as uow, pytest.raises(NotFound):
         person_record(uow, "110101199001011234", params)
+
+
+def test_on_postgresql_the_records_statement_is_converted_once(
+    engine: Engine, uow_at: Uow, params: Parameters, mover: Mover
+) -> None:
+    """psycopg keeps its placeholder conversion of statements only up to a length, which the
+    record's one statement exceeds; jinbao.db.engine raises the limit. If psycopg renames or
+    stops reading that constant, every record converts its 6 000 characters again, and this
+    fails."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's statement cache: PostgreSQL only")
+    import psycopg._queries as queries
+
+    from jinbao.db.engine import LONGEST_CACHED_STATEMENT
+    from jinbao.records.service import _RECORD
+
+    assert len(str(_RECORD.compile(dialect=engine.dialect))) < LONGEST_CACHED_STATEMENT
+    with uow_at() as uow:
+        person_record(uow, mover.id_number, params)
+    before = queries._query2pg.cache_info()
+    with uow_at() as uow:
+        person_record(uow, mover.id_number, params)
+    after = queries._query2pg.cache_info()
+    assert after.hits > before.hits
+    assert after.misses == before.misses
