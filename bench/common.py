@@ -219,7 +219,11 @@ def placeholder(engine: Engine) -> str:
 
 
 def result(name: str, ours: float, raw: float, unit: str) -> None:
-    print(f"bench: {name} ours={ours:.0f} raw={raw:.0f} ratio={ours / raw:.2f} unit={unit}")
+    """The final line. The ratio has two decimals, or two significant digits below 0.1: a
+    transfer's 0.0034 printed as 0.00 said nothing."""
+    ratio = ours / raw
+    shown = f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
+    print(f"bench: {name} ours={ours:.0f} raw={raw:.0f} ratio={shown} unit={unit}")
 
 
 @contextlib.contextmanager
