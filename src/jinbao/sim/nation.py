@@ -421,7 +421,8 @@ def _population(
         for p in people:
             _career(rng, p, first, last, by_province, pull, counties, params, totals, retire_cache)
             totals[p.career] += 1
-            samples.setdefault(p.career, p.id_number)
+            if p.spells:  # one to look at: a person who retired before the window has no months
+                samples.setdefault(p.career, p.id_number)
         yield people
         made += n
 

@@ -173,6 +173,21 @@ class Stop(Exception):
     pass
 
 
+def test_the_persons_it_names_to_look_at_have_months_to_show(engine: Engine) -> None:
+    """One per career. In a short window many persons retired before it and have no months:
+    with seed 1, the first of the local workers is one of them (the CLI used to name her)."""
+    report = _generate(engine, FixedClock.on(dt.date(2026, 12, 2)), persons_wanted=200, seed=1)
+    assert len(report.sample_ids) == 4
+    with engine.connect() as conn:
+        for number in report.sample_ids:
+            months = (
+                select(func.count())
+                .select_from(contributions.join(persons, persons.c.id == contributions.c.person_id))
+                .where(persons.c.id_number == number)
+            )
+            assert conn.execute(months).scalar_one() > 0, number
+
+
 def test_a_seed_makes_the_same_nation_and_a_stopped_run_resumes(
     new_database: Callable[[str], str], clock: FixedClock
 ) -> None:
