@@ -77,10 +77,11 @@ def check(uow: UnitOfWork) -> list[Break]:
     once: the postings (by journal, then by region, account and journal kind), the account
     entries (by region, scheme and kind) and the contribution records with their payments.
 
-    Its statements compare sums read by different statements, so they must all see one state
-    of the database: run it in a transaction (a write unit) or a snapshot read
-    (``UnitOfWork(…, write=False, snapshot=True)``, as ``jinbao ledger check`` and the API
-    do). Each on its own, a posting committed between two of them is a false break."""
+    It compares sums read by different statements, so they must all see one state of the
+    database: run it in a snapshot read (``UnitOfWork(…, write=False, snapshot=True)``), as
+    ``jinbao ledger check`` and the API do. Elsewhere on PostgreSQL (READ COMMITTED, a write
+    unit too) each statement sees its own, and a posting committed between two of them is a
+    false break; tests use write units because nothing else writes meanwhile."""
     breaks: list[Break] = []
     unbalanced = uow.conn.execute(
         select(postings.c.journal_id, func.sum(postings.c.amount))
