@@ -174,16 +174,16 @@ def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
     return sum(t - before.get(process, 0.0) for process, t in now.items())
 
 
-def postgres_processes() -> list[int]:
-    """The PostgreSQL server's processes (the benchmark's throwaway cluster is the only one)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if stat.read_text().split(" ", 2)[1] == "(postgres)":
-                found.append(int(stat.parent.name))
-        except OSError:
-            continue
-    return found
+def postgres_processes(engine: Engine) -> list[int]:
+    """The processes of the benchmark's own PostgreSQL cluster: its postmaster (named by the
+    data folder's postmaster.pid, beside the socket) and its children. None on SQLite, whose
+    work is in the server's processes. Until session 9 this was every process named postgres
+    on the machine, so another cluster's work was counted too."""
+    if engine.dialect.name != "postgresql":
+        return []
+    pid_file = Path(str(engine.url.query["host"])) / "data" / "postmaster.pid"
+    postmaster = int(pid_file.read_text().split()[0])
+    return [postmaster, *children(postmaster)]
 
 
 def main() -> None:
@@ -204,11 +204,11 @@ def main() -> None:
             watcher = threading.Thread(target=peak_rss, args=(pid, stop, rss))
             watcher.start()
             servers_before = cpu_seconds([pid, *children(pid)])
-            database_before = cpu_seconds(postgres_processes())
+            database_before = cpu_seconds(postgres_processes(engine))
             ours, latencies, errors, failures = drive(url, work)
             done = sum(len(v) for v in latencies.values())
             server_cpu = cpu_since(servers_before, cpu_seconds([pid, *children(pid)])) / done
-            database_cpu = cpu_since(database_before, cpu_seconds(postgres_processes())) / done
+            database_cpu = cpu_since(database_before, cpu_seconds(postgres_processes(engine))) / done
             stop.set()
             watcher.join()
             raw, _, raw_errors, _ = drive(url, None)
