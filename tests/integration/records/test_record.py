@@ -107,6 +107,9 @@ def test_the_record_is_one_statement_and_an_unknown_person_is_not_found(
         person_record(uow, "110101199001011234", params)
 
 
+@pytest.mark.parametrize(
+    "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_on_postgresql_the_records_statement_is_converted_once(
     engine: Engine, uow_at: Uow, params: Parameters, mover: Mover
 ) -> None:
@@ -114,8 +117,6 @@ def test_on_postgresql_the_records_statement_is_converted_once(
     record's one statement exceeds; jinbao.db.engine raises the limit. If psycopg renames or
     stops reading that constant, every record converts its 6 000 characters again, and this
     fails."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("psycopg's statement cache: PostgreSQL only")
     import psycopg._queries as queries
 
     from jinbao.db.engine import LONGEST_CACHED_STATEMENT
