@@ -37,8 +37,9 @@ class _Sums:
     region for whichever keys an invariant compares (the check compares several accounts and
     entry kinds, and used to read the table once for each)."""
 
-    def __init__(self, uow: UnitOfWork, source: Any, *columns: Any) -> None:
-        region, first, second, amount = columns
+    def __init__(
+        self, uow: UnitOfWork, source: Any, region: Any, first: Any, second: Any, amount: Any
+    ) -> None:
         keys = (region, first, second)
         self._sums: dict[tuple[str, str, str], int] = {
             (r, x, y): int(v)

@@ -86,8 +86,8 @@ def agency_id(uow: UnitOfWork, code: str) -> int | None:
 
 
 def get_agency(uow: UnitOfWork, code: str) -> Agency | None:
-    row = uow.conn.execute(_agency_select.where(agencies.c.code == code)).first()
-    return _agency(row) if row else None
+    found = agency_with_id(uow, code)
+    return found[1] if found else None
 
 
 def agency_with_id(uow: UnitOfWork, code: str) -> tuple[int, Agency] | None:
