@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
+from jinbao.accounts.tables import interest_credits, interest_runs
 from jinbao.contributions.tables import contribution_payments
 from jinbao.db import migrate
 from jinbao.db.engine import make_engine
@@ -88,4 +89,32 @@ def test_payments_made_before_0010_take_their_person_from_their_record(
     migrate.upgrade(fresh)
     with fresh.connect() as conn:
         assert conn.execute(read.order_by(contribution_payments.c.contribution_id)).all() == written
+    assert migrate.drift(fresh) == []
+
+
+def test_interest_markers_keep_their_accounts_and_amounts_through_0011_down_and_up(
+    fresh: Engine, clock: FixedClock
+) -> None:
+    with UnitOfWork(fresh, clock) as uow:
+        sync_regions(uow)
+        uow.commit()
+    generate(fresh, clock, load_parameters(), persons_wanted=40, years=3, interest=True)
+    read = select(interest_credits).order_by(*interest_credits.primary_key.columns)
+    with fresh.connect() as conn:
+        markers = conn.execute(read).all()
+        runs = dict(conn.execute(select(interest_runs.c.year, interest_runs.c.id)).all())
+    assert len(markers) > 40
+    assert len(runs) >= 2  # two runs: each marker must find its own year's
+    migrate.downgrade(fresh, "0010")
+    with fresh.connect() as conn:
+        old = conn.exec_driver_sql(
+            "SELECT person_id, scheme, year, interest, run_id, id FROM interest_credits"
+        ).all()
+    # Before 0011 each marker named its year's run, and had an id of its own.
+    assert sorted(tuple(r[:4]) for r in old) == sorted(tuple(m) for m in markers)
+    assert all(r[4] == runs[r[2]] for r in old)
+    assert len({r[5] for r in old}) == len(old)
+    migrate.upgrade(fresh)
+    with fresh.connect() as conn:
+        assert conn.execute(read).all() == markers
     assert migrate.drift(fresh) == []

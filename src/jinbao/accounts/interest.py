@@ -16,7 +16,8 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Engine, case, extract, func, insert, select, text, update
@@ -35,6 +36,7 @@ from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.policy.interest import Method, Portion, year_interest
 from jinbao.policy.parameters import Parameters
+from jinbao.registry.tables import persons
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -60,39 +62,48 @@ def run_interest(
     throttle: float = 0.0,
     actor: str = "interest-job",
 ) -> InterestReport:
-    """Credit the year's interest to every account that had money or entries by its end."""
+    """Credit the year's interest to every account that had money or entries by its end.
+
+    Works through the persons in chunks of ``chunk_size`` (by person id). Each chunk is read
+    and computed in a read-only snapshot, then written in a transaction of its own; while one
+    chunk is written (the database's work: foreign keys, indexes, the commit), the next one is
+    read and computed (Python's work), on a second connection. ``progress`` gets (persons
+    covered, persons in all)."""
     started = time.perf_counter()
     rate = params.interest_rate(year).value  # fails before any write when the rate is missing
-    year_end = dt.date(year, 12, 31)
     with UnitOfWork(engine, clock, actor) as uow:
         run_id = _run_id(uow, year, rate)
         uow.commit()
-    with engine.connect() as conn:
-        done_before = conn.execute(
-            select(interest_credits.c.person_id).where(interest_credits.c.year == year)
-        ).all()
-        todo = conn.execute(
-            select(account_entries.c.person_id, account_entries.c.scheme)
-            .where(account_entries.c.effective_on <= year_end)
-            .distinct()
-            .except_(
-                select(interest_credits.c.person_id, interest_credits.c.scheme).where(
-                    interest_credits.c.year == year
-                )
-            )
-        ).all()
-    todo_accounts: list[tuple[int, str]] = sorted((int(p), str(s)) for p, s in todo)
+    with UnitOfWork(engine, clock, actor, write=False) as uow:
+        already = uow.conn.execute(
+            select(func.count()).where(interest_credits.c.year == year)
+        ).scalar_one()
+        starts, persons = _chunk_starts(uow, chunk_size)
+    plan = _Plan(year, rate, params)
     total_interest, credited = 0, 0
-    for start in range(0, len(todo_accounts), chunk_size):
-        batch = todo_accounts[start : start + chunk_size]
-        with UnitOfWork(engine, clock, actor) as uow:
-            total_interest += _credit_chunk(uow, run_id, year, rate, batch, params)
-            uow.commit()
-        credited += len(batch)
-        if progress:
-            progress(credited, len(todo_accounts))
-        if throttle:
-            time.sleep(throttle)
+    ranges = list(zip(starts, [*starts[1:], None], strict=True))
+    # One writer thread: the write of chunk n overlaps the read and computation of chunk n + 1.
+    # A write that fails raises here at the next chunk (result()); leaving the block waits for
+    # the write in flight, so the job never returns while one of its transactions is open.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="interest-writer") as writer:
+        pending: Future[int] | None = None
+        for n, (low, high) in enumerate(ranges):
+            with UnitOfWork(engine, clock, actor, write=False, snapshot=True) as uow:
+                chunk = _compute_chunk(uow, plan, low, high)
+            if pending is not None:
+                total_interest += pending.result()
+            if progress:  # every chunk before this one is written
+                progress(min(n * chunk_size, persons), persons)
+            pending = None
+            if chunk.markers:
+                pending = writer.submit(_write_chunk, engine, clock, actor, plan, chunk)
+                credited += len(chunk.markers)
+            if throttle:
+                time.sleep(throttle)
+        if pending is not None:
+            total_interest += pending.result()
+    if progress:
+        progress(persons, persons)
     with UnitOfWork(engine, clock, actor) as uow:
         record(
             uow,
@@ -102,7 +113,7 @@ def run_interest(
             new={
                 "rate": str(rate),
                 "accounts": credited,
-                "already": len(done_before),
+                "already": already,
                 "interest": total_interest,
             },
         )
@@ -113,7 +124,7 @@ def run_interest(
         )
         uow.commit()
     return InterestReport(
-        year, rate, credited, len(done_before), total_interest, time.perf_counter() - started
+        year, rate, credited, already, total_interest, time.perf_counter() - started
     )
 
 
@@ -132,38 +143,79 @@ def _run_id(uow: UnitOfWork, year: int, rate: Decimal) -> int:
     )
 
 
-def _credit_chunk(
-    uow: UnitOfWork,
-    run_id: int,
-    year: int,
-    rate: Decimal,
-    accounts: list[tuple[int, str]],
-    params: Parameters,
-) -> int:
-    """Compute and write one chunk: entries, markers and one journal, in one transaction."""
-    first, last = accounts[0][0], accounts[-1][0]
-    wanted = set(accounts)
-    year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    opening: dict[tuple[int, str, str], int] = defaultdict(int)
-    monthly: dict[tuple[int, str, str], list[int]] = {}
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every chunk of a year's run shares."""
+
+    year: int
+    rate: Decimal
+    params: Parameters
+    year_start: dt.date = field(init=False)
+    year_end: dt.date = field(init=False)
+    by_month: bool = field(init=False)
+    factor: Decimal = field(init=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: derived fields are set once, here
+        set_(self, "year_start", dt.date(self.year, 1, 1))
+        set_(self, "year_end", dt.date(self.year, 12, 31))
+        set_(self, "by_month", Method.MONTHLY.value in self.params.crediting_methods_in_use())
+        set_(self, "factor", self.params.interest_annual_factor().value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """One chunk computed, ready to write."""
+
+    first: int  # person ids of the first and last account credited
+    last: int
+    entries: list[tuple[int, str, str, str, int]]  # person, scheme, region, portion, fen
+    markers: list[tuple[int, str, int]]  # person, scheme, fen (an account's whole interest)
+    per_region: dict[str, int]
+    total: int
+
+
+def _chunk_starts(uow: UnitOfWork, size: int) -> tuple[list[int], int]:
+    """The first person id of each chunk of ``size`` persons (by id), and the persons in all:
+    one scan of the persons' primary key, instead of listing every account up front."""
+    numbered = select(
+        persons.c.id, func.row_number().over(order_by=persons.c.id).label("n")
+    ).subquery()
+    starts = [
+        int(i)
+        for i in uow.conn.execute(
+            select(numbered.c.id).where((numbered.c.n - 1) % size == 0).order_by(numbered.c.id)
+        ).scalars()
+    ]
+    total = uow.conn.execute(select(func.count()).select_from(persons)).scalar_one()
+    return starts, int(total)
+
+
+def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> _Chunk:
+    """Read and compute one chunk: the accounts of persons ``low`` ≤ id < ``high`` that have an
+    entry by the year's end and are not yet credited for the year."""
+    year_start, year_end = plan.year_start, plan.year_end
+    in_range = account_entries.c.person_id >= low
+    if high is not None:
+        in_range = in_range & (account_entries.c.person_id < high)
     # One grouped scan of the chunk's range of person ids (the entries' index is on person id
     # first, and a range costs no bind parameter per account): per account, region, portion and
     # bucket the sum and the latest entry's id. The database sums each account's entries per
     # portion into its opening balance (bucket 0) and the year's credits — by month (1–12) when
     # some province uses 月积数法, as one sum (1) when all use 年度计算法, which only needs the
-    # year's total. This year's interest and later entries (−1) are left out of the sums. The
-    # account is where its latest entry is, later ones included (where the account is now, as
-    # the money is): that entry's region picks the method and the fund.
-    by_month = Method.MONTHLY.value in params.crediting_methods_in_use()
+    # year's total. This year's interest (−1) and later entries (−2) are left out of the sums;
+    # an account with only later entries is not due. The account is where its latest entry is,
+    # later ones included (where the account is now, as the money is): that entry's region
+    # picks the method and the fund.
     bucket = case(
-        (account_entries.c.effective_on > year_end, -1),  # after the year: only its region counts
+        (account_entries.c.effective_on > year_end, -2),
         (account_entries.c.effective_on < year_start, 0),
         (account_entries.c.kind == "interest", -1),
-        else_=extract("month", account_entries.c.effective_on) if by_month else 1,
+        else_=extract("month", account_entries.c.effective_on) if plan.by_month else 1,
     )
     if uow.conn.dialect.name == "postgresql":
         # The chunk's grouping sorts some 60 000 rows: in memory, not in PostgreSQL's default
-        # 4 MB that spills it to disk. For this transaction only.
+        # 4 MB that spills it to disk. For this (snapshot) transaction only.
         uow.conn.execute(text("SET LOCAL work_mem = '64MB'"))
     sums = uow.conn.execute(
         select(
@@ -175,7 +227,7 @@ def _credit_chunk(
             func.sum(account_entries.c.amount),
             func.max(account_entries.c.id),
         )
-        .where(account_entries.c.person_id.between(first, last))
+        .where(in_range)
         .group_by(
             account_entries.c.person_id,
             account_entries.c.scheme,
@@ -184,14 +236,31 @@ def _credit_chunk(
             bucket,
         )
     ).all()
+    credited_range = interest_credits.c.person_id >= low
+    if high is not None:
+        credited_range = credited_range & (interest_credits.c.person_id < high)
+    done = {
+        (person_id, scheme)
+        for person_id, scheme in uow.conn.execute(
+            select(interest_credits.c.person_id, interest_credits.c.scheme).where(
+                credited_range, interest_credits.c.year == plan.year
+            )
+        )
+    }
+    opening: dict[tuple[int, str, str], int] = defaultdict(int)
+    monthly: dict[tuple[int, str, str], list[int]] = {}
     latest: dict[tuple[int, str], tuple[int, str]] = {}  # account → (latest entry id, region)
+    due: set[tuple[int, str]] = set()
     for person_id, scheme, region, portion, month, total, last_id in sums:
         account = (person_id, scheme)
-        if account not in wanted:
+        if account in done:
             continue
         seen = latest.get(account)
         if seen is None or last_id > seen[0]:
             latest[account] = (last_id, region)
+        if month == -2:
+            continue
+        due.add(account)
         if month == -1:
             continue
         key = (person_id, scheme, portion)
@@ -202,66 +271,79 @@ def _credit_chunk(
             if months is None:
                 months = monthly[key] = [0] * 12
             months[int(month) - 1] += int(total)
-    region_of = {account: region for account, (_, region) in latest.items()}
-    methods: dict[str, Method] = {
-        r: Method(params.crediting_method(r).value) for r in set(region_of.values())
-    }
-    factor = params.interest_annual_factor().value
+    methods: dict[str, Method] = {}
     no_credits = [0] * 12
-    computed: list[tuple[int, str, str, str, int]] = []  # person, scheme, region, portion, fen
-    markers: list[tuple[int, int, str, int, int]] = []  # run, person, scheme, year, fen
+    entries: list[tuple[int, str, str, str, int]] = []
+    markers: list[tuple[int, str, int]] = []
     per_region: dict[str, int] = defaultdict(int)
     chunk_total: int = 0
-    for person_id, scheme in accounts:
-        region = region_of[(person_id, scheme)]
-        method = methods[region]
+    for person_id, scheme in sorted(due):
+        region = latest[(person_id, scheme)][1]
+        method = methods.get(region)
+        if method is None:
+            method = methods[region] = Method(plan.params.crediting_method(region).value)
         account_interest: int = 0
         for portion in _PORTIONS:
             key = (person_id, scheme, portion)
             if key not in opening and key not in monthly:
                 continue
             amount: int = year_interest(
-                opening.get(key, 0), monthly.get(key, no_credits), rate, method, factor
+                opening.get(key, 0), monthly.get(key, no_credits), plan.rate, method, plan.factor
             )
             if amount:
-                computed.append((person_id, scheme, region, portion, amount))
+                entries.append((person_id, scheme, region, portion, amount))
                 account_interest += amount
-        markers.append((run_id, person_id, scheme, year, account_interest))
+        markers.append((person_id, scheme, account_interest))
         per_region[region] += account_interest
         chunk_total += account_interest
-    legs = []
-    for region, region_amount in sorted(per_region.items()):
-        if region_amount:
-            legs += [
-                debit(region, Account.POOLED_FUND, region_amount),
-                credit(region, Account.ACCOUNT_FUND, region_amount),
-            ]
-    journal_id = None
-    if legs:
-        journal_id = ledger.post(
-            uow,
-            Journal(
-                "interest",
-                f"interest:{year}:{first}-{last}:{len(accounts)}",
-                year_end,
-                f"{year}年个人账户结息",
-                tuple(legs),
-            ),
-        )
-    if computed:
-        period, source, now = year * 100 + 12, f"interest:{year}", uow.clock.now()
+    first, last = (markers[0][0], markers[-1][0]) if markers else (low, low)
+    return _Chunk(first, last, entries, markers, dict(per_region), chunk_total)
+
+
+def _write_chunk(engine: Engine, clock: Clock, actor: str, plan: _Plan, chunk: _Chunk) -> int:
+    """Write one computed chunk in one transaction: its journal, entries and markers (the
+    markers' unique key makes a chunk credited twice, e.g. by two runs at once, fail whole)."""
+    year, year_end = plan.year, plan.year_end
+    with UnitOfWork(engine, clock, actor) as uow:
+        legs = []
+        for region, region_amount in sorted(chunk.per_region.items()):
+            if region_amount:
+                legs += [
+                    debit(region, Account.POOLED_FUND, region_amount),
+                    credit(region, Account.ACCOUNT_FUND, region_amount),
+                ]
+        journal_id = None
+        if legs:
+            journal_id = ledger.post(
+                uow,
+                Journal(
+                    "interest",
+                    f"interest:{year}:{chunk.first}-{chunk.last}:{len(chunk.markers)}",
+                    year_end,
+                    f"{year}年个人账户结息",
+                    tuple(legs),
+                ),
+            )
+        if chunk.entries:
+            period, source, now = year * 100 + 12, f"interest:{year}", uow.clock.now()
+            insert_rows(
+                uow.conn,
+                account_entries,
+                ENTRY_COLUMNS,
+                (
+                    (p, s, r, portion, "interest", period, year_end, fen, journal_id, source, now)
+                    for p, s, r, portion, fen in chunk.entries
+                ),
+            )
         insert_rows(
             uow.conn,
-            account_entries,
-            ENTRY_COLUMNS,
-            (
-                (p, s, r, portion, "interest", period, year_end, fen, journal_id, source, now)
-                for p, s, r, portion, fen in computed
-            ),
+            interest_credits,
+            _MARKER_COLUMNS,
+            ((p, s, year, fen) for p, s, fen in chunk.markers),
         )
-    insert_rows(uow.conn, interest_credits, _MARKER_COLUMNS, markers)
-    return chunk_total
+        uow.commit()
+    return chunk.total
 
 
 _PORTIONS = [p.value for p in Portion]  # in the order of the law's periods
-_MARKER_COLUMNS = ["run_id", "person_id", "scheme", "year", "interest"]
+_MARKER_COLUMNS = ["person_id", "scheme", "year", "interest"]

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    UniqueConstraint,
 )  # fmt: skip
 
 from jinbao.db.metadata import metadata
@@ -62,14 +61,14 @@ interest_runs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
 
+# The interest job's markers: an account credited for a year, and its interest. The run is the
+# run of the year (``interest_runs.year`` is unique). Keyed by account and year alone: one index
+# and one foreign key per marker, as the job writes one per account (migration 0011).
 interest_credits = Table(
     "interest_credits",
     metadata,
-    Column("id", BIGID, primary_key=True),
-    Column("run_id", BIGID, ForeignKey("interest_runs.id"), nullable=False, index=True),
-    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
-    Column("scheme", String(12), nullable=False),
-    Column("year", Integer, nullable=False),
+    Column("person_id", BIGID, ForeignKey("persons.id"), primary_key=True),
+    Column("scheme", String(12), primary_key=True),
+    Column("year", Integer, primary_key=True),
     Column("interest", BigInteger, nullable=False),
-    UniqueConstraint("person_id", "scheme", "year"),
 )
