@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Engine, case, extract, func, insert, select, text, update
+from sqlalchemy import BigInteger, Engine, case, cast, extract, func, insert, select, text, update
 
 from jinbao.accounts.tables import (
     ENTRY_COLUMNS,
@@ -224,7 +224,7 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
             account_entries.c.region,
             account_entries.c.portion,
             bucket,
-            func.sum(account_entries.c.amount),
+            cast(func.sum(account_entries.c.amount), BigInteger),  # int, not numeric
             func.max(account_entries.c.id),
         )
         .where(in_range)
