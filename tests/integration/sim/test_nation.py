@@ -237,8 +237,11 @@ def test_writing_processes_make_the_same_nation_and_resume(
         )
     # Chunks that were being written when the stop came finished; those not begun were dropped.
     assert 0 < _fingerprint(two)[1][0] < _fingerprint(one)[1][0]  # type: ignore[index]
+    # The records' foreign keys, off while the chunks were written, are back after the stop.
+    assert migrate.drift(two) == []
     _generate(two, clock, persons_wanted=450, chunk=50, interest=False, workers=2)
     assert _fingerprint(two) == _fingerprint(one)
+    assert migrate.drift(two) == []
     with UnitOfWork(two, clock) as uow:
         assert check(uow) == []
 
