@@ -108,7 +108,10 @@ def generate_command(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Generate persons with careers, contributions, accounts and the fund ledger (SAMPLE data)."""
+    """Generate persons with careers, contributions, accounts and the fund ledger (SAMPLE data).
+
+    On PostgreSQL the records' foreign keys are off while it writes and checked at the end:
+    do not run it against a database others are writing to."""
     params = parameters(settings().parameters_dir)
     if parquet is not None:
         _writable_folder(parquet, as_json)
