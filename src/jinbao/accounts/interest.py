@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Engine, case, cast, extract, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from jinbao.accounts.tables import (
     ENTRY_COLUMNS,
@@ -32,6 +33,7 @@ from jinbao.audit.service import record
 from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock
+from jinbao.kernel.errors import Conflict
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.policy.interest import Method, Portion, year_interest
@@ -301,8 +303,24 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
 
 
 def _write_chunk(engine: Engine, clock: Clock, actor: str, plan: _Plan, chunk: _Chunk) -> int:
-    """Write one computed chunk in one transaction: its journal, entries and markers (the
-    markers' unique key makes a chunk credited twice, e.g. by two runs at once, fail whole)."""
+    """Write one computed chunk in one transaction: its journal, entries and markers. The
+    markers' key makes a chunk that another run credited first (two runs of a year at once)
+    fail whole: nothing of it is written, and a rerun credits what is left."""
+    try:
+        return _write_chunk_once(engine, clock, actor, plan, chunk)
+    # The markers go by COPY on the driver's own cursor: its error is the driver's, unwrapped.
+    except (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError) as clash:
+        raise Conflict(
+            "interest.concurrent_run",
+            f"另一次{plan.year}年结息同时记入了人员 {chunk.first}–{chunk.last} 中的账户；"
+            "本批未写入。请待其结束后重新运行，已结息的账户会跳过。",
+            f"Another {plan.year} interest run credited accounts of persons "
+            f"{chunk.first}–{chunk.last} at the same time; this chunk was not written. Run "
+            "again when it has finished: credited accounts are skipped.",
+        ) from clash
+
+
+def _write_chunk_once(engine: Engine, clock: Clock, actor: str, plan: _Plan, chunk: _Chunk) -> int:
     year, year_end = plan.year, plan.year_end
     with UnitOfWork(engine, clock, actor) as uow:
         legs = []

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select, update
 
 from jinbao.accounts.interest import run_interest
 from jinbao.accounts.service import statement
-from jinbao.accounts.tables import interest_credits
+from jinbao.accounts.tables import account_entries, interest_credits
 from jinbao.contributions import service as c
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
@@ -414,3 +414,49 @@ def test_a_late_run_credits_the_year_where_the_account_is_now(
         )
     assert regions.pop(person_id) == "510000"
     assert set(regions.values()) == {GD}
+
+
+def test_a_chunk_another_run_credited_first_is_refused_whole_and_a_rerun_finishes(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
+) -> None:
+    """Two runs of a year at once: while this run computes a chunk, the other one credits an
+    account of it. The chunk's write fails whole (the markers' key), with a message to act on;
+    the rerun credits the rest, and no account is credited twice."""
+    declare_year(make_uow, workforce, params, 2023)
+    with engine.connect() as conn:
+        ids = sorted(conn.execute(select(contributions.c.person_id).distinct()).scalars())
+    assert len(ids) == 4
+    other_run = ids[2]
+
+    def the_other_run_credits(done: int, total: int) -> None:
+        # Called once the chunks before the one just computed are written: that one is next.
+        if done == 2:
+            with engine.begin() as conn:
+                conn.execute(
+                    interest_credits.insert().values(
+                        person_id=other_run, scheme="enterprise", year=2023, interest=1
+                    )
+                )
+
+    with pytest.raises(Conflict) as caught:
+        run_interest(engine, clock, 2023, params, chunk_size=1, progress=the_other_run_credits)
+    assert caught.value.code == "interest.concurrent_run"
+    assert f"{other_run}–{other_run}" in caught.value.en
+    with engine.connect() as conn:
+        entries = conn.execute(
+            select(account_entries.c.person_id).where(account_entries.c.kind == "interest")
+        ).scalars()
+        assert sorted(entries) == ids[:2]  # the refused chunk wrote nothing
+    rerun = run_interest(engine, clock, 2023, params, chunk_size=1)
+    assert (rerun.accounts, rerun.already) == (1, 3)
+    with engine.connect() as conn:
+        credited = conn.execute(
+            select(interest_credits.c.person_id, func.count()).group_by(
+                interest_credits.c.person_id
+            )
+        ).all()
+        assert sorted(credited) == [(i, 1) for i in ids]
+        entries = conn.execute(
+            select(account_entries.c.person_id).where(account_entries.c.kind == "interest")
+        ).scalars()
+        assert sorted(entries) == [ids[0], ids[1], ids[3]]
