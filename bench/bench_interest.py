@@ -1,7 +1,8 @@
 """Yearly interest crediting for N accounts with 12 monthly credits each.
 
 ours: `jinbao account interest` (read each account's entries, compute by portion and method,
-      write interest entries, markers and journals, in resumable chunks).
+      write interest entries, markers and journals, in resumable chunks; a writer thread
+      writes one chunk while the next is read and computed).
 raw:  the nearest plain equivalent in the same run on the same database: scan the same entries
       grouped per account, compute balance × rate in Python, and write one row per account
       back with an executemany UPDATE of a balance table — through the driver's own cursor

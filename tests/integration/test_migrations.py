@@ -72,13 +72,20 @@ def test_person_ordered_indexes_carry_what_reads_by_person_need(migrated_engine:
     assert payments.endswith("(person_id) INCLUDE (contribution_id, paid_on)")
 
 
+def _nation(engine: Engine, clock: FixedClock, *, persons: int, years: int, interest: bool) -> None:
+    """A small synthetic nation written at the newest revision, for data a migration keeps."""
+    with UnitOfWork(engine, clock) as uow:
+        sync_regions(uow)
+        uow.commit()
+    generate(
+        engine, clock, load_parameters(), persons_wanted=persons, years=years, interest=interest
+    )
+
+
 def test_payments_made_before_0010_take_their_person_from_their_record(
     fresh: Engine, clock: FixedClock
 ) -> None:
-    with UnitOfWork(fresh, clock) as uow:
-        sync_regions(uow)
-        uow.commit()
-    generate(fresh, clock, load_parameters(), persons_wanted=60, years=1, interest=False)
+    _nation(fresh, clock, persons=60, years=1, interest=False)
     read = select(contribution_payments.c.contribution_id, contribution_payments.c.person_id)
     with fresh.connect() as conn:
         written = conn.execute(read.order_by(contribution_payments.c.contribution_id)).all()
@@ -95,10 +102,7 @@ def test_payments_made_before_0010_take_their_person_from_their_record(
 def test_interest_markers_keep_their_accounts_and_amounts_through_0011_down_and_up(
     fresh: Engine, clock: FixedClock
 ) -> None:
-    with UnitOfWork(fresh, clock) as uow:
-        sync_regions(uow)
-        uow.commit()
-    generate(fresh, clock, load_parameters(), persons_wanted=40, years=3, interest=True)
+    _nation(fresh, clock, persons=40, years=3, interest=True)
     read = select(interest_credits).order_by(*interest_credits.primary_key.columns)
     with fresh.connect() as conn:
         markers = conn.execute(read).all()
