@@ -101,6 +101,18 @@ def migrated_engine(
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -> Iterator[Engine]:
+    """A database of its own, migrated to the newest revision, for tests that change its schema
+    (for one engine only: ``@pytest.mark.parametrize("fresh", [...], indirect=True)``)."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_cluster")
+    engine = make_engine(new_database(request.param))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
 DATA_TABLES = [t for t in reversed(metadata.sorted_tables) if t.name != "regions"]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from sqlalchemy import Engine, inspect, text
 
@@ -11,20 +9,13 @@ from jinbao.accounts.tables import account_entries
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db import migrate
 from jinbao.db.bulk import foreign_keys_checked_after
-from jinbao.db.engine import make_engine
 from jinbao.kernel.errors import Conflict
 
-pytestmark = pytest.mark.postgres
+# The mode changes nothing on SQLite: these tests take PostgreSQL's foreign keys off.
+pytestmark = pytest.mark.parametrize(
+    "fresh", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 TABLES = (contributions, contribution_payments, account_entries)
-
-
-@pytest.fixture
-def fresh(pg_cluster: object, new_database: Callable[[str], str]) -> Iterator[Engine]:
-    """A PostgreSQL database of its own: these tests take its foreign keys off."""
-    engine = make_engine(new_database("postgresql"))
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def keys(engine: Engine, table: str) -> set[str]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 from jinbao.accounts.tables import interest_credits, interest_runs
 from jinbao.contributions.tables import contribution_payments
 from jinbao.db import migrate
-from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.policy.parameters import load_parameters
@@ -21,17 +18,6 @@ from jinbao.sim.nation import generate
 def test_the_database_is_at_the_newest_revision_with_no_drift(engine: Engine) -> None:
     assert migrate.current_revision(engine) == migrate.head_revision()
     assert migrate.drift(engine) == []
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -> Iterator[Engine]:
-    """A database of its own, migrated to the newest revision, for tests that change its schema."""
-    if request.param == "postgresql":
-        request.getfixturevalue("pg_cluster")
-    engine = make_engine(new_database(request.param))
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_drift_is_detected_when_the_schema_and_the_code_disagree(fresh: Engine) -> None:

@@ -17,8 +17,9 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, Engine, case, cast, extract, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -81,7 +82,7 @@ def run_interest(
             select(func.count()).where(interest_credits.c.year == year)
         ).scalar_one()
         starts, persons = _chunk_starts(uow, chunk_size)
-    plan = _Plan(year, rate, params)
+    plan = _Plan.of(year, rate, params)
     total_interest, credited = 0, 0
     ranges = list(zip(starts, [*starts[1:], None], strict=True))
     # One writer thread: the write of chunk n overlaps the read and computation of chunk n + 1.
@@ -152,17 +153,21 @@ class _Plan:
     year: int
     rate: Decimal
     params: Parameters
-    year_start: dt.date = field(init=False)
-    year_end: dt.date = field(init=False)
-    by_month: bool = field(init=False)
-    factor: Decimal = field(init=False)
+    by_month: bool  # some province credits by 月积数法: the year's credits are read by month
+    factor: Decimal  # 年度计算法's factor (1.083)
 
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__  # frozen: derived fields are set once, here
-        set_(self, "year_start", dt.date(self.year, 1, 1))
-        set_(self, "year_end", dt.date(self.year, 12, 31))
-        set_(self, "by_month", Method.MONTHLY.value in self.params.crediting_methods_in_use())
-        set_(self, "factor", self.params.interest_annual_factor().value)
+    @classmethod
+    def of(cls, year: int, rate: Decimal, params: Parameters) -> _Plan:
+        by_month = Method.MONTHLY.value in params.crediting_methods_in_use()
+        return cls(year, rate, params, by_month, params.interest_annual_factor().value)
+
+    @property
+    def year_start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    @property
+    def year_end(self) -> dt.date:
+        return dt.date(self.year, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +179,10 @@ class _Chunk:
     entries: list[tuple[int, str, str, str, int]]  # person, scheme, region, portion, fen
     markers: list[tuple[int, str, int]]  # person, scheme, fen (an account's whole interest)
     per_region: dict[str, int]
-    total: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_region.values())
 
 
 def _chunk_starts(uow: UnitOfWork, size: int) -> tuple[list[int], int]:
@@ -193,13 +201,15 @@ def _chunk_starts(uow: UnitOfWork, size: int) -> tuple[list[int], int]:
     return starts, int(total)
 
 
+def _persons_between(column: Any, low: int, high: int | None) -> list[Any]:
+    """``low`` ≤ column < ``high`` (no upper bound for the last chunk)."""
+    return [column >= low] if high is None else [column >= low, column < high]
+
+
 def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> _Chunk:
     """Read and compute one chunk: the accounts of persons ``low`` ≤ id < ``high`` that have an
     entry by the year's end and are not yet credited for the year."""
     year_start, year_end = plan.year_start, plan.year_end
-    in_range = account_entries.c.person_id >= low
-    if high is not None:
-        in_range = in_range & (account_entries.c.person_id < high)
     # One grouped scan of the chunk's range of person ids (the entries' index is on person id
     # first, and a range costs no bind parameter per account): per account, region, portion and
     # bucket the sum and the latest entry's id. The database sums each account's entries per
@@ -229,7 +239,7 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
             cast(func.sum(account_entries.c.amount), BigInteger),  # int, not numeric
             func.max(account_entries.c.id),
         )
-        .where(in_range)
+        .where(*_persons_between(account_entries.c.person_id, low, high))
         .group_by(
             account_entries.c.person_id,
             account_entries.c.scheme,
@@ -238,14 +248,12 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
             bucket,
         )
     ).all()
-    credited_range = interest_credits.c.person_id >= low
-    if high is not None:
-        credited_range = credited_range & (interest_credits.c.person_id < high)
     done = {
         (person_id, scheme)
         for person_id, scheme in uow.conn.execute(
             select(interest_credits.c.person_id, interest_credits.c.scheme).where(
-                credited_range, interest_credits.c.year == plan.year
+                *_persons_between(interest_credits.c.person_id, low, high),
+                interest_credits.c.year == plan.year,
             )
         )
     }
@@ -278,7 +286,6 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
     entries: list[tuple[int, str, str, str, int]] = []
     markers: list[tuple[int, str, int]] = []
     per_region: dict[str, int] = defaultdict(int)
-    chunk_total: int = 0
     for person_id, scheme in sorted(due):
         region = latest[(person_id, scheme)][1]
         method = methods.get(region)
@@ -297,9 +304,8 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
                 account_interest += amount
         markers.append((person_id, scheme, account_interest))
         per_region[region] += account_interest
-        chunk_total += account_interest
     first, last = (markers[0][0], markers[-1][0]) if markers else (low, low)
-    return _Chunk(first, last, entries, markers, dict(per_region), chunk_total)
+    return _Chunk(first, last, entries, markers, dict(per_region))
 
 
 def _write_chunk(engine: Engine, clock: Clock, actor: str, plan: _Plan, chunk: _Chunk) -> int:
