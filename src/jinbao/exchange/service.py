@@ -324,8 +324,8 @@ def deliver(
     """Send undelivered outbox documents, oldest first; each is marked delivered only after the
     transport accepted it, so a crash in between means one more (harmless) delivery. With
     ``until`` (a ``time.monotonic()`` instant) it stops there and leaves the rest for later."""
-    with engine.connect() as conn:
-        pending = conn.execute(
+    with UnitOfWork(engine, clock, write=False) as reading:  # see process_inbox
+        pending = reading.conn.execute(
             select(outbox.c.id, outbox.c.payload)
             .where(outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
             .order_by(outbox.c.id)

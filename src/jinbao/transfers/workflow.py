@@ -213,8 +213,11 @@ def process_inbox(
     case change it causes. A document that cannot be applied yet (say, it arrived before the
     one it answers) stays in the inbox with the reason and is tried again next time. With
     ``until`` (a ``time.monotonic()`` instant) it stops there and leaves the rest for later."""
-    with engine.connect() as conn:
-        pending = conn.execute(
+    # A reading unit, not a bare connection: a connection of the writers' pool that read in a
+    # transaction is rolled back on its return, and on PostgreSQL a rollback makes psycopg drop
+    # every statement it had prepared on that connection (see UnitOfWork).
+    with UnitOfWork(engine, clock, write=False) as reading:
+        pending = reading.conn.execute(
             select(inbox.c.document_id, inbox.c.payload)
             .where(inbox.c.applied_at.is_(None))
             .order_by(inbox.c.received_at, inbox.c.document_id)
