@@ -13,6 +13,7 @@ per violation, with its path).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -154,7 +155,7 @@ def verify(signed: SignedDocument, keys: KeyLookup) -> Document:
 
 
 def check_schema(document: Document) -> None:
-    validator = Draft202012Validator(schema_for(document.envelope.type, document.envelope.version))
+    validator = _validator(document.envelope.type, document.envelope.version)
     errors = sorted(validator.iter_errors(dict(document.body)), key=lambda e: list(e.absolute_path))
     if errors:
         issues = [_issue(e) for e in errors]
@@ -162,6 +163,13 @@ def check_schema(document: Document) -> None:
             "exchange.schema", f"文书正文不符合接口规范（{len(issues)}处）。",
             f"The document body breaks the interface specification ({len(issues)} problem(s)).", issues=issues,
         )  # fmt: skip
+
+
+@functools.cache
+def _validator(document_type: DocumentType, version: int) -> Draft202012Validator:
+    """One validator per type and version, built once: a validator does not change, and each
+    document sent or received is checked (twice in a local delivery)."""
+    return Draft202012Validator(schema_for(document_type, version))
 
 
 def _issue(error: Any) -> Issue:

@@ -27,12 +27,13 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import forms, paper, scan
 from jinbao.exchange.codec import (
+    KeyLookup,
     check_schema,
     decode,
     encode,
@@ -87,10 +88,22 @@ def ensure_key(uow: UnitOfWork, agency_code: str) -> str:
 
 
 def _private_key(uow: UnitOfWork, agency_code: str) -> tuple[Ed25519PrivateKey, str]:
-    key_id = ensure_key(uow, agency_code)
-    raw = uow.conn.execute(
-        select(agency_keys.c.private_key).where(agency_keys.c.key_id == key_id)
-    ).scalar_one()
+    """The agency's current signing key and its id: one look-up, and a key pair made the first
+    time (:func:`ensure_key`)."""
+    current = (
+        select(agency_keys.c.key_id, agency_keys.c.private_key)
+        .join(agencies, agencies.c.id == agency_keys.c.agency_id)
+        .where(
+            agencies.c.code == agency_code,
+            agency_keys.c.retired_at.is_(None),
+            agency_keys.c.private_key.is_not(None),
+        )
+    )
+    row = uow.conn.execute(current).first()
+    if row is None:
+        ensure_key(uow, agency_code)
+        row = uow.conn.execute(current).one()
+    key_id, raw = row
     return Ed25519PrivateKey.from_private_bytes(
         base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     ), key_id
@@ -155,18 +168,17 @@ def import_keys(uow: UnitOfWork, published: list[dict[str, str]]) -> int:
     return added
 
 
-def public_keys(uow: UnitOfWork) -> Any:
+def public_keys(uow: UnitOfWork) -> KeyLookup:
     """A key lookup over the directory: (agency code, key id) → public key, retired keys included
-    (a document signed before a key was retired still verifies)."""
-    rows = uow.conn.execute(
-        select(agencies.c.code, agency_keys.c.key_id, agency_keys.c.public_key).join(
-            agencies, agencies.c.id == agency_keys.c.agency_id
-        )
-    ).all()
-    table = {(code, key_id): public for code, key_id, public in rows}
+    (a document signed before a key was retired still verifies). One indexed look-up per
+    document verified, not a read of every agency's keys."""
 
     def lookup(agency: str, key_id: str) -> Ed25519PublicKey | None:
-        text = table.get((agency, key_id))
+        text = uow.conn.execute(
+            select(agency_keys.c.public_key)
+            .join(agencies, agencies.c.id == agency_keys.c.agency_id)
+            .where(agencies.c.code == agency, agency_keys.c.key_id == key_id)
+        ).scalar()
         return load_public_key(text) if text else None
 
     return lookup
@@ -250,29 +262,36 @@ def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
             f"收文机构{envelope.receiver}不在本节点。",
             f"The receiving agency {envelope.receiver} is not served here.",
         )
-    if _already_received(uow, document):
-        return Received(document, duplicate=True)
-    try:
-        with uow.conn.begin_nested():  # a savepoint: losing a race leaves the transaction usable
-            uow.conn.execute(
-                insert(inbox).values(
-                    document_id=envelope.id,
-                    sender=envelope.sender,
-                    receiver=envelope.receiver,
-                    type=envelope.type.value,
-                    case_id=envelope.case_id,
-                    payload=encode(signed).decode(),
-                    received_at=uow.clock.now(),
-                    received_via=via,
-                )
+    stored = (
+        uow.conn.execute(
+            _insert_unless_taken(uow.conn, inbox)
+            .values(
+                document_id=envelope.id,
+                sender=envelope.sender,
+                receiver=envelope.receiver,
+                type=envelope.type.value,
+                case_id=envelope.case_id,
+                payload=encode(signed).decode(),
+                received_at=uow.clock.now(),
+                received_via=via,
             )
-    except IntegrityError:
-        # Two deliveries of the same document at once (two pumps, or paper and network): the
-        # other stored it first; this one is the duplicate — or a replay, if it differs.
-        if _already_received(uow, document):
-            return Received(document, duplicate=True)
-        raise
-    return Received(document, duplicate=False)
+            .returning(inbox.c.document_id)
+        ).first()
+        is not None
+    )
+    # The id was taken: a second copy of this document (a retry; two pumps at once, the later
+    # one having waited for the first's commit; paper and network) — or a replay, if it differs.
+    if not stored and not _already_received(uow, document):
+        raise RuntimeError(f"document {envelope.id} was neither stored nor found")
+    return Received(document, duplicate=not stored)
+
+
+def _insert_unless_taken(conn: Connection, table: Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike): a row whose key is
+    taken is skipped and the transaction goes on — no savepoint, no look-up first. (Ask for
+    RETURNING to tell which: SQLAlchemy reports no rowcount for an INSERT on psycopg.)"""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def _already_received(uow: UnitOfWork, document: Document) -> bool:
@@ -331,12 +350,21 @@ def deliver(
             .order_by(outbox.c.id)
             .limit(limit)
         ).all()
+    # Into this node's own inbox, a document is stored and marked delivered in one transaction:
+    # exactly once, and one commit instead of two.
+    local = isinstance(transport, LocalTransport) and transport.engine is engine
     delivered = failed = 0
     for row_id, payload in pending:
         if until is not None and time.monotonic() > until:
             break
         try:
-            transport.send(payload.encode())
+            if local:
+                with UnitOfWork(engine, clock, "exchange") as uow:
+                    receive(uow, payload.encode())
+                    _mark_delivered(uow.conn, row_id, clock)
+                    uow.commit()
+            else:
+                transport.send(payload.encode())
         except (InvalidInput, Conflict) as exc:
             failed += 1
             with engine.begin() as conn:
@@ -349,13 +377,18 @@ def deliver(
                 )
             continue
         delivered += 1
-        with engine.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))
-                .values(delivered_at=clock.now(), attempts=outbox.c.attempts + 1, last_error=None)
-            )
+        if not local:
+            with engine.begin() as conn:
+                _mark_delivered(conn, row_id, clock)
     return DeliveryReport(delivered, failed)
+
+
+def _mark_delivered(conn: Connection, row_id: int, clock: Clock) -> None:
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))
+        .values(delivered_at=clock.now(), attempts=outbox.c.attempts + 1, last_error=None)
+    )
 
 
 def inbox_documents(uow: UnitOfWork, case_id: str) -> list[Document]:
