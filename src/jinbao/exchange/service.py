@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Select, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jinbao.db.uow import UnitOfWork
@@ -344,12 +344,7 @@ def deliver(
     transport accepted it, so a crash in between means one more (harmless) delivery. With
     ``until`` (a ``time.monotonic()`` instant) it stops there and leaves the rest for later."""
     with UnitOfWork(engine, clock, write=False) as reading:  # see process_inbox
-        pending = reading.conn.execute(
-            select(outbox.c.id, outbox.c.payload)
-            .where(outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
-            .order_by(outbox.c.id)
-            .limit(limit)
-        ).all()
+        pending = reading.conn.execute(undelivered(limit)).all()
     # Into this node's own inbox, a document is stored and marked delivered in one transaction:
     # exactly once, and one commit instead of two.
     local = isinstance(transport, LocalTransport) and transport.engine is engine
@@ -381,6 +376,27 @@ def deliver(
             with engine.begin() as conn:
                 _mark_delivered(conn, row_id, clock)
     return DeliveryReport(delivered, failed)
+
+
+def undelivered(limit: int) -> Select[int, str]:
+    """The network documents waiting in the outbox, oldest first (index ``ix_outbox_pending``)."""
+    return (
+        select(outbox.c.id, outbox.c.payload)
+        .where(outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+
+
+def unapplied(limit: int) -> Select[str, str]:
+    """The documents waiting in the inbox to be applied, oldest first (index
+    ``ix_inbox_pending``)."""
+    return (
+        select(inbox.c.document_id, inbox.c.payload)
+        .where(inbox.c.applied_at.is_(None))
+        .order_by(inbox.c.received_at, inbox.c.document_id)
+        .limit(limit)
+    )
 
 
 def _mark_delivered(conn: Connection, row_id: int, clock: Clock) -> None:

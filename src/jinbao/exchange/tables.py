@@ -10,6 +10,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from jinbao.db.metadata import metadata
@@ -49,7 +50,13 @@ outbox = Table(
     Column("channel", String(10), nullable=False, server_default="network"),
     # Typed by the receiving operator instead of scanning (paper documents only).
     Column("short_code", String(20), nullable=True),
-    Index("ix_outbox_delivered_at", "delivered_at"),
+    # The documents waiting to be delivered, in the order deliver takes them: only those (0012).
+    Index(
+        "ix_outbox_pending",
+        "id",
+        sqlite_where=text("delivered_at IS NULL"),
+        postgresql_where=text("delivered_at IS NULL"),
+    ),
     Index("ix_outbox_short_code", "short_code", unique=True),
 )
 
@@ -69,4 +76,13 @@ inbox = Table(
     Column("apply_error", String(300), nullable=True),
     # "network", "scan" (a QR code read from an uploaded image or PDF) or "code" (short code).
     Column("received_via", String(10), nullable=True),
+    # The documents waiting to be applied, in the order process_inbox takes them: only those,
+    # so a round of the pump does not read every document the node ever received (0012).
+    Index(
+        "ix_inbox_pending",
+        "received_at",
+        "document_id",
+        sqlite_where=text("applied_at IS NULL"),
+        postgresql_where=text("applied_at IS NULL"),
+    ),
 )

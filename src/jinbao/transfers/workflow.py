@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
@@ -217,12 +217,7 @@ def process_inbox(
     # transaction is rolled back on its return, and on PostgreSQL a rollback makes psycopg drop
     # every statement it had prepared on that connection (see UnitOfWork).
     with UnitOfWork(engine, clock, write=False) as reading:
-        pending = reading.conn.execute(
-            select(inbox.c.document_id, inbox.c.payload)
-            .where(inbox.c.applied_at.is_(None))
-            .order_by(inbox.c.received_at, inbox.c.document_id)
-            .limit(limit)
-        ).all()
+        pending = reading.conn.execute(exchange.unapplied(limit)).all()
     applied = failed = 0
     for document_id, payload in pending:
         if until is not None and time.monotonic() > until:
