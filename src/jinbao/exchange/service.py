@@ -27,9 +27,9 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import Connection, Engine, Select, Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Select, insert, select, update
 
+from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import forms, paper, scan
 from jinbao.exchange.codec import (
@@ -264,7 +264,7 @@ def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
         )
     stored = (
         uow.conn.execute(
-            _insert_unless_taken(uow.conn, inbox)
+            insert_unless_taken(uow.conn, inbox)
             .values(
                 document_id=envelope.id,
                 sender=envelope.sender,
@@ -284,14 +284,6 @@ def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
     if not stored and not _already_received(uow, document):
         raise RuntimeError(f"document {envelope.id} was neither stored nor found")
     return Received(document, duplicate=not stored)
-
-
-def _insert_unless_taken(conn: Connection, table: Table) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike): a row whose key is
-    taken is skipped and the transaction goes on — no savepoint, no look-up first. (Ask for
-    RETURNING to tell which: SQLAlchemy reports no rowcount for an INSERT on psycopg.)"""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def _already_received(uow: UnitOfWork, document: Document) -> bool:

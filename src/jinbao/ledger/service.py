@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, extract, func, insert, select, update
 
+from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.ledger.model import Account, Journal, Posting, check_balanced, credit, debit, reversal
@@ -24,10 +25,21 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
     postings returns the first journal's id (a retry is harmless); with different postings it
     is a conflict."""
     check_balanced(journal)
-    existing = uow.conn.execute(
-        select(journals.c.id).where(journals.c.idempotency_key == journal.key)
+    journal_id = uow.conn.execute(
+        insert_unless_taken(uow.conn, journals)
+        .values(
+            kind=journal.kind,
+            idempotency_key=journal.key,
+            effective_on=journal.effective_on,
+            description=journal.description[:200],
+            created_at=uow.clock.now(),
+        )
+        .returning(journals.c.id)
     ).scalar()
-    if existing is not None:
+    if journal_id is None:  # the key was used before: a retry, or another journal under it
+        existing = uow.conn.execute(
+            select(journals.c.id).where(journals.c.idempotency_key == journal.key)
+        ).scalar_one()
         if sorted(_postings_of(uow, existing)) != sorted(
             (p.region, p.account.value, p.amount) for p in journal.postings
         ):
@@ -37,17 +49,6 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
                 f"Idempotency key {journal.key} was used for a different journal.",
             )
         return int(existing)
-    journal_id = uow.conn.execute(
-        insert(journals)
-        .values(
-            kind=journal.kind,
-            idempotency_key=journal.key,
-            effective_on=journal.effective_on,
-            description=journal.description[:200],
-            created_at=uow.clock.now(),
-        )
-        .returning(journals.c.id)
-    ).scalar_one()
     uow.conn.execute(
         insert(postings),
         [
@@ -159,9 +160,7 @@ def reserve(
             created_at=uow.clock.now(),
         )
     )
-    found = _pending(uow, key)
-    assert found is not None
-    return found
+    return PendingTransfer(key, from_region, to_region, pooled, account, "pending")
 
 
 def _pending(uow: UnitOfWork, key: str) -> PendingTransfer | None:
@@ -181,15 +180,17 @@ def _pending(uow: UnitOfWork, key: str) -> PendingTransfer | None:
 
 
 def _settle(
-    uow: UnitOfWork, key: str, state: str, journal: Journal, from_states: tuple[str, ...]
-) -> PendingTransfer:
-    current = _pending(uow, key)
-    if current is None:
-        raise NotFound(
-            "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
-        )
+    uow: UnitOfWork,
+    current: PendingTransfer,
+    state: str,
+    journal: Journal,
+    from_states: tuple[str, ...],
+) -> tuple[PendingTransfer, int | None]:
+    """Move ``current`` (as just read) to ``state`` with its journal. Returns the transfer as
+    settled and the journal's id — None for a retry of the same outcome, which posts nothing."""
+    key = current.key
     if current.state == state:
-        return current  # a retry of the same outcome
+        return current, None  # a retry of the same outcome
     claimed = uow.conn.execute(
         update(pending_transfers)
         .where(pending_transfers.c.transfer_key == key, pending_transfers.c.state.in_(from_states))
@@ -208,9 +209,16 @@ def _settle(
             .where(pending_transfers.c.transfer_key == key)
             .values(final_journal_id=journal_id)
         )
-    settled = _pending(uow, key)
-    assert settled is not None
-    return settled
+    return dataclasses.replace(current, state=state), journal_id
+
+
+def _pending_or_not_found(uow: UnitOfWork, key: str) -> PendingTransfer:
+    found = _pending(uow, key)
+    if found is None:
+        raise NotFound(
+            "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
+        )
+    return found
 
 
 STATE_ZH = {"pending": "预留", "received": "到账", "posted": "入账", "voided": "作废"}
@@ -235,28 +243,25 @@ def receive_transfer(
             credit(to_region, Account.ACCOUNT_FUND, account),
         ),
     )
-    if _pending(uow, key) is None:
+    current = _pending(uow, key)
+    if current is None:
         return post(uow, journal)
-    _settle(uow, key, "received", journal, ("pending",))
-    return int(
-        uow.conn.execute(
-            select(journals.c.id).where(journals.c.idempotency_key == f"receive:{key}")
+    _, journal_id = _settle(uow, current, "received", journal, ("pending",))
+    if journal_id is None:  # a retry: the journal of the first time
+        journal_id = uow.conn.execute(
+            select(journals.c.id).where(journals.c.idempotency_key == journal.key)
         ).scalar_one()
-    )
+    return int(journal_id)
 
 
 def post_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
     """The sending region's half, once the receiver confirmed (办结): the money in transit has
     left its bank."""
-    t = _pending(uow, key)
-    if t is None:
-        raise NotFound(
-            "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
-        )
+    t = _pending_or_not_found(uow, key)
     total = t.pooled + t.account
-    return _settle(
+    settled, _ = _settle(
         uow,
-        key,
+        t,
         "posted",
         Journal(
             "transfer_post",
@@ -270,19 +275,16 @@ def post_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
         ),
         ("pending", "received"),
     )
+    return settled
 
 
 def void_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
     """Phase two, the other way: a refusal or timeout returns the money to the sending funds —
     only while the receiver has not taken it."""
-    t = _pending(uow, key)
-    if t is None:
-        raise NotFound(
-            "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
-        )
-    return _settle(
+    t = _pending_or_not_found(uow, key)
+    settled, _ = _settle(
         uow,
-        key,
+        t,
         "voided",
         Journal(
             "transfer_void",
@@ -297,6 +299,7 @@ def void_transfer(uow: UnitOfWork, key: str, on: dt.date) -> PendingTransfer:
         ),
         ("pending",),
     )
+    return settled
 
 
 # ----------------------------------------------------------------------------- reports
