@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.check import check
 from jinbao.ledger.model import Account, Journal, credit, debit
+from jinbao.ledger.tables import journals
 from jinbao.policy.interest import Method, year_interest
 from jinbao.policy.parameters import Parameters
 from tests.integration.helpers import commit, rejected
@@ -79,6 +81,44 @@ def test_a_retried_posting_is_harmless_and_a_reused_key_is_a_conflict(
     )
     with make_uow() as uow:
         assert all(line.balance == 0 for line in ledger.trial_balance(uow))
+
+
+def test_two_posts_racing_under_one_key_both_return_the_first_journal(make_uow: Uow) -> None:
+    """The second writer waits for the first one's commit and then finds its journal: a retry
+    that overlaps the original (a client timing out and trying again) is not an error."""
+    j = Journal(
+        "test",
+        "raced-key",
+        dt.date(2024, 1, 1),
+        "x",
+        (debit(GD, Account.BANK, 100), credit(GD, Account.POOLED_FUND, 100)),
+    )
+    second: list[int | BaseException] = []
+
+    def retry() -> None:
+        try:
+            second.append(commit(make_uow, lambda uow: ledger.post(uow, j)))
+        except BaseException as e:  # reported below, in the test's thread
+            second.append(e)
+
+    with make_uow() as uow:
+        first = ledger.post(uow, j)
+        racer = threading.Thread(target=retry)
+        racer.start()
+        racer.join(0.5)  # the retry is now waiting on the first writer's key (or its lock)
+        assert not second, "the retry did not wait for the first writer"
+        uow.commit()
+    racer.join(10)
+    assert second == [first]
+    with make_uow() as uow:
+        assert (
+            uow.conn.scalar(
+                select(func.count())
+                .select_from(journals)
+                .where(journals.c.idempotency_key == j.key)
+            )
+            == 1
+        )
 
 
 def test_a_pending_transfer_posts_or_voids_exactly_once(engine: Engine, make_uow: Uow) -> None:
