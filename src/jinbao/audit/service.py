@@ -9,6 +9,8 @@ from enum import Enum
 from jinbao.audit.tables import audit_log
 from jinbao.db.uow import UnitOfWork
 
+_INSERT = audit_log.insert()  # built once: every change writes one (see db/README.md)
+
 
 def record(
     uow: UnitOfWork,
@@ -20,15 +22,16 @@ def record(
     new: Mapping[str, object] | None = None,
 ) -> None:
     uow.conn.execute(
-        audit_log.insert().values(
-            occurred_at=uow.clock.now(),
-            actor=uow.actor,
-            action=action,
-            entity=entity,
-            entity_key=entity_key[:60],
-            old=_jsonable(old),
-            new=_jsonable(new),
-        )
+        _INSERT,
+        {
+            "occurred_at": uow.clock.now(),
+            "actor": uow.actor,
+            "action": action,
+            "entity": entity,
+            "entity_key": entity_key[:60],
+            "old": _jsonable(old),
+            "new": _jsonable(new),
+        },
     )
 
 

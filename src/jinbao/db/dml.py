@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def insert_unless_taken(conn: Connection, table: Table) -> Any:
+def insert_unless_taken(conn: Connection, table: Table, *returning: Column[object]) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite alike: a row whose unique key
     is taken is skipped and the transaction goes on — no savepoint, no look-up first, and a
-    writer that raced another waits for its commit and then skips. Add ``.returning(…)`` to
-    tell which happened: SQLAlchemy reports no rowcount for an INSERT on psycopg."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    writer that raced another waits for its commit and then skips. Name ``returning`` columns
+    to tell which happened (SQLAlchemy reports no rowcount for an INSERT on psycopg): no row
+    back means the key was taken.
+
+    Execute it with the row as parameters. It is built once per engine kind, table and
+    returned columns: it runs on every journal posted and every document received."""
+    return _unless_taken(conn.dialect.name == "postgresql", table, returning)
+
+
+@functools.cache
+def _unless_taken(postgres: bool, table: Table, returning: tuple[Column[object], ...]) -> Insert:
+    statement: Insert = (postgresql if postgres else sqlite).insert(table).on_conflict_do_nothing()
+    return statement.returning(*returning) if returning else statement

@@ -19,6 +19,7 @@ carries the same bytes between nodes without changing any of this.
 from __future__ import annotations
 
 import base64
+import functools
 import time
 import uuid
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import Connection, Engine, Select, insert, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, insert, select, update
 
 from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
@@ -46,6 +47,7 @@ from jinbao.exchange.model import CURRENT_VERSION, Document, DocumentType, Envel
 from jinbao.exchange.tables import agency_keys, inbox, outbox
 from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
+from jinbao.registry import repository
 from jinbao.registry.tables import agencies
 
 
@@ -55,9 +57,7 @@ def _b64(raw: bytes) -> str:
 
 def ensure_key(uow: UnitOfWork, agency_code: str) -> str:
     """The agency's current signing key id, creating an Ed25519 key pair the first time."""
-    agency_id = uow.conn.execute(
-        select(agencies.c.id).where(agencies.c.code == agency_code)
-    ).scalar()
+    agency_id = repository.agency_id(uow, agency_code)
     if agency_id is None:
         raise InvalidInput(
             "agency.unknown",
@@ -87,22 +87,40 @@ def ensure_key(uow: UnitOfWork, agency_code: str) -> str:
     return key_id
 
 
+# The statements of every document sent, received and delivered are built once, with bound
+# parameters: building one costs more than running it (see db/README.md).
+_SIGNING_KEY = (
+    select(agency_keys.c.key_id, agency_keys.c.private_key)
+    .join(agencies, agencies.c.id == agency_keys.c.agency_id)
+    .where(
+        agencies.c.code == bindparam("code"),
+        agency_keys.c.retired_at.is_(None),
+        agency_keys.c.private_key.is_not(None),
+    )
+)
+_PUBLIC_KEY = (
+    select(agency_keys.c.public_key)
+    .join(agencies, agencies.c.id == agency_keys.c.agency_id)
+    .where(agencies.c.code == bindparam("code"), agency_keys.c.key_id == bindparam("key_id"))
+)
+_NETWORKED_SINCE = select(agencies.c.code, agencies.c.networked_since).where(
+    agencies.c.code.in_(bindparam("codes", expanding=True))
+)
+_INSERT_OUTBOX = insert(outbox)
+_MARK_DELIVERED = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("row_id"), outbox.c.delivered_at.is_(None))
+    .values(delivered_at=bindparam("now"), attempts=outbox.c.attempts + 1, last_error=None)
+)
+
+
 def _private_key(uow: UnitOfWork, agency_code: str) -> tuple[Ed25519PrivateKey, str]:
     """The agency's current signing key and its id: one look-up, and a key pair made the first
     time (:func:`ensure_key`)."""
-    current = (
-        select(agency_keys.c.key_id, agency_keys.c.private_key)
-        .join(agencies, agencies.c.id == agency_keys.c.agency_id)
-        .where(
-            agencies.c.code == agency_code,
-            agency_keys.c.retired_at.is_(None),
-            agency_keys.c.private_key.is_not(None),
-        )
-    )
-    row = uow.conn.execute(current).first()
+    row = uow.conn.execute(_SIGNING_KEY, {"code": agency_code}).first()
     if row is None:
         ensure_key(uow, agency_code)
-        row = uow.conn.execute(current).one()
+        row = uow.conn.execute(_SIGNING_KEY, {"code": agency_code}).one()
     key_id, raw = row
     return Ed25519PrivateKey.from_private_bytes(
         base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
@@ -174,11 +192,7 @@ def public_keys(uow: UnitOfWork) -> KeyLookup:
     document verified, not a read of every agency's keys."""
 
     def lookup(agency: str, key_id: str) -> Ed25519PublicKey | None:
-        text = uow.conn.execute(
-            select(agency_keys.c.public_key)
-            .join(agencies, agencies.c.id == agency_keys.c.agency_id)
-            .where(agencies.c.code == agency, agency_keys.c.key_id == key_id)
-        ).scalar()
+        text = uow.conn.execute(_PUBLIC_KEY, {"code": agency, "key_id": key_id}).scalar()
         return load_public_key(text) if text else None
 
     return lookup
@@ -195,13 +209,7 @@ def send(
     in_reply_to: str | None = None,
 ) -> Envelope:
     """Sign a document and put it in the outbox, in the caller's transaction."""
-    joined = dict(
-        uow.conn.execute(
-            select(agencies.c.code, agencies.c.networked_since).where(
-                agencies.c.code.in_((sender, receiver))
-            )
-        ).all()
-    )
+    joined = dict(uow.conn.execute(_NETWORKED_SINCE, {"codes": [sender, receiver]}).all())
     for code in (sender, receiver):
         if code not in joined:
             raise InvalidInput(
@@ -226,18 +234,19 @@ def send(
     key, key_id = _private_key(uow, sender)
     wire = encode(sign(document, key, key_id))
     uow.conn.execute(
-        insert(outbox).values(
-            document_id=envelope.id,
-            sender=sender,
-            receiver=receiver,
-            type=document_type.value,
-            case_id=case_id,
-            payload=wire.decode(),
-            created_at=uow.clock.now(),
-            attempts=0,
-            channel="network" if on_network else "paper",
-            short_code=None if on_network else paper.short_code(wire),
-        )
+        _INSERT_OUTBOX,
+        {
+            "document_id": envelope.id,
+            "sender": sender,
+            "receiver": receiver,
+            "type": document_type.value,
+            "case_id": case_id,
+            "payload": wire.decode(),
+            "created_at": uow.clock.now(),
+            "attempts": 0,
+            "channel": "network" if on_network else "paper",
+            "short_code": None if on_network else paper.short_code(wire),
+        },
     )
     return envelope
 
@@ -253,10 +262,7 @@ def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
     signed = decode(data)
     document = verify(signed, public_keys(uow))
     envelope = document.envelope
-    if (
-        uow.conn.execute(select(agencies.c.id).where(agencies.c.code == envelope.receiver)).scalar()
-        is None
-    ):
+    if repository.agency_id(uow, envelope.receiver) is None:
         raise InvalidInput(
             "exchange.routing",
             f"收文机构{envelope.receiver}不在本节点。",
@@ -264,18 +270,17 @@ def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
         )
     stored = (
         uow.conn.execute(
-            insert_unless_taken(uow.conn, inbox)
-            .values(
-                document_id=envelope.id,
-                sender=envelope.sender,
-                receiver=envelope.receiver,
-                type=envelope.type.value,
-                case_id=envelope.case_id,
-                payload=encode(signed).decode(),
-                received_at=uow.clock.now(),
-                received_via=via,
-            )
-            .returning(inbox.c.document_id)
+            insert_unless_taken(uow.conn, inbox, inbox.c.document_id),
+            {
+                "document_id": envelope.id,
+                "sender": envelope.sender,
+                "receiver": envelope.receiver,
+                "type": envelope.type.value,
+                "case_id": envelope.case_id,
+                "payload": encode(signed).decode(),
+                "received_at": uow.clock.now(),
+                "received_via": via,
+            },
         ).first()
         is not None
     )
@@ -370,6 +375,7 @@ def deliver(
     return DeliveryReport(delivered, failed)
 
 
+@functools.cache  # built once per limit (statements are immutable)
 def undelivered(limit: int) -> Select[int, str]:
     """The network documents waiting in the outbox, oldest first (index ``ix_outbox_pending``)."""
     return (
@@ -380,6 +386,7 @@ def undelivered(limit: int) -> Select[int, str]:
     )
 
 
+@functools.cache
 def unapplied(limit: int) -> Select[str, str]:
     """The documents waiting in the inbox to be applied, oldest first (index
     ``ix_inbox_pending``)."""
@@ -392,11 +399,7 @@ def unapplied(limit: int) -> Select[str, str]:
 
 
 def _mark_delivered(conn: Connection, row_id: int, clock: Clock) -> None:
-    conn.execute(
-        update(outbox)
-        .where(outbox.c.id == row_id, outbox.c.delivered_at.is_(None))
-        .values(delivered_at=clock.now(), attempts=outbox.c.attempts + 1, last_error=None)
-    )
+    conn.execute(_MARK_DELIVERED, {"row_id": row_id, "now": clock.now()})
 
 
 def inbox_documents(uow: UnitOfWork, case_id: str) -> list[Document]:

@@ -11,13 +11,16 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import case, extract, func, insert, select, update
+from sqlalchemy import bindparam, case, extract, func, insert, select, update
 
 from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.ledger.model import Account, Journal, Posting, check_balanced, credit, debit, reversal
 from jinbao.ledger.tables import journals, pending_transfers, postings
+
+_INSERT_POSTINGS = insert(postings)  # built once, as the statements below: see db/README.md
+_PENDING = select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
 
 
 def post(uow: UnitOfWork, journal: Journal) -> int:
@@ -26,15 +29,14 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
     is a conflict."""
     check_balanced(journal)
     journal_id = uow.conn.execute(
-        insert_unless_taken(uow.conn, journals)
-        .values(
-            kind=journal.kind,
-            idempotency_key=journal.key,
-            effective_on=journal.effective_on,
-            description=journal.description[:200],
-            created_at=uow.clock.now(),
-        )
-        .returning(journals.c.id)
+        insert_unless_taken(uow.conn, journals, journals.c.id),
+        {
+            "kind": journal.kind,
+            "idempotency_key": journal.key,
+            "effective_on": journal.effective_on,
+            "description": journal.description[:200],
+            "created_at": uow.clock.now(),
+        },
     ).scalar()
     if journal_id is None:  # the key was used before: a retry, or another journal under it
         existing = uow.conn.execute(
@@ -50,7 +52,7 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
             )
         return int(existing)
     uow.conn.execute(
-        insert(postings),
+        _INSERT_POSTINGS,
         [
             {
                 "journal_id": journal_id,
@@ -164,9 +166,7 @@ def reserve(
 
 
 def _pending(uow: UnitOfWork, key: str) -> PendingTransfer | None:
-    row = uow.conn.execute(
-        select(pending_transfers).where(pending_transfers.c.transfer_key == key)
-    ).first()
+    row = uow.conn.execute(_PENDING, {"key": key}).first()
     if row is None:
         return None
     return PendingTransfer(

@@ -81,8 +81,14 @@ def _agency(row: AnyRow) -> Agency:
     )
 
 
+# Agencies are looked up by code several times in every transfer: these statements are built
+# once (building one costs more than running it).
+_AGENCY_ID_BY_CODE = select(agencies.c.id).where(agencies.c.code == bindparam("code"))
+_AGENCY_BY_CODE = _agency_select.where(agencies.c.code == bindparam("code"))
+
+
 def agency_id(uow: UnitOfWork, code: str) -> int | None:
-    return uow.conn.execute(select(agencies.c.id).where(agencies.c.code == code)).scalar()
+    return uow.conn.execute(_AGENCY_ID_BY_CODE, {"code": code}).scalar()
 
 
 def get_agency(uow: UnitOfWork, code: str) -> Agency | None:
@@ -93,7 +99,7 @@ def get_agency(uow: UnitOfWork, code: str) -> Agency | None:
 def agency_with_id(uow: UnitOfWork, code: str) -> tuple[int, Agency] | None:
     """The agency and its row id in one query (a transfer names its agencies by code and
     needs both, several times per transfer)."""
-    row = uow.conn.execute(_agency_select.where(agencies.c.code == code)).first()
+    row = uow.conn.execute(_AGENCY_BY_CODE, {"code": code}).first()
     return (int(row.id), _agency(row)) if row else None
 
 
@@ -200,11 +206,12 @@ def person_from_row(row: AnyRow) -> Person:
     )
 
 
-def person_id(uow: UnitOfWork, id_number: str) -> int | None:
-    return uow.conn.execute(select(persons.c.id).where(persons.c.id_number == id_number)).scalar()
-
-
+_PERSON_ID_BY_NUMBER = select(persons.c.id).where(persons.c.id_number == bindparam("number"))
 _PERSON_BY_NUMBER = select(persons).where(persons.c.id_number == bindparam("number"))
+
+
+def person_id(uow: UnitOfWork, id_number: str) -> int | None:
+    return uow.conn.execute(_PERSON_ID_BY_NUMBER, {"number": id_number}).scalar()
 
 
 def get_person_row(uow: UnitOfWork, id_number: str) -> tuple[int, Person] | None:

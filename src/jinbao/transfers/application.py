@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from jinbao.audit.service import record
 from jinbao.contributions.service.resident import resident_years
@@ -205,20 +205,26 @@ class Relation:
         )
 
 
-def relations_of(uow: UnitOfWork, person_id: int, scheme: str) -> list[Relation]:
-    rows = uow.conn.execute(
-        select(
-            relationships.c.id,
-            agencies.c.code,
-            agencies.c.region_code,
-            relationships.c.kind,
-            relationships.c.status,
-            relationships.c.started_on,
-        )
-        .join(agencies, agencies.c.id == relationships.c.agency_id)
-        .where(relationships.c.person_id == person_id, relationships.c.scheme == scheme)
-        .order_by(relationships.c.id)
+_RELATIONS = (  # built once: read several times in every transfer
+    select(
+        relationships.c.id,
+        agencies.c.code,
+        agencies.c.region_code,
+        relationships.c.kind,
+        relationships.c.status,
+        relationships.c.started_on,
     )
+    .join(agencies, agencies.c.id == relationships.c.agency_id)
+    .where(
+        relationships.c.person_id == bindparam("person_id"),
+        relationships.c.scheme == bindparam("scheme"),
+    )
+    .order_by(relationships.c.id)
+)
+
+
+def relations_of(uow: UnitOfWork, person_id: int, scheme: str) -> list[Relation]:
+    rows = uow.conn.execute(_RELATIONS, {"person_id": person_id, "scheme": scheme})
     return [Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5], scheme) for r in rows]
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
@@ -35,14 +35,13 @@ from jinbao.transfers.tables import (
 Message = dict[str, str]
 
 
+_AUTO_REVIEW = select(transfer_settings.c.auto_review).where(  # built once: read at every leg
+    transfer_settings.c.agency_id == bindparam("agency_id")
+)
+
+
 def auto_review(uow: UnitOfWork, agency_id: int) -> bool:
-    return bool(
-        uow.conn.execute(
-            select(transfer_settings.c.auto_review).where(
-                transfer_settings.c.agency_id == agency_id
-            )
-        ).scalar()
-    )
+    return bool(uow.conn.execute(_AUTO_REVIEW, {"agency_id": agency_id}).scalar())
 
 
 def set_auto_review(uow: UnitOfWork, agency_code: str, enabled: bool) -> None:

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
@@ -202,6 +202,13 @@ class InboxReport:
     failed: int
 
 
+_CLAIM = (  # built once: run for every document applied
+    update(inbox)
+    .where(inbox.c.document_id == bindparam("claimed_id"), inbox.c.applied_at.is_(None))
+    .values(applied_at=bindparam("now"), apply_error=None)
+)
+
+
 def process_inbox(
     engine: Engine,
     clock: Clock,
@@ -226,9 +233,7 @@ def process_inbox(
         try:
             with UnitOfWork(engine, clock, f"agency:{document.envelope.receiver}") as uow:
                 claimed = uow.conn.execute(
-                    update(inbox)
-                    .where(inbox.c.document_id == document_id, inbox.c.applied_at.is_(None))
-                    .values(applied_at=clock.now(), apply_error=None)
+                    _CLAIM, {"claimed_id": document_id, "now": clock.now()}
                 ).rowcount
                 if claimed != 1:
                     continue  # another worker applied it
