@@ -21,6 +21,14 @@ from jinbao.ledger.tables import journals, pending_transfers, postings
 
 _INSERT_POSTINGS = insert(postings)  # built once, as the statements below: see db/README.md
 _PENDING = select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
+_INSERT_PENDING = insert(pending_transfers)
+_CLAIM_PENDING = update(pending_transfers).where(
+    pending_transfers.c.transfer_key == bindparam("key"),
+    pending_transfers.c.state.in_(bindparam("from_states", expanding=True)),
+)
+_SET_FINAL_JOURNAL = update(pending_transfers).where(
+    pending_transfers.c.transfer_key == bindparam("key")
+)
 
 
 def post(uow: UnitOfWork, journal: Journal) -> int:
@@ -151,16 +159,17 @@ def reserve(
         ),
     )
     uow.conn.execute(
-        insert(pending_transfers).values(
-            transfer_key=key,
-            from_region=from_region,
-            to_region=to_region,
-            pooled_amount=pooled,
-            account_amount=account,
-            state="pending",
-            reserve_journal_id=journal_id,
-            created_at=uow.clock.now(),
-        )
+        _INSERT_PENDING,
+        {
+            "transfer_key": key,
+            "from_region": from_region,
+            "to_region": to_region,
+            "pooled_amount": pooled,
+            "account_amount": account,
+            "state": "pending",
+            "reserve_journal_id": journal_id,
+            "created_at": uow.clock.now(),
+        },
     )
     return PendingTransfer(key, from_region, to_region, pooled, account, "pending")
 
@@ -192,9 +201,7 @@ def _settle(
     if current.state == state:
         return current, None  # a retry of the same outcome
     claimed = uow.conn.execute(
-        update(pending_transfers)
-        .where(pending_transfers.c.transfer_key == key, pending_transfers.c.state.in_(from_states))
-        .values(state=state)
+        _CLAIM_PENDING, {"key": key, "from_states": list(from_states), "state": state}
     ).rowcount
     if claimed != 1:
         raise Conflict(
@@ -204,11 +211,7 @@ def _settle(
         )
     journal_id = post(uow, journal)
     if state != "received":  # the receiving half is not the sending region's final journal
-        uow.conn.execute(
-            update(pending_transfers)
-            .where(pending_transfers.c.transfer_key == key)
-            .values(final_journal_id=journal_id)
-        )
+        uow.conn.execute(_SET_FINAL_JOURNAL, {"key": key, "final_journal_id": journal_id})
     return dataclasses.replace(current, state=state), journal_id
 
 

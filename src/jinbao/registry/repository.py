@@ -288,13 +288,15 @@ def _relationship(row: AnyRow) -> Relationship:
     )
 
 
+_RELATIONSHIP_BY_ID = _relationship_select().where(relationships.c.id == bindparam("id"))
+_RELATIONSHIP_BY_ID_FOR_UPDATE = _RELATIONSHIP_BY_ID.with_for_update(of=relationships)
+
+
 def get_relationship(
     uow: UnitOfWork, relationship_id: int, *, for_update: bool = False
 ) -> Relationship | None:
-    stmt = _relationship_select().where(relationships.c.id == relationship_id)
-    if for_update:
-        stmt = stmt.with_for_update(of=relationships)
-    row = uow.conn.execute(stmt).first()
+    stmt = _RELATIONSHIP_BY_ID_FOR_UPDATE if for_update else _RELATIONSHIP_BY_ID
+    row = uow.conn.execute(stmt, {"id": relationship_id}).first()
     return _relationship(row) if row else None
 
 

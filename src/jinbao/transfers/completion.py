@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from jinbao.audit.service import record
 from jinbao.contributions.model import period_int
@@ -86,16 +86,19 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
     review(uow, row, findings, params, go=go, stop=return_funds)
 
 
+_FUNDS_DOCUMENTS = select(inbox.c.payload, inbox.c.type).where(  # built once (db/README.md)
+    inbox.c.case_id == bindparam("case_id"),
+    inbox.c.receiver == bindparam("receiver"),
+    inbox.c.type.in_([DocumentType.INFO_TABLE.value, DocumentType.FUND_SLIP.value]),
+)
+
+
 def _funds_documents(
     uow: UnitOfWork, case_id: str, receiver: str
 ) -> tuple[Document | None, Document | None]:
     found: dict[str, Document] = {}
     for payload, type_ in uow.conn.execute(
-        select(inbox.c.payload, inbox.c.type).where(
-            inbox.c.case_id == case_id,
-            inbox.c.receiver == receiver,
-            inbox.c.type.in_([DocumentType.INFO_TABLE.value, DocumentType.FUND_SLIP.value]),
-        )
+        _FUNDS_DOCUMENTS, {"case_id": case_id, "receiver": receiver}
     ):
         found[type_] = decode(payload.encode()).document
     return found.get(DocumentType.INFO_TABLE.value), found.get(DocumentType.FUND_SLIP.value)

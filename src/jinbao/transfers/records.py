@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.model import period_of
@@ -141,14 +141,17 @@ def _own_periods(
     return periods
 
 
+_CLEARED = select(cleared_months.c.period).where(  # built once (see db/README.md)
+    cleared_months.c.person_id == bindparam("person_id"),
+    cleared_months.c.scheme == bindparam("scheme"),
+    cleared_months.c.agency_id == bindparam("agency_id"),
+)
+
+
 def _cleared(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> set[int]:
     return set(
         uow.conn.execute(
-            select(cleared_months.c.period).where(
-                cleared_months.c.person_id == person_id,
-                cleared_months.c.scheme == scheme,
-                cleared_months.c.agency_id == agency_id,
-            )
+            _CLEARED, {"person_id": person_id, "scheme": scheme, "agency_id": agency_id}
         ).scalars()
     )
 

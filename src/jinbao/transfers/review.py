@@ -35,6 +35,7 @@ from jinbao.transfers.tables import (
 Message = dict[str, str]
 
 
+_INSERT_ENTRIES = insert(account_entries)
 _AUTO_REVIEW = select(transfer_settings.c.auto_review).where(  # built once: read at every leg
     transfer_settings.c.agency_id == bindparam("agency_id")
 )
@@ -230,7 +231,7 @@ def post_entries(
         if amount
     ]
     if entries:
-        uow.conn.execute(insert(account_entries), entries)
+        uow.conn.execute(_INSERT_ENTRIES, entries)
 
 
 def void_reservation(uow: UnitOfWork, row: CaseRow, today: dt.date) -> None:
