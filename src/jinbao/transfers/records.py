@@ -42,6 +42,46 @@ class _Month:
     unit_rate: Decimal | None  # employer rate, kept for temporary accounts (above 12% it moves)
 
 
+# The reads of a transfer's leg 2 and 3, built once with bound parameters (see db/README.md:
+# building the records-in-force subquery cost more than running it).
+def _at(person_id: int, scheme: str, agency_id: int) -> dict[str, object]:
+    return {"person_id": person_id, "scheme": scheme, "agency_id": agency_id}
+
+
+_IN_FORCE_AT = records_in_force(
+    contributions.c.person_id == bindparam("person_id"),
+    contributions.c.scheme == bindparam("scheme"),
+    contributions.c.agency_id == bindparam("agency_id"),
+).subquery()
+_PAYMENTS = payments_of(bindparam("person_id"))
+_OWN_RECORDS = (
+    select(_IN_FORCE_AT, _PAYMENTS.c.paid_on)
+    .outerjoin(_PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_AT.c.id)
+    .order_by(_IN_FORCE_AT.c.period)
+)
+_PAID_MONTHS = select(_IN_FORCE_AT.c.period, _IN_FORCE_AT.c.to_account).join(
+    _PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_AT.c.id
+)
+_TRANSFERRED_YEARS = (
+    select(transferred_years)
+    .where(
+        transferred_years.c.person_id == bindparam("person_id"),
+        transferred_years.c.scheme == bindparam("scheme"),
+        transferred_years.c.agency_id == bindparam("agency_id"),
+    )
+    .order_by(transferred_years.c.from_period)
+)
+_BALANCE = (
+    select(account_entries.c.portion, func.sum(account_entries.c.amount))
+    .where(
+        account_entries.c.person_id == bindparam("person_id"),
+        account_entries.c.scheme == bindparam("scheme"),
+        account_entries.c.region == bindparam("region"),
+    )
+    .group_by(account_entries.c.portion)
+)
+
+
 def agency_history(
     uow: UnitOfWork,
     person_id: int,
@@ -94,17 +134,7 @@ def _own_periods(
 ) -> list[Period]:
     """The agency's own records in force, a period wherever kind, base, payment or a lump sum
     without documents changes, so arrears and excluded lump sums come out month-exact."""
-    in_force = records_in_force(
-        contributions.c.person_id == person_id,
-        contributions.c.scheme == scheme,
-        contributions.c.agency_id == agency_id,
-    ).subquery()
-    payments = payments_of(person_id)
-    rows = uow.conn.execute(
-        select(in_force, payments.c.paid_on)
-        .outerjoin(payments, payments.c.contribution_id == in_force.c.id)
-        .order_by(in_force.c.period)
-    ).all()
+    rows = uow.conn.execute(_OWN_RECORDS, _at(person_id, scheme, agency_id)).all()
     cleared = _cleared(uow, person_id, scheme, agency_id)
     months = []
     for r in rows:
@@ -159,20 +189,10 @@ def _cleared(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> se
 def paid_months(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> dict[int, int]:
     """YYYYMM → personal-account credits of the agency's own paid records in force (months
     already cleared as duplicates left out): what a duplicate check compares and refunds."""
-    in_force = records_in_force(
-        contributions.c.person_id == person_id,
-        contributions.c.scheme == scheme,
-        contributions.c.agency_id == agency_id,
-    ).subquery()
     cleared = _cleared(uow, person_id, scheme, agency_id)
-    payments = payments_of(person_id)
     return {
         int(period): int(to_account)
-        for period, to_account in uow.conn.execute(
-            select(in_force.c.period, in_force.c.to_account).join(
-                payments, payments.c.contribution_id == in_force.c.id
-            )
-        )
+        for period, to_account in uow.conn.execute(_PAID_MONTHS, _at(person_id, scheme, agency_id))
         if int(period) not in cleared
     }
 
@@ -208,15 +228,7 @@ def _transferred_lines(
     uow: UnitOfWork, person_id: int, scheme: str, agency_id: int
 ) -> list[Period]:
     """Years an earlier transfer brought to this agency: they move on with the person."""
-    rows = uow.conn.execute(
-        select(transferred_years)
-        .where(
-            transferred_years.c.person_id == person_id,
-            transferred_years.c.scheme == scheme,
-            transferred_years.c.agency_id == agency_id,
-        )
-        .order_by(transferred_years.c.from_period)
-    ).all()
+    rows = uow.conn.execute(_TRANSFERRED_YEARS, _at(person_id, scheme, agency_id)).all()
     out = []
     for i, r in enumerate(rows, 1):
         if r.kind == "resident":
@@ -243,15 +255,7 @@ def _transferred_lines(
 def account_balance(
     uow: UnitOfWork, person_id: int, scheme: str, region: str
 ) -> dict[Portion, Fen]:
-    rows = uow.conn.execute(
-        select(account_entries.c.portion, func.sum(account_entries.c.amount))
-        .where(
-            account_entries.c.person_id == person_id,
-            account_entries.c.scheme == scheme,
-            account_entries.c.region == region,
-        )
-        .group_by(account_entries.c.portion)
-    )
+    rows = uow.conn.execute(_BALANCE, {"person_id": person_id, "scheme": scheme, "region": region})
     return {Portion(p): Fen(int(v)) for p, v in rows if v}
 
 
