@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
+    bindparam,
     func,
     select,
 )
@@ -29,9 +30,13 @@ from jinbao.registry.tables import agencies, employers, persons
 def _records(uow: UnitOfWork, *conditions: Any, person: Any = None) -> list[Record]:
     """The records selected by ``conditions``; of one ``person`` (their row id, or a subquery
     for it), their payments are read by person (:func:`payments_of`)."""
+    return _read(uow.conn.execute(_records_select(*conditions, person=person)))
+
+
+def _records_select(*conditions: Any, person: Any = None) -> Any:
     reversal = aliased(contributions)
     paid = contribution_payments if person is None else payments_of(person)
-    stmt = (
+    return (
         select(
             contributions,
             persons.c.id_number,
@@ -50,6 +55,9 @@ def _records(uow: UnitOfWork, *conditions: Any, person: Any = None) -> list[Reco
         .where(*conditions)
         .order_by(contributions.c.period, contributions.c.entry_no)
     )
+
+
+def _read(rows: Any) -> list[Record]:
     return [
         Record(
             r.id,
@@ -67,18 +75,20 @@ def _records(uow: UnitOfWork, *conditions: Any, person: Any = None) -> list[Reco
             r.reversed_by is not None,
             r.reverses_id,
         )
-        for r in uow.conn.execute(stmt)
+        for r in rows
     ]
+
+
+_PERSON = (
+    select(persons.c.id).where(persons.c.id_number == bindparam("id_number")).scalar_subquery()
+)
+# Built once: a person's history is read on every request for it (see db/README.md).
+_PERSON_HISTORY = _records_select(contributions.c.person_id == _PERSON, person=_PERSON)
 
 
 def history(uow: UnitOfWork, id_number: str) -> list[Record]:
     """Every contribution record of a person, reversals included, oldest month first."""
-    person = (
-        select(persons.c.id)
-        .where(persons.c.id_number == id_number.strip().upper())
-        .scalar_subquery()
-    )
-    return _records(uow, contributions.c.person_id == person, person=person)
+    return _read(uow.conn.execute(_PERSON_HISTORY, {"id_number": id_number.strip().upper()}))
 
 
 def person_arrears(uow: UnitOfWork, id_number: str) -> list[Record]:
