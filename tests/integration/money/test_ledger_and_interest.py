@@ -35,14 +35,23 @@ Uow = Callable[[], UnitOfWork]
 GD = "440000"
 
 
-def test_an_unbalanced_journal_is_refused(engine: Engine, make_uow: Uow) -> None:
-    bad = Journal(
+def a_journal(key: str, amount: int, *, credited: int | None = None) -> Journal:
+    """A test journal in Guangdong: the bank debited, the pooled fund credited (by ``credited``
+    instead, to unbalance it)."""
+    return Journal(
         "test",
-        "k1",
+        key,
         dt.date(2024, 1, 1),
         "x",
-        (debit(GD, Account.BANK, 100), credit(GD, Account.POOLED_FUND, 99)),
+        (
+            debit(GD, Account.BANK, amount),
+            credit(GD, Account.POOLED_FUND, amount if credited is None else credited),
+        ),
     )
+
+
+def test_an_unbalanced_journal_is_refused(engine: Engine, make_uow: Uow) -> None:
+    bad = a_journal("k1", 100, credited=99)
     assert (
         rejected(engine, make_uow, lambda uow: ledger.post(uow, bad), InvalidInput).code
         == "ledger.unbalanced"
@@ -52,22 +61,10 @@ def test_an_unbalanced_journal_is_refused(engine: Engine, make_uow: Uow) -> None
 def test_a_retried_posting_is_harmless_and_a_reused_key_is_a_conflict(
     engine: Engine, make_uow: Uow
 ) -> None:
-    j = Journal(
-        "test",
-        "same-key",
-        dt.date(2024, 1, 1),
-        "x",
-        (debit(GD, Account.BANK, 100), credit(GD, Account.POOLED_FUND, 100)),
-    )
+    j = a_journal("same-key", 100)
     first = commit(make_uow, lambda uow: ledger.post(uow, j))
     assert commit(make_uow, lambda uow: ledger.post(uow, j)) == first
-    other = Journal(
-        "test",
-        "same-key",
-        dt.date(2024, 1, 1),
-        "x",
-        (debit(GD, Account.BANK, 5), credit(GD, Account.POOLED_FUND, 5)),
-    )
+    other = a_journal("same-key", 5)
     assert (
         rejected(engine, make_uow, lambda uow: ledger.post(uow, other), Conflict).code
         == "ledger.key_reused"
@@ -86,13 +83,7 @@ def test_a_retried_posting_is_harmless_and_a_reused_key_is_a_conflict(
 def test_two_posts_racing_under_one_key_both_return_the_first_journal(make_uow: Uow) -> None:
     """The second writer waits for the first one's commit and then finds its journal: a retry
     that overlaps the original (a client timing out and trying again) is not an error."""
-    j = Journal(
-        "test",
-        "raced-key",
-        dt.date(2024, 1, 1),
-        "x",
-        (debit(GD, Account.BANK, 100), credit(GD, Account.POOLED_FUND, 100)),
-    )
+    j = a_journal("raced-key", 100)
     second: list[int | BaseException] = []
 
     def retry() -> None:
