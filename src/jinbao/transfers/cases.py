@@ -136,6 +136,16 @@ _HISTORY = (
 _INSERT_EVENT = insert(transfer_events)
 _INSERT_CASE = insert(transfer_cases).returning(transfer_cases.c.id)
 _UPDATE_CASE = update(transfer_cases).where(transfer_cases.c.id == bindparam("row_id"))
+_CASE_COLUMNS = frozenset(transfer_cases.c.keys())
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Other columns a caller sets. A statement run with parameters ignores a key that names
+    no column (``.values()`` refused it), so a misspelt one is refused here."""
+    unknown = values.keys() - _CASE_COLUMNS
+    if unknown:
+        raise TypeError(f"transfer_cases has no column {', '.join(sorted(unknown))}")
+    return values
 
 
 def _histories(uow: UnitOfWork, row_ids: list[int]) -> dict[int, list[tuple[dt.date, str]]]:
@@ -217,7 +227,7 @@ def create(uow: UnitOfWork, case: Case, **values: Any) -> int:
             "queued": False,
             "created_at": now,
             "updated_at": now,
-            **values,
+            **_columns(values),
         },
     ).scalar_one()
     for on, event in case.history:
@@ -247,7 +257,7 @@ def save(
             "state": case.state.value,
             "legs": legs_json(case),
             "updated_at": uow.clock.now(),
-            **values,
+            **_columns(values),
         },
     )
     if event is not None:
