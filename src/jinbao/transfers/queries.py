@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from jinbao.audit.service import record
 from jinbao.db.uow import UnitOfWork
@@ -92,6 +92,38 @@ def summary(row: CaseRow, today: dt.date, params: Parameters) -> dict[str, Any]:
     }
 
 
+# The case view's reads, built once (see db/README.md): a case is shown after every step taken
+# on it over HTTP, and followed by the person.
+_EVENTS = (
+    select(transfer_events)
+    .where(transfer_events.c.case_row_id == bindparam("row_id"))
+    .order_by(transfer_events.c.id)
+)
+_NOTICES = (
+    select(transfer_notices)
+    .where(transfer_notices.c.case_row_id == bindparam("row_id"))
+    .order_by(transfer_notices.c.id)
+)
+_DOCUMENTS = (
+    select(outbox, inbox.c.applied_at, inbox.c.apply_error, inbox.c.received_via)
+    .outerjoin(inbox, inbox.c.document_id == outbox.c.document_id)
+    .where(outbox.c.case_id == bindparam("case_id"))
+    .order_by(outbox.c.id)
+)
+_MONEY = select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
+_COMMENTS = (
+    select(
+        agencies.c.code,
+        transfer_comments.c.text,
+        transfer_comments.c.actor,
+        transfer_comments.c.created_at,
+    )
+    .join(agencies, agencies.c.id == transfer_comments.c.agency_id)
+    .where(transfer_comments.c.case_id == bindparam("case_id"))
+    .order_by(transfer_comments.c.id)
+)
+
+
 def _side_detail(
     uow: UnitOfWork, row: CaseRow, today: dt.date, params: Parameters
 ) -> dict[str, Any]:
@@ -124,11 +156,7 @@ def _side_detail(
             "note": r.note,
             "actor": r.actor,
         }
-        for r in uow.conn.execute(
-            select(transfer_events)
-            .where(transfer_events.c.case_row_id == row.row_id)
-            .order_by(transfer_events.c.id)
-        )
+        for r in uow.conn.execute(_EVENTS, {"row_id": row.row_id})
     ]
     out["notices"] = [
         {
@@ -137,11 +165,7 @@ def _side_detail(
             "en": r.en,
             "due_on": r.due_on.isoformat() if r.due_on else None,
         }
-        for r in uow.conn.execute(
-            select(transfer_notices)
-            .where(transfer_notices.c.case_row_id == row.row_id)
-            .order_by(transfer_notices.c.id)
-        )
+        for r in uow.conn.execute(_NOTICES, {"row_id": row.row_id})
     ]
     return out
 
@@ -153,12 +177,7 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
     rows = _sides(uow, case_id)
     today = uow.clock.today()
     documents = []
-    for sent in uow.conn.execute(
-        select(outbox, inbox.c.applied_at, inbox.c.apply_error, inbox.c.received_via)
-        .outerjoin(inbox, inbox.c.document_id == outbox.c.document_id)
-        .where(outbox.c.case_id == case_id)
-        .order_by(outbox.c.id)
-    ):
+    for sent in uow.conn.execute(_DOCUMENTS, {"case_id": case_id}):
         documents.append(
             {
                 "id": sent.document_id,
@@ -178,9 +197,7 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
     key = next((r.transfer_key for r in rows if r.transfer_key), None)
     money = None
     if key is not None:
-        p = uow.conn.execute(
-            select(pending_transfers).where(pending_transfers.c.transfer_key == key)
-        ).first()
+        p = uow.conn.execute(_MONEY, {"key": key}).first()
         if p is not None:
             money = {
                 "key": key,
@@ -205,17 +222,7 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
         "ledger_transfer": money,
         "comments": [
             {"agency": code, "text": text, "actor": actor, "at": at.isoformat()}
-            for code, text, actor, at in uow.conn.execute(
-                select(
-                    agencies.c.code,
-                    transfer_comments.c.text,
-                    transfer_comments.c.actor,
-                    transfer_comments.c.created_at,
-                )
-                .join(agencies, agencies.c.id == transfer_comments.c.agency_id)
-                .where(transfer_comments.c.case_id == case_id)
-                .order_by(transfer_comments.c.id)
-            )
+            for code, text, actor, at in uow.conn.execute(_COMMENTS, {"case_id": case_id})
         ],
     }
 
