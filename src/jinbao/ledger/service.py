@@ -20,6 +20,7 @@ from jinbao.ledger.model import Account, Journal, Posting, check_balanced, credi
 from jinbao.ledger.tables import journals, pending_transfers, postings
 
 _INSERT_POSTINGS = insert(postings)  # built once, as the statements below: see db/README.md
+_JOURNAL_BY_KEY = select(journals.c.id).where(journals.c.idempotency_key == bindparam("key"))
 _PENDING = select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
 _INSERT_PENDING = insert(pending_transfers)
 _CLAIM_PENDING = update(pending_transfers).where(
@@ -47,9 +48,7 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
         },
     ).scalar()
     if journal_id is None:  # the key was used before: a retry, or another journal under it
-        existing = uow.conn.execute(
-            select(journals.c.id).where(journals.c.idempotency_key == journal.key)
-        ).scalar_one()
+        existing = _journal_under(uow, journal.key)
         if sorted(_postings_of(uow, existing)) != sorted(
             (p.region, p.account.value, p.amount) for p in journal.postings
         ):
@@ -58,7 +57,7 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
                 f"幂等键 {journal.key} 已用于内容不同的记账凭证。",
                 f"Idempotency key {journal.key} was used for a different journal.",
             )
-        return int(existing)
+        return existing
     uow.conn.execute(
         _INSERT_POSTINGS,
         [
@@ -72,6 +71,11 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
         ],
     )
     return int(journal_id)
+
+
+def _journal_under(uow: UnitOfWork, key: str) -> int:
+    """The id of the journal posted under an idempotency key known to be taken."""
+    return int(uow.conn.execute(_JOURNAL_BY_KEY, {"key": key}).scalar_one())
 
 
 def _postings_of(uow: UnitOfWork, journal_id: int) -> list[tuple[str, str, int]]:
@@ -140,7 +144,7 @@ def reserve(
         raise InvalidInput(
             "ledger.transfer_amount", "转移金额必须为正。", "A transfer amount must be positive."
         )
-    existing = _pending(uow, key)
+    existing = pending_transfer(uow, key)
     if existing is not None:
         return existing
     total = pooled + account
@@ -174,7 +178,8 @@ def reserve(
     return PendingTransfer(key, from_region, to_region, pooled, account, "pending")
 
 
-def _pending(uow: UnitOfWork, key: str) -> PendingTransfer | None:
+def pending_transfer(uow: UnitOfWork, key: str) -> PendingTransfer | None:
+    """The ledger transfer under ``key`` as it stands (None: not reserved on this node)."""
     row = uow.conn.execute(_PENDING, {"key": key}).first()
     if row is None:
         return None
@@ -216,7 +221,7 @@ def _settle(
 
 
 def _pending_or_not_found(uow: UnitOfWork, key: str) -> PendingTransfer:
-    found = _pending(uow, key)
+    found = pending_transfer(uow, key)
     if found is None:
         raise NotFound(
             "ledger.transfer_not_found", f"没有预留的转移 {key}。", f"No pending transfer {key}."
@@ -246,14 +251,12 @@ def receive_transfer(
             credit(to_region, Account.ACCOUNT_FUND, account),
         ),
     )
-    current = _pending(uow, key)
+    current = pending_transfer(uow, key)
     if current is None:
         return post(uow, journal)
     _, journal_id = _settle(uow, current, "received", journal, ("pending",))
     if journal_id is None:  # a retry: the journal of the first time
-        journal_id = uow.conn.execute(
-            select(journals.c.id).where(journals.c.idempotency_key == journal.key)
-        ).scalar_one()
+        journal_id = _journal_under(uow, journal.key)
     return int(journal_id)
 
 

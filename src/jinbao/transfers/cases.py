@@ -128,9 +128,9 @@ def _select() -> Any:
 _BY_CASE_ID = _select().where(
     transfer_cases.c.case_id == bindparam("case_id"), transfer_cases.c.side == bindparam("side")
 )
-_HISTORY = (
-    select(transfer_events.c.on, transfer_events.c.event)
-    .where(transfer_events.c.case_row_id == bindparam("row_id"))
+_HISTORIES = (
+    select(transfer_events.c.case_row_id, transfer_events.c.on, transfer_events.c.event)
+    .where(transfer_events.c.case_row_id.in_(bindparam("row_ids", expanding=True)))
     .order_by(transfer_events.c.id)
 )
 _INSERT_EVENT = insert(transfer_events)
@@ -152,11 +152,7 @@ def _histories(uow: UnitOfWork, row_ids: list[int]) -> dict[int, list[tuple[dt.d
     """The dated events of many case rows in one query (chunked for long IN lists)."""
     out: dict[int, list[tuple[dt.date, str]]] = {i: [] for i in row_ids}
     for chunk in chunks(row_ids):
-        for row_id, on, event in uow.conn.execute(
-            select(transfer_events.c.case_row_id, transfer_events.c.on, transfer_events.c.event)
-            .where(transfer_events.c.case_row_id.in_(chunk))
-            .order_by(transfer_events.c.id)
-        ):
+        for row_id, on, event in uow.conn.execute(_HISTORIES, {"row_ids": chunk}):
             out[row_id].append((on, event))
     return out
 
@@ -195,8 +191,7 @@ def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
     r = uow.conn.execute(_BY_CASE_ID, {"case_id": case_id, "side": side.value}).first()
     if r is None:
         return None
-    history = uow.conn.execute(_HISTORY, {"row_id": r.id}).all()
-    return _row(r, [(on, event) for on, event in history])
+    return _row(r, _histories(uow, [r.id])[r.id])
 
 
 def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:

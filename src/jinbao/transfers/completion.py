@@ -19,7 +19,6 @@ from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import region_of
-from jinbao.ledger.tables import pending_transfers
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
 from jinbao.registry.model import RelationshipStatus
@@ -110,13 +109,11 @@ def _funds_findings(
     funds = info.body["funds"]
     reserved: int | None = 0  # nothing in transit for this case
     if row.transfer_key is not None:
-        pending = uow.conn.execute(
-            select(pending_transfers).where(pending_transfers.c.transfer_key == row.transfer_key)
-        ).first()
+        pending = ledger.pending_transfer(uow, row.transfer_key)
         if pending is None:
             reserved = None  # reserved on the sending agency's node: its signed slip is the advice
         elif pending.state == "pending":
-            reserved = int(pending.pooled_amount + pending.account_amount)
+            reserved = pending.pooled + pending.account
     return check_funds(
         FundsFacts(
             info_total=funds["total"],

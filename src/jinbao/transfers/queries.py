@@ -14,7 +14,7 @@ from jinbao.exchange.codec import decode
 from jinbao.exchange.model import DOCUMENT_ZH, DocumentType
 from jinbao.exchange.tables import inbox, outbox
 from jinbao.kernel.errors import InvalidInput, NotFound
-from jinbao.ledger.tables import pending_transfers
+from jinbao.ledger import service as ledger
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.workdays import add_workdays, working_days_between
 from jinbao.registry.service.persons import person_row_id
@@ -110,7 +110,6 @@ _DOCUMENTS = (
     .where(outbox.c.case_id == bindparam("case_id"))
     .order_by(outbox.c.id)
 )
-_MONEY = select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
 _COMMENTS = (
     select(
         agencies.c.code,
@@ -197,16 +196,16 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
     key = next((r.transfer_key for r in rows if r.transfer_key), None)
     money = None
     if key is not None:
-        p = uow.conn.execute(_MONEY, {"key": key}).first()
+        p = ledger.pending_transfer(uow, key)
         if p is not None:
             money = {
                 "key": key,
                 "state": p.state,
                 "from_region": p.from_region,
                 "to_region": p.to_region,
-                "pooled": int(p.pooled_amount),
-                "account": int(p.account_amount),
-                "total": int(p.pooled_amount + p.account_amount),
+                "pooled": p.pooled,
+                "account": p.account,
+                "total": p.pooled + p.account,
             }
     first = rows[0]
     return {
