@@ -24,7 +24,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from jinbao.exchange.model import DOCUMENT_ZH, Document
-from jinbao.kernel.errors import DomainError
+from jinbao.kernel.errors import Unavailable
 
 FONT_ENV = "JINBAO_CJK_FONT"
 FONT_CANDIDATES = (
@@ -83,10 +83,8 @@ KIND_ZH = {
 }  # fmt: skip
 
 
-class FontMissing(DomainError):
+class FontMissing(Unavailable):
     """No CJK font on this machine: the form cannot be printed legibly."""
-
-    kind = "unavailable"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

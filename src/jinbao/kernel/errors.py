@@ -82,3 +82,10 @@ class Conflict(DomainError):
     """The input is well-formed but the current state refuses it (duplicate, wrong order)."""
 
     kind = "conflict"
+
+
+class Unavailable(DomainError):
+    """Something the request needs is not available now (a font, the database's write turn);
+    nothing was wrong with the request, and nothing was written."""
+
+    kind = "unavailable"
