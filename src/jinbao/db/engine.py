@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from jinbao.db.writers import BUSY_SECONDS
+
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create the engine for ``url``; for SQLite also create the file's folder.
@@ -87,7 +89,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # Our own writers queue before this applies (jinbao.db.writers); it is for any other.
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
     cursor.close()
     # Transactions are begun by SQLAlchemy (_sqlite_begin), not by the driver's implicit BEGIN
     # before the first write, so that a writer can take the write lock up front.
