@@ -1,8 +1,9 @@
 """A mixed load on `jinbao serve`: queries, declarations and transfer steps, for a bounded time.
 
-set-up: `jinbao sim generate` of N persons with 2 years of history; the server in its own
-      process (`jinbao serve`, uvicorn, one worker) on loopback; every agency reviews transfers
-      automatically.
+set-up: `jinbao sim generate` of N persons with 2 years of history; every agency reviews
+      transfers automatically; on PostgreSQL a VACUUM ANALYZE (`settle`, as the other scripts
+      do: else autovacuum works through the fresh tables during the measurement); the server in
+      its own processes (`jinbao serve --workers`, uvicorn) on loopback.
 ours: C client threads for T seconds, each request drawn from the mix —
       60% a person's whole record (GET /api/persons/{id}/record),
       15% a person's contribution history (GET /api/persons/{id}/contributions),
@@ -30,7 +31,7 @@ from typing import Any
 import httpx2 as httpx
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, arguments, children, database, peak_rss, result, run_clients, served
+from bench.common import CLOCK, arguments, children, database, peak_rss, result, run_clients, served, settle
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import load_parameters
 from jinbao.sim.nation import generate
@@ -196,6 +197,7 @@ def main() -> None:
             for code in uow.conn.execute(text("SELECT code FROM agencies")).scalars():
                 set_auto_review(uow, code, True)
             uow.commit()
+        settle(engine)  # else autovacuum works through the fresh tables during the measurement
         work = Work(engine)
         print(f"setup: {report.persons} persons, {report.records} records in {time.perf_counter() - t0:.0f} s; "
               f"{len(work.declarations)} declarations and {len(work.migrants)} migrants to draw from")  # fmt: skip
