@@ -50,7 +50,56 @@ ENVELOPE_FIELDS = (
 
 def canonical(document: Document) -> bytes:
     """The bytes that are signed: envelope and body in RFC 8785 canonical JSON."""
-    return rfc8785.dumps(document.as_dict())
+    return jcs(document.as_dict())
+
+
+_SAFE_INTEGER = 2**53 - 1  # RFC 8785 §3.2.2.3: JSON numbers are IEEE 754 doubles
+
+
+def jcs(value: Any) -> bytes:
+    r"""``value`` in RFC 8785 canonical JSON (JCS).
+
+    For what documents hold — strings, integers within ±(2^53 − 1), booleans, nulls, lists and
+    objects with ASCII keys — JCS is byte for byte what ``json.dumps`` writes with sorted keys,
+    no spaces and UTF-8 text: the same escapes (``\b \f \n \r \t \" \\``, ``\u00xx`` for
+    the other control characters, nothing else), keys in the same order. ``rfc8785``'s
+    pure-Python writer took 80 µs a document, 16 times per transfer (1.3 of 25 ms); json's C
+    writer with the check below about 30. Anything else goes to ``rfc8785``, which writes or
+    refuses it as before: floats (their ECMAScript form is not Python's), integers beyond 2^53,
+    non-ASCII keys (sorted by UTF-16 code units), subclasses such as enums, text that is not
+    Unicode scalar values. ``tests/unit/exchange/test_jcs.py`` compares the two on generated
+    values."""
+    if _plain(value):
+        try:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return text.encode()
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 refuses it
+            pass
+    return rfc8785.dumps(value)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only what ``json.dumps`` writes as JCS does (see :func:`jcs`)."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        kind = type(v)
+        if kind is str or kind is bool or v is None:
+            continue
+        if kind is int:
+            if -_SAFE_INTEGER <= v <= _SAFE_INTEGER:
+                continue
+            return False
+        if kind is dict:
+            for key in v:
+                if type(key) is not str or not key.isascii():
+                    return False
+            todo.extend(v.values())
+        elif kind is list or kind is tuple:
+            todo.extend(v)
+        else:
+            return False
+    return True
 
 
 def sign(document: Document, key: Ed25519PrivateKey, key_id: str) -> SignedDocument:
@@ -65,7 +114,7 @@ def encode(signed: SignedDocument) -> bytes:
         "key_id": signed.signature.key_id,
         "value": signed.signature.value,
     }
-    return rfc8785.dumps(data)
+    return jcs(data)
 
 
 def _malformed(zh: str, en: str) -> InvalidInput:
