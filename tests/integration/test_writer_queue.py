@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from jinbao.db.uow import UnitOfWork
-from jinbao.db.writers import DatabaseBusy, WriterQueue, writer_queue
+from jinbao.db.writers import BUSY_SECONDS, DatabaseBusy, WriterQueue, writer_queue
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.tables import agencies
 
@@ -45,7 +45,7 @@ def short_wait(engine: Engine) -> Iterator[WriterQueue]:
     assert queue is not None
     queue.busy_seconds = 0.3
     yield queue
-    queue.busy_seconds = 10.0
+    queue.busy_seconds = BUSY_SECONDS
 
 
 @ON_SQLITE

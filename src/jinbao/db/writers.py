@@ -60,6 +60,7 @@ class WriterQueue:
         self._fd: int | None = None
         if fcntl is not None and database and database != ":memory:":
             self._fd = os.open(f"{database}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+            weakref.finalize(self, os.close, self._fd)  # with its engine, the queue goes
 
     def enter(self) -> None:
         """Wait for this thread's turn to write; :class:`DatabaseBusy` after ``busy_seconds``."""
