@@ -40,3 +40,12 @@ def rejected(
         commit(make_uow, action)
     assert row_counts(engine) == before, "a rejected use case must write nothing"
     return caught.value
+
+
+def agency_row(code: str) -> dict[str, object]:
+    """A national agency's row for a bare ``insert(agencies)``, all but ``created_at``: for
+    tests of the unit of work itself, below the registry's use cases."""
+    return {
+        "code": code, "name": f"机构{code}", "level": "national", "address": "北京",
+        "department": "中心", "phone": "010-1", "hours": "9-17",
+    }  # fmt: skip

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.tables import agencies
+from tests.integration.helpers import agency_row
 
 
 def agency_count(engine: Engine) -> int:
@@ -16,21 +17,14 @@ def agency_count(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(agencies)).scalar_one())
 
 
-def an_agency(code: str) -> dict[str, object]:
-    return {
-        "code": code, "name": f"机构{code}", "level": "national", "address": "北京",
-        "department": "中心", "phone": "010-1", "hours": "9-17",
-    }  # fmt: skip
-
-
 def test_a_unit_left_without_commit_writes_nothing(engine: Engine, clock: FixedClock) -> None:
     with UnitOfWork(engine, clock) as uow:
-        uow.conn.execute(insert(agencies).values(**an_agency("10000000"), created_at=clock.now()))
+        uow.conn.execute(insert(agencies).values(**agency_row("10000000"), created_at=clock.now()))
     assert agency_count(engine) == 0
 
     def fails_half_way() -> None:
         with UnitOfWork(engine, clock) as uow:
-            row = an_agency("10000000")
+            row = agency_row("10000000")
             uow.conn.execute(insert(agencies).values(**row, created_at=clock.now()))
             raise RuntimeError("a use case fails half-way")
 
@@ -47,7 +41,7 @@ ON_POSTGRESQL = pytest.mark.parametrize(
 
 @ON_POSTGRESQL
 def test_a_read_only_unit_refuses_writes_on_postgresql(engine: Engine, clock: FixedClock) -> None:
-    row = an_agency("10000000")
+    row = agency_row("10000000")
     with (
         UnitOfWork(engine, clock, write=False) as uow,
         pytest.raises(DBAPIError, match="read-only"),
@@ -55,7 +49,7 @@ def test_a_read_only_unit_refuses_writes_on_postgresql(engine: Engine, clock: Fi
         uow.conn.execute(insert(agencies).values(**row, created_at=clock.now()))
     assert agency_count(engine) == 0
     with UnitOfWork(engine, clock) as uow:  # the next unit on that connection writes again
-        uow.conn.execute(insert(agencies).values(**an_agency("10000000"), created_at=clock.now()))
+        uow.conn.execute(insert(agencies).values(**agency_row("10000000"), created_at=clock.now()))
         uow.commit()
     assert agency_count(engine) == 1
 
@@ -86,7 +80,7 @@ def test_a_snapshot_read_sees_one_state_whatever_commits_meanwhile(
 
     def write_one(code: str) -> None:
         with UnitOfWork(engine, clock) as uow:
-            uow.conn.execute(insert(agencies).values(**an_agency(code), created_at=clock.now()))
+            uow.conn.execute(insert(agencies).values(**agency_row(code), created_at=clock.now()))
             uow.commit()
 
     counting = select(func.count()).select_from(agencies)

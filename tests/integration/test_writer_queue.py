@@ -16,20 +16,18 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.db.writers import BUSY_SECONDS, DatabaseBusy, WriterQueue, writer_queue
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.tables import agencies
+from tests.integration.helpers import agency_row
 
 ON_SQLITE = pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
 
 
-def an_agency(code: str, clock: FixedClock) -> dict[str, object]:
-    return {
-        "code": code, "name": f"机构{code}", "level": "national", "address": "北京",
-        "department": "中心", "phone": "010-1", "hours": "9-17", "created_at": clock.now(),
-    }  # fmt: skip
+def add(uow: UnitOfWork, code: str) -> None:
+    uow.conn.execute(insert(agencies).values(**agency_row(code), created_at=uow.clock.now()))
 
 
 def write(engine: Engine, clock: FixedClock, code: str) -> None:
     with UnitOfWork(engine, clock) as uow:
-        uow.conn.execute(insert(agencies).values(**an_agency(code, clock)))
+        add(uow, code)
         uow.commit()
 
 
@@ -56,7 +54,7 @@ def test_a_writer_waits_for_another_threads_turn_and_is_refused_in_the_end(
 
     def holder() -> None:
         with UnitOfWork(engine, clock) as uow:
-            uow.conn.execute(insert(agencies).values(**an_agency("10000000", clock)))
+            add(uow, "10000000")
             inside.set()
             done.wait(10)
             uow.commit()
@@ -98,14 +96,14 @@ def test_the_turn_ends_with_the_commit_and_with_a_failure(
         return errors
 
     with UnitOfWork(engine, clock) as uow:
-        uow.conn.execute(insert(agencies).values(**an_agency("10000000", clock)))
+        add(uow, "10000000")
         uow.commit()
         # Still in the block, which only reads now: another writer has its turn.
         assert write_in_another_thread("20000000") == []
 
     def fails_half_way() -> None:
         with UnitOfWork(engine, clock) as uow:
-            uow.conn.execute(insert(agencies).values(**an_agency("30000000", clock)))
+            add(uow, "30000000")
             raise RuntimeError("a use case fails half-way")
 
     with pytest.raises(RuntimeError):
