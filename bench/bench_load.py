@@ -19,19 +19,20 @@ raw:  the bare endpoint of the same stack (GET /api/ping), the same clients and 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import statistics
 import threading
 import time
 from collections import defaultdict
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, arguments, children, database, peak_rss, result, run_clients, served, settle
+from bench.common import CLOCK, Loopback, arguments, children, database, peak_rss, result, run_clients, served, settle
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import load_parameters
 from jinbao.sim.nation import generate
@@ -84,23 +85,24 @@ class Work:
 FAILURES: list[str] = []
 
 
-def _ok(r: httpx.Response, expected: int) -> bool:
-    if r.status_code != expected and len(FAILURES) < 5:
-        FAILURES.append(f"{r.request.method} {r.request.url.path} → {r.status_code} {r.text[:300]}")
-    return r.status_code == expected
+def _ok(what: str, answer: tuple[int, bytes], expected: int) -> bool:
+    status, body = answer
+    if status != expected and len(FAILURES) < 5:
+        FAILURES.append(f"{what} → {status} {body[:300].decode(errors='replace')}")
+    return status == expected
 
 
-def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bool]:
+def request(http: Loopback, work: Work, rng: random.Random) -> tuple[str, bool]:
     """One business transaction of the mix; (kind, ok)."""
     x = rng.random()
     if (x >= 0.90 and not work.migrants) or (0.75 <= x < 0.90 and not work.declarations):
         x = 0.0  # that pool is used up: a query instead
     if x < 0.60:
-        r = http.get(f"/api/persons/{rng.choice(work.persons)}/record")
-        return "record", _ok(r, 200)
+        path = f"/api/persons/{rng.choice(work.persons)}/record"
+        return "record", _ok(f"GET {path}", http.get(path), 200)
     if x < 0.75:
-        r = http.get(f"/api/persons/{rng.choice(work.persons)}/contributions")
-        return "history", _ok(r, 200)
+        path = f"/api/persons/{rng.choice(work.persons)}/contributions"
+        return "history", _ok(f"GET {path}", http.get(path), 200)
     if x < 0.90:
         job = work.take(work.declarations)
         if job is None:  # taken by another client since the check above
@@ -109,16 +111,16 @@ def request(http: httpx.Client, work: Work, rng: random.Random) -> tuple[str, bo
         paid = min((month + dt.timedelta(days=32)).replace(day=15), dt.date.today())
         body = {"employer_uscc": uscc, "period": f"{month:%Y-%m}", "paid_on": paid.isoformat(),
                 "lines": [{"id_number": n, "wage": "6000"} for n in staff]}  # fmt: skip
-        r = http.post("/api/declarations", json=body)
-        return "declare", _ok(r, 201)
+        return "declare", _ok("POST /api/declarations", http.post("/api/declarations", body), 201)
     job = work.take(work.migrants)
     if job is None:
         return request(http, work, rng)
     number, here, there = job
-    r = http.post("/api/transfers", json={"id_number": number, "to_agency": here, "from_agency": there})
-    if not _ok(r, 201):
+    applied = http.post("/api/transfers", {"id_number": number, "to_agency": here, "from_agency": there})
+    if not _ok("POST /api/transfers", applied, 201):
         return "transfer", False
-    return "transfer", _ok(http.get(f"/api/transfers/{r.json()['case_id']}"), 200)
+    path = f"/api/transfers/{json.loads(applied[1])['case_id']}"
+    return "transfer", _ok(f"GET {path}", http.get(path), 200)
 
 
 def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], int, list[str]]:
@@ -133,21 +135,24 @@ def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], i
         rng = random.Random(seed)
         mine: dict[str, list[float]] = defaultdict(list)
         bad = 0
-        with httpx.Client(base_url=url, timeout=60) as http:
-            while time.perf_counter() < end:
-                t = time.perf_counter()
-                try:
-                    if work is None:
-                        kind, ok = "ping", http.get("/api/ping").status_code == 200
-                    else:
-                        kind, ok = request(http, work, rng)
-                except httpx.HTTPError as exc:
-                    kind, ok = "failed", False
-                    with lock:
-                        samples.append(repr(exc))
-                mine[kind].append(time.perf_counter() - t)
-                if not ok:
-                    bad += 1
+        http = Loopback(url)
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            try:
+                if work is None:
+                    kind, ok = "ping", http.get("/api/ping")[0] == 200
+                else:
+                    kind, ok = request(http, work, rng)
+            except (OSError, HTTPException) as exc:
+                kind, ok = "failed", False
+                with lock:
+                    samples.append(repr(exc))
+                http.close()
+                http = Loopback(url)  # a fresh connection after a broken one
+            mine[kind].append(time.perf_counter() - t)
+            if not ok:
+                bad += 1
+        http.close()
         with lock:
             for k, v in mine.items():
                 latencies[k].extend(v)
