@@ -50,14 +50,19 @@ def create_app(engine: Engine, clock: Clock | None = None, parameters_dir: str =
     app.state.parameters = lambda: loaded
     app.state.pump = Pumper(engine, the_clock, app.state.parameters)  # the exchange, one at a time
     problems.install(app)
-    app.include_router(registry_router)
-    app.include_router(policy_router)
+    # FastAPI tries the routes one after another, each try costing a few microseconds (some
+    # 80 routes: a request for the last of them spent 0.2 ms on matching, a third of a bare
+    # request's CPU). So the most requested come first: a person's record and the bare ping,
+    # contributions and declarations, transfers; then the rest. Measured through the app: the
+    # ping 0.54–0.59 → 0.36 ms, a record 1.1–1.4 → 0.86–0.90 ms of CPU (session 14).
+    app.include_router(records_router)
     app.include_router(contributions_router)
+    app.include_router(transfers_router)
+    app.include_router(registry_router)
+    app.include_router(benefits_router)
+    app.include_router(policy_router)
     app.include_router(ledger_router)
     app.include_router(exchange_router)
-    app.include_router(transfers_router)
-    app.include_router(benefits_router)
-    app.include_router(records_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
