@@ -65,7 +65,7 @@ def reader(engine: Engine) -> Engine:
 
 
 # The longest statement whose placeholder conversion psycopg keeps (see below); a person's record
-# (jinbao.records.service) is some 6 000 characters.
+# (jinbao.records.service) is some 8 300 characters.
 LONGEST_CACHED_STATEMENT = 32_768
 
 
@@ -74,7 +74,7 @@ def _cache_long_statements() -> None:
     pass over its whole text before each execution, and keeps the result only for statements of
     up to 4 096 characters (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH``, which keeps ORMs'
     one-off giant statements out of its cache of 128; those also have more than 50 parameters,
-    the other limit, which stays). A person's record is one 6 000-character statement run on
+    the other limit, which stays). A person's record is one 8 300-character statement run on
     every request: the pass cost 0.2–0.3 ms of a 1 ms read (profiled, session 9). Our long
     statements are a few fixed texts built at import, so they are worth keeping. The limit is a
     module constant read at each call; ``tests/integration/records`` checks that it still works.

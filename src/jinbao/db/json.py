@@ -1,33 +1,45 @@
-"""Rows gathered into JSON by the database, on both engines: one round trip for a list.
+"""JSON built by the database, on both engines: a whole document in one statement.
 
-A read that needs several small lists (a person's record) can ask for each as a JSON array in
-one statement instead of one query per list; on PostgreSQL each query is a network round trip
-and a driver call, which cost more than the database's work for a person's few rows.
+A read that returns a document (a person's record) can have the database write it: each list
+a JSON array gathered from its rows, each object built from columns, all of it one value that
+the API sends as it comes, with no round trip per list and no parsing and re-encoding in Python.
 
-    rows = json_rows(select(t.c.a, t.c.b).where(...))   # a scalar subquery: '[{"a":…,"b":…},…]'
-    select(rows.label("items"))                          # … a column of one statement
-    loads(value)                                         # → list of dicts (text or parsed)
+    rows = json_rows(select(t.c.a, t.c.b).where(...), "a")   # '[{"a":…,"b":…},…]', ordered by a
+    doc = json_object("items", rows, "count", select(func.count())…scalar_subquery())
+    select(as_text(doc))                                      # the document as text
 
-The order of the array is not guaranteed (SQLite before 3.44 has no ORDER BY inside an
-aggregate): callers sort the parsed list. Values are JSON's: numbers, strings (dates as ISO
-text on both engines), null.
+PostgreSQL spells these ``json_build_object``, ``json_agg``, ``json_object_agg``; SQLite
+``json_object``, ``json_group_array``, ``json_group_object``. Two differences are handled here:
+
+- **Order.** PostgreSQL orders an array by ``json_agg(… ORDER BY …)``. SQLite before 3.44 has
+  no ORDER BY inside an aggregate; it aggregates the rows in the order its subquery yields them,
+  so the subquery is ordered as well (SQLite does not flatten an ordered subquery into an
+  aggregate query: rule 16 of its query flattener).
+- **Nesting.** A JSON value that comes out of a subquery is plain text to SQLite, which would
+  put it into an object as a string; :func:`json_object` wraps such values in ``json(…)``.
+
+Values are JSON's: numbers (sums of integers too), strings (dates as ISO text on both engines),
+null.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, literal_column, select
+from sqlalchemy import ColumnElement, Select, Text, cast, literal, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlalchemy.types import JSON
+
+_KEY = re.compile(r"[a-z_]+")
 
 
 class _Json(FunctionElement[Any]):
     """A JSON function spelled per dialect: ``templates`` by dialect name, ``default`` for
-    SQLite; ``{}`` stands for the arguments."""
+    SQLite; ``{}`` stands for the arguments, ``{order}`` for the ORDER BY of an aggregate."""
 
     type = JSON()
     inherit_cache = True
@@ -43,35 +55,103 @@ class _JsonObject(_Json):
 
 
 class _JsonArray(_Json):
-    """The aggregate of JSON values into an array, ``[]`` for no rows."""
+    """The aggregate of its first argument into an array, ``[]`` for no rows, ordered by the
+    others (on PostgreSQL; on SQLite by the subquery it reads)."""
 
     inherit_cache = True
     templates: ClassVar[dict[str, str]] = {
-        "postgresql": "coalesce(json_agg({}), '[]'::json)",
+        "postgresql": "coalesce(json_agg({}{order}), '[]'::json)",
         "default": "json_group_array({})",
     }
 
 
+class _JsonObjectAgg(_Json):
+    """The aggregate of (key, value) pairs into an object, ``{}`` for no rows."""
+
+    inherit_cache = True
+    templates: ClassVar[dict[str, str]] = {
+        "postgresql": "coalesce(json_object_agg({}), '{{}}'::json)",
+        "default": "json_group_object({})",
+    }
+
+
+class _AsJson(_Json):
+    """A JSON value from a subquery (or JSON text) taken as JSON again: SQLite's ``json(…)``."""
+
+    inherit_cache = True
+    templates: ClassVar[dict[str, str]] = {
+        "postgresql": "CAST({} AS JSON)",
+        "default": "json({})",
+    }
+
+
 @compiles(_JsonObject)
-@compiles(_JsonArray)
+@compiles(_JsonObjectAgg)
+@compiles(_AsJson)
 def _render(element: _Json, compiler: SQLCompiler, **kw: Any) -> str:
     template = element.templates.get(compiler.dialect.name, element.templates["default"])
     return template.format(compiler.process(element.clauses, **kw))
 
 
-def json_rows(stmt: Select[Any]) -> ColumnElement[Any]:
-    """The rows of ``stmt`` as one JSON array of objects keyed by the columns' names, as a
-    scalar subquery to place in another statement's columns."""
+@compiles(_JsonArray)
+def _render_array(element: _JsonArray, compiler: SQLCompiler, **kw: Any) -> str:
+    value, *order = element.clauses.clauses
+    template = element.templates.get(compiler.dialect.name, element.templates["default"])
+    by = ", ".join(compiler.process(c, **kw) for c in order)
+    return template.format(compiler.process(value, **kw), order=f" ORDER BY {by}" if by else "")
+
+
+def json_object(*pairs: Any) -> ColumnElement[Any]:
+    """An object of ``key, value, key, value, …`` (keys are Python strings; a value that is a
+    subquery yielding JSON is taken as JSON on SQLite too)."""
+    args: list[Any] = []
+    for key, value in zip(pairs[::2], pairs[1::2], strict=True):  # strict: an odd count fails
+        if not (isinstance(key, str) and _KEY.fullmatch(key)):  # written into the SQL as text
+            raise ValueError(f"a JSON key must be lower-case ASCII letters and '_': {key!r}")
+        args += [literal_column(f"'{key}'"), _nested(value)]
+    return _JsonObject(*args)
+
+
+def _nested(value: Any) -> Any:
+    """A JSON value read from a subquery (a scalar subquery, or a subquery's column) is taken as
+    JSON again; one built at this level of the statement already is."""
+    json_typed = isinstance(getattr(value, "type", None), JSON)
+    return as_json(value) if json_typed and not isinstance(value, _Json) else value
+
+
+def as_json(value: Any) -> ColumnElement[Any]:
+    """``value`` (JSON from a subquery, or JSON text such as ``'[]'``) as a JSON value."""
+    return _AsJson(literal(value) if isinstance(value, str) else value)
+
+
+def json_rows(stmt: Select[Any], *order_by: str) -> ScalarSelect[Any]:
+    """The rows of ``stmt`` as one JSON array of objects keyed by the columns' names, ordered by
+    the named columns, as a scalar subquery to place in another statement."""
     rows = stmt.subquery()
-    pairs: list[ColumnElement[Any]] = []
+    if order_by:  # SQLite's order (see the module docstring); names are resolved on the rows
+        rows = select(rows).order_by(*(rows.c[name] for name in order_by)).subquery()
+    pairs: list[Any] = []
     for column in rows.c:
-        assert column.key.isidentifier(), column.key  # written into the SQL as a literal key
-        pairs += [literal_column(f"'{column.key}'"), column]
-    return select(_JsonArray(_JsonObject(*pairs))).select_from(rows).scalar_subquery()
+        pairs += [column.key, column]
+    array = _JsonArray(json_object(*pairs), *(rows.c[name] for name in order_by))
+    return select(array).select_from(rows).scalar_subquery()
 
 
-def loads(value: Any) -> list[dict[str, Any]]:
-    """A :func:`json_rows` column's value as a list: SQLite returns the text, psycopg parses
-    PostgreSQL's ``json`` itself."""
-    found = json.loads(value) if isinstance(value, str | bytes) else value
-    return list(found or [])
+def json_values(stmt: Select[Any]) -> ScalarSelect[Any]:
+    """The one column of ``stmt`` as a JSON array of its values, ordered by that column."""
+    values = stmt.subquery()
+    (column,) = values.c
+    rows = select(values).order_by(column).subquery()
+    (column,) = rows.c
+    return select(_JsonArray(column, column)).select_from(rows).scalar_subquery()
+
+
+def json_object_agg(key: ColumnElement[Any], value: Any) -> ColumnElement[Any]:
+    """The rows' ``key: value`` pairs as one object (an aggregate)."""
+    return _JsonObjectAgg(key, _nested(value))
+
+
+def as_text(document: ColumnElement[Any]) -> ColumnElement[str]:
+    """The document as text: psycopg would otherwise parse PostgreSQL's ``json`` into Python
+    objects, which is the work this module saves."""
+    return cast(document, Text)

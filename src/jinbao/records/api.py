@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
-
-from jinbao.records.service import person_record
+from jinbao.records.service import person_record_json
 
 router = APIRouter(prefix="/api", tags=["records"])
 
@@ -16,11 +13,11 @@ router = APIRouter(prefix="/api", tags=["records"])
     "/persons/{id_number}/record",
     summary="电子档案袋 A person's whole record: relations, years, accounts, transfers, pension",
 )
-def record(request: Request, id_number: str) -> JSONResponse:
+def record(request: Request, id_number: str) -> Response:
     with request.app.state.uow(write=False) as uow:
-        found: dict[str, Any] = person_record(uow, id_number, request.app.state.parameters())
-    # Plain JSON types already: sent as they are, without FastAPI's encoding pass over them.
-    return JSONResponse(found)
+        document = person_record_json(uow, id_number, request.app.state.parameters())
+    # JSON written by the database: sent as it is, not parsed and encoded again.
+    return Response(document, media_type="application/json")
 
 
 @router.get("/ping", summary="A bare endpoint of the same stack (what benchmarks compare with)")

@@ -2,28 +2,32 @@
 services; issue 7's record benchmark): who they are; every relationship with its status
 history; their contributions year by year and place by place (months paid, unpaid, the bases);
 the years transfers brought; each scheme's account by portion; their transfers; their
-retirement, award in force and payments. Read-only: the person and every section in one
-statement (each section a JSON array built and grouped by the database, not row by row),
-whatever the history's length. The statement is built once, at import, with the ID number as
-its parameter: building it anew cost more than running it.
+retirement, award in force and payments.
+
+Read-only, and written by the database: the person and every section are one statement whose
+value is the record's JSON document, each list gathered and ordered by the database
+(:mod:`jinbao.db.json`), whatever the history's length. The API sends that text as it comes.
+Only a person with a transfer case or a retirement application has their document completed
+in Python: those two sections need the transfer workflow's and the policy engine's rules.
+The statement is built once, at import, with the ID number as its parameter: building it
+anew cost more than running it.
 """
 
 from __future__ import annotations
 
-from operator import itemgetter
+import json
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, case, exists, func, select
+from sqlalchemy import BindParameter, bindparam, case, exists, func, null, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.benefits.service import current_award
 from jinbao.benefits.tables import benefit_payments, retirement_applications
 from jinbao.contributions.service import payments_of, records_in_force
 from jinbao.contributions.tables import contributions, resident_contributions
-from jinbao.db.json import json_rows, loads
+from jinbao.db.json import as_json, as_text, json_object, json_object_agg, json_rows, json_values
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
-from jinbao.registry.repository import person_from_row
 from jinbao.registry.service.persons import person_not_found
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import queries as transfers
@@ -39,8 +43,8 @@ _PERSON = (
 _RELATIONS = (
     select(
         relationships.c.id, relationships.c.scheme, relationships.c.kind,
-        relationships.c.status, relationships.c.started_on, agencies.c.code.label("agency"),
-        agencies.c.name.label("agency_name"),
+        relationships.c.status, agencies.c.code.label("agency"),
+        agencies.c.name.label("agency_name"), relationships.c.started_on,
     )
     .join(agencies, agencies.c.id == relationships.c.agency_id)
     .where(relationships.c.person_id == _PERSON)
@@ -69,10 +73,17 @@ def _years_statement() -> Any:
     ).subquery()  # fmt: skip
     code = select(agencies.c.code).where(agencies.c.id == grouped.c.agency_id).scalar_subquery()
     return select(
-        grouped.c.year, grouped.c.scheme, code.label("agency"), grouped.c.months,
-        grouped.c.paid, grouped.c.base_min, grouped.c.base_max, grouped.c.to_account,
+        grouped.c.year, grouped.c.scheme, code.label("agency"),
+        grouped.c.paid.label("paid_months"),
+        (grouped.c.months - grouped.c.paid).label("unpaid_months"),
+        grouped.c.base_min, grouped.c.base_max,
+        func.coalesce(grouped.c.to_account, 0).label("to_account"),
     )  # fmt: skip
 
+
+# Read by three sections (the years, the totals, the places): a common table expression, which
+# PostgreSQL computes once when it is read more than once.
+_YEARS = _years_statement().cte("contribution_years")
 
 _RESIDENT = select(
     resident_contributions.c.year, resident_contributions.c.agency_id,
@@ -82,114 +93,114 @@ _RESIDENT = select(
 _BROUGHT = (
     select(
         transferred_years.c.year, transferred_years.c.scheme, agencies.c.code.label("agency"),
-        transferred_years.c.from_period, transferred_years.c.to_period, transferred_years.c.months,
-        transferred_years.c.region_code, transferred_years.c.kind,
+        transferred_years.c.from_period.label("from"), transferred_years.c.to_period.label("to"),
+        transferred_years.c.months, transferred_years.c.region_code.label("region"),
+        transferred_years.c.kind,
     )
     .join(agencies, agencies.c.id == transferred_years.c.agency_id)
     .where(transferred_years.c.person_id == _PERSON)
 )  # fmt: skip
-_ACCOUNTS = (
-    select(
-        account_entries.c.scheme, account_entries.c.portion,
-        func.sum(account_entries.c.amount).label("amount"),
-    )
-    .where(account_entries.c.person_id == _PERSON)
-    .group_by(account_entries.c.scheme, account_entries.c.portion)
-)  # fmt: skip
-_APPLICATION = (
-    select(
-        retirement_applications.c.id, retirement_applications.c.state,
-        retirement_applications.c.retire_month,
-    )
+
+
+def _accounts() -> Any:
+    """``{scheme: {"portions": {portion: fen}, "total": fen}}`` from the entries' sums."""
+    portions = (
+        select(
+            account_entries.c.scheme, account_entries.c.portion,
+            func.sum(account_entries.c.amount).label("amount"),
+        )
+        .where(account_entries.c.person_id == _PERSON)
+        .group_by(account_entries.c.scheme, account_entries.c.portion)
+    ).subquery()  # fmt: skip
+    schemes = (
+        select(
+            portions.c.scheme,
+            json_object(
+                "portions", json_object_agg(portions.c.portion, portions.c.amount),
+                "total", func.sum(portions.c.amount),
+            ).label("account"),
+        ).group_by(portions.c.scheme)
+    ).subquery()  # fmt: skip
+    return select(json_object_agg(schemes.c.scheme, schemes.c.account)).scalar_subquery()
+
+
+def _totals() -> Any:
+    paid = select(func.coalesce(func.sum(_YEARS.c.paid_months), 0)).scalar_subquery()
+    unpaid = select(func.coalesce(func.sum(_YEARS.c.unpaid_months), 0)).scalar_subquery()
+    places = json_values(select(_YEARS.c.agency).distinct())
+    return json_object("paid_months", paid, "unpaid_months", unpaid, "places", places)
+
+
+_LATEST_APPLICATION = (
+    select(retirement_applications.c.id)
     .where(retirement_applications.c.person_id == _PERSON)
     .order_by(retirement_applications.c.id.desc())
     .limit(1)
-)  # fmt: skip
-# The person and every section in one statement, each section a JSON array: one round trip
-# instead of one per section (on PostgreSQL the round trips, not the database's work, were most
-# of a record's time).
+    .scalar_subquery()
+)
+# The whole document, key by key as the API shows it, and what says whether Python must
+# complete it. One round trip, and the text is sent as it is (on PostgreSQL the round trips,
+# then the driver's and Python's handling of a dozen columns, were most of a record's time).
 _RECORD = select(
-    persons,
-    json_rows(_RELATIONS).label("relations"),
-    json_rows(_years_statement()).label("years"),
-    json_rows(_RESIDENT).label("resident"),
-    json_rows(_BROUGHT).label("brought"),
-    json_rows(_ACCOUNTS).label("accounts"),
-    json_rows(_APPLICATION).label("application"),
+    as_text(
+        json_object(
+            "person", json_object(
+                "id_number", persons.c.id_number, "name", persons.c.name, "sex", persons.c.sex,
+                "birth_date", persons.c.birth_date, "hukou", persons.c.hukou_region_code,
+            ),
+            "relationships", json_rows(_RELATIONS, "started_on", "id"),
+            "contribution_years", json_rows(select(_YEARS), "year", "agency", "scheme"),
+            "resident_years", json_rows(_RESIDENT, "year"),
+            "transferred_years", json_rows(_BROUGHT, "from"),
+            "accounts", _accounts(),
+            "transfers", as_json("[]"),  # filled in below when the person has a case
+            "pension", null(),  # idem, when they have applied to retire
+            "totals", _totals(),
+        )
+    ).label("document"),
     exists().where(transfer_cases.c.person_id == _PERSON).label("has_transfer"),
-).where(persons.c.id_number == _NUMBER)
+    _LATEST_APPLICATION.label("application"),
+).where(persons.c.id_number == _NUMBER)  # fmt: skip
+
+
+def person_record_json(uow: UnitOfWork, id_number: str, params: Parameters) -> str:
+    """The record as JSON text, as the API sends it."""
+    row = uow.conn.execute(_RECORD, {"number": id_number.strip().upper()}).first()
+    if row is None:
+        raise person_not_found(id_number)
+    if not row.has_transfer and row.application is None:
+        return str(row.document)
+    found = json.loads(row.document)
+    if row.has_transfer:
+        found["transfers"] = transfers.person_cases(uow, found["person"]["id_number"], params)
+    if row.application is not None:
+        found["pension"] = _pension(uow, row.application)
+    return json.dumps(found, ensure_ascii=False)
 
 
 def person_record(uow: UnitOfWork, id_number: str, params: Parameters) -> dict[str, Any]:
-    sections = uow.conn.execute(_RECORD, {"number": id_number.strip().upper()}).first()
-    if sections is None:
-        raise person_not_found(id_number)
-    person = person_from_row(sections)
-    relations = [
-        {
-            "id": r["id"], "scheme": r["scheme"], "kind": r["kind"], "status": r["status"],
-            "agency": r["agency"], "agency_name": r["agency_name"], "started_on": r["started_on"],
-        }
-        for r in sorted(loads(sections.relations), key=itemgetter("started_on", "id"))
-    ]  # fmt: skip
-    years = [
-        {
-            "year": int(r["year"]), "scheme": r["scheme"], "agency": r["agency"],
-            "paid_months": int(r["paid"]), "unpaid_months": int(r["months"] - r["paid"]),
-            "base_min": int(r["base_min"]), "base_max": int(r["base_max"]),
-            "to_account": int(r["to_account"] or 0),
-        }
-        for r in sorted(loads(sections.years), key=itemgetter("year", "agency", "scheme"))
-    ]  # fmt: skip
-    resident = [
-        {"year": r["year"], "agency_id": r["agency_id"], "individual": r["individual"],
-         "collective": r["collective"], "subsidy": r["subsidy"]}
-        for r in sorted(loads(sections.resident), key=itemgetter("year"))
-    ]  # fmt: skip
-    brought = [
-        {"year": r["year"], "scheme": r["scheme"], "agency": r["agency"],
-         "from": r["from_period"], "to": r["to_period"], "months": r["months"],
-         "region": r["region_code"], "kind": r["kind"]}
-        for r in sorted(loads(sections.brought), key=itemgetter("from_period"))
-    ]  # fmt: skip
-    accounts: dict[str, dict[str, int]] = {}
-    for r in sorted(loads(sections.accounts), key=itemgetter("scheme", "portion")):
-        accounts.setdefault(r["scheme"], {})[r["portion"]] = int(r["amount"])
-    pension = None
-    for application in loads(sections.application):
-        award = current_award(uow, application["id"])
-        total_paid = uow.conn.execute(
-            select(func.coalesce(func.sum(benefit_payments.c.amount), 0)).where(
-                benefit_payments.c.application_id == application["id"]
-            )
-        ).scalar_one()
-        retire = application["retire_month"]
-        pension = {
-            "application": application["id"], "state": application["state"],
-            "retire_month": f"{retire // 100}-{retire % 100:02d}",
-            "monthly": int(award.total) if award else None,
-            "award_version": award.version if award else None, "paid_total": int(total_paid),
-        }  # fmt: skip
+    """The record as Python values (the CLI; tests)."""
+    found: dict[str, Any] = json.loads(person_record_json(uow, id_number, params))
+    return found
+
+
+def _pension(uow: UnitOfWork, application_id: int) -> dict[str, Any]:
+    """The latest retirement application with the award in force and what has been paid."""
+    application = uow.conn.execute(
+        select(retirement_applications.c.state, retirement_applications.c.retire_month).where(
+            retirement_applications.c.id == application_id
+        )
+    ).one()
+    award = current_award(uow, application_id)
+    total_paid = uow.conn.execute(
+        select(func.coalesce(func.sum(benefit_payments.c.amount), 0)).where(
+            benefit_payments.c.application_id == application_id
+        )
+    ).scalar_one()
+    retire = application.retire_month
     return {
-        "person": {
-            "id_number": person.id_number,
-            "name": person.name,
-            "sex": person.sex.value,
-            "birth_date": person.birth_date.isoformat(),
-            "hukou": person.hukou_region_code,
-        },
-        "relationships": relations,
-        "contribution_years": years,
-        "resident_years": resident,
-        "transferred_years": brought,
-        "accounts": {s: {"portions": p, "total": sum(p.values())} for s, p in accounts.items()},
-        "transfers": transfers.person_cases(uow, person.id_number, params)
-        if sections.has_transfer
-        else [],
-        "pension": pension,
-        "totals": {
-            "paid_months": sum(y["paid_months"] for y in years),
-            "unpaid_months": sum(y["unpaid_months"] for y in years),
-            "places": sorted({y["agency"] for y in years}),
-        },
-    }
+        "application": application_id, "state": application.state,
+        "retire_month": f"{retire // 100}-{retire % 100:02d}",
+        "monthly": int(award.total) if award else None,
+        "award_version": award.version if award else None, "paid_total": int(total_paid),
+    }  # fmt: skip
