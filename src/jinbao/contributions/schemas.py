@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import fields
 
 from pydantic import BaseModel, Field
 
@@ -98,6 +98,9 @@ class ReportOut(BaseModel):
         )
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(Record))
+
+
 class RecordOut(BaseModel):
     id: int
     id_number: str
@@ -116,7 +119,9 @@ class RecordOut(BaseModel):
 
     @classmethod
     def of(cls, r: Record) -> RecordOut:
-        values = asdict(r)
+        # The record's fields as they are: dataclasses.asdict deep-copies every value, which
+        # was 30 µs a row, most of a person's history request (92 rows: 2.9 of 6 ms).
+        values = {name: getattr(r, name) for name in _RECORD_FIELDS}
         values["period"] = str(r.period)
         values["kind"] = r.kind.value
         return cls(**values)
