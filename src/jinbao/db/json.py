@@ -13,8 +13,9 @@ PostgreSQL spells these ``json_build_object``, ``json_agg``, ``json_object_agg``
 
 - **Order.** PostgreSQL orders an array by ``json_agg(… ORDER BY …)``. SQLite before 3.44 has
   no ORDER BY inside an aggregate; it aggregates the rows in the order its subquery yields them,
-  so the subquery is ordered as well (SQLite does not flatten an ordered subquery into an
-  aggregate query: rule 16 of its query flattener).
+  so the subquery is ordered as well. (Its query flattener does not merge a subquery that has an
+  ORDER BY into an aggregate query, which would lose that order; the record's tests check the
+  order of several rows on both engines.)
 - **Nesting.** A JSON value that comes out of a subquery is plain text to SQLite, which would
   put it into an object as a string; :func:`json_object` wraps such values in ``json(…)``.
 

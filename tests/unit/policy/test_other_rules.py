@@ -123,6 +123,20 @@ def test_working_days_skip_holidays_and_count_adjusted_weekends(params: Paramete
     assert add_workdays(dt.date(2025, 10, 4), 0, params).value == dt.date(2025, 10, 9)
 
 
+def test_a_deadline_is_worked_out_once_per_set_of_parameters(
+    params: Parameters, tmp_path: Path
+) -> None:
+    """Answers are kept per set of parameters: another calendar gets its own."""
+    first = add_workdays(dt.date(2024, 3, 1), 15, params)
+    assert add_workdays(dt.date(2024, 3, 1), 15, params) is first
+    (tmp_path / "calendar.toml").write_text(
+        '[years.2024]\nholidays = ["2024-03-04"]\nworkdays = []\n'
+    )
+    other = load_parameters(tmp_path)
+    assert add_workdays(dt.date(2024, 3, 1), 15, other).value == dt.date(2024, 3, 25)
+    assert add_workdays(dt.date(2024, 3, 1), 15, params).value == dt.date(2024, 3, 22)
+
+
 def test_an_unknown_year_is_a_clear_error_until_an_operator_loads_it(
     params: Parameters, tmp_path: Path
 ) -> None:
