@@ -1,6 +1,6 @@
 """A person's whole record from every place, in one read (电子档案袋; the mission's public
-services; issue 7's record benchmark): who they are; every relationship with its status
-history; their contributions year by year and place by place (months paid, unpaid, the bases);
+services; issue 7's record benchmark): who they are; every relationship with its current
+status; their contributions year by year and place by place (months paid, unpaid, the bases);
 the years transfers brought; each scheme's account by portion; their transfers; their
 retirement, award in force and payments.
 
