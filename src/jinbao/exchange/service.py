@@ -2,6 +2,13 @@
 
 - ``send`` signs a document with the sender's key, checks it against its schema, and writes it to
   the outbox **in the caller's transaction** — with the change that caused it, or not at all.
+  A network document to an agency this node serves is stored in its inbox in that same
+  transaction (delivered once, at once); one to an agency another node serves waits in the
+  outbox for ``deliver``.
+- Which node serves an agency: another node, when this node holds a public key imported from it
+  (:func:`import_keys`: the other node published it, and keeps the private part); this node
+  otherwise. ``send`` signs only for agencies served here, ``receive`` takes documents only for
+  them.
 - ``deliver`` hands undelivered outbox documents to a :class:`Transport` (at least once).
 - Manual mode: a document between agencies that are not both on the network (入网) on the day
   it is sent goes to the outbox on the ``paper`` channel with a short code; ``deliver`` leaves it
@@ -28,7 +35,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import Connection, Engine, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, exists, insert, select, update
 
 from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
@@ -103,10 +110,36 @@ _PUBLIC_KEY = (
     .join(agencies, agencies.c.id == agency_keys.c.agency_id)
     .where(agencies.c.code == bindparam("code"), agency_keys.c.key_id == bindparam("key_id"))
 )
-_NETWORKED_SINCE = select(agencies.c.code, agencies.c.networked_since).where(
-    agencies.c.code.in_(bindparam("codes", expanding=True))
+_imported = agency_keys.alias("imported")
+# Served by another node: this node holds a public key imported for it, without the private part.
+_ELSEWHERE = (
+    exists()
+    .where(_imported.c.agency_id == agencies.c.id, _imported.c.private_key.is_(None))
+    .label("elsewhere")
 )
+# Where a document goes, one look-up per document sent: each of the two agencies' day on the
+# network, whether another node serves it, and the current signing key this node holds for it.
+_ROUTE = (
+    select(
+        agencies.c.code,
+        agencies.c.networked_since,
+        _ELSEWHERE,
+        agency_keys.c.key_id,
+        agency_keys.c.private_key,
+    )
+    .outerjoin(
+        agency_keys,
+        and_(
+            agency_keys.c.agency_id == agencies.c.id,
+            agency_keys.c.retired_at.is_(None),
+            agency_keys.c.private_key.is_not(None),
+        ),
+    )
+    .where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+)
+_SERVED = select(agencies.c.id, _ELSEWHERE).where(agencies.c.code == bindparam("code"))
 _INSERT_OUTBOX = insert(outbox)
+_INSERT_INBOX = insert(inbox)
 _MARK_DELIVERED = (
     update(outbox)
     .where(outbox.c.id == bindparam("row_id"), outbox.c.delivered_at.is_(None))
@@ -122,9 +155,13 @@ def _private_key(uow: UnitOfWork, agency_code: str) -> tuple[Ed25519PrivateKey, 
         ensure_key(uow, agency_code)
         row = uow.conn.execute(_SIGNING_KEY, {"code": agency_code}).one()
     key_id, raw = row
+    return _load_private_key(raw), key_id
+
+
+def _load_private_key(raw: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(
         base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-    ), key_id
+    )
 
 
 def published_keys(uow: UnitOfWork) -> list[dict[str, str]]:
@@ -208,17 +245,29 @@ def send(
     body: Mapping[str, Any],
     in_reply_to: str | None = None,
 ) -> Envelope:
-    """Sign a document and put it in the outbox, in the caller's transaction."""
-    joined = dict(uow.conn.execute(_NETWORKED_SINCE, {"codes": [sender, receiver]}).all())
+    """Sign a document and put it in the outbox, in the caller's transaction; on the network, to
+    an agency served here, into its inbox too (see the module's docstring)."""
+    route = {row.code: row for row in uow.conn.execute(_ROUTE, {"codes": [sender, receiver]})}
     for code in (sender, receiver):
-        if code not in joined:
+        if code not in route:
             raise InvalidInput(
                 "exchange.routing",
                 f"经办机构{code}不在机构目录中。",
                 f"Agency {code} is not in the directory.",
             )
+    if route[sender].elsewhere:
+        raise InvalidInput(
+            "exchange.routing",
+            f"经办机构{sender}由其他节点经办，本节点不能以其名义发文。",
+            f"Agency {sender} is served by another node; this node cannot send in its name.",
+        )
     today = uow.clock.today()
-    on_network = all(since is not None and since <= today for since in joined.values())
+    on_network = all(
+        route[code].networked_since is not None and route[code].networked_since <= today
+        for code in (sender, receiver)
+    )
+    here = on_network and not route[receiver].elsewhere
+    now = uow.clock.now()
     envelope = Envelope(
         str(uuid.uuid4()),
         document_type,
@@ -227,12 +276,15 @@ def send(
         receiver,
         case_id,
         in_reply_to,
-        uow.clock.now().isoformat(timespec="seconds"),
+        now.isoformat(timespec="seconds"),
     )
     document = Document(envelope, dict(body))
     check_schema(document)  # never send what the receiver must refuse
-    key, key_id = _private_key(uow, sender)
-    wire = encode(sign(document, key, key_id))
+    if route[sender].private_key is None:
+        key, key_id = _private_key(uow, sender)  # the agency's first document: a new key pair
+    else:
+        key, key_id = _load_private_key(route[sender].private_key), route[sender].key_id
+    wire = encode(sign(document, key, key_id)).decode()
     uow.conn.execute(
         _INSERT_OUTBOX,
         {
@@ -241,13 +293,31 @@ def send(
             "receiver": receiver,
             "type": document_type.value,
             "case_id": case_id,
-            "payload": wire.decode(),
-            "created_at": uow.clock.now(),
-            "attempts": 0,
+            "payload": wire,
+            "created_at": now,
+            "attempts": 1 if here else 0,
+            "delivered_at": now if here else None,
             "channel": "network" if on_network else "paper",
-            "short_code": None if on_network else paper.short_code(wire),
+            "short_code": None if on_network else paper.short_code(wire.encode()),
         },
     )
+    if here:
+        # Signed here with the sender's key, checked against the schema just above, under a new
+        # id: what receive would verify again. It is in the inbox when the sender's change is
+        # committed, or neither is — the pump's next round applies it.
+        uow.conn.execute(
+            _INSERT_INBOX,
+            {
+                "document_id": envelope.id,
+                "sender": sender,
+                "receiver": receiver,
+                "type": document_type.value,
+                "case_id": case_id,
+                "payload": wire,
+                "received_at": now,
+                "received_via": "network",
+            },
+        )
     return envelope
 
 
@@ -262,7 +332,8 @@ def receive(uow: UnitOfWork, data: bytes, via: str = "network") -> Received:
     signed = decode(data)
     document = verify(signed, public_keys(uow))
     envelope = document.envelope
-    if repository.agency_id(uow, envelope.receiver) is None:
+    served = uow.conn.execute(_SERVED, {"code": envelope.receiver}).first()
+    if served is None or served.elsewhere:
         raise InvalidInput(
             "exchange.routing",
             f"收文机构{envelope.receiver}不在本节点。",

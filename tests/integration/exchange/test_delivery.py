@@ -1,4 +1,9 @@
-"""Outbox, delivery and inbox on both engines: exactly-once effect, forgeries and replays refused."""
+"""Outbox, delivery and inbox on both engines: exactly-once effect, forgeries and replays refused.
+
+A document to an agency this node serves is in its inbox as soon as the sender commits; one to an
+agency another node serves (this node holds a public key imported from that node) waits in the
+outbox for a transport. The tests put an agency on "another node" by importing a key for it, as
+``import_keys`` takes another node's published keys."""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ import time
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, select
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
-from jinbao.exchange.model import DocumentType
+from jinbao.exchange.codec import encode, public_key_bytes, sign
+from jinbao.exchange.model import CURRENT_VERSION, Document, DocumentType, Envelope
 from jinbao.exchange.tables import inbox, outbox
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -40,15 +47,38 @@ def tree(make_uow: Uow) -> None:
     commit(make_uow, an_agency_tree)
 
 
-def test_a_sent_document_is_delivered_once_however_often_it_is_sent(
+def elsewhere(make_uow: Uow, code: str) -> Ed25519PrivateKey:
+    """Put ``code`` on another node: import the public key that node publishes for it. The
+    private key is that node's, returned so that a test can sign in its name."""
+    key = Ed25519PrivateKey.generate()
+    published = [
+        {"agency": code, "key_id": f"far-{code}", "public_key": public_key_bytes(key.public_key())}
+    ]
+    commit(make_uow, lambda uow: exchange.import_keys(uow, published))
+    return key
+
+
+class Carrier:
+    """A transport to another node: it takes the bytes (the other node's own receive is tested
+    in tests/integration/transfers/test_two_nodes.py)."""
+
+    def __init__(self) -> None:
+        self.carried: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.carried.append(data)
+
+
+def test_a_document_to_an_agency_of_this_node_is_in_its_inbox_once_when_the_sender_commits(
     engine: Engine, make_uow: Uow, clock: FixedClock, tree: None
 ) -> None:
     document_id = commit(make_uow, send_letter)
-    transport = exchange.LocalTransport(engine, clock)
-    assert exchange.deliver(engine, clock, transport) == exchange.DeliveryReport(1, 0)
-    assert exchange.deliver(engine, clock, transport) == exchange.DeliveryReport(0, 0)
+    assert count(engine, inbox) == 1
     with engine.connect() as conn:
-        payload = conn.execute(select(outbox.c.payload)).scalar_one()
+        payload, delivered_at = conn.execute(select(outbox.c.payload, outbox.c.delivered_at)).one()
+    assert delivered_at is not None  # the outbox keeps what was sent, delivered
+    transport = exchange.LocalTransport(engine, clock)
+    assert exchange.deliver(engine, clock, transport) == exchange.DeliveryReport(0, 0)
     with make_uow() as uow:  # the same bytes again, as an at-least-once transport may do
         assert exchange.receive(uow, payload.encode()).duplicate is True
     assert count(engine, inbox) == 1
@@ -58,12 +88,40 @@ def test_a_sent_document_is_delivered_once_however_often_it_is_sent(
     assert received.body["receiving_bank"]["bank"] == "中国工商银行郑州分行"
 
 
+def test_a_document_to_an_agency_of_another_node_waits_in_the_outbox_and_goes_once(
+    engine: Engine, make_uow: Uow, clock: FixedClock, tree: None
+) -> None:
+    elsewhere(make_uow, "44010600")
+    commit(make_uow, send_letter)
+    assert count(engine, inbox) == 0
+    carrier = Carrier()
+    assert exchange.deliver(engine, clock, carrier) == exchange.DeliveryReport(1, 0)
+    assert exchange.deliver(engine, clock, carrier) == exchange.DeliveryReport(0, 0)
+    with engine.connect() as conn:
+        payload = conn.execute(select(outbox.c.payload)).scalar_one()
+    assert carrier.carried == [payload.encode()]
+    # This node neither takes it in for that agency nor signs in its name.
+    error = rejected(engine, make_uow, lambda uow: exchange.receive(uow, payload.encode()))
+    assert error.code == "exchange.routing"
+
+    def reply(uow: UnitOfWork) -> object:
+        return exchange.send(
+            uow, sender="44010600", receiver="41010000", document_type=DocumentType.CONTACT_LETTER,
+            case_id="case-8", body=BODIES[DocumentType.CONTACT_LETTER],
+        )  # fmt: skip
+
+    error = rejected(engine, make_uow, reply)
+    assert error.code == "exchange.routing"
+    assert "served by another node" in error.en
+
+
 def test_the_outbox_row_is_part_of_the_senders_transaction(
     engine: Engine, make_uow: Uow, tree: None
 ) -> None:
     with make_uow() as uow:
         send_letter(uow)  # no commit: the change that caused it failed
     assert count(engine, outbox) == 0
+    assert count(engine, inbox) == 0
 
 
 def test_an_invalid_body_or_an_unknown_receiver_is_never_sent(
@@ -154,6 +212,7 @@ def test_a_replayed_id_with_other_content_is_refused(
 def test_a_failed_delivery_is_kept_for_a_retry_with_its_reason(
     engine: Engine, make_uow: Uow, clock: FixedClock, tree: None
 ) -> None:
+    elsewhere(make_uow, "44010600")
     commit(make_uow, send_letter)
 
     class Refusing:
@@ -167,17 +226,22 @@ def test_a_failed_delivery_is_kept_for_a_retry_with_its_reason(
         ).one()
     assert (row.attempts, row.delivered_at) == (1, None)
     assert "exchange.routing" in row.last_error
-    assert exchange.deliver(engine, clock, exchange.LocalTransport(engine, clock)).delivered == 1
+    assert exchange.deliver(engine, clock, Carrier()).delivered == 1
 
 
 def test_two_deliveries_of_one_document_at_once_store_it_once(
     engine: Engine, make_uow: Uow, tree: None
 ) -> None:
     """Two pumps (two requests of a busy server) deliver the same document at the same moment:
-    the second waits for the first, finds it stored and is a duplicate — not an error."""
-    commit(make_uow, send_letter)
-    with engine.connect() as conn:
-        payload = conn.execute(select(outbox.c.payload)).scalar_one().encode()
+    the second waits for the first, finds it stored and is a duplicate — not an error. The
+    letter comes from Zhengzhou on another node."""
+    key = elsewhere(make_uow, "41010000")
+    envelope = Envelope(
+        "0b6f4c1e-3c1d-4c55-9a43-6f1f0f7e2a01", DocumentType.CONTACT_LETTER, CURRENT_VERSION,
+        "41010000", "44010600", "case-9", None, "2026-11-02T09:00:00+08:00",
+    )  # fmt: skip
+    letter = Document(envelope, BODIES[DocumentType.CONTACT_LETTER])
+    payload = encode(sign(letter, key, "far-41010000"))
     results: list[object] = []
 
     def second() -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from jinbao.db.uow import UnitOfWork
-from jinbao.exchange.tables import outbox
+from jinbao.exchange.tables import inbox
 from jinbao.policy.parameters import Parameters
 from jinbao.transfers import workflow
 from tests.integration.helpers import commit
@@ -19,9 +19,13 @@ from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, a
 Uow = Callable[[], UnitOfWork]
 
 
-def undelivered(engine: Engine) -> int:
+def unapplied(engine: Engine) -> int:
+    """Documents waiting in the inbox (one sent between two agencies of this node is there as
+    soon as its sender commits; the pump applies it)."""
     with engine.connect() as conn:
-        return len(conn.execute(select(outbox.c.id).where(outbox.c.delivered_at.is_(None))).all())
+        return len(
+            conn.execute(select(inbox.c.document_id).where(inbox.c.applied_at.is_(None))).all()
+        )
 
 
 def test_a_request_that_finds_the_pump_running_leaves_its_documents_to_it(
@@ -35,7 +39,7 @@ def test_a_request_that_finds_the_pump_running_leaves_its_documents_to_it(
 
     def pump_then_wait(*args: object, **kwargs: object) -> workflow.PumpReport:
         report = real(*args, **kwargs)  # type: ignore[arg-type]
-        calls.append(report.delivered)
+        calls.append(report.applied)
         if len(calls) == 1:  # the first pump has looked at the outbox and is about to finish
             at_end.set()
             go_on.wait(10)
@@ -50,21 +54,21 @@ def test_a_request_that_finds_the_pump_running_leaves_its_documents_to_it(
     commit(
         uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
     )
-    assert undelivered(engine) == 1
+    assert unapplied(engine) == 1
     pumper()
     assert len(calls) == 1  # left to the running pump
-    assert undelivered(engine) == 1
+    assert unapplied(engine) == 1
     go_on.set()
     first.join(10)
     pumper.join(10)
-    assert calls[1] >= 1  # the running pump's note went round again and delivered the letter
-    assert undelivered(engine) == 0
+    assert calls[1] >= 1  # the running pump's note went round again and applied the letter
+    assert unapplied(engine) == 0
 
 
 def test_a_request_pumps_for_a_bounded_time_and_the_background_finishes(
     engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
 ) -> None:  # fmt: skip
-    """Under load the node's outbox holds everyone's documents: the request's own rounds stop
+    """Under load the node's inbox holds everyone's documents: the request's own rounds stop
     at their time budget (here none at all) and the background rounds carry the rest."""
     auto_review(uow_at, OLD, NEW)
     commit(
@@ -82,6 +86,6 @@ def test_a_request_pumps_for_a_bounded_time_and_the_background_finishes(
 
         pumper._drain = drain_after_release  # type: ignore[method-assign]
         pumper()
-        assert undelivered(engine) == 1  # the request itself sent nothing
+        assert unapplied(engine) == 1  # the request itself applied nothing
     pumper.join(10)
-    assert undelivered(engine) == 0  # the background delivered the letter and all that followed
+    assert unapplied(engine) == 0  # the background applied the letter and all that followed

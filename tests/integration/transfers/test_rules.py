@@ -315,50 +315,6 @@ def test_overdue_cases_are_listed_and_supervised_from_above(
         assert [c["agency"] for c in queries.show(uow, case_id, params)["comments"]] == ["41000000"]
 
 
-def test_documents_out_of_order_or_twice_are_applied_once(
-    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
-) -> None:
-    """The 基金划转表 arrives before the 信息表, and then every document comes again."""
-
-    auto_review(uow_at, OLD)
-    case_id = apply(uow_at, mover.id_number, params)
-    commit(uow_at, lambda uow: workflow.accept(uow, case_id, params=params))
-    transport = exchange.LocalTransport(engine, moving_clock)
-    exchange.deliver(engine, moving_clock, transport)  # the 联系函
-    workflow.process_inbox(engine, moving_clock, params)  # Tianhe sends 信息表 and 划转表
-
-    def payload(kind: str) -> bytes:
-        with engine.connect() as conn:
-            return (
-                conn.execute(select(outbox.c.payload).where(outbox.c.type == kind))
-                .scalar_one()
-                .encode()
-            )
-
-    transport.send(payload("fund_transfer_slip"))
-    workflow.process_inbox(engine, moving_clock, params)
-    assert side(uow_at, case_id, params, "receiving")["state"] == "contact_sent"  # waits
-    transport.send(payload("info_table"))
-    workflow.process_inbox(engine, moving_clock, params)
-    assert side(uow_at, case_id, params, "receiving")["state"] == "funds_sent"
-
-    workflow.pump(engine, moving_clock, params)  # the outbox delivers both once more: duplicates
-    commit(uow_at, lambda uow: workflow.complete(uow, case_id, params=params))
-    workflow.pump(engine, moving_clock, params)
-    with engine.connect() as conn:
-        everything = [p for (p,) in conn.execute(select(outbox.c.payload))]
-    for again in everything:
-        transport.send(again.encode())  # every document a third time
-    assert workflow.pump(engine, moving_clock, params).applied == 0
-    with uow_at() as uow:
-        case = queries.show(uow, case_id, params)
-    assert {s["side"]: s["state"] for s in case["sides"]} == {
-        "receiving": "completed", "transferring": "completed",
-    }  # fmt: skip
-    assert case["ledger_transfer"]["state"] == "posted"
-    no_breaks(uow_at)
-
-
 def test_a_replayed_document_with_changed_content_is_refused(
     engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
 ) -> None:

@@ -18,6 +18,7 @@ from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
+from jinbao.exchange.tables import outbox
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
@@ -202,3 +203,53 @@ def test_a_transfer_between_two_nodes_settles_months_paid_at_both_places(
     assert sum(y.local_months for y in record.years) == local
     assert sum(y.transferred_months for y in record.years) == brought
     assert [n["code"] for n in mine["notices"]] == ["transfer.duplicate_refund"]
+
+
+def test_documents_out_of_order_or_twice_are_applied_once(
+    engine: Engine, henan: Engine, network: Network, moving_clock: MovingClock, params: Parameters
+) -> None:
+    """Between nodes the 基金划转表 can arrive before the 信息表, and an at-least-once transport
+    can bring every document again: each is applied once, in the order the rules need."""
+    gd, ha = at(engine, moving_clock), at(henan, moving_clock)
+    case_id = commit(
+        ha, lambda uow: workflow.apply(uow, workflow.Application(PERSON, NEW, OLD), params)
+    )
+    workflow.pump(henan, moving_clock, params, transport=network)  # the 联系函 to Guangdong
+    # Tianhe reviews it and sends 信息表 and 划转表: they wait in Guangdong's outbox.
+    workflow.process_inbox(engine, moving_clock, params)
+
+    def sent(kind: str) -> bytes:
+        with engine.connect() as conn:
+            wire = conn.execute(select(outbox.c.payload).where(outbox.c.type == kind)).scalar_one()
+        return str(wire).encode()
+
+    def zhengzhou() -> str:
+        with ha() as uow:
+            (mine,) = queries.show(uow, case_id, params)["sides"]
+        return str(mine["state"])
+
+    network.send(sent("fund_transfer_slip"))
+    workflow.process_inbox(henan, moving_clock, params)
+    assert zhengzhou() == "contact_sent"  # the slip waits for its table
+    network.send(sent("info_table"))
+    workflow.process_inbox(henan, moving_clock, params)
+    assert zhengzhou() == "funds_sent"
+
+    network.settle(params)  # Guangdong's outbox delivers both once more: duplicates
+    commit(ha, lambda uow: workflow.go_on(uow, case_id, params=params, keep="here"))
+    network.settle(params)
+    for node in (engine, henan):
+        with node.connect() as conn:
+            everything = [str(p) for (p,) in conn.execute(select(outbox.c.payload))]
+        for again in everything:
+            network.send(again.encode())  # every document a third time
+    for node in (engine, henan):
+        assert workflow.pump(node, moving_clock, params, transport=network).applied == 0
+    with gd() as uow:
+        (theirs,) = queries.show(uow, case_id, params)["sides"]
+        assert uow.conn.execute(select(pending_transfers.c.state)).scalar_one() == "posted"
+        assert check(uow) == []
+    with ha() as uow:
+        (mine,) = queries.show(uow, case_id, params)["sides"]
+        assert check(uow) == []
+    assert (mine["state"], theirs["state"]) == ("completed", "completed")
