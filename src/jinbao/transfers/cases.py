@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased
 
 from jinbao.db.bulk import chunks
+from jinbao.db.json import as_text, json_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput, NotFound
 from jinbao.registry import repository as repo
@@ -125,8 +126,23 @@ def _select() -> Any:
 
 # The statements a transfer runs on every leg are built once, with bound parameters: building
 # one (coercing its values, computing its cache key) costs three times what running it does.
-_BY_CASE_ID = _select().where(
-    transfer_cases.c.case_id == bindparam("case_id"), transfer_cases.c.side == bindparam("side")
+_THIS_CASE = (
+    transfer_cases.c.case_id == bindparam("case_id"),
+    transfer_cases.c.side == bindparam("side"),
+)
+# One side's case with its dated events, in one statement: the events as a JSON array (an
+# uncorrelated subquery finds the row, by the unique index, as the record's sections do). A
+# transfer reads its cases some nine times; the second statement each time was 8 % of its
+# statements.
+_EVENTS_OF_CASE = json_rows(
+    select(transfer_events.c.id, transfer_events.c.on, transfer_events.c.event).where(
+        transfer_events.c.case_row_id
+        == select(transfer_cases.c.id).where(*_THIS_CASE).correlate(None).scalar_subquery()
+    ),
+    "id",
+)
+_BY_CASE_ID = (
+    _select().add_columns(as_text(_EVENTS_OF_CASE).label("events_json")).where(*_THIS_CASE)
 )
 _HISTORIES = (
     select(transfer_events.c.case_row_id, transfer_events.c.on, transfer_events.c.event)
@@ -191,7 +207,8 @@ def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
     r = uow.conn.execute(_BY_CASE_ID, {"case_id": case_id, "side": side.value}).first()
     if r is None:
         return None
-    return _row(r, _histories(uow, [r.id])[r.id])
+    history = [(dt.date.fromisoformat(e["on"]), e["event"]) for e in json.loads(r.events_json)]
+    return _row(r, history)
 
 
 def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
