@@ -108,3 +108,35 @@ def test_interest_markers_keep_their_accounts_and_amounts_through_0011_down_and_
     with fresh.connect() as conn:
         assert conn.execute(read).all() == markers
     assert migrate.drift(fresh) == []
+
+
+def test_keys_doubled_by_the_first_document_race_keep_the_oldest_current_through_0013(
+    fresh: Engine, clock: FixedClock
+) -> None:
+    """Before 0013 two first documents at once could give an agency two current signing keys;
+    the migration retires all but the oldest (a retired key still verifies what it signed)."""
+    migrate.downgrade(fresh, "0012")
+    with fresh.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO agencies (code, name, level, address, department, phone, hours, "
+            "created_at) VALUES ('41010000', '郑州市社保中心', 'city', '郑州', '中心', '0371-1', "
+            "'9-17', CURRENT_TIMESTAMP)"
+        )
+        conn.execute(
+            text(
+                "INSERT INTO agency_keys (agency_id, key_id, public_key, private_key, created_at) "
+                "SELECT id, :key_id, 'pub', :private, CURRENT_TIMESTAMP FROM agencies"
+            ),
+            [
+                {"key_id": "k1", "private": "p1"},
+                {"key_id": "k2", "private": "p2"},
+                {"key_id": "far", "private": None},  # another node's key: not this node's to sign
+            ],
+        )
+    migrate.upgrade(fresh)
+    with fresh.connect() as conn:
+        keys = conn.exec_driver_sql(
+            "SELECT key_id, retired_at IS NULL FROM agency_keys ORDER BY key_id"
+        ).all()
+    assert [tuple(k) for k in keys] == [("far", True), ("k1", True), ("k2", False)]
+    assert migrate.drift(fresh) == []

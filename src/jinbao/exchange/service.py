@@ -63,7 +63,10 @@ def _b64(raw: bytes) -> str:
 
 
 def ensure_key(uow: UnitOfWork, agency_code: str) -> str:
-    """The agency's current signing key id, creating an Ed25519 key pair the first time."""
+    """The agency's current signing key id, creating an Ed25519 key pair the first time. Two
+    transactions doing so at once make one key: the unique index on the current key
+    (``ux_agency_keys_signing``) makes the second wait for the first's commit and skip its own
+    insert, and it takes the first's key."""
     agency_id = repository.agency_id(uow, agency_code)
     if agency_id is None:
         raise InvalidInput(
@@ -71,27 +74,27 @@ def ensure_key(uow: UnitOfWork, agency_code: str) -> str:
             f"经办机构{agency_code}不存在。",
             f"There is no agency with code {agency_code}.",
         )
-    current = uow.conn.execute(
-        select(agency_keys.c.key_id).where(
-            agency_keys.c.agency_id == agency_id,
-            agency_keys.c.retired_at.is_(None),
-            agency_keys.c.private_key.is_not(None),
-        )
-    ).scalar()
-    if current is not None:
-        return str(current)
-    key = Ed25519PrivateKey.generate()
-    key_id = f"k{uuid.uuid4().hex[:8]}"
-    uow.conn.execute(
-        insert(agency_keys).values(
-            agency_id=agency_id,
-            key_id=key_id,
-            public_key=public_key_bytes(key.public_key()),
-            private_key=_b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())),
-            created_at=uow.clock.now(),
-        )
+    current = select(agency_keys.c.key_id).where(
+        agency_keys.c.agency_id == agency_id,
+        agency_keys.c.retired_at.is_(None),
+        agency_keys.c.private_key.is_not(None),
     )
-    return key_id
+    found = uow.conn.execute(current).scalar()
+    if found is not None:
+        return str(found)
+    key = Ed25519PrivateKey.generate()
+    made = uow.conn.execute(
+        insert_unless_taken(uow.conn, agency_keys, agency_keys.c.key_id),
+        {
+            "agency_id": agency_id,
+            "key_id": f"k{uuid.uuid4().hex[:8]}",
+            "public_key": public_key_bytes(key.public_key()),
+            "private_key": _b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())),
+            "created_at": uow.clock.now(),
+        },
+    ).scalar()
+    # Nothing back: another transaction made the agency's key meanwhile (and has committed).
+    return str(made if made is not None else uow.conn.execute(current).scalar_one())
 
 
 # The statements of every document sent, received and delivered are built once, with bound

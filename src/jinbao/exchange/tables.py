@@ -29,6 +29,14 @@ agency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("retired_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("agency_id", "key_id"),
+    # One current signing key per agency: two first documents at once make one key (0013).
+    Index(
+        "ux_agency_keys_signing",
+        "agency_id",
+        unique=True,
+        sqlite_where=text("retired_at IS NULL AND private_key IS NOT NULL"),
+        postgresql_where=text("retired_at IS NULL AND private_key IS NOT NULL"),
+    ),
 )
 
 outbox = Table(

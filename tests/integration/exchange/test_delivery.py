@@ -261,3 +261,36 @@ def test_two_deliveries_of_one_document_at_once_store_it_once(
     racer.join(timeout=30)
     assert results == [True]
     assert count(engine, inbox) == 1
+
+
+def test_an_agencys_first_two_documents_at_once_make_one_signing_key(
+    engine: Engine, make_uow: Uow, tree: None
+) -> None:
+    """Two workers send an agency's first documents at the same moment (the load test found
+    this: each made a key pair, and the next look-up of the current key failed). The second
+    waits for the first's key and signs with it."""
+    from jinbao.exchange.tables import agency_keys
+
+    results: list[object] = []
+
+    def second() -> None:
+        try:
+            with make_uow() as uow:
+                results.append(exchange.ensure_key(uow, "41010000"))
+                send_letter(uow)
+                uow.commit()
+        except Exception as exc:  # the test reports whatever the race raised
+            results.append(exc)
+
+    with make_uow() as uow:
+        first = exchange.ensure_key(uow, "41010000")  # made, not yet committed
+        racer = threading.Thread(target=second)
+        racer.start()
+        time.sleep(0.5)  # the second is now waiting on the first's lock (index or database)
+        send_letter(uow)
+        uow.commit()
+    racer.join(timeout=30)
+    assert results == [first]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(agency_keys)).scalar_one() == 1
+    assert count(engine, inbox) == 2
