@@ -29,7 +29,7 @@ import base64
 import functools
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -410,12 +410,16 @@ def deliver(
     transport: Transport,
     limit: int = 1000,
     until: float | None = None,
+    pending: Sequence[tuple[int, str]] | None = None,
 ) -> DeliveryReport:
     """Send undelivered outbox documents, oldest first; each is marked delivered only after the
     transport accepted it, so a crash in between means one more (harmless) delivery. With
-    ``until`` (a ``time.monotonic()`` instant) it stops there and leaves the rest for later."""
-    with UnitOfWork(engine, clock, write=False) as reading:  # see process_inbox
-        pending = reading.conn.execute(undelivered(limit)).all()
+    ``until`` (a ``time.monotonic()`` instant) it stops there and leaves the rest for later.
+    ``pending``: the rows of :func:`undelivered` when the caller has just read them (the pump
+    reads the outbox and the inbox in one reading unit)."""
+    if pending is None:
+        with UnitOfWork(engine, clock, write=False) as reading:  # see process_inbox
+            pending = reading.conn.execute(undelivered(limit)).all()
     # Into this node's own inbox, a document is stored and marked delivered in one transaction:
     # exactly once, and one commit instead of two.
     local = isinstance(transport, LocalTransport) and transport.engine is engine
