@@ -288,15 +288,18 @@ def send(
     else:
         key, key_id = _load_private_key(route[sender].private_key), route[sender].key_id
     wire = encode(sign(document, key, key_id)).decode()
+    stored = {  # the columns outbox and inbox share
+        "document_id": envelope.id,
+        "sender": sender,
+        "receiver": receiver,
+        "type": document_type.value,
+        "case_id": case_id,
+        "payload": wire,
+    }
     uow.conn.execute(
         _INSERT_OUTBOX,
         {
-            "document_id": envelope.id,
-            "sender": sender,
-            "receiver": receiver,
-            "type": document_type.value,
-            "case_id": case_id,
-            "payload": wire,
+            **stored,
             "created_at": now,
             "attempts": 1 if here else 0,
             "delivered_at": now if here else None,
@@ -308,19 +311,7 @@ def send(
         # Signed here with the sender's key, checked against the schema just above, under a new
         # id: what receive would verify again. It is in the inbox when the sender's change is
         # committed, or neither is — the pump's next round applies it.
-        uow.conn.execute(
-            _INSERT_INBOX,
-            {
-                "document_id": envelope.id,
-                "sender": sender,
-                "receiver": receiver,
-                "type": document_type.value,
-                "case_id": case_id,
-                "payload": wire,
-                "received_at": now,
-                "received_via": "network",
-            },
-        )
+        uow.conn.execute(_INSERT_INBOX, {**stored, "received_at": now, "received_via": "network"})
     return envelope
 
 
