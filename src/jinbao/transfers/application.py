@@ -39,7 +39,7 @@ from jinbao.transfers.records import (
 )
 from jinbao.transfers.review import (
     Message,
-    agency_body,
+    agency_bodies,
     bank,
     close,
     on_date,
@@ -240,13 +240,15 @@ def one_per_agency(relations: list[Relation]) -> list[Relation]:
     return sorted(latest.values(), key=lambda r: r.id)
 
 
-def relation_of(uow: UnitOfWork, row: CaseRow) -> Relation | None:
+def relation_of(
+    uow: UnitOfWork, row: CaseRow, relations: list[Relation] | None = None
+) -> Relation | None:
+    """The relation the case moves, among ``relations`` if the caller has read them."""
     if row.relationship_id is None:
         return None
-    return next(
-        (r for r in relations_of(uow, row.person_id, row.scheme) if r.id == row.relationship_id),
-        None,
-    )
+    if relations is None:
+        relations = relations_of(uow, row.person_id, row.scheme)
+    return next((r for r in relations if r.id == row.relationship_id), None)
 
 
 def _case_kind(
@@ -420,7 +422,7 @@ def accept(uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | N
     refuse_blocking(recheck_application(uow, row, params), case_id)
     on = on_date(uow, on)
     case = advance(row.case, "contact_sent", on)
-    to = agency_body(uow, row.agency_code)
+    to, transferring = agency_bodies(uow, row.agency_code, row.counterpart_code)
     envelope = exchange.send(
         uow,
         sender=row.agency_code,
@@ -430,7 +432,7 @@ def accept(uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | N
         body={
             "person": person_body(row),
             "application_id": case_id,
-            "transferring_agency": agency_body(uow, row.counterpart_code),
+            "transferring_agency": transferring,
             "receiving_agency": to,
             "receiving_bank": bank(to),
             "direction": row.kind,

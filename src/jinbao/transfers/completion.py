@@ -294,11 +294,12 @@ def on_completion(uow: UnitOfWork, document: Document, params: Parameters) -> No
     case = advance(row.case, "completed", today)
     if row.transfer_key is not None:
         ledger.post_transfer(uow, row.transfer_key, today)  # this agency's half: money left
-    relation = relation_of(uow, row)
+    relations = relations_of(uow, row.person_id, row.scheme)
+    relation = relation_of(uow, row, relations)
     if relation is not None:
         # Every relation kept (suspended) at this agency of that kind moves with it
         # (one_per_agency); a current one there stays.
-        for other in relations_of(uow, row.person_id, row.scheme):
+        for other in relations:
             same_place = (other.agency_code, other.kind) == (relation.agency_code, relation.kind)
             kept = other.status == "suspended" or (
                 other.id == relation.id and other.status not in ("transferred_out", "terminated")

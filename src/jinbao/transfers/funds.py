@@ -36,7 +36,7 @@ from jinbao.transfers.records import (
 )
 from jinbao.transfers.review import (
     Message,
-    agency_body,
+    agency_bodies,
     bank,
     close,
     on_date,
@@ -84,8 +84,9 @@ def on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -
             in_reply_to=env.id,
         )
         return
-    agency_id, agency = cases.agency(uow, env.receiver)
-    counterpart_id, counterpart = cases.agency(uow, env.sender)
+    (agency_id, agency), (counterpart_id, counterpart) = cases.named_agencies(
+        uow, env.receiver, env.sender
+    )
     today = uow.clock.today()
     applied_on = dt.date.fromisoformat(body.get("applied_on") or today.isoformat())
     wanted = "temporary" if body.get("direction") == "temporary_gathering" else "normal"
@@ -171,8 +172,7 @@ def send_funds(
         case_id=case_id,
         body=body,
     )
-    from_bank = bank(agency_body(uow, row.agency_code))
-    to_bank = bank(agency_body(uow, row.counterpart_code))
+    from_bank, to_bank = map(bank, agency_bodies(uow, row.agency_code, row.counterpart_code))
     slip = exchange.send(
         uow,
         sender=row.agency_code,

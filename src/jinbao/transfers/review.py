@@ -180,15 +180,18 @@ def person_body(row: CaseRow) -> dict[str, str]:
     return {"id_number": row.id_number, "name": row.name}
 
 
-def agency_body(uow: UnitOfWork, code: str) -> dict[str, str]:
-    agency = cases.agency(uow, code)[1]
-    return {
-        "code": agency.code,
-        "name": agency.name,
-        "region_code": agency.region_code or "000000",
-        "phone": agency.contact.phone,
-        "address": agency.contact.address,
-    }
+def agency_bodies(uow: UnitOfWork, *codes: str) -> list[dict[str, str]]:
+    """The agencies as a document names them, read in one query."""
+    return [
+        {
+            "code": agency.code,
+            "name": agency.name,
+            "region_code": agency.region_code or "000000",
+            "phone": agency.contact.phone,
+            "address": agency.contact.address,
+        }
+        for _, agency in cases.named_agencies(uow, *codes)
+    ]
 
 
 def bank(agency: dict[str, str]) -> dict[str, str]:
