@@ -373,6 +373,10 @@ def _already_received(uow: UnitOfWork, document: Document) -> bool:
     return True
 
 
+# How many waiting documents one round of the pump takes from the outbox, and from the inbox.
+BATCH = 1000
+
+
 class Transport(Protocol):
     def send(self, data: bytes) -> None: ...
 
@@ -399,7 +403,7 @@ def deliver(
     engine: Engine,
     clock: Clock,
     transport: Transport,
-    limit: int = 1000,
+    limit: int = BATCH,
     until: float | None = None,
     pending: Sequence[tuple[int, str]] | None = None,
 ) -> DeliveryReport:

@@ -84,7 +84,6 @@ def _agency(row: AnyRow) -> Agency:
 # Agencies are looked up by code several times in every transfer: these statements are built
 # once (building one costs more than running it).
 _AGENCY_ID_BY_CODE = select(agencies.c.id).where(agencies.c.code == bindparam("code"))
-_AGENCY_BY_CODE = _agency_select.where(agencies.c.code == bindparam("code"))
 _AGENCIES_BY_CODES = _agency_select.where(agencies.c.code.in_(bindparam("codes", expanding=True)))
 
 
@@ -98,15 +97,14 @@ def get_agency(uow: UnitOfWork, code: str) -> Agency | None:
 
 
 def agency_with_id(uow: UnitOfWork, code: str) -> tuple[int, Agency] | None:
-    """The agency and its row id in one query (a transfer names its agencies by code and
-    needs both, several times per transfer)."""
-    row = uow.conn.execute(_AGENCY_BY_CODE, {"code": code}).first()
-    return (int(row.id), _agency(row)) if row else None
+    """The agency and its row id in one query."""
+    return agencies_with_ids(uow, [code]).get(code)
 
 
 def agencies_with_ids(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, tuple[int, Agency]]:
-    """Several agencies and their row ids by code in one query (a document names two); a code
-    not in the directory is missing from the answer."""
+    """Agencies and their row ids by code in one query (a transfer names its agencies by code
+    and needs both, several times per transfer; a document names two); a code not in the
+    directory is missing from the answer."""
     rows = uow.conn.execute(_AGENCIES_BY_CODES, {"codes": list(codes)})
     return {row.code: (int(row.id), _agency(row)) for row in rows}
 

@@ -213,7 +213,7 @@ def process_inbox(
     engine: Engine,
     clock: Clock,
     params: Parameters,
-    limit: int = 1000,
+    limit: int = exchange.BATCH,
     until: float | None = None,
     pending: Sequence[tuple[str, str]] | None = None,
 ) -> InboxReport:
@@ -283,8 +283,8 @@ def pump(
         # nothing. A document delivered into this node's inbox in this round is applied in the
         # next (a document between two agencies of this node is in the inbox already).
         with UnitOfWork(engine, clock, write=False) as reading:
-            outgoing = reading.conn.execute(exchange.undelivered(1000)).all()
-            incoming = reading.conn.execute(exchange.unapplied(1000)).all()
+            outgoing = reading.conn.execute(exchange.undelivered(exchange.BATCH)).all()
+            incoming = reading.conn.execute(exchange.unapplied(exchange.BATCH)).all()
         sent = exchange.deliver(engine, clock, transport, until=until, pending=outgoing)
         done = process_inbox(engine, clock, params, until=until, pending=incoming)
         delivered += sent.delivered

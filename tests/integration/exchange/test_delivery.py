@@ -20,7 +20,7 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import encode, public_key_bytes, sign
 from jinbao.exchange.model import CURRENT_VERSION, Document, DocumentType, Envelope
-from jinbao.exchange.tables import inbox, outbox
+from jinbao.exchange.tables import agency_keys, inbox, outbox
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
 from tests.builders import an_agency_tree
@@ -269,8 +269,6 @@ def test_an_agencys_first_two_documents_at_once_make_one_signing_key(
     """Two workers send an agency's first documents at the same moment (the load test found
     this: each made a key pair, and the next look-up of the current key failed). The second
     waits for the first's key and signs with it."""
-    from jinbao.exchange.tables import agency_keys
-
     results: list[object] = []
 
     def second() -> None:
