@@ -72,6 +72,38 @@ def test_a_declared_and_paid_month_credits_accounts_and_balances_the_ledger(
     no_breaks(make_uow)
 
 
+def test_a_retried_declaration_is_recorded_once_and_answers_as_the_first(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    """The same batch key again (a client's retry after a lost answer) writes nothing and gets
+    the first report back, journals and all; a new key is a new declaration."""
+
+    def declare(batch: str) -> c.PostingReport:
+        return commit(
+            make_uow,
+            lambda uow: c.declare(
+                uow, rows(workforce), batch=batch, params=params, paid_on=dt.date(2024, 6, 10)
+            ),
+        )
+
+    first = declare("b1")
+    assert first.records == 4
+    assert first.paid
+    assert len(first.journal_ids) == 2
+    assert declare("b1") == first
+    with make_uow() as uow:
+        assert len(c.history(uow, workforce.employees[0])) == 1
+    rejected(
+        engine,
+        make_uow,
+        lambda uow: c.declare(
+            uow, rows(workforce), batch="b2", params=params, paid_on=dt.date(2024, 6, 10)
+        ),
+        InvalidInput,
+    )  # a new key: the same months again are refused (one record a month)
+    no_breaks(make_uow)
+
+
 def test_the_base_is_clamped_to_the_band(
     engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters
 ) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     String,
+    bindparam,
     case,
     cast,
     func,
@@ -192,7 +193,19 @@ def record_row(
     }
 
 
+# Whether a batch is recorded: one probe of the batch index. Aggregated at once, the question
+# cost PostgreSQL 9 ms alone and 37 ms on average under the mixed load (session 16): a nation's
+# batches are thousands of rows each, so the planner expects a large batch and starts a parallel
+# worker process for every declaration, even though a new batch key finds no row at all.
+_BATCH_RECORDED = (
+    select(contributions.c.id).where(contributions.c.batch == bindparam("batch")).limit(1)
+)
+
+
 def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
+    """The report of ``batch`` if it is recorded already (a retried declaration), else None."""
+    if uow.conn.execute(_BATCH_RECORDED, {"batch": batch}).first() is None:
+        return None
     row = uow.conn.execute(
         select(
             func.count(),
@@ -208,8 +221,6 @@ def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
         )
         .where(contributions.c.batch == batch)
     ).one()
-    if not row[0]:
-        return None
     journal_ids = uow.conn.execute(
         select(journals.c.id)
         .where(journals.c.idempotency_key.in_([f"due:{batch}", f"paid:{batch}"]))
