@@ -89,3 +89,34 @@ def test_a_request_pumps_for_a_bounded_time_and_the_background_finishes(
         assert unapplied(engine) == 1  # the request itself applied nothing
     pumper.join(10)
     assert unapplied(engine) == 0  # the background applied the letter and all that followed
+
+
+@pytest.mark.parametrize(
+    "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_document_another_worker_is_applying_is_skipped_not_waited_for(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+) -> None:  # fmt: skip
+    """Each server process has its pump; two on the same oldest document must not queue behind
+    each other. The one that finds it locked goes on, and the document stays for the next round
+    if the other fails. (PostgreSQL: SQLite has one writer at a time.)"""
+    auto_review(uow_at, OLD, NEW)
+    commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    assert unapplied(engine) == 1
+    with engine.connect() as other:  # another worker, in the middle of applying the letter
+        held = other.begin()
+        other.execute(select(inbox.c.document_id).with_for_update())
+        reports: list[workflow.InboxReport] = []
+        worker = threading.Thread(
+            target=lambda: reports.append(workflow.process_inbox(engine, moving_clock, params))
+        )
+        worker.start()
+        worker.join(15)  # waiting on the lock, it would still be here; the fallback lets it go
+        held.rollback()  # the other worker fails: nothing of its work stays
+        worker.join(15)
+    assert reports == [workflow.InboxReport(0, 0)]  # it did not wait to take the letter itself
+    assert unapplied(engine) == 1
+    assert workflow.pump(engine, moving_clock, params).applied >= 1  # and all that follows
+    assert unapplied(engine) == 0
