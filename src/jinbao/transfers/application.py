@@ -24,7 +24,7 @@ from jinbao.policy.receiving_place import ReceivingPlace, receiving_place
 from jinbao.policy.retirement import Category, statutory_retirement
 from jinbao.registry import repository as repo
 from jinbao.registry.model import Agency, Person
-from jinbao.registry.service.persons import get_person, person_row_id
+from jinbao.registry.service.persons import registered_person
 from jinbao.registry.service.relationships import make_temporary
 from jinbao.registry.tables import agencies, relationships
 from jinbao.transfers import cases
@@ -90,8 +90,7 @@ def apply(
 ) -> str:
     """Open a case at the receiving agency and review it (leg 1). Returns the case id.
     ``batch``: the case is one of an employer's move (成建制划转, :mod:`transfers.bulk`)."""
-    person = get_person(uow, cmd.id_number)
-    person_id = person_row_id(uow, person.id_number)
+    person_id, person = registered_person(uow, cmd.id_number)
     applied_on = cmd.applied_on or uow.clock.today()
     if applied_on > uow.clock.today():
         raise InvalidInput(
