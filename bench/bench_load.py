@@ -222,6 +222,13 @@ def main() -> None:
         for kind, values in sorted(latencies.items()):
             q = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0]] * 99
             print(f"{kind}: {len(values)} done, p50={q[49] * 1000:.0f} ms p99={q[98] * 1000:.0f} ms")
+        # A used-up pool turns its share into records (see request()): a lighter mix, a higher
+        # rate. Say so, with the shares the run really had, so that runs compare honestly.
+        for pool, kind in ((work.migrants, "transfer"), (work.declarations, "declare")):
+            if not pool:
+                shares = ", ".join(f"{k} {len(v) / done:.0%}" for k, v in sorted(latencies.items()))
+                print(f"note: the {kind} pool ran out during the run; the mix was {shares} "
+                      f"(planned: record 60%, history 15%, declare 15%, transfer 10%); use more --persons")  # fmt: skip
         print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
               f"({'under' if rss[0] < 500 * 2**20 else 'OVER'} 500 MB); {args.workers} server processes, {CLIENTS} clients, {SECONDS:.0f} s")  # fmt: skip
         # What a transaction costs the machine, whatever the clients: the ceiling this code has
