@@ -38,7 +38,7 @@ from jinbao.policy.receiving_place import receiving_place
 from jinbao.policy.retirement import Category, minimum_contribution_for, statutory_retirement
 from jinbao.registry import repository as repo
 from jinbao.registry.model import Person, RelationshipStatus
-from jinbao.registry.service.persons import get_person, person_row_id
+from jinbao.registry.service.persons import get_person, registered_person
 from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import workflow
@@ -70,8 +70,7 @@ def _finding(code: str, zh: str, en: str, blocking: bool) -> dict[str, Any]:
 def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parameters) -> int:
     """File the application, check the national record, start the transfers it needs, and make
     the award draft if nothing stands in the way. Returns the application id."""
-    person = get_person(uow, cmd.id_number)
-    person_id = person_row_id(uow, person.id_number)
+    person_id, person = registered_person(uow, cmd.id_number)
     agency_id, agency = agency_of(uow, cmd.agency_code)
     retirement = statutory_retirement(
         Category(person.retirement_category.value), YearMonth.of(person.birth_date), params
