@@ -254,8 +254,9 @@ def process_inbox(
                 claimed = uow.conn.execute(
                     _CLAIM, {"claimed_id": document_id, "now": clock.now()}
                 ).rowcount
-                if claimed != 1:
-                    continue  # another worker applied it, or is applying it now
+                if claimed != 1:  # another worker applied it, or is applying it now
+                    uow.commit()  # nothing was written; a rollback would make psycopg forget
+                    continue  # every statement it has prepared on the connection (db/README)
                 handler = HANDLERS.get(document.envelope.type)
                 if handler is not None:
                     handler(uow, document, params)
