@@ -183,7 +183,9 @@ def test_status_changes_follow_the_rules_and_are_dated_in_order(
     assert refused(back, dt.date(2011, 1, 1)) == "relationship.change_before_last"
     assert refused(back, dt.date(2027, 1, 1)) == "relationship.change_future"
     assert refused(back, dt.date(2013, 1, 1), " ") == "reason.required"
-    commit(make_uow, change(back, dt.date(2013, 1, 1)))
+    changed = commit(make_uow, change(back, dt.date(2013, 1, 1)))
+    with make_uow() as uow:  # what the change returns is the relationship as now stored
+        assert changed == service.get_relationship(uow, rel.id)
     commit(make_uow, change(RelationshipStatus.RECEIVING, dt.date(2024, 6, 1)))
     assert refused(RelationshipStatus.TRANSFERRED_OUT, dt.date(2026, 1, 1)) == (
         "relationship.transition"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from sqlalchemy import insert, update
@@ -220,7 +221,8 @@ def change_relationship_status(
         old={"status": current.status},
         new={"status": new_status, "changed_on": changed_on, "reason": reason_text},
     )
-    return get_relationship(uow, relationship_id)
+    # The row read above, locked until the commit, with the one column just changed.
+    return dataclasses.replace(current, status=new_status)
 
 
 def make_temporary(uow: UnitOfWork, relationship_id: int, *, reason: str) -> Relationship:
