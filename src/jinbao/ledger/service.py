@@ -128,6 +128,7 @@ class PendingTransfer:
     pooled: int
     account: int
     state: str
+    reserve_journal_id: int  # the phase-one journal (the sender's entries point to it)
 
 
 def reserve(
@@ -175,7 +176,7 @@ def reserve(
             "created_at": uow.clock.now(),
         },
     )
-    return PendingTransfer(key, from_region, to_region, pooled, account, "pending")
+    return PendingTransfer(key, from_region, to_region, pooled, account, "pending", journal_id)
 
 
 def pending_transfer(uow: UnitOfWork, key: str) -> PendingTransfer | None:
@@ -190,6 +191,7 @@ def pending_transfer(uow: UnitOfWork, key: str) -> PendingTransfer | None:
         int(row.pooled_amount),
         int(row.account_amount),
         row.state,
+        int(row.reserve_journal_id),
     )
 
 

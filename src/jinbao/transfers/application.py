@@ -174,7 +174,13 @@ def apply(
     row = cases.get(uow, case_id, Side.RECEIVING)
     known = relations if sources is relations else relations + sources
     findings = _application_findings(uow, row, person, known, new, old, params)
-    review(uow, row, findings, params, go=accept, stop=refuse)
+
+    def go(uow: UnitOfWork, case_id: str, *, params: Parameters) -> None:
+        # Reviewed clean just now, in this unit: the letter goes with the case in hand, not
+        # read and checked again as an operator's later approval is (:func:`accept`).
+        _accept(uow, row, on=None)
+
+    review(uow, row, findings, params, go=go, stop=refuse)
     return case_id
 
 
@@ -419,6 +425,12 @@ def accept(uow: UnitOfWork, case_id: str, *, params: Parameters, on: dt.date | N
     """Leg 1 done: the receiving agency agrees and sends the 联系函 to the transferring agency."""
     row = cases.get(uow, case_id, Side.RECEIVING)
     refuse_blocking(recheck_application(uow, row, params), case_id)
+    _accept(uow, row, on=on)
+
+
+def _accept(uow: UnitOfWork, row: CaseRow, *, on: dt.date | None) -> None:
+    """:func:`accept`'s work, once the case is in hand and nothing blocks."""
+    case_id = row.case_id
     on = on_date(uow, on)
     case = advance(row.case, "contact_sent", on)
     to, transferring = agency_bodies(uow, row.agency_code, row.counterpart_code)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-
 from jinbao.audit.service import record
 from jinbao.contributions.service.resident import resident_years
 from jinbao.db.uow import UnitOfWork
@@ -17,14 +15,13 @@ from jinbao.kernel.errors import Conflict
 from jinbao.kernel.money import Fen
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import region_of
-from jinbao.ledger.tables import pending_transfers
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.transfer import TransferAmount, transfer_amount
 from jinbao.policy.workdays import add_workdays
 from jinbao.registry import repository as repo
 from jinbao.transfers import cases
-from jinbao.transfers.application import SOURCE_SCHEME, relation_of, relations_of
+from jinbao.transfers.application import SOURCE_SCHEME, Relation, relation_of, relations_of
 from jinbao.transfers.cases import CaseRow, Side
 from jinbao.transfers.model import (
     advance,
@@ -60,9 +57,8 @@ def on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -
             f"转移案件 {env.case_id} 已收到过联系函。",
             f"Case {env.case_id} already has a contact letter here.",
         )
-    person_id = repo.person_id(uow, body["person"]["id_number"])
-    person = repo.get_person(uow, body["person"]["id_number"])
-    if person_id is None or person is None:
+    found = repo.get_person_row(uow, body["person"]["id_number"])
+    if found is None:
         # Nothing here to open a case for: return the letter at once, in writing.
         exchange.send(
             uow,
@@ -84,6 +80,7 @@ def on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -
             in_reply_to=env.id,
         )
         return
+    person_id, person = found
     (agency_id, agency), (counterpart_id, counterpart) = cases.named_agencies(
         uow, env.receiver, env.sender
     )
@@ -99,7 +96,7 @@ def on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -
     open_ = [r for r in here if r.status not in ("transferred_out", "terminated")]
     relation = (open_ or here)[-1] if here else None
     case = advance(open_case(env.case_id, min(applied_on, today)), "contact_sent", today)
-    cases.create(
+    row_id = cases.create(
         uow,
         case,
         side=Side.TRANSFERRING.value,
@@ -112,12 +109,19 @@ def on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -
         applied_on=applied_on,
         relationship_id=relation.id if relation else None,
     )
+    cases.event_(uow, row_id, "contact_letter_received", today, env.id)
     row = cases.get(uow, env.case_id, Side.TRANSFERRING)
-    cases.event_(uow, row.row_id, "contact_letter_received", today, env.id)
     findings = check_contact_letter(
         relation.facts() if relation else None, person.name, body["person"]["name"]
     )
-    review(uow, row, findings, params, go=send_funds, stop=return_letter)
+
+    def go(uow: UnitOfWork, case_id: str, *, params: Parameters) -> None:
+        # Reviewed clean just now, in this unit (the letter's checks include the relation's):
+        # the funds go with the case and relation in hand, not read and checked again as an
+        # operator's later approval is (:func:`send_funds`).
+        _send_funds(uow, row, relation, params=params, on=None)
+
+    review(uow, row, findings, params, go=go, stop=return_letter)
 
 
 def send_funds(
@@ -127,6 +131,20 @@ def send_funds(
     row = cases.get(uow, case_id, Side.TRANSFERRING)
     relation = relation_of(uow, row)
     refuse_blocking(check_relation_here(relation.facts() if relation else None), case_id)
+    _send_funds(uow, row, relation, params=params, on=on)
+
+
+def _send_funds(
+    uow: UnitOfWork,
+    row: CaseRow,
+    relation: Relation | None,
+    *,
+    params: Parameters,
+    on: dt.date | None,
+) -> None:
+    """:func:`send_funds`'s work, once the case and the relation it moves are in hand and
+    nothing blocks."""
+    case_id = row.case_id
     on = on_date(uow, on)
     case = advance(row.case, "funds_sent", on)
     from_region = region_of(row.agency_region)
@@ -157,12 +175,8 @@ def send_funds(
     account = sum(portions.values())
     key = case_id if pooled + account > 0 else None
     if key is not None:
-        ledger.reserve(uow, key, from_region, to_region, pooled, account, on)
-        journal_id = uow.conn.execute(
-            select(pending_transfers.c.reserve_journal_id).where(
-                pending_transfers.c.transfer_key == key
-            )
-        ).scalar_one()
+        reserved = ledger.reserve(uow, key, from_region, to_region, pooled, account, on)
+        journal_id = reserved.reserve_journal_id
         post_entries(uow, row, from_region, portions, -1, "transfer_out", on, journal_id, case_id)
     info = exchange.send(
         uow,
