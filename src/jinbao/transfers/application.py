@@ -174,13 +174,7 @@ def apply(
     row = cases.get(uow, case_id, Side.RECEIVING)
     known = relations if sources is relations else relations + sources
     findings = _application_findings(uow, row, person, known, new, old, params)
-
-    def go(uow: UnitOfWork, case_id: str, *, params: Parameters) -> None:
-        # Reviewed clean just now, in this unit: the letter goes with the case in hand, not
-        # read and checked again as an operator's later approval is (:func:`accept`).
-        _accept(uow, row, on=None)
-
-    review(uow, row, findings, params, go=go, stop=refuse)
+    review(uow, row, findings, params, go=lambda: _accept(uow, row, on=None), stop=refuse)
     return case_id
 
 

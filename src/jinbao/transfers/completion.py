@@ -77,12 +77,12 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
     row = cases.get(uow, env.case_id, Side.RECEIVING)
     duplicates = duplicate_months(uow, row, info)
 
-    def go(uow: UnitOfWork, case_id: str, *, params: Parameters) -> None:
-        # Reviewed clean just now: complete with the case and documents already in hand.
-        _complete(uow, row, info, duplicates, params=params, on=None, keep=None)
-
     findings = _funds_findings(uow, row, info, slip, duplicates)
-    review(uow, row, findings, params, go=go, stop=return_funds)
+    review(
+        uow, row, findings, params,
+        go=lambda: _complete(uow, row, info, duplicates, params=params, on=None, keep=None),
+        stop=return_funds,
+    )  # fmt: skip
 
 
 _FUNDS_DOCUMENTS = select(inbox.c.payload, inbox.c.type).where(  # built once (db/README.md)

@@ -66,10 +66,15 @@ def review(
     findings: list[Finding],
     params: Parameters,
     *,
-    go: Action,
+    go: Callable[[], None],
     stop: Action,
 ) -> None:
-    """Automatic review where the agency allows it; otherwise the operator queue."""
+    """Automatic review where the agency allows it; otherwise the operator queue.
+
+    ``go`` is the leg's work once nothing is found: it goes on with the case (and whatever else
+    the caller read and checked) in hand, in this unit of work, not read and checked again as an
+    operator's later approval is (``accept``, ``send_funds``, ``complete``). ``stop`` refuses or
+    returns in writing: ``stop(uow, case_id, reasons, params=params)``."""
     blocking = [f.as_message() for f in findings if f.blocking]
     review = [f.as_message() for f in findings if not f.blocking]
     if auto_review(uow, row.agency_id):
@@ -77,7 +82,7 @@ def review(
             stop(uow, row.case_id, blocking, params=params)
             return
         if not findings:
-            go(uow, row.case_id, params=params)
+            go()
             return
     reasons = blocking + review or [
         {
