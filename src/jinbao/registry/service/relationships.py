@@ -249,7 +249,7 @@ def make_temporary(uow: UnitOfWork, relationship_id: int, *, reason: str) -> Rel
         uow, "relationship.kind", "relationship", str(relationship_id),
         old={"kind": current.kind}, new={"kind": RelationshipKind.TEMPORARY, "reason": reason_text},
     )  # fmt: skip
-    return get_relationship(uow, relationship_id)
+    return dataclasses.replace(current, kind=RelationshipKind.TEMPORARY)  # locked, as above
 
 
 def _not_found(relationship_id: int) -> NotFound:
