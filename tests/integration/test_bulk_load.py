@@ -1,4 +1,5 @@
-"""Bulk-load mode on PostgreSQL: foreign keys checked once after a load, never lost."""
+"""Bulk-load mode on PostgreSQL: foreign keys checked and indexes built once after a load,
+never lost."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from sqlalchemy import Engine, inspect, text
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db import migrate
-from jinbao.db.bulk import foreign_keys_checked_after
+from jinbao.db.bulk import foreign_keys_checked_after, index_named, indexes_built_after
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import SystemClock
 from jinbao.kernel.errors import Conflict
+from jinbao.registry.regions import sync_regions
 
 # The mode changes nothing on SQLite: these tests take PostgreSQL's foreign keys off.
 pytestmark = pytest.mark.parametrize(
@@ -63,3 +67,93 @@ def test_keys_left_off_by_a_killed_load_come_back_with_the_next_one(fresh: Engin
     with foreign_keys_checked_after(fresh, TABLES):
         pass
     assert migrate.drift(fresh) == []
+
+
+UNIQUE = index_named(contributions, "uq_contributions_person_id_scheme_period_entry_no")
+BY_PERSON = index_named(account_entries, "ix_account_entries_person_id_scheme_effective_on")
+# A person with an agency, and the same contribution month twice for them, written below the
+# use cases: it breaks the one-record-per-month constraint.
+PERSON = (
+    "INSERT INTO persons (id, id_number, name, sex, birth_date, hukou_region_code, "
+    "retirement_category, created_at) VALUES (1, '440106197005010011', '甲', 'M', '1970-05-01', "
+    "'440106', 'male', now())"
+)
+AGENCY = (
+    "INSERT INTO agencies (id, code, name, level, address, department, phone, hours, created_at) "
+    "VALUES (1, '10000000', '机构', 'national', '北京', '中心', '010-1', '9-17', now())"
+)
+MONTH = (
+    "INSERT INTO contributions (person_id, scheme, agency_id, region, period, entry_no, kind, "
+    "base, employer_part, individual_part, to_account, lump_sum, batch, created_at) VALUES "
+    + ", ".join(
+        [
+            "(1, 'enterprise', 1, '440100', 202401, 0, 'flexible', 500000, 0, 100000, "
+            "40000, false, 'test', now())"
+        ]
+        * 2
+    )
+)  # the same month twice
+
+
+def definitions(engine: Engine) -> dict[str, str]:
+    """Each index of the record tables by name, as PostgreSQL would create it again."""
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+                    "('contributions', 'contribution_payments', 'account_entries')"
+                )
+            ).all()
+        )
+
+
+def missing(engine: Engine) -> set[str]:
+    """The indexes and unique constraints ``jinbao db check`` finds missing."""
+    return {
+        str(item.name) for kind, item, *_ in migrate.drift(engine)
+        if kind in ("add_index", "add_constraint")
+    }  # fmt: skip
+
+
+def test_the_indexes_are_off_inside_the_block_and_built_after_it(fresh: Engine) -> None:
+    before = definitions(fresh)
+    assert {UNIQUE.name, BY_PERSON.name} <= before.keys()
+    with indexes_built_after(fresh, [UNIQUE, BY_PERSON]):
+        inside = definitions(fresh)
+        assert inside.keys() == before.keys() - {UNIQUE.name, BY_PERSON.name}
+        assert missing(fresh) == {UNIQUE.name, BY_PERSON.name}
+    assert definitions(fresh) == before  # the same columns, INCLUDE lists and uniqueness
+    assert migrate.drift(fresh) == []
+
+
+def test_rows_that_break_a_unique_constraint_are_reported_and_it_stays_off(
+    fresh: Engine,
+) -> None:
+    with UnitOfWork(fresh, SystemClock()) as uow:
+        sync_regions(uow)
+        uow.commit()
+    with fresh.begin() as conn:
+        conn.execute(text(PERSON))
+        conn.execute(text(AGENCY))
+    with (
+        pytest.raises(Conflict) as caught,
+        indexes_built_after(fresh, [UNIQUE, BY_PERSON]),
+        fresh.begin() as conn,
+    ):
+        conn.execute(text(MONTH))  # nothing refuses the second while the constraint is off
+    assert caught.value.code == "db.unique"
+    assert str(UNIQUE.name) in caught.value.en
+    assert str(UNIQUE.name) in caught.value.zh
+    assert str(BY_PERSON.name) not in caught.value.en
+    assert set(definitions(fresh)) >= {BY_PERSON.name}  # the other one was built
+    assert UNIQUE.name not in definitions(fresh)
+    assert missing(fresh) == {UNIQUE.name}
+    # Mended, the next load (or a rerun of the killed one) adds it back.
+    with fresh.begin() as conn:
+        conn.execute(text("DELETE FROM contributions"))
+    with indexes_built_after(fresh, [UNIQUE, BY_PERSON]):
+        pass
+    assert migrate.drift(fresh) == []
+    with fresh.begin() as conn, pytest.raises(Exception, match="unique"):
+        conn.execute(text(MONTH))  # enforced again, row by row

@@ -20,15 +20,18 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     select,
     text,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.schema import AddConstraint
+from sqlalchemy.schema import AddConstraint, CreateIndex
 
 from jinbao.kernel.errors import Conflict
 
@@ -151,31 +154,98 @@ def foreign_keys_checked_after(engine: Engine, tables: Sequence[Table]) -> Itera
     which ``jinbao db check`` shows as drift until the row is mended and the key added. A
     process killed inside the block leaves them off the same way: the loader's rerun drops
     what is still there and adds them all back when it ends. SQLite: nothing changes."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
     keys = sorted(
         (key for table in tables for key in table.foreign_key_constraints),
         key=lambda key: str(key.name),
     )
+    with _off_during(
+        engine,
+        [_constraint_off(key) for key in keys],
+        "db.foreign_key",
+        "批量写入的数据违反外键 {}，这些外键未恢复；请修正数据后重新添加"
+        "（jinbao db check 会列出它们）。",
+        "Rows written in bulk break the foreign keys {}, which were not added back; mend the "
+        "rows and add them (jinbao db check lists them).",
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def indexes_built_after(
+    engine: Engine, indexes: Sequence[Index | UniqueConstraint]
+) -> Iterator[None]:
+    """The other half of a bulk load's mode on PostgreSQL: ``indexes`` (indexes or unique
+    constraints, none that the load itself reads by) are dropped for the block and built
+    after it by one sort of the table each, instead of one insertion into the tree per row
+    written. Measured on a 20 000-person ten-year nation, the person-ordered covering index
+    of the contributions cost 6.8 s kept up row by row and 1.9 s built afterwards; at a
+    million persons such an index is larger than the buffers and every month of a chunk
+    touches all its pages.
+
+    Same terms as :func:`foreign_keys_checked_after`, which a loader uses with it: for a
+    loader that owns the database; a unique constraint the rows break is reported
+    (``db.unique``) and stays off; a killed load leaves them off until its rerun, and
+    ``jinbao db check`` shows them missing. SQLite: nothing changes."""
+    items = sorted(indexes, key=lambda item: str(item.name))
+    with _off_during(
+        engine,
+        [_index_off(i) if isinstance(i, Index) else _constraint_off(i) for i in items],
+        "db.unique",
+        "批量写入的数据违反唯一约束 {}，这些约束未恢复；请修正数据后重新添加"
+        "（jinbao db check 会列出它们）。",
+        "Rows written in bulk break the unique constraints {}, which were not added back; mend "
+        "the rows and add them (jinbao db check lists them).",
+    ):
+        yield
+
+
+def index_named(table: Table, name: str) -> Index | UniqueConstraint:
+    """``table``'s index or unique constraint of that name, for :func:`indexes_built_after`."""
+    for item in (*table.indexes, *table.constraints):
+        if isinstance(item, Index | UniqueConstraint) and item.name == name:
+            return item
+    raise KeyError(f"{table.name} has no index {name}")
+
+
+def _constraint_off(constraint: ForeignKeyConstraint | UniqueConstraint) -> tuple[str, Any, str]:
+    name = str(constraint.name)
+    table = constraint.table.name
+    return f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}", AddConstraint(constraint), name
+
+
+def _index_off(index: Index) -> tuple[str, Any, str]:
+    return f"DROP INDEX IF EXISTS {index.name}", CreateIndex(index), str(index.name)
+
+
+# Memory for one index build or key check after a load (PostgreSQL's default is 64 MB): a
+# larger sort runs in fewer passes over its temporary files.
+AFTER_LOAD_MEMORY = "512MB"
+
+
+@contextlib.contextmanager
+def _off_during(
+    engine: Engine, items: Sequence[tuple[str, Any, str]], code: str, zh: str, en: str
+) -> Iterator[None]:
+    """Drop each of ``items`` (drop statement, DDL adding it back, name) for the block, add
+    them back after it, each in its own transaction so that one the rows break does not keep
+    the others off; report those by ``code``, their names in the ``zh``/``en`` templates."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
     with engine.begin() as conn:
-        for key in keys:
-            conn.execute(text(f"ALTER TABLE {key.table.name} DROP CONSTRAINT IF EXISTS {key.name}"))
+        for drop, _, _ in items:
+            conn.execute(text(drop))
     try:
         yield
     finally:
         broken: list[str] = []
-        for key in keys:
+        for _, add, name in items:
             try:
                 with engine.begin() as conn:
-                    conn.execute(AddConstraint(key))  # checks every row, in one statement
+                    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{AFTER_LOAD_MEMORY}'"))
+                    conn.execute(add)  # checks every row, in one statement
             except IntegrityError:
-                broken.append(str(key.name))
+                broken.append(name)
         if broken:
-            raise Conflict(
-                "db.foreign_key",
-                f"批量写入的数据违反外键 {', '.join(broken)}，这些外键未恢复；请修正数据后重新添加"
-                "（jinbao db check 会列出它们）。",
-                f"Rows written in bulk break the foreign keys {', '.join(broken)}, which were "
-                "not added back; mend the rows and add them (jinbao db check lists them).",
-            )
+            names = ", ".join(broken)
+            raise Conflict(code, zh.format(names), en.format(names))

@@ -56,7 +56,14 @@ from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import Kind, period_int
 from jinbao.contributions.service import Rules, record_row, write_batch
 from jinbao.contributions.tables import contribution_payments, contributions
-from jinbao.db.bulk import foreign_keys_checked_after, insert_rows, key_filter, key_table
+from jinbao.db.bulk import (
+    foreign_keys_checked_after,
+    index_named,
+    indexes_built_after,
+    insert_rows,
+    key_filter,
+    key_table,
+)
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import Clock
@@ -111,6 +118,15 @@ NOT_NETWORKED = 0.05  # SAMPLE: county agencies not yet on the exchange network 
 CHUNK = 5_000
 # Written in bulk with their foreign keys checked after the load (generate).
 RECORD_TABLES = (contributions, contribution_payments, account_entries)
+# Their indexes that the writer does not read by, built after the load (generate): the
+# person-ordered ones, which every month of a chunk writes into all over, and the employer's.
+# The primary keys and the batch index stay: the writer selects each batch back by it.
+AFTER_LOAD_INDEXES = (
+    index_named(contributions, "uq_contributions_person_id_scheme_period_entry_no"),
+    index_named(contributions, "ix_contributions_employer_id_period"),
+    index_named(contribution_payments, "ix_contribution_payments_person_id"),
+    index_named(account_entries, "ix_account_entries_person_id_scheme_effective_on"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +244,12 @@ def generate(
     made = records = relations = 0
     population = _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples)  # fmt: skip
     # The three tables of a month's records take nine rows in ten: their foreign keys are
-    # checked once at the end, not per row (PostgreSQL; see foreign_keys_checked_after).
-    with foreign_keys_checked_after(engine, RECORD_TABLES):
+    # checked and their person-ordered indexes built once at the end, not per row
+    # (PostgreSQL; see foreign_keys_checked_after and indexes_built_after).
+    with (
+        foreign_keys_checked_after(engine, RECORD_TABLES),
+        indexes_built_after(engine, AFTER_LOAD_INDEXES),
+    ):
         for n, written in _write_chunks(
             engine, clock, params, workers, population, marker, last, today
         ):
