@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, case, extract, func, insert, select, update
 
+from jinbao.db.bulk import insert_rows
 from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -20,6 +21,11 @@ from jinbao.ledger.model import Account, Journal, Posting, check_balanced, credi
 from jinbao.ledger.tables import journals, pending_transfers, postings
 
 _INSERT_POSTINGS = insert(postings)  # built once, as the statements below: see db/README.md
+# From this many postings a journal's lines are written by the bulk path (COPY on PostgreSQL)
+# instead of one INSERT each: a declaration's or a generated nation's batch has a pair or five
+# per region of its persons, a couple of hundred at times, while a transfer's journal has a few
+# (and COPY's own round trips cost more than a few INSERTs sent together).
+BULK_POSTINGS = 20
 _JOURNAL_BY_KEY = select(journals.c.id).where(journals.c.idempotency_key == bindparam("key"))
 _PENDING = select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
 _INSERT_PENDING = insert(pending_transfers)
@@ -58,6 +64,14 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
                 f"Idempotency key {journal.key} was used for a different journal.",
             )
         return existing
+    if len(journal.postings) >= BULK_POSTINGS:
+        insert_rows(
+            uow.conn,
+            postings,
+            ["journal_id", "region", "account", "amount"],
+            ((journal_id, p.region, p.account.value, p.amount) for p in journal.postings),
+        )
+        return int(journal_id)
     uow.conn.execute(
         _INSERT_POSTINGS,
         [

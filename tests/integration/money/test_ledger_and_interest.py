@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable
@@ -78,6 +79,33 @@ def test_a_retried_posting_is_harmless_and_a_reused_key_is_a_conflict(
     )
     with make_uow() as uow:
         assert all(line.balance == 0 for line in ledger.trial_balance(uow))
+
+
+def test_a_journal_of_many_lines_is_written_whole_and_retried_harmlessly(
+    engine: Engine, make_uow: Uow
+) -> None:
+    """From ``ledger.BULK_POSTINGS`` lines (a declaration over the regions of many persons) a
+    journal's lines are written by the bulk path: every line arrives as given, and a retry
+    still compares them."""
+    lines = tuple(
+        leg
+        for n in range(1, ledger.BULK_POSTINGS)
+        for leg in (debit(f"44{n:02d}00", Account.BANK, n * 100),
+                    credit(f"44{n:02d}00", Account.POOLED_FUND, n * 100))
+    )  # fmt: skip
+    assert len(lines) >= ledger.BULK_POSTINGS
+    j = Journal("test", "many-lines", dt.date(2024, 1, 1), "x", lines)
+    first = commit(make_uow, lambda uow: ledger.post(uow, j))
+    with make_uow() as uow:
+        assert sorted(ledger.load(uow, first).postings, key=str) == sorted(lines, key=str)
+    reordered = dataclasses.replace(j, postings=lines[::-1])
+    assert commit(make_uow, lambda uow: ledger.post(uow, reordered)) == first
+    changed = dataclasses.replace(j, postings=(*lines[:-2], debit("440100", Account.BANK, 1),
+                                               credit("440100", Account.POOLED_FUND, 1)))  # fmt: skip
+    assert (
+        rejected(engine, make_uow, lambda uow: ledger.post(uow, changed), Conflict).code
+        == "ledger.key_reused"
+    )
 
 
 def test_two_posts_racing_under_one_key_both_return_the_first_journal(make_uow: Uow) -> None:
