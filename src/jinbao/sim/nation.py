@@ -801,17 +801,20 @@ def _records(
     month index it is paid in or None): declarations paid on the 15th of the next month,
     back-payments two months after the late run, every 33rd employer's last month unpaid."""
     batches: Batches = defaultdict(list)
-    terms: dict[tuple[str, int, bool], tuple[Fen, Fen, Callable[[Fen], Contribution], float]] = {}
+    terms: dict[
+        tuple[str, int, bool], tuple[Fen, Fen, Callable[[Fen], Contribution], float, int]
+    ] = {}
+    this_month = YearMonth.of(today).index
     for p in people:
         pid = ids[p.id_number]
         for s in p.spells:
             region = region_of(s.region)
             flexible = s.employer is None
             for month in range(s.start, s.end + 1):
-                ym = YearMonth.from_index(month)
                 key = (region, month, flexible)
                 t = terms.get(key)
                 if t is None:
+                    ym = YearMonth.from_index(month)
                     limits = rules.limits(region, ym)
                     # The average wage the band is taken on, back from the floor and its share.
                     average = float(limits.floor / rules.params.base_limits(ym).value[0])
@@ -821,8 +824,9 @@ def _records(
                         # bases repeat (whole ten-yuan wages): the split remembers them
                         rules.split_at(rules.flexible(ym) if flexible else rules.rates(ym)),
                         average,
+                        period_int(ym),
                     )
-                floor, cap, split_base, average = t
+                floor, cap, split_base, average, period = t
                 # The declared wage, a sampled input (not an amount a rule computes): the
                 # person's multiple of the average, in whole ten yuan.
                 wage = int(p.factor * average) // 1000 * 1000
@@ -840,15 +844,15 @@ def _records(
                     paid = None
                 else:
                     paid = month + 1
-                if paid is not None and paid > YearMonth.of(today).index:
-                    paid = YearMonth.of(today).index
+                if paid is not None and paid > this_month:
+                    paid = this_month
                 batches[(kind, month if not late else -1, paid)].append(
                     record_row(
                         pid,
                         s.agency_id,
                         s.employer.id if s.employer else None,
                         region,
-                        period_int(ym),
+                        period,
                         0,
                         kind,
                         split_base(base),
