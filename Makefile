@@ -64,8 +64,8 @@ bench: $(STAMP) system-deps
 
 ## make bench-nation: the goals' own size, SIZE persons × 10 years by `jinbao sim generate` on
 ## BENCH_ENGINE (postgresql), then a person's record, the interest job and the ledger check on it.
-## SIZE=1000000 takes about 70 GB of disk and, on a 2-core machine, about 40 minutes to generate
-## (500 000 took 19) and 15 for the rest.
+## SIZE=1000000 takes about 61 GB of disk and, on a 2-core machine, about 36 minutes to generate
+## (session 18) and 15 for the rest.
 BENCH_ENGINE ?= postgresql
 bench-nation: $(STAMP) system-deps
 	$(BIN)/python -m bench.bench_nation --engine $(BENCH_ENGINE) --persons $(SIZE)
