@@ -226,8 +226,8 @@ def _index_off(index: Index) -> tuple[str, Any, str]:
     return f"DROP INDEX IF EXISTS {index.name}", CreateIndex(index), str(index.name)
 
 
-# Memory for one index build or key check after a load (PostgreSQL's default is 64 MB): a
-# larger sort runs in fewer passes over its temporary files.
+# Memory for each index built after a load (maintenance_work_mem, 64 MB by default): a larger
+# sort runs in fewer passes over its temporary files. A key's check is a join, under work_mem.
 AFTER_LOAD_MEMORY = "512MB"
 
 
@@ -252,7 +252,7 @@ def _off_during(
             try:
                 with engine.begin() as conn:
                     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{AFTER_LOAD_MEMORY}'"))
-                    conn.execute(add)  # checks every row, in one statement
+                    conn.execute(add)  # builds or checks over every row, in one statement
             except IntegrityError:
                 broken.append(name)
         if broken:
