@@ -123,8 +123,18 @@ def test_the_indexes_are_off_inside_the_block_and_built_after_it(fresh: Engine) 
         inside = definitions(fresh)
         assert inside.keys() == before.keys() - {UNIQUE.name, BY_PERSON.name}
         assert missing(fresh) == {UNIQUE.name, BY_PERSON.name}
+        # jinbao db check names them in words and says what adds them back
+        found = migrate.drift(fresh)
+        assert sorted(migrate.described(d) for d in found) == [
+            (f"缺少索引 {BY_PERSON.name}（表 account_entries）",
+             f"missing index {BY_PERSON.name} on account_entries"),
+            (f"缺少约束 {UNIQUE.name}（表 contributions）",
+             f"missing constraint {UNIQUE.name} on contributions"),
+        ]  # fmt: skip
+        assert migrate.missing_after_load(found)
     assert definitions(fresh) == before  # the same columns, INCLUDE lists and uniqueness
     assert migrate.drift(fresh) == []
+    assert not migrate.missing_after_load([])
 
 
 def test_rows_that_break_a_unique_constraint_are_reported_and_it_stays_off(

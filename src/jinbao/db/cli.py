@@ -45,24 +45,36 @@ def check(as_json: JsonOption = False) -> None:
     """Check the schema is migrated to the newest revision and matches the code (no drift)."""
     eng = engine(require_migrated=False)
     current, head = migrate.current_revision(eng), migrate.head_revision()
-    differences = [str(d) for d in migrate.drift(eng)] if current == head else []
-    ok = current == head and not differences
+    found = migrate.drift(eng) if current == head else []
+    words = [migrate.described(d) for d in found]
+    ok = current == head and not found
     result = {
         "ok": ok,
         "database": describe(eng),
         "revision": current,
         "head": head,
-        "drift": differences,
+        "drift": [en for _, en in words],
     }
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     elif ok:
         typer.echo(f"数据库正常 OK: {describe(eng)['url']} at revision {current}, no drift.")
     if not ok:
+        zh = "".join(f"\n  - {z}" for z, _ in words) or "无"
+        en = "".join(f"\n  - {e}" for _, e in words) or "none"
+        if migrate.missing_after_load(found):
+            zh += (
+                "\n  批量写入（jinbao sim generate）中途停止时会留下这些缺失："
+                "用相同参数再运行一次即可补回。"
+            )
+            en += (
+                "\n  A bulk load stopped before its end (jinbao sim generate) leaves these off: "
+                "run it again with the same options to add them back."
+            )
         fail(
             EXIT_FAILURE,
             "database.check_failed",
-            f"数据库版本 {current}，最新 {head}；差异：{differences or '无'}",
-            f"Database at revision {current}, head {head}; drift: {differences or 'none'}",
+            f"数据库版本 {current}，最新 {head}；差异：{zh}",
+            f"Database at revision {current}, head {head}; drift: {en}",
             as_json=False,
         )

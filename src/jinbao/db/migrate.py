@@ -52,3 +52,31 @@ def drift(engine: Engine) -> list[Any]:
             connection, opts={"compare_type": True, "render_as_batch": True}
         )
         return list(compare_metadata(context, metadata))
+
+
+# What each kind of difference a person can act on means, by Alembic's name for it.
+_MISSING = {
+    "add_fk": ("外键", "foreign key"),
+    "add_index": ("索引", "index"),
+    "add_constraint": ("约束", "constraint"),
+}
+
+
+def described(difference: Any) -> tuple[str, str]:
+    """One difference of :func:`drift` in words (Chinese, English): a missing foreign key,
+    index or constraint by its name and table (what a stopped bulk load leaves), anything else
+    as Alembic renders it."""
+    if isinstance(difference, tuple) and difference and difference[0] in _MISSING:
+        zh, en = _MISSING[difference[0]]
+        item = difference[1]
+        name, table = item.name, item.table.name
+        return f"缺少{zh} {name}（表 {table}）", f"missing {en} {name} on {table}"
+    return str(difference), str(difference)
+
+
+def missing_after_load(differences: list[Any]) -> bool:
+    """Whether every difference is a missing key, index or constraint: what a bulk load stopped
+    before its end leaves (jinbao.db.bulk), and its rerun adds back."""
+    return bool(differences) and all(
+        isinstance(d, tuple) and d and d[0] in _MISSING for d in differences
+    )
