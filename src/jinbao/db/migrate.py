@@ -66,7 +66,7 @@ def described(difference: Any) -> tuple[str, str]:
     """One difference of :func:`drift` in words (Chinese, English): a missing foreign key,
     index or constraint by its name and table (what a stopped bulk load leaves), anything else
     as Alembic renders it."""
-    if isinstance(difference, tuple) and difference and difference[0] in _MISSING:
+    if _missing(difference):
         zh, en = _MISSING[difference[0]]
         item = difference[1]
         name, table = item.name, item.table.name
@@ -77,6 +77,9 @@ def described(difference: Any) -> tuple[str, str]:
 def missing_after_load(differences: list[Any]) -> bool:
     """Whether every difference is a missing key, index or constraint: what a bulk load stopped
     before its end leaves (jinbao.db.bulk), and its rerun adds back."""
-    return bool(differences) and all(
-        isinstance(d, tuple) and d and d[0] in _MISSING for d in differences
-    )
+    return bool(differences) and all(_missing(d) for d in differences)
+
+
+def _missing(difference: Any) -> bool:
+    """Whether a difference is a key, index or constraint missing from the database."""
+    return isinstance(difference, tuple) and bool(difference) and difference[0] in _MISSING
