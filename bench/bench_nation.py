@@ -43,8 +43,11 @@ def main() -> None:
                 shown[0] = now
                 print(f"  {done}/{total} persons, {now - t0:.0f} s, peak {peak[0] / 2**20:.0f} MB", flush=True)
 
+        def stage(name: str, done: int, total: int, step: str) -> None:
+            print(f"  {name} {done}/{total} {step or 'done'}, {time.perf_counter() - t0:.0f} s", flush=True)
+
         report = generate(engine, CLOCK, load_parameters(), persons_wanted=args.persons, years=10,
-                          interest=False, progress=progress)  # fmt: skip
+                          interest=False, progress=progress, stages=stage)  # fmt: skip
         seconds = time.perf_counter() - t0
         stop.set()
         watcher.join()

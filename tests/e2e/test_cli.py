@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -198,3 +198,31 @@ def test_sim_more_writers_than_sqlite_allows_is_refused_before_the_progress_bar(
     assert "sim.workers" in out
     assert "needs PostgreSQL" in out
     assert "generating" not in out  # no progress bar drawn over the refusal
+
+
+@pytest.mark.postgres
+def test_sim_shows_each_index_and_key_after_the_load_and_each_year_of_interest(
+    new_database: Callable[[str], str],
+) -> None:
+    # On PostgreSQL the persons' bar is full minutes before the command ends at a million
+    # persons: what runs after it is listed step by step, as jinbao db check would name it.
+    cli = Jinbao(new_database("postgresql"))
+    cli("db", "upgrade")
+    out = cli("sim", "generate", "--persons", "200", "--years", "3")
+    lines = out.splitlines()
+    after = lines.index("建索引、查外键 indexes and keys:")
+    steps = [line.split()[-1] for line in lines[after + 1 : after + 14]]
+    assert steps[0].startswith("ix_")
+    assert steps[-1].startswith("fk_")
+    assert "uq_contributions_person_id_scheme_period_entry_no" in steps
+    assert "fk_contribution_payments_contribution_id_contributions" in steps
+    assert lines[after + 1].startswith("  [ 1/13]")
+    assert lines[after + 13].startswith("  [13/13]")
+    assert lines[after + 14].startswith("  完成 done:")
+    interest = lines.index("逐年结息 crediting interest:")
+    assert interest == after + 15
+    done = next(i for i in range(interest, len(lines)) if lines[i].startswith("  完成 done:"))
+    years = [line.split()[-1] for line in lines[interest + 1 : done]]
+    assert years, out  # the window's finished years with a published rate, in order
+    assert f"interest credited for {', '.join(years)};" in out
+    assert "no drift" in cli("db", "check")

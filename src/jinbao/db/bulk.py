@@ -149,8 +149,15 @@ def key_filter(
         yield lambda column: column.in_(select(table.c.k))
 
 
+# Told the name of each index or key before it is built or checked after a load (they can take
+# minutes each at a million persons: a caller shows which one is running).
+OnStep = Callable[[str], None]
+
+
 @contextlib.contextmanager
-def foreign_keys_checked_after(engine: Engine, tables: Sequence[Table]) -> Iterator[None]:
+def foreign_keys_checked_after(
+    engine: Engine, tables: Sequence[Table], on_step: OnStep | None = None
+) -> Iterator[None]:
     """A bulk load's mode on PostgreSQL, as ``pg_restore`` loads a dump: the foreign keys of
     ``tables`` are dropped for the block and added back after it, where PostgreSQL checks each
     in one pass over its table (a join) instead of by a trigger per row written. Measured on
@@ -162,7 +169,8 @@ def foreign_keys_checked_after(engine: Engine, tables: Sequence[Table]) -> Itera
     them back; a row that breaks one is reported (``db.foreign_key``) and that key stays off,
     which ``jinbao db check`` shows as drift until the row is mended and the key added. A
     process killed inside the block leaves them off the same way: the loader's rerun drops
-    what is still there and adds them all back when it ends. SQLite: nothing changes."""
+    what is still there and adds them all back when it ends. ``on_step`` is told each key's
+    name before it is checked. SQLite: nothing changes."""
     keys = sorted(
         (key for table in tables for key in table.foreign_key_constraints),
         key=lambda key: str(key.name),
@@ -175,13 +183,14 @@ def foreign_keys_checked_after(engine: Engine, tables: Sequence[Table]) -> Itera
         "（jinbao db check 会列出它们）。",
         "Rows written in bulk break the foreign keys {}, which were not added back; mend the "
         "rows and add them (jinbao db check lists them).",
+        on_step,
     ):
         yield
 
 
 @contextlib.contextmanager
 def indexes_built_after(
-    engine: Engine, indexes: Sequence[Index | UniqueConstraint]
+    engine: Engine, indexes: Sequence[Index | UniqueConstraint], on_step: OnStep | None = None
 ) -> Iterator[None]:
     """The other half of a bulk load's mode on PostgreSQL: ``indexes`` (indexes or unique
     constraints, none that the load itself reads by) are dropped for the block and built
@@ -194,7 +203,8 @@ def indexes_built_after(
     Same terms as :func:`foreign_keys_checked_after`, which a loader uses with it: for a
     loader that owns the database; a unique constraint the rows break is reported
     (``db.unique``) and stays off; a killed load leaves them off until its rerun, and
-    ``jinbao db check`` shows them missing. SQLite: nothing changes."""
+    ``jinbao db check`` shows them missing; ``on_step`` is told each name before its build.
+    SQLite: nothing changes."""
     items = sorted(indexes, key=lambda item: str(item.name))
     with _off_during(
         engine,
@@ -204,6 +214,7 @@ def indexes_built_after(
         "（jinbao db check 会列出它们）。",
         "Rows written in bulk break the unique constraints {}, which were not added back; mend "
         "the rows and add them (jinbao db check lists them).",
+        on_step,
     ):
         yield
 
@@ -233,7 +244,12 @@ AFTER_LOAD_MEMORY = "512MB"
 
 @contextlib.contextmanager
 def _off_during(
-    engine: Engine, items: Sequence[tuple[str, Any, str]], code: str, zh: str, en: str
+    engine: Engine,
+    items: Sequence[tuple[str, Any, str]],
+    code: str,
+    zh: str,
+    en: str,
+    on_step: OnStep | None,
 ) -> Iterator[None]:
     """Drop each of ``items`` (drop statement, DDL adding it back, name) for the block, add
     them back after it, each in its own transaction so that one the rows break does not keep
@@ -249,6 +265,8 @@ def _off_during(
     finally:
         broken: list[str] = []
         for _, add, name in items:
+            if on_step is not None:
+                on_step(name)
             try:
                 with engine.begin() as conn:
                     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{AFTER_LOAD_MEMORY}'"))

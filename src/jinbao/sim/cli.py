@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +16,15 @@ from jinbao.calculators.inputs import parameters
 from jinbao.cli.common import EXIT_BAD_INPUT, JsonOption, engine, fail, guard, run, settings
 from jinbao.kernel.clock import SystemClock
 from jinbao.sim.demo import load_demo
-from jinbao.sim.nation import CHUNK, SimReport, generate, generate_parquet, writers
+from jinbao.sim.nation import (
+    AFTER_LOAD,
+    CHUNK,
+    INTEREST,
+    SimReport,
+    generate,
+    generate_parquet,
+    writers,
+)
 
 app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
 
@@ -116,16 +126,17 @@ def generate_command(
     if parquet is not None:
         _writable_folder(parquet, as_json)
 
-    def job(progress: object) -> SimReport:
+    def job(shown: _Progress | None) -> SimReport:
+        progress = shown.persons if shown else None
         if parquet is not None:
             return generate_parquet(
                 parquet, SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
-                chunk=chunk, progress=progress,  # type: ignore[arg-type]
+                chunk=chunk, progress=progress,
             )  # fmt: skip
         return generate(
             engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
-            chunk=chunk, interest=interest, progress=progress,  # type: ignore[arg-type]
-            workers=workers,
+            chunk=chunk, interest=interest, progress=progress, workers=workers,
+            stages=shown.stage if shown else None,
         )  # fmt: skip
 
     if as_json:
@@ -134,14 +145,8 @@ def generate_command(
         return
     if parquet is None:  # refused before the progress bar shows, not under it
         guard(lambda: writers(engine(), workers), as_json=False)
-    with typer.progressbar(length=persons, label="生成 generating") as bar:
-        seen = [0]
-
-        def progress(done: int, total: int) -> None:
-            bar.update(done - seen[0])
-            seen[0] = done
-
-        report = guard(lambda: job(progress), as_json=False)
+    with _Progress(persons) as shown:
+        report = guard(lambda: job(shown), as_json=False)
     typer.echo(
         f"模拟人口已生成 generated: {report.persons} persons "
         f"({', '.join(f'{k} {v}' for k, v in report.careers.items())}), {report.employers} employers, "
@@ -157,6 +162,51 @@ def generate_command(
         )
     elif report.sample_ids:
         typer.echo("例 for example: " + " ".join(report.sample_ids))
+
+
+# After the last person is written, PostgreSQL builds the record tables' indexes and checks
+# their keys (minutes at a million persons), then each year's interest is credited: a line per
+# step, so that the persons' bar does not sit at 100% meanwhile.
+STAGE_LABELS = {
+    AFTER_LOAD: "建索引、查外键 indexes and keys",
+    INTEREST: "逐年结息 crediting interest",
+}
+
+
+class _Progress:
+    """The persons' bar while they are written, then a line per step of each stage after it,
+    each with the seconds since its stage began."""
+
+    def __init__(self, persons: int) -> None:
+        self._open = contextlib.ExitStack()
+        self._bar = self._open.enter_context(
+            typer.progressbar(length=persons, label="生成 generating")
+        )
+        self._seen = 0
+        self._stage = ""
+        self._began = 0.0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._open.close()
+
+    def persons(self, done: int, total: int) -> None:
+        self._bar.update(done - self._seen)
+        self._seen = done
+
+    def stage(self, stage: str, done: int, total: int, step: str) -> None:
+        self._open.close()  # the persons' bar, full: its line ends
+        now = time.perf_counter()
+        if stage != self._stage:
+            self._stage, self._began = stage, now
+            typer.echo(f"{STAGE_LABELS[stage]}:")
+        width = len(str(total))
+        if step:
+            typer.echo(f"  [{done + 1:>{width}}/{total}] {now - self._began:5.0f} s  {step}")
+        else:
+            typer.echo(f"  完成 done: {now - self._began:.0f} s")
 
 
 def _writable_folder(folder: Path, as_json: bool) -> None:

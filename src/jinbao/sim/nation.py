@@ -116,6 +116,13 @@ NOT_NETWORKED = 0.05  # SAMPLE: county agencies not yet on the exchange network 
 # writing process at its peak (20 000 took 1.2 GB, no faster), so two writers and the drawing
 # process stay well under 2 GB.
 CHUNK = 5_000
+# What generate reports after the persons are written, as (stage, steps done, steps in all,
+# the step beginning): AFTER_LOAD, each index built and foreign key checked by name (PostgreSQL;
+# minutes at a million persons); INTEREST, each year credited. A last call per stage has done
+# equal to the total and no step.
+StageProgress = Callable[[str, int, int, str], None]
+AFTER_LOAD = "after_load"
+INTEREST = "interest"
 # Written in bulk with their foreign keys checked after the load (generate).
 RECORD_TABLES = (contributions, contribution_payments, account_entries)
 # Their indexes that the writer does not read by, built after the load (generate): the
@@ -207,11 +214,14 @@ def generate(
     interest: bool = True,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    stages: StageProgress | None = None,
 ) -> SimReport:
     """Generate ``persons_wanted`` persons with ``years`` years of history up to last month.
 
     ``workers`` processes write the chunks (PostgreSQL; by default one per core): the draws
-    stay in this process, in order, so the nation is the same whatever their number."""
+    stay in this process, in order, so the nation is the same whatever their number.
+    ``progress`` gets (persons written, persons wanted); ``stages`` what follows the writing
+    (see :data:`StageProgress`)."""
     _check_plan(persons_wanted, years)
     workers = writers(engine, workers)
     started = time.perf_counter()
@@ -246,9 +256,10 @@ def generate(
     # The three tables of a month's records take nine rows in ten: their foreign keys are
     # checked and their person-ordered indexes built once at the end, not per row
     # (PostgreSQL; see foreign_keys_checked_after and indexes_built_after).
+    after_load = _Steps(stages, AFTER_LOAD, _after_load_steps())
     with (
-        foreign_keys_checked_after(engine, RECORD_TABLES),
-        indexes_built_after(engine, AFTER_LOAD_INDEXES),
+        foreign_keys_checked_after(engine, RECORD_TABLES, after_load.begin),
+        indexes_built_after(engine, AFTER_LOAD_INDEXES, after_load.begin),
     ):
         for n, written in _write_chunks(
             engine, clock, params, workers, population, marker, last, today
@@ -259,17 +270,51 @@ def generate(
                 totals["back_paid"] += written.back_paid
             if progress:
                 progress(made, persons_wanted)
-    done_years: list[int] = []
-    if interest:
-        for year in range(first.year, today.year):
-            try:
-                params.interest_rate(year)
-            except InvalidInput:
-                continue  # no published rate for the year in the parameters: not credited
-            run_interest(engine, clock, year, params, chunk_size=5000)
-            done_years.append(year)
+    after_load.end()
+    done_years = _rated_years(params, first.year, today.year) if interest else []
+    crediting = _Steps(stages, INTEREST, len(done_years))
+    for year in done_years:
+        crediting.begin(str(year))
+        run_interest(engine, clock, year, params, chunk_size=5000)
+    crediting.end()
     return _report(made, len(firms), made_agencies, relations, records, totals, samples,
                    tuple(done_years), started)  # fmt: skip
+
+
+def _rated_years(params: Parameters, first: int, end: int) -> list[int]:
+    """The finished years whose interest rate the parameters publish (the others are not
+    credited)."""
+    rated = []
+    for year in range(first, end):
+        try:
+            params.interest_rate(year)
+        except InvalidInput:
+            continue
+        rated.append(year)
+    return rated
+
+
+def _after_load_steps() -> int:
+    """How many indexes are built and keys checked after the load (PostgreSQL)."""
+    keys = sum(len(table.foreign_key_constraints) for table in RECORD_TABLES)
+    return keys + len(AFTER_LOAD_INDEXES)
+
+
+class _Steps:
+    """One stage's steps as :data:`StageProgress` reports them: each named as it begins, and
+    the stage's end once, if any step began."""
+
+    def __init__(self, report: StageProgress | None, stage: str, total: int) -> None:
+        self.report, self.stage, self.total, self.done = report, stage, total, 0
+
+    def begin(self, name: str) -> None:
+        if self.report is not None:
+            self.report(self.stage, min(self.done, self.total), self.total, name)
+        self.done += 1
+
+    def end(self) -> None:
+        if self.report is not None and self.done:
+            self.report(self.stage, self.total, self.total, "")
 
 
 def _check_plan(persons_wanted: int, years: int) -> None:

@@ -32,7 +32,15 @@ from jinbao.policy.parameters import load_parameters
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry.regions import sync_regions
 from jinbao.registry.tables import agencies, persons, relationship_status_changes, relationships
-from jinbao.sim.nation import SimReport, generate, generate_parquet
+from jinbao.sim.nation import (
+    AFTER_LOAD,
+    AFTER_LOAD_INDEXES,
+    INTEREST,
+    RECORD_TABLES,
+    SimReport,
+    generate,
+    generate_parquet,
+)
 
 PARAMS = load_parameters()
 
@@ -293,6 +301,34 @@ def test_the_clock_decides_the_window(engine: Engine) -> None:
         ).one()
     assert (first, last) == (201903, 202002)
     assert report.interest_years == (2019,)
+
+
+def test_what_follows_the_writing_is_reported_step_by_step(engine: Engine) -> None:
+    seen: list[tuple[str, int, int, str]] = []
+    report = _generate(
+        engine, FixedClock.on(dt.date(2020, 3, 10)), persons_wanted=60, years=3,
+        stages=lambda *step: seen.append(step),
+    )  # fmt: skip
+    after = [s for s in seen if s[0] == AFTER_LOAD]
+    if engine.dialect.name == "postgresql":
+        keys = [str(k.name) for t in RECORD_TABLES for k in t.foreign_key_constraints]
+        indexes = [str(i.name) for i in AFTER_LOAD_INDEXES]
+        total = len(keys) + len(indexes)
+        # Each step named before it runs, the indexes first (their block is the inner one).
+        assert after == [
+            *((AFTER_LOAD, i, total, name) for i, name in enumerate(sorted(indexes))),
+            *((AFTER_LOAD, len(indexes) + i, total, n) for i, n in enumerate(sorted(keys))),
+            (AFTER_LOAD, total, total, ""),
+        ]
+    else:
+        assert after == []  # SQLite keeps its keys and indexes while it writes
+    years = report.interest_years
+    assert years == (2017, 2018, 2019)
+    assert [s for s in seen if s[0] == INTEREST] == [
+        *((INTEREST, i, 3, str(y)) for i, y in enumerate(years)),
+        (INTEREST, 3, 3, ""),
+    ]
+    assert seen[-1] == (INTEREST, 3, 3, "")  # nothing after the last year
 
 
 def test_the_nation_as_parquet_files(tmp_path: Path, clock: FixedClock) -> None:
