@@ -3,13 +3,15 @@ never lost."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine, inspect, text
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db import migrate
-from jinbao.db.bulk import foreign_keys_checked_after, index_named, indexes_built_after
+from jinbao.db.bulk import index_named, load_mode
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import SystemClock
 from jinbao.kernel.errors import Conflict
@@ -33,10 +35,21 @@ ORPHAN = (
 )
 
 
+def load(engine: Engine, *rows: str, **mode: Any) -> None:
+    """A bulk load of ``rows`` (INSERT statements) in :func:`load_mode` with ``mode``."""
+    with load_mode(engine, **mode) as writing:
+        writing()
+        with engine.begin() as conn:
+            for row in rows:
+                conn.execute(text(row))
+
+
 def test_the_keys_are_off_inside_the_block_and_back_after_it(fresh: Engine) -> None:
     before = {t.name: keys(fresh, t.name) for t in TABLES}
     assert all(before.values())
-    with foreign_keys_checked_after(fresh, TABLES):
+    with load_mode(fresh, keys_of=TABLES) as writing:
+        assert keys(fresh, "contributions")  # still on until the loader writes
+        writing()
         assert all(not keys(fresh, t.name) for t in TABLES)
     assert {t.name: keys(fresh, t.name) for t in TABLES} == before
     assert migrate.drift(fresh) == []
@@ -45,12 +58,8 @@ def test_the_keys_are_off_inside_the_block_and_back_after_it(fresh: Engine) -> N
 
 
 def test_a_row_that_breaks_a_key_is_reported_and_that_key_stays_off(fresh: Engine) -> None:
-    with (
-        pytest.raises(Conflict) as caught,
-        foreign_keys_checked_after(fresh, TABLES),
-        fresh.begin() as conn,
-    ):
-        conn.execute(text(ORPHAN))
+    with pytest.raises(Conflict) as caught:
+        load(fresh, ORPHAN, keys_of=TABLES)
     assert caught.value.code == "db.foreign_key"
     assert "fk_account_entries_person_id_persons" in caught.value.en
     assert "fk_account_entries_person_id_persons" not in keys(fresh, "account_entries")
@@ -64,7 +73,7 @@ def test_keys_left_off_by_a_killed_load_come_back_with_the_next_one(fresh: Engin
             text("ALTER TABLE contributions DROP CONSTRAINT fk_contributions_person_id_persons")
         )
     assert migrate.drift(fresh) != []
-    with foreign_keys_checked_after(fresh, TABLES):
+    with load_mode(fresh, keys_of=TABLES):
         pass
     assert migrate.drift(fresh) == []
 
@@ -119,7 +128,8 @@ def missing(engine: Engine) -> set[str]:
 def test_the_indexes_are_off_inside_the_block_and_built_after_it(fresh: Engine) -> None:
     before = definitions(fresh)
     assert {UNIQUE.name, BY_PERSON.name} <= before.keys()
-    with indexes_built_after(fresh, [UNIQUE, BY_PERSON]):
+    with load_mode(fresh, indexes=[UNIQUE, BY_PERSON]) as writing:
+        writing()
         inside = definitions(fresh)
         assert inside.keys() == before.keys() - {UNIQUE.name, BY_PERSON.name}
         assert missing(fresh) == {UNIQUE.name, BY_PERSON.name}
@@ -146,12 +156,9 @@ def test_rows_that_break_a_unique_constraint_are_reported_and_it_stays_off(
     with fresh.begin() as conn:
         conn.execute(text(PERSON))
         conn.execute(text(AGENCY))
-    with (
-        pytest.raises(Conflict) as caught,
-        indexes_built_after(fresh, [UNIQUE, BY_PERSON]),
-        fresh.begin() as conn,
-    ):
-        conn.execute(text(MONTH))  # nothing refuses the second while the constraint is off
+    with pytest.raises(Conflict) as caught:
+        # nothing refuses the second month while the constraint is off
+        load(fresh, MONTH, indexes=[UNIQUE, BY_PERSON])
     assert caught.value.code == "db.unique"
     assert str(UNIQUE.name) in caught.value.en
     assert str(UNIQUE.name) in caught.value.zh
@@ -162,8 +169,73 @@ def test_rows_that_break_a_unique_constraint_are_reported_and_it_stays_off(
     # Mended, the next load (or a rerun of the killed one) adds it back.
     with fresh.begin() as conn:
         conn.execute(text("DELETE FROM contributions"))
-    with indexes_built_after(fresh, [UNIQUE, BY_PERSON]):
+    with load_mode(fresh, indexes=[UNIQUE, BY_PERSON]):
         pass
     assert migrate.drift(fresh) == []
     with fresh.begin() as conn, pytest.raises(Exception, match="unique"):
         conn.execute(text(MONTH))  # enforced again, row by row
+
+
+def oids(engine: Engine) -> dict[str, int]:
+    """The record tables' indexes by name with their catalog ids (a rebuilt one has a new id)."""
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                text(
+                    "SELECT indexrelid::regclass::text, indexrelid::int FROM pg_index WHERE "
+                    "indrelid::regclass::text IN ('contributions', 'contribution_payments', "
+                    "'account_entries')"
+                )
+            ).all()
+        )
+
+
+def test_a_load_that_writes_nothing_takes_nothing_off_and_builds_only_what_is_missing(
+    fresh: Engine,
+) -> None:
+    before = oids(fresh)
+    steps: list[tuple[str, int, int]] = []
+    with load_mode(
+        fresh, keys_of=TABLES, indexes=[UNIQUE, BY_PERSON], on_step=lambda *s: steps.append(s)
+    ):
+        pass  # a rerun of a finished load: every chunk found written, nothing to write
+    assert oids(fresh) == before  # not one dropped and built again
+    assert steps == []
+    assert migrate.drift(fresh) == []
+    # A load killed while it built and checked them left one index and one key off: the next
+    # run that writes nothing builds and checks those two alone.
+    with fresh.begin() as conn:
+        conn.execute(text(f"DROP INDEX {BY_PERSON.name}"))
+        conn.execute(
+            text("ALTER TABLE contributions DROP CONSTRAINT fk_contributions_person_id_persons")
+        )
+    with load_mode(
+        fresh, keys_of=TABLES, indexes=[UNIQUE, BY_PERSON], on_step=lambda *s: steps.append(s)
+    ):
+        pass
+    assert steps == [
+        (str(BY_PERSON.name), 0, 2),
+        ("fk_contributions_person_id_persons", 1, 2),
+        ("", 2, 2),
+    ]
+    after = oids(fresh)
+    assert after[str(UNIQUE.name)] == before[str(UNIQUE.name)]
+    assert after.keys() == before.keys()
+    assert migrate.drift(fresh) == []
+
+
+def test_a_load_that_breaks_a_unique_constraint_and_a_key_names_both(fresh: Engine) -> None:
+    with UnitOfWork(fresh, SystemClock()) as uow:
+        sync_regions(uow)
+        uow.commit()
+    with fresh.begin() as conn:
+        conn.execute(text(PERSON))
+        conn.execute(text(AGENCY))
+    with pytest.raises(Conflict) as caught:
+        load(fresh, MONTH, ORPHAN, keys_of=TABLES, indexes=[UNIQUE, BY_PERSON])
+    assert caught.value.code == "db.unique"
+    for name in (str(UNIQUE.name), "fk_account_entries_person_id_persons"):
+        assert name in caught.value.en
+        assert name in caught.value.zh
+    assert missing(fresh) == {UNIQUE.name}
+    assert "fk_account_entries_person_id_persons" not in keys(fresh, "account_entries")

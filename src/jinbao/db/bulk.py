@@ -149,78 +149,111 @@ def key_filter(
         yield lambda column: column.in_(select(table.c.k))
 
 
-# Told the name of each index or key before it is built or checked after a load (they can take
-# minutes each at a million persons: a caller shows which one is running).
-OnStep = Callable[[str], None]
+# Told each index or key after a load before it is built or checked, as (name, how many came
+# before it, how many in all), and (``""``, all, all) at the end: they can take minutes each at
+# a million persons, and a caller shows which one is running.
+OnStep = Callable[[str, int, int], None]
+# Called by a loader inside the block before it writes its first row: the keys and indexes go
+# off then, not before, so a block that finds nothing left to write (a rerun of a finished load)
+# drops nothing and has nothing to build again.
+Writing = Callable[[], None]
 
 
 @contextlib.contextmanager
-def foreign_keys_checked_after(
-    engine: Engine, tables: Sequence[Table], on_step: OnStep | None = None
-) -> Iterator[None]:
+def load_mode(
+    engine: Engine,
+    *,
+    keys_of: Sequence[Table] = (),
+    indexes: Sequence[Index | UniqueConstraint] = (),
+    on_step: OnStep | None = None,
+) -> Iterator[Writing]:
     """A bulk load's mode on PostgreSQL, as ``pg_restore`` loads a dump: the foreign keys of
-    ``tables`` are dropped for the block and added back after it, where PostgreSQL checks each
-    in one pass over its table (a join) instead of by a trigger per row written. Measured on
-    the synthetic nation, those triggers were two thirds of COPY's time into the contributions,
-    and checking the same keys afterwards took about a tenth of the time they had cost.
+    ``keys_of`` and the ``indexes`` (indexes or unique constraints, none that the load itself
+    reads by) are dropped when the block calls the :data:`Writing` it is given, and after the
+    block each index is built by one sort of its table and each key checked in one pass (a
+    join), instead of row by row. Measured on the synthetic nation, the keys' triggers were two
+    thirds of COPY's time into the contributions, and checking the same keys afterwards took a
+    tenth of that; the person-ordered covering index of the contributions cost 6.8 s kept up
+    row by row and 1.9 s built afterwards (20 000 persons × 10 years).
 
     For loaders that own the database while they run (``jinbao sim generate``): the keys are
-    not enforced for anyone while the block runs. Leaving the block, also on an error, adds
-    them back; a row that breaks one is reported (``db.foreign_key``) and that key stays off,
-    which ``jinbao db check`` shows as drift until the row is mended and the key added. A
-    process killed inside the block leaves them off the same way: the loader's rerun drops
-    what is still there and adds them all back when it ends. ``on_step`` is told each key's
-    name before it is checked. SQLite: nothing changes."""
+    not enforced for anyone while they are off. Leaving the block, also on an error, adds back
+    every one it dropped and every one missing before it (a killed load's); one the rows break
+    is reported (``db.unique``, else ``db.foreign_key``) and stays off, which ``jinbao db
+    check`` shows until the rows are mended and the load run again. A block that never called
+    its :data:`Writing` builds only what was missing. SQLite: nothing changes."""
     keys = sorted(
-        (key for table in tables for key in table.foreign_key_constraints),
+        (key for table in keys_of for key in table.foreign_key_constraints),
         key=lambda key: str(key.name),
     )
-    with _off_during(
-        engine,
-        [_constraint_off(key) for key in keys],
-        "db.foreign_key",
-        "批量写入的数据违反外键 {}，这些外键未恢复；请修正数据后重新添加"
-        "（jinbao db check 会列出它们）。",
-        "Rows written in bulk break the foreign keys {}, which were not added back; mend the "
-        "rows and add them (jinbao db check lists them).",
-        on_step,
-    ):
-        yield
+    built = sorted(indexes, key=lambda item: str(item.name))
+    # The indexes first: a key's check reads its table, which they do not slow down.
+    items = [
+        *(_index_off(i) if isinstance(i, Index) else _constraint_off(i) for i in built),
+        *(_constraint_off(key) for key in keys),
+    ]
+    if engine.dialect.name != "postgresql":
+        yield _nothing
+        return
+    dropped = False
+
+    def writing() -> None:
+        nonlocal dropped
+        if not dropped:
+            with engine.begin() as conn:
+                for drop, _, _ in items:
+                    conn.execute(text(drop))
+            dropped = True
+
+    try:
+        yield writing
+    finally:
+        todo = items if dropped else _absent(engine, items)
+        broken: list[str] = []
+        for n, (_, add, name) in enumerate(todo):
+            if on_step is not None:
+                on_step(name, n, len(todo))
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{AFTER_LOAD_MEMORY}'"))
+                    conn.execute(add)  # builds or checks over every row, in one statement
+            except IntegrityError:
+                broken.append(name)
+        if todo and on_step is not None:
+            on_step("", len(todo), len(todo))
+        key_names = {str(key.name) for key in keys}
+        _refuse_broken(
+            [n for n in broken if n not in key_names], [n for n in broken if n in key_names]
+        )
 
 
-@contextlib.contextmanager
-def indexes_built_after(
-    engine: Engine, indexes: Sequence[Index | UniqueConstraint], on_step: OnStep | None = None
-) -> Iterator[None]:
-    """The other half of a bulk load's mode on PostgreSQL: ``indexes`` (indexes or unique
-    constraints, none that the load itself reads by) are dropped for the block and built
-    after it by one sort of the table each, instead of one insertion into the tree per row
-    written. Measured on a 20 000-person ten-year nation, the person-ordered covering index
-    of the contributions cost 6.8 s kept up row by row and 1.9 s built afterwards; at a
-    million persons such an index is larger than the buffers and every month of a chunk
-    touches all its pages.
+def _refuse_broken(unique: list[str], foreign: list[str]) -> None:
+    """What the loaded rows broke, named: ``db.unique`` if a unique constraint is among them."""
+    zh, en = [], []
+    if unique:
+        names = ", ".join(unique)
+        zh.append(f"批量写入的数据违反唯一约束 {names}，这些约束未恢复")
+        en.append(
+            f"Rows written in bulk break the unique constraints {names}, which were not added back"
+        )
+    if foreign:
+        names = ", ".join(foreign)
+        zh.append(f"批量写入的数据违反外键 {names}，这些外键未恢复")
+        en.append(f"Rows written in bulk break the foreign keys {names}, which were not added back")
+    if zh:
+        raise Conflict(
+            "db.unique" if unique else "db.foreign_key",
+            "；".join(zh) + "；请修正数据后重新添加（jinbao db check 会列出它们）。",
+            ". ".join(en) + "; mend the rows and add them (jinbao db check lists them).",
+        )
 
-    Same terms as :func:`foreign_keys_checked_after`, which a loader uses with it: for a
-    loader that owns the database; a unique constraint the rows break is reported
-    (``db.unique``) and stays off; a killed load leaves them off until its rerun, and
-    ``jinbao db check`` shows them missing; ``on_step`` is told each name before its build.
-    SQLite: nothing changes."""
-    items = sorted(indexes, key=lambda item: str(item.name))
-    with _off_during(
-        engine,
-        [_index_off(i) if isinstance(i, Index) else _constraint_off(i) for i in items],
-        "db.unique",
-        "批量写入的数据违反唯一约束 {}，这些约束未恢复；请修正数据后重新添加"
-        "（jinbao db check 会列出它们）。",
-        "Rows written in bulk break the unique constraints {}, which were not added back; mend "
-        "the rows and add them (jinbao db check lists them).",
-        on_step,
-    ):
-        yield
+
+def _nothing() -> None:
+    """SQLite's :data:`Writing`: its keys and indexes stay on."""
 
 
 def index_named(table: Table, name: str) -> Index | UniqueConstraint:
-    """``table``'s index or unique constraint of that name, for :func:`indexes_built_after`."""
+    """``table``'s index or unique constraint of that name, for :func:`load_mode`."""
     for item in (*table.indexes, *table.constraints):
         if isinstance(item, Index | UniqueConstraint) and item.name == name:
             return item
@@ -237,42 +270,22 @@ def _index_off(index: Index) -> tuple[str, Any, str]:
     return f"DROP INDEX IF EXISTS {index.name}", CreateIndex(index), str(index.name)
 
 
+# The names among these that the current schema has neither as a constraint nor as an index (a
+# unique constraint is both).
+_PRESENT = text(
+    "SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+    "WHERE n.nspname = current_schema() AND c.conname = ANY(:names) "
+    "UNION SELECT i.relname FROM pg_class i JOIN pg_namespace n ON n.oid = i.relnamespace "
+    "WHERE n.nspname = current_schema() AND i.relkind = 'i' AND i.relname = ANY(:names)"
+)
+
+
+def _absent(engine: Engine, items: Sequence[tuple[str, Any, str]]) -> list[tuple[str, Any, str]]:
+    with engine.connect() as conn:
+        present = set(conn.execute(_PRESENT, {"names": [name for *_, name in items]}).scalars())
+    return [item for item in items if item[2] not in present]
+
+
 # Memory for each index built after a load (maintenance_work_mem, 64 MB by default): a larger
 # sort runs in fewer passes over its temporary files. A key's check is a join, under work_mem.
 AFTER_LOAD_MEMORY = "512MB"
-
-
-@contextlib.contextmanager
-def _off_during(
-    engine: Engine,
-    items: Sequence[tuple[str, Any, str]],
-    code: str,
-    zh: str,
-    en: str,
-    on_step: OnStep | None,
-) -> Iterator[None]:
-    """Drop each of ``items`` (drop statement, DDL adding it back, name) for the block, add
-    them back after it, each in its own transaction so that one the rows break does not keep
-    the others off; report those by ``code``, their names in the ``zh``/``en`` templates."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.begin() as conn:
-        for drop, _, _ in items:
-            conn.execute(text(drop))
-    try:
-        yield
-    finally:
-        broken: list[str] = []
-        for _, add, name in items:
-            if on_step is not None:
-                on_step(name)
-            try:
-                with engine.begin() as conn:
-                    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{AFTER_LOAD_MEMORY}'"))
-                    conn.execute(add)  # builds or checks over every row, in one statement
-            except IntegrityError:
-                broken.append(name)
-        if broken:
-            names = ", ".join(broken)
-            raise Conflict(code, zh.format(names), en.format(names))

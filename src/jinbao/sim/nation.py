@@ -57,12 +57,12 @@ from jinbao.contributions.model import Kind, period_int
 from jinbao.contributions.service import Rules, record_row, write_batch
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.bulk import (
-    foreign_keys_checked_after,
+    Writing,
     index_named,
-    indexes_built_after,
     insert_rows,
     key_filter,
     key_table,
+    load_mode,
 )
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
@@ -253,16 +253,19 @@ def generate(
     samples: dict[str, str] = {}
     made = records = relations = 0
     population = _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples)  # fmt: skip
+
     # The three tables of a month's records take nine rows in ten: their foreign keys are
     # checked and their person-ordered indexes built once at the end, not per row
-    # (PostgreSQL; see foreign_keys_checked_after and indexes_built_after).
-    after_load = _Steps(stages, AFTER_LOAD, _after_load_steps())
-    with (
-        foreign_keys_checked_after(engine, RECORD_TABLES, after_load.begin),
-        indexes_built_after(engine, AFTER_LOAD_INDEXES, after_load.begin),
-    ):
+    # (PostgreSQL; see load_mode). They go off at the first chunk an earlier run did not write.
+    def after_load(name: str, done: int, total: int) -> None:
+        if stages is not None:
+            stages(AFTER_LOAD, done, total, name)
+
+    with load_mode(
+        engine, keys_of=RECORD_TABLES, indexes=AFTER_LOAD_INDEXES, on_step=after_load
+    ) as writing:
         for n, written in _write_chunks(
-            engine, clock, params, workers, population, marker, last, today
+            engine, clock, params, workers, population, marker, last, today, writing
         ):
             made += n
             if written is not None:
@@ -270,13 +273,13 @@ def generate(
                 totals["back_paid"] += written.back_paid
             if progress:
                 progress(made, persons_wanted)
-    after_load.end()
     done_years = _rated_years(params, first.year, today.year) if interest else []
-    crediting = _Steps(stages, INTEREST, len(done_years))
-    for year in done_years:
-        crediting.begin(str(year))
+    for n, year in enumerate(done_years):
+        if stages is not None:
+            stages(INTEREST, n, len(done_years), str(year))
         run_interest(engine, clock, year, params, chunk_size=5000)
-    crediting.end()
+    if stages is not None and done_years:
+        stages(INTEREST, len(done_years), len(done_years), "")
     return _report(made, len(firms), made_agencies, relations, records, totals, samples,
                    tuple(done_years), started)  # fmt: skip
 
@@ -292,29 +295,6 @@ def _rated_years(params: Parameters, first: int, end: int) -> list[int]:
             continue
         rated.append(year)
     return rated
-
-
-def _after_load_steps() -> int:
-    """How many indexes are built and keys checked after the load (PostgreSQL)."""
-    keys = sum(len(table.foreign_key_constraints) for table in RECORD_TABLES)
-    return keys + len(AFTER_LOAD_INDEXES)
-
-
-class _Steps:
-    """One stage's steps as :data:`StageProgress` reports them: each named as it begins, and
-    the stage's end once, if any step began."""
-
-    def __init__(self, report: StageProgress | None, stage: str, total: int) -> None:
-        self.report, self.stage, self.total, self.done = report, stage, total, 0
-
-    def begin(self, name: str) -> None:
-        if self.report is not None:
-            self.report(self.stage, min(self.done, self.total), self.total, name)
-        self.done += 1
-
-    def end(self) -> None:
-        if self.report is not None and self.done:
-            self.report(self.stage, self.total, self.total, "")
 
 
 def _check_plan(persons_wanted: int, years: int) -> None:
@@ -362,29 +342,37 @@ def _write_chunk(
     """One chunk in one transaction: persons, relations, records with payments, account
     entries and journals. None if an earlier run of the same plan wrote it (and stopped later)."""
     with UnitOfWork(engine, clock, "sim") as uow:
-        with key_filter(uow.conn, (p.id_number for p in people), String) as matches:
-            taken = uow.conn.execute(
-                select(persons.c.id_number).where(matches(persons.c.id_number))
-            ).scalars()
-            held = sorted(taken)
-        if len(held) == len(people):
-            return None  # written by an earlier run of the same plan that stopped later
-        if held:
-            # ID numbers are unique within one seed's nation, not across seeds: another nation
-            # (or real data) in this database already holds some of them.
-            shown = "、".join(held[:3]) + ("…" if len(held) > 3 else "")
-            raise Conflict(
-                "sim.id_taken",
-                f"模拟人口的身份证号{shown}已被本数据库中的其他人员占用（另一个种子生成的模拟人口"
-                "或真实数据）：请在空数据库中生成，或沿用原来的种子和规模续生成。",
-                f"ID numbers of the synthetic nation ({shown.replace('、', ', ')}) are already "
-                "held in this database (by a nation of another seed, or by real data): generate "
-                "into an empty database, or resume with the same seed and plan.",
-            )
+        if _written_before(uow, people):
+            return None
         ids = _write_people(uow, people, last)
         records, late = _write_records(uow, people, ids, rules, batch, last, today)
         uow.commit()
     return _Written(sum(len(p.spells) for p in people), records, late)
+
+
+def _written_before(uow: UnitOfWork, people: list[_Person]) -> bool:
+    """Whether an earlier run of the same plan wrote this chunk (and stopped later); refused if
+    only some of its ID numbers are held."""
+    with key_filter(uow.conn, (p.id_number for p in people), String) as matches:
+        taken = uow.conn.execute(
+            select(persons.c.id_number).where(matches(persons.c.id_number))
+        ).scalars()
+        held = sorted(taken)
+    if len(held) == len(people):
+        return True
+    if held:
+        # ID numbers are unique within one seed's nation, not across seeds: another nation
+        # (or real data) in this database already holds some of them.
+        shown = "、".join(held[:3]) + ("…" if len(held) > 3 else "")
+        raise Conflict(
+            "sim.id_taken",
+            f"模拟人口的身份证号{shown}已被本数据库中的其他人员占用（另一个种子生成的模拟人口"
+            "或真实数据）：请在空数据库中生成，或沿用原来的种子和规模续生成。",
+            f"ID numbers of the synthetic nation ({shown.replace('、', ', ')}) are already "
+            "held in this database (by a nation of another seed, or by real data): generate "
+            "into an empty database, or resume with the same seed and plan.",
+        )
+    return False
 
 
 def _write_chunks(
@@ -396,13 +384,26 @@ def _write_chunks(
     marker: str,
     last: YearMonth,
     today: dt.date,
+    writing: Writing,
 ) -> Iterator[tuple[int, _Written | None]]:
     """Write the chunks as they are drawn, here or in ``workers`` processes of their own; yields
     (persons, what was written) per chunk as each finishes. At most two chunks per worker wait,
     so memory holds a few chunks, never the nation. A chunk is named by the count of persons
     drawn before it (its batch keys), so a rerun finds what a stopped run wrote whatever the
-    order the chunks were committed in."""
+    order the chunks were committed in.
+
+    The chunks an earlier run wrote are passed over here, up to the first it did not write:
+    only then, with no writer at work yet, are the keys and indexes taken off (``writing``).
+    A rerun of a finished load takes nothing off and builds nothing again."""
     chunks = _named(population, marker)
+    for batch, people in chunks:
+        with UnitOfWork(engine, clock, "sim") as uow:  # a key table is a write, if temporary
+            done = _written_before(uow, people)
+        if not done:
+            writing()
+            chunks = itertools.chain([(batch, people)], chunks)
+            break
+        yield len(people), None
     if workers == 1:
         rules = Rules(params)
         for batch, people in chunks:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import period_of
@@ -217,6 +217,40 @@ def test_a_seed_makes_the_same_nation_and_a_stopped_run_resumes(
         _generate(stopped, clock, persons_wanted=500, interest=False)
     assert refused.value.code == "sim.seed_used"
     assert _fingerprint(stopped) == _fingerprint(whole)
+
+
+@pytest.mark.postgres
+def test_a_rerun_of_a_finished_nation_takes_nothing_off_and_builds_nothing_again(
+    new_database: Callable[[str], str], clock: FixedClock
+) -> None:
+    engine = _fresh(new_database, clock, "postgresql")
+    _generate(engine, clock, persons_wanted=300, chunk=100, interest=False, workers=2)
+    made = _fingerprint(engine)
+    built = _index_ids(engine)
+    seen: list[tuple[str, int, int, str]] = []
+    progress: list[int] = []
+    _generate(
+        engine, clock, persons_wanted=300, chunk=100, interest=False, workers=2,
+        stages=lambda *step: seen.append(step), progress=lambda done, _: progress.append(done),
+    )  # fmt: skip
+    assert progress == [100, 200, 300]  # every chunk found written, none written again
+    assert seen == []  # no index built, no key checked
+    assert _index_ids(engine) == built
+    assert _fingerprint(engine) == made
+    assert migrate.drift(engine) == []
+
+
+def _index_ids(engine: Engine) -> dict[str, int]:
+    """Every index by name with its catalog id, which a rebuilt index does not keep."""
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                text(
+                    "SELECT c.relname, c.oid::int FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE c.relkind = 'i' AND n.nspname = 'public'"
+                )
+            ).all()
+        )
 
 
 @pytest.mark.postgres
