@@ -187,7 +187,7 @@ def load_mode(
         key=lambda key: str(key.name),
     )
     built = sorted(indexes, key=lambda item: str(item.name))
-    # The indexes first: a key's check reads its table, which they do not slow down.
+    # Indexes, then keys, as the two blocks this replaced ran; a key's check does not use them.
     items = [
         *(_index_off(i) if isinstance(i, Index) else _constraint_off(i) for i in built),
         *(_constraint_off(key) for key in keys),
@@ -270,8 +270,8 @@ def _index_off(index: Index) -> tuple[str, Any, str]:
     return f"DROP INDEX IF EXISTS {index.name}", CreateIndex(index), str(index.name)
 
 
-# The names among these that the current schema has neither as a constraint nor as an index (a
-# unique constraint is both).
+# Those of the names that the current schema has, as a constraint or as an index (a unique
+# constraint is both).
 _PRESENT = text(
     "SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
     "WHERE n.nspname = current_schema() AND c.conname = ANY(:names) "

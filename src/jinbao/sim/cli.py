@@ -8,7 +8,7 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -178,15 +178,17 @@ class _Progress:
     each with the seconds since its stage began."""
 
     def __init__(self, persons: int) -> None:
+        self._persons = persons
         self._open = contextlib.ExitStack()
-        self._bar = self._open.enter_context(
-            typer.progressbar(length=persons, label="生成 generating")
-        )
+        self._bar: Any = None
         self._seen = 0
         self._stage = ""
         self._began = 0.0
 
     def __enter__(self) -> _Progress:
+        self._bar = self._open.enter_context(
+            typer.progressbar(length=self._persons, label="生成 generating")
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -404,6 +404,8 @@ def _write_chunks(
             chunks = itertools.chain([(batch, people)], chunks)
             break
         yield len(people), None
+    else:
+        return  # every chunk was written by an earlier run
     if workers == 1:
         rules = Rules(params)
         for batch, people in chunks:
