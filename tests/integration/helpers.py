@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from jinbao.db.schema import metadata
 from jinbao.db.uow import UnitOfWork
@@ -19,6 +19,21 @@ def row_counts(engine: Engine) -> dict[str, int]:
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in metadata.sorted_tables
         }
+
+
+def index_ids(engine: Engine) -> dict[str, int]:
+    """Every index of the PostgreSQL database by name with its catalog id, which an index
+    dropped and built again does not keep."""
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                text(
+                    "SELECT c.relname, c.oid::int FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE c.relkind = 'i' "
+                    "AND n.nspname = current_schema()"
+                )
+            ).all()
+        )
 
 
 def commit(make_uow: Callable[[], UnitOfWork], action: Callable[[UnitOfWork], T]) -> T:

@@ -16,6 +16,7 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import SystemClock
 from jinbao.kernel.errors import Conflict
 from jinbao.registry.regions import sync_regions
+from tests.integration.helpers import index_ids
 
 # The mode changes nothing on SQLite: these tests take PostgreSQL's foreign keys off.
 pytestmark = pytest.mark.parametrize(
@@ -104,6 +105,16 @@ MONTH = (
 )  # the same month twice
 
 
+def a_person_at_an_agency(engine: Engine) -> None:
+    """What MONTH's rows point to, written below the use cases."""
+    with UnitOfWork(engine, SystemClock()) as uow:
+        sync_regions(uow)
+        uow.commit()
+    with engine.begin() as conn:
+        conn.execute(text(PERSON))
+        conn.execute(text(AGENCY))
+
+
 def definitions(engine: Engine) -> dict[str, str]:
     """Each index of the record tables by name, as PostgreSQL would create it again."""
     with engine.connect() as conn:
@@ -150,12 +161,7 @@ def test_the_indexes_are_off_inside_the_block_and_built_after_it(fresh: Engine) 
 def test_rows_that_break_a_unique_constraint_are_reported_and_it_stays_off(
     fresh: Engine,
 ) -> None:
-    with UnitOfWork(fresh, SystemClock()) as uow:
-        sync_regions(uow)
-        uow.commit()
-    with fresh.begin() as conn:
-        conn.execute(text(PERSON))
-        conn.execute(text(AGENCY))
+    a_person_at_an_agency(fresh)
     with pytest.raises(Conflict) as caught:
         # nothing refuses the second month while the constraint is off
         load(fresh, MONTH, indexes=[UNIQUE, BY_PERSON])
@@ -176,30 +182,16 @@ def test_rows_that_break_a_unique_constraint_are_reported_and_it_stays_off(
         conn.execute(text(MONTH))  # enforced again, row by row
 
 
-def oids(engine: Engine) -> dict[str, int]:
-    """The record tables' indexes by name with their catalog ids (a rebuilt one has a new id)."""
-    with engine.connect() as conn:
-        return dict(
-            conn.execute(
-                text(
-                    "SELECT indexrelid::regclass::text, indexrelid::int FROM pg_index WHERE "
-                    "indrelid::regclass::text IN ('contributions', 'contribution_payments', "
-                    "'account_entries')"
-                )
-            ).all()
-        )
-
-
 def test_a_load_that_writes_nothing_takes_nothing_off_and_builds_only_what_is_missing(
     fresh: Engine,
 ) -> None:
-    before = oids(fresh)
+    before = index_ids(fresh)
     steps: list[tuple[str, int, int]] = []
     with load_mode(
         fresh, keys_of=TABLES, indexes=[UNIQUE, BY_PERSON], on_step=lambda *s: steps.append(s)
     ):
         pass  # a rerun of a finished load: every chunk found written, nothing to write
-    assert oids(fresh) == before  # not one dropped and built again
+    assert index_ids(fresh) == before  # not one dropped and built again
     assert steps == []
     assert migrate.drift(fresh) == []
     # A load killed while it built and checked them left one index and one key off: the next
@@ -218,19 +210,14 @@ def test_a_load_that_writes_nothing_takes_nothing_off_and_builds_only_what_is_mi
         ("fk_contributions_person_id_persons", 1, 2),
         ("", 2, 2),
     ]
-    after = oids(fresh)
+    after = index_ids(fresh)
     assert after[str(UNIQUE.name)] == before[str(UNIQUE.name)]
     assert after.keys() == before.keys()
     assert migrate.drift(fresh) == []
 
 
 def test_a_load_that_breaks_a_unique_constraint_and_a_key_names_both(fresh: Engine) -> None:
-    with UnitOfWork(fresh, SystemClock()) as uow:
-        sync_regions(uow)
-        uow.commit()
-    with fresh.begin() as conn:
-        conn.execute(text(PERSON))
-        conn.execute(text(AGENCY))
+    a_person_at_an_agency(fresh)
     with pytest.raises(Conflict) as caught:
         load(fresh, MONTH, ORPHAN, keys_of=TABLES, indexes=[UNIQUE, BY_PERSON])
     assert caught.value.code == "db.unique"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import period_of
@@ -41,6 +41,7 @@ from jinbao.sim.nation import (
     generate,
     generate_parquet,
 )
+from tests.integration.helpers import index_ids
 
 PARAMS = load_parameters()
 
@@ -226,7 +227,7 @@ def test_a_rerun_of_a_finished_nation_takes_nothing_off_and_builds_nothing_again
     engine = _fresh(new_database, clock, "postgresql")
     _generate(engine, clock, persons_wanted=300, chunk=100, interest=False, workers=2)
     made = _fingerprint(engine)
-    built = _index_ids(engine)
+    built = index_ids(engine)
     seen: list[tuple[str, int, int, str]] = []
     progress: list[int] = []
     _generate(
@@ -235,22 +236,9 @@ def test_a_rerun_of_a_finished_nation_takes_nothing_off_and_builds_nothing_again
     )  # fmt: skip
     assert progress == [100, 200, 300]  # every chunk found written, none written again
     assert seen == []  # no index built, no key checked
-    assert _index_ids(engine) == built
+    assert index_ids(engine) == built
     assert _fingerprint(engine) == made
     assert migrate.drift(engine) == []
-
-
-def _index_ids(engine: Engine) -> dict[str, int]:
-    """Every index by name with its catalog id, which a rebuilt index does not keep."""
-    with engine.connect() as conn:
-        return dict(
-            conn.execute(
-                text(
-                    "SELECT c.relname, c.oid::int FROM pg_class c JOIN pg_namespace n "
-                    "ON n.oid = c.relnamespace WHERE c.relkind = 'i' AND n.nspname = 'public'"
-                )
-            ).all()
-        )
 
 
 @pytest.mark.postgres
