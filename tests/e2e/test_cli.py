@@ -210,17 +210,18 @@ def test_sim_shows_each_index_and_key_after_the_load_and_each_year_of_interest(
     cli("db", "upgrade")
     out = cli("sim", "generate", "--persons", "200", "--years", "3")
     lines = out.splitlines()
-    after = lines.index("建索引、查外键 indexes and keys:")
-    steps = [line.split()[-1] for line in lines[after + 1 : after + 14]]
+    after = lines.index("建索引、查外键、更新统计 indexes, keys, statistics:")
+    steps = [line.split()[-1] for line in lines[after + 1 : after + 15]]
     assert steps[0].startswith("ix_")
-    assert steps[-1].startswith("fk_")
+    assert steps[-2].startswith("fk_")
+    assert steps[-1] == "ANALYZE"
     assert "uq_contributions_person_id_scheme_period_entry_no" in steps
     assert "fk_contribution_payments_contribution_id_contributions" in steps
-    assert lines[after + 1].startswith("  [ 1/13]")
-    assert lines[after + 13].startswith("  [13/13]")
-    assert lines[after + 14].startswith("  完成 done:")
+    assert lines[after + 1].startswith("  [ 1/14]")
+    assert lines[after + 14].startswith("  [14/14]")
+    assert lines[after + 15].startswith("  完成 done:")
     interest = lines.index("逐年结息 crediting interest:")
-    assert interest == after + 15
+    assert interest == after + 16
     done = next(i for i in range(interest, len(lines)) if lines[i].startswith("  完成 done:"))
     years = [line.split()[-1] for line in lines[interest + 1 : done]]
     assert years, out  # the window's finished years with a published rate, in order

@@ -164,11 +164,11 @@ def generate_command(
         typer.echo("例 for example: " + " ".join(report.sample_ids))
 
 
-# After the last person is written, PostgreSQL builds the record tables' indexes and checks
-# their keys (minutes at a million persons), then each year's interest is credited: a line per
-# step, so that the persons' bar does not sit at 100% meanwhile.
+# After the last person is written, PostgreSQL builds the record tables' indexes, checks their
+# keys and analyzes (minutes at a million persons), then each year's interest is credited: a
+# line per step, so that the persons' bar does not sit at 100% meanwhile.
 STAGE_LABELS = {
-    AFTER_LOAD: "建索引、查外键 indexes and keys",
+    AFTER_LOAD: "建索引、查外键、更新统计 indexes, keys, statistics",
     INTEREST: "逐年结息 crediting interest",
 }
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import period_of
@@ -335,13 +335,23 @@ def test_what_follows_the_writing_is_reported_step_by_step(engine: Engine) -> No
     if engine.dialect.name == "postgresql":
         keys = [str(k.name) for t in RECORD_TABLES for k in t.foreign_key_constraints]
         indexes = [str(i.name) for i in AFTER_LOAD_INDEXES]
-        total = len(keys) + len(indexes)
-        # Each step named before it runs, the indexes first (their block is the inner one).
+        total = len(keys) + len(indexes) + 1
+        # Each step named before it runs: the indexes, the keys, then the statistics.
         assert after == [
             *((AFTER_LOAD, i, total, name) for i, name in enumerate(sorted(indexes))),
             *((AFTER_LOAD, len(indexes) + i, total, n) for i, n in enumerate(sorted(keys))),
+            (AFTER_LOAD, total - 1, total, "ANALYZE"),
             (AFTER_LOAD, total, total, ""),
         ]
+        with engine.connect() as conn:  # analyzed by the load, not left to autovacuum
+            unanalyzed = conn.execute(
+                text(
+                    "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('contributions', "
+                    "'contribution_payments', 'account_entries', 'postings', 'journals', "
+                    "'persons') AND last_analyze IS NULL"
+                )
+            ).all()
+        assert unanalyzed == []
     else:
         assert after == []  # SQLite keeps its keys and indexes while it writes
     years = report.interest_years
