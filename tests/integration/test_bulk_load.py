@@ -206,9 +206,10 @@ def test_a_load_that_writes_nothing_takes_nothing_off_and_builds_only_what_is_mi
     ):
         pass
     assert steps == [
-        (str(BY_PERSON.name), 0, 2),
-        ("fk_contributions_person_id_persons", 1, 2),
-        ("", 2, 2),
+        (str(BY_PERSON.name), 0, 3),
+        ("fk_contributions_person_id_persons", 1, 3),
+        ("ANALYZE", 2, 3),
+        ("", 3, 3),
     ]
     after = index_ids(fresh)
     assert after[str(UNIQUE.name)] == before[str(UNIQUE.name)]

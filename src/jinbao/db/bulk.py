@@ -178,10 +178,10 @@ def load_mode(
     tenth of that; the person-ordered covering index of the contributions cost 6.8 s kept up
     row by row and 1.9 s built afterwards (20 000 persons × 10 years).
 
-    After a block that wrote, the whole database is analyzed (``ANALYZE``: PostgreSQL's
-    "Populating a Database", run ANALYZE afterwards). Rows loaded faster than autovacuum's
-    one-minute round left the planner with no statistics at all: the ledger check right after
-    a 5 000-person ten-year nation took 1.35–1.85 s, and 0.41–0.47 s once analyzed.
+    After a block that wrote or built anything, the whole database is analyzed (``ANALYZE``;
+    PostgreSQL's "Populating a Database": run ANALYZE afterwards). Rows loaded faster than
+    autovacuum's one-minute round left the planner with no statistics at all: the ledger check
+    right after a 5 000-person ten-year nation took 1.35–1.85 s, and 0.41–0.47 s once analyzed.
 
     For loaders that own the database while they run (``jinbao sim generate``): the keys are
     not enforced for anyone while they are off. Leaving the block, also on an error, adds back
@@ -216,7 +216,9 @@ def load_mode(
         yield writing
     finally:
         todo = items if dropped else _absent(engine, items)
-        steps = len(todo) + (1 if dropped else 0)  # and the statistics, after rows were written
+        # And the statistics, after rows were written or a killed load's leftovers were built.
+        analyze = dropped or bool(todo)
+        steps = len(todo) + (1 if analyze else 0)
         broken: list[str] = []
         for n, (_, add, name) in enumerate(todo):
             if on_step is not None:
@@ -227,7 +229,7 @@ def load_mode(
                     conn.execute(add)  # builds or checks over every row, in one statement
             except IntegrityError:
                 broken.append(name)
-        if dropped:
+        if analyze:
             if on_step is not None:
                 on_step(ANALYZE, len(todo), steps)
             with engine.begin() as conn:
