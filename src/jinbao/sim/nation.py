@@ -117,9 +117,9 @@ NOT_NETWORKED = 0.05  # SAMPLE: county agencies not yet on the exchange network 
 # process stay well under 2 GB.
 CHUNK = 5_000
 # What generate reports after the persons are written, as (stage, steps done, steps in all,
-# the step beginning): AFTER_LOAD, each index built and foreign key checked by name (PostgreSQL;
-# minutes at a million persons); INTEREST, each year credited. A last call per stage has done
-# equal to the total and no step.
+# the step beginning): AFTER_LOAD, each index built and foreign key checked by name, then
+# ANALYZE (PostgreSQL; minutes at a million persons); INTEREST, each year credited. A last call
+# per stage has done equal to the total and no step.
 StageProgress = Callable[[str, int, int, str], None]
 AFTER_LOAD = "after_load"
 INTEREST = "interest"
