@@ -20,11 +20,13 @@ from jinbao.sim.nation import (
     AFTER_LOAD,
     CHUNK,
     INTEREST,
+    TRANSFERS,
     SimReport,
     generate,
     generate_parquet,
     writers,
 )
+from jinbao.sim.transfers import TRANSFER_SHARE
 
 app = typer.Typer(help="演示数据 Demo data.", no_args_is_help=True)
 
@@ -112,6 +114,15 @@ def generate_command(
     interest: Annotated[
         bool, typer.Option(help="Run the yearly interest job for every finished year.")
     ] = True,
+    transfers: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the movers contributing now who apply, today, to transfer the "
+            "relations they kept in other provinces (through the workflow; 0: none; SAMPLE).",
+        ),
+    ] = TRANSFER_SHARE,
     parquet: Annotated[
         Path | None,
         typer.Option(help="Write Parquet files to this folder instead of the database."),
@@ -136,7 +147,7 @@ def generate_command(
         return generate(
             engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
             chunk=chunk, interest=interest, progress=progress, workers=workers,
-            stages=shown.stage if shown else None,
+            stages=shown.stage if shown else None, transfers=transfers,
         )  # fmt: skip
 
     if as_json:
@@ -156,6 +167,15 @@ def generate_command(
         f"interest credited for {', '.join(map(str, report.interest_years)) or 'no year'}; "
         f"{report.seconds} s."
     )
+    moved = report.transfers
+    if moved is not None:
+        why = ", ".join(f"{code} {n}" for code, n in moved.reasons.items())
+        typer.echo(
+            f"转移接续 transfers: {moved.movers} movers chose to apply; {moved.completed} cases completed, "
+            f"{moved.waiting} waiting for an operator, {moved.refused} refused, "
+            f"{moved.not_applied} not accepted; {moved.offline} relations kept off the network "
+            f"(paper, not applied for)" + (f"; {why}" if why else "") + "."
+        )
     if parquet is not None:
         typer.echo(
             f"Parquet: {parquet}/{{agencies,employers,persons,relationships,contributions}}.parquet"
@@ -170,6 +190,7 @@ def generate_command(
 STAGE_LABELS = {
     AFTER_LOAD: "建索引、查外键、更新统计 indexes, keys, statistics",
     INTEREST: "逐年结息 crediting interest",
+    TRANSFERS: "转移接续 transfers (each batch of movers as it ends)",
 }
 
 
@@ -204,6 +225,8 @@ class _Progress:
         if stage != self._stage:
             self._stage, self._began = stage, now
             typer.echo(f"{STAGE_LABELS[stage]}:")
+        if not step and done < total:  # the stage begins; its steps are told as they end
+            return
         width = len(str(total))
         if step:
             typer.echo(f"  [{done + 1:>{width}}/{total}] {now - self._began:5.0f} s  {step}")

@@ -88,6 +88,7 @@ from jinbao.registry.tables import (
     relationships,
 )
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
+from jinbao.sim.transfers import TRANSFER_SHARE, TransferReport, chosen, transfer_kept
 
 SIM = "（模拟数据）"
 NATIONAL_CONTACT = Contact(f"北京市西城区{SIM}", "养老保险关系转移接续处", "12333", "9:00-17:00")
@@ -118,11 +119,13 @@ NOT_NETWORKED = 0.05  # SAMPLE: county agencies not yet on the exchange network 
 CHUNK = 5_000
 # What generate reports after the persons are written, as (stage, steps done, steps in all,
 # the step beginning): AFTER_LOAD, each index built and foreign key checked by name, then
-# ANALYZE (PostgreSQL; minutes at a million persons); INTEREST, each year credited. A last call
-# per stage has done equal to the total and no step.
+# ANALYZE (PostgreSQL; minutes at a million persons); INTEREST, each year credited; TRANSFERS,
+# opened by a call with no step, then each batch of movers as it ends (its batches may run at
+# once: jinbao.sim.transfers). A last call per stage has done equal to the total and no step.
 StageProgress = Callable[[str, int, int, str], None]
 AFTER_LOAD = "after_load"
 INTEREST = "interest"
+TRANSFERS = "transfers"
 # Written in bulk with their foreign keys checked after the load (generate).
 RECORD_TABLES = (contributions, contribution_payments, account_entries)
 # Their indexes that the writer does not read by, built after the load (generate): the
@@ -151,6 +154,7 @@ class SimReport:
     interest_years: tuple[int, ...]
     seconds: float
     sample_ids: tuple[str, ...] = ()  # a few generated persons, one of each career, to look at
+    transfers: TransferReport | None = None  # the movers' applications (None: none asked for)
 
 
 @dataclass(slots=True)
@@ -215,14 +219,18 @@ def generate(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     stages: StageProgress | None = None,
+    transfers: float = TRANSFER_SHARE,
 ) -> SimReport:
     """Generate ``persons_wanted`` persons with ``years`` years of history up to last month.
 
     ``workers`` processes write the chunks (PostgreSQL; by default one per core): the draws
     stay in this process, in order, so the nation is the same whatever their number.
     ``progress`` gets (persons written, persons wanted); ``stages`` what follows the writing
-    (see :data:`StageProgress`)."""
+    (see :data:`StageProgress`). Then the share ``transfers`` of the inter-province movers who
+    contribute now apply to bring the relation they kept over, today, through the workflow
+    (:mod:`jinbao.sim.transfers`; 0: none)."""
     _check_plan(persons_wanted, years)
+    _check_share(transfers)
     workers = writers(engine, workers)
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -253,6 +261,9 @@ def generate(
     samples: dict[str, str] = {}
     made = records = relations = 0
     population = _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples)  # fmt: skip
+    movers: list[str] = []
+    if transfers:
+        population = _noting_movers(population, last, seed, transfers, movers)
 
     # The three tables of a month's records take nine rows in ten: their foreign keys are
     # checked and their person-ordered indexes built once at the end, not per row
@@ -280,8 +291,47 @@ def generate(
         run_interest(engine, clock, year, params, chunk_size=5000)
     if stages is not None and done_years:
         stages(INTEREST, len(done_years), len(done_years), "")
+    moved = None
+    if transfers:
+
+        def batches(done: int, total: int, step: str) -> None:
+            if stages is not None:
+                stages(TRANSFERS, done, total, step)
+
+        moved = transfer_kept(engine, clock, params, movers, progress=batches, workers=workers)
     return _report(made, len(firms), made_agencies, relations, records, totals, samples,
-                   tuple(done_years), started)  # fmt: skip
+                   tuple(done_years), started, moved)  # fmt: skip
+
+
+def _check_share(share: float) -> None:
+    if not 0 <= share <= 1:
+        raise InvalidInput(
+            "sim.transfer_share",
+            f"申请转移接续的比例应在0到1之间，而不是{share}。",
+            f"The share of movers who apply to transfer is between 0 and 1, not {share}.",
+            field="transfers",
+        )
+
+
+def _noting_movers(
+    population: Iterator[list[_Person]], last: YearMonth, seed: int, share: float, movers: list[str]
+) -> Iterator[list[_Person]]:
+    """The population as drawn, noting on the way the persons chosen to apply for a transfer:
+    contributing now in a normal relation, with a normal one kept in another province."""
+    for people in population:
+        for p in people:
+            if _may_apply(p, last) and chosen(seed, p.id_number, share):
+                movers.append(p.id_number)
+        yield people
+
+
+def _may_apply(p: _Person, last: YearMonth) -> bool:
+    if p.ended or not p.spells:
+        return False
+    now = p.spells[-1]
+    if now.end != last.index or now.temporary:
+        return False
+    return any(not s.temporary and s.region[:2] != now.region[:2] for s in p.spells[:-1])
 
 
 def _rated_years(params: Parameters, first: int, end: int) -> list[int]:
@@ -1028,14 +1078,14 @@ def generate_parquet(
 def _report(
     persons_made: int, firms: int, agencies_made: int, relations: int, records: int,
     totals: dict[str, int], samples: dict[str, str], interest_years: tuple[int, ...],
-    started: float,
+    started: float, transfers: TransferReport | None = None,
 ) -> SimReport:  # fmt: skip
     return SimReport(
         persons=persons_made, employers=firms, agencies=agencies_made, relationships=relations,
         records=records, careers={k: totals[k] for k, _ in CAREERS}, deaths=totals["died"],
         retired=totals["retired"], temporary=totals["temporary"], back_paid=totals["back_paid"],
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
-        sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples),
+        sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples), transfers=transfers,
     )  # fmt: skip
 
 

@@ -1,0 +1,324 @@
+"""The synthetic nation's transfers: a share of the persons who keep a relation in another
+province apply, where they contribute now, to bring it over — through the real workflow.
+
+The careers of :mod:`jinbao.sim.nation` leave every old relation kept (suspended) where it was,
+as people do until they apply (国办发〔2009〕66号 第八条 一: the application is made at the new
+place, where the person contributes). Here a seeded share of the inter-province movers who
+contribute now apply today for the relations they kept in other provinces, one case at a time
+(a person has one open), the latest first; each case runs as any other: the 联系函, the 信息表 and 基金划转表 with the amounts of the policy engine
+(:func:`jinbao.policy.transfer.transfer_amount`), the money reserved and posted on both sides,
+the account out and in, the years merged, the old relation 转出 — every document signed and
+applied from the inbox (:mod:`jinbao.transfers.workflow`). Nothing is written around it.
+
+Review: where an agency reviews automatically (即时办结) the pump carries a clean case through.
+Where it does not, the sim does what its operator would do with a clean case and approves each
+leg that waits with no finding (``transfer.operator_review`` alone: the audit log names the
+actor ``sim``). A leg with a finding — a temporary account's age exception, say, which only a
+person may judge (66号 第五条（二）) — is left in the operator's queue, as it would be. A relation
+kept at an agency off the exchange network is not applied for (it would go on paper forms, in
+manual mode, that nobody here scans), nor are the older ones behind it. Kept temporary accounts
+(their gathering) and relations kept in the same province are left as they are. Agencies'
+settings are not changed.
+
+A rerun carries on: a relation that moved is no longer kept (its status is 转出), and a case a
+stopped run left open is driven on, not applied for again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import aliased
+
+from jinbao.db.engine import make_engine
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import Clock
+from jinbao.kernel.errors import DomainError
+from jinbao.policy.parameters import Parameters
+from jinbao.registry.tables import agencies, persons, relationships
+from jinbao.transfers import workflow
+from jinbao.transfers.cases import CaseRow, Side, rows_where
+from jinbao.transfers.model import FINAL, State
+from jinbao.transfers.tables import transfer_cases
+
+# SAMPLE: of the inter-province movers who contribute now and keep a relation in another
+# province, the share that has applied to bring it over. An illustration, not a statistic.
+TRANSFER_SHARE = 0.3
+BATCH = 200  # cases applied, then pumped and reviewed together
+CLEAN = "transfer.operator_review"  # the only reason a clean leg waits where review is manual
+IN_PROGRESS = "sim.transfer_in_progress"  # a case not ended with no reason given (reported)
+IDLE_ROUNDS = 250  # rounds of 20 ms with nothing moved before a case is reported as it stands
+# The operator's approval of each leg (the side whose turn it is acts).
+APPROVE: dict[State, Callable[..., None]] = {
+    State.APPLIED: workflow.accept,
+    State.CONTACT_SENT: workflow.send_funds,
+    State.FUNDS_SENT: workflow.complete,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TransferReport:
+    movers: int  # persons chosen (the seeded share of those who may apply)
+    completed: int  # cases 已办结 (a person with several relations kept has a case for each)
+    waiting: int  # cases left in an operator's queue with a finding for a person to judge
+    refused: int  # cases refused in writing or voided by the workflow
+    not_applied: int  # applications the workflow refused outright
+    offline: int  # relations not applied for: an agency is off the network (paper, manual mode)
+    reasons: dict[str, int]  # why waiting, refused or not applied: code → cases
+
+
+def chosen(seed: int, id_number: str, share: float) -> bool:
+    """Whether this person of the nation of ``seed`` applies: a fixed draw per person, not per
+    run, so that a rerun and a run with more writers choose the same persons."""
+    digest = hashlib.blake2b(f"{seed}:transfer:{id_number}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < share * 2**64
+
+
+def transfer_kept(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    movers: Sequence[str],
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    batch: int = BATCH,
+    workers: int = 1,
+) -> TransferReport:
+    """Each of ``movers`` (ID numbers) applies, at the agency of the relation contributing
+    now, for the relations kept in other provinces, latest first; the cases are driven to their
+    end where nothing needs a person's judgement. Batches of ``batch`` movers, in ``workers``
+    processes at once (PostgreSQL: the inbox is claimed with SKIP LOCKED, so the pumps of two
+    processes share the documents). ``progress`` gets (0, batches, "") first, then (batches
+    done before, batches, what the batch did) as each ends, and (batches, batches, "") last."""
+    parts = {i + 1: list(movers[i : i + batch]) for i in range(0, len(movers), batch)}
+    tally = _Tally(len(movers))
+    if progress is not None and parts:
+        progress(0, len(parts), "")
+
+    def done(first: int, counts: _Tally) -> None:
+        tally.add(counts)
+        if progress is not None:
+            last = first + len(parts[first]) - 1
+            progress(
+                tally.batches - 1, len(parts),
+                f"movers {first}–{last}: {counts.completed} completed, {counts.offline} off the "
+                f"network" + (f", {counts.waiting} waiting" if counts.waiting else ""),
+            )  # fmt: skip
+
+    if workers == 1 or len(parts) < 2:
+        for first, part in parts.items():
+            done(first, _batch(engine, clock, params, part))
+    else:
+        url = engine.url.render_as_string(hide_password=False)
+        # Forked as the nation's writers are (jinbao.sim.nation._write_chunks): an engine of
+        # its own in each process, the inherited connections never touched.
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("fork"), initializer=_worker_start,
+            initargs=(url, clock, params),
+        ) as pool:  # fmt: skip
+            jobs = {pool.submit(_worker_batch, part): first for first, part in parts.items()}
+            for job in as_completed(jobs):
+                done(jobs[job], job.result())
+    if workers > 1:  # what another process's pump left unapplied when its batch ended
+        workflow.pump(engine, clock, params)
+    if progress is not None and parts:
+        progress(len(parts), len(parts), "")
+    return tally.report()
+
+
+class _Tally:
+    """The counts of :class:`TransferReport`, added up batch by batch."""
+
+    def __init__(self, movers: int = 0) -> None:
+        self.movers, self.batches = movers, 0
+        self.completed = self.waiting = self.refused = self.not_applied = self.offline = 0
+        self.reasons: dict[str, int] = {}
+
+    def reason(self, code: str) -> None:
+        self.reasons[code] = self.reasons.get(code, 0) + 1
+
+    def add(self, other: _Tally) -> None:
+        self.batches += 1
+        self.completed += other.completed
+        self.waiting += other.waiting
+        self.refused += other.refused
+        self.not_applied += other.not_applied
+        self.offline += other.offline
+        for code, n in other.reasons.items():
+            self.reasons[code] = self.reasons.get(code, 0) + n
+
+    def report(self) -> TransferReport:
+        return TransferReport(
+            self.movers, self.completed, self.waiting, self.refused, self.not_applied,
+            self.offline, dict(sorted(self.reasons.items())),
+        )  # fmt: skip
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(url: str, clock: Clock, params: Parameters) -> None:
+    _WORKER.update(engine=make_engine(url), clock=clock, params=params)
+
+
+def _worker_batch(part: list[str]) -> _Tally:
+    return _batch(_WORKER["engine"], _WORKER["clock"], _WORKER["params"], part)
+
+
+def _batch(engine: Engine, clock: Clock, params: Parameters, part: list[str]) -> _Tally:
+    """One batch of movers: each applies for the latest relation kept in another province (or
+    its open case is taken up), the cases are driven together, and those whose case completed
+    apply for the next one kept, until none is left. A person has one case open at a time."""
+    tally = _Tally()
+    pending = part
+    while pending:
+        case_ids = []
+        found, offline = _movers(engine, clock, pending)
+        tally.offline += offline
+        for mover in found:
+            if mover.open_case is not None:  # applied by a run that stopped
+                case_ids.append(mover.open_case)
+                continue
+            try:
+                with UnitOfWork(engine, clock, "sim") as uow:
+                    application = workflow.Application(mover.id_number, mover.here, mover.there)
+                    case_ids.append(workflow.apply(uow, application, params))
+                    uow.commit()
+            except DomainError as exc:
+                tally.not_applied += 1
+                tally.reason(exc.code)
+        pending = []
+        for row in _drive(engine, clock, params, case_ids):
+            if row.state is State.COMPLETED:
+                tally.completed += 1
+                pending.append(row.id_number)
+                continue
+            tally.refused += row.state in FINAL
+            tally.waiting += row.state not in FINAL
+            for code in {r.get("code", "") for r in row.reasons} or {IN_PROGRESS}:
+                tally.reason(code)
+    return tally
+
+
+@dataclass(frozen=True, slots=True)
+class _Mover:
+    id_number: str
+    here: str  # the agency of the relation contributing now: where the person applies
+    there: str  # the agency keeping the latest normal relation in another province
+    open_case: str | None  # a case applied for and not finished (a stopped run's)
+
+
+_HERE = aliased(agencies)
+_THERE = aliased(agencies)
+_KEPT = aliased(relationships)
+
+
+def _movers(engine: Engine, clock: Clock, id_numbers: Sequence[str]) -> tuple[list[_Mover], int]:
+    """The persons who may apply now, electronically: a normal relation contributing at an
+    agency on the exchange network, and a normal one kept (suspended) at an agency on it in
+    another province; the latest kept one when several are. Also how many were left out
+    because an agency is off the network."""
+    today = clock.today()
+    kept_elsewhere = (
+        select(
+            persons.c.id_number,
+            persons.c.id,
+            _HERE.c.code,
+            _THERE.c.code,
+            _HERE.c.networked_since,
+            _THERE.c.networked_since,
+        )
+        .join(relationships, relationships.c.person_id == persons.c.id)
+        .join(_HERE, _HERE.c.id == relationships.c.agency_id)
+        .join(_KEPT, _KEPT.c.person_id == persons.c.id)
+        .join(_THERE, _THERE.c.id == _KEPT.c.agency_id)
+        .where(
+            persons.c.id_number.in_(id_numbers),  # a batch: an IN list will do
+            relationships.c.status == "contributing",
+            relationships.c.kind == "normal",
+            relationships.c.scheme == "enterprise",
+            _KEPT.c.status == "suspended",
+            _KEPT.c.kind == "normal",
+            _KEPT.c.scheme == "enterprise",
+            func.substr(_THERE.c.region_code, 1, 2) != func.substr(_HERE.c.region_code, 1, 2),
+        )
+        .order_by(persons.c.id_number, _KEPT.c.started_on.desc())
+    )
+    with UnitOfWork(engine, clock, "sim", write=False) as uow:
+        rows = uow.conn.execute(kept_elsewhere).all()
+        open_cases = dict(
+            uow.conn.execute(
+                select(transfer_cases.c.person_id, transfer_cases.c.case_id).where(
+                    transfer_cases.c.person_id.in_({r[1] for r in rows}),
+                    transfer_cases.c.side == Side.RECEIVING.value,
+                    transfer_cases.c.state.in_([s.value for s in State if s not in FINAL]),
+                )
+            ).all()
+        )
+    seen = set()
+    found, offline = [], 0
+    for number, person_id, here, there, here_since, there_since in rows:
+        if number in seen:  # an earlier relation kept: the latest one is the one named
+            continue
+        seen.add(number)
+        networked = all(s is not None and s <= today for s in (here_since, there_since))
+        if person_id in open_cases or networked:
+            found.append(_Mover(number, here, there, open_cases.get(person_id)))
+        else:
+            offline += 1
+    return found, offline
+
+
+def _drive(engine: Engine, clock: Clock, params: Parameters, case_ids: list[str]) -> list[CaseRow]:
+    """Pump the documents and approve each clean leg whose turn it is, until every case has
+    ended or waits for a person; the receiving side's copy of each case. An approval the
+    workflow refuses (its recheck found what blocks) is not tried again: the case waits with
+    its reasons. A document another process is applying is left to it; a case that does not
+    move for ``IDLE_ROUNDS`` rounds is reported as it stands."""
+    tried: set[tuple[str, Side, State]] = set()
+    idle = 0
+    while True:
+        pumped = workflow.pump(engine, clock, params)
+        with UnitOfWork(engine, clock, "sim", write=False) as uow:
+            rows = rows_where(uow, transfer_cases.c.case_id.in_(case_ids)) if case_ids else []
+        turns = [
+            r
+            for r in rows
+            if r.queued
+            and r.owes_action
+            and _clean(r)
+            and (r.case_id, r.side, r.state) not in tried
+        ]
+        for row in turns:
+            tried.add((row.case_id, row.side, row.state))
+            try:
+                with UnitOfWork(engine, clock, "sim") as uow:
+                    APPROVE[row.state](uow, row.case_id, params=params)
+                    uow.commit()
+            except DomainError:
+                continue
+        if turns or pumped.applied:
+            idle = 0
+            continue
+        waits = {
+            r.case_id
+            for r in rows
+            if r.queued and (not _clean(r) or (r.case_id, r.side, r.state) in tried)
+        }
+        moving = {r.case_id for r in rows if r.state not in FINAL} - waits
+        if not moving or idle >= IDLE_ROUNDS:
+            return [r for r in rows if r.side is Side.RECEIVING]
+        idle += 1
+        time.sleep(0.02)
+
+
+def _clean(row: CaseRow) -> bool:
+    """Waiting only because this agency's review is manual: no finding for a person to judge."""
+    return bool(row.reasons) and all(r.get("code") == CLEAN for r in row.reasons)

@@ -1,0 +1,263 @@
+"""The synthetic nation's transfers: a seeded share of the movers apply and their cases run
+through the real workflow — money, accounts, years and relations as the rules say."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Connection, Engine, func, select, update
+
+from jinbao.accounts.tables import account_entries
+from jinbao.audit.tables import audit_log
+from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.tables import inbox, outbox
+from jinbao.kernel.clock import FixedClock
+from jinbao.kernel.errors import InvalidInput
+from jinbao.ledger.check import check
+from jinbao.ledger.tables import pending_transfers
+from jinbao.registry.tables import agencies, persons, relationships
+from jinbao.sim.nation import TRANSFERS, SimReport
+from jinbao.sim.transfers import TransferReport, chosen, transfer_kept
+from jinbao.transfers import workflow
+from jinbao.transfers.tables import transfer_cases, transferred_years
+from tests.integration.sim.test_nation import PARAMS, _fresh, _generate
+
+CLOCK = FixedClock.on(dt.date(2026, 12, 2))
+# Enough movers at this size and seed for every branch below; a 5-year window lets people move.
+PLAN: dict[str, object] = {"persons_wanted": 1200, "years": 5, "seed": 11, "chunk": 600}
+
+
+def _movers(report: SimReport) -> TransferReport:
+    assert report.transfers is not None
+    return report.transfers
+
+
+def test_a_share_of_the_movers_transfer_through_the_workflow(engine: Engine) -> None:
+    seen: list[tuple[str, int, int, str]] = []
+    report = _generate(engine, CLOCK, **PLAN, transfers=0.5, stages=lambda *s: seen.append(s))
+    moved = _movers(report)
+    assert moved.completed >= 20
+    assert moved.waiting == moved.refused == moved.not_applied == 0
+    assert moved.completed > moved.movers - moved.offline  # some had several relations kept
+    steps = [s for s in seen if s[0] == TRANSFERS]
+    assert steps[-1][1:3] == (steps[-1][2] - 1, steps[-1][2])  # the last batch ends the stage
+    with UnitOfWork(engine, CLOCK) as uow:
+        assert check(uow) == []  # the money reserved, posted on both sides, balanced
+        conn = uow.conn
+        sides = conn.execute(
+            select(transfer_cases.c.side, transfer_cases.c.state, transfer_cases.c.kind,
+                   transfer_cases.c.mode, func.count())
+            .group_by(transfer_cases.c.side, transfer_cases.c.state, transfer_cases.c.kind,
+                      transfer_cases.c.mode)
+        ).all()  # fmt: skip
+        assert sorted(sides) == [
+            ("receiving", "completed", "cross_province", "electronic", moved.completed),
+            ("transferring", "completed", "cross_province", "electronic", moved.completed),
+        ]
+        # Every document delivered and applied; none failed.
+        assert (
+            conn.execute(select(func.count()).where(outbox.c.delivered_at.is_(None))).scalar() == 0
+        )
+        assert conn.execute(select(func.count()).where(inbox.c.applied_at.is_(None))).scalar() == 0
+        assert (
+            conn.execute(select(func.count()).where(inbox.c.apply_error.is_not(None))).scalar() == 0
+        )
+        # The money: every reservation posted at both ends.
+        states = conn.execute(
+            select(pending_transfers.c.state, func.count()).group_by(pending_transfers.c.state)
+        ).all()
+        assert states == [("posted", moved.completed)]
+        # The account went out at the old place and came in at the new one, to the fen.
+        moves = dict(
+            conn.execute(
+                select(account_entries.c.kind, func.sum(account_entries.c.amount))
+                .where(account_entries.c.kind.in_(["transfer_out", "transfer_in"]))
+                .group_by(account_entries.c.kind)
+            ).all()
+        )
+        assert moves["transfer_in"] > 0
+        assert moves["transfer_in"] == -moves["transfer_out"]
+        # Each case: the old relation 转出, in another province; the years merged at the new place.
+        receiving = transfer_cases.alias("r")
+        rows = conn.execute(
+            select(
+                receiving.c.case_id,
+                receiving.c.person_id,
+                agencies.c.region_code,
+                relationships.c.status,
+                relationships.c.agency_id,
+            )
+            .join(relationships, relationships.c.person_id == receiving.c.person_id)
+            .join(agencies, agencies.c.id == receiving.c.agency_id)
+            .where(receiving.c.side == "receiving", relationships.c.status == "transferred_out")
+        ).all()
+        assert {r.case_id for r in rows} == set(
+            conn.execute(select(transfer_cases.c.case_id)).scalars()
+        )
+        regions = dict(conn.execute(select(agencies.c.id, agencies.c.region_code)).all())
+        for r in rows:
+            assert regions[r.agency_id][:2] != r.region_code[:2]
+        merged = conn.execute(
+            select(func.count(func.distinct(transferred_years.c.case_row_id)))
+        ).scalar_one()
+        assert merged == moved.completed
+        # The sim approved each clean leg as an operator would: the audit log names it.
+        approvals = dict(
+            conn.execute(
+                select(audit_log.c.action, func.count())
+                .where(audit_log.c.actor == "sim", audit_log.c.action.like("transfer.%"))
+                .group_by(audit_log.c.action)
+            ).all()
+        )
+        assert approvals["transfer.apply"] == moved.completed
+        assert approvals["transfer.accept"] == moved.completed
+        # Only the movers chosen by the seeded draw applied.
+        applied = conn.execute(
+            select(persons.c.id_number).join(
+                transfer_cases, transfer_cases.c.person_id == persons.c.id
+            ).where(transfer_cases.c.side == "receiving")
+        ).scalars().all()  # fmt: skip
+        assert all(chosen(11, number, 0.5) for number in applied)
+        assert len(set(applied)) <= moved.movers < len(set(applied)) + moved.offline + 1
+        # None of them keeps a relation in another province that could go electronically.
+        left = [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5) and m[3]]
+        assert left == []
+
+
+def test_a_rerun_applies_for_no_one_again_and_zero_applies_for_no_one(
+    new_database: Callable[[str], str],
+) -> None:
+    engine = _fresh(new_database, CLOCK)
+    report = _generate(engine, CLOCK, **PLAN, interest=False, transfers=0.0)
+    assert report.transfers is None
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(transfer_cases)).scalar() == 0
+    first = _movers(_generate(engine, CLOCK, **PLAN, interest=False, transfers=0.5))
+    assert first.completed > 0
+    again = _movers(_generate(engine, CLOCK, **PLAN, interest=False, transfers=0.5))
+    # The movers whose relation moved are movers no more; the offline ones are still offline.
+    assert (again.completed, again.not_applied, again.offline) == (0, 0, first.offline)
+    with engine.connect() as conn:
+        cases = conn.execute(select(func.count()).select_from(transfer_cases)).scalar()
+    assert cases == 2 * first.completed
+
+
+def test_a_case_a_stopped_run_left_open_is_taken_up_and_one_with_a_finding_waits(
+    new_database: Callable[[str], str],
+) -> None:
+    engine = _fresh(new_database, CLOCK)
+    _generate(engine, CLOCK, **PLAN, interest=False, transfers=0.0)
+    with engine.connect() as conn:
+        movers = [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5) and m[3]]
+    (left_open, here, there, _), (judged, judged_here, _, _) = movers[0], movers[1]
+    # A stopped run applied for the first and went no further (review is manual: it waits).
+    with UnitOfWork(engine, CLOCK, "sim") as uow:
+        case_id = workflow.apply(uow, workflow.Application(left_open, here, there), PARAMS)
+        uow.commit()
+    # The second is a man of 54 whose 户籍 is elsewhere: 66号 第五条 would have opened a
+    # temporary account at the new place. Only a person may judge that (a finding for review).
+    with engine.begin() as conn:
+        conn.execute(
+            update(persons)
+            .where(persons.c.id_number == judged)
+            .values(sex="M", retirement_category="male", birth_date=dt.date(1970, 6, 1),
+                    hukou_region_code=_other_province(conn, judged_here))
+        )  # fmt: skip
+    moved = _movers(_generate(engine, CLOCK, **PLAN, interest=False, transfers=0.5))
+    assert moved.waiting == 1
+    assert moved.reasons == {"transfer.temporary_account_due": 1}
+    with engine.connect() as conn:
+        states = dict(
+            conn.execute(
+                select(persons.c.id_number, transfer_cases.c.state)
+                .join(transfer_cases, transfer_cases.c.person_id == persons.c.id)
+                .where(transfer_cases.c.side == "receiving",
+                       persons.c.id_number.in_([left_open, judged]))
+            ).all()
+        )  # fmt: skip
+        queued = conn.execute(
+            select(transfer_cases.c.queued).where(transfer_cases.c.case_id != case_id,
+                                                  transfer_cases.c.state == "applied")
+        ).scalars().all()  # fmt: skip
+    assert states == {left_open: "completed", judged: "applied"}  # one case each, no second
+    assert queued == [True]  # in the operator's queue, with the reason
+    with UnitOfWork(engine, CLOCK) as uow:
+        assert check(uow) == []
+
+
+@pytest.mark.postgres
+def test_two_processes_share_the_batches_and_the_inbox(
+    new_database: Callable[[str], str],
+) -> None:
+    """Batches of three movers in two processes at once: each pumps documents of the other's
+    cases too (SKIP LOCKED), and every case still ends, once."""
+    engine = _fresh(new_database, CLOCK, "postgresql")
+    _generate(engine, CLOCK, **PLAN, interest=False, transfers=0.0, workers=2)
+    with engine.connect() as conn:
+        movers = [m[0] for m in _latest_kept(conn) if chosen(11, m[0], 0.5)]
+    seen: list[tuple[int, int, str]] = []
+    moved = transfer_kept(
+        engine, CLOCK, PARAMS, movers, batch=3, workers=2, progress=lambda *s: seen.append(s)
+    )
+    batches = -(-len(movers) // 3)
+    assert seen[0] == (0, batches, "")
+    assert seen[-1] == (batches, batches, "")
+    assert sorted(s[0] for s in seen[1:-1]) == list(range(batches))
+    assert moved.completed > len(movers) - moved.offline
+    assert moved.waiting == moved.refused == moved.not_applied == 0
+    with UnitOfWork(engine, CLOCK) as uow:
+        assert check(uow) == []
+        conn = uow.conn
+        assert conn.execute(select(func.count()).where(inbox.c.applied_at.is_(None))).scalar() == 0
+        assert (
+            conn.execute(select(func.count()).where(outbox.c.delivered_at.is_(None))).scalar() == 0
+        )
+        states = conn.execute(
+            select(transfer_cases.c.state, func.count()).group_by(transfer_cases.c.state)
+        ).all()
+        assert states == [("completed", 2 * moved.completed)]
+        assert [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5) and m[3]] == []
+
+
+def test_a_share_outside_zero_to_one_is_refused(engine: Engine) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _generate(engine, CLOCK, persons_wanted=10, transfers=1.5)
+    assert refused.value.code == "sim.transfer_share"
+    assert "1.5" in refused.value.zh
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(persons)).scalar() == 0
+
+
+def _latest_kept(conn: Connection) -> list[tuple[str, str, str, bool]]:
+    """(ID number, agency contributing now, agency of the latest normal relation kept in another
+    province, whether both are on the network) for every person with both."""
+    here, there = agencies.alias("h"), agencies.alias("t")
+    kept = relationships.alias("k")
+    rows = conn.execute(
+        select(persons.c.id_number, here.c.code, there.c.code,
+               here.c.networked_since, there.c.networked_since)
+        .join(relationships, relationships.c.person_id == persons.c.id)
+        .join(here, here.c.id == relationships.c.agency_id)
+        .join(kept, kept.c.person_id == persons.c.id)
+        .join(there, there.c.id == kept.c.agency_id)
+        .where(
+            relationships.c.status == "contributing", relationships.c.kind == "normal",
+            kept.c.status == "suspended", kept.c.kind == "normal",
+            func.substr(here.c.region_code, 1, 2) != func.substr(there.c.region_code, 1, 2),
+        )
+        .order_by(persons.c.id_number, kept.c.started_on.desc())
+    ).all()  # fmt: skip
+    seen: dict[str, tuple[str, str, str, bool]] = {}
+    for number, a, b, a_since, b_since in rows:
+        networked = a_since is not None and b_since is not None
+        seen.setdefault(number, (number, a, b, networked))
+    return list(seen.values())
+
+
+def _other_province(conn: Connection, agency_code: str) -> str:
+    region = conn.execute(
+        select(agencies.c.region_code).where(agencies.c.code == agency_code)
+    ).scalar_one()
+    return "110101" if region[:2] != "11" else "310101"
