@@ -197,7 +197,10 @@ def main() -> None:
     params = load_parameters()
     with database(args.engine) as engine:
         t0 = time.perf_counter()
-        report = generate(engine, CLOCK, params, persons_wanted=args.persons, years=2, interest=False)
+        # No transfers by the generator: the load's own transfer applications draw from the
+        # movers who kept a relation elsewhere, and the pool stays as it was before session 20.
+        report = generate(engine, CLOCK, params, persons_wanted=args.persons, years=2, interest=False,
+                          transfers=0.0)  # fmt: skip
         with UnitOfWork(engine, CLOCK, "bench") as uow:
             for code in uow.conn.execute(text("SELECT code FROM agencies")).scalars():
                 set_auto_review(uow, code, True)

@@ -22,7 +22,10 @@ What it makes (every figure marked SAMPLE below is an illustration, not a statis
   parts at the rates in force, :func:`jinbao.policy.contributions.split`), written with their
   payments, personal-account entries and fund-ledger journals by the declaration path's own
   writer, collected on the 15th of the following month (a few employers' last month left
-  unpaid: arrears); then the yearly interest job for every finished year.
+  unpaid: arrears); then the yearly interest job for every finished year;
+- transfers: a seeded share of the movers who contribute now apply, today, to bring over the
+  relations they kept in other provinces, and the cases run through the real workflow
+  (:mod:`jinbao.sim.transfers`).
 
 Persons are generated and written a chunk at a time: memory holds one chunk's careers, the
 employers and a byte per (county, birth date) to keep ID numbers unique — never the nation.

@@ -42,7 +42,11 @@ def test_a_share_of_the_movers_transfer_through_the_workflow(engine: Engine) -> 
     assert moved.waiting == moved.refused == moved.not_applied == 0
     assert moved.completed > moved.movers - moved.offline  # some had several relations kept
     steps = [s for s in seen if s[0] == TRANSFERS]
-    assert steps[-1][1:3] == (steps[-1][2] - 1, steps[-1][2])  # the last batch ends the stage
+    batches = steps[0][2]
+    assert steps[0] == (TRANSFERS, 0, batches, "")  # the stage opens
+    assert [s[1] for s in steps[1:-1]] == list(range(batches))  # each batch as it ends
+    assert steps[1][3].startswith(f"movers 1–{min(200, moved.movers)}: ")
+    assert steps[-1] == (TRANSFERS, batches, batches, "")  # and closes
     with UnitOfWork(engine, CLOCK) as uow:
         assert check(uow) == []  # the money reserved, posted on both sides, balanced
         conn = uow.conn
