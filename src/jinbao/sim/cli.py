@@ -83,9 +83,11 @@ def load(
                 "转入地未入网（纸质办理）manual mode, on paper: " + " ".join(report.paper_movers)
             )
         if nation is not None:
+            moved = nation.transfers.completed if nation.transfers else 0
             typer.echo(
                 f"模拟人口 synthetic nation: {nation.persons} persons, {nation.employers} employers, "
-                f"{nation.records} contribution records, e.g. {' '.join(nation.sample_ids)}"
+                f"{nation.records} contribution records, {moved} transfers completed, "
+                f"e.g. {' '.join(nation.sample_ids)}"
             )
     else:
         typer.echo("演示数据已存在，未作改动 demo data already present; nothing changed.")

@@ -119,13 +119,17 @@ def transfer_kept(
         url = engine.url.render_as_string(hide_password=False)
         # Forked as the nation's writers are (jinbao.sim.nation._write_chunks): an engine of
         # its own in each process, the inherited connections never touched.
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             workers, mp_context=get_context("fork"), initializer=_worker_start,
             initargs=(url, clock, params),
-        ) as pool:  # fmt: skip
+        )  # fmt: skip
+        try:
             jobs = {pool.submit(_worker_batch, part): first for first, part in parts.items()}
             for job in as_completed(jobs):
                 done(jobs[job], job.result())
+        finally:
+            # On a failure or a stop, batches not begun are dropped; a rerun takes them up.
+            pool.shutdown(wait=True, cancel_futures=True)
     if workers > 1:  # what another process's pump left unapplied when its batch ended
         workflow.pump(engine, clock, params)
     if progress is not None and parts:
