@@ -121,13 +121,26 @@ def apply(
             field="from_agency",
         )
     candidates = one_per_agency(candidates)
+    places = sorted({r.agency_code for r in candidates})
+    if len(candidates) > 1 and len(places) == 1:
+        # Found by the synthetic nation: such a person was asked to name the transferring
+        # agency, and asked again when they had.
+        raise InvalidInput(
+            "transfer.relation_and_temporary_account",
+            f"经办机构{places[0]}同时保留该参保人员的基本养老保险关系和临时缴费账户，"
+            "本系统暂不支持从这样的经办机构转移，请与该经办机构联系人工办理。",
+            f"Agency {places[0]} keeps both a relation and a temporary account of the person; "
+            "transferring from such an agency is not supported yet. Contact that agency to "
+            "handle it by hand.",
+            field="from_agency",
+        )
     if len(candidates) > 1:
         raise InvalidInput(
             "transfer.choose_from_agency",
             "该参保人员在多地保留参保关系或临时缴费账户，请指明转出地经办机构："
-            + "、".join(r.agency_code for r in candidates),
+            + "、".join(places),
             "The person keeps relations or temporary accounts at several places; name the "
-            "transferring agency: " + ", ".join(r.agency_code for r in candidates),
+            "transferring agency: " + ", ".join(places),
             field="from_agency",
         )
     # No relation here at the named agency: its records are held on another node (or nowhere);

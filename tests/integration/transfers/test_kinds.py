@@ -122,6 +122,49 @@ def test_a_temporary_account_is_not_gathered_where_no_relation_is_kept(
     assert "transfer.gathering_target" in [r["code"] for r in side["reasons"]]
 
 
+def test_an_agency_keeping_a_relation_and_a_temporary_account_is_refused_clearly(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """Insured in Tianhe at 40 (a relation, kept when he left), back in Tianhe at 53 (a
+    temporary account, sealed), now at home in Zhengzhou. Tianhe holds both, under one agency's
+    records; the application used to ask him to name the transferring agency, and to ask again
+    when he had. It now says what is not supported, and writes nothing."""
+    person = an_id_number(born="1968-05-01", sex="M", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "王五", "410105"))
+        first, _ = employ(
+            uow, params, person, OLD, YearMonth(2008, 1), 24, 500_000, paid_on=dt.date(2009, 12, 20)
+        )
+        registry.change_relationship_status(
+            uow, first, RelationshipStatus.SUSPENDED, changed_on=dt.date(2010, 1, 1), reason="离职"
+        )
+        temp, _ = employ(
+            uow, params, person, OLD, YearMonth(2021, 7), 18, 700_000,
+            paid_on=dt.date(2022, 12, 20), kind=RelationshipKind.TEMPORARY,
+        )  # fmt: skip
+        registry.change_relationship_status(
+            uow, temp, RelationshipStatus.SUSPENDED, changed_on=dt.date(2023, 1, 1), reason="封存"
+        )
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, NEW, dt.date(2024, 1, 1))
+        )
+
+    commit(uow_at, setup)
+    for named in (None, OLD):
+        error = rejected(
+            engine,
+            uow_at,
+            lambda uow, named=named: workflow.apply(
+                uow, workflow.Application(person, NEW, named), params
+            ),
+        )
+        assert error.code == "transfer.relation_and_temporary_account"
+        assert error.zh.count(OLD) == 1
+        assert "not supported yet" in error.en
+
+
 def returning_worker(uow_at: Uow, params: Parameters, guangdong_years: int) -> str:
     """户籍 Sichuan; employed in Tianhe from 2010 for ``guangdong_years`` years, then a flexible
     worker in Zhengzhou from 2023 until he stopped in October 2026, near retirement."""
