@@ -230,7 +230,7 @@ def generate(
     stay in this process, in order, so the nation is the same whatever their number.
     ``progress`` gets (persons written, persons wanted); ``stages`` what follows the writing
     (see :data:`StageProgress`). Then the share ``transfers`` of the inter-province movers who
-    contribute now apply to bring the relation they kept over, today, through the workflow
+    contribute now apply, today, to bring over the relations they kept, through the workflow
     (:mod:`jinbao.sim.transfers`; 0: none)."""
     _check_plan(persons_wanted, years)
     _check_share(transfers)
@@ -329,6 +329,9 @@ def _noting_movers(
 
 
 def _may_apply(p: _Person, last: YearMonth) -> bool:
+    """Contributing last month in a normal relation (not a temporary account), with an earlier
+    normal one in another province: what :mod:`jinbao.sim.transfers` looks up again in the
+    database before the person applies."""
     if p.ended or not p.spells:
         return False
     now = p.spells[-1]
