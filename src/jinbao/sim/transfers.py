@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -98,18 +99,24 @@ def transfer_kept(
     processes share the documents). ``progress`` gets (0, batches, "") first, then (batches
     done before, batches, what the batch did) as each ends, and (batches, batches, "") last."""
     parts = {i + 1: list(movers[i : i + batch]) for i in range(0, len(movers), batch)}
-    tally = _Tally(len(movers))
+    counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
     if progress is not None and parts:
         progress(0, len(parts), "")
 
-    def done(first: int, counts: _Tally) -> None:
-        tally.add(counts)
+    def done(first: int, batch_done: _Counts) -> None:
+        batch_counts, batch_reasons = batch_done
+        counts.update(batch_counts)
+        reasons.update(batch_reasons)
+        counts["batches"] += 1
         if progress is not None:
             last = first + len(parts[first]) - 1
+            waiting = batch_counts["waiting"]
             progress(
-                tally.batches - 1, len(parts),
-                f"movers {first}–{last}: {counts.completed} completed, {counts.offline} off the "
-                f"network" + (f", {counts.waiting} waiting" if counts.waiting else ""),
+                counts["batches"] - 1, len(parts),
+                f"movers {first}–{last}: {batch_counts['completed']} completed, "
+                f"{batch_counts['offline']} off the network"
+                + (f", {waiting} waiting" if waiting else ""),
             )  # fmt: skip
 
     if workers == 1 or len(parts) < 2:
@@ -134,35 +141,14 @@ def transfer_kept(
         workflow.pump(engine, clock, params)
     if progress is not None and parts:
         progress(len(parts), len(parts), "")
-    return tally.report()
+    return TransferReport(
+        movers=len(movers), reasons=dict(sorted(reasons.items())), **{k: counts[k] for k in COUNTS}
+    )
 
 
-class _Tally:
-    """The counts of :class:`TransferReport`, added up batch by batch."""
-
-    def __init__(self, movers: int = 0) -> None:
-        self.movers, self.batches = movers, 0
-        self.completed = self.waiting = self.refused = self.not_applied = self.offline = 0
-        self.reasons: dict[str, int] = {}
-
-    def reason(self, code: str) -> None:
-        self.reasons[code] = self.reasons.get(code, 0) + 1
-
-    def add(self, other: _Tally) -> None:
-        self.batches += 1
-        self.completed += other.completed
-        self.waiting += other.waiting
-        self.refused += other.refused
-        self.not_applied += other.not_applied
-        self.offline += other.offline
-        for code, n in other.reasons.items():
-            self.reasons[code] = self.reasons.get(code, 0) + n
-
-    def report(self) -> TransferReport:
-        return TransferReport(
-            self.movers, self.completed, self.waiting, self.refused, self.not_applied,
-            self.offline, dict(sorted(self.reasons.items())),
-        )  # fmt: skip
+# What a batch did: counts by COUNTS, and cases or applications by reason code.
+_Counts = tuple[Counter[str], Counter[str]]
+COUNTS = ("completed", "waiting", "refused", "not_applied", "offline")
 
 
 _WORKER: dict[str, Any] = {}
@@ -172,20 +158,21 @@ def _worker_start(url: str, clock: Clock, params: Parameters) -> None:
     _WORKER.update(engine=make_engine(url), clock=clock, params=params)
 
 
-def _worker_batch(part: list[str]) -> _Tally:
+def _worker_batch(part: list[str]) -> _Counts:
     return _batch(_WORKER["engine"], _WORKER["clock"], _WORKER["params"], part)
 
 
-def _batch(engine: Engine, clock: Clock, params: Parameters, part: list[str]) -> _Tally:
+def _batch(engine: Engine, clock: Clock, params: Parameters, part: list[str]) -> _Counts:
     """One batch of movers: each applies for the latest relation kept in another province (or
     its open case is taken up), the cases are driven together, and those whose case completed
     apply for the next one kept, until none is left. A person has one case open at a time."""
-    tally = _Tally()
+    counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
     pending = part
     while pending:
         case_ids = []
         found, offline = _movers(engine, clock, pending)
-        tally.offline += offline
+        counts["offline"] += offline
         for mover in found:
             if mover.open_case is not None:  # applied by a run that stopped
                 case_ids.append(mover.open_case)
@@ -196,19 +183,17 @@ def _batch(engine: Engine, clock: Clock, params: Parameters, part: list[str]) ->
                     case_ids.append(workflow.apply(uow, application, params))
                     uow.commit()
             except DomainError as exc:
-                tally.not_applied += 1
-                tally.reason(exc.code)
+                counts["not_applied"] += 1
+                reasons[exc.code] += 1
         pending = []
         for row in _drive(engine, clock, params, case_ids):
             if row.state is State.COMPLETED:
-                tally.completed += 1
+                counts["completed"] += 1
                 pending.append(row.id_number)
                 continue
-            tally.refused += row.state in FINAL
-            tally.waiting += row.state not in FINAL
-            for code in {r.get("code", "") for r in row.reasons} or {IN_PROGRESS}:
-                tally.reason(code)
-    return tally
+            counts["refused" if row.state in FINAL else "waiting"] += 1
+            reasons.update({r.get("code", "") for r in row.reasons} or {IN_PROGRESS})
+    return counts, reasons
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,14 +60,7 @@ def test_a_share_of_the_movers_transfer_through_the_workflow(engine: Engine) -> 
             ("receiving", "completed", "cross_province", "electronic", moved.completed),
             ("transferring", "completed", "cross_province", "electronic", moved.completed),
         ]
-        # Every document delivered and applied; none failed.
-        assert (
-            conn.execute(select(func.count()).where(outbox.c.delivered_at.is_(None))).scalar() == 0
-        )
-        assert conn.execute(select(func.count()).where(inbox.c.applied_at.is_(None))).scalar() == 0
-        assert (
-            conn.execute(select(func.count()).where(inbox.c.apply_error.is_not(None))).scalar() == 0
-        )
+        assert _documents_left(conn) == (0, 0, 0)  # every one delivered and applied, none failed
         # The money: every reservation posted at both ends.
         states = conn.execute(
             select(pending_transfers.c.state, func.count()).group_by(pending_transfers.c.state)
@@ -215,10 +208,7 @@ def test_two_processes_share_the_batches_and_the_inbox(
     with UnitOfWork(engine, CLOCK) as uow:
         assert check(uow) == []
         conn = uow.conn
-        assert conn.execute(select(func.count()).where(inbox.c.applied_at.is_(None))).scalar() == 0
-        assert (
-            conn.execute(select(func.count()).where(outbox.c.delivered_at.is_(None))).scalar() == 0
-        )
+        assert _documents_left(conn) == (0, 0, 0)
         states = conn.execute(
             select(transfer_cases.c.state, func.count()).group_by(transfer_cases.c.state)
         ).all()
@@ -233,6 +223,15 @@ def test_a_share_outside_zero_to_one_is_refused(engine: Engine) -> None:
     assert "1.5" in refused.value.zh
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(persons)).scalar() == 0
+
+
+def _documents_left(conn: Connection) -> tuple[int, int, int]:
+    """Documents not delivered, not applied, and failed to apply."""
+    return (
+        conn.execute(select(func.count()).where(outbox.c.delivered_at.is_(None))).scalar_one(),
+        conn.execute(select(func.count()).where(inbox.c.applied_at.is_(None))).scalar_one(),
+        conn.execute(select(func.count()).where(inbox.c.apply_error.is_not(None))).scalar_one(),
+    )
 
 
 def _latest_kept(conn: Connection) -> list[tuple[str, str, str, bool]]:
