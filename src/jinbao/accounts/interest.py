@@ -8,6 +8,11 @@
 - Rate: the national rate of the year (人社部发〔2017〕31号); method per province (parameter).
   Interest on each portion by :func:`jinbao.policy.interest.year_interest`. The fund ledger moves
   the interest from the pooled fund to the personal-account fund of the region.
+- Accounts: the employees' schemes', enterprise and public (机关事业单位), which that rate is for
+  (31号 一: 统一机关事业单位和企业职工基本养老保险个人账户记账利率). Accounts in the residents'
+  scheme are credited at rates the provinces set (国发〔2014〕8号: 按国家规定计息; POLICY Part II
+  §2), which are not loaded: this job leaves them uncredited rather than credit them at the
+  employees' rate.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.policy.interest import Method, Portion, year_interest
 from jinbao.policy.parameters import Parameters
+from jinbao.registry.model import Scheme
 from jinbao.registry.tables import persons
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -239,7 +245,10 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
             cast(func.sum(account_entries.c.amount), BigInteger),  # int, not numeric
             func.max(account_entries.c.id),
         )
-        .where(*_persons_between(account_entries.c.person_id, low, high))
+        .where(
+            *_persons_between(account_entries.c.person_id, low, high),
+            account_entries.c.scheme != Scheme.RESIDENT.value,  # not this rate (module doc)
+        )
         .group_by(
             account_entries.c.person_id,
             account_entries.c.scheme,

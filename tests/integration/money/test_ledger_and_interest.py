@@ -17,6 +17,7 @@ from jinbao.accounts.interest import run_interest
 from jinbao.accounts.service import statement
 from jinbao.accounts.tables import account_entries, interest_credits
 from jinbao.contributions import service as c
+from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
@@ -29,6 +30,9 @@ from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.ledger.tables import journals
 from jinbao.policy.interest import Method, year_interest
 from jinbao.policy.parameters import Parameters
+from jinbao.registry import service as registry
+from jinbao.registry.model import Scheme
+from tests.builders import an_id_number
 from tests.integration.helpers import commit, rejected
 from tests.integration.money.conftest import Workforce
 
@@ -233,6 +237,40 @@ def test_the_interest_job_credits_each_account_once_and_a_rerun_is_a_no_op(
         assert check(uow) == []
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(interest_credits)).scalar_one() == 8
+
+
+def test_an_account_in_the_residents_scheme_is_not_credited_at_the_employees_rate(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
+) -> None:
+    """The national rate is the employees' (人社部发〔2017〕31号); the residents' accounts are
+    credited at provincial rates, which are not loaded: the job leaves them as they are."""
+    resident = an_id_number(born="1980-03-01", sex="F", county="440106")
+
+    def insured(uow: UnitOfWork) -> None:
+        registry.add_person(uow, registry.NewPerson(resident, "某居民", "440106"))
+        registry.add_relationship(
+            uow,
+            registry.NewRelationship(resident, Scheme.RESIDENT, "44010600", dt.date(2020, 1, 1)),
+        )
+        pay_resident_year(uow, ResidentPayment(resident, 2023, 500, dt.date(2023, 3, 1)), params)
+
+    commit(make_uow, insured)
+    declare_year(make_uow, workforce, params, 2023)
+    report = run_interest(engine, clock, 2023, params)
+    assert report.accounts == 4  # the four employees' accounts; the flexible worker paid nothing
+    with make_uow() as uow:
+        account = statement(uow, resident, dt.date(2024, 12, 31), "resident")
+        assert account.total == 50_000 + 6_000  # the 500-yuan tier and its 60-yuan subsidy
+        assert check(uow) == []
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(interest_credits)
+                .where(interest_credits.c.scheme == "resident")
+            ).scalar_one()
+            == 0
+        )
 
 
 def test_every_payment_names_its_records_person_and_the_check_names_one_that_does_not(
