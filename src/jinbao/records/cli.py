@@ -38,6 +38,13 @@ def record(id_number: str, as_json: JsonOption = False) -> None:
             f"  {y['year']} {y['agency']} 已缴 {y['paid_months']} 月 欠缴 {y['unpaid_months']} 月"
             f" 基数 {format_yuan(y['base_min'])}–{format_yuan(y['base_max'])}"
         )
+    for y in found["resident_years"]:
+        paid = y["individual"] + y["collective"] + y["subsidy"]
+        typer.echo(
+            f"  {y['year']} {y['agency']} 城乡居保 缴费 {format_yuan(y['individual'])} 元"
+            f"（集体补助 {format_yuan(y['collective'])}，政府补贴 {format_yuan(y['subsidy'])}；"
+            f"记入个人账户 {format_yuan(paid)} 元）"
+        )
     for y in found["transferred_years"]:
         typer.echo(f"  {y['year']} 转入 {y['agency']} {y['months']} 月（来自 {y['region']}）")
     for scheme, a in found["accounts"].items():

@@ -85,11 +85,16 @@ def _years_statement() -> Any:
 # PostgreSQL computes once when it is read more than once.
 _YEARS = _years_statement().cte("contribution_years")
 
-_RESIDENT = select(
-    resident_contributions.c.year, resident_contributions.c.agency_id,
-    resident_contributions.c.individual, resident_contributions.c.collective,
-    resident_contributions.c.subsidy,
-).where(resident_contributions.c.person_id == _PERSON)  # fmt: skip
+_RESIDENT = (
+    select(
+        resident_contributions.c.year, resident_contributions.c.agency_id,
+        agencies.c.code.label("agency"), resident_contributions.c.individual,
+        resident_contributions.c.collective, resident_contributions.c.subsidy,
+        resident_contributions.c.paid_on,
+    )
+    .join(agencies, agencies.c.id == resident_contributions.c.agency_id)
+    .where(resident_contributions.c.person_id == _PERSON)
+)  # fmt: skip
 _BROUGHT = (
     select(
         transferred_years.c.year, transferred_years.c.scheme, agencies.c.code.label("agency"),

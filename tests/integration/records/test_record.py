@@ -66,7 +66,10 @@ def test_a_movers_record_has_both_places_year_by_year(
         (2024, OLD, 11, 1, 800_000, 800_000, 11 * 64_000),  # the unpaid month credits nothing
         (2025, NEW, 3, 0, 600_000, 600_000, 3 * 48_000),
     ]
-    assert [(r["year"], r["individual"]) for r in found["resident_years"]] == [(2019, 50_000)]
+    assert [
+        (r["year"], r["agency"], r["individual"], r["subsidy"], r["paid_on"])
+        for r in found["resident_years"]
+    ] == [(2019, NEW, 50_000, 6_000, "2019-03-01")]
     assert found["accounts"]["enterprise"]["total"] == account.total
     assert found["accounts"]["enterprise"]["portions"] == {
         p.value: v for p, v in account.balances.items() if v
