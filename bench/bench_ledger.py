@@ -5,12 +5,14 @@ set-up: `jinbao sim generate` of N persons, 10 years, interest credited (its tim
 ours: `jinbao ledger check` — every invariant: each journal balances, the account fund equals
       the personal accounts, receivables equal the unpaid records, money collected equals the
       paid records, account entries equal the account share of paid records, transfers in
-      transit, resident payments.
+      transit, resident payments. The nation has its residents (城乡居保, the generator's
+      default share) since session 21.
 raw:  the engine reading the same rows with nothing to compare: one plain aggregate scan of
       each table the check reads (postings, account entries, contribution records joined to
-      their payments).
-unit: ledger rows per second — postings, account entries and contribution records (the
-      declaration writer posts one journal per batch, so the postings alone are few).
+      their payments, the residents' yearly payments).
+unit: ledger rows per second — postings, account entries, contribution records and residents'
+      payments (the declaration writer posts one journal per batch, so the postings alone are
+      few).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def rows(engine: Engine) -> int:
     with engine.connect() as conn:
         return sum(
             int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
-            for t in ("postings", "account_entries", "contributions")
+            for t in ("postings", "account_entries", "contributions", "resident_contributions")
         )
 
 
@@ -43,6 +45,12 @@ def raw_scan(engine: Engine) -> None:
                 "SELECT c.region, SUM(c.employer_part + c.individual_part), SUM(c.to_account) "
                 "FROM contributions c JOIN contribution_payments p ON p.contribution_id = c.id "
                 "GROUP BY c.region"
+            )
+        ).all()
+        conn.execute(
+            text(
+                "SELECT region, SUM(individual + collective + subsidy) FROM resident_contributions "
+                "GROUP BY region"
             )
         ).all()
 

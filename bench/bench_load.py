@@ -199,8 +199,9 @@ def main() -> None:
         t0 = time.perf_counter()
         # No transfers by the generator: the load's own transfer applications draw from the
         # movers who kept a relation elsewhere, and the pool stays as it was before session 20.
+        # No residents: the load's persons are the employees' scheme's, as before session 21.
         report = generate(engine, CLOCK, params, persons_wanted=args.persons, years=2, interest=False,
-                          transfers=0.0)  # fmt: skip
+                          transfers=0.0, residents=0.0)  # fmt: skip
         with UnitOfWork(engine, CLOCK, "bench") as uow:
             for code in uow.conn.execute(text("SELECT code FROM agencies")).scalars():
                 set_auto_review(uow, code, True)

@@ -20,6 +20,7 @@ from jinbao.sim.nation import (
     AFTER_LOAD,
     CHUNK,
     INTEREST,
+    RESIDENT_SHARE,
     TRANSFERS,
     SimReport,
     generate,
@@ -125,6 +126,15 @@ def generate_command(
             "relations they kept in other provinces (through the workflow; 0: none; SAMPLE).",
         ),
     ] = TRANSFER_SHARE,
+    residents: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the persons insured in the residents' scheme (城乡居保) at their "
+            "户籍 county, paying yearly (0: none; SAMPLE).",
+        ),
+    ] = RESIDENT_SHARE,
     parquet: Annotated[
         Path | None,
         typer.Option(help="Write Parquet files to this folder instead of the database."),
@@ -144,12 +154,12 @@ def generate_command(
         if parquet is not None:
             return generate_parquet(
                 parquet, SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
-                chunk=chunk, progress=progress,
+                chunk=chunk, progress=progress, residents=residents,
             )  # fmt: skip
         return generate(
             engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
             chunk=chunk, interest=interest, progress=progress, workers=workers,
-            stages=shown.stage if shown else None, transfers=transfers,
+            stages=shown.stage if shown else None, transfers=transfers, residents=residents,
         )  # fmt: skip
 
     if as_json:
@@ -164,7 +174,8 @@ def generate_command(
         f"模拟人口已生成 generated: {report.persons} persons "
         f"({', '.join(f'{k} {v}' for k, v in report.careers.items())}), {report.employers} employers, "
         f"{report.agencies} new agencies, {report.relationships} relationships, "
-        f"{report.records} contribution records; {report.retired} reached retirement age, "
+        f"{report.records} contribution records, {report.resident_payments} residents' yearly payments; "
+        f"{report.retired} reached retirement age, "
         f"{report.deaths} died, {report.temporary} temporary accounts, {report.back_paid} back-paid months; "
         f"interest credited for {', '.join(map(str, report.interest_years)) or 'no year'}; "
         f"{report.seconds} s."
@@ -180,7 +191,8 @@ def generate_command(
         )
     if parquet is not None:
         typer.echo(
-            f"Parquet: {parquet}/{{agencies,employers,persons,relationships,contributions}}.parquet"
+            f"Parquet: {parquet}/{{agencies,employers,persons,relationships,contributions,"
+            "resident_contributions}.parquet"
         )
     elif report.sample_ids:
         typer.echo("例 for example: " + " ".join(report.sample_ids))

@@ -18,6 +18,10 @@ What it makes (every figure marked SAMPLE below is an illustration, not a statis
   a man of 50 or a woman of 40 starts work outside the 户籍 province (66号 第五条, decided by
   :func:`jinbao.policy.transfer.temporary_account_decision`), the statutory retirement age
   (:func:`jinbao.policy.retirement.statutory_retirement`) ending a career, and deaths;
+- residents insured in the urban and rural residents' scheme (城乡居保, 国发〔2014〕8号) at their
+  户籍 county: from 16, a yearly payment in one of the scheme's tiers in most years, with the
+  government's minimum subsidy, all of it into the personal account, until 60 or death — about
+  half of the working-age insured (SAMPLE share, ``--residents``);
 - contribution records computed by the policy engine (base clamped into the band in force,
   parts at the rates in force, :func:`jinbao.policy.contributions.split`), written with their
   payments, personal-account entries and fund-ledger journals by the declaration path's own
@@ -58,7 +62,9 @@ from jinbao.audit.tables import audit_log
 from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import Kind, period_int
 from jinbao.contributions.service import Rules, record_row, write_batch
-from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.contributions.service.resident import FIRST_YEAR as RESIDENT_FIRST_YEAR
+from jinbao.contributions.service.resident import account_entry
+from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
 from jinbao.db.bulk import (
     Writing,
     index_named,
@@ -74,9 +80,11 @@ from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.identifiers import Sex, resident_id_check_character, uscc_check_character
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
-from jinbao.ledger.model import region_of
+from jinbao.ledger import service as ledger
+from jinbao.ledger.model import Account, Journal, credit, debit, region_of
 from jinbao.policy.contributions import Contribution
 from jinbao.policy.parameters import Parameters
+from jinbao.policy.resident import contribution_subsidy
 from jinbao.policy.retirement import Category, statutory_retirement
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry import repository as repo
@@ -109,6 +117,20 @@ PULL = {"44": 30, "33": 17, "32": 10, "31": 10, "11": 7, "35": 7, "12": 3, "37":
 # Career mix, SAMPLE: the shares of migrants within and between provinces follow the 2021
 # report's 80 of 172 million outside their province; the rest is illustration.
 CAREERS = (("local", 0.47), ("intra", 0.19), ("inter", 0.17), ("flexible", 0.17))
+# The residents' scheme (城乡居保) beside them. SAMPLE share, of the order of the 2021 statistical
+# bulletin (人社部《2021年度人力资源和社会保障事业发展统计公报》, figures as commonly quoted and not
+# checked against it here: UNVERIFIED): 548 million in the residents' scheme of whom 162 million
+# drew a pension, against 349 million employees contributing in the employees' scheme — about
+# half of the working-age insured.
+RESIDENT = "resident"
+RESIDENT_SHARE = 0.5  # SAMPLE
+RESIDENT_PAYS = 0.85  # SAMPLE: a resident pays in a given year (many skip years: 断缴)
+# SAMPLE: the tier a resident pays (yuan a year; most choose the lowest ones). The tiers are the
+# scheme's twelve (国发〔2014〕8号 三(一)); before 2014 the rural pilot's five, 100–500
+# (国发〔2009〕32号 四(一)), so a higher choice is paid at 500 then.
+RESIDENT_TIERS = {100: 45, 200: 20, 300: 12, 400: 3, 500: 8, 600: 1, 700: 1, 800: 1, 900: 1,
+                  1000: 5, 1500: 1, 2000: 2}  # fmt: skip
+RESIDENT_UNIFIED = 2014  # 国发〔2014〕8号: the twelve tiers
 MEAN_JOB_MONTHS = 40  # SAMPLE
 GAP_CHANCE = 0.3  # SAMPLE: a job ends with a gap before the next one
 LATE_CHANCE = 0.04  # SAMPLE: a job has a run of months declared late and back-paid (补缴)
@@ -148,7 +170,8 @@ class SimReport:
     employers: int
     agencies: int
     relationships: int
-    records: int
+    records: int  # contribution records (the employees' scheme, monthly)
+    resident_payments: int  # yearly payments in the residents' scheme
     careers: dict[str, int]
     deaths: int
     retired: int
@@ -180,6 +203,7 @@ class _Spell:
     end: int  # inclusive
     temporary: bool = False
     late: tuple[int, int] | None = None  # months [a, b] declared late and back-paid
+    resident: bool = False  # the residents' scheme at ``agency`` (no employer, no months)
 
 
 @dataclass(slots=True)
@@ -196,6 +220,8 @@ class _Person:
     ended: str = ""  # "", "retired" or "died"
     died_on: dt.date | None = None
     last_month: int = 0  # the month index the career ends in (last month if it goes on)
+    # A resident's yearly payments: (year, tier in yuan, month index paid in, on the 20th).
+    paid_years: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 class _Picker:
@@ -223,8 +249,10 @@ def generate(
     workers: int | None = None,
     stages: StageProgress | None = None,
     transfers: float = TRANSFER_SHARE,
+    residents: float = RESIDENT_SHARE,
 ) -> SimReport:
-    """Generate ``persons_wanted`` persons with ``years`` years of history up to last month.
+    """Generate ``persons_wanted`` persons with ``years`` years of history up to last month,
+    the share ``residents`` of them in the residents' scheme (0: none).
 
     ``workers`` processes write the chunks (PostgreSQL; by default one per core): the draws
     stay in this process, in order, so the nation is the same whatever their number.
@@ -233,12 +261,16 @@ def generate(
     contribute now apply, today, to bring over the relations they kept, through the workflow
     (:mod:`jinbao.sim.transfers`; 0: none)."""
     _check_plan(persons_wanted, years)
-    _check_share(transfers)
+    _check_share("transfers", transfers)
+    _check_share("residents", residents)
     workers = writers(engine, workers)
     started = time.perf_counter()
     rng = random.Random(seed)
     today, first, last = _window(clock, years)
-    plan = {"persons": persons_wanted, "years": years, "chunk": chunk, "last": str(last)}
+    plan: dict[str, object] = {"persons": persons_wanted, "years": years, "chunk": chunk,
+                               "last": str(last)}  # fmt: skip
+    if residents:  # absent at 0: the nations made before residents were drawn had none
+        plan["residents"] = residents
     marker = f"sim:{seed}:"
     with UnitOfWork(engine, clock, "sim") as uow:
         before = uow.conn.execute(
@@ -262,8 +294,8 @@ def generate(
         uow.commit()
     totals: dict[str, int] = defaultdict(int)
     samples: dict[str, str] = {}
-    made = records = relations = 0
-    population = _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples)  # fmt: skip
+    made = records = relations = paid_years = 0
+    population = _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples, residents)  # fmt: skip
     movers: list[str] = []
     if transfers:
         population = _noting_movers(population, last, seed, transfers, movers)
@@ -284,6 +316,7 @@ def generate(
             made += n
             if written is not None:
                 relations, records = relations + written.relations, records + written.records
+                paid_years += written.resident_payments
                 totals["back_paid"] += written.back_paid
             if progress:
                 progress(made, persons_wanted)
@@ -302,17 +335,25 @@ def generate(
                 stages(TRANSFERS, done, total, step)
 
         moved = transfer_kept(engine, clock, params, movers, progress=batches, workers=workers)
-    return _report(made, len(firms), made_agencies, relations, records, totals, samples,
-                   tuple(done_years), started, moved)  # fmt: skip
+    return _report(made, len(firms), made_agencies, relations, records, paid_years, totals,
+                   samples, tuple(done_years), started, moved)  # fmt: skip
 
 
-def _check_share(share: float) -> None:
+# The shares generate takes: (error code, what it is a share of in Chinese and in English).
+_SHARES = {
+    "transfers": ("sim.transfer_share", "申请转移接续的流动人员比例", "share of movers who apply to transfer"),
+    "residents": ("sim.resident_share", "参加城乡居民养老保险的人员比例", "share of persons in the residents' scheme"),
+}  # fmt: skip
+
+
+def _check_share(name: str, share: float) -> None:
     if not 0 <= share <= 1:
+        code, zh, en = _SHARES[name]
         raise InvalidInput(
-            "sim.transfer_share",
-            f"申请转移接续的比例应在0到1之间，而不是{share}。",
-            f"The share of movers who apply to transfer is between 0 and 1, not {share}.",
-            field="transfers",
+            code,
+            f"{zh}应在0到1之间，而不是{share}。",
+            f"The {en} is between 0 and 1, not {share}.",
+            field=name,
         )
 
 
@@ -332,7 +373,7 @@ def _may_apply(p: _Person, last: YearMonth) -> bool:
     """Contributing last month in a normal relation (not a temporary account), with an earlier
     normal one in another province: what :mod:`jinbao.sim.transfers` looks up again in the
     database before the person applies."""
-    if p.ended or not p.spells:
+    if p.ended or not p.spells or p.career == RESIDENT:
         return False
     now = p.spells[-1]
     if now.end != last.index or now.temporary:
@@ -384,6 +425,7 @@ class _Written:
     relations: int
     records: int
     back_paid: int
+    resident_payments: int
 
 
 def _write_chunk(
@@ -396,14 +438,16 @@ def _write_chunk(
     today: dt.date,
 ) -> _Written | None:
     """One chunk in one transaction: persons, relations, records with payments, account
-    entries and journals. None if an earlier run of the same plan wrote it (and stopped later)."""
+    entries and journals, residents' yearly payments. None if an earlier run of the same plan
+    wrote it (and stopped later)."""
     with UnitOfWork(engine, clock, "sim") as uow:
         if _written_before(uow, people):
             return None
         ids = _write_people(uow, people, last)
         records, late = _write_records(uow, people, ids, rules, batch, last, today)
+        paid = _write_resident_years(uow, people, ids, rules.params, batch)
         uow.commit()
-    return _Written(sum(len(p.spells) for p in people), records, late)
+    return _Written(sum(len(p.spells) for p in people), records, late, paid)
 
 
 def _written_before(uow: UnitOfWork, people: list[_Person]) -> bool:
@@ -530,8 +574,10 @@ def _population(
     chunk: int,
     totals: dict[str, int],
     samples: dict[str, str],
+    residents: float,
 ) -> Iterator[list[_Person]]:
-    """The persons with their careers, a chunk at a time (the same draws whatever is written)."""
+    """The persons with their careers, a chunk at a time (the same draws whatever is written);
+    the share ``residents`` in the residents' scheme."""
     by_province: dict[str, _Picker] = {}
     grouped: dict[str, tuple[list[_Employer], list[float]]] = defaultdict(lambda: ([], []))
     for employer, size in firms:
@@ -548,11 +594,13 @@ def _population(
     made = 0
     while made < persons_wanted:
         n = min(chunk, persons_wanted - made)
-        people = [_person(rng, homes, issued, county_index, last) for _ in range(n)]
+        people = [_person(rng, homes, issued, county_index, last, residents) for _ in range(n)]
         for p in people:
             _career(rng, p, first, last, by_province, pull, counties, params, totals, retire_cache)
             totals[p.career] += 1
-            if p.spells:  # one to look at: a person who retired before the window has no months
+            # One to look at: a person who retired before the window has no months (a resident
+            # no payment).
+            if p.paid_years if p.career == RESIDENT else p.spells:
                 samples.setdefault(p.career, p.id_number)
         yield people
         made += n
@@ -660,6 +708,7 @@ def _person(
     issued: bytearray,
     county_index: dict[str, int],
     last: YearMonth,
+    residents: float,
 ) -> _Person:
     hukou = homes(rng)
     sex = Sex.MALE if rng.random() < 0.55 else Sex.FEMALE
@@ -677,7 +726,7 @@ def _person(
         Category.MALE if sex is Sex.MALE
         else Category.FEMALE_50 if rng.random() < 0.7 else Category.FEMALE_55
     )  # fmt: skip
-    career = _career_kind(rng)
+    career = _career_kind(rng, residents)
     name = (
         rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
     )
@@ -685,8 +734,13 @@ def _person(
                    career, min(3.5, max(0.4, rng.lognormvariate(0, 0.45))))  # fmt: skip
 
 
-def _career_kind(rng: random.Random) -> str:
+def _career_kind(rng: random.Random, residents: float) -> str:
+    """A resident with the chance ``residents``, else one of CAREERS by their shares — by one
+    draw, so that at 0 the nation is the same as before residents were drawn."""
     x = rng.random()
+    if x < residents:
+        return RESIDENT
+    x = (x - residents) / (1 - residents)
     for kind, share in CAREERS:
         if x < share:
             return kind
@@ -706,28 +760,24 @@ def _career(
     totals: dict[str, int],
     retire_cache: dict[tuple[Category, int], int],
 ) -> None:
-    """Job spells from the first working month to last month, the statutory age or death."""
+    """Job spells from the first working month to last month, the statutory age or death; a
+    resident's yearly payments (:func:`_resident_years`)."""
     born = YearMonth.of(p.born)
+    if p.career == RESIDENT:
+        # 国发〔2014〕8号 三: from 16 (SAMPLE: joining within ten years of it), to the pension
+        # age of the scheme (四: 60).
+        start = max(first.index, born.plus(12 * 16 + rng.randint(0, 120)).index)
+        age = int(params.resident("eligibility").value["age"])
+        end = _ending(rng, p, first, last, start, born.plus(12 * age).index, totals)
+        _resident_years(rng, p, county_agency, start, end)
+        return
     start = max(first.index, born.plus(12 * 18 + rng.randint(0, 48)).index)
     key = (p.category, born.index)
     if key not in retire_cache:
         retire_cache[key] = statutory_retirement(
             p.category, born, params
         ).value.statutory_month.index
-    retire = retire_cache[key]
-    end = min(last.index, retire - 1)
-    if rng.random() < DEATH_PER_YEAR * (last.index - first.index + 1) / 12:
-        died = rng.randint(first.index, last.index)
-        if died <= end:
-            end = died - 1
-            p.ended = "died"
-            ym = YearMonth.from_index(died)
-            p.died_on = dt.date(ym.year, ym.month, rng.randint(1, 28))
-            totals["died"] += 1
-    if not p.ended and retire - 1 <= last.index and end >= start:
-        p.ended = "retired"
-        totals["retired"] += 1
-    p.last_month = end
+    end = _ending(rng, p, first, last, start, retire_cache[key], totals)
     home = p.hukou[:2]
     month = start
     away = p.career == "inter" and rng.random() < 0.6  # already working away at the start
@@ -774,6 +824,50 @@ def _career(
             month += rng.randint(1, 18)
 
 
+def _ending(
+    rng: random.Random, p: _Person, first: YearMonth, last: YearMonth, start: int, retire: int,
+    totals: dict[str, int],
+) -> int:  # fmt: skip
+    """The last month of a career that starts in ``start``: last month, the month before the
+    one of retirement age (``retire``), or the month before death (SAMPLE rate). Notes the
+    ending on the person."""
+    end = min(last.index, retire - 1)
+    if rng.random() < DEATH_PER_YEAR * (last.index - first.index + 1) / 12:
+        died = rng.randint(first.index, last.index)
+        if died <= end:
+            end = died - 1
+            p.ended = "died"
+            ym = YearMonth.from_index(died)
+            p.died_on = dt.date(ym.year, ym.month, rng.randint(1, 28))
+            totals["died"] += 1
+    if not p.ended and retire - 1 <= last.index and end >= start:
+        p.ended = "retired"
+        totals["retired"] += 1
+    p.last_month = end
+    return end
+
+
+_TIER = _Picker(list(RESIDENT_TIERS), list(RESIDENT_TIERS.values()))
+
+
+def _resident_years(
+    rng: random.Random, p: _Person, county_agency: dict[str, int], start: int, end: int
+) -> None:
+    """A resident's relation at the 户籍 county's agency (国发〔2014〕8号 三: 在户籍地参保) from
+    ``start`` to ``end``, and a payment in most of its years (RESIDENT_PAYS), in one tier
+    chosen once (RESIDENT_TIERS; the rural pilot's 500 at most before 2014), on the 20th of a
+    month of the year inside the relation."""
+    if start > end:
+        return
+    p.spells.append(_Spell(None, county_agency[p.hukou], p.hukou, start, end, resident=True))
+    tier = _TIER(rng)
+    for year in range(start // 12, end // 12 + 1):
+        if year < RESIDENT_FIRST_YEAR or rng.random() >= RESIDENT_PAYS:
+            continue
+        month = rng.randint(max(start, year * 12), min(end, year * 12 + 11))
+        p.paid_years.append((year, tier if year >= RESIDENT_UNIFIED else min(tier, 500), month))
+
+
 def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
     """66号 第五条 by the policy engine, asked only where the age could make it apply."""
     if region[:2] == p.hukou[:2]:
@@ -807,7 +901,8 @@ def _relation_rows(
                 else "terminated" if is_last and p.ended == "died"
                 else "suspended"
             )  # fmt: skip
-            rows.append([pid, "enterprise", s.agency_id, s.employer.id if s.employer else None,
+            rows.append([pid, RESIDENT if s.resident else "enterprise", s.agency_id,
+                         s.employer.id if s.employer else None,
                          "temporary" if s.temporary else "normal", status,
                          YearMonth.from_index(s.start).first_day(), now])  # fmt: skip
     return rows
@@ -866,16 +961,11 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> di
                     [rid, "contributing", "terminated", p.died_on, "参保人员死亡（模拟数据）", now]
                 )
             elif is_last and p.ended == "retired" and s.end == p.last_month:
-                changes.append(
-                    [
-                        rid,
-                        "contributing",
-                        "suspended",
-                        left,
-                        "达到法定退休年龄，待办理退休（模拟数据）",
-                        now,
-                    ]
-                )
+                why = (
+                    "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）" if s.resident
+                    else "达到法定退休年龄，待办理退休（模拟数据）"
+                )  # fmt: skip
+                changes.append([rid, "contributing", "suspended", left, why, now])
             else:
                 changes.append(
                     [rid, "contributing", "suspended", left, "离职，中断缴费（模拟数据）", now]
@@ -910,6 +1000,8 @@ def _records(
     ] = {}
     this_month = YearMonth.of(today).index
     for p in people:
+        if p.career == RESIDENT:  # yearly payments, not months (_resident_rows)
+            continue
         pid = ids[p.id_number]
         for s in p.spells:
             region = region_of(s.region)
@@ -967,6 +1059,68 @@ def _records(
     return batches
 
 
+RESIDENT_COLUMNS = ["person_id", "agency_id", "region", "year", "individual", "collective", "subsidy", "paid_on"]  # fmt: skip
+
+
+def _resident_rows(
+    people: list[_Person], ids: dict[str, int], params: Parameters
+) -> list[list[Any]]:
+    """The residents' yearly payments (RESIDENT_COLUMNS): the tier paid by the person, no
+    collective subsidy (SAMPLE: rare), the government's minimum subsidy for the tier
+    (:func:`jinbao.policy.resident.contribution_subsidy`, 国发〔2014〕8号 三(三))."""
+    subsidy: dict[int, int] = {}
+    rows = []
+    for p in people:
+        for year, tier, month in p.paid_years:
+            if tier not in subsidy:
+                subsidy[tier] = contribution_subsidy(tier, params).value
+            s = p.spells[0]
+            ym = YearMonth.from_index(month)
+            rows.append([ids[p.id_number], s.agency_id, region_of(s.region), year, tier * 100, 0,
+                         subsidy[tier], dt.date(ym.year, ym.month, 20)])  # fmt: skip
+    return rows
+
+
+def _write_resident_years(
+    uow: UnitOfWork, people: list[_Person], ids: dict[str, int], params: Parameters, batch: str
+) -> int:
+    """A chunk's residents' payments as :func:`pay_resident_year
+    <jinbao.contributions.service.resident.pay_resident_year>` records each — the payment, its
+    account entry (:func:`account_entry`) and the money collected (bank → personal-account fund)
+    — written in bulk: one journal per month of payment for the chunk, a pair of postings per
+    region, instead of one per payment."""
+    rows = _resident_rows(people, ids, params)
+    if not rows:
+        return 0
+    by_day: dict[dt.date, list[list[Any]]] = defaultdict(list)
+    for r in rows:
+        by_day[r[7]].append(r)
+    now = uow.clock.now()
+    payments, entries = [], []
+    for day, paid in sorted(by_day.items()):
+        totals: dict[str, int] = defaultdict(int)
+        for r in paid:
+            totals[r[2]] += r[4] + r[5] + r[6]
+        legs = []
+        for region, total in sorted(totals.items()):
+            legs += [
+                debit(region, Account.BANK, total),
+                credit(region, Account.ACCOUNT_FUND, total),
+            ]
+        journal_id = ledger.post(uow, Journal(
+            "resident_paid", f"{batch}:resident:{day}", day,
+            f"城乡居民养老保险费 {day}（模拟数据）", tuple(legs),
+        ))  # fmt: skip
+        for r in paid:
+            payments.append([*r, journal_id, now])
+            entries.append(
+                account_entry(r[0], r[2], r[3], day, r[4] + r[5] + r[6], journal_id, now)
+            )
+    insert_rows(uow.conn, resident_contributions, [*RESIDENT_COLUMNS, "journal_id", "created_at"], payments)  # fmt: skip
+    insert_rows(uow.conn, account_entries, list(entries[0]), (list(e.values()) for e in entries))
+    return len(rows)
+
+
 def _write_records(
     uow: UnitOfWork,
     people: list[_Person],
@@ -1004,15 +1158,18 @@ def generate_parquet(
     years: int = 10,
     chunk: int = CHUNK,
     progress: Callable[[int, int], None] | None = None,
+    residents: float = RESIDENT_SHARE,
 ) -> SimReport:
     """The same nation as files, for analysis outside the system: ``agencies``, ``employers``,
-    ``persons``, ``relationships`` and ``contributions`` (with ``paid_on``; no payments, account
-    entries or journals, which only the database path writes) as Parquet, a row group per
-    chunk. Row ids are numbered from 1 in each file and refer to each other."""
+    ``persons``, ``relationships``, ``contributions`` (with ``paid_on``) and the residents'
+    ``resident_contributions`` (no payments, account entries or journals, which only the
+    database path writes) as Parquet, a row group per chunk. Row ids are numbered from 1 in
+    each file and refer to each other."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     _check_plan(persons_wanted, years)
+    _check_share("residents", residents)
     started = time.perf_counter()
     rng = random.Random(seed)
     today, first, last = _window(clock, years)
@@ -1042,15 +1199,18 @@ def generate_parquet(
                                     ("region", pa.string()), ("period", pa.int32()), ("kind", pa.string()),
                                     ("base", pa.int64()), ("employer_part", pa.int64()), ("individual_part", pa.int64()),
                                     ("to_account", pa.int64()), ("paid_on", pa.date32())]),
+        "resident_contributions": pa.schema([("person_id", pa.int64()), ("agency_id", pa.int64()), ("region", pa.string()),
+                                             ("year", pa.int32()), ("individual", pa.int64()), ("collective", pa.int64()),
+                                             ("subsidy", pa.int64()), ("paid_on", pa.date32())]),
     }  # fmt: skip
     writers = {name: pq.ParquetWriter(directory / f"{name}.parquet", schema) for name, schema in schemas.items()}  # fmt: skip
     rules = Rules(params)
     now = clock.now()
     totals: dict[str, int] = defaultdict(int)
     samples: dict[str, str] = {}
-    made = records = relations = 0
+    made = records = relations = paid_years = 0
     try:
-        for people in _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples):  # fmt: skip
+        for people in _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples, residents):  # fmt: skip
             ids = {p.id_number: made + i + 1 for i, p in enumerate(people)}
             writers["persons"].write_table(pa.Table.from_pylist(
                 [{"id": ids[p.id_number], "id_number": p.id_number, "name": p.name,
@@ -1071,27 +1231,33 @@ def generate_parquet(
                 pa.Table.from_pylist(out, schemas["contributions"])
             )
             records += len(out)
+            yearly = _resident_rows(people, ids, params)
+            writers["resident_contributions"].write_table(pa.Table.from_pylist(
+                [dict(zip(RESIDENT_COLUMNS, r, strict=True)) for r in yearly], schemas["resident_contributions"]))  # fmt: skip
+            paid_years += len(yearly)
             made += len(people)
             if progress:
                 progress(made, persons_wanted)
     finally:
         for writer in writers.values():
             writer.close()
-    return _report(made, len(firms), len(agency_rows), relations, records, totals, samples, (),
-                   started)  # fmt: skip
+    return _report(made, len(firms), len(agency_rows), relations, records, paid_years, totals,
+                   samples, (), started)  # fmt: skip
 
 
 def _report(
     persons_made: int, firms: int, agencies_made: int, relations: int, records: int,
-    totals: dict[str, int], samples: dict[str, str], interest_years: tuple[int, ...],
-    started: float, transfers: TransferReport | None = None,
+    resident_payments: int, totals: dict[str, int], samples: dict[str, str],
+    interest_years: tuple[int, ...], started: float, transfers: TransferReport | None = None,
 ) -> SimReport:  # fmt: skip
+    kinds = [*(k for k, _ in CAREERS), RESIDENT]
     return SimReport(
         persons=persons_made, employers=firms, agencies=agencies_made, relationships=relations,
-        records=records, careers={k: totals[k] for k, _ in CAREERS}, deaths=totals["died"],
+        records=records, resident_payments=resident_payments,
+        careers={k: totals[k] for k in kinds}, deaths=totals["died"],
         retired=totals["retired"], temporary=totals["temporary"], back_paid=totals["back_paid"],
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
-        sample_ids=tuple(samples[k] for k, _ in CAREERS if k in samples), transfers=transfers,
+        sample_ids=tuple(samples[k] for k in kinds if k in samples), transfers=transfers,
     )  # fmt: skip
 
 

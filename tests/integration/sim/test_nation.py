@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from jinbao.accounts.tables import account_entries
 from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import period_of
-from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
 from jinbao.db import migrate
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
@@ -20,6 +21,7 @@ from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.identifiers import Sex
 from jinbao.ledger.check import check
+from jinbao.ledger.tables import journals
 from jinbao.policy.contributions import (
     base_limits,
     employee_contribution,
@@ -29,6 +31,7 @@ from jinbao.policy.contributions import (
 )
 from jinbao.policy.explain import Explainer
 from jinbao.policy.parameters import load_parameters
+from jinbao.policy.resident import contribution_subsidy
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry.regions import sync_regions
 from jinbao.registry.tables import agencies, persons, relationship_status_changes, relationships
@@ -55,7 +58,8 @@ def _generate(engine: Engine, clock: FixedClock, **kw: object) -> SimReport:
 def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: FixedClock) -> None:
     report = _generate(engine, clock)
     assert report.persons == 400
-    assert all(report.careers[k] > 0 for k in ("local", "intra", "inter", "flexible"))
+    assert all(report.careers[k] > 0 for k in ("local", "intra", "inter", "flexible", "resident"))
+    assert report.resident_payments > 0
     assert report.back_paid > 0
     assert report.temporary > 0
     assert report.retired > 0
@@ -154,6 +158,107 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
         assert report.interest_years == (2024,)
 
 
+def test_residents_pay_yearly_at_home_by_the_rules_of_their_scheme(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """城乡居保 (国发〔2014〕8号): insured at the 户籍 county's agency, from 16 to 60, a yearly
+    tier of the scheme (the rural pilot's 100–500 before 2014, 国发〔2009〕32号; none before
+    2009) with the government's minimum subsidy, all of it into the personal account, written
+    as the payment service writes it; no employees' records for them. 18 years reach 2009."""
+    report = _generate(engine, clock, persons_wanted=300, years=18, interest=False, transfers=0.0)
+    assert 100 < report.careers["resident"] < 200  # a half, drawn
+    with UnitOfWork(engine, clock) as uow:
+        assert check(uow) == []
+        conn = uow.conn
+        relations = conn.execute(
+            select(
+                relationships.c.id, relationships.c.person_id, relationships.c.status,
+                relationships.c.employer_id, relationships.c.kind, relationships.c.started_on,
+                agencies.c.id.label("agency_id"), agencies.c.level, agencies.c.region_code,
+                persons.c.hukou_region_code, persons.c.birth_date,
+            )
+            .join(agencies, agencies.c.id == relationships.c.agency_id)
+            .join(persons, persons.c.id == relationships.c.person_id)
+            .where(relationships.c.scheme == "resident")
+        ).all()  # fmt: skip
+        assert len(relations) > 100
+        by_person = {r.person_id: r for r in relations}
+        assert len(by_person) == len(relations)  # one relation each
+        for r in relations:
+            assert (r.level, r.region_code, r.employer_id, r.kind) == (
+                "county", r.hukou_region_code, None, "normal",
+            )  # fmt: skip
+        # Residents have nothing in the employees' scheme.
+        assert conn.execute(
+            select(func.count()).select_from(relationships).where(
+                relationships.c.scheme != "resident",
+                relationships.c.person_id.in_(list(by_person)),
+            )
+        ).scalar_one() == 0  # fmt: skip
+        ended = dict(
+            conn.execute(
+                select(relationship_status_changes.c.relationship_id,
+                       relationship_status_changes.c.changed_on)
+                .where(relationship_status_changes.c.from_status.is_not(None))
+            ).all()
+        )  # fmt: skip
+        paid = conn.execute(select(resident_contributions)).all()
+        assert len(paid) == report.resident_payments > 500
+        assert min(p.year for p in paid) == 2009
+        tiers = {int(t) * 100 for t in PARAMS.resident("tiers").value["yuan"]}
+        for p in paid:
+            r = by_person[p.person_id]
+            assert p.agency_id == r.agency_id
+            assert p.region == r.region_code[:2] + "0000"
+            assert p.individual in tiers
+            assert p.year >= 2014 or p.individual <= 50_000
+            assert p.subsidy == contribution_subsidy(p.individual // 100, PARAMS).value
+            assert p.collective == 0
+            assert p.paid_on.year == p.year
+            assert r.started_on <= p.paid_on < clock.today()
+            assert p.paid_on < ended.get(r.id, clock.today())
+            born = r.birth_date
+            paid_in = (p.paid_on.year, p.paid_on.month)
+            assert (born.year + 16, born.month) <= paid_in < (born.year + 60, born.month)
+        # Each payment is one account entry of the whole amount, from a journal of the money
+        # collected for the residents' scheme.
+        entries = conn.execute(
+            select(account_entries.c.person_id, account_entries.c.effective_on,
+                   account_entries.c.amount, journals.c.kind)
+            .join(journals, journals.c.id == account_entries.c.journal_id)
+            .where(account_entries.c.scheme == "resident")
+        ).all()  # fmt: skip
+        assert sorted(entries) == sorted(
+            (p.person_id, p.paid_on, p.individual + p.collective + p.subsidy, "resident_paid")
+            for p in paid
+        )
+        # Those who reached 60 stopped paying and wait for the scheme's pension.
+        waiting = conn.execute(
+            select(relationship_status_changes.c.reason).where(
+                relationship_status_changes.c.reason.like("年满60周岁%")
+            )
+        ).scalars().all()  # fmt: skip
+        assert waiting
+
+
+def test_a_nation_without_residents_and_a_share_out_of_bounds(
+    engine: Engine, clock: FixedClock
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _generate(engine, clock, persons_wanted=10, residents=-0.1)
+    assert refused.value.code == "sim.resident_share"
+    assert "城乡居民" in refused.value.zh
+    report = _generate(
+        engine, clock, persons_wanted=200, interest=False, transfers=0.0, residents=0.0
+    )
+    assert report.careers["resident"] == report.resident_payments == 0
+    assert sum(report.careers.values()) == 200
+    with engine.connect() as conn:
+        assert conn.execute(
+            select(func.count()).select_from(relationships).where(relationships.c.scheme == "resident")
+        ).scalar_one() == 0  # fmt: skip
+
+
 def _fresh(make: Callable[[str], str], clock: FixedClock, kind: str = "sqlite") -> Engine:
     engine = make_engine(make(kind))
     migrate.upgrade(engine)
@@ -184,14 +289,19 @@ class Stop(Exception):
 
 def test_the_persons_it_names_to_look_at_have_months_to_show(engine: Engine) -> None:
     """One per career. In a short window many persons retired before it and have no months:
-    with seed 1, the first of the local workers is one of them (the CLI used to name her)."""
+    with seed 1, the first of the local workers is one of them (the CLI used to name her).
+    The resident, named last, has yearly payments instead."""
     report = _generate(engine, FixedClock.on(dt.date(2026, 12, 2)), persons_wanted=200, seed=1)
-    assert len(report.sample_ids) == 4
+    assert len(report.sample_ids) == 5
+    *workers, resident = report.sample_ids
     with engine.connect() as conn:
-        for number in report.sample_ids:
+        for number, table in [
+            *((n, contributions) for n in workers),
+            (resident, resident_contributions),
+        ]:
             months = (
                 select(func.count())
-                .select_from(contributions.join(persons, persons.c.id == contributions.c.person_id))
+                .select_from(table.join(persons, persons.c.id == table.c.person_id))
                 .where(persons.c.id_number == number)
             )
             assert conn.execute(months).scalar_one() > 0, number
@@ -379,6 +489,14 @@ def test_the_nation_as_parquet_files(tmp_path: Path, clock: FixedClock) -> None:
     assert pq.ParquetFile(tmp_path / "persons.parquet").num_row_groups == 3  # one per chunk
     assert (len(relations), len(records)) == (report.relationships, report.records)
     assert {r["person_id"] for r in relations} <= {p["id"] for p in people}
+    yearly = pq.read_table(tmp_path / "resident_contributions.parquet").to_pylist()
+    assert len(yearly) == report.resident_payments > 0
+    residents = {p["id"] for p in people if p["career"] == "resident"}
+    assert {y["person_id"] for y in yearly} <= residents
+    assert {r["person_id"] for r in records}.isdisjoint(residents)
+    for y in yearly:
+        assert y["subsidy"] == contribution_subsidy(y["individual"] // 100, PARAMS).value
+        assert y["paid_on"].year == y["year"]
     for r in random.Random(2).sample(records, 60):
         period = period_of(r["period"])
         rates = (

@@ -128,10 +128,7 @@ def pay_resident_year(uow: UnitOfWork, cmd: ResidentPayment, params: Parameters)
     )  # fmt: skip
     uow.conn.execute(
         insert(account_entries).values(
-            person_id=person_id, scheme=SCHEME, region=region, portion="from2006",
-            kind="contribution", period=cmd.year * 100 + 12, effective_on=cmd.paid_on,
-            amount=total, journal_id=journal_id, source=f"resident:{cmd.year}",
-            created_at=uow.clock.now(),
+            **account_entry(person_id, region, cmd.year, cmd.paid_on, total, journal_id, uow.clock.now())
         )
     )  # fmt: skip
     record(
@@ -142,6 +139,20 @@ def pay_resident_year(uow: UnitOfWork, cmd: ResidentPayment, params: Parameters)
     return ResidentYear(
         cmd.year, relation.agency_id, region, individual, int(cmd.collective), int(subsidy)
     )
+
+
+def account_entry(
+    person_id: int, region: str, year: int, paid_on: dt.date, total: int, journal_id: int,
+    now: dt.datetime,
+) -> dict[str, object]:  # fmt: skip
+    """The account entry of a year's payment: the whole of it, the person's part with the
+    collective's and the government's subsidies, goes into the personal account (国发〔2014〕8号
+    四), in the from-2006 portion, for December of the year, dated the day it was paid."""
+    return {
+        "person_id": person_id, "scheme": SCHEME, "region": region, "portion": "from2006",
+        "kind": "contribution", "period": year * 100 + 12, "effective_on": paid_on,
+        "amount": total, "journal_id": journal_id, "source": f"resident:{year}", "created_at": now,
+    }  # fmt: skip
 
 
 def resident_years(
