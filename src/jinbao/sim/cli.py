@@ -87,7 +87,8 @@ def load(
             moved = nation.transfers.completed if nation.transfers else 0
             typer.echo(
                 f"模拟人口 synthetic nation: {nation.persons} persons, {nation.employers} employers, "
-                f"{nation.records} contribution records, {moved} transfers completed, "
+                f"{nation.records} contribution records, {nation.resident_payments} residents' "
+                f"yearly payments, {moved} transfers completed, "
                 f"e.g. {' '.join(nation.sample_ids)}"
             )
     else:

@@ -131,6 +131,7 @@ RESIDENT_PAYS = 0.85  # SAMPLE: a resident pays in a given year (many skip years
 RESIDENT_TIERS = {100: 45, 200: 20, 300: 12, 400: 3, 500: 8, 600: 1, 700: 1, 800: 1, 900: 1,
                   1000: 5, 1500: 1, 2000: 2}  # fmt: skip
 RESIDENT_UNIFIED = 2014  # 国发〔2014〕8号: the twelve tiers
+PILOT_TOP_TIER = 500  # before it, the rural pilot's highest (国发〔2009〕32号)
 MEAN_JOB_MONTHS = 40  # SAMPLE
 GAP_CHANCE = 0.3  # SAMPLE: a job ends with a gap before the next one
 LATE_CHANCE = 0.04  # SAMPLE: a job has a run of months declared late and back-paid (补缴)
@@ -865,7 +866,8 @@ def _resident_years(
         if year < RESIDENT_FIRST_YEAR or rng.random() >= RESIDENT_PAYS:
             continue
         month = rng.randint(max(start, year * 12), min(end, year * 12 + 11))
-        p.paid_years.append((year, tier if year >= RESIDENT_UNIFIED else min(tier, 500), month))
+        paid = tier if year >= RESIDENT_UNIFIED else min(tier, PILOT_TOP_TIER)
+        p.paid_years.append((year, paid, month))
 
 
 def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:

@@ -253,6 +253,10 @@ def test_a_nation_without_residents_and_a_share_out_of_bounds(
     )
     assert report.careers["resident"] == report.resident_payments == 0
     assert sum(report.careers.values()) == 200
+    # The share is part of the plan: the same seed with residents would be another nation.
+    with pytest.raises(Conflict) as other:
+        _generate(engine, clock, persons_wanted=200, interest=False, transfers=0.0)
+    assert other.value.code == "sim.seed_used"
     with engine.connect() as conn:
         assert conn.execute(
             select(func.count()).select_from(relationships).where(relationships.c.scheme == "resident")
