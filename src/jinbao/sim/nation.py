@@ -126,8 +126,8 @@ RESIDENT = "resident"
 RESIDENT_SHARE = 0.5  # SAMPLE
 RESIDENT_PAYS = 0.85  # SAMPLE: a resident pays in a given year (many skip years: 断缴)
 # SAMPLE: the tier a resident pays (yuan a year; most choose the lowest ones). The tiers are the
-# scheme's twelve (国发〔2014〕8号 三(一)); before 2014 the rural pilot's five, 100–500
-# (国发〔2009〕32号 四(一)), so a higher choice is paid at 500 then.
+# scheme's twelve (国发〔2014〕8号: "100元…2000元12个档次"); before 2014 the rural pilot's five,
+# 100–500 (国发〔2009〕32号 新农保), so a higher choice is paid at 500 then.
 RESIDENT_TIERS = {100: 45, 200: 20, 300: 12, 400: 3, 500: 8, 600: 1, 700: 1, 800: 1, 900: 1,
                   1000: 5, 1500: 1, 2000: 2}  # fmt: skip
 RESIDENT_UNIFIED = 2014  # 国发〔2014〕8号: the twelve tiers
@@ -765,8 +765,8 @@ def _career(
     resident's yearly payments (:func:`_resident_years`)."""
     born = YearMonth.of(p.born)
     if p.career == RESIDENT:
-        # 国发〔2014〕8号 三: from 16 (SAMPLE: joining within ten years of it), to the pension
-        # age of the scheme (四: 60).
+        # 国发〔2014〕8号: from 16 ("年满16周岁"; SAMPLE: joining within ten years of it) to the
+        # scheme's pension age ("年满60周岁", the parameter).
         start = max(first.index, born.plus(12 * 16 + rng.randint(0, 120)).index)
         age = int(params.resident("eligibility").value["age"])
         end = _ending(rng, p, first, last, start, born.plus(12 * age).index, totals)
@@ -854,7 +854,7 @@ _TIER = _Picker(list(RESIDENT_TIERS), list(RESIDENT_TIERS.values()))
 def _resident_years(
     rng: random.Random, p: _Person, county_agency: dict[str, int], start: int, end: int
 ) -> None:
-    """A resident's relation at the 户籍 county's agency (国发〔2014〕8号 三: 在户籍地参保) from
+    """A resident's relation at the 户籍 county's agency (国发〔2014〕8号: "在户籍地参加") from
     ``start`` to ``end``, and a payment in most of its years (RESIDENT_PAYS), in one tier
     chosen once (RESIDENT_TIERS; the rural pilot's 500 at most before 2014), on the 20th of a
     month of the year inside the relation."""
@@ -1069,7 +1069,7 @@ def _resident_rows(
 ) -> list[list[Any]]:
     """The residents' yearly payments (RESIDENT_COLUMNS): the tier paid by the person, no
     collective subsidy (SAMPLE: rare), the government's minimum subsidy for the tier
-    (:func:`jinbao.policy.resident.contribution_subsidy`, 国发〔2014〕8号 三(三))."""
+    (:func:`jinbao.policy.resident.contribution_subsidy`, 国发〔2014〕8号: "不低于每人每年30元")."""
     subsidy: dict[int, int] = {}
     rows = []
     for p in people:

@@ -146,8 +146,9 @@ def account_entry(
     now: dt.datetime,
 ) -> dict[str, object]:  # fmt: skip
     """The account entry of a year's payment: the whole of it, the person's part with the
-    collective's and the government's subsidies, goes into the personal account (国发〔2014〕8号
-    四), in the from-2006 portion, for December of the year, dated the day it was paid."""
+    collective's and the government's subsidies, goes into the personal account (国发〔2014〕8号:
+    "全部记入个人账户"), in the from-2006 portion, for December of the year, dated the day it
+    was paid."""
     return {
         "person_id": person_id, "scheme": SCHEME, "region": region, "portion": "from2006",
         "kind": "contribution", "period": year * 100 + 12, "effective_on": paid_on,
