@@ -280,11 +280,19 @@ def generate(
             )
         ).first()
         if before is not None and before.new != plan:
+            # Name what differs: a nation made before residents were drawn resumes only with
+            # --residents 0, and the person has to see that it is the residents' share.
+            differs = sorted(set(before.new) | set(plan), key=str)
+            shown = ", ".join(
+                f"{k}: {before.new.get(k, '—')} ≠ {plan.get(k, '—')}"
+                for k in differs if before.new.get(k) != plan.get(k)
+            )  # fmt: skip
             raise Conflict(
                 "sim.seed_used",
-                f"种子{seed}已用于另一规模的模拟人口（{before.new}）；请换一个种子（--seed）。",
-                f"Seed {seed} already made a nation of another plan ({before.new}); "
-                "use another --seed.",
+                f"种子{seed}已用于另一规模的模拟人口（{before.new}；不同之处 {shown}）；"
+                "请使用原来的选项续生成，或换一个种子（--seed）。",
+                f"Seed {seed} already made a nation of another plan ({before.new}; differing "
+                f"{shown}): resume with the same options, or use another --seed.",
             )
         if before is None:
             record(uow, "sim.generate", "sim", str(seed), new=plan)

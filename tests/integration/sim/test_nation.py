@@ -257,6 +257,8 @@ def test_a_nation_without_residents_and_a_share_out_of_bounds(
     with pytest.raises(Conflict) as other:
         _generate(engine, clock, persons_wanted=200, interest=False, transfers=0.0)
     assert other.value.code == "sim.seed_used"
+    assert "residents: — ≠ 0.5" in other.value.en  # what differs, named
+    assert "residents: — ≠ 0.5" in other.value.zh
     with engine.connect() as conn:
         assert conn.execute(
             select(func.count()).select_from(relationships).where(relationships.c.scheme == "resident")
