@@ -209,6 +209,9 @@ def test_the_money_commands(url: str, tmp_path: Path) -> None:
     assert "total balance 0.00" in run(url, "ledger", "trial-balance")
     report = json.loads(run(url, "account", "interest", "--year", "2024", "--json"))
     assert report["accounts"] >= len(workers)
+    again = run(url, "account", "interest", "--year", "2024")  # a no-op, and what it leaves out
+    assert "0 accounts credited now" in again
+    assert "城乡居民养老保险个人账户未计息" in again
     bad = tmp_path / "bad.csv"
     bad.write_text(f"employer_uscc,period,id_number,wage\n{uscc},2025-07,{workers[0]},7000\n")
     assert "contribution.duplicate_month" in run(
