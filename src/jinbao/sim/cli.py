@@ -20,6 +20,7 @@ from jinbao.sim.nation import (
     AFTER_LOAD,
     CHUNK,
     INTEREST,
+    LINKAGE,
     RESIDENT_SHARE,
     TRANSFERS,
     SimReport,
@@ -181,11 +182,15 @@ def generate_command(
         f"interest credited for {', '.join(map(str, report.interest_years)) or 'no year'}; "
         f"{report.seconds} s."
     )
-    moved = report.transfers
-    if moved is not None:
+    for label, who, moved in (
+        ("转移接续 transfers", "movers", report.transfers),
+        ("城乡衔接 scheme linkages", f"of {report.went_home} who went home", report.linkage),
+    ):
+        if moved is None:
+            continue
         why = ", ".join(f"{code} {n}" for code, n in moved.reasons.items())
         typer.echo(
-            f"转移接续 transfers: {moved.movers} movers chose to apply; {moved.completed} cases completed, "
+            f"{label}: {moved.movers} {who} chose to apply; {moved.completed} cases completed, "
             f"{moved.waiting} waiting for an operator, {moved.refused} refused, "
             f"{moved.not_applied} not accepted; {moved.offline} relations kept off the network "
             f"(paper, not applied for)" + (f"; {why}" if why else "") + "."
@@ -206,6 +211,7 @@ STAGE_LABELS = {
     AFTER_LOAD: "建索引、查外键、更新统计 indexes, keys, statistics",
     INTEREST: "逐年结息 crediting interest",
     TRANSFERS: "转移接续 transfers (each batch of movers as it ends)",
+    LINKAGE: "城乡衔接 scheme linkages (each batch as it ends)",
 }
 
 

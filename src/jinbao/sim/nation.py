@@ -99,6 +99,7 @@ from jinbao.registry.tables import (
     relationships,
 )
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
+from jinbao.sim.transfers import LINKAGE as LINKAGE_ROUTE
 from jinbao.sim.transfers import TRANSFER_SHARE, TransferReport, chosen, transfer_kept
 
 SIM = "（模拟数据）"
@@ -132,6 +133,10 @@ RESIDENT_TIERS = {100: 45, 200: 20, 300: 12, 400: 3, 500: 8, 600: 1, 700: 1, 800
                   1000: 5, 1500: 1, 2000: 2}  # fmt: skip
 RESIDENT_UNIFIED = 2014  # 国发〔2014〕8号: the twelve tiers
 PILOT_TOP_TIER = 500  # before it, the rural pilot's highest (国发〔2009〕32号)
+# SAMPLE: of the employees who reach the employees' statutory age before the residents' scheme's
+# pension age (women at 50 or 55) with fewer than 15 years paid, the share who go on in the
+# residents' scheme at home — where 人社部发〔2014〕17号 takes their employee years (第三条, 第六条).
+WENT_HOME_SHARE = 0.5
 MEAN_JOB_MONTHS = 40  # SAMPLE
 GAP_CHANCE = 0.3  # SAMPLE: a job ends with a gap before the next one
 LATE_CHANCE = 0.04  # SAMPLE: a job has a run of months declared late and back-paid (补缴)
@@ -147,11 +152,13 @@ CHUNK = 5_000
 # the step beginning): AFTER_LOAD, each index built and foreign key checked by name, then
 # ANALYZE (PostgreSQL; minutes at a million persons); INTEREST, each year credited; TRANSFERS,
 # opened by a call with no step, then each batch of movers as it ends (its batches may run at
-# once: jinbao.sim.transfers). A last call per stage has done equal to the total and no step.
+# once: jinbao.sim.transfers); LINKAGE, the same for the scheme linkages. A last call per
+# stage has done equal to the total and no step.
 StageProgress = Callable[[str, int, int, str], None]
 AFTER_LOAD = "after_load"
 INTEREST = "interest"
 TRANSFERS = "transfers"
+LINKAGE = "linkage"
 # Written in bulk with their foreign keys checked after the load (generate).
 RECORD_TABLES = (contributions, contribution_payments, account_entries)
 # Their indexes that the writer does not read by, built after the load (generate): the
@@ -182,6 +189,8 @@ class SimReport:
     seconds: float
     sample_ids: tuple[str, ...] = ()  # a few generated persons, one of each career, to look at
     transfers: TransferReport | None = None  # the movers' applications (None: none asked for)
+    went_home: int = 0  # employees who went on in the residents' scheme at home (_went_home)
+    linkage: TransferReport | None = None  # their applications for 城乡衔接 (None: none asked)
 
 
 @dataclass(slots=True)
@@ -223,6 +232,9 @@ class _Person:
     last_month: int = 0  # the month index the career ends in (last month if it goes on)
     # A resident's yearly payments: (year, tier in yuan, month index paid in, on the 20th).
     paid_years: list[tuple[int, int, int]] = field(default_factory=list)
+    # An employee who went on in the residents' scheme at home after the statutory age
+    # (_went_home): that relation, apart from the job spells; paid_years are its payments.
+    home: _Spell | None = None
 
 
 class _Picker:
@@ -306,8 +318,9 @@ def generate(
     made = records = relations = paid_years = 0
     population = _population(rng, counties, firms, params, first, last, persons_wanted, chunk, totals, samples, residents)  # fmt: skip
     movers: list[str] = []
+    linking: list[str] = []
     if transfers:
-        population = _noting_movers(population, last, seed, transfers, movers)
+        population = _noting_movers(population, last, seed, transfers, movers, linking)
 
     # The three tables of a month's records take nine rows in ten: their foreign keys are
     # checked and their person-ordered indexes built once at the end, not per row
@@ -336,7 +349,7 @@ def generate(
         run_interest(engine, clock, year, params, chunk_size=5000)
     if stages is not None and done_years:
         stages(INTEREST, len(done_years), len(done_years), "")
-    moved = None
+    moved = linked = None
     if transfers:
 
         def batches(done: int, total: int, step: str) -> None:
@@ -344,8 +357,16 @@ def generate(
                 stages(TRANSFERS, done, total, step)
 
         moved = transfer_kept(engine, clock, params, movers, progress=batches, workers=workers)
+        if linking:
+
+            def linkages(done: int, total: int, step: str) -> None:
+                if stages is not None:
+                    stages(LINKAGE, done, total, step)
+
+            linked = transfer_kept(engine, clock, params, linking, progress=linkages,
+                                   workers=workers, route=LINKAGE_ROUTE)  # fmt: skip
     return _report(made, len(firms), made_agencies, relations, records, paid_years, totals,
-                   samples, tuple(done_years), started, moved)  # fmt: skip
+                   samples, tuple(done_years), started, moved, linked)  # fmt: skip
 
 
 # The shares generate takes: (error code, what it is a share of in Chinese and in English).
@@ -367,14 +388,19 @@ def _check_share(name: str, share: float) -> None:
 
 
 def _noting_movers(
-    population: Iterator[list[_Person]], last: YearMonth, seed: int, share: float, movers: list[str]
-) -> Iterator[list[_Person]]:
-    """The population as drawn, noting on the way the persons chosen to apply for a transfer:
-    contributing now in a normal relation, with a normal one kept in another province."""
+    population: Iterator[list[_Person]], last: YearMonth, seed: int, share: float,
+    movers: list[str], linking: list[str],
+) -> Iterator[list[_Person]]:  # fmt: skip
+    """The population as drawn, noting on the way the persons chosen to apply for a transfer
+    (contributing now in a normal relation, with a normal one kept in another province) and for
+    a scheme linkage (went home and still paying there: the relation the linkage joins)."""
     for people in population:
         for p in people:
             if _may_apply(p, last) and chosen(seed, p.id_number, share):
                 movers.append(p.id_number)
+            home = p.home
+            if home is not None and home.end == last.index and chosen(seed, p.id_number, share):
+                linking.append(p.id_number)
         yield people
 
 
@@ -456,7 +482,8 @@ def _write_chunk(
         records, late = _write_records(uow, people, ids, rules, batch, last, today)
         paid = _write_resident_years(uow, people, ids, rules.params, batch)
         uow.commit()
-    return _Written(sum(len(p.spells) for p in people), records, late, paid)
+    relations = sum(len(p.spells) + (p.home is not None) for p in people)
+    return _Written(relations, records, late, paid)
 
 
 def _written_before(uow: UnitOfWork, people: list[_Person]) -> bool:
@@ -606,6 +633,8 @@ def _population(
         people = [_person(rng, homes, issued, county_index, last, residents) for _ in range(n)]
         for p in people:
             _career(rng, p, first, last, by_province, pull, counties, params, totals, retire_cache)
+            if residents and p.ended == "retired" and p.career != RESIDENT:
+                _went_home(p, last, counties, params, totals)
             totals[p.career] += 1
             # One to look at: a person who retired before the window has no months (a resident
             # no payment).
@@ -778,7 +807,8 @@ def _career(
         start = max(first.index, born.plus(12 * 16 + rng.randint(0, 120)).index)
         age = int(params.resident("eligibility").value["age"])
         end = _ending(rng, p, first, last, start, born.plus(12 * age).index, totals)
-        _resident_years(rng, p, county_agency, start, end)
+        if start <= end:
+            p.spells.append(_resident_years(rng, p, county_agency, start, end))
         return
     start = max(first.index, born.plus(12 * 18 + rng.randint(0, 48)).index)
     key = (p.category, born.index)
@@ -861,14 +891,12 @@ _TIER = _Picker(list(RESIDENT_TIERS), list(RESIDENT_TIERS.values()))
 
 def _resident_years(
     rng: random.Random, p: _Person, county_agency: dict[str, int], start: int, end: int
-) -> None:
+) -> _Spell:
     """A resident's relation at the 户籍 county's agency (国发〔2014〕8号: "在户籍地参加") from
     ``start`` to ``end``, and a payment in most of its years (RESIDENT_PAYS), in one tier
     chosen once (RESIDENT_TIERS; the rural pilot's 500 at most before 2014), on the 20th of a
     month of the year inside the relation."""
-    if start > end:
-        return
-    p.spells.append(_Spell(None, county_agency[p.hukou], p.hukou, start, end, resident=True))
+    spell = _Spell(None, county_agency[p.hukou], p.hukou, start, end, resident=True)
     tier = _TIER(rng)
     for year in range(start // 12, end // 12 + 1):
         if year < RESIDENT_FIRST_YEAR or rng.random() >= RESIDENT_PAYS:
@@ -876,6 +904,32 @@ def _resident_years(
         month = rng.randint(max(start, year * 12), min(end, year * 12 + 11))
         paid = tier if year >= RESIDENT_UNIFIED else min(tier, PILOT_TOP_TIER)
         p.paid_years.append((year, paid, month))
+    return spell
+
+
+def _went_home(
+    p: _Person, last: YearMonth, county_agency: dict[str, int], params: Parameters,
+    totals: dict[str, int],
+) -> None:  # fmt: skip
+    """An employee who reached the statutory age before 60 with fewer than 15 years paid, all
+    at one agency other than the home county's, goes on in the residents' scheme at home with
+    the chance WENT_HOME_SHARE, from the month of that age to 60 (or last month) — the case of
+    人社部发〔2014〕17号 第三条 for a linkage into the residents' scheme at the employees' age, with
+    the employee relation already at one place (第四条). Drawn from the person's own stream
+    (their ID number), so the rest of the nation is drawn as it was without it."""
+    age = int(params.resident("eligibility").value["age"])
+    start = p.last_month + 1  # the statutory month: the career ended the month before
+    sixty = YearMonth.of(p.born).plus(12 * age).index
+    places = {s.agency_id for s in p.spells}
+    months = sum(s.end - s.start + 1 for s in p.spells)
+    home = county_agency[p.hukou]
+    if start >= sixty or start > last.index or len(places) != 1 or home in places or months >= 180:
+        return
+    rng = random.Random(f"home:{p.id_number}")
+    if rng.random() >= WENT_HOME_SHARE:
+        return
+    p.home = _resident_years(rng, p, county_agency, start, min(last.index, sixty - 1))
+    totals["went_home"] += 1
 
 
 def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
@@ -900,10 +954,16 @@ def _relation_rows(
     people: list[_Person], ids: dict[str, int], last: YearMonth, now: dt.datetime
 ) -> list[list[Any]]:
     """One relation per job spell (RELATION_COLUMNS): the last one contributing if the career
-    goes on, terminated if it ended in death, the others suspended — kept where they were."""
+    goes on, terminated if it ended in death, the others suspended — kept where they were; and
+    the residents' relation of one who went home, contributing until 60."""
     rows = []
     for p in people:
         pid = ids[p.id_number]
+        if p.home is not None:
+            h = p.home
+            rows.append([pid, RESIDENT, h.agency_id, None, "normal",
+                         "contributing" if h.end == last.index else "suspended",
+                         YearMonth.from_index(h.start).first_day(), now])  # fmt: skip
         for i, s in enumerate(p.spells):
             is_last = i == len(p.spells) - 1
             status = (
@@ -980,6 +1040,15 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> di
                 changes.append(
                     [rid, "contributing", "suspended", left, "离职，中断缴费（模拟数据）", now]
                 )
+        if p.home is not None:
+            h = p.home
+            rid = relation[(pid, YearMonth.from_index(h.start).first_day())]
+            changes.append([rid, None, "contributing", YearMonth.from_index(h.start).first_day(),
+                            "参保登记（模拟数据）", now])  # fmt: skip
+            if h.end != last.index:
+                changes.append([rid, "contributing", "suspended",
+                                YearMonth.from_index(h.end + 1).first_day(),
+                                "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）", now])  # fmt: skip
         if p.died_on is not None:
             deaths.append([pid, "death", p.died_on, "模拟数据", now])
     insert_rows(uow.conn, relationship_status_changes, ["relationship_id", "from_status", "to_status", "changed_on", "reason", "recorded_at"], changes)  # fmt: skip
@@ -1084,7 +1153,7 @@ def _resident_rows(
         for year, tier, month in p.paid_years:
             if tier not in subsidy:
                 subsidy[tier] = contribution_subsidy(tier, params).value
-            s = p.spells[0]
+            s = p.home or p.spells[0]
             ym = YearMonth.from_index(month)
             rows.append([ids[p.id_number], s.agency_id, region_of(s.region), year, tier * 100, 0,
                          subsidy[tier], dt.date(ym.year, ym.month, 20)])  # fmt: skip
@@ -1259,6 +1328,7 @@ def _report(
     persons_made: int, firms: int, agencies_made: int, relations: int, records: int,
     resident_payments: int, totals: dict[str, int], samples: dict[str, str],
     interest_years: tuple[int, ...], started: float, transfers: TransferReport | None = None,
+    linkage: TransferReport | None = None,
 ) -> SimReport:  # fmt: skip
     kinds = [*(k for k, _ in CAREERS), RESIDENT]
     return SimReport(
@@ -1268,6 +1338,7 @@ def _report(
         retired=totals["retired"], temporary=totals["temporary"], back_paid=totals["back_paid"],
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k in kinds if k in samples), transfers=transfers,
+        went_home=totals["went_home"], linkage=linkage,
     )  # fmt: skip
 
 

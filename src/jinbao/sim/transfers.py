@@ -22,6 +22,12 @@ settings are not changed.
 
 A rerun carries on: a relation that moved is no longer kept (its status is 转出), and a case a
 stopped run left open is driven on, not applied for again.
+
+The same machinery carries the nation's scheme linkages (城乡衔接, 人社部发〔2014〕17号,
+``route=LINKAGE``): an employee who went on in the residents' scheme at home after the
+employees' statutory age applies there, in the residents' scheme, to bring in the employee
+relation kept at one other agency (第三条: fewer than 15 employee years, so into the residents'
+scheme; 第六条: the whole account joins and the years count).
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ from jinbao.transfers.model import FINAL, State
 from jinbao.transfers.tables import transfer_cases
 
 # SAMPLE: of the inter-province movers who contribute now and keep a relation in another
-# province, the share that has applied to bring it over. An illustration, not a statistic.
+# province, the share that has applied to bring it over (and of those who may apply for a
+# scheme linkage, the share that has). An illustration, not a statistic.
 TRANSFER_SHARE = 0.3
 BATCH = 200  # cases applied, then pumped and reviewed together
 CLEAN = "transfer.operator_review"  # the only reason a clean leg waits where review is manual
@@ -75,6 +82,23 @@ class TransferReport:
     reasons: dict[str, int]  # why waiting, refused or not applied: code → cases
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a person applies for: from the relation they contribute in now (``here``, of
+    ``scheme``), to bring over a normal relation kept (suspended) at another agency in
+    ``kept_scheme`` — in another province only, for a transfer — as an application of ``kind``."""
+
+    scheme: str
+    kept_scheme: str
+    other_province: bool
+    kind: str | None
+    who: str  # how the progress lines name the persons
+
+
+TRANSFER = Route("enterprise", "enterprise", True, None, "movers")
+LINKAGE = Route("resident", "enterprise", False, "linkage", "persons linking")
+
+
 def chosen(seed: int, id_number: str, share: float) -> bool:
     """Whether this person of the nation of ``seed`` applies: a fixed draw per person, not per
     run, so that a rerun and a run with more writers choose the same persons."""
@@ -91,9 +115,11 @@ def transfer_kept(
     progress: Callable[[int, int, str], None] | None = None,
     batch: int = BATCH,
     workers: int = 1,
+    route: Route = TRANSFER,
 ) -> TransferReport:
     """Each of ``movers`` (ID numbers) applies, at the agency of the relation contributing
-    now, for the relations kept in other provinces, latest first; the cases are driven to their
+    now, for the relations kept in other provinces (or as ``route`` says), latest first; the
+    cases are driven to their
     end where nothing needs a person's judgement. Batches of ``batch`` movers, in ``workers``
     processes at once (PostgreSQL: the inbox is claimed with SKIP LOCKED, so the pumps of two
     processes share the documents). ``progress`` gets (0, batches, "") first, then (batches
@@ -114,14 +140,14 @@ def transfer_kept(
             waiting = batch_counts["waiting"]
             progress(
                 counts["batches"] - 1, len(parts),
-                f"movers {first}–{last}: {batch_counts['completed']} completed, "
+                f"{route.who} {first}–{last}: {batch_counts['completed']} completed, "
                 f"{batch_counts['offline']} off the network"
                 + (f", {waiting} waiting" if waiting else ""),
             )  # fmt: skip
 
     if workers == 1 or len(parts) < 2:
         for first, part in parts.items():
-            done(first, _batch(engine, clock, params, part))
+            done(first, _batch(engine, clock, params, part, route))
     else:
         url = engine.url.render_as_string(hide_password=False)
         # Forked as the nation's writers are (jinbao.sim.nation._write_chunks): an engine of
@@ -131,7 +157,7 @@ def transfer_kept(
             initargs=(url, clock, params),
         )  # fmt: skip
         try:
-            jobs = {pool.submit(_worker_batch, part): first for first, part in parts.items()}
+            jobs = {pool.submit(_worker_batch, part, route): first for first, part in parts.items()}
             for job in as_completed(jobs):
                 done(jobs[job], job.result())
         finally:
@@ -158,11 +184,13 @@ def _worker_start(url: str, clock: Clock, params: Parameters) -> None:
     _WORKER.update(engine=make_engine(url), clock=clock, params=params)
 
 
-def _worker_batch(part: list[str]) -> _Counts:
-    return _batch(_WORKER["engine"], _WORKER["clock"], _WORKER["params"], part)
+def _worker_batch(part: list[str], route: Route) -> _Counts:
+    return _batch(_WORKER["engine"], _WORKER["clock"], _WORKER["params"], part, route)
 
 
-def _batch(engine: Engine, clock: Clock, params: Parameters, part: list[str]) -> _Counts:
+def _batch(
+    engine: Engine, clock: Clock, params: Parameters, part: list[str], route: Route
+) -> _Counts:
     """One batch of movers: each applies for the latest relation kept in another province (or
     its open case is taken up), the cases are driven together, and those whose case completed
     apply for the next one kept, until none is left. A person has one case open at a time."""
@@ -171,7 +199,7 @@ def _batch(engine: Engine, clock: Clock, params: Parameters, part: list[str]) ->
     pending = part
     while pending:
         case_ids = []
-        found, offline = _movers(engine, clock, pending)
+        found, offline = _movers(engine, clock, pending, route)
         counts["offline"] += offline
         for mover in found:
             if mover.open_case is not None:  # applied by a run that stopped
@@ -179,7 +207,10 @@ def _batch(engine: Engine, clock: Clock, params: Parameters, part: list[str]) ->
                 continue
             try:
                 with UnitOfWork(engine, clock, "sim") as uow:
-                    application = workflow.Application(mover.id_number, mover.here, mover.there)
+                    application = workflow.Application(
+                        mover.id_number, mover.here, mover.there, scheme=route.scheme,
+                        kind=route.kind,
+                    )  # fmt: skip
                     case_ids.append(workflow.apply(uow, application, params))
                     uow.commit()
             except DomainError as exc:
@@ -209,12 +240,19 @@ _THERE = aliased(agencies)
 _KEPT = aliased(relationships)
 
 
-def _movers(engine: Engine, clock: Clock, id_numbers: Sequence[str]) -> tuple[list[_Mover], int]:
+def _movers(
+    engine: Engine, clock: Clock, id_numbers: Sequence[str], route: Route
+) -> tuple[list[_Mover], int]:
     """The persons who may apply now, electronically: a normal relation contributing at an
-    agency on the exchange network, and a normal one kept (suspended) at an agency on it in
-    another province; the latest kept one when several are. Also how many were left out
-    because an agency is off the network."""
+    agency on the exchange network, and a normal one kept (suspended) at another agency on it
+    (in another province, for a transfer); the latest kept one when several are. Also how
+    many were left out because an agency is off the network."""
     today = clock.today()
+    elsewhere = (
+        func.substr(_THERE.c.region_code, 1, 2) != func.substr(_HERE.c.region_code, 1, 2)
+        if route.other_province
+        else _THERE.c.id != _HERE.c.id
+    )
     kept_elsewhere = (
         select(
             persons.c.id_number,
@@ -232,11 +270,11 @@ def _movers(engine: Engine, clock: Clock, id_numbers: Sequence[str]) -> tuple[li
             persons.c.id_number.in_(id_numbers),  # a batch: an IN list will do
             relationships.c.status == "contributing",
             relationships.c.kind == "normal",
-            relationships.c.scheme == "enterprise",
+            relationships.c.scheme == route.scheme,
             _KEPT.c.status == "suspended",
             _KEPT.c.kind == "normal",
-            _KEPT.c.scheme == "enterprise",
-            func.substr(_THERE.c.region_code, 1, 2) != func.substr(_HERE.c.region_code, 1, 2),
+            _KEPT.c.scheme == route.kept_scheme,
+            elsewhere,
         )
         .order_by(persons.c.id_number, _KEPT.c.started_on.desc())
     )

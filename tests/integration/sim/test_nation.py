@@ -188,13 +188,15 @@ def test_residents_pay_yearly_at_home_by_the_rules_of_their_scheme(
             assert (r.level, r.region_code, r.employer_id, r.kind) == (
                 "county", r.hukou_region_code, None, "normal",
             )  # fmt: skip
-        # Residents have nothing in the employees' scheme.
-        assert conn.execute(
-            select(func.count()).select_from(relationships).where(
+        # Residents have nothing in the employees' scheme; those in both are employees who went
+        # on in the residents' scheme at home (test_transfers has their linkage).
+        both = conn.execute(
+            select(func.count(func.distinct(relationships.c.person_id))).where(
                 relationships.c.scheme != "resident",
                 relationships.c.person_id.in_(list(by_person)),
             )
-        ).scalar_one() == 0  # fmt: skip
+        ).scalar_one()  # fmt: skip
+        assert both == report.went_home > 0
         ended = dict(
             conn.execute(
                 select(relationship_status_changes.c.relationship_id,
@@ -498,7 +500,11 @@ def test_the_nation_as_parquet_files(tmp_path: Path, clock: FixedClock) -> None:
     yearly = pq.read_table(tmp_path / "resident_contributions.parquet").to_pylist()
     assert len(yearly) == report.resident_payments > 0
     residents = {p["id"] for p in people if p["career"] == "resident"}
-    assert {y["person_id"] for y in yearly} <= residents
+    in_both = {r["person_id"] for r in relations if r["scheme"] == "resident"} & {
+        r["person_id"] for r in relations if r["scheme"] == "enterprise"
+    }
+    assert len(in_both) == report.went_home  # employees who went on at home
+    assert {y["person_id"] for y in yearly} <= residents | in_both
     assert {r["person_id"] for r in records}.isdisjoint(residents)
     for y in yearly:
         assert y["subsidy"] == contribution_subsidy(y["individual"] // 100, PARAMS).value

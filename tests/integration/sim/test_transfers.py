@@ -11,12 +11,15 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.tables import audit_log
+from jinbao.contributions.tables import contributions, resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.tables import inbox, outbox
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import InvalidInput
+from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.ledger.tables import pending_transfers
+from jinbao.policy.retirement import Category, statutory_retirement
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.sim.nation import TRANSFERS, SimReport
 from jinbao.sim.transfers import TransferReport, chosen, transfer_kept
@@ -26,7 +29,10 @@ from tests.integration.sim.test_nation import PARAMS, _fresh, _generate
 
 CLOCK = FixedClock.on(dt.date(2026, 12, 2))
 # Enough movers at this size and seed for every branch below; a 5-year window lets people move.
-PLAN: dict[str, object] = {"persons_wanted": 1200, "years": 5, "seed": 11, "chunk": 600}
+# No residents: the cases here are transfers only (the linkages have their own test).
+PLAN: dict[str, object] = {"persons_wanted": 1200, "years": 5, "seed": 11, "chunk": 600, "residents": 0.0}  # fmt: skip
+# Enough women who reached 50 or 55 in ten years and went on in the residents' scheme at home.
+LINKING: dict[str, object] = {"persons_wanted": 2500, "years": 10, "seed": 5, "chunk": 1250}
 
 
 def _movers(report: SimReport) -> TransferReport:
@@ -214,6 +220,96 @@ def test_two_processes_share_the_batches_and_the_inbox(
         ).all()
         assert states == [("completed", 2 * moved.completed)]
         assert [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5) and m[3]] == []
+
+
+def test_who_went_home_links_the_employee_years_into_the_residents_scheme(
+    engine: Engine,
+) -> None:
+    """人社部发〔2014〕17号: an employee past the employees' statutory age with fewer than 15
+    years (第三条) who pays in the residents' scheme at home applies there; the employee relation,
+    kept at one other agency (第四条), moves in: the whole account joins and the years count as
+    resident years (第六条), through the same workflow as a transfer."""
+    report = _generate(engine, CLOCK, **LINKING, interest=False, transfers=1.0)
+    linked = report.linkage
+    assert linked is not None
+    assert report.went_home >= 5
+    assert linked.completed >= 3
+    assert linked.waiting == linked.refused == linked.not_applied == 0
+    assert linked.completed + linked.offline == linked.movers  # one relation each
+    with UnitOfWork(engine, CLOCK) as uow:
+        assert check(uow) == []
+        conn = uow.conn
+        assert _documents_left(conn) == (0, 0, 0)
+        resident = relationships.alias("res")
+        home = agencies.alias("home")
+        went = conn.execute(
+            select(persons.c.id, persons.c.sex, persons.c.birth_date, persons.c.hukou_region_code,
+                   persons.c.retirement_category, resident.c.agency_id, resident.c.started_on,
+                   home.c.region_code)
+            .join(resident, resident.c.person_id == persons.c.id)
+            .join(home, home.c.id == resident.c.agency_id)
+            .where(resident.c.scheme == "resident",
+                   persons.c.id.in_(select(relationships.c.person_id)
+                                    .where(relationships.c.scheme == "enterprise")))
+        ).all()  # fmt: skip
+        assert len(went) == report.went_home
+        for w in went:
+            statutory = statutory_retirement(
+                Category(w.retirement_category), YearMonth.of(w.birth_date), PARAMS
+            ).value.statutory_month
+            assert w.started_on == statutory.first_day()  # from the employees' age on
+            assert statutory.year - w.birth_date.year < 60
+            assert w.region_code == w.hukou_region_code  # at home
+            kept = conn.execute(
+                select(relationships.c.agency_id).distinct().where(
+                    relationships.c.person_id == w.id, relationships.c.scheme == "enterprise"
+                )
+            ).scalars().all()  # fmt: skip
+            assert len(kept) == 1  # one place (第四条), not the home agency
+            assert kept[0] != w.agency_id
+            months = conn.execute(
+                select(func.count()).where(contributions.c.person_id == w.id)
+            ).scalar_one()
+            assert months < 180  # fewer than 15 years: into the residents' scheme (第三条)
+        cases = conn.execute(
+            select(transfer_cases.c.person_id, transfer_cases.c.kind, transfer_cases.c.state)
+            .where(transfer_cases.c.side == "receiving")
+        ).all()  # fmt: skip
+        linkages = [c for c in cases if c.kind == "linkage_to_resident"]
+        assert len(linkages) == linked.completed
+        assert {c.state for c in linkages} == {"completed"}
+        for c in linkages:
+            accounts = dict(
+                conn.execute(
+                    select(account_entries.c.scheme, func.sum(account_entries.c.amount))
+                    .where(account_entries.c.person_id == c.person_id)
+                    .group_by(account_entries.c.scheme)
+                ).all()
+            )
+            paid = conn.execute(
+                select(func.sum(resident_contributions.c.individual
+                                + resident_contributions.c.collective
+                                + resident_contributions.c.subsidy))
+                .where(resident_contributions.c.person_id == c.person_id)
+            ).scalar_one() or 0  # fmt: skip
+            assert accounts["enterprise"] == 0  # the whole account joined (第六条)
+            assert accounts["resident"] > paid
+            statuses = conn.execute(
+                select(relationships.c.status).where(
+                    relationships.c.person_id == c.person_id,
+                    relationships.c.scheme == "enterprise",
+                )
+            ).scalars().all()  # fmt: skip
+            assert set(statuses) == {"transferred_out"}
+            years = conn.execute(
+                select(func.sum(transferred_years.c.months), transferred_years.c.scheme)
+                .where(transferred_years.c.person_id == c.person_id)
+                .group_by(transferred_years.c.scheme)
+            ).all()  # fmt: skip
+            months = conn.execute(
+                select(func.count()).where(contributions.c.person_id == c.person_id)
+            ).scalar_one()
+            assert [(int(n), scheme) for n, scheme in years] == [(months, "resident")]
 
 
 def test_a_share_outside_zero_to_one_is_refused(engine: Engine) -> None:
