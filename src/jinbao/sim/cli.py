@@ -86,10 +86,11 @@ def load(
             )
         if nation is not None:
             moved = nation.transfers.completed if nation.transfers else 0
+            linked = nation.linkage.completed if nation.linkage else 0
             typer.echo(
                 f"模拟人口 synthetic nation: {nation.persons} persons, {nation.employers} employers, "
                 f"{nation.records} contribution records, {nation.resident_payments} residents' "
-                f"yearly payments, {moved} transfers completed, "
+                f"yearly payments, {moved} transfers and {linked} scheme linkages completed, "
                 f"e.g. {' '.join(nation.sample_ids)}"
             )
     else:

@@ -29,7 +29,11 @@ What it makes (every figure marked SAMPLE below is an illustration, not a statis
   unpaid: arrears); then the yearly interest job for every finished year;
 - transfers: a seeded share of the movers who contribute now apply, today, to bring over the
   relations they kept in other provinces, and the cases run through the real workflow
-  (:mod:`jinbao.sim.transfers`).
+  (:mod:`jinbao.sim.transfers`);
+- scheme linkages (城乡衔接, 人社部发〔2014〕17号): employees who reach the employees' statutory
+  age before 60 with fewer than 15 years go on in the residents' scheme at home (a SAMPLE
+  share), and a share of them apply there to bring their employee years in, through the same
+  workflow.
 
 Persons are generated and written a chunk at a time: memory holds one chunk's careers, the
 employers and a byte per (county, birth date) to keep ID numbers unique — never the nation.
@@ -912,7 +916,8 @@ def _went_home(
     totals: dict[str, int],
 ) -> None:  # fmt: skip
     """An employee who reached the statutory age before 60 with fewer than 15 years paid, all
-    at one agency other than the home county's, goes on in the residents' scheme at home with
+    at one agency other than the home county's and none in a temporary account, goes on in the
+    residents' scheme at home with
     the chance WENT_HOME_SHARE, from the month of that age to 60 (or last month) — the case of
     人社部发〔2014〕17号 第三条 for a linkage into the residents' scheme at the employees' age, with
     the employee relation already at one place (第四条). Drawn from the person's own stream
@@ -924,6 +929,8 @@ def _went_home(
     months = sum(s.end - s.start + 1 for s in p.spells)
     home = county_agency[p.hukou]
     if start >= sixty or start > last.index or len(places) != 1 or home in places or months >= 180:
+        return
+    if any(s.temporary for s in p.spells):  # a temporary account is gathered first (66号 第五条)
         return
     rng = random.Random(f"home:{p.id_number}")
     if rng.random() >= WENT_HOME_SHARE:

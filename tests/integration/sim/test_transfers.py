@@ -266,6 +266,12 @@ def test_who_went_home_links_the_employee_years_into_the_residents_scheme(
                 )
             ).scalars().all()  # fmt: skip
             assert len(kept) == 1  # one place (第四条), not the home agency
+            temporary = conn.execute(
+                select(func.count()).where(
+                    relationships.c.person_id == w.id, relationships.c.kind == "temporary"
+                )
+            ).scalar_one()
+            assert temporary == 0  # none to gather first (66号 第五条)
             assert kept[0] != w.agency_id
             months = conn.execute(
                 select(func.count()).where(contributions.c.person_id == w.id)
