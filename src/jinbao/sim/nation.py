@@ -55,7 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, Integer, String, select
 
@@ -809,8 +809,7 @@ def _career(
         # 国发〔2014〕8号: from 16 ("年满16周岁"; SAMPLE: joining within ten years of it) to the
         # scheme's pension age ("年满60周岁", the parameter).
         start = max(first.index, born.plus(12 * 16 + rng.randint(0, 120)).index)
-        age = int(params.resident("eligibility").value["age"])
-        end = _ending(rng, p, first, last, start, born.plus(12 * age).index, totals)
+        end = _ending(rng, p, first, last, start, _sixty(p, params), totals)
         if start <= end:
             p.spells.append(_resident_years(rng, p, county_agency, start, end))
         return
@@ -890,6 +889,12 @@ def _ending(
     return end
 
 
+def _sixty(p: _Person, params: Parameters) -> int:
+    """The month index of the residents' scheme's pension age (国发〔2014〕8号: "年满60周岁")."""
+    age = int(params.resident("eligibility").value["age"])
+    return YearMonth.of(p.born).plus(12 * age).index
+
+
 _TIER = _Picker(list(RESIDENT_TIERS), list(RESIDENT_TIERS.values()))
 
 
@@ -917,14 +922,13 @@ def _went_home(
 ) -> None:  # fmt: skip
     """An employee who reached the statutory age before 60 with fewer than 15 years paid, all
     at one agency other than the home county's and none in a temporary account, goes on in the
-    residents' scheme at home with
-    the chance WENT_HOME_SHARE, from the month of that age to 60 (or last month) — the case of
+    residents' scheme at home with the chance WENT_HOME_SHARE, from the month of that age to 60
+    (or last month) — the case of
     人社部发〔2014〕17号 第三条 for a linkage into the residents' scheme at the employees' age, with
     the employee relation already at one place (第四条). Drawn from the person's own stream
     (their ID number), so the rest of the nation is drawn as it was without it."""
-    age = int(params.resident("eligibility").value["age"])
     start = p.last_month + 1  # the statutory month: the career ended the month before
-    sixty = YearMonth.of(p.born).plus(12 * age).index
+    sixty = _sixty(p, params)
     places = {s.agency_id for s in p.spells}
     months = sum(s.end - s.start + 1 for s in p.spells)
     home = county_agency[p.hukou]
@@ -957,27 +961,49 @@ def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
 RELATION_COLUMNS = ["person_id", "scheme", "agency_id", "employer_id", "kind", "status", "started_on", "created_at"]  # fmt: skip
 
 
+# Why a relation's status changed, as the sim records it (relationship_status_changes).
+ENROLLED = "参保登记（模拟数据）"
+DIED = "参保人员死亡（模拟数据）"
+RETIRED = "达到法定退休年龄，待办理退休（模拟数据）"
+AT_SIXTY = "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）"  # the residents' pension: not built
+LEFT = "离职，中断缴费（模拟数据）"
+
+
+def _relations(p: _Person, last: YearMonth) -> list[tuple[_Spell, str, tuple[dt.date, str] | None]]:
+    """Each relation of a person — one per job spell, and the residents' one of who went home —
+    with its status now and, if it ended, the day and reason of the change that ended it: the
+    last spell contributing if the career goes on, terminated at death, suspended at the
+    statutory age (at 60 in the residents' scheme), the others suspended — kept where they
+    were."""
+    out: list[tuple[_Spell, str, tuple[dt.date, str] | None]] = []
+    for i, s in enumerate(p.spells):
+        is_last = i == len(p.spells) - 1
+        left = YearMonth.from_index(s.end + 1).first_day()
+        if is_last and not p.ended and s.end == last.index:
+            out.append((s, "contributing", None))
+        elif is_last and p.ended == "died":
+            assert p.died_on is not None
+            out.append((s, "terminated", (p.died_on, DIED)))
+        elif is_last and p.ended == "retired" and s.end == p.last_month:
+            out.append((s, "suspended", (left, AT_SIXTY if s.resident else RETIRED)))
+        else:
+            out.append((s, "suspended", (left, LEFT)))
+    h = p.home
+    if h is not None:
+        ended = h.end != last.index
+        at_sixty = (YearMonth.from_index(h.end + 1).first_day(), AT_SIXTY)
+        out.append((h, "suspended" if ended else "contributing", at_sixty if ended else None))
+    return out
+
+
 def _relation_rows(
     people: list[_Person], ids: dict[str, int], last: YearMonth, now: dt.datetime
 ) -> list[list[Any]]:
-    """One relation per job spell (RELATION_COLUMNS): the last one contributing if the career
-    goes on, terminated if it ended in death, the others suspended — kept where they were; and
-    the residents' relation of one who went home, contributing until 60."""
+    """One row per relation (RELATION_COLUMNS), with its status now (:func:`_relations`)."""
     rows = []
     for p in people:
         pid = ids[p.id_number]
-        if p.home is not None:
-            h = p.home
-            rows.append([pid, RESIDENT, h.agency_id, None, "normal",
-                         "contributing" if h.end == last.index else "suspended",
-                         YearMonth.from_index(h.start).first_day(), now])  # fmt: skip
-        for i, s in enumerate(p.spells):
-            is_last = i == len(p.spells) - 1
-            status = (
-                "contributing" if is_last and not p.ended and s.end == last.index
-                else "terminated" if is_last and p.ended == "died"
-                else "suspended"
-            )  # fmt: skip
+        for s, status, _ in _relations(p, last):
             rows.append([pid, RESIDENT if s.resident else "enterprise", s.agency_id,
                          s.employer.id if s.employer else None,
                          "temporary" if s.temporary else "normal", status,
@@ -1016,46 +1042,12 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> di
     deaths = []
     for p in people:
         pid = ids[p.id_number]
-        for i, s in enumerate(p.spells):
-            rid = relation[(pid, YearMonth.from_index(s.start).first_day())]
-            changes.append(
-                [
-                    rid,
-                    None,
-                    "contributing",
-                    YearMonth.from_index(s.start).first_day(),
-                    "参保登记（模拟数据）",
-                    now,
-                ]
-            )
-            is_last = i == len(p.spells) - 1
-            if is_last and not p.ended and s.end == last.index:
-                continue
-            left = YearMonth.from_index(s.end + 1).first_day()
-            if is_last and p.ended == "died":
-                assert p.died_on is not None
-                changes.append(
-                    [rid, "contributing", "terminated", p.died_on, "参保人员死亡（模拟数据）", now]
-                )
-            elif is_last and p.ended == "retired" and s.end == p.last_month:
-                why = (
-                    "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）" if s.resident
-                    else "达到法定退休年龄，待办理退休（模拟数据）"
-                )  # fmt: skip
-                changes.append([rid, "contributing", "suspended", left, why, now])
-            else:
-                changes.append(
-                    [rid, "contributing", "suspended", left, "离职，中断缴费（模拟数据）", now]
-                )
-        if p.home is not None:
-            h = p.home
-            rid = relation[(pid, YearMonth.from_index(h.start).first_day())]
-            changes.append([rid, None, "contributing", YearMonth.from_index(h.start).first_day(),
-                            "参保登记（模拟数据）", now])  # fmt: skip
-            if h.end != last.index:
-                changes.append([rid, "contributing", "suspended",
-                                YearMonth.from_index(h.end + 1).first_day(),
-                                "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）", now])  # fmt: skip
+        for s, status, ended in _relations(p, last):
+            began = YearMonth.from_index(s.start).first_day()
+            rid = relation[(pid, began)]
+            changes.append([rid, None, "contributing", began, ENROLLED, now])
+            if ended is not None:
+                changes.append([rid, "contributing", status, *ended, now])
         if p.died_on is not None:
             deaths.append([pid, "death", p.died_on, "模拟数据", now])
     insert_rows(uow.conn, relationship_status_changes, ["relationship_id", "from_status", "to_status", "changed_on", "reason", "recorded_at"], changes)  # fmt: skip
@@ -1145,12 +1137,29 @@ def _records(
     return batches
 
 
-RESIDENT_COLUMNS = ["person_id", "agency_id", "region", "year", "individual", "collective", "subsidy", "paid_on"]  # fmt: skip
+class _YearPaid(NamedTuple):
+    """A resident's yearly payment, as ``resident_contributions`` holds it (fen)."""
+
+    person_id: int
+    agency_id: int
+    region: str
+    year: int
+    individual: int
+    collective: int
+    subsidy: int
+    paid_on: dt.date
+
+    @property
+    def total(self) -> int:
+        return self.individual + self.collective + self.subsidy
+
+
+RESIDENT_COLUMNS = list(_YearPaid._fields)
 
 
 def _resident_rows(
     people: list[_Person], ids: dict[str, int], params: Parameters
-) -> list[list[Any]]:
+) -> list[_YearPaid]:
     """The residents' yearly payments (RESIDENT_COLUMNS): the tier paid by the person, no
     collective subsidy (SAMPLE: rare), the government's minimum subsidy for the tier
     (:func:`jinbao.policy.resident.contribution_subsidy`, 国发〔2014〕8号: "不低于每人每年30元")."""
@@ -1162,8 +1171,8 @@ def _resident_rows(
                 subsidy[tier] = contribution_subsidy(tier, params).value
             s = p.home or p.spells[0]
             ym = YearMonth.from_index(month)
-            rows.append([ids[p.id_number], s.agency_id, region_of(s.region), year, tier * 100, 0,
-                         subsidy[tier], dt.date(ym.year, ym.month, 20)])  # fmt: skip
+            rows.append(_YearPaid(ids[p.id_number], s.agency_id, region_of(s.region), year,
+                                  tier * 100, 0, subsidy[tier], dt.date(ym.year, ym.month, 20)))  # fmt: skip
     return rows
 
 
@@ -1178,15 +1187,15 @@ def _write_resident_years(
     rows = _resident_rows(people, ids, params)
     if not rows:
         return 0
-    by_day: dict[dt.date, list[list[Any]]] = defaultdict(list)
+    by_day: dict[dt.date, list[_YearPaid]] = defaultdict(list)
     for r in rows:
-        by_day[r[7]].append(r)
+        by_day[r.paid_on].append(r)
     now = uow.clock.now()
     payments, entries = [], []
     for day, paid in sorted(by_day.items()):
         totals: dict[str, int] = defaultdict(int)
         for r in paid:
-            totals[r[2]] += r[4] + r[5] + r[6]
+            totals[r.region] += r.total
         legs = []
         for region, total in sorted(totals.items()):
             legs += [
@@ -1200,7 +1209,7 @@ def _write_resident_years(
         for r in paid:
             payments.append([*r, journal_id, now])
             entries.append(
-                account_entry(r[0], r[2], r[3], day, r[4] + r[5] + r[6], journal_id, now)
+                account_entry(r.person_id, r.region, r.year, day, r.total, journal_id, now)
             )
     insert_rows(uow.conn, resident_contributions, [*RESIDENT_COLUMNS, "journal_id", "created_at"], payments)  # fmt: skip
     insert_rows(uow.conn, account_entries, list(entries[0]), (list(e.values()) for e in entries))
@@ -1319,7 +1328,7 @@ def generate_parquet(
             records += len(out)
             yearly = _resident_rows(people, ids, params)
             writers["resident_contributions"].write_table(pa.Table.from_pylist(
-                [dict(zip(RESIDENT_COLUMNS, r, strict=True)) for r in yearly], schemas["resident_contributions"]))  # fmt: skip
+                [r._asdict() for r in yearly], schemas["resident_contributions"]))  # fmt: skip
             paid_years += len(yearly)
             made += len(people)
             if progress:

@@ -120,9 +120,8 @@ def transfer_kept(
     """Each of ``movers`` (ID numbers) applies, at the agency of the relation contributing
     now, for the relations kept in other provinces (or as ``route`` says), latest first; the
     cases are driven to their end where nothing needs a person's judgement. Batches of
-    ``batch`` movers, in ``workers``
-    processes at once (PostgreSQL: the inbox is claimed with SKIP LOCKED, so the pumps of two
-    processes share the documents). ``progress`` gets (0, batches, "") first, then (batches
+    ``batch`` movers, in ``workers`` processes at once (PostgreSQL: the inbox is claimed with
+    SKIP LOCKED, so the pumps of two processes share the documents). ``progress`` gets (0, batches, "") first, then (batches
     done before, batches, what the batch did) as each ends, and (batches, batches, "") last."""
     parts = {i + 1: list(movers[i : i + batch]) for i in range(0, len(movers), batch)}
     counts: Counter[str] = Counter()
