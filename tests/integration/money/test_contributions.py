@@ -12,13 +12,16 @@ from jinbao.accounts.service import statement
 from jinbao.contributions import service as c
 from jinbao.contributions.model import Authority, Kind, LegalDocument
 from jinbao.contributions.service import _lookups
+from jinbao.contributions.service._writing import record_row, write_batch
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
+from jinbao.policy.contributions import Contribution
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
+from jinbao.registry import repository as repo
 from tests.builders import an_id_number
 from tests.integration.helpers import commit, rejected
 from tests.integration.money.conftest import Workforce
@@ -346,3 +349,42 @@ def test_every_money_operation_leaves_one_audit_row_with_who_and_why(
     assert {r.actor for r in rows_} == {"test"}
     assert rows_[0].new["records"] == 4
     assert rows_[2].new["reason"] == "基数申报错误"
+
+
+def test_months_recorded_at_two_agencies_are_found_for_everyone_or_for_one_person(
+    make_uow: Uow, workforce: Workforce, params: Parameters
+) -> None:
+    """重复缴费 in existing data (records written by a bulk writer, as a migration or the
+    synthetic nation write them, not declared: a declaration refuses a month recorded anywhere).
+    A retirement application asks for one person's, not the nation's."""
+    first, second = workforce.employees[:2]
+    part = Contribution(Fen(500_000), Fen(80_000), Fen(40_000), Fen(40_000), Fen(80_000))
+
+    def twice(uow: UnitOfWork) -> None:
+        rows = []
+        for number, months in ((first, (MAY, MAY.plus(1))), (second, (MAY,))):
+            person_id = repo.person_id(uow, number)
+            assert person_id is not None
+            for entry, agency in enumerate(("44010600", "44010000")):
+                agency_id = repo.agency_id(uow, agency)
+                for month in months:
+                    rows.append(record_row(
+                        person_id, agency_id, None, "440000", month.year * 100 + month.month,
+                        entry, Kind.EMPLOYEE, part, "legacy:1", uow.clock.now(),
+                    ))  # fmt: skip
+        write_batch(uow, "contribution.migrate", "legacy:1", rows, dt.date(2024, 7, 15),
+                    uow.clock.today())  # fmt: skip
+
+    commit(make_uow, twice)
+    with make_uow() as uow:
+        everyone = c.overlaps(uow)
+        first_id = repo.person_id(uow, first)
+        assert first_id is not None
+        mine = c.overlaps(uow, first_id)
+    assert sorted((o.id_number, str(o.period)) for o in everyone) == sorted(
+        [(first, "2024-05"), (first, "2024-06"), (second, "2024-05")]
+    )
+    assert sorted(str(o.period) for o in mine) == ["2024-05", "2024-06"]
+    assert {o.id_number for o in mine} == {first}
+    assert all(o.agencies == ("44010000", "44010600") for o in mine)
+    no_breaks(make_uow)

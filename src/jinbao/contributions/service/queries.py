@@ -150,10 +150,16 @@ class Overlap:
     schemes: tuple[str, ...]
 
 
-def overlaps(uow: UnitOfWork) -> list[Overlap]:
+def overlaps(uow: UnitOfWork, person_id: int | None = None) -> list[Overlap]:
     """Person-months with records in force at more than one agency or in more than one scheme
-    (重复缴费): reported for the transfer to settle (先转后清)."""
-    in_force = records_in_force().subquery()
+    (重复缴费): reported for the transfer to settle (先转后清) — everyone's, or one person's.
+
+    One person's is what a retirement application checks: the whole scan groups every record
+    of the database (at a 100 000-person nation of ten years, 4.4 million rows), which each
+    application made until session 22."""
+    in_force = records_in_force(
+        *(() if person_id is None else (contributions.c.person_id == person_id,))
+    ).subquery()
     stmt = (
         select(in_force.c.person_id, in_force.c.period)
         .group_by(in_force.c.person_id, in_force.c.period)
