@@ -151,7 +151,7 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
         uow, "retirement.apply", "retirement_application", str(application_id),
         new={"id_number": person.id_number, "agency": agency.code, "retire_month": str(month)},
     )  # fmt: skip
-    _review(uow, application_id, params, cmd.operator, start_transfers=True)
+    _review(uow, application_id, params, cmd.operator, first_check=True)
     return application_id
 
 
@@ -182,8 +182,9 @@ def set_payee(uow: UnitOfWork, id_number: str, bank: str, account_number: str) -
 
 
 def refresh(uow: UnitOfWork, application_id: int, params: Parameters, operator: str) -> None:
-    """Check the record again (say, once the transfers it waited for completed) and make the
-    award draft when nothing stands in the way any more."""
+    """Check the record again (say, once the transfers it waited for completed): start the
+    transfer of the next relation kept elsewhere, or make the award draft when nothing stands
+    in the way any more."""
     row = _application(uow, application_id)
     if row.state != "waiting":
         raise Conflict(
@@ -191,7 +192,7 @@ def refresh(uow: UnitOfWork, application_id: int, params: Parameters, operator: 
             f"退休申请{application_id}不在待办状态。",
             f"Retirement application {application_id} is not waiting.",
         )
-    _review(uow, application_id, params, operator, start_transfers=False)
+    _review(uow, application_id, params, operator, first_check=False)
 
 
 def _review(
@@ -200,8 +201,10 @@ def _review(
     params: Parameters,
     operator: str,
     *,
-    start_transfers: bool,
+    first_check: bool,
 ) -> None:
+    """The national record check; on the ``first_check`` (the application itself) the
+    application may move to the pension-receiving place."""
     row, person, agency = _context(uow, application_id)
     id_number = person.id_number
     month = period_of(row.retire_month)
@@ -212,7 +215,7 @@ def _review(
     history = national_history(uow, row.person_id, SCHEME, _temporary_agencies(uow, row.person_id))
     place = receiving_place(person.hukou_region_code, history, params)
     there = None
-    if place.value.province != (agency.region_code or "")[:2] and start_transfers:
+    if place.value.province != (agency.region_code or "")[:2] and first_check:
         # Applied where the person is now, but the pension is paid elsewhere (第六条): the
         # application moves to the agency that keeps the relation in the receiving province,
         # and the relations elsewhere (this one included) go back there below.
@@ -259,9 +262,14 @@ def _review(
             )
         )
     else:
+        # A person has one transfer open at a time (the workflow's rule): the first relation
+        # kept is brought back now, each next one by the check after the one before completed
+        # (refresh). Until session 22 every one was applied for at once, so a person with two
+        # relations kept elsewhere could not apply at all (transfer.already_open).
+        any_open = _open_case(uow, row.person_id)
         for other in _kept_elsewhere(uow, row.person_id, row.agency_id):
             open_case = _open_case(uow, row.person_id, other.code)
-            if open_case is None and start_transfers:
+            if open_case is None and any_open is None:
                 case_id = workflow.apply(
                     uow,
                     workflow.Application(
@@ -271,19 +279,23 @@ def _review(
                     params,
                 )  # fmt: skip
                 started.append(case_id)
-                open_case = case_id
+                open_case = any_open = case_id
             what = "临时缴费账户未归集" if other.kind == "temporary" else "参保关系保留在外地"
             findings.append(
                 _finding(
                     "retirement.record_elsewhere",
                     f"{what}：{other.code}（{other.name}）"
-                    + (f"，已发起转移接续 {open_case}，待办结后核定。" if open_case else "。"),
+                    + (
+                        f"，已发起转移接续 {open_case}，待办结后核定。"
+                        if open_case
+                        else f"，待转移接续 {any_open} 办结后发起。"
+                    ),
                     f"{'A temporary account not gathered' if other.kind == 'temporary' else 'A relation kept'}"
                     f" at {other.code}"
                     + (
                         f"; transfer {open_case} started, the award waits for it."
                         if open_case
-                        else "."
+                        else f"; its transfer starts once {any_open} has completed."
                     ),
                     True,
                 )
@@ -299,7 +311,7 @@ def _review(
                 False,
             )
         )
-    twice = [o for o in overlaps(uow) if o.id_number == id_number]
+    twice = overlaps(uow, row.person_id)
     if twice:
         months = sorted(str(o.period) for o in twice)
         findings.append(
@@ -588,16 +600,18 @@ def _kept_elsewhere(uow: UnitOfWork, person_id: int, agency_id: int) -> list[_Ke
     return [_Kept(*r) for r in rows]
 
 
-def _open_case(uow: UnitOfWork, person_id: int, from_code: str) -> str | None:
-    from_id = repo.agency_id(uow, from_code)
-    return uow.conn.execute(
-        select(transfer_cases.c.case_id).where(
-            transfer_cases.c.person_id == person_id,
-            transfer_cases.c.counterpart_id == from_id,
-            transfer_cases.c.side == "receiving",
-            transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]),
-        )
-    ).scalar()
+def _open_case(uow: UnitOfWork, person_id: int, from_code: str | None = None) -> str | None:
+    """The person's transfer in progress in the employees' scheme (from ``from_code``, if
+    given), received here."""
+    where = [
+        transfer_cases.c.person_id == person_id,
+        transfer_cases.c.scheme == SCHEME,
+        transfer_cases.c.side == "receiving",
+        transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]),
+    ]
+    if from_code is not None:
+        where.append(transfer_cases.c.counterpart_id == repo.agency_id(uow, from_code))
+    return uow.conn.execute(select(transfer_cases.c.case_id).where(*where).limit(1)).scalar()
 
 
 def _temporary_agencies(uow: UnitOfWork, person_id: int) -> frozenset[int]:

@@ -166,6 +166,57 @@ def test_a_relation_kept_elsewhere_is_brought_back_first_and_the_award_waits(
     assert award["total"] == expected
 
 
+def test_two_relations_kept_elsewhere_come_back_one_after_the_other(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """Tianhe, then Guangzhou, then home to Zhengzhou. A person has one transfer open at a time
+    (the workflow's rule): the application brings the first relation back, the check after it
+    completed the second, and the award counts every month. Until session 22 the application
+    started both at once and was refused outright (transfer.already_open)."""
+    person = career(uow_at, params, tianhe_months=36, zhengzhou_months=191)
+    guangzhou = "44010000"
+
+    def also_guangzhou(uow: UnitOfWork) -> None:
+        there, _ = employ(
+            uow, params, person, guangzhou, YearMonth(2008, 1), 24, 500_000,
+            paid_on=dt.date(2009, 12, 20),
+        )  # fmt: skip
+        registry.change_relationship_status(
+            uow, there, RelationshipStatus.SUSPENDED, changed_on=dt.date(2010, 1, 1), reason="离职"
+        )
+
+    commit(uow_at, also_guangzhou)
+    auto_review(uow_at, OLD, guangzhou, NEW)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        first = benefits.show(uow, application)
+    assert first["state"] == "waiting"
+    assert [f["code"] for f in first["findings"]] == ["retirement.record_elsewhere"] * 2
+    (case_one,) = first["transfers"]
+    assert sum(case_one in f["zh"] for f in first["findings"]) == 2  # started; the next after it
+    assert any("办结后发起" in f["zh"] for f in first["findings"])
+
+    workflow.pump(engine, moving_clock, params)
+    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
+    with uow_at() as uow:
+        second = benefits.show(uow, application)
+    assert second["state"] == "waiting"
+    assert [f["code"] for f in second["findings"]] == ["retirement.record_elsewhere"]
+    assert second["transfers"][0] == case_one and len(second["transfers"]) == 2
+
+    workflow.pump(engine, moving_clock, params)
+    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
+    with uow_at() as uow:
+        done = benefits.show(uow, application)
+        for case_id in done["transfers"]:
+            moved = queries.show(uow, case_id, params)
+            assert {side["state"] for side in moved["sides"]} == {"completed"}
+        assert check(uow) == []
+    assert done["state"] == "awarded"
+    (award,) = done["awards"]
+    assert award["inputs"]["contribution_months"] == 36 + 24 + 191
+
+
 def test_the_wrong_place_below_the_minimum_or_out_of_bounds_is_said_plainly(
     engine: Engine, uow_at: Uow, params: Parameters
 ) -> None:
