@@ -206,6 +206,7 @@ def temporary_account_decision(
     approved_transfer: bool = False,
     insured_here_before_2010: bool = False,
     reached_age_during_gap: bool = False,
+    kept_in_new_province: bool = False,
 ) -> Explained[TemporaryDecision]:
     """Does enrolling in ``new_province`` on ``on`` open a temporary account (临时缴费账户)?
 
@@ -213,7 +214,11 @@ def temporary_account_decision(
     keeps the relation at the old place and opens a temporary account at the new one, unless the
     move is an approved transfer (第五条（三）: 经组织、人社部门批准调动). 70号: a relation opened in a
     non-户籍 place before 2010-01-01, or an age reached during a contribution gap, is not turned
-    into a temporary account.
+    into a temporary account. ``kept_in_new_province``: the person keeps a normal relation in
+    that province already — an 原参保地 of 第五条（二）, not a new one (the reading here: the
+    article keeps the relation at the old place and opens the account at the new), so the work
+    is contributed in that relation and no temporary account opens; the transfer workflow
+    likewise refuses a relation and a temporary account at one agency.
     """
     x = Explainer(
         "transfer.temporary_account",
@@ -241,6 +246,16 @@ def temporary_account_decision(
             "hukou",
             "新参保地为户籍所在省：转入基本养老保险关系，不建临时账户（第五条（一））。",
             "The new place is the hukou province: the relation moves there (第五条（一）).",
+        )
+    if kept_in_new_province:
+        return decide(
+            False,
+            "kept_there",
+            "新参保地所在省保留有本人的基本养老保险关系（原参保地）：在该关系中继续缴费，不建临时账户"
+            "（第五条（二）：原参保地保留关系，新参保地建临时账户）。",
+            "The person keeps a relation in that province already (an old place): contributions "
+            "go on in it, no temporary account (第五条（二）: the old place keeps the relation, a "
+            "new place opens the account).",
         )
     if approved_transfer:
         return decide(

@@ -340,6 +340,14 @@ def _application_findings(
             receiving_anywhere=any(r.status == "receiving" for r in relations),
             new_relation=new.facts() if new else None,
             old_relation=old.facts() if old else None,
+            kept_in_new_province=new is not None
+            and any(
+                r.kind == "normal"
+                and r.id != new.id
+                and r.region_code[:2] == new.region_code[:2]
+                and r.started_on < new.started_on
+                for r in relations
+            ),
             gathering=row.kind == "temporary_gathering",
             old_held_elsewhere=old is None
             and not any(r.agency_code == row.counterpart_code for r in relations),

@@ -67,6 +67,9 @@ class ApplicationFacts:
     receiving_anywhere: bool  # a relation in this scheme is receiving benefits
     new_relation: RelationFacts | None  # the person's relation at the receiving agency
     old_relation: RelationFacts | None  # the relation to transfer
+    # an earlier normal relation of the person in the receiving agency's province: an old place
+    # of 66号 第五条（二）, where no temporary account is due (policy.transfer)
+    kept_in_new_province: bool = False
     # the old relation is a temporary account, gathered (归集) into the relation kept here
     gathering: bool = False
     # no record of the named transferring agency's relation on this node (it is held on
@@ -169,6 +172,7 @@ def check_application(facts: ApplicationFacts, params: Parameters) -> list[Findi
             hukou_province=facts.hukou_region,
             new_province=new.region_code,
             params=params,
+            kept_in_new_province=facts.kept_in_new_province,
         )
         if decision.value.temporary:
             out.append(

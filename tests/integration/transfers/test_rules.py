@@ -149,6 +149,44 @@ def test_temporary_account_age_outside_hukou_waits_for_an_operator_even_with_aut
     no_breaks(uow_at)
 
 
+def test_back_at_fifty_in_a_province_where_his_relation_is_kept_no_temporary_account_is_due(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """户籍 Sichuan: Guangzhou from 2012 (kept), Zhengzhou from 2020, then Tianhe at 55. Guangdong
+    is an old place of 66号 第五条（二）, where his relation is kept, not a new one: no temporary
+    account is due, and automatic review carries the transfer through."""
+    person = an_id_number(born="1970-04-01", sex="M", county="510107")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "李五", "510107"))
+        for agency, start, end in (
+            ("44010000", dt.date(2012, 1, 1), dt.date(2019, 12, 1)),
+            (NEW, dt.date(2020, 1, 1), dt.date(2025, 1, 1)),
+        ):
+            kept = registry.add_relationship(
+                uow, registry.NewRelationship(person, Scheme.ENTERPRISE, agency, start)
+            )
+            registry.change_relationship_status(
+                uow, kept.id, RelationshipStatus.SUSPENDED, changed_on=end, reason="离开"
+            )
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, OLD, dt.date(2025, 3, 1))
+        )
+
+    commit(uow_at, setup)
+    auto_review(uow_at, OLD, NEW)
+    case_id = commit(
+        uow_at,
+        lambda uow: workflow.apply(uow, workflow.Application(person, OLD, NEW), params),
+    )
+    workflow.pump(engine, moving_clock, params)
+    done = side(uow_at, case_id, params, "receiving")
+    assert done["reasons"] == []
+    assert done["state"] == "completed"
+    no_breaks(uow_at)
+
+
 def test_a_lump_sum_without_legal_documents_stays_behind_and_the_person_is_told_in_10_days(
     engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
 ) -> None:

@@ -151,6 +151,9 @@ def test_a_woman_of_forty_and_the_exceptions(params: Parameters) -> None:
     assert decide(params, approved_transfer=True) == "approved_transfer"
     assert decide(params, insured_here_before_2010=True) == "insured_before_2010"
     assert decide(params, reached_age_during_gap=True) == "age_in_gap"
+    # Back in a province where an earlier job's relation is kept: an old place, not a new one.
+    assert decide(params, kept_in_new_province=True) == "kept_there"
+    assert decide(params, kept_in_new_province=True, new_province="41") == "hukou"
 
 
 def place(params: Parameters, hukou: str, text: str) -> tuple[str, int]:
