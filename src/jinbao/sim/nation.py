@@ -944,16 +944,20 @@ def _went_home(
 
 
 def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
-    """66号 第五条 by the policy engine, asked only where the age could make it apply."""
+    """66号 第五条 by the policy engine, asked only where the age could make it apply; a province
+    where an earlier job left a normal relation kept is not a new place (until session 22 it
+    was, and such a person held a relation and a temporary account at one agency, which the
+    transfer workflow refuses and the receiving-place rule cannot read)."""
     if region[:2] == p.hukou[:2]:
         return False
     ym = YearMonth.from_index(month)
     age = ym.year - p.born.year
     if age < (50 if p.sex is Sex.MALE else 40) - 1:
         return False
+    kept = any(not s.temporary and s.region[:2] == region[:2] for s in p.spells)
     decision = temporary_account_decision(
         sex=p.sex, born=p.born, on=ym.first_day(), hukou_province=p.hukou[:2] + "0000",
-        new_province=region[:2] + "0000", params=params,
+        new_province=region[:2] + "0000", params=params, kept_in_new_province=kept,
     )  # fmt: skip
     return decision.value.temporary
 

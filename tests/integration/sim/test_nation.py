@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.orm import aliased
 
 from jinbao.accounts.tables import account_entries
 from jinbao.benefits.tables import life_events
@@ -53,6 +54,24 @@ def _generate(engine: Engine, clock: FixedClock, **kw: object) -> SimReport:
     options: dict[str, object] = {"persons_wanted": 400, "years": 2, "seed": 7, "chunk": 150}
     options.update(kw)
     return generate(engine, clock, PARAMS, **options)  # type: ignore[arg-type]
+
+
+def no_temporary_account_where_a_relation_is_kept(conn: Connection) -> None:
+    """Never a temporary account in a province where the person keeps an earlier normal
+    relation: that is an old place of 66号 第五条（二）, not a new one."""
+    earlier, there = aliased(relationships), aliased(agencies)
+    both = conn.execute(
+        select(func.count())
+        .select_from(relationships)
+        .join(agencies, agencies.c.id == relationships.c.agency_id)
+        .join(earlier, (earlier.c.person_id == relationships.c.person_id)
+              & (earlier.c.kind == "normal") & (earlier.c.scheme == "enterprise")
+              & (earlier.c.started_on < relationships.c.started_on))
+        .join(there, there.c.id == earlier.c.agency_id)
+        .where(relationships.c.kind == "temporary",
+               func.substr(there.c.region_code, 1, 2) == func.substr(agencies.c.region_code, 1, 2))
+    ).scalar_one()  # fmt: skip
+    assert both == 0
 
 
 def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: FixedClock) -> None:
@@ -134,6 +153,7 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
                 hukou_province=hukou[:2] + "0000", new_province=region[:2] + "0000", params=PARAMS,
             )  # fmt: skip
             assert decision.value.temporary
+        no_temporary_account_where_a_relation_is_kept(conn)
         # The dead have their death recorded and their last relation terminated on that day.
         deaths = conn.execute(select(life_events.c.person_id, life_events.c.on)).all()
         assert len(deaths) == report.deaths
