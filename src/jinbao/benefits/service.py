@@ -37,9 +37,10 @@ from jinbao.policy.pension import monthly_pension
 from jinbao.policy.receiving_place import receiving_place
 from jinbao.policy.retirement import Category, minimum_contribution_for, statutory_retirement
 from jinbao.registry import repository as repo
-from jinbao.registry.model import Person, RelationshipStatus
+from jinbao.registry.model import Person, RelationshipStatus, Scheme
+from jinbao.registry.service import NewRelationship
 from jinbao.registry.service.persons import get_person, registered_person
-from jinbao.registry.service.relationships import change_relationship_status
+from jinbao.registry.service.relationships import add_relationship, change_relationship_status
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import workflow
 from jinbao.transfers.cases import agency as agency_of
@@ -227,6 +228,15 @@ def _review(
             ),
             None,
         )
+        gathered = ""
+        if there is None and place.value.rule == 4:
+            # 第六条（四）: under 10 years everywhere, the relations and their funds are gathered
+            # in the 户籍 province (归集到户籍所在地) — where nothing may be kept yet: a relation
+            # is opened at the agency of the 户籍 place for them to come back to. Until session
+            # 22 the application was refused, with nowhere to apply.
+            there = _open_at_home(uow, id_number, person.hukou_region_code)
+            if there is not None:
+                gathered = f"在户籍所在地{there.code}（{there.name}）建立参保关系归集，"
         if there is not None:
             there_id = repo.agency_id(uow, there.code)
             uow.conn.execute(
@@ -239,9 +249,12 @@ def _review(
                     "retirement.moved_to_receiving_place",
                     f"按国办发〔2009〕66号 第六条，待遇领取地为{place.value.province}省："
                     + "".join(s.zh for s in place.explanation.steps[-1:])
+                    + gathered
                     + f"申请转至{there.code}（{there.name}）办理。",
                     f"Under 第六条 the pension is paid in {place.value.province}: the application "
-                    f"moves to {there.code}.",
+                    f"moves to {there.code}"
+                    + (", where a relation is opened to gather the others" if gathered else "")
+                    + ".",
                     False,
                 )
             )
@@ -598,6 +611,31 @@ def _kept_elsewhere(uow: UnitOfWork, person_id: int, agency_id: int) -> list[_Ke
         .order_by(agencies.c.code)
     )
     return [_Kept(*r) for r in rows]
+
+
+def _open_at_home(uow: UnitOfWork, id_number: str, hukou: str) -> _Kept | None:
+    """A relation opened, suspended, at the agency of the person's 户籍 place — its county's,
+    else its city's, else its province's — to gather the others into (66号 第六条（四)); None if
+    this node has no agency there."""
+    candidates = (hukou, hukou[:4] + "00", hukou[:2] + "0000")
+    found = {
+        r.region_code: r
+        for r in uow.conn.execute(
+            select(agencies.c.code, agencies.c.name, agencies.c.region_code).where(
+                agencies.c.region_code.in_(candidates)
+            )
+        )
+    }
+    home = next((found[c] for c in candidates if c in found), None)
+    if home is None:
+        return None
+    today = uow.clock.today()
+    opened = add_relationship(uow, NewRelationship(id_number, Scheme.ENTERPRISE, home.code, today))
+    change_relationship_status(
+        uow, opened.id, RelationshipStatus.SUSPENDED, changed_on=today,
+        reason="待遇领取地为户籍所在地，归集参保关系（国办发〔2009〕66号 第六条（四））",
+    )  # fmt: skip
+    return _Kept(home.code, home.name, "normal", home.region_code)
 
 
 def _open_case(uow: UnitOfWork, person_id: int, from_code: str | None = None) -> str | None:

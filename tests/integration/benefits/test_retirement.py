@@ -27,9 +27,9 @@ from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.pension import monthly_pension
 from jinbao.registry import service as registry
-from jinbao.registry.model import RelationshipStatus, Scheme
+from jinbao.registry.model import AgencyLevel, RelationshipStatus, Scheme
 from jinbao.transfers import queries, workflow
-from tests.builders import an_agency_tree, an_id_number
+from tests.builders import a_contact, an_agency_tree, an_id_number
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review, employ
 from tests.unit.exchange.test_forms import ocr, page_images, similarity, text_layer
@@ -202,7 +202,8 @@ def test_two_relations_kept_elsewhere_come_back_one_after_the_other(
         second = benefits.show(uow, application)
     assert second["state"] == "waiting"
     assert [f["code"] for f in second["findings"]] == ["retirement.record_elsewhere"]
-    assert second["transfers"][0] == case_one and len(second["transfers"]) == 2
+    assert second["transfers"][0] == case_one
+    assert len(second["transfers"]) == 2
 
     workflow.pump(engine, moving_clock, params)
     commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
@@ -440,12 +441,16 @@ def test_applied_where_he_lives_the_application_moves_to_the_receiving_place(
     assert award["inputs"]["contribution_months"] == 144 + 60
 
 
-def test_no_relation_in_the_receiving_province_is_refused_with_the_rule(
-    engine: Engine, uow_at: Uow, params: Parameters
+def test_under_ten_years_everywhere_the_relations_are_gathered_at_home_or_refused_without_an_agency(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
 ) -> None:
-    """户籍 Sichuan, eight years in Zhengzhou only: 第六条 rule 4 names Sichuan, where nothing is
-    kept to bring the years to — the application is refused with the rule."""
-    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=100, county="510107")
+    """户籍 Chengdu, Sichuan: eight years in Tianhe, eight in Zhengzhou. 第六条 rule 4: under 10
+    years everywhere, the relations and their funds are gathered in the 户籍 province. With no
+    agency of Sichuan on this node the application is refused with the rule; with Chengdu's, it
+    moves there, a relation is opened to gather into, both relations come back one after the
+    other, and the award counts all sixteen years."""
+    person = career(uow_at, params, tianhe_months=96, zhengzhou_months=96, county="510107")
+    auto_review(uow_at, OLD, NEW)
     refused_id = apply(uow_at, person, params)
     with uow_at() as uow:
         refused = benefits.show(uow, refused_id)
@@ -453,3 +458,42 @@ def test_no_relation_in_the_receiving_province_is_refused_with_the_rule(
     (finding,) = [f for f in refused["findings"] if f["blocking"]][:1]
     assert finding["code"] == "retirement.not_receiving_place"
     assert "规则四" in finding["zh"]
+
+    chengdu = "51010000"
+
+    def sichuan(uow: UnitOfWork) -> None:
+        for code, name, level, parent, region in (
+            ("51000000", "四川省社保局", AgencyLevel.PROVINCE, "10000000", "510000"),
+            (chengdu, "成都市社保中心", AgencyLevel.CITY, "51000000", "510100"),
+        ):
+            registry.add_agency(uow, registry.NewAgency(
+                code, name, level, parent, region, a_contact(), dt.date(2011, 1, 1)
+            ))  # fmt: skip
+        workflow.set_auto_review(uow, chengdu, True)
+
+    commit(uow_at, sichuan)
+    application = apply(uow_at, person, params)  # at Zhengzhou, where he was last
+    with uow_at() as uow:
+        moved = benefits.show(uow, application)
+        opened = [
+            r for r, _ in registry.person_relationships(uow, person) if r.agency_code == chengdu
+        ]
+    assert moved["agency"] == chengdu
+    assert moved["state"] == "waiting"
+    codes = [f["code"] for f in moved["findings"] if f["blocking"] or "moved" in f["code"]]
+    assert codes == [
+        "retirement.moved_to_receiving_place", *["retirement.record_elsewhere"] * 2,
+        "retirement.below_minimum",  # nothing is there yet
+    ]  # fmt: skip
+    assert "归集" in moved["findings"][0]["zh"]
+    assert [(r.kind.value, r.status.value) for r in opened] == [("normal", "suspended")]
+    for _ in range(2):  # Tianhe's, then Zhengzhou's (one transfer open at a time)
+        workflow.pump(engine, moving_clock, params)
+        commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
+    with uow_at() as uow:
+        done = benefits.show(uow, application)
+        assert check(uow) == []
+    assert done["state"] == "awarded"
+    assert len(done["transfers"]) == 2
+    (award,) = done["awards"]
+    assert award["inputs"]["contribution_months"] == 96 + 96
