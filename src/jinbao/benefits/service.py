@@ -510,19 +510,26 @@ def approve_award(uow: UnitOfWork, award_id: int, checker: str) -> None:
     )
     application = _application(uow, row.application_id)
     relation = uow.conn.execute(
-        select(relationships.c.id).where(
+        select(relationships.c.id)
+        .where(
             relationships.c.person_id == application.person_id,
             relationships.c.agency_id == application.agency_id,
             relationships.c.scheme == SCHEME,
             relationships.c.kind == "normal",
             relationships.c.status.in_(["contributing", "suspended"]),
         )
+        .order_by(relationships.c.started_on.desc(), relationships.c.id.desc())
+        .limit(1)
     ).scalar()
     if relation is not None:  # the first approval: the relation here now receives benefits
-        start = period_of(row.from_month).first_day()
+        # From the award's first month — or, for a late application, from the relation's last
+        # change if that came after (a relation opened to gather the others into, say).
+        history = repo.status_history(uow, int(relation))
+        since = min(period_of(row.from_month).first_day(), uow.clock.today())
         change_relationship_status(
             uow, int(relation), RelationshipStatus.RECEIVING,
-            changed_on=min(start, uow.clock.today()), reason=f"待遇核定{award_id}已复核，按月领取",
+            changed_on=max([since, *(h.changed_on for h in history[-1:])]),
+            reason=f"待遇核定{award_id}已复核，按月领取",
         )  # fmt: skip
     record(uow, "award.approve", "award", str(award_id), new={"by": checker.strip()})
 

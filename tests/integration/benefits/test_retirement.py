@@ -497,3 +497,14 @@ def test_under_ten_years_everywhere_the_relations_are_gathered_at_home_or_refuse
     assert len(done["transfers"]) == 2
     (award,) = done["awards"]
     assert award["inputs"]["contribution_months"] == 96 + 96
+    # Approved, the relation opened today at home receives from today (not before it existed).
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    with uow_at() as uow:
+        ((home, changes),) = [
+            (r, c)
+            for r, c in registry.person_relationships(uow, person)
+            if r.agency_code == chengdu
+        ]
+        today = uow.clock.today()
+    assert home.status is RelationshipStatus.RECEIVING
+    assert changes[-1].changed_on == today
