@@ -15,6 +15,7 @@ import typer
 from jinbao.calculators.inputs import parameters
 from jinbao.cli.common import EXIT_BAD_INPUT, JsonOption, engine, fail, guard, run, settings
 from jinbao.kernel.clock import SystemClock
+from jinbao.kernel.money import format_yuan
 from jinbao.sim.demo import load_demo
 from jinbao.sim.nation import (
     AFTER_LOAD,
@@ -22,6 +23,7 @@ from jinbao.sim.nation import (
     INTEREST,
     LINKAGE,
     RESIDENT_SHARE,
+    RETIREMENTS,
     TRANSFERS,
     SimReport,
     generate,
@@ -138,6 +140,14 @@ def generate_command(
             "户籍 county, paying yearly (0: none; SAMPLE).",
         ),
     ] = RESIDENT_SHARE,
+    retirements: Annotated[
+        bool,
+        typer.Option(
+            help="The employees who reached the statutory age with the minimum contribution "
+            "period on record apply for their pension, awarded and paid through the benefits "
+            "service (needs 15 or more --years of history)."
+        ),
+    ] = True,
     parquet: Annotated[
         Path | None,
         typer.Option(help="Write Parquet files to this folder instead of the database."),
@@ -163,6 +173,7 @@ def generate_command(
             engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
             chunk=chunk, interest=interest, progress=progress, workers=workers,
             stages=shown.stage if shown else None, transfers=transfers, residents=residents,
+            retirements=retirements,
         )  # fmt: skip
 
     if as_json:
@@ -196,6 +207,22 @@ def generate_command(
             f"{moved.not_applied} not accepted; {moved.offline} relations kept off the network "
             f"(paper, not applied for)" + (f"; {why}" if why else "") + "."
         )
+    retired = report.retirements
+    if retired is not None and not retired.retirees:
+        typer.echo(
+            f"退休 retirements: none of the {report.retired} who reached the statutory age has the "
+            "minimum contribution period on record (15 years until 2029: a nation needs 15 "
+            "--years or more), so no one applied."
+        )
+    elif retired is not None:
+        why = ", ".join(f"{code} {n}" for code, n in retired.reasons.items())
+        typer.echo(
+            f"退休 retirements: {retired.retirees} of {report.retired} who reached the statutory "
+            f"age had the minimum contribution period on record and applied; {retired.awarded} "
+            f"awarded, {retired.waiting} waiting, {retired.refused} refused, "
+            f"{retired.not_applied} not accepted; the payment runs paid {retired.paid_months} "
+            f"person-months, {format_yuan(retired.paid)} yuan" + (f"; {why}" if why else "") + "."
+        )
     if parquet is not None:
         typer.echo(
             f"Parquet: {parquet}/{{agencies,employers,persons,relationships,contributions,"
@@ -213,6 +240,7 @@ STAGE_LABELS = {
     INTEREST: "逐年结息 crediting interest",
     TRANSFERS: "转移接续 transfers (each batch of movers as it ends)",
     LINKAGE: "城乡衔接 scheme linkages (each batch as it ends)",
+    RETIREMENTS: "退休 retirements (each batch of applications, then the payment runs)",
 }
 
 

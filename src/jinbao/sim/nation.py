@@ -33,7 +33,10 @@ What it makes (every figure marked SAMPLE below is an illustration, not a statis
 - scheme linkages (城乡衔接, 人社部发〔2014〕17号): employees who reach the employees' statutory
   age before 60 with fewer than 15 years go on in the residents' scheme at home (a SAMPLE
   share), and a share of them apply there to bring their employee years in, through the same
-  workflow.
+  workflow;
+- retirements: the employees who reached the statutory age with the minimum contribution
+  period on record apply for their pension, which is awarded and paid through the benefits
+  service (:mod:`jinbao.sim.retirements`; with 15 ``--years`` or more of history).
 
 Persons are generated and written a chunk at a time: memory holds one chunk's careers, the
 employers and a byte per (county, birth date) to keep ID numbers unique — never the nation.
@@ -89,7 +92,7 @@ from jinbao.ledger.model import Account, Journal, credit, debit, region_of
 from jinbao.policy.contributions import Contribution
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.resident import contribution_subsidy
-from jinbao.policy.retirement import Category, statutory_retirement
+from jinbao.policy.retirement import Category, minimum_contribution_for, statutory_retirement
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry import repository as repo
 from jinbao.registry import service
@@ -103,6 +106,7 @@ from jinbao.registry.tables import (
     relationships,
 )
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
+from jinbao.sim.retirements import RetirementReport, retire
 from jinbao.sim.transfers import LINKAGE as LINKAGE_ROUTE
 from jinbao.sim.transfers import TRANSFER_SHARE, TransferReport, chosen, transfer_kept
 
@@ -156,13 +160,15 @@ CHUNK = 5_000
 # the step beginning): AFTER_LOAD, each index built and foreign key checked by name, then
 # ANALYZE (PostgreSQL; minutes at a million persons); INTEREST, each year credited; TRANSFERS,
 # opened by a call with no step, then each batch of movers as it ends (its batches may run at
-# once: jinbao.sim.transfers); LINKAGE, the same for the scheme linkages. A last call per
-# stage has done equal to the total and no step.
+# once: jinbao.sim.transfers); LINKAGE, the same for the scheme linkages; RETIREMENTS, each
+# batch of retirees and then the payment runs (jinbao.sim.retirements). A last call per stage
+# has done equal to the total and no step.
 StageProgress = Callable[[str, int, int, str], None]
 AFTER_LOAD = "after_load"
 INTEREST = "interest"
 TRANSFERS = "transfers"
 LINKAGE = "linkage"
+RETIREMENTS = "retirements"
 # Written in bulk with their foreign keys checked after the load (generate).
 RECORD_TABLES = (contributions, contribution_payments, account_entries)
 # Their indexes that the writer does not read by, built after the load (generate): the
@@ -195,6 +201,7 @@ class SimReport:
     transfers: TransferReport | None = None  # the movers' applications (None: none asked for)
     went_home: int = 0  # employees who went on in the residents' scheme at home (_went_home)
     linkage: TransferReport | None = None  # their applications for 城乡衔接 (None: none asked)
+    retirements: RetirementReport | None = None  # pensions applied for (None: not asked for)
 
 
 @dataclass(slots=True)
@@ -267,6 +274,7 @@ def generate(
     stages: StageProgress | None = None,
     transfers: float = TRANSFER_SHARE,
     residents: float = RESIDENT_SHARE,
+    retirements: bool = True,
 ) -> SimReport:
     """Generate ``persons_wanted`` persons with ``years`` years of history up to last month,
     the share ``residents`` of them in the residents' scheme (0: none).
@@ -276,7 +284,9 @@ def generate(
     ``progress`` gets (persons written, persons wanted); ``stages`` what follows the writing
     (see :data:`StageProgress`). Then the share ``transfers`` of the inter-province movers who
     contribute now apply, today, to bring over the relations they kept, through the workflow
-    (:mod:`jinbao.sim.transfers`; 0: none)."""
+    (:mod:`jinbao.sim.transfers`; 0: none). With ``retirements``, the employees who reached
+    the statutory age with the minimum on record apply for their pension and are paid
+    (:mod:`jinbao.sim.retirements`)."""
     _check_plan(persons_wanted, years)
     _check_share("transfers", transfers)
     _check_share("residents", residents)
@@ -325,6 +335,9 @@ def generate(
     linking: list[str] = []
     if transfers:
         population = _noting_movers(population, last, seed, transfers, movers, linking)
+    retiring: list[str] = []
+    if retirements:
+        population = _noting_retirees(population, params, retiring)
 
     # The three tables of a month's records take nine rows in ten: their foreign keys are
     # checked and their person-ordered indexes built once at the end, not per row
@@ -369,8 +382,16 @@ def generate(
 
             linked = transfer_kept(engine, clock, params, linking, progress=linkages,
                                    workers=workers, route=LINKAGE_ROUTE)  # fmt: skip
+    retired = None
+    if retirements:
+
+        def retiring_steps(done: int, total: int, step: str) -> None:
+            if stages is not None:
+                stages(RETIREMENTS, done, total, step)
+
+        retired = retire(engine, clock, params, retiring, progress=retiring_steps)
     return _report(made, len(firms), made_agencies, relations, records, paid_years, totals,
-                   samples, tuple(done_years), started, moved, linked)  # fmt: skip
+                   samples, tuple(done_years), started, moved, linked, retired)  # fmt: skip
 
 
 # The shares generate takes: (error code, what it is a share of in Chinese and in English).
@@ -405,6 +426,28 @@ def _noting_movers(
             home = p.home
             if home is not None and home.end == last.index and chosen(seed, p.id_number, share):
                 linking.append(p.id_number)
+        yield people
+
+
+def _noting_retirees(
+    population: Iterator[list[_Person]], params: Parameters, retiring: list[str]
+) -> Iterator[list[_Person]]:
+    """The population as drawn, noting on the way the employees who reached the statutory
+    retirement age in the window with at least the minimum contribution period that applies to
+    that month (:func:`minimum_contribution_for`) in their months on record: those who apply
+    for their pension (:mod:`jinbao.sim.retirements`)."""
+    minimum: dict[int, int] = {}
+    for people in population:
+        for p in people:
+            if p.ended != "retired" or p.career == RESIDENT or p.home is not None:
+                continue
+            statutory = YearMonth.from_index(p.last_month + 1)  # the career ends the month before
+            if statutory.index not in minimum:
+                minimum[statutory.index] = minimum_contribution_for(
+                    statutory, statutory, params
+                ).value
+            if sum(s.end - s.start + 1 for s in p.spells) >= minimum[statutory.index]:
+                retiring.append(p.id_number)
         yield people
 
 
@@ -1348,7 +1391,7 @@ def _report(
     persons_made: int, firms: int, agencies_made: int, relations: int, records: int,
     resident_payments: int, totals: dict[str, int], samples: dict[str, str],
     interest_years: tuple[int, ...], started: float, transfers: TransferReport | None = None,
-    linkage: TransferReport | None = None,
+    linkage: TransferReport | None = None, retirements: RetirementReport | None = None,
 ) -> SimReport:  # fmt: skip
     kinds = [*(k for k, _ in CAREERS), RESIDENT]
     return SimReport(
@@ -1358,7 +1401,7 @@ def _report(
         retired=totals["retired"], temporary=totals["temporary"], back_paid=totals["back_paid"],
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k in kinds if k in samples), transfers=transfers,
-        went_home=totals["went_home"], linkage=linkage,
+        went_home=totals["went_home"], linkage=linkage, retirements=retirements,
     )  # fmt: skip
 
 

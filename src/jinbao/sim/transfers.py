@@ -216,7 +216,7 @@ def _batch(
                 counts["not_applied"] += 1
                 reasons[exc.code] += 1
         pending = []
-        for row in _drive(engine, clock, params, case_ids):
+        for row in drive(engine, clock, params, case_ids):
             if row.state is State.COMPLETED:
                 counts["completed"] += 1
                 pending.append(row.id_number)
@@ -302,7 +302,7 @@ def _movers(
     return found, offline
 
 
-def _drive(engine: Engine, clock: Clock, params: Parameters, case_ids: list[str]) -> list[CaseRow]:
+def drive(engine: Engine, clock: Clock, params: Parameters, case_ids: list[str]) -> list[CaseRow]:
     """Pump the documents and approve each clean leg whose turn it is, until every case has
     ended or waits for a person; the receiving side's copy of each case. An approval the
     workflow refuses (its recheck found what blocks) is not tried again: the case waits with
@@ -333,10 +333,14 @@ def _drive(engine: Engine, clock: Clock, params: Parameters, case_ids: list[str]
         if turns or pumped.applied:
             idle = 0
             continue
+        # Waiting for a person: a finding to judge, an approval refused, or paper forms (a case
+        # in manual mode: an agency off the network — the retirees' transfers back, which the
+        # benefits service starts, may be such; the movers' are never applied for).
         waits = {
             r.case_id
             for r in rows
-            if r.queued and (not _clean(r) or (r.case_id, r.side, r.state) in tried)
+            if r.mode == "manual"
+            or (r.queued and (not _clean(r) or (r.case_id, r.side, r.state) in tried))
         }
         moving = {r.case_id for r in rows if r.state not in FINAL} - waits
         if not moving or idle >= IDLE_ROUNDS:

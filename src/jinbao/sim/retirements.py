@@ -1,0 +1,251 @@
+"""The synthetic nation's retirements: the employees who reached the statutory retirement age
+in the window with the minimum contribution period on record apply for their pension, through
+the real benefits service, and are paid.
+
+:mod:`jinbao.sim.nation` ends an employee's career in the month before the statutory retirement
+month (:func:`jinbao.policy.retirement.statutory_retirement`) and leaves the relation suspended,
+"达到法定退休年龄，待办理退休". Here each of them whose months on record reach the minimum
+contribution period that applies to that month (:func:`minimum_contribution_for`: 15 years
+until 2029, then rising, 国务院关于渐进式延迟法定退休年龄的决定) applies today — a late application,
+after the window — at the agency of the last relation, at the statutory month, as an operator
+would file it (:func:`jinbao.benefits.service.apply_retirement`):
+
+- the national record check decides the pension-receiving place (国办发〔2009〕66号 第六条); the
+  application moves there if it is another province's, and every relation kept at another
+  agency and every temporary account not gathered is brought back by a transfer the service
+  starts (转回待遇领取地, 归集). The sim drives those cases as :mod:`jinbao.sim.transfers` drives
+  the movers' (a leg with a finding for a person to judge, or an agency off the network, leaves
+  the application waiting) and then has the record checked again (``refresh``);
+- the award by the policy engine (国发〔2005〕38号: basic, account and transitional parts) is made
+  by the operator ``sim`` and approved by a second one, ``sim-checker`` (maker-checker); the
+  relation becomes 待遇享受 (receiving);
+- then the payment run of each agency with pensioners (:func:`jinbao.benefits.payments.run_payments`)
+  for the window's last month: as for any late application, that first run pays every month
+  from the month after retirement on (补发), each from the pooled fund and the personal account
+  (drawn down), to a bank account given with the application (a made-up number, 模拟银行).
+
+The employees below the minimum are not applied for: they would be refused (they may pay on to
+the minimum, 延长缴费), and with a window of ten years nobody reaches fifteen — a nation needs
+``--years`` of 15 or more before anyone retires with a pension. The residents' scheme's pension
+is not built (benefits README), so residents who reach 60 stay as they are.
+
+A rerun carries on: a person with an application is not applied for again; one still waiting is
+checked again; the payment run pays no month twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Row, func, select
+
+from jinbao.benefits import service as benefits
+from jinbao.benefits.payments import run_payments
+from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import Clock
+from jinbao.kernel.errors import DomainError
+from jinbao.kernel.periods import YearMonth
+from jinbao.policy.parameters import Parameters
+from jinbao.registry.tables import agencies, persons, relationships
+from jinbao.sim.transfers import drive
+
+MAKER = "sim"  # the operator who applies and makes the award (audit log: actor sim)
+CHECKER = "sim-checker"  # the second operator who approves it
+BANK = "模拟银行"  # SAMPLE: the bank the pensions are paid into (made up)
+BATCH = 200  # applications filed, their transfers driven, then checked and approved together
+
+
+@dataclass(frozen=True, slots=True)
+class RetirementReport:
+    retirees: int  # persons who applied or had applied (the minimum on record)
+    awarded: int  # award approved, the relation receiving
+    waiting: int  # waiting: a transfer back not completed (paper, a finding), or a blocking finding
+    refused: int  # refused by the record check (no relation in the receiving province)
+    not_applied: int  # applications the service refused outright
+    paid_months: int  # person-months paid by the payment runs (this run)
+    paid: int  # fen paid by the payment runs (this run)
+    reasons: dict[str, int]  # why waiting, refused or not applied: finding or error code → persons
+
+
+def retire(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    retirees: Sequence[str],
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    batch: int = BATCH,
+) -> RetirementReport:
+    """Each of ``retirees`` (ID numbers) applies for the pension at the agency of the last
+    relation; the transfers the record check starts are driven, the awards approved, and each
+    agency with pensioners runs its payments for last month. ``progress`` gets (0, steps, "")
+    first, then (steps done before, steps, what the step did) as each batch and the payment
+    runs end, and (steps, steps, "") last."""
+    parts = [list(retirees[i : i + batch]) for i in range(0, len(retirees), batch)]
+    steps = len(parts) + 1 if parts else 0
+    counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    if progress is not None and steps:
+        progress(0, steps, "")
+    for n, part in enumerate(parts):
+        done, why = _batch(engine, clock, params, part)
+        counts.update(done)
+        reasons.update(why)
+        if progress is not None:
+            progress(
+                n, steps,
+                f"retirees {n * batch + 1}–{n * batch + len(part)}: {done['awarded']} awarded"
+                + (f", {done['waiting']} waiting" if done["waiting"] else ""),
+            )  # fmt: skip
+    months = paid = 0
+    if parts:
+        months, paid = _payment_runs(engine, clock)
+        if progress is not None:
+            progress(steps - 1, steps, f"payment runs: {months} months paid")
+            progress(steps, steps, "")
+    return RetirementReport(
+        retirees=len(retirees), awarded=counts["awarded"], waiting=counts["waiting"],
+        refused=counts["refused"], not_applied=counts["not_applied"], paid_months=months,
+        paid=paid, reasons=dict(sorted(reasons.items())),
+    )  # fmt: skip
+
+
+def bank_account(id_number: str) -> str:
+    """A made-up account number for a person's pension (digits only, as the service checks)."""
+    return "6200" + id_number[:17]
+
+
+def _batch(
+    engine: Engine, clock: Clock, params: Parameters, part: list[str]
+) -> tuple[Counter[str], Counter[str]]:
+    counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    last_agency, applied = _lookup(engine, clock, part)
+    for number in part:
+        if number in applied or number not in last_agency:
+            continue
+        try:
+            with UnitOfWork(engine, clock, MAKER) as uow:
+                benefits.apply_retirement(
+                    uow,
+                    benefits.RetirementApplication(
+                        number, last_agency[number], operator=MAKER, bank=BANK,
+                        account_number=bank_account(number),
+                    ),
+                    params,
+                )  # fmt: skip
+                uow.commit()
+        except DomainError as exc:
+            counts["not_applied"] += 1
+            reasons[exc.code] += 1
+    # The transfers the record checks start (转回, 归集) — one open per person, the workflow's
+    # rule — driven to their end; then each application waiting for them is checked again,
+    # which starts the next relation's transfer or makes the award. Until none starts.
+    driven: set[str] = set()
+    while True:
+        rows = _applications(engine, clock, part)
+        started = [c for row in rows for c in json.loads(row.transfers) if c not in driven]
+        if not started:
+            break
+        driven.update(started)
+        drive(engine, clock, params, started)
+        for row in rows:
+            if row.state == "waiting" and row.transfers != "[]":
+                try:
+                    with UnitOfWork(engine, clock, MAKER) as uow:
+                        benefits.refresh(uow, row.id, params, MAKER)
+                        uow.commit()
+                except DomainError as exc:
+                    reasons[exc.code] += 1
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        drafts = uow.conn.execute(
+            select(awards.c.id)
+            .join(retirement_applications, retirement_applications.c.id == awards.c.application_id)
+            .join(persons, persons.c.id == retirement_applications.c.person_id)
+            .where(persons.c.id_number.in_(part), awards.c.state == "draft")
+        ).scalars().all()  # fmt: skip
+    for award_id in drafts:
+        with UnitOfWork(engine, clock, CHECKER) as uow:
+            benefits.approve_award(uow, award_id, CHECKER)
+            uow.commit()
+    for row in _applications(engine, clock, part):
+        counts[row.state] += 1
+        if row.state != "awarded":
+            blocking = [f["code"] for f in json.loads(row.findings) if f["blocking"]]
+            reasons.update(set(blocking) or {"sim.retirement_in_progress"})
+    return counts, reasons
+
+
+def _lookup(engine: Engine, clock: Clock, part: list[str]) -> tuple[dict[str, str], set[str]]:
+    """Per ID number, the agency of the latest normal relation in the employees' scheme (where
+    the person last contributed, and applies); and the ID numbers that already applied."""
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        rows = uow.conn.execute(
+            select(persons.c.id_number, agencies.c.code)
+            .join(relationships, relationships.c.person_id == persons.c.id)
+            .join(agencies, agencies.c.id == relationships.c.agency_id)
+            .where(
+                persons.c.id_number.in_(part),
+                relationships.c.scheme == benefits.SCHEME,
+                relationships.c.kind == "normal",
+            )
+            .order_by(persons.c.id_number, relationships.c.started_on)
+        ).all()
+        applied = set(
+            uow.conn.execute(
+                select(persons.c.id_number)
+                .join(retirement_applications, retirement_applications.c.person_id == persons.c.id)
+                .where(persons.c.id_number.in_(part))
+            ).scalars()
+        )
+    return dict(rows), applied  # by started_on: the latest relation wins
+
+
+def _applications(engine: Engine, clock: Clock, part: list[str]) -> list[Row[Any]]:
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        return list(
+            uow.conn.execute(
+                select(retirement_applications)
+                .join(persons, persons.c.id == retirement_applications.c.person_id)
+                .where(persons.c.id_number.in_(part))
+            ).all()
+        )
+
+
+def _payment_runs(engine: Engine, clock: Clock) -> tuple[int, int]:
+    """Each agency with an awarded application runs its payments for last month (one
+    transaction each, as an agency runs them); the person-months and fen this paid."""
+    month = YearMonth.of(clock.today()).plus(-1)
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        codes = sorted(
+            set(
+                uow.conn.execute(
+                    select(agencies.c.code)
+                    .join(
+                        retirement_applications,
+                        retirement_applications.c.agency_id == agencies.c.id,
+                    )
+                    .where(retirement_applications.c.state == "awarded")
+                ).scalars()
+            )
+        )
+        before = _paid(uow)
+    for code in codes:
+        with UnitOfWork(engine, clock, MAKER) as uow:
+            run_payments(uow, code, month)
+            uow.commit()
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        after = _paid(uow)
+    return after[0] - before[0], after[1] - before[1]
+
+
+def _paid(uow: UnitOfWork) -> tuple[int, int]:
+    count, total = uow.conn.execute(
+        select(func.count(), func.coalesce(func.sum(benefit_payments.c.amount), 0))
+    ).one()
+    return int(count), int(total)

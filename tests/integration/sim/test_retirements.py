@@ -1,0 +1,108 @@
+"""The synthetic nation's retirements, on both engines: who reached the statutory age with the
+minimum on record applies, is awarded by the policy engine, approved by a second operator and
+paid every month since; the rest are not applied for; a rerun pays nothing twice."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import Engine, func, select
+
+from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
+from jinbao.contributions.model import period_of
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
+from jinbao.ledger.check import check
+from jinbao.policy.parameters import load_parameters
+from jinbao.policy.pension import monthly_pension
+from jinbao.policy.retirement import minimum_contribution_for
+from jinbao.registry.tables import relationships
+from jinbao.sim.nation import RETIREMENTS, generate
+from jinbao.sim.retirements import CHECKER, MAKER
+from tests.integration.sim.test_nation import no_temporary_account_where_a_relation_is_kept
+
+PARAMS = load_parameters()
+# 20 years reach back to 2006-11: the employees who reached the statutory age from 2021 on
+# may have 15 years on record.
+PLAN = {"persons_wanted": 500, "years": 20, "seed": 11, "chunk": 250, "residents": 0.0}
+
+
+def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_since(
+    engine: Engine, clock: FixedClock
+) -> None:
+    steps: list[tuple[str, int, int, str]] = []
+    report = generate(engine, clock, PARAMS, stages=lambda *s: steps.append(s), **PLAN)  # type: ignore[arg-type]
+    retired = report.retirements
+    assert retired is not None
+    assert 0 < retired.retirees < report.retired  # some reached the age with too few months
+    assert retired.awarded > retired.retirees // 2
+    assert [s for s in steps if s[0] == RETIREMENTS][-1][1:] == (2, 2, "")
+    last = YearMonth.of(clock.today()).plus(-1)
+    with UnitOfWork(engine, clock) as uow:
+        conn = uow.conn
+        assert check(uow) == []
+        no_temporary_account_where_a_relation_is_kept(conn)
+        applications = conn.execute(select(retirement_applications)).all()
+        assert len(applications) + retired.not_applied == retired.retirees
+        states = [a.state for a in applications]
+        assert states.count("awarded") == retired.awarded
+        assert states.count("waiting") == retired.waiting
+        assert states.count("refused") == retired.refused
+        paid = 0
+        for app in applications:
+            if app.state != "awarded":
+                continue
+            (award,) = conn.execute(select(awards).where(awards.c.application_id == app.id)).all()
+            assert (award.state, award.made_by, award.checked_by) == ("approved", MAKER, CHECKER)
+            # The award is the policy engine's on the inputs it keeps (国发〔2005〕38号).
+            inputs = json.loads(award.inputs)
+            month = YearMonth.parse(inputs["retire_month"])
+            assert month == period_of(app.statutory_month)
+            assert (
+                inputs["contribution_months"]
+                >= minimum_contribution_for(month, month, PARAMS).value
+            )
+            again = monthly_pension(
+                average_wage=Fen(inputs["average_wage"]), index=Decimal(inputs["index"]),
+                contribution_months=inputs["contribution_months"],
+                account_balance=Fen(inputs["account_balance"]), age_months=inputs["age_months"],
+                retirement_year=month.year, params=PARAMS,
+            ).value  # fmt: skip
+            assert award.total == again.total > 0
+            # Its relations: all at the receiving place (the others transferred there), one receiving.
+            kept = conn.execute(
+                select(relationships.c.agency_id, relationships.c.status).where(
+                    relationships.c.person_id == app.person_id,
+                    relationships.c.scheme == "enterprise",
+                    relationships.c.status.in_(["contributing", "suspended", "receiving"]),
+                )
+            ).all()
+            assert {agency for agency, _ in kept} == {app.agency_id}  # brought back here
+            assert [status for _, status in kept].count("receiving") == 1
+            # Paid once for every month from the one after retirement to the window's last.
+            months = conn.execute(
+                select(benefit_payments.c.month, benefit_payments.c.amount)
+                .where(benefit_payments.c.application_id == app.id)
+                .order_by(benefit_payments.c.month)
+            ).all()
+            first = period_of(award.from_month)
+            expected = [first.plus(i) for i in range(max(0, first.months_until(last) + 1))]
+            assert [period_of(m) for m, _ in months] == expected
+            assert {a for _, a in months} <= {award.total}
+            paid += len(months)
+        assert paid == retired.paid_months > 0
+        total = conn.execute(select(func.sum(benefit_payments.c.amount))).scalar_one()
+        assert total == retired.paid
+
+    # A rerun applies for no one again and pays no month twice.
+    again = generate(engine, clock, PARAMS, **PLAN)  # type: ignore[arg-type]
+    assert again.retirements is not None
+    assert again.retirements.paid_months == 0
+    assert again.retirements.awarded == retired.awarded
+    with UnitOfWork(engine, clock) as uow:
+        count = uow.conn.execute(select(func.count()).select_from(retirement_applications))
+        assert count.scalar_one() == len(applications)
+        assert check(uow) == []
