@@ -389,7 +389,7 @@ def generate(
             if stages is not None:
                 stages(RETIREMENTS, done, total, step)
 
-        retired = retire(engine, clock, params, retiring, progress=retiring_steps)
+        retired = retire(engine, clock, params, retiring, progress=retiring_steps, workers=workers)
     return _report(made, len(firms), made_agencies, relations, records, paid_years, totals,
                    samples, tuple(done_years), started, moved, linked, retired)  # fmt: skip
 

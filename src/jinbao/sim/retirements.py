@@ -52,7 +52,7 @@ from jinbao.kernel.errors import DomainError
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.parameters import Parameters
 from jinbao.registry.tables import agencies, persons, relationships
-from jinbao.sim.transfers import drive
+from jinbao.sim.transfers import drive, in_batches
 
 MAKER = "sim"  # the operator who applies and makes the award (audit log: actor sim)
 CHECKER = "sim-checker"  # the second operator who approves it
@@ -80,31 +80,38 @@ def retire(
     *,
     progress: Callable[[int, int, str], None] | None = None,
     batch: int = BATCH,
+    workers: int = 1,
 ) -> RetirementReport:
     """Each of ``retirees`` (ID numbers) applies for the pension at the agency of the last
     relation; the transfers the record check starts are driven, the awards approved, and each
-    agency with pensioners runs its payments for last month. ``progress`` gets (0, steps, "")
-    first, then (steps done before, steps, what the step did) as each batch and the payment
-    runs end, and (steps, steps, "") last."""
-    parts = [list(retirees[i : i + batch]) for i in range(0, len(retirees), batch)]
+    agency with pensioners runs its payments for last month. Batches of ``batch`` retirees, and
+    then the agencies' runs, in ``workers`` processes at once (:func:`in_batches`). ``progress``
+    gets (0, steps, "") first, then (steps done before, steps, what the step did) as each batch
+    and the payment runs end, and (steps, steps, "") last."""
+    parts = {i + 1: list(retirees[i : i + batch]) for i in range(0, len(retirees), batch)}
     steps = len(parts) + 1 if parts else 0
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     if progress is not None and steps:
         progress(0, steps, "")
-    for n, part in enumerate(parts):
-        done, why = _batch(engine, clock, params, part)
-        counts.update(done)
+
+    def done(first: int, result: tuple[Counter[str], Counter[str]]) -> None:
+        batch_counts, why = result
+        counts.update(batch_counts)
         reasons.update(why)
+        counts["batches"] += 1
         if progress is not None:
+            waiting = batch_counts["waiting"]
             progress(
-                n, steps,
-                f"retirees {n * batch + 1}–{n * batch + len(part)}: {done['awarded']} awarded"
-                + (f", {done['waiting']} waiting" if done["waiting"] else ""),
+                counts["batches"] - 1, steps,
+                f"retirees {first}–{first + len(parts[first]) - 1}: "
+                f"{batch_counts['awarded']} awarded" + (f", {waiting} waiting" if waiting else ""),
             )  # fmt: skip
+
+    in_batches(engine, clock, params, parts, _batch, done, workers)
     months = paid = 0
     if parts:
-        months, paid = _payment_runs(engine, clock)
+        months, paid = _payment_runs(engine, clock, params, workers)
         if progress is not None:
             progress(steps - 1, steps, f"payment runs: {months} months paid")
             progress(steps, steps, "")
@@ -217,10 +224,12 @@ def _applications(engine: Engine, clock: Clock, part: list[str]) -> list[Row[Any
         )
 
 
-def _payment_runs(engine: Engine, clock: Clock) -> tuple[int, int]:
+def _payment_runs(
+    engine: Engine, clock: Clock, params: Parameters, workers: int
+) -> tuple[int, int]:
     """Each agency with an awarded application runs its payments for last month (one
-    transaction each, as an agency runs them); the person-months and fen this paid."""
-    month = YearMonth.of(clock.today()).plus(-1)
+    transaction each, as an agency runs them; the agencies shared among ``workers``
+    processes); the person-months and fen this paid."""
     with UnitOfWork(engine, clock, MAKER, write=False) as uow:
         codes = sorted(
             set(
@@ -235,13 +244,19 @@ def _payment_runs(engine: Engine, clock: Clock) -> tuple[int, int]:
             )
         )
         before = _paid(uow)
+    shares = {n: codes[n::workers] for n in range(workers) if codes[n::workers]}
+    in_batches(engine, clock, params, shares, _run_payments, lambda *_: None, workers)
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        after = _paid(uow)
+    return after[0] - before[0], after[1] - before[1]
+
+
+def _run_payments(engine: Engine, clock: Clock, params: Parameters, codes: list[str]) -> None:
+    month = YearMonth.of(clock.today()).plus(-1)
     for code in codes:
         with UnitOfWork(engine, clock, MAKER) as uow:
             run_payments(uow, code, month)
             uow.commit()
-    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
-        after = _paid(uow)
-    return after[0] - before[0], after[1] - before[1]
 
 
 def _paid(uow: UnitOfWork) -> tuple[int, int]:

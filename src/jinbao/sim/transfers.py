@@ -38,8 +38,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import aliased
@@ -144,24 +145,7 @@ def transfer_kept(
                 + (f", {waiting} waiting" if waiting else ""),
             )  # fmt: skip
 
-    if workers == 1 or len(parts) < 2:
-        for first, part in parts.items():
-            done(first, _batch(engine, clock, params, part, route))
-    else:
-        url = engine.url.render_as_string(hide_password=False)
-        # Forked as the nation's writers are (jinbao.sim.nation._write_chunks): an engine of
-        # its own in each process, the inherited connections never touched.
-        pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("fork"), initializer=_worker_start,
-            initargs=(url, clock, params),
-        )  # fmt: skip
-        try:
-            jobs = {pool.submit(_worker_batch, part, route): first for first, part in parts.items()}
-            for job in as_completed(jobs):
-                done(jobs[job], job.result())
-        finally:
-            # On a failure or a stop, batches not begun are dropped; a rerun takes them up.
-            pool.shutdown(wait=True, cancel_futures=True)
+    in_batches(engine, clock, params, parts, partial(_batch, route=route), done, workers)
     if workers > 1:  # what another process's pump left unapplied when its batch ended
         workflow.pump(engine, clock, params)
     if progress is not None and parts:
@@ -176,6 +160,42 @@ _Counts = tuple[Counter[str], Counter[str]]
 COUNTS = ("completed", "waiting", "refused", "not_applied", "offline")
 
 
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def in_batches(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    parts: dict[K, list[str]],
+    work: Callable[[Engine, Clock, Parameters, list[str]], T],
+    done: Callable[[K, T], None],
+    workers: int,
+) -> None:
+    """``work`` on each of ``parts``, in ``workers`` processes at once (one: in this one), and
+    ``done`` with its key and result in this process as each ends. ``work`` is a module-level
+    function (or a partial of one): the processes are given it by name."""
+    if workers == 1 or len(parts) < 2:
+        for key, part in parts.items():
+            done(key, work(engine, clock, params, part))
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    # Forked as the nation's writers are (jinbao.sim.nation._write_chunks): an engine of its
+    # own in each process, the inherited connections never touched.
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("fork"), initializer=_worker_start,
+        initargs=(url, clock, params),
+    )  # fmt: skip
+    try:
+        jobs = {pool.submit(_in_worker, work, part): key for key, part in parts.items()}
+        for job in as_completed(jobs):
+            done(jobs[job], job.result())
+    finally:
+        # On a failure or a stop, batches not begun are dropped; a rerun takes them up.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 _WORKER: dict[str, Any] = {}
 
 
@@ -183,12 +203,12 @@ def _worker_start(url: str, clock: Clock, params: Parameters) -> None:
     _WORKER.update(engine=make_engine(url), clock=clock, params=params)
 
 
-def _worker_batch(part: list[str], route: Route) -> _Counts:
-    return _batch(_WORKER["engine"], _WORKER["clock"], _WORKER["params"], part, route)
+def _in_worker(work: Callable[[Engine, Clock, Parameters, list[str]], T], part: list[str]) -> T:
+    return work(_WORKER["engine"], _WORKER["clock"], _WORKER["params"], part)
 
 
 def _batch(
-    engine: Engine, clock: Clock, params: Parameters, part: list[str], route: Route
+    engine: Engine, clock: Clock, params: Parameters, part: list[str], *, route: Route
 ) -> _Counts:
     """One batch of movers: each applies for the latest relation kept in another province (or
     its open case is taken up), the cases are driven together, and those whose case completed
