@@ -53,6 +53,7 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.policy.parameters import Parameters
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.sim.transfers import drive, in_batches
+from jinbao.transfers import workflow
 
 MAKER = "sim"  # the operator who applies and makes the award (audit log: actor sim)
 CHECKER = "sim-checker"  # the second operator who approves it
@@ -65,7 +66,7 @@ class RetirementReport:
     retirees: int  # persons who applied or had applied (the minimum on record)
     awarded: int  # award approved, the relation receiving
     waiting: int  # waiting: a transfer back not completed (paper, a finding), or a blocking finding
-    refused: int  # refused by the record check (no relation in the receiving province)
+    refused: int  # refused by the record check (no agency of the receiving place on this node)
     not_applied: int  # applications the service refused outright
     paid_months: int  # person-months paid by the payment runs (this run)
     paid: int  # fen paid by the payment runs (this run)
@@ -109,6 +110,8 @@ def retire(
             )  # fmt: skip
 
     in_batches(engine, clock, params, parts, _batch, done, workers)
+    if workers > 1:  # what another process's pump left unapplied when its batch ended
+        workflow.pump(engine, clock, params)
     months = paid = 0
     if parts:
         months, paid = _payment_runs(engine, clock, params, workers)
@@ -122,7 +125,7 @@ def retire(
     )  # fmt: skip
 
 
-def bank_account(id_number: str) -> str:
+def _bank_account(id_number: str) -> str:
     """A made-up account number for a person's pension (digits only, as the service checks)."""
     return "6200" + id_number[:17]
 
@@ -130,11 +133,18 @@ def bank_account(id_number: str) -> str:
 def _batch(
     engine: Engine, clock: Clock, params: Parameters, part: list[str]
 ) -> tuple[Counter[str], Counter[str]]:
+    """One batch of retirees: each applies (unless an earlier run applied), the transfers back
+    are driven and the applications checked again until none starts, the drafts approved;
+    counts by state (and ``not_applied``) and the reasons of those not awarded."""
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     last_agency, applied = _lookup(engine, clock, part)
     for number in part:
-        if number in applied or number not in last_agency:
+        if number in applied:
+            continue
+        if number not in last_agency:  # not what the nation drew: said, not passed over
+            counts["not_applied"] += 1
+            reasons["sim.no_employee_relation"] += 1
             continue
         try:
             with UnitOfWork(engine, clock, MAKER) as uow:
@@ -142,7 +152,7 @@ def _batch(
                     uow,
                     benefits.RetirementApplication(
                         number, last_agency[number], operator=MAKER, bank=BANK,
-                        account_number=bank_account(number),
+                        account_number=_bank_account(number),
                     ),
                     params,
                 )  # fmt: skip

@@ -185,7 +185,15 @@ def test_residents_pay_yearly_at_home_by_the_rules_of_their_scheme(
     tier of the scheme (the rural pilot's 100–500 before 2014, 国发〔2009〕32号; none before
     2009) with the government's minimum subsidy, all of it into the personal account, written
     as the payment service writes it; no employees' records for them. 18 years reach 2009."""
-    report = _generate(engine, clock, persons_wanted=300, years=18, interest=False, transfers=0.0)
+    report = _generate(
+        engine,
+        clock,
+        persons_wanted=300,
+        years=18,
+        interest=False,
+        transfers=0.0,
+        retirements=False,
+    )
     assert 100 < report.careers["resident"] < 200  # a half, drawn
     with UnitOfWork(engine, clock) as uow:
         assert check(uow) == []
