@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -38,6 +39,18 @@ Uow = Callable[[], UnitOfWork]
 BORN = "1965-09-20"  # a man: statutory age 60 and 3 months under the 2024 reform → 2025-12
 
 
+def worked(
+    uow: UnitOfWork, params: Parameters, person: str, agency: str, first: YearMonth, months: int,
+    *, paid_on: dt.date, left_on: dt.date, why: str = "离职",
+) -> None:  # fmt: skip
+    """Employed at ``agency`` from ``first``, ``months`` months paid at 5 000 yuan, then left
+    on ``left_on``: the relation kept there, suspended."""
+    relation, _ = employ(uow, params, person, agency, first, months, 500_000, paid_on=paid_on)
+    registry.change_relationship_status(
+        uow, relation, RelationshipStatus.SUSPENDED, changed_on=left_on, reason=why
+    )
+
+
 def career(
     uow_at: Uow, params: Parameters, *, tianhe_months: int, zhengzhou_months: int,
     county: str = "410105",
@@ -50,26 +63,30 @@ def career(
         an_agency_tree(uow)
         registry.add_person(uow, registry.NewPerson(person, "冯二", county))
         if tianhe_months:
-            there, _ = employ(
-                uow, params, person, OLD, YearMonth(2005, 1), tianhe_months, 500_000,
-                paid_on=dt.date(2009, 12, 20),
+            worked(
+                uow, params, person, OLD, YearMonth(2005, 1), tianhe_months,
+                paid_on=dt.date(2009, 12, 20), left_on=dt.date(2010, 1, 1), why="离职回乡",
             )  # fmt: skip
-            registry.change_relationship_status(
-                uow, there, RelationshipStatus.SUSPENDED, changed_on=dt.date(2010, 1, 1),
-                reason="离职回乡",
-            )  # fmt: skip
-        first = YearMonth(2025, 12).plus(-zhengzhou_months)
-        here, _ = employ(
-            uow, params, person, NEW, first, zhengzhou_months, 500_000,
-            paid_on=dt.date(2025, 12, 10),
-        )  # fmt: skip
-        registry.change_relationship_status(
-            uow, here, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 12, 1),
-            reason="达到退休年龄，停止缴费",
+        worked(
+            uow, params, person, NEW, YearMonth(2025, 12).plus(-zhengzhou_months),
+            zhengzhou_months, paid_on=dt.date(2025, 12, 10), left_on=dt.date(2025, 12, 1),
+            why="达到退休年龄，停止缴费",
         )  # fmt: skip
 
     commit(uow_at, setup)
     return person
+
+
+def pump_and_refresh(
+    engine: Engine, uow_at: Uow, application: int, params: Parameters, clock: MovingClock
+) -> dict[str, Any]:
+    """The transfers move on and the operator checks the record again: the application as shown
+    then (the ledger checked)."""
+    workflow.pump(engine, clock, params)
+    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
+    with uow_at() as uow:
+        assert check(uow) == []
+        return benefits.show(uow, application)
 
 
 def expected_total(uow: UnitOfWork, person: str, months: int, params: Parameters) -> Fen:
@@ -177,13 +194,10 @@ def test_two_relations_kept_elsewhere_come_back_one_after_the_other(
     guangzhou = "44010000"
 
     def also_guangzhou(uow: UnitOfWork) -> None:
-        there, _ = employ(
-            uow, params, person, guangzhou, YearMonth(2008, 1), 24, 500_000,
-            paid_on=dt.date(2009, 12, 20),
+        worked(
+            uow, params, person, guangzhou, YearMonth(2008, 1), 24,
+            paid_on=dt.date(2009, 12, 20), left_on=dt.date(2010, 1, 1),
         )  # fmt: skip
-        registry.change_relationship_status(
-            uow, there, RelationshipStatus.SUSPENDED, changed_on=dt.date(2010, 1, 1), reason="离职"
-        )
 
     commit(uow_at, also_guangzhou)
     auto_review(uow_at, OLD, guangzhou, NEW)
@@ -196,23 +210,17 @@ def test_two_relations_kept_elsewhere_come_back_one_after_the_other(
     assert sum(case_one in f["zh"] for f in first["findings"]) == 2  # started; the next after it
     assert any("办结后发起" in f["zh"] for f in first["findings"])
 
-    workflow.pump(engine, moving_clock, params)
-    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
-    with uow_at() as uow:
-        second = benefits.show(uow, application)
+    second = pump_and_refresh(engine, uow_at, application, params, moving_clock)
     assert second["state"] == "waiting"
     assert [f["code"] for f in second["findings"]] == ["retirement.record_elsewhere"]
     assert second["transfers"][0] == case_one
     assert len(second["transfers"]) == 2
 
-    workflow.pump(engine, moving_clock, params)
-    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
+    done = pump_and_refresh(engine, uow_at, application, params, moving_clock)
     with uow_at() as uow:
-        done = benefits.show(uow, application)
         for case_id in done["transfers"]:
             moved = queries.show(uow, case_id, params)
             assert {side["state"] for side in moved["sides"]} == {"completed"}
-        assert check(uow) == []
     assert done["state"] == "awarded"
     (award,) = done["awards"]
     assert award["inputs"]["contribution_months"] == 36 + 24 + 191
@@ -406,20 +414,13 @@ def test_applied_where_he_lives_the_application_moves_to_the_receiving_place(
     def setup(uow: UnitOfWork) -> None:
         an_agency_tree(uow)
         registry.add_person(uow, registry.NewPerson(person, "卫三", "510107"))
-        there, _ = employ(
-            uow, params, person, OLD, YearMonth(2008, 1), 144, 500_000,
-            paid_on=dt.date(2019, 12, 20),
+        worked(
+            uow, params, person, OLD, YearMonth(2008, 1), 144,
+            paid_on=dt.date(2019, 12, 20), left_on=dt.date(2020, 1, 1),
         )  # fmt: skip
-        registry.change_relationship_status(
-            uow, there, RelationshipStatus.SUSPENDED, changed_on=dt.date(2020, 1, 1), reason="离职"
-        )
-        here, _ = employ(
-            uow, params, person, NEW, YearMonth(2020, 12), 60, 500_000,
-            paid_on=dt.date(2025, 12, 10),
-        )  # fmt: skip
-        registry.change_relationship_status(
-            uow, here, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 12, 1),
-            reason="达到退休年龄",
+        worked(
+            uow, params, person, NEW, YearMonth(2020, 12), 60,
+            paid_on=dt.date(2025, 12, 10), left_on=dt.date(2025, 12, 1), why="达到退休年龄",
         )  # fmt: skip
 
     commit(uow_at, setup)
@@ -431,11 +432,7 @@ def test_applied_where_he_lives_the_application_moves_to_the_receiving_place(
     codes = [f["code"] for f in moved["findings"]]
     assert codes[:2] == ["retirement.moved_to_receiving_place", "retirement.record_elsewhere"]
     assert "retirement.gaps" in codes  # 2020-01 to 2020-11, told
-    workflow.pump(engine, moving_clock, params)
-    commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
-    with uow_at() as uow:
-        done = benefits.show(uow, application)
-        assert check(uow) == []
+    done = pump_and_refresh(engine, uow_at, application, params, moving_clock)
     assert done["state"] == "awarded"
     (award,) = done["awards"]
     assert award["inputs"]["contribution_months"] == 144 + 60
@@ -487,12 +484,8 @@ def test_under_ten_years_everywhere_the_relations_are_gathered_at_home_or_refuse
     ]  # fmt: skip
     assert "归集" in moved["findings"][0]["zh"]
     assert [(r.kind.value, r.status.value) for r in opened] == [("normal", "suspended")]
-    for _ in range(2):  # Tianhe's, then Zhengzhou's (one transfer open at a time)
-        workflow.pump(engine, moving_clock, params)
-        commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
-    with uow_at() as uow:
-        done = benefits.show(uow, application)
-        assert check(uow) == []
+    pump_and_refresh(engine, uow_at, application, params, moving_clock)  # Tianhe's came back
+    done = pump_and_refresh(engine, uow_at, application, params, moving_clock)  # Zhengzhou's
     assert done["state"] == "awarded"
     assert len(done["transfers"]) == 2
     (award,) = done["awards"]
