@@ -343,6 +343,7 @@ def _application_findings(
             kept_in_new_province=new is not None
             and any(
                 r.kind == "normal"
+                and r.status in ("contributing", "suspended")  # kept, not moved away
                 and r.id != new.id
                 and r.region_code[:2] == new.region_code[:2]
                 and r.started_on < new.started_on
