@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import time
@@ -209,10 +210,12 @@ def generate_command(
         )
     retired = report.retirements
     if retired is not None and not retired.retirees:
+        minimum = params.minimum_contribution_months(dt.date.today().year).value
         typer.echo(
             f"退休 retirements: none of the {report.retired} who reached the statutory age has the "
-            "minimum contribution period on record (15 years until 2029: a nation needs 15 "
-            "--years or more), so no one applied."
+            f"minimum contribution period on record ({minimum // 12} years this year, "
+            "国务院关于渐进式延迟法定退休年龄的决定: a nation needs as many --years or more), so "
+            "no one applied."
         )
     elif retired is not None:
         why = ", ".join(f"{code} {n}" for code, n in retired.reasons.items())

@@ -54,9 +54,8 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Future, as_completed, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -108,7 +107,13 @@ from jinbao.registry.tables import (
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
 from jinbao.sim.retirements import RetirementReport, retire
 from jinbao.sim.transfers import LINKAGE as LINKAGE_ROUTE
-from jinbao.sim.transfers import TRANSFER_SHARE, TransferReport, chosen, transfer_kept
+from jinbao.sim.transfers import (
+    TRANSFER_SHARE,
+    TransferReport,
+    chosen,
+    forked_pool,
+    transfer_kept,
+)
 
 SIM = "（模拟数据）"
 NATIONAL_CONTACT = Contact(f"北京市西城区{SIM}", "养老保险关系转移接续处", "12333", "9:00-17:00")
@@ -594,14 +599,7 @@ def _write_chunks(
         for batch, people in chunks:
             yield len(people), _write_chunk(engine, clock, rules, people, batch, last, today)
         return
-    url = engine.url.render_as_string(hide_password=False)
-    # Forked, not spawned: a spawned worker re-imports the caller's main module, which a script
-    # without a main guard does not survive. The worker opens an engine of its own and never
-    # touches the connections it inherited.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("fork"), initializer=_worker_start,
-        initargs=(url, clock, params),
-    )  # fmt: skip
+    pool = forked_pool(engine, clock, params, workers, _worker_start)
     pending: dict[Future[_Written | None], int] = {}
     try:
         for batch, people in chunks:

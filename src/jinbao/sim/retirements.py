@@ -171,8 +171,9 @@ def _batch(
             break
         driven.update(started)
         drive(engine, clock, params, started)
-        for row in rows:
-            if row.state == "waiting" and row.transfers != "[]":
+        moved = set(started)
+        for row in rows:  # those whose transfer just moved: the others have nothing new
+            if row.state == "waiting" and moved.intersection(json.loads(row.transfers)):
                 try:
                     with UnitOfWork(engine, clock, MAKER) as uow:
                         benefits.refresh(uow, row.id, params, MAKER)

@@ -180,13 +180,7 @@ def in_batches(
         for key, part in parts.items():
             done(key, work(engine, clock, params, part))
         return
-    url = engine.url.render_as_string(hide_password=False)
-    # Forked as the nation's writers are (jinbao.sim.nation._write_chunks): an engine of its
-    # own in each process, the inherited connections never touched.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("fork"), initializer=_worker_start,
-        initargs=(url, clock, params),
-    )  # fmt: skip
+    pool = forked_pool(engine, clock, params, workers, _worker_start)
     try:
         jobs = {pool.submit(_in_worker, work, part): key for key, part in parts.items()}
         for job in as_completed(jobs):
@@ -194,6 +188,23 @@ def in_batches(
     finally:
         # On a failure or a stop, batches not begun are dropped; a rerun takes them up.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def forked_pool(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    workers: int,
+    start: Callable[[str, Clock, Parameters], None],
+) -> ProcessPoolExecutor:
+    """``workers`` processes, each begun by ``start(url, clock, params)`` (which opens an engine
+    of its own: the inherited connections are never touched). Forked, not spawned: a spawned
+    worker re-imports the caller's main module, which a script without a main guard does not
+    survive. The nation's writers and the sim's batches both run in one."""
+    return ProcessPoolExecutor(
+        workers, mp_context=get_context("fork"), initializer=start,
+        initargs=(engine.url.render_as_string(hide_password=False), clock, params),
+    )  # fmt: skip
 
 
 _WORKER: dict[str, Any] = {}
