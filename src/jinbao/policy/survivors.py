@@ -1,15 +1,20 @@
 """遗属待遇: funeral grant and survivor pension when an insured person dies.
 
-人社部发〔2021〕18号《企业职工基本养老保险遗属待遇暂行办法》 as quoted (POLICY Part II §10.2;
-the formula is DERIVED from the quoted text and its worked example):
+人社部发〔2021〕18号《企业职工基本养老保险遗属待遇暂行办法》 (POLICY Part II §10.2; 第五条 as
+mirrored, with the worked examples of the 当代工人 article):
 
-- base = the province's previous-year 城镇居民人均可支配收入 ÷ 12;
-- 丧葬补助金 = 2 × base;
-- 抚恤金 = M × base, where for contribution years Y ≥ 15 (to the month, 视同 included)
-  M_max = min(24, 9 + (min(Y, 30) − 15)); a retiree's M = max(9, M_max − years drawing the
-  pension, to the month); a person still working, M = M_max. Below 15 years the months for a
-  person still working are not in our sources (UNVERIFIED): refused, to be set by an operator.
+- base = the province's previous-year 城镇居民人均可支配收入 ÷ 12 (第四条, 第五条);
+- 丧葬补助金 = 2 × base (第四条);
+- 抚恤金 = M × base (第五条). The top M_max by the contribution years Y (to the month, 视同
+  included; "本条所述缴费年限和领取基本养老金时间计算到月"), 第五条（一）: under 5 years 3 months,
+  5 to under 10 years 6, 10 to 15 years (15 included) 9, above 15 one month more for each year,
+  30 years and more counted as 30, at most 24: M_max = min(24, 9 + (min(Y, 30) − 15)). A person
+  still working (在职人员, 灵活就业 included) gets M_max; a retiree (第五条（二）) M_max less one
+  month for each year drawing the pension, at least 9.
 - 社会保险法 第十四条: the personal account balance is inherited.
+
+Until session 23 the months under 15 years for a person still working were not in our sources
+and such a death was refused, to be set by an operator.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen, format_yuan, round_to_fen
 from jinbao.kernel.periods import format_years_months_zh
 from jinbao.policy.explain import Explained, Explainer, Source
@@ -49,7 +53,9 @@ def survivor_benefits(
     x = Explainer("survivors", "遗属待遇核定", "Survivor benefits", (MEASURES, LAW))
     income = params.disposable_income(province, died_year - 1)
     x.param(f"disposable_income[{died_year - 1}]", income.value, income.status, income.source)
-    rule = params.survivors("survivor_months").value
+    months_rule = params.survivors("survivor_months")
+    rule = months_rule.value
+    x.param("survivor_months", "第五条", months_rule.status, months_rule.source)
     multiple = params.survivors("funeral_multiple")
     x.param("funeral_multiple", multiple.value, multiple.status, multiple.source)
     base = round_to_fen(Decimal(income.value) / 12)
@@ -61,15 +67,9 @@ def survivor_benefits(
         f"{multiple.value} × base = {format_yuan(funeral)}.",
     )
     years = Decimal(contribution_months) / 12
-    if years < int(rule["from_years"]):
-        if drawn_months is None:
-            raise InvalidInput(
-                "survivors.under_15_years",
-                "在职人员缴费不满15年的抚恤金月数未在依据中找到，须由经办人按本省规定核定。",
-                "The months for a person still working with under 15 years are not in our "
-                "sources; an operator sets them by the provincial rule.",
-            )
-        top = Decimal(int(rule["minimum"]))
+    if years <= int(rule["from_years"]):
+        # 第五条（一）: "缴费年限不满5年的，发放月数为3个月；…满10年不超过15年（含15年）的，…9个月"
+        top = Decimal(max(m for least, m in rule["under_15"] if years >= least))
     else:
         top = min(
             Decimal(int(rule["maximum"])),
@@ -84,12 +84,19 @@ def survivor_benefits(
     drawn = (
         f"，领取养老金{format_years_months_zh(drawn_months)}" if drawn_months is not None else ""
     )
+    who = (
+        f"第五条（二）退休人员：最高{top}个月，每领取1年养老金减1个月，最少{rule['minimum']}个月"
+        if drawn_months is not None
+        else f"第五条（一）在职人员：按缴费年限{top}个月"
+    )
     x.step(
         f"缴费年限 {format_years_months_zh(contribution_months)}{drawn}：抚恤金 {months} 个月 × 基数 = "
-        f"{format_yuan(pension)} 元（最多{rule['maximum']}个月，最少{rule['minimum']}个月）。",
+        f"{format_yuan(pension)} 元（{who}，最多{rule['maximum']}个月）。",
         f"{contribution_months} contribution months"
         + (f", {drawn_months} months drawn" if drawn_months is not None else "")
-        + f": survivor pension {months} months × base = {format_yuan(pension)}.",
+        + f": survivor pension {months} months × base = {format_yuan(pension)} (第五条"
+        + (f"（二）, a retiree: top {top}, less one a year drawn, at least {rule['minimum']})."
+           if drawn_months is not None else f"（一）, still working: {top} by the years).")
     )
     x.step(
         f"个人账户可继承余额 {format_yuan(account_balance)} 元依法继承（社会保险法 第十四条）。",

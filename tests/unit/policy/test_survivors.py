@@ -1,5 +1,5 @@
 """遗属待遇 (人社部发〔2021〕18号): the worked example of the quoted text, the floor, the cap, and
-the case our sources do not cover."""
+the bands of 第五条（一） under 15 years for a person still working."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.policy.parameters import load_parameters
 from jinbao.policy.survivors import survivor_benefits
@@ -44,10 +43,28 @@ def test_months_floor_and_cap(months: int, drawn: int | None, expected: Decimal)
     assert benefits(months, drawn).months == expected
 
 
-def test_under_15_years_still_working_is_left_to_the_operator() -> None:
-    with pytest.raises(InvalidInput) as caught:
-        benefits(10 * 12, None)
-    assert caught.value.code == "survivors.under_15_years"
+@pytest.mark.parametrize(
+    ("months", "expected"),
+    [
+        (1, Decimal(3)),  # 不满5年: 3
+        (5 * 12 - 1, Decimal(3)),
+        (5 * 12, Decimal(6)),  # 满5年不满10年: 6
+        (10 * 12 - 1, Decimal(6)),
+        (10 * 12, Decimal(9)),  # 满10年不超过15年（含15年）: 9
+        (15 * 12 + 1, Decimal("9.08")),  # above 15, to the month: 9 + 1/12
+        (30 * 12, Decimal(24)),
+    ],
+)
+def test_still_working_the_bands_of_article_5_1(months: int, expected: Decimal) -> None:
+    """第五条（一）: "缴费年限不满5年的，发放月数为3个月；缴费年限满5年不满10年的，发放月数为6个月；
+    缴费年限满10年不超过15年（含15年）的，发放月数为9个月"."""
+    explained = survivor_benefits(
+        province="41", died_year=2026, contribution_months=months, drawn_months=None,
+        account_balance=Fen(0), params=PARAMS,
+    )  # fmt: skip
+    assert explained.value.months == expected
+    assert "第五条（一）在职人员" in explained.explanation.steps[1].zh
+    assert any(p.name == "survivor_months" for p in explained.explanation.parameters)
 
 
 def test_the_account_is_inherited_and_the_explanation_cites_the_law() -> None:
