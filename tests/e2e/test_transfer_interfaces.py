@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from jinbao.contributions import service as contributions
+from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.money import Fen
@@ -374,3 +375,36 @@ def test_a_persons_whole_record_in_one_view(url: str) -> None:
     assert found["totals"]["unpaid_months"] == 1  # June 2025, left unpaid in Guangdong
     assert set(found["accounts"]) == {"enterprise"}
     assert "已缴" in run(url, "person", "record", person)
+
+
+def test_a_death_in_service_through_the_cli_and_the_api(url: str) -> None:
+    """A demo mover dies before retiring: the death is recorded at the counter (CLI), the
+    survivors claim through the API (遗属待遇申领), the settlement is shown, a second claim is
+    refused, and the ledger holds."""
+    run(url, "db", "upgrade")
+    person = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))["movers"][0]
+    recorded = run(url, "benefit", "death", person, "--on", "2026-11-20", "--source", "死亡证明")
+    assert f"jinbao benefit survivors {person}" in recorded
+    with TestClient(create_app(make_engine(url))) as client:
+        bad = client.post(f"/api/persons/{person}/survivor-claims", json={"claimant": " "})
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["code"] == "survivors.claimant"
+        made = client.post(f"/api/persons/{person}/survivor-claims", json={"claimant": "王家属"})
+        assert made.status_code == 201, made.text
+        settled = made.json()
+        assert settled["claimant"] == "王家属"
+        assert settled["application_id"] is None
+        assert settled["funeral"] > 0
+        assert settled["survivor_pension"] > 0
+        assert settled["payable"] == (
+            settled["funeral"] + settled["survivor_pension"] + settled["inheritance"]
+        )
+        assert any("第五条（一）" in s["zh"] for s in settled["explanation"]["steps"])
+        shown = client.get(f"/api/persons/{person}/death-settlement")
+        assert shown.json() == settled
+        again = client.post(f"/api/persons/{person}/survivor-claims", json={"claimant": "王家属"})
+        assert again.status_code == 409
+        assert again.json()["code"] == "survivors.settled"
+        account = client.get(f"/api/persons/{person}/account").json()
+        assert account["total"] == 0
+    assert "every invariant holds" in run(url, "ledger", "check")

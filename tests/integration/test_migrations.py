@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 from jinbao.accounts.tables import interest_credits, interest_runs
+from jinbao.benefits.events import record_death
+from jinbao.benefits.tables import death_settlements
 from jinbao.contributions.tables import contribution_payments
 from jinbao.db import migrate
 from jinbao.db.uow import UnitOfWork
@@ -13,6 +17,9 @@ from jinbao.kernel.clock import FixedClock
 from jinbao.policy.parameters import load_parameters
 from jinbao.registry.regions import sync_regions
 from jinbao.sim.nation import generate
+from tests.integration.benefits.test_events import pensioner
+from tests.integration.helpers import commit
+from tests.integration.transfers.conftest import MovingClock
 
 
 def test_the_database_is_at_the_newest_revision_with_no_drift(engine: Engine) -> None:
@@ -141,4 +148,44 @@ def test_keys_doubled_by_the_first_document_race_keep_the_oldest_current_through
             "SELECT key_id, retired_at IS NULL FROM agency_keys ORDER BY key_id"
         ).all()
     assert [tuple(k) for k in keys] == [("far", True), ("k1", True), ("k2", False)]
+    assert migrate.drift(fresh) == []
+
+
+def test_a_pensioners_death_settlement_takes_person_and_agency_from_its_application_through_0014(
+    fresh: Engine,
+) -> None:
+    """0014 lets a settlement stand without a pension (a death in service): the settlements made
+    before name their person and agency through their application. Going below 0014 is refused,
+    changing nothing, while a settlement without an application exists."""
+    params = load_parameters()
+    moving = MovingClock(dt.date(2026, 11, 2))
+
+    def uow_at() -> UnitOfWork:
+        return UnitOfWork(fresh, moving, actor="test")
+
+    with uow_at() as uow:
+        sync_regions(uow)
+        uow.commit()
+    person, _ = pensioner(uow_at, params, moving)
+    moving.day = dt.date(2026, 11, 2)
+    commit(uow_at, lambda uow: record_death(uow, person, dt.date(2026, 3, 15), "民政", params))
+    read = select(
+        death_settlements.c.person_id, death_settlements.c.agency_id,
+        death_settlements.c.application_id, death_settlements.c.payable,
+    )  # fmt: skip
+    with fresh.connect() as conn:
+        before = conn.execute(read).all()
+    assert len(before) == 1
+    migrate.downgrade(fresh, "0013")
+    columns = {c["name"] for c in inspect(fresh).get_columns("death_settlements")}
+    assert {"person_id", "agency_id", "claimant"}.isdisjoint(columns)
+    migrate.upgrade(fresh)
+    with fresh.connect() as conn:
+        assert conn.execute(read).all() == before
+    assert migrate.drift(fresh) == []
+    with fresh.begin() as conn:
+        conn.execute(death_settlements.update().values(application_id=None))
+    with pytest.raises(RuntimeError, match="deaths in service"):
+        migrate.downgrade(fresh, "0013")
+    assert migrate.current_revision(fresh) == migrate.head_revision()
     assert migrate.drift(fresh) == []

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from jinbao.benefits import adjustment, duplicates, events, payments, service
 from jinbao.calculators.inputs import rate, year_month, yuan
+from jinbao.kernel.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["benefits"])
 
@@ -210,3 +211,37 @@ def settle_duplicate(request: Request, id_number: str, body: DuplicateIn) -> dic
         )
         uow.commit()
     return result
+
+
+class SurvivorClaimIn(BaseModel):
+    claimant: str = Field(..., max_length=40, description="申领人: the survivor who claims")
+
+
+@router.post(
+    "/persons/{id_number}/survivor-claims",
+    status_code=status.HTTP_201_CREATED,
+    summary="遗属待遇申领 A death in service: funeral grant, survivor pension, account inherited",
+)
+def claim_survivors(request: Request, id_number: str, body: SurvivorClaimIn) -> dict[str, Any]:
+    with request.app.state.uow() as uow:
+        events.claim_survivor_benefits(
+            uow, id_number, body.claimant, request.app.state.parameters()
+        )
+        uow.commit()
+    return death_settlement(request, id_number)
+
+
+@router.get(
+    "/persons/{id_number}/death-settlement",
+    summary="遗属待遇结算 The settlement after a death, with its explanation",
+)
+def death_settlement(request: Request, id_number: str) -> dict[str, Any]:
+    with request.app.state.uow(write=False) as uow:
+        found = events.death_settlement(uow, id_number)
+    if found is None:
+        raise NotFound(
+            "survivors.none",
+            "该人员没有遗属待遇结算记录。",
+            "No death settlement is recorded for the person.",
+        )
+    return found

@@ -244,14 +244,40 @@ def death(
     if as_json:
         typer.echo(json.dumps(settled or {}))
     elif settled is None:
-        typer.echo("已登记死亡（未领取待遇，无需结算）recorded; no pension to settle")
-    else:
         typer.echo(
-            f"冒领 {format_yuan(settled['overpaid'])}；丧葬补助金 {format_yuan(settled['funeral'])}"
-            f" + 抚恤金 {format_yuan(settled['survivor_pension'])} + 个人账户继承 "
-            f"{format_yuan(settled['inheritance'])}；实付遗属 {format_yuan(settled['payable'])} 元"
-            f"，尚需追回 {format_yuan(settled['to_recover'])} 元"
+            "已登记死亡；未领取养老金的，遗属可申领丧葬补助金、抚恤金和个人账户继承"
+            f"（jinbao benefit survivors {id_number} --claimant 姓名）. Recorded; the survivors of a "
+            "person not drawing a pension claim with `jinbao benefit survivors`."
         )
+    else:
+        _echo_settlement(settled)
+
+
+def _echo_settlement(settled: dict[str, Any]) -> None:
+    typer.echo(
+        f"冒领 {format_yuan(settled['overpaid'])}；丧葬补助金 {format_yuan(settled['funeral'])}"
+        f" + 抚恤金 {format_yuan(settled['survivor_pension'])}（{settled['months']}个月）+ 个人账户继承 "
+        f"{format_yuan(settled['inheritance'])}；实付遗属 {format_yuan(settled['payable'])} 元"
+        f"，尚需追回 {format_yuan(settled['to_recover'])} 元"
+    )
+
+
+@app.command("survivors")
+def survivors(
+    id_number: str,
+    claimant: Annotated[str, typer.Option(help="申领人（遗属）姓名")],
+    as_json: JsonOption = False,
+) -> None:
+    """遗属待遇申领 for a death in service: funeral grant, survivor pension, account inherited."""
+    settled = run(
+        lambda uow: events.claim_survivor_benefits(uow, id_number, claimant, _params()),
+        as_json=as_json,
+        write=True,
+    )
+    if as_json:
+        typer.echo(json.dumps(settled))
+    else:
+        _echo_settlement(settled)
 
 
 @app.command("duplicates")

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.benefits.service import SCHEME, current_award
+from jinbao.benefits.service import SCHEME, current_award, open_transfer, temporary_agencies
 from jinbao.benefits.tables import (
     benefit_payments,
     certifications,
@@ -43,7 +43,7 @@ from jinbao.kernel.identifiers import parse_resident_id
 from jinbao.kernel.money import Fen, format_yuan, round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
-from jinbao.ledger.model import Account, Journal, credit, debit
+from jinbao.ledger.model import Account, Journal, credit, debit, net
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.survivors import survivor_benefits
@@ -52,7 +52,7 @@ from jinbao.registry.model import RelationshipStatus
 from jinbao.registry.service.persons import person_row_id
 from jinbao.registry.service.relationships import change_relationship_status
 from jinbao.registry.tables import agencies, relationships
-from jinbao.transfers.records import account_balance
+from jinbao.transfers.records import national_history
 
 METHODS = ("data", "self", "counter")
 KINDS = ("death", "imprisonment", "abroad")
@@ -230,8 +230,10 @@ def import_life_events(uow: UnitOfWork, data: bytes, params: Parameters) -> int:
 def record_death(
     uow: UnitOfWork, id_number: str, on: dt.date, source: str, params: Parameters
 ) -> dict[str, Any] | None:
-    """Record a death; for a pensioner, settle: the overpayment, the survivors' due, the
-    inheritance, and the relation terminated. A second report of the same death changes nothing."""
+    """Record a death; for a pensioner, settle at once: the overpayment, the survivors' due,
+    the inheritance, and the relation terminated. A death in service is settled when the
+    survivors claim (:func:`claim_survivor_benefits`). A second report of the same death
+    changes nothing."""
     person_id = person_row_id(uow, id_number)
     if on > uow.clock.today():
         raise InvalidInput(
@@ -273,55 +275,197 @@ def record_death(
             ).scalars()
         )
     )
+    start = period_of(award.from_month)
+    return _settle(
+        uow, id_number, person_id, on, params,
+        agency_id=application.agency_id,
+        contribution_months=int(json.loads(award.inputs)["contribution_months"]),
+        drawn_months=max(0, start.months_until(YearMonth(on.year, on.month)) + 1),
+        overpaid=overpaid, application_id=application.id,
+        key=str(application.id), reason=source,
+    )  # fmt: skip
+
+
+def claim_survivor_benefits(
+    uow: UnitOfWork, id_number: str, claimant: str, params: Parameters
+) -> dict[str, Any]:
+    """遗属待遇申领 of a person who died in service (在职死亡: insured in the employees' scheme,
+    drawing no pension), at the agency of the last relation (社会保险经办条例 第十九条: "其遗属
+    可以依法向社会保险经办机构申领丧葬补助金和抚恤金"): the funeral grant and survivor pension
+    of 人社部发〔2021〕18号 第四条、第五条（一） on the months paid anywhere in the scheme, the
+    account inherited (社会保险法 第十四条) in every region that holds part of it, and every
+    relation still kept terminated. Refused before the death is recorded, while a transfer is
+    open, for a pensioner (settled when the death was recorded), and a second time."""
+    claimant = claimant.strip()
+    if not claimant:
+        raise InvalidInput(
+            "survivors.claimant", "请填写申领人（遗属）姓名。", "Name the claimant (the survivor).",
+            field="claimant",
+        )  # fmt: skip
+    person_id = person_row_id(uow, id_number)
+    on = died_on(uow, person_id)
+    if on is None:
+        raise Conflict(
+            "survivors.no_death",
+            "未登记死亡：请先凭死亡证明或比对数据登记死亡，再申领遗属待遇。",
+            "No death is recorded: record it first (certificate or feed), then claim.",
+        )
+    settled = uow.conn.execute(
+        select(death_settlements.c.id).where(death_settlements.c.person_id == person_id)
+    ).first()
+    if settled is not None:
+        raise Conflict(
+            "survivors.settled", "遗属待遇已结算，不能重复申领。",
+            "The survivors' benefits are already settled.",
+        )  # fmt: skip
+    if uow.conn.execute(
+        select(retirement_applications.c.id).where(
+            retirement_applications.c.person_id == person_id,
+            retirement_applications.c.state == "awarded",
+        )
+    ).first():
+        raise Conflict(
+            "survivors.pensioner",
+            "该人员已领取基本养老金，遗属待遇在登记死亡时已按退休人员结算。",
+            "The person drew a pension: the survivors' due was settled when the death was recorded.",
+        )
+    if open_transfer(uow, person_id) is not None:
+        raise Conflict(
+            "survivors.transfer_open",
+            "该人员有正在办理的转移接续，请待办结后申领。",
+            "A transfer of the person is in progress; claim once it has completed.",
+        )
+    last = uow.conn.execute(
+        select(relationships.c.agency_id)
+        .where(relationships.c.person_id == person_id, relationships.c.scheme == SCHEME)
+        .order_by(relationships.c.started_on.desc(), relationships.c.id.desc())
+        .limit(1)
+    ).scalar()
+    months = _months_paid(uow, person_id)
+    if last is None or not months:
+        raise Conflict(
+            "survivors.not_insured",
+            "该人员没有企业职工基本养老保险缴费记录，不属于本办法的参保人员。",
+            "The person has no paid months in the employees' scheme.",
+        )
+    result = _settle(
+        uow, id_number, person_id, on, params,
+        agency_id=int(last), contribution_months=months, drawn_months=None, overpaid=0,
+        application_id=None, key=f"in-service:{person_id}", reason="在职死亡",
+        claimant=claimant[:40],
+    )  # fmt: skip
+    record(uow, "benefit.survivors", "person", id_number, new={"claimant": claimant, **result})
+    return result
+
+
+def death_settlement(uow: UnitOfWork, id_number: str) -> dict[str, Any] | None:
+    """The person's death settlement as kept (amounts in fen, the explanation's steps and
+    sources), or None while there is none."""
+    person_id = person_row_id(uow, id_number)
+    row = uow.conn.execute(
+        select(death_settlements, agencies.c.code.label("agency_code"))
+        .join(agencies, agencies.c.id == death_settlements.c.agency_id)
+        .where(death_settlements.c.person_id == person_id)
+    ).first()
+    if row is None:
+        return None
+    return {
+        "id_number": id_number, "died_on": row.died_on.isoformat(),
+        "agency_code": row.agency_code, "application_id": row.application_id,
+        "claimant": row.claimant, "overpaid": row.overpaid, "funeral": row.funeral,
+        "survivor_pension": row.survivor_pension, "inheritance": row.inheritance,
+        "payable": row.payable, "to_recover": row.to_recover,
+        "explanation": json.loads(row.explanation),
+    }  # fmt: skip
+
+
+def _months_paid(uow: UnitOfWork, person_id: int) -> int:
+    """Months paid anywhere in the employees' scheme, each once (第五条: "缴费年限…计算到月");
+    months in arrears do not count."""
+    history = national_history(uow, person_id, SCHEME, temporary_agencies(uow, person_id))
+    return len(
+        {
+            index
+            for p in history.periods
+            if not p.arrears_months
+            for index in range(p.start.index, p.end.index + 1)
+        }
+    )
+
+
+def _settle(
+    uow: UnitOfWork,
+    id_number: str,
+    person_id: int,
+    on: dt.date,
+    params: Parameters,
+    *,
+    agency_id: int,
+    contribution_months: int,
+    drawn_months: int | None,
+    overpaid: int,
+    application_id: int | None,
+    key: str,
+    reason: str,
+    claimant: str | None = None,
+) -> dict[str, Any]:
+    """``key`` names the settlement in its journal (``survivors:KEY``) and account entries
+    (``inheritance:KEY``): the pension's application id, or ``in-service:PERSON``.
+
+    Pay the survivors' due from the pooled fund of the agency's region and the inherited
+    account from each region that holds it, in one journal; set the overpayment off; keep the
+    settlement with its explanation; terminate every relation of the scheme still kept."""
     agency = uow.conn.execute(
-        select(agencies.c.region_code).where(agencies.c.id == application.agency_id)
+        select(agencies.c.region_code).where(agencies.c.id == agency_id)
     ).one()
     region = (agency.region_code or "000000")[:2] + "0000"
-    start = period_of(award.from_month)
-    drawn = max(0, start.months_until(YearMonth(on.year, on.month)) + 1)
-    left = account_balance(uow, person_id, SCHEME, region)
+    death_month = on.year * 100 + on.month
+    balances = _balances(uow, person_id)
     shares = _individual_shares(uow, id_number)
     inherit = {
-        p: int(round_to_fen(Decimal(v) * shares.get(p, Decimal(1)))) for p, v in left.items()
+        (r, p): int(round_to_fen(Decimal(v) * shares.get(p, Decimal(1))))
+        for (r, p), v in balances.items()
     }
     due = survivor_benefits(
-        province=region[:2], died_year=on.year,
-        contribution_months=int(json.loads(award.inputs)["contribution_months"]),
-        drawn_months=drawn, account_balance=Fen(sum(inherit.values())), params=params,
+        province=region[:2], died_year=on.year, contribution_months=contribution_months,
+        drawn_months=drawn_months, account_balance=Fen(sum(inherit.values())), params=params,
     )  # fmt: skip
-    to_pool = sum(int(v) for v in left.values()) - sum(inherit.values())
+    to_pool = sum(balances.values()) - sum(inherit.values())
     d = due.value
     gross = int(d.funeral) + int(d.survivor_pension) + int(d.inheritance)
     payable = max(0, gross - overpaid)
     to_recover = max(0, overpaid - gross)
     journal_id = None
-    if gross:
+    if gross or to_pool:
+        postings = [
+            debit(region, Account.POOLED_FUND, int(d.funeral) + int(d.survivor_pension)),
+            credit(region, Account.BANK, int(d.funeral) + int(d.survivor_pension)),
+        ]
+        for (r, p), v in balances.items():
+            postings += [
+                debit(r, Account.ACCOUNT_FUND, v),
+                credit(r, Account.BANK, inherit[(r, p)]),
+                credit(r, Account.POOLED_FUND, v - inherit[(r, p)]),
+            ]
+        # The overpayment set off stays in the pooled fund instead of leaving the bank.
+        kept = min(gross, overpaid)
+        postings += [debit(region, Account.BANK, kept), credit(region, Account.POOLED_FUND, kept)]
         journal_id = ledger.post(
             uow,
             Journal(
-                "survivor_paid",
-                f"survivors:{application.id}",
-                uow.clock.today(),
-                f"遗属待遇 {id_number}",
-                (
-                    debit(region, Account.POOLED_FUND, int(d.funeral) + int(d.survivor_pension)),
-                    debit(region, Account.ACCOUNT_FUND, int(d.inheritance) + to_pool),
-                    credit(region, Account.BANK, gross - min(gross, overpaid)),
-                    credit(region, Account.POOLED_FUND, min(gross, overpaid) + to_pool),
-                ),
+                "survivor_paid", f"survivors:{key}", uow.clock.today(), f"遗属待遇 {id_number}",
+                net(postings),
             ),
-        )
-        for portion in Portion:
-            amount = int(left.get(portion, 0))
-            if amount:
-                uow.conn.execute(
-                    insert(account_entries).values(
-                        person_id=person_id, scheme=SCHEME, region=region,
-                        portion=portion.value, kind="payout", period=death_month,
-                        effective_on=uow.clock.today(), amount=-amount, journal_id=journal_id,
-                        source=f"inheritance:{application.id}", created_at=uow.clock.now(),
-                    )
-                )  # fmt: skip
+        )  # fmt: skip
+        for (r, p), amount in balances.items():
+            uow.conn.execute(
+                insert(account_entries).values(
+                    person_id=person_id, scheme=SCHEME, region=r, portion=p.value,
+                    kind="payout", period=death_month, effective_on=uow.clock.today(),
+                    amount=-amount, journal_id=journal_id, source=f"inheritance:{key}",
+                    created_at=uow.clock.now(),
+                )
+            )  # fmt: skip
     steps = [{"zh": s.zh, "en": s.en} for s in due.explanation.steps]
     if to_pool:
         steps.append(
@@ -332,18 +476,29 @@ def record_death(
                 "goes to the pooled fund (by the individual share of each portion's credits, DERIVED).",
             }
         )
-    steps.append(
-        {
-            "zh": f"死亡次月起停发；死亡后已发待遇 {format_yuan(Fen(overpaid))} 元为冒领，先从遗属待遇中抵扣"
-            f"，尚需追回 {format_yuan(Fen(to_recover))} 元，实付遗属 {format_yuan(Fen(payable))} 元。",
-            "en": f"Payment stops from the next month; {format_yuan(Fen(overpaid))} paid after the death is "
-            f"an overpayment, set off first against the survivors' due; {format_yuan(Fen(to_recover))} "
-            f"remains to recover; {format_yuan(Fen(payable))} is paid to the survivors.",
-        }
-    )
+    if application_id is not None:
+        steps.append(
+            {
+                "zh": f"死亡次月起停发；死亡后已发待遇 {format_yuan(Fen(overpaid))} 元为冒领，先从遗属待遇中抵扣"
+                f"，尚需追回 {format_yuan(Fen(to_recover))} 元，实付遗属 {format_yuan(Fen(payable))} 元。",
+                "en": f"Payment stops from the next month; {format_yuan(Fen(overpaid))} paid after the death is "
+                f"an overpayment, set off first against the survivors' due; {format_yuan(Fen(to_recover))} "
+                f"remains to recover; {format_yuan(Fen(payable))} is paid to the survivors.",
+            }
+        )
+    else:
+        steps.append(
+            {
+                "zh": f"在职死亡，遗属{claimant}申领，实付 {format_yuan(Fen(payable))} 元；"
+                "参保关系终止（社会保险经办条例 第十九条）。",
+                "en": f"Died in service; claimed by {claimant}; {format_yuan(Fen(payable))} is paid; "
+                "the relations end (社会保险经办条例 第十九条).",
+            }
+        )
     uow.conn.execute(
         insert(death_settlements).values(
-            application_id=application.id, died_on=on, overpaid=overpaid,
+            person_id=person_id, agency_id=agency_id, application_id=application_id,
+            claimant=claimant, died_on=on, overpaid=overpaid,
             funeral=int(d.funeral), survivor_pension=int(d.survivor_pension),
             inheritance=int(d.inheritance), payable=payable, to_recover=to_recover,
             explanation=json.dumps(
@@ -353,23 +508,35 @@ def record_death(
             journal_id=journal_id, created_at=uow.clock.now(),
         )
     )  # fmt: skip
-    relation = uow.conn.execute(
+    kept_relations = uow.conn.execute(
         select(relationships.c.id).where(
             relationships.c.person_id == person_id,
-            relationships.c.agency_id == application.agency_id,
-            relationships.c.status == "receiving",
+            relationships.c.scheme == SCHEME,
+            relationships.c.status.in_(["contributing", "suspended", "receiving"]),
         )
-    ).scalar()
-    if relation is not None:
+    ).scalars()
+    for relation in list(kept_relations):
         change_relationship_status(
             uow, int(relation), RelationshipStatus.TERMINATED,
-            changed_on=max(on, _last_change(uow, int(relation))), reason=f"死亡（{source}）",
+            changed_on=max(on, _last_change(uow, int(relation))), reason=f"死亡（{reason}）",
         )  # fmt: skip
     return {
         "overpaid": overpaid, "funeral": int(d.funeral),
-        "survivor_pension": int(d.survivor_pension), "inheritance": int(d.inheritance),
-        "payable": payable, "to_recover": to_recover,
+        "survivor_pension": int(d.survivor_pension), "months": str(d.months),
+        "inheritance": int(d.inheritance), "payable": payable, "to_recover": to_recover,
     }  # fmt: skip
+
+
+def _balances(uow: UnitOfWork, person_id: int) -> dict[tuple[str, Portion], int]:
+    """The person's employees' account by region and portion, what is left of it (not zero)."""
+    rows = uow.conn.execute(
+        select(
+            account_entries.c.region, account_entries.c.portion, func.sum(account_entries.c.amount)
+        )
+        .where(account_entries.c.person_id == person_id, account_entries.c.scheme == SCHEME)
+        .group_by(account_entries.c.region, account_entries.c.portion)
+    )
+    return {(r, Portion(p)): int(v) for r, p, v in rows if v}
 
 
 def _individual_shares(uow: UnitOfWork, id_number: str) -> dict[Portion, Decimal]:

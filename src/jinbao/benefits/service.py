@@ -213,7 +213,7 @@ def _review(
     findings: list[dict[str, Any]] = []
     started: list[str] = json.loads(row.transfers)
 
-    history = national_history(uow, row.person_id, SCHEME, _temporary_agencies(uow, row.person_id))
+    history = national_history(uow, row.person_id, SCHEME, temporary_agencies(uow, row.person_id))
     place = receiving_place(person.hukou_region_code, history, params)
     there = None
     if place.value.province != (agency.region_code or "")[:2] and first_check:
@@ -279,9 +279,9 @@ def _review(
         # kept is brought back now, each next one by the check after the one before completed
         # (refresh). Until session 22 every one was applied for at once, so a person with two
         # relations kept elsewhere could not apply at all (transfer.already_open).
-        any_open = _open_case(uow, row.person_id)
+        any_open = open_transfer(uow, row.person_id)
         for other in _kept_elsewhere(uow, row.person_id, row.agency_id):
-            open_case = _open_case(uow, row.person_id, other.code)
+            open_case = open_transfer(uow, row.person_id, other.code)
             if open_case is None and any_open is None:
                 case_id = workflow.apply(
                     uow,
@@ -645,7 +645,7 @@ def _open_at_home(uow: UnitOfWork, id_number: str, hukou: str) -> _Kept | None:
     return _Kept(home.code, home.name, "normal", home.region_code)
 
 
-def _open_case(uow: UnitOfWork, person_id: int, from_code: str | None = None) -> str | None:
+def open_transfer(uow: UnitOfWork, person_id: int, from_code: str | None = None) -> str | None:
     """The person's transfer in progress in the employees' scheme (from ``from_code``, if
     given), received here."""
     where = [
@@ -659,7 +659,7 @@ def _open_case(uow: UnitOfWork, person_id: int, from_code: str | None = None) ->
     return uow.conn.execute(select(transfer_cases.c.case_id).where(*where).limit(1)).scalar()
 
 
-def _temporary_agencies(uow: UnitOfWork, person_id: int) -> frozenset[int]:
+def temporary_agencies(uow: UnitOfWork, person_id: int) -> frozenset[int]:
     return frozenset(
         uow.conn.execute(
             select(relationships.c.agency_id).where(

@@ -116,18 +116,24 @@ life_events = Table(
     UniqueConstraint("person_id", "kind", "on"),
 )
 
-# After a death: what was paid after it (冒领) and how it is recovered, and the survivors' due.
+# After a death: the survivors' due (遗属待遇) and the account inherited, and for a pensioner what
+# was paid after it (冒领) and how it is recovered. One per person: a pensioner's is settled when
+# the death is recorded (application_id names the pension); a death in service (在职死亡, no
+# application) when the survivors claim (claimant), at the agency of the last relation.
 death_settlements = Table(
     "death_settlements",
     metadata,
     Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False, unique=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
     Column(
         "application_id",
         BIGID,
         ForeignKey("retirement_applications.id"),
-        nullable=False,
+        nullable=True,
         unique=True,
     ),
+    Column("claimant", String(40), nullable=True),  # 申领人 of a death in service
     Column("died_on", Date, nullable=False),
     Column("overpaid", BigInteger, nullable=False),
     Column("funeral", BigInteger, nullable=False),

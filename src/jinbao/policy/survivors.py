@@ -95,8 +95,11 @@ def survivor_benefits(
         f"{contribution_months} contribution months"
         + (f", {drawn_months} months drawn" if drawn_months is not None else "")
         + f": survivor pension {months} months × base = {format_yuan(pension)} (第五条"
-        + (f"（二）, a retiree: top {top}, less one a year drawn, at least {rule['minimum']})."
-           if drawn_months is not None else f"（一）, still working: {top} by the years).")
+        + (
+            f"（二）, a retiree: top {top}, less one a year drawn, at least {rule['minimum']})."
+            if drawn_months is not None
+            else f"（一）, still working: {top} by the years)."
+        ),
     )
     x.step(
         f"个人账户可继承余额 {format_yuan(account_balance)} 元依法继承（社会保险法 第十四条）。",

@@ -12,7 +12,12 @@ from sqlalchemy import Engine, func, select
 
 from jinbao.accounts.service import statement
 from jinbao.benefits import service as benefits
-from jinbao.benefits.events import certify, import_life_events, record_death
+from jinbao.benefits.events import (
+    certify,
+    claim_survivor_benefits,
+    import_life_events,
+    record_death,
+)
 from jinbao.benefits.payments import run_payments
 from jinbao.benefits.tables import benefit_payments, death_settlements, life_events
 from jinbao.contributions.service import history
@@ -156,3 +161,86 @@ def test_only_the_individual_part_of_the_account_is_inherited(
     with uow_at() as uow:
         assert statement(uow, person, moving_clock.today()).total == 0
         assert check(uow) == []
+
+
+def died_in_service(
+    uow_at: Uow, params: Parameters, clock: MovingClock, *, tianhe: int, zhengzhou: int
+) -> str:
+    """Employed in Tianhe (Guangdong) and Zhengzhou (Henan), both relations kept suspended, and
+    dead on 15 March 2026 before any pension: the death recorded, nothing settled yet."""
+    clock.day = dt.date(2026, 11, 2)
+    person = career(uow_at, params, tianhe_months=tianhe, zhengzhou_months=zhengzhou)
+    settled = commit(
+        uow_at, lambda uow: record_death(uow, person, dt.date(2026, 3, 15), "民政", params)
+    )
+    assert settled is None  # the survivors claim
+    return person
+
+
+def test_a_death_in_service_is_settled_when_the_survivors_claim(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """60 months in Guangdong and 100 in Henan, 13 years 4 months in all: 第五条（一） gives 9
+    months (满10年不超过15年), on Henan's base (the last place). Each province's account is
+    inherited, less its employer-funded part (2005 at 11% against 8% paid)."""
+    moving_clock.day = dt.date(2026, 11, 2)
+    person = career(uow_at, params, tianhe_months=60, zhengzhou_months=100)
+    early = rejected(
+        engine, uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params)
+    )
+    assert early.code == "survivors.no_death"
+    with uow_at() as uow:
+        paid = [r for r in history(uow, person) if r.paid_on is not None]
+        balance = statement(uow, person, moving_clock.today()).total
+    assert balance == sum(r.to_account for r in paid)  # no interest credited: the sum is exact
+    commit(uow_at, lambda uow: record_death(uow, person, dt.date(2026, 3, 15), "民政", params))
+    settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params))
+    base = params.disposable_income("41", 2025).value // 12
+    assert settled["months"] == "9.00"
+    assert settled["funeral"] == 2 * base
+    assert settled["survivor_pension"] == 9 * base
+    assert settled["inheritance"] == sum(min(r.individual_part, r.to_account) for r in paid)
+    assert settled["inheritance"] < balance
+    assert (
+        settled["payable"]
+        == settled["funeral"] + settled["survivor_pension"] + settled["inheritance"]
+    )
+    with uow_at() as uow:
+        (row,) = uow.conn.execute(select(death_settlements)).all()
+        relations = registry.person_relationships(uow, person)
+        left = statement(uow, person, moving_clock.today()).total
+        assert check(uow) == []
+    assert (row.application_id, row.claimant, row.overpaid) == (None, "冯大", 0)
+    assert "第五条（一）在职人员" in row.explanation
+    assert len(relations) == 2
+    assert {r.status for r, _ in relations} == {RelationshipStatus.TERMINATED}
+    assert left == 0
+    again = rejected(
+        engine, uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params)
+    )
+    assert again.code == "survivors.settled"
+
+
+def test_under_five_years_in_service_the_survivor_pension_is_three_months(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person = died_in_service(uow_at, params, moving_clock, tianhe=0, zhengzhou=40)
+    nameless = rejected(
+        engine, uow_at, lambda uow: claim_survivor_benefits(uow, person, " ", params)
+    )
+    assert nameless.code == "survivors.claimant"
+    settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params))
+    assert settled["months"] == "3.00"
+    assert settled["survivor_pension"] == 3 * (params.disposable_income("41", 2025).value // 12)
+
+
+def test_a_pensioners_survivors_do_not_claim_again(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person, _ = pensioner(uow_at, params, moving_clock)
+    moving_clock.day = dt.date(2026, 11, 2)
+    commit(uow_at, lambda uow: record_death(uow, person, dt.date(2026, 3, 15), "民政", params))
+    refused = rejected(
+        engine, uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params)
+    )
+    assert refused.code == "survivors.settled"
