@@ -427,7 +427,7 @@ def _settle(
         for (r, p), v in balances.items()
     }
     due = survivor_benefits(
-        province=region[:2], died_year=on.year, contribution_months=contribution_months,
+        province=region[:2], died_on=on, contribution_months=contribution_months,
         drawn_months=drawn_months, account_balance=Fen(sum(inherit.values())), params=params,
     )  # fmt: skip
     to_pool = sum(balances.values()) - sum(inherit.values())

@@ -19,9 +19,11 @@ and such a death was refused, to be set by an operator.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen, format_yuan, round_to_fen
 from jinbao.kernel.periods import format_years_months_zh
 from jinbao.policy.explain import Explained, Explainer, Source
@@ -43,14 +45,26 @@ class Survivors:
 def survivor_benefits(
     *,
     province: str,
-    died_year: int,
+    died_on: dt.date,
     contribution_months: int,
     drawn_months: int | None,
     account_balance: Fen,
     params: Parameters,
 ) -> Explained[Survivors]:
-    """``drawn_months``: months the person drew a pension (None: not retired)."""
+    """``drawn_months``: months the person drew a pension (None: not retired). A death before
+    the measures took effect (2021-09-01) is refused: its survivors are under the province's
+    arrangement ("由各省妥善予以处理"), which is not in our sources."""
     x = Explainer("survivors", "遗属待遇核定", "Survivor benefits", (MEASURES, LAW))
+    in_force = params.survivors("in_force")
+    if died_on < in_force.value:
+        raise InvalidInput(
+            "survivors.before_measures",
+            f"死亡日期{died_on}早于人社部发〔2021〕18号施行（{in_force.value}），遗属待遇由各省"
+            "妥善予以处理，本系统未载入该省办法，请按本省规定办理。",
+            f"The death on {died_on} is before 人社部发〔2021〕18号 took effect ({in_force.value}): "
+            "the province's own arrangement applies, which this system does not carry.",
+        )
+    died_year = died_on.year
     income = params.disposable_income(province, died_year - 1)
     x.param(f"disposable_income[{died_year - 1}]", income.value, income.status, income.source)
     months_rule = params.survivors("survivor_months")

@@ -3,10 +3,12 @@ the bands of 第五条（一） under 15 years for a person still working."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.policy.parameters import load_parameters
 from jinbao.policy.survivors import survivor_benefits
@@ -16,7 +18,7 @@ PARAMS = load_parameters()
 
 def benefits(months: int, drawn: int | None, balance: int = 0):
     return survivor_benefits(
-        province="41", died_year=2026, contribution_months=months, drawn_months=drawn,
+        province="41", died_on=dt.date(2026, 5, 1), contribution_months=months, drawn_months=drawn,
         account_balance=Fen(balance), params=PARAMS,
     ).value  # fmt: skip
 
@@ -59,7 +61,7 @@ def test_still_working_the_bands_of_article_5_1(months: int, expected: Decimal) 
     """第五条（一）: "缴费年限不满5年的，发放月数为3个月；缴费年限满5年不满10年的，发放月数为6个月；
     缴费年限满10年不超过15年（含15年）的，发放月数为9个月"."""
     explained = survivor_benefits(
-        province="41", died_year=2026, contribution_months=months, drawn_months=None,
+        province="41", died_on=dt.date(2026, 5, 1), contribution_months=months, drawn_months=None,
         account_balance=Fen(0), params=PARAMS,
     )  # fmt: skip
     assert explained.value.months == expected
@@ -69,9 +71,24 @@ def test_still_working_the_bands_of_article_5_1(months: int, expected: Decimal) 
 
 def test_the_account_is_inherited_and_the_explanation_cites_the_law() -> None:
     explained = survivor_benefits(
-        province="41", died_year=2026, contribution_months=200, drawn_months=12,
+        province="41", died_on=dt.date(2026, 5, 1), contribution_months=200, drawn_months=12,
         account_balance=Fen(1_234_500), params=PARAMS,
     )  # fmt: skip
     assert explained.value.inheritance == 1_234_500
     assert "社会保险法 第十四条" in explained.explanation.steps[-1].zh
     assert any(p.status == "sample" for p in explained.explanation.parameters)
+
+
+def test_a_death_before_the_measures_is_left_to_the_province() -> None:
+    """ "本办法自2021年9月1日起施行。对…本办法施行前死亡参保人员的遗属…由各省妥善予以处理"."""
+    with pytest.raises(InvalidInput) as caught:
+        survivor_benefits(
+            province="41", died_on=dt.date(2021, 8, 31), contribution_months=200,
+            drawn_months=None, account_balance=Fen(0), params=PARAMS,
+        )  # fmt: skip
+    assert caught.value.code == "survivors.before_measures"
+    on_the_day = survivor_benefits(
+        province="41", died_on=dt.date(2021, 9, 1), contribution_months=200, drawn_months=None,
+        account_balance=Fen(0), params=PARAMS,
+    )  # fmt: skip
+    assert on_the_day.value.months > 9
