@@ -55,3 +55,16 @@ def record(id_number: str, as_json: JsonOption = False) -> None:
         pension = found["pension"]
         monthly = format_yuan(pension["monthly"]) if pension["monthly"] is not None else "—"
         typer.echo(f"  退休 {pension['retire_month']} 月养老金 {monthly} 元（{pension['state']}）")
+    if found["death"]:
+        death = found["death"]
+        settled = death["settlement"]
+        typer.echo(
+            f"  死亡 {death['died_on']}："
+            + (
+                f"遗属待遇已结算 丧葬补助金 {format_yuan(settled['funeral'])} + 抚恤金 "
+                f"{format_yuan(settled['survivor_pension'])} + 个人账户继承 "
+                f"{format_yuan(settled['inheritance'])} 元（{settled['agency_code']}）"
+                if settled
+                else "遗属待遇未申领 survivors have not claimed"
+            )
+        )

@@ -7,8 +7,9 @@ retirement, award in force and payments.
 Read-only, and written by the database: the person and every section are one statement whose
 value is the record's JSON document, each list gathered and ordered by the database
 (:mod:`jinbao.db.json`), whatever the history's length. The API sends that text as it comes.
-Only a person with a transfer case or a retirement application has their document completed
-in Python: those two sections need the transfer workflow's and the policy engine's rules.
+Only a person with a transfer case, a retirement application or a recorded death has their
+document completed in Python: those sections need the transfer workflow's and the benefits'
+rules.
 The statement is built once, at import, with the ID number as its parameter: building it
 anew cost more than running it.
 """
@@ -21,14 +22,15 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, case, exists, func, null, select
 
 from jinbao.accounts.tables import account_entries
+from jinbao.benefits.events import death_settlement, died_on
 from jinbao.benefits.service import current_award
-from jinbao.benefits.tables import benefit_payments, retirement_applications
+from jinbao.benefits.tables import benefit_payments, life_events, retirement_applications
 from jinbao.contributions.service import payments_of, records_in_force
 from jinbao.contributions.tables import contributions, resident_contributions
 from jinbao.db.json import as_json, as_text, json_object, json_object_agg, json_rows, json_values
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
-from jinbao.registry.service.persons import person_not_found
+from jinbao.registry.service.persons import person_not_found, person_row_id
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import queries as transfers
 from jinbao.transfers.tables import transfer_cases, transferred_years
@@ -160,11 +162,13 @@ _RECORD = select(
             "accounts", _accounts(),
             "transfers", as_json("[]"),  # filled in below when the person has a case
             "pension", null(),  # idem, when they have applied to retire
+            "death", null(),  # idem, when a death is recorded
             "totals", _totals(),
         )
     ).label("document"),
     exists().where(transfer_cases.c.person_id == _PERSON).label("has_transfer"),
     _LATEST_APPLICATION.label("application"),
+    exists().where(life_events.c.person_id == _PERSON, life_events.c.kind == "death").label("died"),
 ).where(persons.c.id_number == _NUMBER)  # fmt: skip
 
 
@@ -173,13 +177,19 @@ def person_record_json(uow: UnitOfWork, id_number: str, params: Parameters) -> s
     row = uow.conn.execute(_RECORD, {"number": id_number.strip().upper()}).first()
     if row is None:
         raise person_not_found(id_number)
-    if not row.has_transfer and row.application is None:
+    if not row.has_transfer and row.application is None and not row.died:
         return str(row.document)
     found = json.loads(row.document)
     if row.has_transfer:
         found["transfers"] = transfers.person_cases(uow, found["person"]["id_number"], params)
     if row.application is not None:
         found["pension"] = _pension(uow, row.application)
+    if row.died:
+        number = found["person"]["id_number"]
+        found["death"] = {
+            "died_on": str(died_on(uow, person_row_id(uow, number))),
+            "settlement": death_settlement(uow, number),
+        }
     return json.dumps(found, ensure_ascii=False)
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from jinbao.accounts.service import statement
+from jinbao.benefits.events import claim_survivor_benefits
 from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import NotFound
@@ -19,9 +20,10 @@ from jinbao.records.service import person_record
 from jinbao.registry import service as registry
 from jinbao.registry.model import Scheme
 from tests.builders import an_agency_tree, an_id_number
+from tests.integration.benefits.test_events import died_in_service
 from tests.integration.benefits.test_retirement import approved_pensioner
 from tests.integration.helpers import commit
-from tests.integration.transfers.conftest import NEW, OLD, Mover
+from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock
 
 Uow = Callable[[], UnitOfWork]
 
@@ -97,7 +99,7 @@ def test_a_person_with_nothing_yet_has_an_empty_record(
         "person": {"id_number": person, "name": "李四", "sex": "F", "birth_date": "1990-07-04",
                    "hukou": "410105"},
         "relationships": [], "contribution_years": [], "resident_years": [],
-        "transferred_years": [], "accounts": {}, "transfers": [], "pension": None,
+        "transferred_years": [], "accounts": {}, "transfers": [], "pension": None, "death": None,
         "totals": {"paid_months": 0, "unpaid_months": 0, "places": []},
     }  # fmt: skip
 
@@ -112,6 +114,24 @@ def test_a_pensioners_record_has_the_award_in_force(
         "application": application, "state": "awarded", "retire_month": "2025-12",
         "monthly": award["total"], "award_version": award["version"], "paid_total": 0,
     }  # fmt: skip
+
+
+def test_a_death_in_service_shows_unclaimed_then_the_settlement(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person = died_in_service(uow_at, params, moving_clock, tianhe=0, zhengzhou=40)
+    with uow_at() as uow:
+        assert person_record(uow, person, params)["death"] == {
+            "died_on": "2026-03-15", "settlement": None,
+        }  # fmt: skip
+    settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params))
+    with uow_at() as uow:
+        death = person_record(uow, person, params)["death"]
+    assert death["settlement"]["claimant"] == "冯大"
+    assert death["settlement"]["agency_code"] == NEW
+    assert {k: death["settlement"][k] for k in ("funeral", "survivor_pension", "payable")} == {
+        k: settled[k] for k in ("funeral", "survivor_pension", "payable")
+    }
 
 
 def test_the_record_is_one_statement_and_an_unknown_person_is_not_found(
