@@ -21,6 +21,7 @@ from jinbao.sim.demo import load_demo
 from jinbao.sim.nation import (
     AFTER_LOAD,
     CHUNK,
+    DEATHS,
     INTEREST,
     LINKAGE,
     RESIDENT_SHARE,
@@ -149,6 +150,13 @@ def generate_command(
             "service (needs 15 or more --years of history)."
         ),
     ] = True,
+    deaths: Annotated[
+        bool,
+        typer.Option(
+            help="The survivors of the employees who died in service since 2021-09-01 claim "
+            "the funeral grant, survivor pension and account (遗属待遇) through the benefits service."
+        ),
+    ] = True,
     parquet: Annotated[
         Path | None,
         typer.Option(help="Write Parquet files to this folder instead of the database."),
@@ -174,7 +182,7 @@ def generate_command(
             engine(), SystemClock(), params, persons_wanted=persons, seed=seed, years=years,
             chunk=chunk, interest=interest, progress=progress, workers=workers,
             stages=shown.stage if shown else None, transfers=transfers, residents=residents,
-            retirements=retirements,
+            retirements=retirements, deaths=deaths,
         )  # fmt: skip
 
     if as_json:
@@ -226,6 +234,17 @@ def generate_command(
             f"{retired.not_applied} not accepted; the payment runs paid {retired.paid_months} "
             f"person-months, {format_yuan(retired.paid)} yuan" + (f"; {why}" if why else "") + "."
         )
+    survivors = report.survivors
+    if survivors is not None:
+        why = ", ".join(f"{code} {n}" for code, n in survivors.reasons.items())
+        typer.echo(
+            f"遗属待遇 deaths in service: {survivors.died} employees died, "
+            f"{survivors.before_measures} before 2021-09-01 (provincial arrangements, not "
+            f"claimed); {survivors.settled} settled, {survivors.not_settled} refused; paid "
+            f"{format_yuan(survivors.funeral)} funeral grants, "
+            f"{format_yuan(survivors.survivor_pension)} survivor pensions, "
+            f"{format_yuan(survivors.inheritance)} inherited" + (f"; {why}" if why else "") + "."
+        )
     if parquet is not None:
         typer.echo(
             f"Parquet: {parquet}/{{agencies,employers,persons,relationships,contributions,"
@@ -244,6 +263,7 @@ STAGE_LABELS = {
     TRANSFERS: "转移接续 transfers (each batch of movers as it ends)",
     LINKAGE: "城乡衔接 scheme linkages (each batch as it ends)",
     RETIREMENTS: "退休 retirements (each batch of applications, then the payment runs)",
+    DEATHS: "遗属待遇 survivors' claims (each batch as it ends)",
 }
 
 

@@ -104,6 +104,7 @@ from jinbao.registry.tables import (
     relationship_status_changes,
     relationships,
 )
+from jinbao.sim.deaths import DeathReport, claim_survivors
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
 from jinbao.sim.retirements import RetirementReport, retire
 from jinbao.sim.transfers import LINKAGE as LINKAGE_ROUTE
@@ -166,7 +167,8 @@ CHUNK = 5_000
 # ANALYZE (PostgreSQL; minutes at a million persons); INTEREST, each year credited; TRANSFERS,
 # opened by a call with no step, then each batch of movers as it ends (its batches may run at
 # once: jinbao.sim.transfers); LINKAGE, the same for the scheme linkages; RETIREMENTS, each
-# batch of retirees and then the payment runs (jinbao.sim.retirements). A last call per stage
+# batch of retirees and then the payment runs (jinbao.sim.retirements); DEATHS, each batch of
+# survivors' claims (jinbao.sim.deaths). A last call per stage
 # has done equal to the total and no step.
 StageProgress = Callable[[str, int, int, str], None]
 AFTER_LOAD = "after_load"
@@ -174,6 +176,7 @@ INTEREST = "interest"
 TRANSFERS = "transfers"
 LINKAGE = "linkage"
 RETIREMENTS = "retirements"
+DEATHS = "deaths"
 # Written in bulk with their foreign keys checked after the load (generate).
 RECORD_TABLES = (contributions, contribution_payments, account_entries)
 # Their indexes that the writer does not read by, built after the load (generate): the
@@ -207,6 +210,7 @@ class SimReport:
     went_home: int = 0  # employees who went on in the residents' scheme at home (_went_home)
     linkage: TransferReport | None = None  # their applications for 城乡衔接 (None: none asked)
     retirements: RetirementReport | None = None  # pensions applied for (None: not asked for)
+    survivors: DeathReport | None = None  # survivors' claims of deaths in service (None: not asked)
 
 
 @dataclass(slots=True)
@@ -280,6 +284,7 @@ def generate(
     transfers: float = TRANSFER_SHARE,
     residents: float = RESIDENT_SHARE,
     retirements: bool = True,
+    deaths: bool = True,
 ) -> SimReport:
     """Generate ``persons_wanted`` persons with ``years`` years of history up to last month,
     the share ``residents`` of them in the residents' scheme (0: none).
@@ -291,7 +296,8 @@ def generate(
     contribute now apply, today, to bring over the relations they kept, through the workflow
     (:mod:`jinbao.sim.transfers`; 0: none). With ``retirements``, the employees who reached
     the statutory age with the minimum on record apply for their pension and are paid
-    (:mod:`jinbao.sim.retirements`)."""
+    (:mod:`jinbao.sim.retirements`). With ``deaths``, the survivors of the employees who died in
+    service claim their due (:mod:`jinbao.sim.deaths`)."""
     _check_plan(persons_wanted, years)
     _check_share("transfers", transfers)
     _check_share("residents", residents)
@@ -343,6 +349,9 @@ def generate(
     retiring: list[str] = []
     if retirements:
         population = _noting_retirees(population, params, retiring)
+    dead: list[tuple[str, dt.date]] = []
+    if deaths:
+        population = _noting_deaths(population, dead)
 
     # The three tables of a month's records take nine rows in ten: their foreign keys are
     # checked and their person-ordered indexes built once at the end, not per row
@@ -395,8 +404,17 @@ def generate(
                 stages(RETIREMENTS, done, total, step)
 
         retired = retire(engine, clock, params, retiring, progress=retiring_steps, workers=workers)
+    survivors = None
+    if deaths:
+
+        def claims(done: int, total: int, step: str) -> None:
+            if stages is not None:
+                stages(DEATHS, done, total, step)
+
+        survivors = claim_survivors(engine, clock, params, dead, progress=claims, workers=workers)
     return _report(made, len(firms), made_agencies, relations, records, paid_years, totals,
-                   samples, tuple(done_years), started, moved, linked, retired)  # fmt: skip
+                   samples, tuple(done_years), started, moved, linked, retired,
+                   survivors)  # fmt: skip
 
 
 # The shares generate takes: (error code, what it is a share of in Chinese and in English).
@@ -453,6 +471,18 @@ def _noting_retirees(
                 ).value
             if sum(s.end - s.start + 1 for s in p.spells) >= minimum[statutory.index]:
                 retiring.append(p.id_number)
+        yield people
+
+
+def _noting_deaths(
+    population: Iterator[list[_Person]], dead: list[tuple[str, dt.date]]
+) -> Iterator[list[_Person]]:
+    """The population as drawn, noting on the way the employees who died in service (ID number,
+    date of death): their survivors claim (:mod:`jinbao.sim.deaths`)."""
+    for people in population:
+        for p in people:
+            if p.ended == "died" and p.career != RESIDENT and p.spells and p.died_on:
+                dead.append((p.id_number, p.died_on))
         yield people
 
 
@@ -1390,6 +1420,7 @@ def _report(
     resident_payments: int, totals: dict[str, int], samples: dict[str, str],
     interest_years: tuple[int, ...], started: float, transfers: TransferReport | None = None,
     linkage: TransferReport | None = None, retirements: RetirementReport | None = None,
+    survivors: DeathReport | None = None,
 ) -> SimReport:  # fmt: skip
     kinds = [*(k for k, _ in CAREERS), RESIDENT]
     return SimReport(
@@ -1400,6 +1431,7 @@ def _report(
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k in kinds if k in samples), transfers=transfers,
         went_home=totals["went_home"], linkage=linkage, retirements=retirements,
+        survivors=survivors,
     )  # fmt: skip
 
 

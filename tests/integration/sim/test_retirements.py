@@ -1,16 +1,26 @@
-"""The synthetic nation's retirements, on both engines: who reached the statutory age with the
-minimum on record applies, is awarded by the policy engine, approved by a second operator and
-paid every month since; the rest are not applied for; a rerun pays nothing twice."""
+"""The synthetic nation's retirements and deaths in service, on both engines: who reached the
+statutory age with the minimum on record applies, is awarded by the policy engine, approved by a
+second operator and paid every month since; the rest are not applied for; the survivors of
+those who died in service since the measures took effect are paid by their rule; a rerun pays
+nothing twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
-from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
+from jinbao.accounts.tables import account_entries
+from jinbao.benefits.tables import (
+    awards,
+    benefit_payments,
+    death_settlements,
+    retirement_applications,
+)
 from jinbao.contributions.model import period_of
+from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.money import Fen
@@ -19,8 +29,10 @@ from jinbao.ledger.check import check
 from jinbao.policy.parameters import load_parameters
 from jinbao.policy.pension import monthly_pension
 from jinbao.policy.retirement import minimum_contribution_for
-from jinbao.registry.tables import relationships
-from jinbao.sim.nation import RETIREMENTS, generate
+from jinbao.policy.survivors import survivor_benefits
+from jinbao.registry.tables import agencies, relationships
+from jinbao.sim.deaths import CLAIMANT
+from jinbao.sim.nation import RETIREMENTS, SimReport, generate
 from jinbao.sim.retirements import CHECKER, MAKER
 from tests.integration.sim.test_nation import no_temporary_account_where_a_relation_is_kept
 
@@ -96,13 +108,64 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
         assert paid == retired.paid_months > 0
         total = conn.execute(select(func.sum(benefit_payments.c.amount))).scalar_one()
         assert total == retired.paid
+        survivors_paid_by_their_rule(conn, report)
 
     # A rerun applies for no one again and pays no month twice.
     again = generate(engine, clock, PARAMS, **PLAN)  # type: ignore[arg-type]
     assert again.retirements is not None
     assert again.retirements.paid_months == 0
     assert again.retirements.awarded == retired.awarded
+    assert again.survivors is not None
+    assert report.survivors is not None
+    assert again.survivors.settled == report.survivors.settled
+    assert again.survivors.funeral == again.survivors.inheritance == 0  # nothing paid twice
     with UnitOfWork(engine, clock) as uow:
         count = uow.conn.execute(select(func.count()).select_from(retirement_applications))
         assert count.scalar_one() == len(applications)
         assert check(uow) == []
+
+
+def survivors_paid_by_their_rule(conn: Connection, report: SimReport) -> None:
+    """Each death in service since 2021-09-01 is settled (none refused): the funeral grant and
+    survivor pension of 人社部发〔2021〕18号 on the months the person paid, counted here from the
+    records, at the last relation's province; the account emptied; every relation terminated."""
+    died = report.survivors
+    assert died is not None
+    assert died.settled > 0
+    assert died.before_measures > 0  # the window reaches back before the measures
+    assert died.not_settled == 0, died.reasons
+    assert died.settled + died.before_measures == died.died
+    rows = conn.execute(
+        select(death_settlements, agencies.c.region_code)
+        .join(agencies, agencies.c.id == death_settlements.c.agency_id)
+    ).all()  # fmt: skip
+    assert len(rows) == died.settled
+    assert sum(r.funeral for r in rows) == died.funeral
+    assert sum(r.survivor_pension for r in rows) == died.survivor_pension
+    assert sum(r.inheritance for r in rows) == died.inheritance
+    for r in rows:
+        assert (r.application_id, r.claimant, r.overpaid) == (None, CLAIMANT, 0)
+        assert r.died_on >= dt.date(2021, 9, 1)
+        months = conn.execute(
+            select(func.count(func.distinct(contributions.c.period)))
+            .join(contribution_payments,
+                  contribution_payments.c.contribution_id == contributions.c.id)
+            .where(contributions.c.person_id == r.person_id)
+        ).scalar_one()  # fmt: skip
+        due = survivor_benefits(
+            province=r.region_code[:2], died_on=r.died_on, contribution_months=months,
+            drawn_months=None, account_balance=Fen(0), params=PARAMS,
+        ).value  # fmt: skip
+        assert (r.funeral, r.survivor_pension) == (due.funeral, due.survivor_pension)
+        left = conn.execute(
+            select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
+                account_entries.c.person_id == r.person_id
+            )
+        ).scalar_one()
+        assert left == 0
+        kept = conn.execute(
+            select(func.count()).where(
+                relationships.c.person_id == r.person_id, relationships.c.status != "terminated"
+            )
+        ).scalar_one()
+        assert kept == 0
