@@ -37,6 +37,7 @@ from jinbao.benefits.tables import (
 )
 from jinbao.contributions.model import period_of
 from jinbao.contributions.service import history
+from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, Issue
 from jinbao.kernel.identifiers import parse_resident_id
@@ -46,7 +47,8 @@ from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit, net
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
-from jinbao.policy.survivors import survivor_benefits
+from jinbao.policy.resident import OPINION as RESIDENT_OPINION
+from jinbao.policy.survivors import LAW, survivor_benefits
 from jinbao.registry import repository as repo
 from jinbao.registry.model import RelationshipStatus
 from jinbao.registry.service.persons import person_row_id
@@ -289,13 +291,21 @@ def record_death(
 def claim_survivor_benefits(
     uow: UnitOfWork, id_number: str, claimant: str, params: Parameters
 ) -> dict[str, Any]:
-    """遗属待遇申领 of a person who died in service (在职死亡: insured in the employees' scheme,
-    drawing no pension), at the agency of the last relation (社会保险经办条例 第十九条: "其遗属
-    可以依法向社会保险经办机构申领丧葬补助金和抚恤金"): the funeral grant and survivor pension
-    of 人社部发〔2021〕18号 第四条、第五条（一） on the months paid anywhere in the scheme, the
-    account inherited (社会保险法 第十四条) in every region that holds part of it, and every
-    relation still kept terminated. Refused before the death is recorded, while a transfer is
-    open, for a pensioner (settled when the death was recorded), and a second time."""
+    """遗属待遇申领 of a person who died insured and drawing no pension (在职死亡), at the agency
+    of the last relation (社会保险经办条例 第十九条: "其遗属可以依法向社会保险经办机构申领丧葬补助金
+    和抚恤金"):
+
+    - in the employees' scheme (a relation there not moved away, months paid): the funeral
+      grant and survivor pension of 人社部发〔2021〕18号 第四条、第五条（一） on the months paid
+      anywhere in the scheme, from the pooled fund of the last relation's region;
+    - every account the person holds is inherited (社会保险法 第十四条), in every region that
+      holds part of it: the employees' less its employer-funded part, the residents' (城乡居保)
+      less the government's subsidies (国发〔2014〕8号; POLICY §8). A person only in the
+      residents' scheme gets that alone: its funeral grants are provincial, not loaded;
+    - every relation still kept is terminated.
+
+    Refused before the death is recorded, while a transfer is open, for a pensioner (settled
+    when the death was recorded), for a person insured nowhere, and a second time."""
     claimant = claimant.strip()
     if not claimant:
         raise InvalidInput(
@@ -335,27 +345,43 @@ def claim_survivor_benefits(
             "该人员有正在办理的转移接续，请待办结后申领。",
             "A transfer of the person is in progress; claim once it has completed.",
         )
-    last = uow.conn.execute(
-        select(relationships.c.agency_id)
-        .where(relationships.c.person_id == person_id, relationships.c.scheme == SCHEME)
-        .order_by(relationships.c.started_on.desc(), relationships.c.id.desc())
-        .limit(1)
-    ).scalar()
-    months = _months_paid(uow, person_id)
-    if last is None or not months:
+    employee_at = _last_agency(uow, person_id, SCHEME)
+    months = _months_paid(uow, person_id) if employee_at is not None else 0
+    resident_at = _last_agency(uow, person_id, "resident")
+    if not months and resident_at is None:
         raise Conflict(
             "survivors.not_insured",
-            "该人员没有企业职工基本养老保险缴费记录，不属于本办法的参保人员。",
-            "The person has no paid months in the employees' scheme.",
+            "该人员没有企业职工基本养老保险缴费记录，也未参加城乡居民基本养老保险，无遗属待遇可结算。",
+            "The person has no paid months in the employees' scheme and no residents' "
+            "relation: there is nothing to settle.",
         )
+    at = employee_at if months else resident_at
+    assert at is not None  # one of the two, as just checked
     result = _settle(
         uow, id_number, person_id, on, params,
-        agency_id=int(last), contribution_months=months, drawn_months=None, overpaid=0,
+        agency_id=at,
+        contribution_months=months or None, drawn_months=None, overpaid=0,
         application_id=None, key=f"in-service:{person_id}", reason="在职死亡",
         claimant=claimant[:40],
     )  # fmt: skip
     record(uow, "benefit.survivors", "person", id_number, new={"claimant": claimant, **result})
     return result
+
+
+def _last_agency(uow: UnitOfWork, person_id: int, scheme: str) -> int | None:
+    """The agency of the person's latest relation in the scheme not moved away (转出: the
+    months and the account went with it), or None."""
+    found = uow.conn.execute(
+        select(relationships.c.agency_id)
+        .where(
+            relationships.c.person_id == person_id,
+            relationships.c.scheme == scheme,
+            relationships.c.status != "transferred_out",
+        )
+        .order_by(relationships.c.started_on.desc(), relationships.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
 
 
 def death_settlement(uow: UnitOfWork, id_number: str) -> dict[str, Any] | None:
@@ -393,6 +419,17 @@ def _months_paid(uow: UnitOfWork, person_id: int) -> int:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """One part of an account at death: what is left and what of it the heirs inherit."""
+
+    scheme: str
+    region: str
+    portion: Portion
+    balance: int
+    inherited: int
+
+
 def _settle(
     uow: UnitOfWork,
     id_number: str,
@@ -401,7 +438,7 @@ def _settle(
     params: Parameters,
     *,
     agency_id: int,
-    contribution_months: int,
+    contribution_months: int | None,
     drawn_months: int | None,
     overpaid: int,
     application_id: int | None,
@@ -411,41 +448,48 @@ def _settle(
 ) -> dict[str, Any]:
     """``key`` names the settlement in its journal (``survivors:KEY``) and account entries
     (``inheritance:KEY``): the pension's application id, or ``in-service:PERSON``.
+    ``contribution_months`` None: not in the employees' scheme, no 18号 due.
 
     Pay the survivors' due from the pooled fund of the agency's region and the inherited
-    account from each region that holds it, in one journal; set the overpayment off; keep the
-    settlement with its explanation; terminate every relation of the scheme still kept."""
+    accounts from each region that holds them, in one journal (what is not inherited goes to
+    that region's pooled fund); set the overpayment off; keep the settlement with its
+    explanation; terminate every relation still kept."""
     agency = uow.conn.execute(
         select(agencies.c.region_code).where(agencies.c.id == agency_id)
     ).one()
     region = (agency.region_code or "000000")[:2] + "0000"
     death_month = on.year * 100 + on.month
-    balances = _balances(uow, person_id)
-    shares = _individual_shares(uow, id_number)
-    inherit = {
-        (r, p): int(round_to_fen(Decimal(v) * shares.get(p, Decimal(1))))
-        for (r, p), v in balances.items()
-    }
-    due = survivor_benefits(
-        province=region[:2], died_on=on, contribution_months=contribution_months,
-        drawn_months=drawn_months, account_balance=Fen(sum(inherit.values())), params=params,
-    )  # fmt: skip
-    to_pool = sum(balances.values()) - sum(inherit.values())
-    d = due.value
-    gross = int(d.funeral) + int(d.survivor_pension) + int(d.inheritance)
+    held = _held(uow, id_number, person_id)
+    inherited = sum(h.inherited for h in held)
+    steps: list[dict[str, str]] = []
+    sources: list[str] = []
+    funeral = survivor_pension = 0
+    months = Decimal(0)
+    if contribution_months is not None:
+        due = survivor_benefits(
+            province=region[:2], died_on=on, contribution_months=contribution_months,
+            drawn_months=drawn_months, account_balance=Fen(inherited), params=params,
+        )  # fmt: skip
+        funeral, survivor_pension = int(due.value.funeral), int(due.value.survivor_pension)
+        months = due.value.months
+        steps += [{"zh": s.zh, "en": s.en} for s in due.explanation.steps]
+        sources += [s.cite() for s in due.explanation.sources]
+    employee_pool = sum(h.balance - h.inherited for h in held if h.scheme == SCHEME)
+    resident = [h for h in held if h.scheme != SCHEME]
+    gross = funeral + survivor_pension + inherited
     payable = max(0, gross - overpaid)
     to_recover = max(0, overpaid - gross)
     journal_id = None
-    if gross or to_pool:
+    if held or gross:
         postings = [
-            debit(region, Account.POOLED_FUND, int(d.funeral) + int(d.survivor_pension)),
-            credit(region, Account.BANK, int(d.funeral) + int(d.survivor_pension)),
+            debit(region, Account.POOLED_FUND, funeral + survivor_pension),
+            credit(region, Account.BANK, funeral + survivor_pension),
         ]
-        for (r, p), v in balances.items():
+        for h in held:
             postings += [
-                debit(r, Account.ACCOUNT_FUND, v),
-                credit(r, Account.BANK, inherit[(r, p)]),
-                credit(r, Account.POOLED_FUND, v - inherit[(r, p)]),
+                debit(h.region, Account.ACCOUNT_FUND, h.balance),
+                credit(h.region, Account.BANK, h.inherited),
+                credit(h.region, Account.POOLED_FUND, h.balance - h.inherited),
             ]
         # The overpayment set off stays in the pooled fund instead of leaving the bank.
         kept = min(gross, overpaid)
@@ -457,25 +501,58 @@ def _settle(
                 net(postings),
             ),
         )  # fmt: skip
-        for (r, p), amount in balances.items():
+        for h in held:
             uow.conn.execute(
                 insert(account_entries).values(
-                    person_id=person_id, scheme=SCHEME, region=r, portion=p.value,
-                    kind="payout", period=death_month, effective_on=uow.clock.today(),
-                    amount=-amount, journal_id=journal_id, source=f"inheritance:{key}",
-                    created_at=uow.clock.now(),
+                    person_id=person_id, scheme=h.scheme, region=h.region,
+                    portion=h.portion.value, kind="payout", period=death_month,
+                    effective_on=uow.clock.today(), amount=-h.balance, journal_id=journal_id,
+                    source=f"inheritance:{key}", created_at=uow.clock.now(),
                 )
             )  # fmt: skip
-    steps = [{"zh": s.zh, "en": s.en} for s in due.explanation.steps]
-    if to_pool:
+    if employee_pool:
         steps.append(
             {
-                "zh": f"个人账户中单位缴费划入的部分 {format_yuan(Fen(to_pool))} 元不予继承，归入统筹基金"
+                "zh": f"职工个人账户中单位缴费划入的部分 {format_yuan(Fen(employee_pool))} 元不予继承，归入统筹基金"
                 "（按各期记账额中个人缴费所占比例计算，DERIVED）。",
-                "en": f"The account's employer-funded part, {format_yuan(Fen(to_pool))}, is not inherited and "
-                "goes to the pooled fund (by the individual share of each portion's credits, DERIVED).",
+                "en": f"The employee account's employer-funded part, {format_yuan(Fen(employee_pool))}, is not "
+                "inherited and goes to the pooled fund (by the individual share of each portion's "
+                "credits, DERIVED).",
             }
         )
+    if resident:
+        balance = sum(h.balance for h in resident)
+        heirs = sum(h.inherited for h in resident)
+        steps.append(
+            {
+                "zh": f"城乡居民养老保险个人账户 {format_yuan(Fen(balance))} 元，除政府补贴 "
+                f"{format_yuan(Fen(balance - heirs))} 元外，{format_yuan(Fen(heirs))} 元依法继承"
+                "（国发〔2014〕8号；政府补贴余额归入基金）"
+                + (
+                    "；城乡居保的丧葬补助由各地规定，未载入。"
+                    if contribution_months is None
+                    else "。"
+                ),
+                "en": f"The residents' account of {format_yuan(Fen(balance))} is inherited but for the "
+                f"government's subsidies ({format_yuan(Fen(balance - heirs))}): {format_yuan(Fen(heirs))} "
+                "(国发〔2014〕8号)"
+                + (
+                    "; the scheme's funeral grants are local and not loaded."
+                    if contribution_months is None
+                    else "."
+                ),
+            }
+        )
+        sources.append(RESIDENT_OPINION.cite())
+    if contribution_months is None:
+        steps.insert(
+            0,
+            {
+                "zh": f"个人账户余额合计 {format_yuan(Fen(inherited))} 元依法继承（社会保险法 第十四条）。",
+                "en": f"The inheritable balance, {format_yuan(Fen(inherited))}, is inherited (社会保险法 第十四条).",
+            },
+        )
+        sources.append(LAW.cite())
     if application_id is not None:
         steps.append(
             {
@@ -489,29 +566,25 @@ def _settle(
     else:
         steps.append(
             {
-                "zh": f"在职死亡，遗属{claimant}申领，实付 {format_yuan(Fen(payable))} 元；"
+                "zh": f"未领取养老金前死亡，遗属{claimant}申领，实付 {format_yuan(Fen(payable))} 元；"
                 "参保关系终止（社会保险经办条例 第十九条）。",
-                "en": f"Died in service; claimed by {claimant}; {format_yuan(Fen(payable))} is paid; "
-                "the relations end (社会保险经办条例 第十九条).",
+                "en": f"Died before drawing a pension; claimed by {claimant}; {format_yuan(Fen(payable))} "
+                "is paid; the relations end (社会保险经办条例 第十九条).",
             }
         )
     uow.conn.execute(
         insert(death_settlements).values(
             person_id=person_id, agency_id=agency_id, application_id=application_id,
             claimant=claimant, died_on=on, overpaid=overpaid,
-            funeral=int(d.funeral), survivor_pension=int(d.survivor_pension),
-            inheritance=int(d.inheritance), payable=payable, to_recover=to_recover,
-            explanation=json.dumps(
-                {"steps": steps, "sources": [s.cite() for s in due.explanation.sources]},
-                ensure_ascii=False,
-            ),
+            funeral=funeral, survivor_pension=survivor_pension,
+            inheritance=inherited, payable=payable, to_recover=to_recover,
+            explanation=json.dumps({"steps": steps, "sources": sources}, ensure_ascii=False),
             journal_id=journal_id, created_at=uow.clock.now(),
         )
     )  # fmt: skip
     kept_relations = uow.conn.execute(
         select(relationships.c.id).where(
             relationships.c.person_id == person_id,
-            relationships.c.scheme == SCHEME,
             relationships.c.status.in_(["contributing", "suspended", "receiving"]),
         )
     ).scalars()
@@ -521,19 +594,43 @@ def _settle(
             changed_on=max(on, _last_change(uow, int(relation))), reason=f"死亡（{reason}）",
         )  # fmt: skip
     return {
-        "overpaid": overpaid, "funeral": int(d.funeral),
-        "survivor_pension": int(d.survivor_pension), "months": str(d.months),
-        "inheritance": int(d.inheritance), "payable": payable, "to_recover": to_recover,
+        "overpaid": overpaid, "funeral": funeral, "survivor_pension": survivor_pension,
+        "months": str(months), "inheritance": inherited, "payable": payable,
+        "to_recover": to_recover,
     }  # fmt: skip
 
 
-def _balances(uow: UnitOfWork, person_id: int) -> dict[tuple[str, Portion], int]:
-    """The person's employees' account by region and portion, what is left of it (not zero)."""
+def _held(uow: UnitOfWork, id_number: str, person_id: int) -> list[_Held]:
+    """Every account the person holds, by scheme, region and portion (what is left, not zero),
+    with what the heirs inherit of each: of the employees' account the individual part of each
+    portion's credits (:func:`_individual_shares`); of the residents' all but the government's
+    subsidies paid in, region by region (国发〔2014〕8号 as POLICY §8 quotes it: "除政府补贴外")."""
+    shares = _individual_shares(uow, id_number)
+    held = [
+        _Held(SCHEME, r, p, v, int(round_to_fen(Decimal(v) * shares.get(p, Decimal(1)))))
+        for (r, p), v in _balances(uow, person_id, SCHEME).items()
+    ]
+    subsidies: dict[str, int] = dict(
+        uow.conn.execute(
+            select(resident_contributions.c.region, func.sum(resident_contributions.c.subsidy))
+            .where(resident_contributions.c.person_id == person_id)
+            .group_by(resident_contributions.c.region)
+        ).all()
+    )
+    for (r, p), v in sorted(_balances(uow, person_id, "resident").items()):
+        kept = max(0, min(v, int(subsidies.get(r, 0))))
+        subsidies[r] = int(subsidies.get(r, 0)) - kept
+        held.append(_Held("resident", r, p, v, v - kept))
+    return held
+
+
+def _balances(uow: UnitOfWork, person_id: int, scheme: str) -> dict[tuple[str, Portion], int]:
+    """The person's account in the scheme by region and portion, what is left of it (not zero)."""
     rows = uow.conn.execute(
         select(
             account_entries.c.region, account_entries.c.portion, func.sum(account_entries.c.amount)
         )
-        .where(account_entries.c.person_id == person_id, account_entries.c.scheme == SCHEME)
+        .where(account_entries.c.person_id == person_id, account_entries.c.scheme == scheme)
         .group_by(account_entries.c.region, account_entries.c.portion)
     )
     return {(r, Portion(p)): int(v) for r, p, v in rows if v}

@@ -153,8 +153,9 @@ def generate_command(
     deaths: Annotated[
         bool,
         typer.Option(
-            help="The survivors of the employees who died in service since 2021-09-01 claim "
-            "the funeral grant, survivor pension and account (遗属待遇) through the benefits service."
+            help="The survivors of those who died before drawing a pension claim (遗属待遇, "
+            "through the benefits service): an employee's since 2021-09-01 the funeral grant, "
+            "survivor pension and account, a resident's the account less the subsidies."
         ),
     ] = True,
     parquet: Annotated[
@@ -238,9 +239,10 @@ def generate_command(
     if survivors is not None:
         why = ", ".join(f"{code} {n}" for code, n in survivors.reasons.items())
         typer.echo(
-            f"遗属待遇 deaths in service: {survivors.died} employees died, "
-            f"{survivors.before_measures} before 2021-09-01 (provincial arrangements, not "
-            f"claimed); {survivors.settled} settled, {survivors.not_settled} refused; paid "
+            f"遗属待遇 deaths before a pension: {survivors.died} died ({survivors.residents} "
+            f"residents), {survivors.before_measures} employees before 2021-09-01 (provincial "
+            f"arrangements, not claimed); {survivors.settled} settled, {survivors.not_settled} "
+            "refused; paid "
             f"{format_yuan(survivors.funeral)} funeral grants, "
             f"{format_yuan(survivors.survivor_pension)} survivor pensions, "
             f"{format_yuan(survivors.inheritance)} inherited" + (f"; {why}" if why else "") + "."

@@ -1,5 +1,5 @@
-"""The synthetic nation's deaths in service: the survivors of the employees who died before
-retiring claim their due (遗属待遇申领) through the real benefits service.
+"""The synthetic nation's deaths before a pension: the survivors of the insured who died before
+drawing one claim their due (遗属待遇申领) through the real benefits service.
 
 :mod:`jinbao.sim.nation` draws deaths at a SAMPLE rate (``DEATH_PER_YEAR``), ends the career
 in the month before, records the death (a life event, source 模拟数据) and terminates the last
@@ -7,12 +7,13 @@ relation. Here the survivors of each employee who died in service on or after 20
 today, at the agency of the last relation (:func:`jinbao.benefits.events.claim_survivor_benefits`):
 the funeral grant and the survivor pension of 人社部发〔2021〕18号 on the months paid anywhere in
 the scheme (第五条（一）), the individual part of the account inherited in every province that
-holds part of it (社会保险法 第十四条), every relation still kept terminated.
+holds part of it (社会保险法 第十四条), every relation still kept terminated. A resident's
+(城乡居保) survivors inherit the account less the government's subsidies (国发〔2014〕8号), at any
+date.
 
-A death before 2021-09-01 is not claimed: its survivors are under the province's arrangement
-("由各省妥善予以处理"), which is not loaded; they are counted apart. Residents (城乡居保) who die
-are not claimed for either (the residents' scheme's death settlement is not built). A rerun
-claims for no one again.
+An employee's death before 2021-09-01 is not claimed: its survivors are under the province's
+arrangement ("由各省妥善予以处理"), which is not loaded; they are counted apart. A rerun claims
+for no one again.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ BATCH = 200
 
 @dataclass(frozen=True, slots=True)
 class DeathReport:
-    died: int  # employees who died in service in the window
-    before_measures: int  # of them, before 2021-09-01: not claimed (provincial arrangements)
+    died: int  # persons who died insured and before a pension, in the window
+    residents: int  # of them, in the residents' scheme
+    before_measures: int  # employees who died before 2021-09-01: not claimed (provincial rules)
     settled: int  # settled by a claim, in this run or an earlier one
     not_settled: int  # claims the service refused (reasons)
     funeral: int  # fen paid in this run: funeral grants
@@ -54,18 +56,18 @@ def claim_survivors(
     engine: Engine,
     clock: Clock,
     params: Parameters,
-    dead: Sequence[tuple[str, dt.date]],
+    dead: Sequence[tuple[str, dt.date, bool]],
     *,
     progress: Callable[[int, int, str], None] | None = None,
     batch: int = BATCH,
     workers: int = 1,
 ) -> DeathReport:
-    """The survivors of each of ``dead`` (ID number, date of death) who died on or after the
-    day the measures took effect claim, in batches of ``batch`` and ``workers`` processes at
+    """The survivors of each of ``dead`` (ID number, date of death, a resident) claim — an
+    employee's if the death came on or after the day the measures took effect — in batches of ``batch`` and ``workers`` processes at
     once (:func:`in_batches`). ``progress`` gets (0, batches, "") first, then (batches done
     before, batches, what the batch did) as each ends, and (batches, batches, "") last."""
     in_force: dt.date = params.survivors("in_force").value
-    claiming = [number for number, on in dead if on >= in_force]
+    claiming = [number for number, on, resident in dead if resident or on >= in_force]
     parts = {i + 1: claiming[i : i + batch] for i in range(0, len(claiming), batch)}
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
@@ -88,7 +90,8 @@ def claim_survivors(
     if progress is not None and parts:
         progress(len(parts), len(parts), "")
     return DeathReport(
-        died=len(dead), before_measures=len(dead) - len(claiming),
+        died=len(dead), residents=sum(1 for *_, resident in dead if resident),
+        before_measures=len(dead) - len(claiming),
         settled=counts["settled"] + counts["settled_before"], not_settled=counts["refused"],
         funeral=counts["funeral"], survivor_pension=counts["survivor_pension"],
         inheritance=counts["inheritance"], reasons=dict(sorted(reasons.items())),

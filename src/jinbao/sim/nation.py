@@ -349,7 +349,7 @@ def generate(
     retiring: list[str] = []
     if retirements:
         population = _noting_retirees(population, params, retiring)
-    dead: list[tuple[str, dt.date]] = []
+    dead: list[tuple[str, dt.date, bool]] = []
     if deaths:
         population = _noting_deaths(population, dead)
 
@@ -475,14 +475,14 @@ def _noting_retirees(
 
 
 def _noting_deaths(
-    population: Iterator[list[_Person]], dead: list[tuple[str, dt.date]]
+    population: Iterator[list[_Person]], dead: list[tuple[str, dt.date, bool]]
 ) -> Iterator[list[_Person]]:
-    """The population as drawn, noting on the way the employees who died in service (ID number,
-    date of death): their survivors claim (:mod:`jinbao.sim.deaths`)."""
+    """The population as drawn, noting on the way the persons who died insured (ID number, date
+    of death, a resident): their survivors claim (:mod:`jinbao.sim.deaths`)."""
     for people in population:
         for p in people:
-            if p.ended == "died" and p.career != RESIDENT and p.spells and p.died_on:
-                dead.append((p.id_number, p.died_on))
+            if p.ended == "died" and p.spells and p.died_on:
+                dead.append((p.id_number, p.died_on, p.career == RESIDENT))
         yield people
 
 

@@ -15,20 +15,24 @@ from jinbao.benefits import service as benefits
 from jinbao.benefits.events import (
     certify,
     claim_survivor_benefits,
+    death_settlement,
     import_life_events,
     record_death,
 )
 from jinbao.benefits.payments import run_payments
 from jinbao.benefits.tables import benefit_payments, death_settlements, life_events
 from jinbao.contributions.service import history
+from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
+from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
-from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import workflow
+from tests.builders import an_agency_tree, an_id_number
 from tests.integration.benefits.test_retirement import apply, career
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review
@@ -244,3 +248,40 @@ def test_a_pensioners_survivors_do_not_claim_again(
         engine, uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params)
     )
     assert refused.code == "survivors.settled"
+
+
+def test_a_residents_account_is_inherited_but_for_the_government_subsidies(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """城乡居保 only: no 18号 funeral grant or survivor pension (the employees' scheme's); the
+    account is inherited less the subsidies the government paid in (国发〔2014〕8号, POLICY §8)."""
+    moving_clock.day = dt.date(2026, 11, 2)
+    person = an_id_number(born="1970-05-01", sex="F", county="410105")
+
+    def resident(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "冯三", "410105"))
+        registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.RESIDENT, NEW, dt.date(2019, 1, 1))
+        )
+        for year in (2019, 2020, 2021):
+            pay_resident_year(uow, ResidentPayment(person, year, 500, dt.date(year, 3, 1)), params)
+
+    commit(uow_at, resident)
+    commit(uow_at, lambda uow: record_death(uow, person, dt.date(2022, 6, 1), "民政", params))
+    with uow_at() as uow:
+        balance = statement(uow, person, moving_clock.today(), scheme="resident").total
+        subsidies = sum(uow.conn.execute(select(resident_contributions.c.subsidy)).scalars())
+    assert 0 < subsidies < balance
+    settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯四", params))
+    assert (settled["funeral"], settled["survivor_pension"]) == (0, 0)
+    assert settled["inheritance"] == settled["payable"] == balance - subsidies
+    with uow_at() as uow:
+        shown = death_settlement(uow, person)
+        ((relation, _),) = registry.person_relationships(uow, person)
+        left = statement(uow, person, moving_clock.today(), scheme="resident").total
+        assert check(uow) == []
+    assert shown is not None
+    assert "国发〔2014〕8号" in " ".join(s["zh"] for s in shown["explanation"]["steps"])
+    assert relation.status is RelationshipStatus.TERMINATED
+    assert left == 0

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.orm import aliased
 
 from jinbao.accounts.tables import account_entries
-from jinbao.benefits.tables import life_events
+from jinbao.benefits.tables import death_settlements, life_events
 from jinbao.contributions.model import period_of
 from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
 from jinbao.db import migrate
@@ -258,12 +258,31 @@ def test_residents_pay_yearly_at_home_by_the_rules_of_their_scheme(
             select(account_entries.c.person_id, account_entries.c.effective_on,
                    account_entries.c.amount, journals.c.kind)
             .join(journals, journals.c.id == account_entries.c.journal_id)
-            .where(account_entries.c.scheme == "resident")
+            .where(account_entries.c.scheme == "resident", journals.c.kind == "resident_paid")
         ).all()  # fmt: skip
         assert sorted(entries) == sorted(
             (p.person_id, p.paid_on, p.individual + p.collective + p.subsidy, "resident_paid")
             for p in paid
         )
+        # The survivors of a resident who died inherit the account but for the government's
+        # subsidies (国发〔2014〕8号); nothing is left in it.
+        died = report.survivors
+        assert died is not None
+        assert died.residents > 0
+        settled = conn.execute(
+            select(death_settlements).where(death_settlements.c.person_id.in_(list(by_person)))
+        ).all()
+        assert len(settled) == died.residents
+        for s in settled:
+            own = [p for p in paid if p.person_id == s.person_id]
+            assert (s.funeral, s.survivor_pension) == (0, 0)
+            assert s.inheritance == sum(p.individual + p.collective for p in own)
+            left = conn.execute(
+                select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
+                    account_entries.c.person_id == s.person_id
+                )
+            ).scalar_one()
+            assert left == 0
         # Those who reached 60 stopped paying and wait for the scheme's pension.
         waiting = conn.execute(
             select(relationship_status_changes.c.reason).where(
