@@ -254,11 +254,13 @@ def death(
 
 
 def _echo_settlement(settled: dict[str, Any]) -> None:
+    overpaid = f"冒领 {format_yuan(settled['overpaid'])}；" if settled["overpaid"] else ""
+    recover = settled["to_recover"]
     typer.echo(
-        f"冒领 {format_yuan(settled['overpaid'])}；丧葬补助金 {format_yuan(settled['funeral'])}"
+        f"{overpaid}丧葬补助金 {format_yuan(settled['funeral'])}"
         f" + 抚恤金 {format_yuan(settled['survivor_pension'])}（{settled['months']}个月）+ 个人账户继承 "
         f"{format_yuan(settled['inheritance'])}；实付遗属 {format_yuan(settled['payable'])} 元"
-        f"，尚需追回 {format_yuan(settled['to_recover'])} 元"
+        + (f"，尚需追回 {format_yuan(recover)} 元" if recover else "")
     )
 
 
