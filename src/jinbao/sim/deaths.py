@@ -32,7 +32,7 @@ from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import DomainError
 from jinbao.policy.parameters import Parameters
 from jinbao.registry.tables import persons
-from jinbao.sim.transfers import in_batches
+from jinbao.sim.transfers import tally_batches
 
 OPERATOR = "sim"  # the operator who takes the claim (audit log: actor sim)
 CLAIMANT = "模拟遗属"  # SAMPLE: the survivor who claims (made up)
@@ -63,32 +63,18 @@ def claim_survivors(
     workers: int = 1,
 ) -> DeathReport:
     """The survivors of each of ``dead`` (ID number, date of death, a resident) claim — an
-    employee's if the death came on or after the day the measures took effect — in batches of ``batch`` and ``workers`` processes at
-    once (:func:`in_batches`). ``progress`` gets (0, batches, "") first, then (batches done
-    before, batches, what the batch did) as each ends, and (batches, batches, "") last."""
+    employee's if the death came on or after the day the measures took effect — in batches of
+    ``batch``, ``workers`` processes at once (:func:`tally_batches`). ``progress`` gets (0,
+    batches, "") first, then (batches done before, batches, what the batch did) as each ends,
+    and (batches, batches, "") last."""
     in_force: dt.date = params.survivors("in_force").value
     claiming = [number for number, on, resident in dead if resident or on >= in_force]
-    parts = {i + 1: claiming[i : i + batch] for i in range(0, len(claiming), batch)}
-    counts: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    if progress is not None and parts:
-        progress(0, len(parts), "")
-
-    def done(first: int, result: tuple[Counter[str], Counter[str]]) -> None:
-        batch_counts, why = result
-        counts.update(batch_counts)
-        reasons.update(why)
-        counts["batches"] += 1
-        if progress is not None:
-            progress(
-                counts["batches"] - 1, len(parts),
-                f"deaths {first}–{first + len(parts[first]) - 1}: "
-                f"{batch_counts['settled']} settled",
-            )  # fmt: skip
-
-    in_batches(engine, clock, params, parts, _batch, done, workers)
-    if progress is not None and parts:
-        progress(len(parts), len(parts), "")
+    counts, reasons, batches = tally_batches(
+        engine, clock, params, claiming, _batch, batch=batch, workers=workers,
+        progress=progress, describe=lambda span, did: f"deaths {span}: {did['settled']} settled",
+    )  # fmt: skip
+    if progress is not None and batches:
+        progress(batches, batches, "")
     return DeathReport(
         died=len(dead), residents=sum(1 for *_, resident in dead if resident),
         before_measures=len(dead) - len(claiming),

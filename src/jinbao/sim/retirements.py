@@ -52,7 +52,7 @@ from jinbao.kernel.errors import DomainError
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.parameters import Parameters
 from jinbao.registry.tables import agencies, persons, relationships
-from jinbao.sim.transfers import drive, in_batches
+from jinbao.sim.transfers import drive, in_batches, tally_batches
 from jinbao.transfers import workflow
 
 MAKER = "sim"  # the operator who applies and makes the award (audit log: actor sim)
@@ -86,38 +86,28 @@ def retire(
     """Each of ``retirees`` (ID numbers) applies for the pension at the agency of the last
     relation; the transfers the record check starts are driven, the awards approved, and each
     agency with pensioners runs its payments for last month. Batches of ``batch`` retirees, and
-    then the agencies' runs, in ``workers`` processes at once (:func:`in_batches`). ``progress``
+    then the agencies' runs, in ``workers`` processes at once (:func:`tally_batches`). ``progress``
     gets (0, steps, "") first, then (steps done before, steps, what the step did) as each batch
     and the payment runs end, and (steps, steps, "") last."""
-    parts = {i + 1: list(retirees[i : i + batch]) for i in range(0, len(retirees), batch)}
-    steps = len(parts) + 1 if parts else 0
-    counts: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    if progress is not None and steps:
-        progress(0, steps, "")
 
-    def done(first: int, result: tuple[Counter[str], Counter[str]]) -> None:
-        batch_counts, why = result
-        counts.update(batch_counts)
-        reasons.update(why)
-        counts["batches"] += 1
-        if progress is not None:
-            waiting = batch_counts["waiting"]
-            progress(
-                counts["batches"] - 1, steps,
-                f"retirees {first}–{first + len(parts[first]) - 1}: "
-                f"{batch_counts['awarded']} awarded" + (f", {waiting} waiting" if waiting else ""),
-            )  # fmt: skip
+    def describe(span: str, did: Counter[str]) -> str:
+        waiting = did["waiting"]
+        return f"retirees {span}: {did['awarded']} awarded" + (
+            f", {waiting} waiting" if waiting else ""
+        )
 
-    in_batches(engine, clock, params, parts, _batch, done, workers)
+    counts, reasons, batches = tally_batches(
+        engine, clock, params, retirees, _batch, batch=batch, workers=workers,
+        progress=progress, describe=describe, extra_steps=1,
+    )  # fmt: skip
     if workers > 1:  # what another process's pump left unapplied when its batch ended
         workflow.pump(engine, clock, params)
     months = paid = 0
-    if parts:
+    if batches:
         months, paid = _payment_runs(engine, clock, params, workers)
         if progress is not None:
-            progress(steps - 1, steps, f"payment runs: {months} months paid")
-            progress(steps, steps, "")
+            progress(batches, batches + 1, f"payment runs: {months} months paid")
+            progress(batches + 1, batches + 1, "")
     return RetirementReport(
         retirees=len(retirees), awarded=counts["awarded"], waiting=counts["waiting"],
         refused=counts["refused"], not_applied=counts["not_applied"], paid_months=months,

@@ -124,32 +124,22 @@ def transfer_kept(
     ``batch`` movers, in ``workers`` processes at once (PostgreSQL: the inbox is claimed with
     SKIP LOCKED, so the pumps of two processes share the documents). ``progress`` gets (0, batches, "") first, then (batches
     done before, batches, what the batch did) as each ends, and (batches, batches, "") last."""
-    parts = {i + 1: list(movers[i : i + batch]) for i in range(0, len(movers), batch)}
-    counts: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    if progress is not None and parts:
-        progress(0, len(parts), "")
 
-    def done(first: int, batch_done: _Counts) -> None:
-        batch_counts, batch_reasons = batch_done
-        counts.update(batch_counts)
-        reasons.update(batch_reasons)
-        counts["batches"] += 1
-        if progress is not None:
-            last = first + len(parts[first]) - 1
-            waiting = batch_counts["waiting"]
-            progress(
-                counts["batches"] - 1, len(parts),
-                f"{route.who} {first}–{last}: {batch_counts['completed']} completed, "
-                f"{batch_counts['offline']} off the network"
-                + (f", {waiting} waiting" if waiting else ""),
-            )  # fmt: skip
+    def describe(span: str, did: Counter[str]) -> str:
+        waiting = did["waiting"]
+        return (
+            f"{route.who} {span}: {did['completed']} completed, {did['offline']} off the network"
+            + (f", {waiting} waiting" if waiting else "")
+        )
 
-    in_batches(engine, clock, params, parts, partial(_batch, route=route), done, workers)
+    counts, reasons, batches = tally_batches(
+        engine, clock, params, movers, partial(_batch, route=route),
+        batch=batch, workers=workers, progress=progress, describe=describe,
+    )  # fmt: skip
     if workers > 1:  # what another process's pump left unapplied when its batch ended
         workflow.pump(engine, clock, params)
-    if progress is not None and parts:
-        progress(len(parts), len(parts), "")
+    if progress is not None and batches:
+        progress(batches, batches, "")
     return TransferReport(
         movers=len(movers), reasons=dict(sorted(reasons.items())), **{k: counts[k] for k in COUNTS}
     )
@@ -162,6 +152,45 @@ COUNTS = ("completed", "waiting", "refused", "not_applied", "offline")
 
 K = TypeVar("K")
 T = TypeVar("T")
+
+
+def tally_batches(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    ids: Sequence[str],
+    work: Callable[[Engine, Clock, Parameters, list[str]], _Counts],
+    *,
+    batch: int,
+    workers: int,
+    progress: Callable[[int, int, str], None] | None,
+    describe: Callable[[str, Counter[str]], str],
+    extra_steps: int = 0,
+) -> tuple[Counter[str], Counter[str], int]:
+    """``work`` on ``ids`` in batches of ``batch``, in ``workers`` processes (:func:`in_batches`),
+    each batch returning its counts and its reasons (code → persons): their sums, and how
+    many batches there were. ``progress`` gets (0, steps, "") first, then (batches done
+    before, steps, ``describe("first–last", the batch's counts)``) as each ends; steps are the
+    batches and ``extra_steps`` more, which the caller reports, with the last call. The sim's
+    transfers, retirements and deaths run their batches through it."""
+    parts = {i + 1: list(ids[i : i + batch]) for i in range(0, len(ids), batch)}
+    steps = len(parts) + extra_steps if parts else 0
+    counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    if progress is not None and steps:
+        progress(0, steps, "")
+
+    def done(first: int, result: _Counts) -> None:
+        did, why = result
+        counts.update(did)
+        reasons.update(why)
+        counts["batches"] += 1
+        if progress is not None:
+            span = f"{first}–{first + len(parts[first]) - 1}"
+            progress(counts["batches"] - 1, steps, describe(span, did))
+
+    in_batches(engine, clock, params, parts, work, done, workers)
+    return counts, reasons, len(parts)
 
 
 def in_batches(
