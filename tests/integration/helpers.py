@@ -4,8 +4,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
+from jinbao.accounts.tables import account_entries
 from jinbao.db.schema import metadata
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import DomainError
@@ -64,3 +65,14 @@ def agency_row(code: str) -> dict[str, object]:
         "code": code, "name": f"机构{code}", "level": "national", "address": "北京",
         "department": "中心", "phone": "010-1", "hours": "9-17",
     }  # fmt: skip
+
+
+def account_left(conn: Connection, person_id: int) -> int:
+    """What is left in all of a person's accounts, every scheme and region (fen)."""
+    return int(
+        conn.execute(
+            select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
+                account_entries.c.person_id == person_id
+            )
+        ).scalar_one()
+    )

@@ -48,7 +48,7 @@ from jinbao.ledger.model import Account, Journal, credit, debit, net
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.resident import OPINION as RESIDENT_OPINION
-from jinbao.policy.survivors import LAW, survivor_benefits
+from jinbao.policy.survivors import LAW, MEASURES, survivor_benefits
 from jinbao.registry import repository as repo
 from jinbao.registry.model import RelationshipStatus
 from jinbao.registry.service.persons import person_row_id
@@ -465,7 +465,23 @@ def _settle(
     sources: list[str] = []
     funeral = survivor_pension = 0
     months = Decimal(0)
-    if contribution_months is not None:
+    in_force: dt.date = params.survivors("in_force").value
+    before_measures = contribution_months is not None and on < in_force
+    if before_measures:
+        # 18号: "对在社会保险法实施后至本办法施行前死亡参保人员的遗属尚未享受遗属待遇的，由各省
+        # 妥善予以处理" — the province's rule, not loaded. The death still stops the pension
+        # and the account is still inherited (社会保险法 第十四条, in force since 2011).
+        steps.append(
+            {
+                "zh": f"死亡日期{on}早于人社部发〔2021〕18号施行（{in_force}）：丧葬补助金和抚恤金由各省"
+                "妥善予以处理，本系统未载入该省办法，须按本省规定另行核发；个人账户照常继承。",
+                "en": f"The death on {on} is before 人社部发〔2021〕18号 took effect ({in_force}): the "
+                "funeral grant and survivor pension are the province's to settle by its own rule, "
+                "not loaded here; the account is inherited as always.",
+            }
+        )
+        sources.append(MEASURES.cite())
+    if contribution_months is not None and not before_measures:
         due = survivor_benefits(
             province=region[:2], died_on=on, contribution_months=contribution_months,
             drawn_months=drawn_months, account_balance=Fen(inherited), params=params,
@@ -544,7 +560,7 @@ def _settle(
             }
         )
         sources.append(RESIDENT_OPINION.cite())
-    if contribution_months is None:
+    if contribution_months is None or before_measures:
         steps.insert(
             0,
             {

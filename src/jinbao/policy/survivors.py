@@ -53,7 +53,8 @@ def survivor_benefits(
 ) -> Explained[Survivors]:
     """``drawn_months``: months the person drew a pension (None: not retired). A death before
     the measures took effect (2021-09-01) is refused: its survivors are under the province's
-    arrangement ("由各省妥善予以处理"), which is not in our sources."""
+    arrangement ("由各省妥善予以处理"), which is not in our sources (the benefits service settles
+    such a death without these amounts, saying so)."""
     x = Explainer("survivors", "遗属待遇核定", "Survivor benefits", (MEASURES, LAW))
     in_force = params.survivors("in_force")
     if died_on < in_force.value:

@@ -154,8 +154,9 @@ def generate_command(
         bool,
         typer.Option(
             help="The survivors of those who died before drawing a pension claim (遗属待遇, "
-            "through the benefits service): an employee's since 2021-09-01 the funeral grant, "
-            "survivor pension and account, a resident's the account less the subsidies."
+            "through the benefits service): an employee's the funeral grant and survivor "
+            "pension (deaths since 2021-09-01) and the account, a resident's the account less "
+            "the subsidies."
         ),
     ] = True,
     parquet: Annotated[
@@ -240,9 +241,9 @@ def generate_command(
         why = ", ".join(f"{code} {n}" for code, n in survivors.reasons.items())
         typer.echo(
             f"遗属待遇 deaths before a pension: {survivors.died} died ({survivors.residents} "
-            f"residents), {survivors.before_measures} employees before 2021-09-01 (provincial "
-            f"arrangements, not claimed); {survivors.settled} settled, {survivors.not_settled} "
-            "refused; paid "
+            f"residents, {survivors.before_measures} employees before 2021-09-01: the account "
+            f"alone, the grants are provincial); {survivors.settled} settled, "
+            f"{survivors.not_settled} refused; paid "
             f"{format_yuan(survivors.funeral)} funeral grants, "
             f"{format_yuan(survivors.survivor_pension)} survivor pensions, "
             f"{format_yuan(survivors.inheritance)} inherited" + (f"; {why}" if why else "") + "."

@@ -11,9 +11,9 @@ holds part of it (社会保险法 第十四条), every relation still kept termi
 (城乡居保) survivors inherit the account less the government's subsidies (国发〔2014〕8号), at any
 date.
 
-An employee's death before 2021-09-01 is not claimed: its survivors are under the province's
-arrangement ("由各省妥善予以处理"), which is not loaded; they are counted apart. A rerun claims
-for no one again.
+For an employee's death before 2021-09-01 the funeral grant and survivor pension are the
+province's ("由各省妥善予以处理", not loaded): the claim settles the account alone and says so;
+such deaths are counted apart. A rerun claims for no one again.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ BATCH = 200
 class DeathReport:
     died: int  # persons who died insured and before a pension, in the window
     residents: int  # of them, in the residents' scheme
-    before_measures: int  # employees who died before 2021-09-01: not claimed (provincial rules)
+    before_measures: int  # employees who died before 2021-09-01: no 18号 grant (provincial rules)
     settled: int  # settled by a claim, in this run or an earlier one
     not_settled: int  # claims the service refused (reasons)
     funeral: int  # fen paid in this run: funeral grants
@@ -62,22 +62,20 @@ def claim_survivors(
     batch: int = BATCH,
     workers: int = 1,
 ) -> DeathReport:
-    """The survivors of each of ``dead`` (ID number, date of death, a resident) claim — an
-    employee's if the death came on or after the day the measures took effect — in batches of
-    ``batch``, ``workers`` processes at once (:func:`tally_batches`). ``progress`` gets (0,
+    """The survivors of each of ``dead`` (ID number, date of death, a resident) claim, in
+    batches of ``batch``, ``workers`` processes at once (:func:`tally_batches`). ``progress`` gets (0,
     batches, "") first, then (batches done before, batches, what the batch did) as each ends,
     and (batches, batches, "") last."""
     in_force: dt.date = params.survivors("in_force").value
-    claiming = [number for number, on, resident in dead if resident or on >= in_force]
     counts, reasons, batches = tally_batches(
-        engine, clock, params, claiming, _batch, batch=batch, workers=workers,
+        engine, clock, params, [number for number, *_ in dead], _batch, batch=batch, workers=workers,
         progress=progress, describe=lambda span, did: f"deaths {span}: {did['settled']} settled",
     )  # fmt: skip
     if progress is not None and batches:
         progress(batches, batches, "")
     return DeathReport(
         died=len(dead), residents=sum(1 for *_, resident in dead if resident),
-        before_measures=len(dead) - len(claiming),
+        before_measures=sum(1 for _, on, resident in dead if not resident and on < in_force),
         settled=counts["settled"] + counts["settled_before"], not_settled=counts["refused"],
         funeral=counts["funeral"], survivor_pension=counts["survivor_pension"],
         inheritance=counts["inheritance"], reasons=dict(sorted(reasons.items())),

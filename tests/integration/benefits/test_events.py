@@ -168,15 +168,14 @@ def test_only_the_individual_part_of_the_account_is_inherited(
 
 
 def died_in_service(
-    uow_at: Uow, params: Parameters, clock: MovingClock, *, tianhe: int, zhengzhou: int
-) -> str:
+    uow_at: Uow, params: Parameters, clock: MovingClock, *, tianhe: int, zhengzhou: int,
+    on: dt.date = dt.date(2026, 3, 15),
+) -> str:  # fmt: skip
     """Employed in Tianhe (Guangdong) and Zhengzhou (Henan), both relations kept suspended, and
-    dead on 15 March 2026 before any pension: the death recorded, nothing settled yet."""
+    dead (on 15 March 2026) before any pension: the death recorded, nothing settled yet."""
     clock.day = dt.date(2026, 11, 2)
     person = career(uow_at, params, tianhe_months=tianhe, zhengzhou_months=zhengzhou)
-    settled = commit(
-        uow_at, lambda uow: record_death(uow, person, dt.date(2026, 3, 15), "民政", params)
-    )
+    settled = commit(uow_at, lambda uow: record_death(uow, person, on, "民政", params))
     assert settled is None  # the survivors claim
     return person
 
@@ -285,3 +284,26 @@ def test_a_residents_account_is_inherited_but_for_the_government_subsidies(
     assert "国发〔2014〕8号" in " ".join(s["zh"] for s in shown["explanation"]["steps"])
     assert relation.status is RelationshipStatus.TERMINATED
     assert left == 0
+
+
+def test_before_the_measures_the_account_alone_is_settled(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """Dead in June 2021, before 人社部发〔2021〕18号 took effect: its grants are the province's
+    ("由各省妥善予以处理", not loaded), so the claim pays the account alone (社会保险法 第十四条,
+    in force since 2011) and says why; the relations end all the same."""
+    person = died_in_service(
+        uow_at, params, moving_clock, tianhe=60, zhengzhou=100, on=dt.date(2021, 6, 1)
+    )
+    with uow_at() as uow:
+        balance = statement(uow, person, moving_clock.today()).total
+    settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params))
+    assert (settled["funeral"], settled["survivor_pension"]) == (0, 0)
+    assert 0 < settled["inheritance"] == settled["payable"] < balance
+    with uow_at() as uow:
+        shown = death_settlement(uow, person)
+        relations = registry.person_relationships(uow, person)
+        assert check(uow) == []
+    assert shown is not None
+    assert "由各省妥善予以处理" in " ".join(s["zh"] for s in shown["explanation"]["steps"])
+    assert {r.status for r, _ in relations} == {RelationshipStatus.TERMINATED}

@@ -45,7 +45,7 @@ from jinbao.sim.nation import (
     generate,
     generate_parquet,
 )
-from tests.integration.helpers import index_ids
+from tests.integration.helpers import account_left, index_ids
 
 PARAMS = load_parameters()
 
@@ -277,12 +277,7 @@ def test_residents_pay_yearly_at_home_by_the_rules_of_their_scheme(
             own = [p for p in paid if p.person_id == s.person_id]
             assert (s.funeral, s.survivor_pension) == (0, 0)
             assert s.inheritance == sum(p.individual + p.collective for p in own)
-            left = conn.execute(
-                select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
-                    account_entries.c.person_id == s.person_id
-                )
-            ).scalar_one()
-            assert left == 0
+            assert account_left(conn, s.person_id) == 0
         # Those who reached 60 stopped paying and wait for the scheme's pension.
         waiting = conn.execute(
             select(relationship_status_changes.c.reason).where(

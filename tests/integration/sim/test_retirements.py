@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, func, select
 
-from jinbao.accounts.tables import account_entries
 from jinbao.benefits.tables import (
     awards,
     benefit_payments,
@@ -34,6 +33,7 @@ from jinbao.registry.tables import agencies, relationships
 from jinbao.sim.deaths import CLAIMANT
 from jinbao.sim.nation import RETIREMENTS, SimReport, generate
 from jinbao.sim.retirements import CHECKER, MAKER
+from tests.integration.helpers import account_left
 from tests.integration.sim.test_nation import no_temporary_account_where_a_relation_is_kept
 
 PARAMS = load_parameters()
@@ -126,26 +126,38 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
 
 
 def survivors_paid_by_their_rule(conn: Connection, report: SimReport) -> None:
-    """Each death in service since 2021-09-01 is settled (none refused): the funeral grant and
+    """Each death in service is settled (none refused): since 2021-09-01 the funeral grant and
     survivor pension of 人社部发〔2021〕18号 on the months the person paid, counted here from the
-    records, at the last relation's province; the account emptied; every relation terminated."""
+    records, at the last relation's province, before it none (the province's rule); the
+    account emptied; every relation terminated."""
     died = report.survivors
     assert died is not None
     assert died.settled > 0
     assert died.before_measures > 0  # the window reaches back before the measures
     assert died.not_settled == 0, died.reasons
-    assert died.settled + died.before_measures == died.died
+    assert died.settled == died.died
     rows = conn.execute(
         select(death_settlements, agencies.c.region_code)
         .join(agencies, agencies.c.id == death_settlements.c.agency_id)
     ).all()  # fmt: skip
     assert len(rows) == died.settled
+    assert any(r.funeral for r in rows)  # deaths since the measures, with the 18号 grant
     assert sum(r.funeral for r in rows) == died.funeral
     assert sum(r.survivor_pension for r in rows) == died.survivor_pension
     assert sum(r.inheritance for r in rows) == died.inheritance
     for r in rows:
         assert (r.application_id, r.claimant, r.overpaid) == (None, CLAIMANT, 0)
-        assert r.died_on >= dt.date(2021, 9, 1)
+        assert account_left(conn, r.person_id) == 0
+        kept = conn.execute(
+            select(func.count()).where(
+                relationships.c.person_id == r.person_id, relationships.c.status != "terminated"
+            )
+        ).scalar_one()
+        assert kept == 0
+        if r.died_on < dt.date(2021, 9, 1):  # the province's rule: the account alone
+            assert (r.funeral, r.survivor_pension) == (0, 0)
+            assert "由各省" in r.explanation
+            continue
         months = conn.execute(
             select(func.count(func.distinct(contributions.c.period)))
             .join(contribution_payments,
@@ -156,16 +168,4 @@ def survivors_paid_by_their_rule(conn: Connection, report: SimReport) -> None:
             province=r.region_code[:2], died_on=r.died_on, contribution_months=months,
             drawn_months=None, account_balance=Fen(0), params=PARAMS,
         ).value  # fmt: skip
-        assert (r.funeral, r.survivor_pension) == (due.funeral, due.survivor_pension)
-        left = conn.execute(
-            select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
-                account_entries.c.person_id == r.person_id
-            )
-        ).scalar_one()
-        assert left == 0
-        kept = conn.execute(
-            select(func.count()).where(
-                relationships.c.person_id == r.person_id, relationships.c.status != "terminated"
-            )
-        ).scalar_one()
-        assert kept == 0
+        assert (r.funeral, r.survivor_pension) == (due.funeral, due.survivor_pension) != (0, 0)
