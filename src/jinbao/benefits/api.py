@@ -220,7 +220,7 @@ class SurvivorClaimIn(BaseModel):
 @router.post(
     "/persons/{id_number}/survivor-claims",
     status_code=status.HTTP_201_CREATED,
-    summary="遗属待遇申领 A death in service: funeral grant, survivor pension, account inherited",
+    summary="遗属待遇申领 A death before a pension: funeral grant, survivor pension, accounts inherited",
 )
 def claim_survivors(request: Request, id_number: str, body: SurvivorClaimIn) -> dict[str, Any]:
     with request.app.state.uow() as uow:

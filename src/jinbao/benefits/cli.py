@@ -270,7 +270,7 @@ def survivors(
     claimant: Annotated[str, typer.Option(help="申领人（遗属）姓名")],
     as_json: JsonOption = False,
 ) -> None:
-    """遗属待遇申领 for a death in service: funeral grant, survivor pension, account inherited."""
+    """遗属待遇申领 after a death before a pension: funeral grant, survivor pension, accounts."""
     settled = run(
         lambda uow: events.claim_survivor_benefits(uow, id_number, claimant, _params()),
         as_json=as_json,

@@ -210,7 +210,9 @@ class SimReport:
     went_home: int = 0  # employees who went on in the residents' scheme at home (_went_home)
     linkage: TransferReport | None = None  # their applications for 城乡衔接 (None: none asked)
     retirements: RetirementReport | None = None  # pensions applied for (None: not asked for)
-    survivors: DeathReport | None = None  # survivors' claims of deaths in service (None: not asked)
+    survivors: DeathReport | None = (
+        None  # survivors' claims, deaths before a pension (None: not asked)
+    )
 
 
 @dataclass(slots=True)
@@ -296,8 +298,8 @@ def generate(
     contribute now apply, today, to bring over the relations they kept, through the workflow
     (:mod:`jinbao.sim.transfers`; 0: none). With ``retirements``, the employees who reached
     the statutory age with the minimum on record apply for their pension and are paid
-    (:mod:`jinbao.sim.retirements`). With ``deaths``, the survivors of the employees who died in
-    service claim their due (:mod:`jinbao.sim.deaths`)."""
+    (:mod:`jinbao.sim.retirements`). With ``deaths``, the survivors of those who died before
+    drawing a pension claim their due (:mod:`jinbao.sim.deaths`)."""
     _check_plan(persons_wanted, years)
     _check_share("transfers", transfers)
     _check_share("residents", residents)
