@@ -377,7 +377,7 @@ def test_a_persons_whole_record_in_one_view(url: str) -> None:
     assert "已缴" in run(url, "person", "record", person)
 
 
-def test_a_death_in_service_through_the_cli_and_the_api(url: str) -> None:
+def test_a_death_in_service_through_the_cli_and_the_api(url: str, tmp_path: Path) -> None:
     """A demo mover dies before retiring: the death is recorded at the counter (CLI), the
     survivors claim through the API (遗属待遇申领), the settlement is shown, a second claim is
     refused, and the ledger holds."""
@@ -402,9 +402,15 @@ def test_a_death_in_service_through_the_cli_and_the_api(url: str) -> None:
         assert any("第五条（一）" in s["zh"] for s in settled["explanation"]["steps"])
         shown = client.get(f"/api/persons/{person}/death-settlement")
         assert shown.json() == settled
+        pdf = client.get(f"/api/persons/{person}/death-settlement.pdf")
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-")
         again = client.post(f"/api/persons/{person}/survivor-claims", json={"claimant": "王家属"})
         assert again.status_code == 409
         assert again.json()["code"] == "survivors.settled"
         account = client.get(f"/api/persons/{person}/account").json()
         assert account["total"] == 0
+    notice = tmp_path / "survivors.pdf"
+    run(url, "benefit", "survivors-notice", person, "--out", str(notice))
+    assert notice.read_bytes().startswith(b"%PDF-")
     assert "every invariant holds" in run(url, "ledger", "check")

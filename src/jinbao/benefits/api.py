@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from jinbao.benefits import adjustment, duplicates, events, payments, service
 from jinbao.calculators.inputs import rate, year_month, yuan
-from jinbao.kernel.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["benefits"])
 
@@ -239,9 +238,17 @@ def death_settlement(request: Request, id_number: str) -> dict[str, Any]:
     with request.app.state.uow(write=False) as uow:
         found = events.death_settlement(uow, id_number)
     if found is None:
-        raise NotFound(
-            "survivors.none",
-            "该人员没有遗属待遇结算记录。",
-            "No death settlement is recorded for the person.",
-        )
+        raise events.no_settlement()
     return found
+
+
+@router.get(
+    "/persons/{id_number}/death-settlement.pdf",
+    summary="遗属待遇核定表 The settlement after a death as a PDF",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def death_settlement_notice(request: Request, id_number: str) -> Response:
+    with request.app.state.uow(write=False) as uow:
+        pdf = events.death_settlement_notice(uow, id_number)
+    return Response(pdf, media_type="application/pdf")

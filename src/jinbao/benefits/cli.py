@@ -282,6 +282,25 @@ def survivors(
         _echo_settlement(settled)
 
 
+@app.command("survivors-notice")
+def survivors_notice(
+    id_number: str,
+    out: Annotated[str, typer.Option("--out", "-o", help="PDF 文件")],
+    as_json: JsonOption = False,
+) -> None:
+    """遗属待遇核定表: a death's settlement as a PDF."""
+    pdf = run(
+        lambda uow: events.death_settlement_notice(uow, id_number), as_json=as_json, write=False
+    )
+    with open(out, "wb") as fh:
+        fh.write(pdf)
+    typer.echo(
+        json.dumps({"id_number": id_number, "file": out, "bytes": len(pdf)})
+        if as_json
+        else f"已生成 {out}（{len(pdf) // 1024} KB）"
+    )
+
+
 @app.command("duplicates")
 def duplicates_(as_json: JsonOption = False) -> None:
     """重复领取: everyone drawing more than one basic pension (from migrated data)."""

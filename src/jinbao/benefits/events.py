@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
+from jinbao.benefits import notice
 from jinbao.benefits.service import SCHEME, current_award, open_transfer, temporary_agencies
 from jinbao.benefits.tables import (
     benefit_payments,
@@ -39,7 +40,7 @@ from jinbao.contributions.model import period_of
 from jinbao.contributions.service import history
 from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import Conflict, InvalidInput, Issue
+from jinbao.kernel.errors import Conflict, InvalidInput, Issue, NotFound
 from jinbao.kernel.identifiers import parse_resident_id
 from jinbao.kernel.money import Fen, format_yuan, round_to_fen
 from jinbao.kernel.periods import YearMonth
@@ -403,6 +404,24 @@ def death_settlement(uow: UnitOfWork, id_number: str) -> dict[str, Any] | None:
         "payable": row.payable, "to_recover": row.to_recover,
         "explanation": json.loads(row.explanation),
     }  # fmt: skip
+
+
+def no_settlement() -> NotFound:
+    return NotFound(
+        "survivors.none",
+        "该人员没有遗属待遇结算记录。",
+        "No death settlement is recorded for the person.",
+    )
+
+
+def death_settlement_notice(uow: UnitOfWork, id_number: str) -> bytes:
+    """The 遗属待遇核定表 PDF of the person's death settlement."""
+    settlement = death_settlement(uow, id_number)
+    if settlement is None:
+        raise no_settlement()
+    person = repo.get_person(uow, id_number)
+    assert person is not None  # death_settlement found them
+    return notice.render_survivors({"name": person.name, "id_number": person.id_number}, settlement)
 
 
 def _months_paid(uow: UnitOfWork, person_id: int) -> int:

@@ -1,6 +1,7 @@
-"""基本养老金核定表: the award as a PDF in Chinese — the person, the retirement, each part of the
-monthly pension, the inputs with their status, every step of the computation and its sources,
-and who made and who approved it. The font is the one paper forms use (exchange.forms)."""
+"""The benefits' notices as PDFs in Chinese. 基本养老金核定表: the award — the person, the
+retirement, each part of the monthly pension, the inputs with their status, every step of the
+computation and its sources, and who made and who approved it. 遗属待遇核定表: a death's
+settlement. The font is the one paper forms use (exchange.forms)."""
 
 from __future__ import annotations
 
@@ -15,21 +16,6 @@ STATE_ZH = {"draft": "待复核（草稿）", "approved": "已复核"}
 
 
 def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
-    font, face = find_font()
-    pdf = FPDF(format="A4")
-    pdf.set_title("基本养老金核定表")
-    pdf.set_creator("Jinbao 金保")
-    pdf.add_font("cjk", "", font, collection_font_number=face)
-    pdf.set_auto_page_break(True, margin=14)
-    pdf.add_page()
-    pdf.set_font("cjk", size=17)
-    pdf.cell(0, 10, "基本养老金核定表", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("cjk", size=9)
-    pdf.cell(
-        0, 6, f"核定编号 {award['id']}-{award['version']}　状态：{STATE_ZH[award['state']]}",
-        align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-    )  # fmt: skip
-    pdf.ln(2)
     inputs = award["inputs"]
     person = application["person"]
     rows = [
@@ -53,6 +39,57 @@ def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
         ("核定人", award["made_by"]),
         ("复核人", award["checked_by"] or "（未复核）"),
     ]
+    return _form(
+        "基本养老金核定表",
+        f"核定编号 {award['id']}-{award['version']}　状态：{STATE_ZH[award['state']]}",
+        rows,
+        award["explanation"],
+        f"平均工资来源：{inputs['average_wage_source']}；平均缴费指数：{inputs['index_method']}",
+    )
+
+
+def render_survivors(person: dict[str, Any], settlement: dict[str, Any]) -> bytes:
+    """遗属待遇核定表: a death's settlement — the person, the death, who claimed, each amount
+    (funeral grant, survivor pension, the accounts inherited, an overpayment set off), what is
+    paid and what remains to recover, every step of the computation and its sources."""
+    rows = [
+        ("姓名", person["name"]),
+        ("公民身份号码", person["id_number"]),
+        ("死亡日期", settlement["died_on"]),
+        ("经办机构", settlement["agency_code"]),
+        ("申领人", settlement["claimant"] or "（登记死亡时结算）"),
+        ("丧葬补助金", f"{yuan(settlement['funeral'])} 元"),
+        ("抚恤金", f"{yuan(settlement['survivor_pension'])} 元"),
+        ("个人账户继承额", f"{yuan(settlement['inheritance'])} 元"),
+        ("死亡后多发待遇（冒领）", f"{yuan(settlement['overpaid'])} 元"),
+        ("实付遗属", f"{yuan(settlement['payable'])} 元"),
+        ("尚需追回", f"{yuan(settlement['to_recover'])} 元"),
+    ]
+    kind = "退休人员" if settlement["application_id"] is not None else "未领取养老金人员"
+    return _form("遗属待遇核定表", f"{kind}死亡", rows, settlement["explanation"], None)
+
+
+def _form(
+    title: str,
+    subtitle: str,
+    rows: list[tuple[str, Any]],
+    explanation: dict[str, Any],
+    note: str | None,
+) -> bytes:
+    """The one layout of the benefits' notices: a title, a table of what was decided, the
+    computation step by step, its sources and a note."""
+    font, face = find_font()
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_creator("Jinbao 金保")
+    pdf.add_font("cjk", "", font, collection_font_number=face)
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.add_page()
+    pdf.set_font("cjk", size=17)
+    pdf.cell(0, 10, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("cjk", size=9)
+    pdf.cell(0, 6, subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
     pdf.set_font("cjk", size=10)
     with pdf.table(
         col_widths=(58, 132), first_row_as_headings=False, line_height=6.5,
@@ -64,7 +101,7 @@ def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 7, "计算过程", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("cjk", size=9)
-    for i, step in enumerate(award["explanation"]["steps"], 1):
+    for i, step in enumerate(explanation["steps"], 1):
         pdf.multi_cell(
             0, 5.5, f"{i}. {step['zh']}", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
             wrapmode=WrapMode.CHAR,
@@ -72,11 +109,9 @@ def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
     pdf.ln(2)
     pdf.set_font("cjk", size=8)
     pdf.multi_cell(
-        0, 4.5, "依据：" + "；".join(award["explanation"]["sources"]),
+        0, 4.5, "依据：" + "；".join(explanation["sources"]),
         new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR,
     )  # fmt: skip
-    pdf.multi_cell(
-        0, 4.5, f"平均工资来源：{inputs['average_wage_source']}；平均缴费指数：{inputs['index_method']}",
-        new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR,
-    )  # fmt: skip
+    if note:
+        pdf.multi_cell(0, 4.5, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
     return bytes(pdf.output())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
@@ -16,6 +17,7 @@ from jinbao.benefits.events import (
     certify,
     claim_survivor_benefits,
     death_settlement,
+    death_settlement_notice,
     import_life_events,
     record_death,
 )
@@ -25,6 +27,7 @@ from jinbao.contributions.service import history
 from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.forms import yuan
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
@@ -36,6 +39,7 @@ from tests.builders import an_agency_tree, an_id_number
 from tests.integration.benefits.test_retirement import apply, career
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review
+from tests.unit.exchange.test_forms import ocr, page_images, similarity, text_layer
 
 Uow = Callable[[], UnitOfWork]
 
@@ -307,3 +311,29 @@ def test_before_the_measures_the_account_alone_is_settled(
     assert shown is not None
     assert "由各省妥善予以处理" in " ".join(s["zh"] for s in shown["explanation"]["steps"])
     assert {r.status for r, _ in relations} == {RelationshipStatus.TERMINATED}
+
+
+def test_the_survivors_notice_reads_in_chinese(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock,
+    tesseract: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """遗属待遇核定表, rendered and read back: its text layer and what OCR sees on the page."""
+    person = died_in_service(uow_at, params, moving_clock, tianhe=0, zhengzhou=40)
+    before = rejected(engine, uow_at, lambda uow: death_settlement_notice(uow, person))
+    assert before.code == "survivors.none"
+    settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params))
+    with uow_at() as uow:
+        pdf = death_settlement_notice(uow, person)
+    text = text_layer(pdf)
+    for expected in (
+        "遗属待遇核定表",
+        person,
+        "冯大",
+        "人社部发〔2021〕18号",
+        "未领取养老金人员死亡",
+    ):
+        assert expected in text, expected
+    assert f"{yuan(settled['payable'])} 元" in text
+    seen = ocr(tesseract, page_images(pdf)[0], tmp_path)
+    for expected in ("遗属待遇核定表", "丧葬补助金", "抚恤金", "实付遗属"):
+        assert similarity(expected, seen) >= 0.75, (expected, seen)
