@@ -482,6 +482,7 @@ def _settle(
     inherited = sum(h.inherited for h in held)
     steps: list[dict[str, str]] = []
     sources: list[str] = []
+    parameters: list[dict[str, str]] = []  # with their status: a SAMPLE figure says so
     funeral = survivor_pension = 0
     months = Decimal(0)
     in_force: dt.date = params.survivors("in_force").value
@@ -509,6 +510,10 @@ def _settle(
         months = due.value.months
         steps += [{"zh": s.zh, "en": s.en} for s in due.explanation.steps]
         sources += [s.cite() for s in due.explanation.sources]
+        parameters += [
+            {"name": u.name, "value": u.value, "status": u.status, "source": u.source}
+            for u in due.explanation.parameters
+        ]
     employee_pool = sum(h.balance - h.inherited for h in held if h.scheme == SCHEME)
     resident = [h for h in held if h.scheme != SCHEME]
     gross = funeral + survivor_pension + inherited
@@ -613,7 +618,10 @@ def _settle(
             claimant=claimant, died_on=on, overpaid=overpaid,
             funeral=funeral, survivor_pension=survivor_pension,
             inheritance=inherited, payable=payable, to_recover=to_recover,
-            explanation=json.dumps({"steps": steps, "sources": sources}, ensure_ascii=False),
+            explanation=json.dumps(
+                {"steps": steps, "sources": sources, "parameters": parameters},
+                ensure_ascii=False,
+            ),
             journal_id=journal_id, created_at=uow.clock.now(),
         )
     )  # fmt: skip

@@ -66,7 +66,13 @@ def render_survivors(person: dict[str, Any], settlement: dict[str, Any]) -> byte
         ("尚需追回", f"{yuan(settlement['to_recover'])} 元"),
     ]
     kind = "退休人员" if settlement["application_id"] is not None else "未领取养老金人员"
-    return _form("遗属待遇核定表", f"{kind}死亡", rows, settlement["explanation"], None)
+    used = settlement["explanation"].get("parameters", [])  # not kept before session 23
+    note = "参数：" + "；".join(
+        f"{u['name']} = {u['value']}（{u['status']}：{u['source']}）" for u in used
+    )
+    return _form(
+        "遗属待遇核定表", f"{kind}死亡", rows, settlement["explanation"], note if used else None
+    )
 
 
 def _form(

@@ -39,7 +39,7 @@ from tests.builders import an_agency_tree, an_id_number
 from tests.integration.benefits.test_retirement import apply, career
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review
-from tests.unit.exchange.test_forms import ocr, page_images, similarity, text_layer
+from tests.rendering import ocr, page_images, similarity, text_layer
 
 Uow = Callable[[], UnitOfWork]
 
@@ -334,6 +334,7 @@ def test_the_survivors_notice_reads_in_chinese(
     ):
         assert expected in text, expected
     assert f"{yuan(settled['payable'])} 元" in text
+    assert "sample" in text  # the disposable income is a SAMPLE series, and the notice says so
     seen = ocr(tesseract, page_images(pdf)[0], tmp_path)
     for expected in ("遗属待遇核定表", "丧葬补助金", "抚恤金", "实付遗属"):
         assert similarity(expected, seen) >= 0.75, (expected, seen)
