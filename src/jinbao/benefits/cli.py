@@ -122,10 +122,15 @@ def notice(
 ) -> None:
     """基本养老金核定表: the award as a PDF."""
     pdf = run(lambda uow: service.award_notice(uow, award_id), as_json=as_json, write=False)
+    _save_pdf(pdf, out, as_json, award=award_id)
+
+
+def _save_pdf(pdf: bytes, out: str, as_json: bool, **about: object) -> None:
+    """Write a notice to ``out`` and say so (as JSON: what it is of, the file, its size)."""
     with open(out, "wb") as fh:
         fh.write(pdf)
     typer.echo(
-        json.dumps({"award": award_id, "file": out, "bytes": len(pdf)})
+        json.dumps({**about, "file": out, "bytes": len(pdf)})
         if as_json
         else f"已生成 {out}（{len(pdf) // 1024} KB）"
     )
@@ -292,13 +297,7 @@ def survivors_notice(
     pdf = run(
         lambda uow: events.death_settlement_notice(uow, id_number), as_json=as_json, write=False
     )
-    with open(out, "wb") as fh:
-        fh.write(pdf)
-    typer.echo(
-        json.dumps({"id_number": id_number, "file": out, "bytes": len(pdf)})
-        if as_json
-        else f"已生成 {out}（{len(pdf) // 1024} KB）"
-    )
+    _save_pdf(pdf, out, as_json, id_number=id_number)
 
 
 @app.command("duplicates")

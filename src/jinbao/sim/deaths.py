@@ -3,10 +3,10 @@ drawing one claim their due (遗属待遇申领) through the real benefits servi
 
 :mod:`jinbao.sim.nation` draws deaths at a SAMPLE rate (``DEATH_PER_YEAR``), ends the career
 in the month before, records the death (a life event, source 模拟数据) and terminates the last
-relation. Here the survivors of each employee who died in service on or after 2021-09-01 claim
-today, at the agency of the last relation (:func:`jinbao.benefits.events.claim_survivor_benefits`):
-the funeral grant and the survivor pension of 人社部发〔2021〕18号 on the months paid anywhere in
-the scheme (第五条（一）), the individual part of the account inherited in every province that
+relation. Here the survivors of each claim today, at the agency of the last relation
+(:func:`jinbao.benefits.events.claim_survivor_benefits`). An employee's: the funeral grant and
+the survivor pension of 人社部发〔2021〕18号 on the months paid anywhere in the scheme
+(第五条（一）), the individual part of the account inherited in every province that
 holds part of it (社会保险法 第十四条), every relation still kept terminated. A resident's
 (城乡居保) survivors inherit the account less the government's subsidies (国发〔2014〕8号), at any
 date.
