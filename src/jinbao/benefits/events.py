@@ -258,12 +258,7 @@ def record_death(
         )
     )  # fmt: skip
     record(uow, "benefit.death", "person", id_number, new={"on": on, "source": source})
-    application = uow.conn.execute(
-        select(retirement_applications).where(
-            retirement_applications.c.person_id == person_id,
-            retirement_applications.c.state == "awarded",
-        )
-    ).first()
+    application = _awarded(uow, person_id)
     award = current_award(uow, application.id) if application is not None else None
     if application is None or award is None:
         return None
@@ -329,12 +324,7 @@ def claim_survivor_benefits(
             "survivors.settled", "遗属待遇已结算，不能重复申领。",
             "The survivors' benefits are already settled.",
         )  # fmt: skip
-    if uow.conn.execute(
-        select(retirement_applications.c.id).where(
-            retirement_applications.c.person_id == person_id,
-            retirement_applications.c.state == "awarded",
-        )
-    ).first():
+    if _awarded(uow, person_id) is not None:
         raise Conflict(
             "survivors.pensioner",
             "该人员已领取基本养老金，遗属待遇在登记死亡时已按退休人员结算。",
@@ -367,6 +357,16 @@ def claim_survivor_benefits(
     )  # fmt: skip
     record(uow, "benefit.survivors", "person", id_number, new={"claimant": claimant, **result})
     return result
+
+
+def _awarded(uow: UnitOfWork, person_id: int) -> Any:
+    """The person's awarded retirement application (they draw a pension), or None."""
+    return uow.conn.execute(
+        select(retirement_applications).where(
+            retirement_applications.c.person_id == person_id,
+            retirement_applications.c.state == "awarded",
+        )
+    ).first()
 
 
 def _last_agency(uow: UnitOfWork, person_id: int, scheme: str) -> int | None:

@@ -186,10 +186,9 @@ def person_record_json(uow: UnitOfWork, id_number: str, params: Parameters) -> s
         found["pension"] = _pension(uow, row.application)
     if row.died:
         number = found["person"]["id_number"]
-        found["death"] = {
-            "died_on": str(died_on(uow, person_row_id(uow, number))),
-            "settlement": death_settlement(uow, number),
-        }
+        settled = death_settlement(uow, number)
+        on = settled["died_on"] if settled else str(died_on(uow, person_row_id(uow, number)))
+        found["death"] = {"died_on": on, "settlement": settled}
     return json.dumps(found, ensure_ascii=False)
 
 
