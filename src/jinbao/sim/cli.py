@@ -241,8 +241,9 @@ def generate_command(
         why = ", ".join(f"{code} {n}" for code, n in survivors.reasons.items())
         typer.echo(
             f"遗属待遇 deaths before a pension: {survivors.died} died ({survivors.residents} "
-            f"residents, {survivors.before_measures} employees before 2021-09-01: the account "
-            f"alone, the grants are provincial); {survivors.settled} settled, "
+            f"residents, {survivors.before_measures} employees before 人社部发〔2021〕18号 took "
+            f"effect on {params.survivors('in_force').value}: the account alone, the grants are "
+            f"provincial); {survivors.settled} settled, "
             f"{survivors.not_settled} refused; paid "
             f"{format_yuan(survivors.funeral)} funeral grants, "
             f"{format_yuan(survivors.survivor_pension)} survivor pensions, "
