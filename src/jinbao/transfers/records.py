@@ -10,10 +10,12 @@ in. The personal account is the person's balance by portion in the agency's pool
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.model import period_of
@@ -58,6 +60,20 @@ _OWN_RECORDS = (
     select(_IN_FORCE_AT, _PAYMENTS.c.paid_on)
     .outerjoin(_PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_AT.c.id)
     .order_by(_IN_FORCE_AT.c.period)
+)
+# Every agency's at once, for the national history.
+_IN_FORCE_ANYWHERE = records_in_force(
+    contributions.c.person_id == bindparam("person_id"),
+    contributions.c.scheme == bindparam("scheme"),
+).subquery()
+_ALL_OWN_RECORDS = (
+    select(_IN_FORCE_ANYWHERE, _PAYMENTS.c.paid_on)
+    .outerjoin(_PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_ANYWHERE.c.id)
+    .order_by(_IN_FORCE_ANYWHERE.c.agency_id, _IN_FORCE_ANYWHERE.c.period)
+)
+_ALL_CLEARED = select(cleared_months.c.agency_id, cleared_months.c.period).where(
+    cleared_months.c.person_id == bindparam("person_id"),
+    cleared_months.c.scheme == bindparam("scheme"),
 )
 _PAID_MONTHS = select(_IN_FORCE_AT.c.period, _IN_FORCE_AT.c.to_account).join(
     _PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_AT.c.id
@@ -108,16 +124,23 @@ def national_history(
     """Every month the person contributed anywhere in the scheme, each agency's own records
     (transferred years are not added again: the agency that recorded them still holds them).
     ``temporary_at``: agencies where the relation is a temporary account. For the receiving
-    place (第六条), the national record check at retirement, and the like."""
-    agency_ids = uow.conn.execute(
-        select(contributions.c.agency_id)
-        .where(contributions.c.person_id == person_id, contributions.c.scheme == scheme)
-        .distinct()
-    ).scalars()
+    place (第六条), the national record check at retirement, and the like.
+
+    Two statements whatever the number of agencies: every agency's records in force, and every
+    month cleared as a duplicate. Until session 24 it read agency by agency (one statement for
+    the agencies, then two for each): 9 ms of a retirement application's record check."""
+    params = {"person_id": person_id, "scheme": scheme}
+    rows = uow.conn.execute(_ALL_OWN_RECORDS, params).all()
+    cleared: dict[int, set[int]] = defaultdict(set)
+    for agency_id, period in uow.conn.execute(_ALL_CLEARED, params):
+        cleared[agency_id].add(int(period))
+    by_agency: dict[int, list[Row[Any]]] = defaultdict(list)
+    for r in rows:
+        by_agency[r.agency_id].append(r)
     periods: list[Period] = []
-    for agency_id in sorted(agency_ids):
-        periods += _own_periods(
-            uow, person_id, scheme, agency_id, len(periods) + 1,
+    for agency_id in sorted(by_agency):
+        periods += _periods(
+            by_agency[agency_id], cleared[agency_id], len(periods) + 1,
             temporary=agency_id in temporary_at,
         )  # fmt: skip
     return History(tuple(sorted(periods, key=lambda p: p.start)))
@@ -132,10 +155,18 @@ def _own_periods(
     *,
     temporary: bool = False,
 ) -> list[Period]:
-    """The agency's own records in force, a period wherever kind, base, payment or a lump sum
-    without documents changes, so arrears and excluded lump sums come out month-exact."""
+    """The agency's own records in force, as :func:`_periods` groups them."""
     rows = uow.conn.execute(_OWN_RECORDS, _at(person_id, scheme, agency_id)).all()
     cleared = _cleared(uow, person_id, scheme, agency_id)
+    return _periods(rows, cleared, first_line, temporary=temporary)
+
+
+def _periods(
+    rows: Sequence[Row[Any]], cleared: set[int], first_line: int, *, temporary: bool
+) -> list[Period]:
+    """An agency's records in force (oldest month first), less the months ``cleared``, as
+    periods: a new one wherever kind, base, payment or a lump sum without documents changes,
+    so arrears and excluded lump sums come out month-exact."""
     months = []
     for r in rows:
         if r.period in cleared:

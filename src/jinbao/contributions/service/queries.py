@@ -27,10 +27,13 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.registry.tables import agencies, employers, persons
 
 
-def _records(uow: UnitOfWork, *conditions: Any, person: Any = None) -> list[Record]:
+def _records(
+    uow: UnitOfWork, *conditions: Any, person: Any = None, arrears: bool = False
+) -> list[Record]:
     """The records selected by ``conditions``; of one ``person`` (their row id, or a subquery
-    for it), their payments are read by person (:func:`payments_of`)."""
-    return _read(uow.conn.execute(_records_select(*conditions, person=person)))
+    for it), their payments are read by person (:func:`payments_of`). ``arrears``: only
+    those in force and unpaid (:func:`_records_select`)."""
+    return _read(uow.conn.execute(_records_select(*conditions, person=person, arrears=arrears)))
 
 
 # The columns of a record that a Record shows: nine of the table's eighteen, each converted for
@@ -62,9 +65,21 @@ _EMPLOYER_USCC = (
 )
 
 
-def _records_select(*conditions: Any, person: Any = None) -> Any:
+def _records_select(*conditions: Any, person: Any = None, arrears: bool = False) -> Any:
+    """The records of ``conditions`` as :func:`_read` takes them, oldest month first. With
+    ``arrears``, only those in force (not a reversal, not reversed) with no payment: filtered
+    by the database. Until session 24 arrears were the whole history read and converted, then
+    filtered in Python: 7 ms of a retirement application's record check for a twenty-year
+    person, who has a few unpaid months at most."""
     reversal = aliased(contributions)
     paid = contribution_payments if person is None else payments_of(person)
+    if arrears:
+        conditions = (
+            *conditions,
+            contributions.c.kind != Kind.REVERSAL.value,
+            paid.c.paid_on.is_(None),
+            reversal.c.id.is_(None),
+        )
     return (
         select(
             *_SHOWN,
@@ -111,6 +126,9 @@ _PERSON = (
 )
 # Built once: a person's history is read on every request for it (see db/README.md).
 _PERSON_HISTORY = _records_select(contributions.c.person_id == _PERSON, person=_PERSON)
+_PERSON_ARREARS = _records_select(
+    contributions.c.person_id == _PERSON, person=_PERSON, arrears=True
+)
 
 
 def history(uow: UnitOfWork, id_number: str) -> list[Record]:
@@ -119,11 +137,8 @@ def history(uow: UnitOfWork, id_number: str) -> list[Record]:
 
 
 def person_arrears(uow: UnitOfWork, id_number: str) -> list[Record]:
-    return [
-        r
-        for r in history(uow, id_number)
-        if r.paid_on is None and not r.reversed and r.kind is not Kind.REVERSAL
-    ]
+    """A person's records in force not paid (欠费), oldest month first."""
+    return _read(uow.conn.execute(_PERSON_ARREARS, {"id_number": id_number.strip().upper()}))
 
 
 def employer_records(uow: UnitOfWork, uscc: str, period: YearMonth | None = None) -> list[Record]:
@@ -135,11 +150,9 @@ def employer_records(uow: UnitOfWork, uscc: str, period: YearMonth | None = None
 
 
 def employer_arrears(uow: UnitOfWork, uscc: str) -> list[Record]:
-    return [
-        r
-        for r in employer_records(uow, uscc)
-        if r.paid_on is None and not r.reversed and r.kind is not Kind.REVERSAL
-    ]
+    """An employer's records in force not paid, oldest month first."""
+    employer = select(employers.c.id).where(employers.c.uscc == uscc.strip().upper())
+    return _records(uow, contributions.c.employer_id == employer.scalar_subquery(), arrears=True)
 
 
 @dataclass(frozen=True, slots=True)
