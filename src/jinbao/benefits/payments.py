@@ -11,21 +11,23 @@ deducted: recovery comes with the overpayment work). A rerun of a month pays not
 (the unique person-month-kind key); a run is one transaction, so a crash leaves it unrun.
 Each bank gets a CSV of the payments it makes (account, name, ID number, amount, month, kind,
 a unique reference); a person with no bank account on record is not paid until one is given.
+The run reads its pensioners set-wise and writes set-wise (:class:`_Pensioners`, :func:`_write`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, select
 
-from jinbao.accounts.tables import account_entries
+from jinbao.accounts.tables import ENTRY_COLUMNS, account_entries
 from jinbao.audit.service import record
-from jinbao.benefits.events import life_status
+from jinbao.benefits.events import LifeStatus, life_statuses
 from jinbao.benefits.service import SCHEME
 from jinbao.benefits.tables import (
     awards,
@@ -34,6 +36,7 @@ from jinbao.benefits.tables import (
     retirement_applications,
 )
 from jinbao.contributions.model import period_of
+from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import format_yuan
@@ -43,7 +46,6 @@ from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.policy.interest import Portion
 from jinbao.registry.tables import persons, relationships
 from jinbao.transfers.cases import agency as agency_of
-from jinbao.transfers.records import account_balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,55 +73,36 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         )
     region = (agency.region_code or "000000")[:2] + "0000"
     period = month.year * 100 + month.month
-    rows: list[dict[str, Any]] = []
+    pensioners = _Pensioners.read(uow, agency_id, region)
+    due: list[_Due] = []
     suspended: list[int] = []
     no_account: list[int] = []
-    paid = total = arrears = overpaid = skipped = 0
-    for app in uow.conn.execute(
-        select(retirement_applications).where(
-            retirement_applications.c.agency_id == agency_id,
-            retirement_applications.c.state == "awarded",
-        )
-    ).all():
-        versions = uow.conn.execute(
-            select(awards)
-            .where(awards.c.application_id == app.id, awards.c.state == "approved")
-            .order_by(awards.c.version)
-        ).all()
-        receiving = uow.conn.execute(
-            select(relationships.c.id).where(
-                relationships.c.person_id == app.person_id,
-                relationships.c.agency_id == agency_id,
-                relationships.c.scheme == SCHEME,
-                relationships.c.status == "receiving",
-            )
-        ).first()
+    paid = overpaid = skipped = 0
+    for app in pensioners.applications:
+        versions = pensioners.versions.get(app.id, [])
         award = _in_force(versions, period)
-        if award is None or receiving is None:
+        if award is None or app.person_id not in pensioners.receiving:
             skipped += 1
             continue
-        status = life_status(uow, app.person_id)
+        status = pensioners.status.get(app.person_id, _NO_STATUS)
         death = status.died_on
         last_month = min(period, death.year * 100 + death.month) if death else period
         first_approved = min(a.approved_at for a in versions).date()
-        reason = status.paused(first_approved, month)
-        if reason is not None:
+        if status.paused(first_approved, month) is not None:
             suspended.append(app.person_id)
             continue
-        payee = uow.conn.execute(
-            select(payee_accounts).where(payee_accounts.c.person_id == app.person_id)
-        ).first()
+        payee = pensioners.payees.get(app.person_id)
         if payee is None:
             no_account.append(app.person_id)
             continue
-        done = _payments(uow, app.id)  # (month, kind) → amount, read once
-        due: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
+        done = pensioners.done.get(app.id, {})  # (month, kind) → amount
+        owed_now: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
         m = period_of(versions[0].from_month)
         while m.year * 100 + m.month <= last_month:  # this month, and any not paid yet (补发)
             key = m.year * 100 + m.month
             owed = _in_force(versions, key)
             if owed is not None and (key, "monthly") not in done and not status.imprisoned(m):
-                due.append((key, "monthly", int(owed.total), owed))
+                owed_now.append((key, "monthly", int(owed.total), owed))
             m = m.plus(1)
         by_month: dict[int, int] = {}
         for (for_month, _), amount in done.items():
@@ -130,33 +113,26 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
             if owed is None or (earlier, "arrears") in done:
                 continue
             if owed.total > amount:
-                due.append((earlier, "arrears", int(owed.total) - amount, owed))
+                owed_now.append((earlier, "arrears", int(owed.total) - amount, owed))
             elif owed.total < amount:
                 overpaid += amount - int(owed.total)
-        if not due:
+        if not owed_now:
             continue
-        person = uow.conn.execute(
-            select(persons.c.id_number, persons.c.name).where(persons.c.id == app.person_id)
-        ).one()
-        for for_month, kind, amount, by in due:
-            journal_id = _pay(uow, app.person_id, by, region, for_month, kind, amount, period)
-            uow.conn.execute(
-                insert(benefit_payments).values(
-                    application_id=app.id, award_id=by.id, agency_id=agency_id,
-                    month=for_month, kind=kind, amount=amount, run_month=period,
-                    journal_id=journal_id, created_at=uow.clock.now(),
-                )
-            )  # fmt: skip
-            rows.append(
-                {"bank": payee.bank, "account_number": payee.account_number,
-                 "account_name": person.name, "id_number": person.id_number,
-                 "amount_yuan": format_yuan(amount).replace(",", ""),
-                 "month": f"{for_month // 100}-{for_month % 100:02d}", "kind": kind,
-                 "reference": f"YL{agency.code}{period}{app.id:08d}{for_month}{kind[0].upper()}"}
-            )  # fmt: skip
-            total += amount
-            arrears += amount if kind == "arrears" else 0
+        balance = pensioners.balances.get(app.person_id, {})
+        for for_month, kind, amount, by in owed_now:
+            due.append(_Due(app, payee, for_month, kind, amount, by, _draw(balance, by, amount)))
         paid += 1
+    _write(uow, agency_id, region, period, due)
+    rows = [
+        {"bank": d.payee.bank, "account_number": d.payee.account_number,
+         "account_name": d.app.name, "id_number": d.app.id_number,
+         "amount_yuan": format_yuan(d.amount).replace(",", ""),
+         "month": f"{d.month // 100}-{d.month % 100:02d}", "kind": d.kind,
+         "reference": f"YL{agency.code}{period}{d.app.id:08d}{d.month}{d.kind[0].upper()}"}
+        for d in due
+    ]  # fmt: skip
+    total = sum(d.amount for d in due)
+    arrears = sum(d.amount for d in due if d.kind == "arrears")
     files: dict[str, str] = {}
     for bank in sorted({r["bank"] for r in rows}):
         out = io.StringIO()
@@ -172,6 +148,171 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         agency.code, str(month), paid, total, arrears, overpaid, skipped,
         _numbers(uow, suspended), _numbers(uow, no_account), files,
     )  # fmt: skip
+
+
+_NO_STATUS = LifeStatus((), ())
+
+
+@dataclass(frozen=True, slots=True)
+class _Pensioners:
+    """Everything a run reads of the agency's awarded applications, read set-wise once: eight
+    statements whatever their number. Until session 24 the run read it application by
+    application (six statements each, and the account again for every month paid)."""
+
+    applications: list[Any]  # id, person_id, id_number, name; by application id
+    versions: dict[int, list[Any]]  # application → approved award versions, by version
+    receiving: set[int]  # persons whose relation at the agency is receiving (待遇享受)
+    status: dict[int, LifeStatus]  # person → certifications and reported events
+    payees: dict[int, Any]  # person → bank account
+    done: dict[int, dict[tuple[int, str], int]]  # application → (month, kind) → amount paid
+    balances: dict[int, dict[Portion, int]]  # person → account left in the region, by portion
+
+    @classmethod
+    def read(cls, uow: UnitOfWork, agency_id: int, region: str) -> _Pensioners:
+        awarded = (retirement_applications.c.agency_id == agency_id) & (
+            retirement_applications.c.state == "awarded"
+        )
+        app_ids = select(retirement_applications.c.id).where(awarded)
+        person_ids = select(retirement_applications.c.person_id).where(awarded)
+        applications = uow.conn.execute(
+            select(
+                retirement_applications.c.id, retirement_applications.c.person_id,
+                persons.c.id_number, persons.c.name,
+            )
+            .join(persons, persons.c.id == retirement_applications.c.person_id)
+            .where(awarded)
+            .order_by(retirement_applications.c.id)
+        ).all()  # fmt: skip
+        versions: dict[int, list[Any]] = defaultdict(list)
+        for a in uow.conn.execute(
+            select(awards)
+            .where(awards.c.application_id.in_(app_ids), awards.c.state == "approved")
+            .order_by(awards.c.application_id, awards.c.version)
+        ):
+            versions[a.application_id].append(a)
+        receiving = set(
+            uow.conn.execute(
+                select(relationships.c.person_id).where(
+                    relationships.c.person_id.in_(person_ids),
+                    relationships.c.agency_id == agency_id,
+                    relationships.c.scheme == SCHEME,
+                    relationships.c.status == "receiving",
+                )
+            ).scalars()
+        )
+        payees = {
+            p.person_id: p
+            for p in uow.conn.execute(
+                select(payee_accounts).where(payee_accounts.c.person_id.in_(person_ids))
+            )
+        }
+        done: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
+        for app_id, m, kind, amount in uow.conn.execute(
+            select(
+                benefit_payments.c.application_id, benefit_payments.c.month,
+                benefit_payments.c.kind, benefit_payments.c.amount,
+            ).where(benefit_payments.c.application_id.in_(app_ids))
+        ):  # fmt: skip
+            done[app_id][(int(m), kind)] = int(amount)
+        balances: dict[int, dict[Portion, int]] = defaultdict(dict)
+        for person_id, portion, amount in uow.conn.execute(
+            select(
+                account_entries.c.person_id, account_entries.c.portion,
+                func.sum(account_entries.c.amount),
+            )
+            .where(
+                account_entries.c.person_id.in_(person_ids),
+                account_entries.c.scheme == SCHEME,
+                account_entries.c.region == region,
+            )
+            .group_by(account_entries.c.person_id, account_entries.c.portion)
+        ):  # fmt: skip
+            balances[person_id][Portion(portion)] = int(amount)
+        return cls(
+            list(applications), versions, receiving, life_statuses(uow, person_ids), payees,
+            done, balances,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """One payment the run makes: a month's pension (or a correction's arrears) of one person."""
+
+    app: Any  # the application row (id, person_id, id_number, name)
+    payee: Any
+    month: int  # YYYYMM it is for
+    kind: str  # monthly | arrears
+    amount: int  # fen
+    award: Any  # the award version it is paid under
+    from_account: tuple[tuple[Portion, int], ...]  # the account drawn down, by portion
+
+
+def _draw(balance: dict[Portion, int], award: Any, amount: int) -> tuple[tuple[Portion, int], ...]:
+    """The personal-account part of a payment, as far as the person's account still holds it,
+    newest portion first (past that the pooled fund pays on); ``balance`` is drawn down, so a
+    run that pays several months of one person takes each from what the last left."""
+    share = int(award.account) * amount // int(award.total) if award.total else 0
+    taken = []
+    for portion in (Portion.FROM_2006, Portion.Y1998_2005, Portion.PRE_1998):
+        take = min(share, max(0, balance.get(portion, 0)))
+        if take:
+            taken.append((portion, take))
+            balance[portion] = balance.get(portion, 0) - take
+            share -= take
+    return tuple(taken)
+
+
+def _write(uow: UnitOfWork, agency_id: int, region: str, run: int, due: list[_Due]) -> None:
+    """Two journals a payment: the month's pension becomes payable (基础 and 过渡 from the
+    pooled fund, the account part from the account fund), then payable goes out through the
+    bank (benefits payable → bank); a payment row on the second, an account entry per portion
+    drawn on the first. Written set-wise: the journals at once, then the entries and payments
+    by the bulk path."""
+    today, now = uow.clock.today(), uow.clock.now()
+    journal_list: list[Journal] = []
+    for d in due:
+        from_account = sum(take for _, take in d.from_account)
+        key = f"benefit:{d.app.id}:{d.month}:{d.kind}"
+        journal_list += [
+            Journal(
+                "benefit_due", f"{key}:due", today, f"应付待遇 {d.month} {d.kind}",
+                (
+                    debit(region, Account.POOLED_FUND, d.amount - from_account),
+                    debit(region, Account.ACCOUNT_FUND, from_account),
+                    credit(region, Account.BENEFITS_PAYABLE, d.amount),
+                ),
+            ),
+            Journal(
+                "benefit_paid", key, today, f"待遇发放 {d.month} {d.kind}",
+                (
+                    debit(region, Account.BENEFITS_PAYABLE, d.amount),
+                    credit(region, Account.BANK, d.amount),
+                ),
+            ),
+        ]  # fmt: skip
+    ids = ledger.post_many(uow, journal_list)
+    insert_rows(
+        uow.conn, account_entries, ENTRY_COLUMNS,
+        (
+            (d.app.person_id, SCHEME, region, portion.value, "payout", run, today, -take,
+             ids[2 * i], f"benefit:{d.month}:{d.kind}", now)
+            for i, d in enumerate(due)
+            for portion, take in d.from_account
+        ),
+    )  # fmt: skip
+    insert_rows(
+        uow.conn, benefit_payments, _PAYMENT_COLUMNS,
+        (
+            (d.app.id, d.award.id, agency_id, d.month, d.kind, d.amount, run, ids[2 * i + 1], now)
+            for i, d in enumerate(due)
+        ),
+    )  # fmt: skip
+
+
+_PAYMENT_COLUMNS = [
+    "application_id", "award_id", "agency_id", "month", "kind", "amount", "run_month",
+    "journal_id", "created_at",
+]  # fmt: skip
 
 
 BANK_FIELDS = [
@@ -192,69 +333,3 @@ def _in_force(versions: Sequence[Any], month: int) -> Any:
     correction replaces from the start, an adjustment from its January)."""
     started = [a for a in versions if a.from_month <= month]
     return started[-1] if started else None
-
-
-def _payments(uow: UnitOfWork, application_id: int) -> dict[tuple[int, str], int]:
-    """Every payment made under an application: (month, kind) → amount."""
-    return {
-        (int(m), k): int(a)
-        for m, k, a in uow.conn.execute(
-            select(
-                benefit_payments.c.month, benefit_payments.c.kind, benefit_payments.c.amount
-            ).where(benefit_payments.c.application_id == application_id)
-        )
-    }
-
-
-def _pay(
-    uow: UnitOfWork, person_id: int, award: Any, region: str, month: int, kind: str,
-    amount: int, run: int,
-) -> int:  # fmt: skip
-    """Two journals: the month's pension becomes payable (基础 and 过渡 from the pooled fund, the
-    account part from the account fund — as far as the person's account still holds it, newest
-    portion first; past that the pooled fund pays on), then payable goes out through the bank.
-    Returns the payment journal."""
-    share = int(award.account) * amount // int(award.total) if award.total else 0
-    balance = account_balance(uow, person_id, SCHEME, region)
-    entries = []
-    left = share
-    for portion in (Portion.FROM_2006, Portion.Y1998_2005, Portion.PRE_1998):
-        take = min(left, max(0, int(balance.get(portion, 0))))
-        if take:
-            entries.append((portion, take))
-            left -= take
-    from_account = share - left
-    key = f"benefit:{award.application_id}:{month}:{kind}"
-    due = ledger.post(
-        uow,
-        Journal(
-            "benefit_due",
-            f"{key}:due",
-            uow.clock.today(),
-            f"应付待遇 {month} {kind}",
-            (
-                debit(region, Account.POOLED_FUND, amount - from_account),
-                debit(region, Account.ACCOUNT_FUND, from_account),
-                credit(region, Account.BENEFITS_PAYABLE, amount),
-            ),
-        ),
-    )
-    paid = ledger.post(
-        uow,
-        Journal(
-            "benefit_paid",
-            key,
-            uow.clock.today(),
-            f"待遇发放 {month} {kind}",
-            (debit(region, Account.BENEFITS_PAYABLE, amount), credit(region, Account.BANK, amount)),
-        ),
-    )
-    for portion, take in entries:
-        uow.conn.execute(
-            insert(account_entries).values(
-                person_id=person_id, scheme=SCHEME, region=region, portion=portion.value,
-                kind="payout", period=run, effective_on=uow.clock.today(), amount=-take,
-                journal_id=due, source=f"benefit:{month}:{kind}", created_at=uow.clock.now(),
-            )
-        )  # fmt: skip
-    return paid

@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, case, extract, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from jinbao.db.bulk import insert_rows
 from jinbao.db.dml import insert_unless_taken
@@ -85,6 +87,56 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
         ],
     )
     return int(journal_id)
+
+
+def post_many(uow: UnitOfWork, many: Sequence[Journal]) -> list[int]:
+    """Write balanced journals under keys not used before and return their ids, in order: the
+    journals in one ``INSERT … RETURNING`` (SQLAlchemy sends the rows in batches of VALUES) and
+    their postings by the bulk path, whatever their number. For a writer that has read what is
+    done before it writes, as the payment run has: a key already taken is a conflict
+    (``ledger.key_taken``, the unit of work to be rolled back), not a retry returned as by
+    :func:`post`. Two runs of one agency and month at once: the second waits for the first's
+    keys, then is refused."""
+    if not many:
+        return []
+    for journal in many:
+        check_balanced(journal)
+    now = uow.clock.now()
+    try:
+        ids = [
+            int(i)
+            for i in uow.conn.execute(
+                insert(journals).returning(journals.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "kind": j.kind,
+                        "idempotency_key": j.key,
+                        "effective_on": j.effective_on,
+                        "description": j.description[:200],
+                        "created_at": now,
+                    }
+                    for j in many
+                ],
+            ).scalars()
+        ]
+    except IntegrityError:  # the only unique key written here is the journal's
+        raise Conflict(
+            "ledger.key_taken",
+            "记账凭证的幂等键已被使用（可能有同一业务正在或已经办理）：本次未写入任何内容，请查明后重试。",
+            "A journal's idempotency key is taken (the same business may be under way or done): "
+            "nothing was written; find out why before trying again.",
+        ) from None
+    insert_rows(
+        uow.conn,
+        postings,
+        ["journal_id", "region", "account", "amount"],
+        (
+            (journal_id, p.region, p.account.value, p.amount)
+            for journal_id, j in zip(ids, many, strict=True)
+            for p in j.postings
+        ),
+    )
+    return ids
 
 
 def _journal_under(uow: UnitOfWork, key: str) -> int:

@@ -8,9 +8,10 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, insert, select
 
 from jinbao.accounts.service import statement
+from jinbao.accounts.tables import account_entries
 from jinbao.benefits import service as benefits
 from jinbao.benefits.adjustment import AdjustmentPlan, adjust
 from jinbao.benefits.payments import run_payments
@@ -21,14 +22,18 @@ from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.check import check
+from jinbao.ledger.model import Account, Journal, credit, debit
+from jinbao.ledger.tables import journals, postings
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus
+from jinbao.registry.tables import persons
 from tests.integration.benefits.test_retirement import apply, approved_pensioner, career
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW
 
 Uow = Callable[[], UnitOfWork]
+ZZ = "410000"  # the pooling region of the Zhengzhou agency (NEW) that pays
 
 
 def run(uow_at: Uow, month: YearMonth):
@@ -161,4 +166,60 @@ def test_an_adjustment_from_july_pays_arrears_from_july_only(
     september = run(uow_at, YearMonth(2026, 9))
     assert september.arrears == 2 * 4_000  # July and August
     assert september.total == award["total"] + 4_000 + 2 * 4_000
+    clean(uow_at)
+
+
+def test_a_run_of_many_months_draws_the_account_down_to_nothing_then_the_pooled_fund_pays(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """The account part of each month comes out of the person's account as far as it still
+    holds it (国发〔2005〕38号: the account pays its part until spent; past that the pooled fund
+    pays on). A run that pays many months at once (补发 after a late approval) takes each month
+    from what the one before left. Arranged: the account already spent but for two and a half
+    months' parts, as after 139 months of payment (an earlier payout posted to the ledger)."""
+    person, application, award = approved_pensioner(uow_at, params)
+    part = award["account"]
+    with uow_at() as uow:
+        before = statement(uow, person, dt.date(2026, 11, 2)).total
+    left = 2 * part + part // 2
+
+    def spend(uow: UnitOfWork) -> None:
+        person_id = uow.conn.scalar(select(persons.c.id).where(persons.c.id_number == person))
+        journal_id = ledger.post(
+            uow,
+            Journal(
+                "test", f"test-earlier-payout:{person}", dt.date(2025, 12, 31),
+                "earlier payouts (test)",
+                (debit(ZZ, Account.ACCOUNT_FUND, before - left), credit(ZZ, Account.BANK, before - left)),
+            ),
+        )  # fmt: skip
+        uow.conn.execute(
+            insert(account_entries).values(
+                person_id=person_id, scheme="enterprise", region=ZZ, portion="from2006",
+                kind="payout", period=202512, effective_on=dt.date(2025, 12, 31),
+                amount=-(before - left), journal_id=journal_id, source="test", created_at=uow.clock.now(),
+            )
+        )  # fmt: skip
+
+    commit(uow_at, spend)
+    october = run(uow_at, YearMonth(2026, 10))  # January to October, in one run
+    assert (october.paid, october.total) == (1, 10 * award["total"])
+    with uow_at() as uow:
+        entries = [
+            e.amount
+            for e in statement(uow, person, dt.date(2026, 11, 2)).entries
+            if e.kind == "payout" and e.source.startswith("benefit:")
+        ]
+        assert statement(uow, person, dt.date(2026, 11, 2)).total == 0
+        drawn = uow.conn.execute(
+            select(func.sum(postings.c.amount))
+            .join(journals, journals.c.id == postings.c.journal_id)
+            .where(
+                journals.c.kind == "benefit_due",
+                journals.c.idempotency_key.like(f"benefit:{application}:%"),
+                postings.c.account == Account.ACCOUNT_FUND.value,
+            )
+        ).scalar()
+    assert entries == [-part, -part, -(part // 2)]  # three months, the third in part
+    assert drawn == left  # the account fund paid what the account held, no more
     clean(uow_at)

@@ -112,6 +112,35 @@ def test_a_journal_of_many_lines_is_written_whole_and_retried_harmlessly(
     )
 
 
+def test_many_journals_are_written_at_once_in_order_and_a_taken_key_writes_none(
+    engine: Engine, make_uow: Uow
+) -> None:
+    """``post_many`` (a payment run's journals): the ids come back in the order given, each
+    journal with its own lines; a batch holding a key already taken is a conflict and leaves
+    nothing behind, not even the journals under new keys before it."""
+    many = [a_journal(f"many-{n}", 100 * n) for n in range(1, 60)]
+    ids = commit(make_uow, lambda uow: ledger.post_many(uow, many))
+    assert len(ids) == len(set(ids)) == len(many)
+    with make_uow() as uow:
+        for journal_id, j in zip(ids, many, strict=True):
+            loaded = ledger.load(uow, journal_id)
+            assert (loaded.key, sorted(loaded.postings, key=str)) == (
+                j.key, sorted(j.postings, key=str),
+            )  # fmt: skip
+        before = uow.conn.scalar(select(func.count()).select_from(journals))
+    again = [a_journal("many-new", 7), many[30]]
+    refused = rejected(engine, make_uow, lambda uow: ledger.post_many(uow, again), Conflict)
+    assert refused.code == "ledger.key_taken"
+    with make_uow() as uow:
+        assert uow.conn.scalar(select(func.count()).select_from(journals)) == before
+        assert check(uow) == []
+    unbalanced = [a_journal("many-bad", 100, credited=99)]
+    assert (
+        rejected(engine, make_uow, lambda uow: ledger.post_many(uow, unbalanced), InvalidInput).code
+        == "ledger.unbalanced"
+    )
+
+
 def test_two_posts_racing_under_one_key_both_return_the_first_journal(make_uow: Uow) -> None:
     """The second writer waits for the first one's commit and then finds its journal: a retry
     that overlaps the original (a client timing out and trying again) is not an error."""
