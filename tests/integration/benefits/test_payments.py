@@ -173,8 +173,7 @@ def test_a_run_of_many_months_draws_the_account_down_to_nothing_then_the_pooled_
     engine: Engine, uow_at: Uow, params: Parameters
 ) -> None:
     """The account part of each month comes out of the person's account as far as it still
-    holds it (国发〔2005〕38号: the account pays its part until spent; past that the pooled fund
-    pays on). A run that pays many months at once (补发 after a late approval) takes each month
+    holds it; past that the pooled fund pays on (benefits README, Payment). A run that pays many months at once (补发 after a late approval) takes each month
     from what the one before left. Arranged: the account already spent but for two and a half
     months' parts, as after 139 months of payment (an earlier payout posted to the ledger)."""
     person, application, award = approved_pensioner(uow_at, params)
