@@ -56,6 +56,7 @@ bench: $(STAMP) system-deps
 	for engine in sqlite postgresql; do \
 	  $(BIN)/python -m bench.bench_posting --engine $$engine --persons $(BENCH_PERSONS) && \
 	  $(BIN)/python -m bench.bench_interest --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )) && \
+	  $(BIN)/python -m bench.bench_payments --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )) && \
 	  $(BIN)/python -m bench.bench_transfer --engine $$engine --persons $(BENCH_TRANSFERS) && \
 	  $(BIN)/python -m bench.bench_record --engine $$engine --persons $$(( $(BENCH_PERSONS) / 10 )) && \
 	  $(BIN)/python -m bench.bench_ledger --engine $$engine --persons $$(( $(BENCH_PERSONS) / 20 )) && \

@@ -73,66 +73,71 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         )
     region = (agency.region_code or "000000")[:2] + "0000"
     period = month.year * 100 + month.month
-    pensioners = _Pensioners.read(uow, agency_id, region)
-    due: list[_Due] = []
+    rows: list[dict[str, str]] = []
     suspended: list[int] = []
     no_account: list[int] = []
-    paid = overpaid = skipped = 0
-    for app in pensioners.applications:
-        versions = pensioners.versions.get(app.id, [])
-        award = _in_force(versions, period)
-        if award is None or app.person_id not in pensioners.receiving:
-            skipped += 1
-            continue
-        status = pensioners.status.get(app.person_id, _NO_STATUS)
-        death = status.died_on
-        last_month = min(period, death.year * 100 + death.month) if death else period
-        first_approved = min(a.approved_at for a in versions).date()
-        if status.paused(first_approved, month) is not None:
-            suspended.append(app.person_id)
-            continue
-        payee = pensioners.payees.get(app.person_id)
-        if payee is None:
-            no_account.append(app.person_id)
-            continue
-        done = pensioners.done.get(app.id, {})  # (month, kind) → amount
-        owed_now: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
-        m = period_of(versions[0].from_month)
-        while m.year * 100 + m.month <= last_month:  # this month, and any not paid yet (补发)
-            key = m.year * 100 + m.month
-            owed = _in_force(versions, key)
-            if owed is not None and (key, "monthly") not in done and not status.imprisoned(m):
-                owed_now.append((key, "monthly", int(owed.total), owed))
-            m = m.plus(1)
-        by_month: dict[int, int] = {}
-        for (for_month, _), amount in done.items():
-            if for_month < period:
-                by_month[for_month] = by_month.get(for_month, 0) + amount
-        for earlier, amount in sorted(by_month.items()):
-            owed = _in_force(versions, earlier)
-            if owed is None or (earlier, "arrears") in done:
+    paid = overpaid = skipped = total = arrears = 0
+    after = 0  # the chunks go by application id
+    while pensioners := _Pensioners.read(uow, agency_id, region, after, CHUNK):
+        after = pensioners.applications[-1].id
+        due: list[_Due] = []
+        for app in pensioners.applications:
+            versions = pensioners.versions.get(app.id, [])
+            award = _in_force(versions, period)
+            if award is None or app.person_id not in pensioners.receiving:
+                skipped += 1
                 continue
-            if owed.total > amount:
-                owed_now.append((earlier, "arrears", int(owed.total) - amount, owed))
-            elif owed.total < amount:
-                overpaid += amount - int(owed.total)
-        if not owed_now:
-            continue
-        balance = pensioners.balances.get(app.person_id, {})
-        for for_month, kind, amount, by in owed_now:
-            due.append(_Due(app, payee, for_month, kind, amount, by, _draw(balance, by, amount)))
-        paid += 1
-    _write(uow, agency_id, region, period, due)
-    rows = [
-        {"bank": d.payee.bank, "account_number": d.payee.account_number,
-         "account_name": d.app.name, "id_number": d.app.id_number,
-         "amount_yuan": format_yuan(d.amount).replace(",", ""),
-         "month": f"{d.month // 100}-{d.month % 100:02d}", "kind": d.kind,
-         "reference": f"YL{agency.code}{period}{d.app.id:08d}{d.month}{d.kind[0].upper()}"}
-        for d in due
-    ]  # fmt: skip
-    total = sum(d.amount for d in due)
-    arrears = sum(d.amount for d in due if d.kind == "arrears")
+            status = pensioners.status.get(app.person_id, _NO_STATUS)
+            death = status.died_on
+            last_month = min(period, death.year * 100 + death.month) if death else period
+            first_approved = min(a.approved_at for a in versions).date()
+            if status.paused(first_approved, month) is not None:
+                suspended.append(app.person_id)
+                continue
+            payee = pensioners.payees.get(app.person_id)
+            if payee is None:
+                no_account.append(app.person_id)
+                continue
+            done = pensioners.done.get(app.id, {})  # (month, kind) → amount
+            owed_now: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
+            m = period_of(versions[0].from_month)
+            while m.year * 100 + m.month <= last_month:  # this month, and any not paid yet (补发)
+                key = m.year * 100 + m.month
+                owed = _in_force(versions, key)
+                if owed is not None and (key, "monthly") not in done and not status.imprisoned(m):
+                    owed_now.append((key, "monthly", int(owed.total), owed))
+                m = m.plus(1)
+            by_month: dict[int, int] = {}
+            for (for_month, _), amount in done.items():
+                if for_month < period:
+                    by_month[for_month] = by_month.get(for_month, 0) + amount
+            for earlier, amount in sorted(by_month.items()):
+                owed = _in_force(versions, earlier)
+                if owed is None or (earlier, "arrears") in done:
+                    continue
+                if owed.total > amount:
+                    owed_now.append((earlier, "arrears", int(owed.total) - amount, owed))
+                elif owed.total < amount:
+                    overpaid += amount - int(owed.total)
+            if not owed_now:
+                continue
+            balance = pensioners.balances.get(app.person_id, {})
+            for for_month, kind, amount, by in owed_now:
+                due.append(
+                    _Due(app, payee, for_month, kind, amount, by, _draw(balance, by, amount))
+                )
+            paid += 1
+        _write(uow, agency_id, region, period, due)
+        rows += [
+            {"bank": d.payee.bank, "account_number": d.payee.account_number,
+             "account_name": d.app.name, "id_number": d.app.id_number,
+             "amount_yuan": format_yuan(d.amount).replace(",", ""),
+             "month": f"{d.month // 100}-{d.month % 100:02d}", "kind": d.kind,
+             "reference": f"YL{agency.code}{period}{d.app.id:08d}{d.month}{d.kind[0].upper()}"}
+            for d in due
+        ]  # fmt: skip
+        total += sum(d.amount for d in due)
+        arrears += sum(d.amount for d in due if d.kind == "arrears")
     files: dict[str, str] = {}
     for bank in sorted({r["bank"] for r in rows}):
         out = io.StringIO()
@@ -151,12 +156,15 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
 
 
 _NO_STATUS = LifeStatus((), ())
+# Applications read, computed and written at a time, all in the run's one transaction: what is
+# held in memory stays that of a chunk (the bank files aside) whatever the agency's size.
+CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
 class _Pensioners:
-    """Everything a run reads of the agency's awarded applications, read set-wise once: eight
-    statements whatever their number. Until session 24 the run read it application by
+    """What a run reads of a chunk of the agency's awarded applications, read set-wise: eight
+    statements a chunk of :data:`CHUNK`. Until session 24 the run read it application by
     application (six statements each, and the account again for every month paid)."""
 
     applications: list[Any]  # id, person_id, id_number, name; by application id
@@ -167,22 +175,35 @@ class _Pensioners:
     done: dict[int, dict[tuple[int, str], int]]  # application → (month, kind) → amount paid
     balances: dict[int, dict[Portion, int]]  # person → account left in the region, by portion
 
+    def __bool__(self) -> bool:
+        return bool(self.applications)
+
     @classmethod
-    def read(cls, uow: UnitOfWork, agency_id: int, region: str) -> _Pensioners:
+    def read(
+        cls, uow: UnitOfWork, agency_id: int, region: str, after: int, limit: int
+    ) -> _Pensioners:
+        """The next ``limit`` awarded applications of the agency after application ``after``,
+        and what the run needs of them."""
         awarded = (retirement_applications.c.agency_id == agency_id) & (
             retirement_applications.c.state == "awarded"
         )
-        app_ids = select(retirement_applications.c.id).where(awarded)
-        person_ids = select(retirement_applications.c.person_id).where(awarded)
         applications = uow.conn.execute(
             select(
                 retirement_applications.c.id, retirement_applications.c.person_id,
                 persons.c.id_number, persons.c.name,
             )
             .join(persons, persons.c.id == retirement_applications.c.person_id)
-            .where(awarded)
+            .where(awarded, retirement_applications.c.id > after)
             .order_by(retirement_applications.c.id)
+            .limit(limit)
         ).all()  # fmt: skip
+        if not applications:
+            return cls([], {}, set(), {}, {}, {}, {})
+        chunk = awarded & retirement_applications.c.id.between(
+            applications[0].id, applications[-1].id
+        )
+        app_ids = select(retirement_applications.c.id).where(chunk)
+        person_ids = select(retirement_applications.c.person_id).where(chunk)
         versions: dict[int, list[Any]] = defaultdict(list)
         for a in uow.conn.execute(
             select(awards)

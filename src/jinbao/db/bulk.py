@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    func,
     select,
     text,
 )
@@ -82,6 +83,35 @@ def insert_rows(
     if batch:
         cursor.executemany(statement, batch)
     cursor.close()
+
+
+def new_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """``n`` ids for new rows of ``table`` (its ``id`` column), for rows written by
+    :func:`insert_rows` that others refer to before they are written (a run's journals, which
+    its payments and entries name). PostgreSQL: from the column's own sequence, in one
+    statement; ids another writer takes meanwhile are its own. SQLite: those after the largest
+    id, which no one else can take: a writing unit holds the database's write lock from its
+    BEGIN (:mod:`jinbao.db.engine`)."""
+    if n <= 0:
+        return []
+    if conn.dialect.name == "postgresql":  # one array, not a row an id
+        ids = conn.execute(
+            text(
+                "SELECT array_agg(nextval(pg_get_serial_sequence(:t, 'id')))"
+                " FROM generate_series(1, :n)"
+            ),
+            {"t": table.name, "n": n},
+        ).scalar_one()
+        return [int(i) for i in ids]
+    last = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+    return list(range(last + 1, last + 1 + n))
+
+
+def is_integrity_error(conn: Connection, error: BaseException) -> bool:
+    """Whether ``error`` is a broken unique or foreign key, raised through SQLAlchemy or, by
+    :func:`insert_rows`, by the driver itself (which SQLAlchemy does not wrap)."""
+    driver_error = getattr(conn.dialect.loaded_dbapi, "IntegrityError", IntegrityError)
+    return isinstance(error, IntegrityError | driver_error)
 
 
 def _pg_type(conn: Connection, table: Table, column: str) -> str:

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, case, extract, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from jinbao.db.bulk import insert_rows
+from jinbao.db.bulk import insert_rows, is_integrity_error, new_ids
 from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -91,35 +90,34 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
 
 def post_many(uow: UnitOfWork, many: Sequence[Journal]) -> list[int]:
     """Write balanced journals under keys not used before and return their ids, in order: the
-    journals in one ``INSERT … RETURNING`` (SQLAlchemy sends the rows in batches of VALUES) and
-    their postings by the bulk path, whatever their number. For a writer that has read what is
-    done before it writes, as the payment run has: a key already taken is a conflict
-    (``ledger.key_taken``, the unit of work to be rolled back), not a retry returned as by
-    :func:`post`. Two runs of one agency and month at once: the second waits for the first's
-    keys, then is refused."""
+    ids drawn at once (:func:`new_ids`), then the journals and their postings by the bulk path,
+    whatever their number. For a writer that has read what is done before it writes, as the
+    payment run has: a key already taken is a conflict (``ledger.key_taken``, the unit of work
+    to be rolled back), not a retry returned as by :func:`post`. Two runs of one agency and
+    month at once: the second waits for the first's keys, then is refused.
+
+    Measured on a payment run of 20 000 pensioners (PostgreSQL): an ``INSERT … RETURNING`` of
+    the journals, sent by SQLAlchemy in batches of VALUES, spent 1.7 of the run's 6 s in
+    psycopg splitting each batch's statement of 5 000 parameters (too many for its cache)."""
     if not many:
         return []
     for journal in many:
         check_balanced(journal)
+    ids = new_ids(uow.conn, journals, len(many))
     now = uow.clock.now()
     try:
-        ids = [
-            int(i)
-            for i in uow.conn.execute(
-                insert(journals).returning(journals.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "kind": j.kind,
-                        "idempotency_key": j.key,
-                        "effective_on": j.effective_on,
-                        "description": j.description[:200],
-                        "created_at": now,
-                    }
-                    for j in many
-                ],
-            ).scalars()
-        ]
-    except IntegrityError:  # the only unique key written here is the journal's
+        insert_rows(
+            uow.conn,
+            journals,
+            ["id", "kind", "idempotency_key", "effective_on", "description", "created_at"],
+            (
+                (journal_id, j.kind, j.key, j.effective_on, j.description[:200], now)
+                for journal_id, j in zip(ids, many, strict=True)
+            ),
+        )
+    except Exception as error:  # the only unique key written here is the journal's
+        if not is_integrity_error(uow.conn, error):
+            raise
         raise Conflict(
             "ledger.key_taken",
             "记账凭证的幂等键已被使用（可能有同一业务正在或已经办理）：本次未写入任何内容，请查明后重试。",

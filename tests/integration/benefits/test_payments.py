@@ -8,10 +8,12 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from jinbao.accounts.service import statement
 from jinbao.accounts.tables import account_entries
+from jinbao.benefits import payments
 from jinbao.benefits import service as benefits
 from jinbao.benefits.adjustment import AdjustmentPlan, adjust
 from jinbao.benefits.payments import run_payments
@@ -28,7 +30,14 @@ from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus
 from jinbao.registry.tables import persons
-from tests.integration.benefits.test_retirement import apply, approved_pensioner, career
+from tests.builders import an_id_number
+from tests.integration.benefits.test_retirement import (
+    BORN,
+    apply,
+    approved_pensioner,
+    career,
+    worked,
+)
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW
 
@@ -221,4 +230,47 @@ def test_a_run_of_many_months_draws_the_account_down_to_nothing_then_the_pooled_
         ).scalar()
     assert entries == [-part, -part, -(part // 2)]  # three months, the third in part
     assert drawn == left  # the account fund paid what the account held, no more
+    clean(uow_at)
+
+
+def test_a_run_in_chunks_pays_each_pensioner_once_and_skips_none(
+    engine: Engine, uow_at: Uow, params: Parameters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run reads, computes and writes its pensioners a chunk at a time (``CHUNK``), in
+    one transaction: with a chunk of one, three pensioners — one of them with no bank
+    account, which must not end the run — come out as with one chunk."""
+    monkeypatch.setattr(payments, "CHUNK", 1)
+    first, _, award = approved_pensioner(uow_at, params)
+    others = []
+    for bank in (False, True):  # the one with no account in the middle
+        person = an_id_number(born=BORN, sex="M", county="410105")
+
+        def setup(uow: UnitOfWork, person: str = person) -> None:
+            registry.add_person(uow, registry.NewPerson(person, "冯三", "410105"))
+            worked(
+                uow, params, person, NEW, YearMonth(2010, 1), 191,
+                paid_on=dt.date(2025, 12, 10), left_on=dt.date(2025, 12, 1),
+                why="达到退休年龄，停止缴费",
+            )  # fmt: skip
+
+        commit(uow_at, setup)
+        cmd = benefits.RetirementApplication(
+            person, NEW, operator="张经办",
+            **({"bank": "中国银行", "account_number": "6216610000012345"} if bank else {}),  # type: ignore[arg-type]
+        )  # fmt: skip
+        application = commit(
+            uow_at, lambda uow, cmd=cmd: benefits.apply_retirement(uow, cmd, params)
+        )
+        with uow_at() as uow:
+            (draft,) = benefits.show(uow, application)["awards"]
+        commit(uow_at, lambda uow, draft=draft: benefits.approve_award(uow, draft["id"], "李复核"))
+        others.append((person, draft))
+    (no_account, _), (paying, paying_award) = others
+    february = run(uow_at, YearMonth(2026, 2))
+    assert (february.paid, february.no_account) == (2, [no_account])
+    assert february.total == 2 * award["total"] + 2 * paying_award["total"]  # January, February
+    banks = "".join(february.bank_files.values())
+    assert banks.count(first) == banks.count(paying) == 2
+    assert no_account not in banks
+    assert run(uow_at, YearMonth(2026, 2)).paid == 0  # a rerun pays nothing twice
     clean(uow_at)
