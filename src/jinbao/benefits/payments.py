@@ -73,7 +73,7 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         )
     region = (agency.region_code or "000000")[:2] + "0000"
     period = month.year * 100 + month.month
-    rows: list[dict[str, str]] = []
+    banks: dict[str, io.StringIO] = {}  # bank → its file (CSV)
     suspended: list[int] = []
     no_account: list[int] = []
     paid = overpaid = skipped = total = arrears = 0
@@ -128,23 +128,18 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
                 )
             paid += 1
         _write(uow, agency_id, region, period, due)
-        rows += [
-            {"bank": d.payee.bank, "account_number": d.payee.account_number,
-             "account_name": d.app.name, "id_number": d.app.id_number,
-             "amount_yuan": format_yuan(d.amount).replace(",", ""),
-             "month": f"{d.month // 100}-{d.month % 100:02d}", "kind": d.kind,
-             "reference": f"YL{agency.code}{period}{d.app.id:08d}{d.month}{d.kind[0].upper()}"}
-            for d in due
-        ]  # fmt: skip
+        for d in due:  # each bank's file written as the chunks go, not held as rows
+            if d.payee.bank not in banks:
+                banks[d.payee.bank] = io.StringIO()
+                csv.writer(banks[d.payee.bank]).writerow(BANK_FIELDS)
+            csv.writer(banks[d.payee.bank]).writerow(
+                (d.payee.account_number, d.app.name, d.app.id_number,
+                 format_yuan(d.amount).replace(",", ""), f"{d.month // 100}-{d.month % 100:02d}",
+                 d.kind, f"YL{agency.code}{period}{d.app.id:08d}{d.month}{d.kind[0].upper()}")
+            )  # fmt: skip
         total += sum(d.amount for d in due)
         arrears += sum(d.amount for d in due if d.kind == "arrears")
-    files: dict[str, str] = {}
-    for bank in sorted({r["bank"] for r in rows}):
-        out = io.StringIO()
-        writer = csv.DictWriter(out, BANK_FIELDS)
-        writer.writeheader()
-        writer.writerows({k: r[k] for k in BANK_FIELDS} for r in rows if r["bank"] == bank)
-        files[bank] = out.getvalue()
+    files = {bank: banks[bank].getvalue() for bank in sorted(banks)}
     record(
         uow, "benefit.run", "agency", agency.code,
         new={"month": str(month), "paid": paid, "total": total, "arrears": arrears},
