@@ -155,8 +155,8 @@ def generate_command(
         typer.Option(
             help="The survivors of those who died before drawing a pension claim (遗属待遇, "
             "through the benefits service): an employee's the funeral grant and survivor "
-            "pension (deaths since 2021-09-01) and the account, a resident's the account less "
-            "the subsidies."
+            "pension (deaths since 人社部发〔2021〕18号 took effect) and the account, a "
+            "resident's the account less the subsidies."
         ),
     ] = True,
     parquet: Annotated[
