@@ -5,6 +5,7 @@ run, nobody paid who is not receiving, and the ledger check clean after each run
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,10 +17,11 @@ from jinbao.accounts.tables import account_entries
 from jinbao.benefits import payments
 from jinbao.benefits import service as benefits
 from jinbao.benefits.adjustment import AdjustmentPlan, adjust
-from jinbao.benefits.payments import run_payments
+from jinbao.benefits.payments import PaymentReport, run_payments
+from jinbao.benefits.tables import benefit_payments
 from jinbao.contributions import service as contributions
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import InvalidInput
+from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
@@ -273,4 +275,46 @@ def test_a_run_in_chunks_pays_each_pensioner_once_and_skips_none(
     assert banks.count(first) == banks.count(paying) == 2
     assert no_account not in banks
     assert run(uow_at, YearMonth(2026, 2)).paid == 0  # a rerun pays nothing twice
+    clean(uow_at)
+
+
+def test_two_runs_of_one_month_at_once_pay_it_once(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """Two operators run the same agency and month at the same time. The second waits for the
+    first's commit, then pays nothing twice: on SQLite it waits for the write lock before it
+    reads and finds the month paid; on PostgreSQL it has read before the first committed, waits
+    on the first's journal keys and is refused as a conflict (``ledger.key_taken``) with
+    nothing written, so a rerun then finds the month paid."""
+    person, _application, award = approved_pensioner(uow_at, params)
+    second: list[PaymentReport | BaseException] = []
+
+    def racer() -> None:
+        try:
+            second.append(run(uow_at, YearMonth(2026, 1)))
+        except BaseException as e:  # reported below, in the test's thread
+            second.append(e)
+
+    with uow_at() as uow:
+        first = run_payments(uow, NEW, YearMonth(2026, 1))
+        thread = threading.Thread(target=racer)
+        thread.start()
+        thread.join(0.5)
+        assert not second, "the second run did not wait for the first"
+        uow.commit()
+    thread.join(10)
+    assert first.total == award["total"]
+    (outcome,) = second
+    if engine.dialect.name == "postgresql":
+        assert isinstance(outcome, Conflict)
+        assert outcome.code == "ledger.key_taken"
+    else:
+        assert isinstance(outcome, PaymentReport)
+        assert (outcome.paid, outcome.total) == (0, 0)
+    assert run(uow_at, YearMonth(2026, 1)).paid == 0
+    with uow_at() as uow:
+        (bank_file,) = first.bank_files.values()
+        assert bank_file.count(person) == 1
+        paid = uow.conn.scalar(select(func.count()).select_from(benefit_payments))
+    assert paid == 1
     clean(uow_at)
