@@ -137,27 +137,10 @@ class LifeStatus:
         return False
 
 
-def life_status(uow: UnitOfWork, person_id: int) -> LifeStatus:
-    return LifeStatus(
-        tuple(
-            uow.conn.execute(
-                select(certifications.c.certified_on).where(certifications.c.person_id == person_id)
-            ).scalars()
-        ),
-        tuple(
-            (kind, on)
-            for kind, on in uow.conn.execute(
-                select(life_events.c.kind, life_events.c.on).where(
-                    life_events.c.person_id == person_id
-                )
-            )
-        ),
-    )
-
-
 def life_statuses(uow: UnitOfWork, person_ids: Any) -> dict[int, LifeStatus]:
-    """:func:`life_status` of each person of ``person_ids`` (a select of person ids), in two
-    statements whatever their number: what a payment run reads for all its pensioners."""
+    """The :class:`LifeStatus` of each person of ``person_ids`` (a select of person ids) who has
+    a certification or a reported event, in two statements whatever their number: what a
+    payment run reads for a chunk of its pensioners."""
     certified: dict[int, list[dt.date]] = defaultdict(list)
     events: dict[int, list[tuple[str, dt.date]]] = defaultdict(list)
     for person_id, on in uow.conn.execute(

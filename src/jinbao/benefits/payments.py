@@ -151,6 +151,12 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
 
 
 _NO_STATUS = LifeStatus((), ())
+# What the run uses of an award version: not its inputs and explanation, JSON texts of a few
+# kilobytes each that a run of many pensioners would read for nothing.
+_AWARD_SHOWN = tuple(
+    awards.c[name]
+    for name in ("id", "application_id", "from_month", "account", "total", "approved_at")
+)
 # Applications read, computed and written at a time, all in the run's one transaction: what is
 # held in memory stays that of a chunk (the bank files aside) whatever the agency's size.
 CHUNK = 5000
@@ -201,7 +207,7 @@ class _Pensioners:
         person_ids = select(retirement_applications.c.person_id).where(chunk)
         versions: dict[int, list[Any]] = defaultdict(list)
         for a in uow.conn.execute(
-            select(awards)
+            select(*_AWARD_SHOWN)
             .where(awards.c.application_id.in_(app_ids), awards.c.state == "approved")
             .order_by(awards.c.application_id, awards.c.version)
         ):
