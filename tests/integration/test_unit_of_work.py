@@ -33,6 +33,19 @@ def test_a_unit_left_without_commit_writes_nothing(engine: Engine, clock: FixedC
     assert agency_count(engine) == 0
 
 
+def test_a_units_memo_lasts_as_long_as_the_unit(engine: Engine, clock: FixedClock) -> None:
+    """What helpers note in ``memo`` (say, documents put in this node's inbox) is the unit's
+    own: a reused unit object, or the next unit, starts with none of it."""
+    uow = UnitOfWork(engine, clock)
+    with uow:
+        uow.memo["noted"] = [1]
+        uow.commit()
+        assert uow.memo == {"noted": [1]}  # still there after the commit, for the caller
+    assert uow.memo == {}
+    with uow:
+        assert uow.memo == {}
+
+
 # PostgreSQL's alone: READ ONLY transactions and server-side prepared statements.
 ON_POSTGRESQL = pytest.mark.parametrize(
     "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True

@@ -11,6 +11,7 @@ case that fails half-way writes nothing. Repositories and helpers never commit.
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -35,7 +36,12 @@ class UnitOfWork:
 
     A unit that writes on SQLite first waits for its turn in the writer queue
     (:mod:`jinbao.db.writers`; SQLite's busy handler would sleep up to 100 ms between tries)
-    and leaves the queue when its transaction ends: at ``commit()``, or on leaving the block."""
+    and leaves the queue when its transaction ends: at ``commit()``, or on leaving the block.
+
+    ``memo`` is what the use case's helpers note for the unit's own life, keyed by a name the
+    noting module owns (say, the documents :func:`jinbao.exchange.service.send` put in this
+    node's inbox, which the pump applies next without reading the inbox again); it is emptied
+    when the unit ends."""
 
     def __init__(
         self,
@@ -55,6 +61,7 @@ class UnitOfWork:
         self._conn: Connection | None = None
         self._queue: WriterQueue | None = None  # while it holds SQLite's write turn
         self.actor = actor  # who acts, for the audit log
+        self.memo: dict[str, Any] = {}
 
     @property
     def conn(self) -> Connection:
@@ -102,6 +109,7 @@ class UnitOfWork:
         finally:
             conn.close()
             self._conn = None
+            self.memo.clear()
             self._leave_queue()
 
     def commit(self) -> None:

@@ -312,7 +312,14 @@ def send(
         # id: what receive would verify again. It is in the inbox when the sender's change is
         # committed, or neither is — the pump's next round applies it.
         uow.conn.execute(_INSERT_INBOX, {**stored, "received_at": now, "received_via": "network"})
+        uow.memo.setdefault(DELIVERED_HERE, []).append((envelope.id, wire))
     return envelope
+
+
+# The documents a unit of work put in this node's inbox (``send``), as (document id, payload)
+# in ``UnitOfWork.memo``: once it commits, they are there to apply, and a pump that applied the
+# document that caused them can go on with them without reading the inbox again.
+DELIVERED_HERE = "exchange.delivered_here"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.tables import inbox
 from jinbao.policy.parameters import Parameters
-from jinbao.transfers import workflow
+from jinbao.transfers import cases, workflow
+from jinbao.transfers.cases import Side
 from tests.integration.helpers import commit
 from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review
 
@@ -89,6 +90,32 @@ def test_a_request_pumps_for_a_bounded_time_and_the_background_finishes(
         assert unapplied(engine) == 1  # the request itself applied nothing
     pumper.join(10)
     assert unapplied(engine) == 0  # the background applied the letter and all that followed
+
+
+def test_one_round_of_the_pump_runs_a_clean_transfer_between_agencies_here_to_the_end(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+) -> None:  # fmt: skip
+    """Each document the pump applies sends the next into this node's inbox, and the pump
+    applies it in the same round (until session 25 each waited for the next round's read).
+    ``process_inbox`` called bare applies what it read and no more."""
+    auto_review(uow_at, OLD, NEW)
+
+    def state(side: Side) -> str | None:
+        with uow_at() as uow:
+            row = cases.find(uow, case_id, side)
+            return row.state.value if row else None
+
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    assert workflow.process_inbox(engine, moving_clock, params) == workflow.InboxReport(1, 0)
+    assert state(Side.TRANSFERRING) == "funds_sent"  # the letter applied: 信息表 and 划转表 sent
+    assert state(Side.RECEIVING) == "contact_sent"  # and not applied by the bare call
+    assert unapplied(engine) == 2
+    report = workflow.pump(engine, moving_clock, params, rounds=1)
+    assert report.applied == 3  # 信息表, 划转表, then the 办结通知 they caused
+    assert (state(Side.RECEIVING), state(Side.TRANSFERRING)) == ("completed", "completed")
+    assert unapplied(engine) == 0
 
 
 @pytest.mark.parametrize(
