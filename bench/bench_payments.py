@@ -3,10 +3,12 @@
 ours: `jinbao benefit pay --agency A --month M` (read the agency's awarded applications, their
       award versions, relations, life events, payees, payments made and account balances; for
       each pensioner the month due, the account part drawn down; two journals, an account
-      entry and a payment row per person-month; the bank file).
+      entry and a payment row per person-month; then the bank file written from the payments,
+      as `--bank-dir` does: since session 25 the run is kept and its files are made from its
+      rows, not held as text through the run).
 raw:  the nearest plain equivalent in the same run on the same database: the same awards
-      scanned (application, award, amount) through the driver's own cursor, and one payment
-      row per pensioner written by the engine's fastest plain path (COPY on PostgreSQL, the
+      scanned (application, award, amount, bank account) through the driver's own cursor, and
+      one payment row per pensioner written by the engine's fastest plain path (COPY on PostgreSQL, the
       driver's executemany of tuples on SQLite) into a copy of the payments table with no
       indexes.
 
@@ -19,13 +21,14 @@ statements a pensioner and wrote some ten a person-month.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
 
 from sqlalchemy import Engine, func, select, text, update
 
 from bench.common import CLOCK, arguments, database, driver_cursor, result, settle, workforce, write_rows
 from jinbao.accounts.tables import ENTRY_COLUMNS, account_entries
-from jinbao.benefits.payments import run_payments
+from jinbao.benefits.payments import bank_file, run_payments
 from jinbao.benefits.tables import awards, benefit_payments, payee_accounts, retirement_applications
 from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
@@ -52,23 +55,34 @@ def main() -> None:
         with UnitOfWork(engine, CLOCK, "bench") as uow:
             report = run_payments(uow, AGENCY, MONTH)
             uow.commit()
+        assert report.run is not None
+        lines = 0
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as out, UnitOfWork(engine, CLOCK, write=False, snapshot=True) as uow:
+            for bank in report.banks:
+                for text_ in bank_file(uow, report.run, bank.bank):
+                    lines += text_.count("\n")
+                    out.write(text_)
         seconds = time.perf_counter() - t0
+        assert lines == report.paid + len(report.banks), (lines, report.paid)
         with engine.connect() as conn:
             months = conn.execute(select(func.count()).select_from(benefit_payments)).scalar_one()
         assert report.paid == months == len(pairs), (report.paid, months, len(pairs))
         ours = months / seconds
         print(f"ours: {months} person-months paid, {report.total / 100:,.2f} yuan, in {seconds:.2f} s")
-        columns = ["application_id", "award_id", "agency_id", "month", "kind", "amount", "run_month", "journal_id", "created_at"]
+        columns = ["application_id", "award_id", "agency_id", "month", "kind", "amount", "run_month", "journal_id", "created_at",
+                   "run_id", "bank", "account_number"]
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE raw_benefit_payments AS SELECT * FROM benefit_payments WHERE 1 = 0"))
         period, now = MONTH.year * 100 + MONTH.month, CLOCK.now()
         t0 = time.perf_counter()
         with driver_cursor(engine) as cur:
             cur.execute(
-                "SELECT a.id, w.id, a.agency_id, w.total FROM retirement_applications a JOIN awards w ON w.application_id = a.id"
+                "SELECT a.id, w.id, a.agency_id, w.total, p.bank, p.account_number FROM retirement_applications a"
+                " JOIN awards w ON w.application_id = a.id JOIN payee_accounts p ON p.person_id = a.person_id"
                 " WHERE a.state = 'awarded' AND w.state = 'approved'"
             )
-            rows = [(a, w, agency, period, "monthly", total, period, 0, now) for a, w, agency, total in cur.fetchall()]
+            rows = [(a, w, agency, period, "monthly", total, period, 0, now, 0, bank, number)
+                    for a, w, agency, total, bank, number in cur.fetchall()]
             write_rows(cur, engine, "raw_benefit_payments", columns, rows)
         raw = len(rows) / (time.perf_counter() - t0)
         result(f"payment_run_{args.engine}", ours, raw, "person-months/s")

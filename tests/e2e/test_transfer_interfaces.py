@@ -367,7 +367,35 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
     )  # fmt: skip
     assert (paid["paid"], paid["total"]) == (1, award["total"])
     (bank_file,) = paid["files"]
-    assert person in Path(bank_file).read_text(encoding="utf-8")
+    sent = Path(bank_file).read_bytes()
+    assert person in sent.decode()
+    # The run is kept: its bank file is made again, the same, by the CLI and over HTTP.
+    again = json.loads(
+        run(url, "benefit", "bank-files", str(paid["run"]), "--bank-dir", str(tmp_path / "again"),
+            "--json")
+    )  # fmt: skip
+    (copy,) = again["files"]
+    assert Path(copy).read_bytes() == sent
+    ((bank,),) = [[b["bank"] for b in paid["banks"]]]
+    with TestClient(create_app(make_engine(url))) as client:
+        (listed,) = client.get("/api/agencies/41010000/benefit-runs?month=2026-01").json()
+        assert listed["id"] == paid["run"]
+        (row,) = listed["banks"]
+        assert (row["bank"], row["payments"], row["total"]) == (bank, 1, award["total"])
+        fetched = client.get(row["file"])
+        assert fetched.status_code == 200, fetched.text
+        assert fetched.headers["content-type"].startswith("text/csv")
+        assert "attachment" in fetched.headers["content-disposition"]
+        assert fetched.content == sent
+        unknown = client.get(f"/api/benefit-runs/{paid['run'] + 1}/bank-files/{bank}")
+        assert unknown.status_code == 404
+        assert unknown.json()["code"] == "payment.run_not_found"
+        elsewhere = client.get(f"/api/benefit-runs/{paid['run']}/bank-files/中国银行")
+        assert elsewhere.status_code == 404
+        assert elsewhere.json()["code"] == "payment.bank_not_in_run"
+        rerun = client.post("/api/agencies/41010000/benefit-runs", json={"month": "2026-01"})
+        assert rerun.status_code == 200, rerun.text
+        assert (rerun.json()["paid"], rerun.json()["run"], rerun.json()["banks"]) == (0, None, [])
     assert "every invariant holds" in run(url, "ledger", "check")
 
 

@@ -8,12 +8,20 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 from jinbao.accounts.tables import interest_credits, interest_runs
+from jinbao.benefits import payments
 from jinbao.benefits.events import record_death
-from jinbao.benefits.tables import death_settlements
+from jinbao.benefits.payments import run_payments
+from jinbao.benefits.tables import (
+    benefit_payments,
+    benefit_runs,
+    death_settlements,
+    payee_accounts,
+)
 from jinbao.contributions.tables import contribution_payments
 from jinbao.db import migrate
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
+from jinbao.kernel.periods import YearMonth
 from jinbao.policy.parameters import load_parameters
 from jinbao.registry.regions import sync_regions
 from jinbao.sim.nation import generate
@@ -190,3 +198,51 @@ def test_a_pensioners_death_settlement_takes_person_and_agency_from_its_applicat
         migrate.downgrade(fresh, "0013")
     assert migrate.current_revision(fresh) == migrate.head_revision()
     assert migrate.drift(fresh) == []
+
+
+def test_payments_made_before_0015_are_kept_as_one_run_per_agency_and_month(
+    fresh: Engine,
+) -> None:
+    """0015 keeps payment runs (发放批次) and the account each payment went to. Payments made
+    before it: one run per agency and run month, the account on record for the person."""
+    params = load_parameters()
+    moving = MovingClock(dt.date(2026, 11, 2))
+
+    def uow_at() -> UnitOfWork:
+        return UnitOfWork(fresh, moving, actor="test")
+
+    with uow_at() as uow:
+        sync_regions(uow)
+        uow.commit()
+    person, _ = pensioner(uow_at, params, moving)
+    moving.day = dt.date(2026, 11, 2)
+    for month in (YearMonth(2026, 1), YearMonth(2026, 2)):
+        commit(uow_at, lambda uow, month=month: run_payments(uow, "41010000", month))
+    migrate.downgrade(fresh, "0014")
+    assert "benefit_runs" not in inspect(fresh).get_table_names()
+    columns = {c["name"] for c in inspect(fresh).get_columns("benefit_payments")}
+    assert {"run_id", "bank", "account_number"}.isdisjoint(columns)
+    migrate.upgrade(fresh)
+    assert migrate.drift(fresh) == []
+    with fresh.connect() as conn:
+        runs = conn.execute(
+            select(benefit_runs.c.id, benefit_runs.c.month).order_by(benefit_runs.c.id)
+        ).all()
+        paid = conn.execute(
+            select(
+                benefit_payments.c.run_month, benefit_payments.c.run_id,
+                benefit_payments.c.bank, benefit_payments.c.account_number,
+            ).order_by(benefit_payments.c.id)
+        ).all()  # fmt: skip
+        payee = conn.execute(select(payee_accounts.c.bank, payee_accounts.c.account_number)).one()
+    assert [m for _, m in runs] == [202601, 202602]
+    by_month = {m: i for i, m in runs}
+    assert paid  # January, then February
+    assert all(run_id == by_month[m] for m, run_id, _, _ in paid)
+    assert {(bank, account) for _, _, bank, account in paid} == {tuple(payee)}
+    with UnitOfWork(fresh, moving, write=False) as uow:
+        (text,) = [
+            "".join(payments.bank_file(uow, by_month[202601], b.bank))
+            for b in payments.get_run(uow, by_month[202601]).banks
+        ]
+    assert person in text

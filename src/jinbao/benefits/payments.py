@@ -9,21 +9,25 @@ latest approved version started by then; a correction or an adjustment approved 
 were paid at the old amount adds, in the next run, the difference for each of those months (arrears; an overpayment is reported, not
 deducted: recovery comes with the overpayment work). A rerun of a month pays nothing twice
 (the unique person-month-kind key); a run is one transaction, so a crash leaves it unrun.
-Each bank gets a CSV of the payments it makes (account, name, ID number, amount, month, kind,
-a unique reference); a person with no bank account on record is not paid until one is given.
-The run reads its pensioners set-wise and writes set-wise (:class:`_Pensioners`, :func:`_write`).
+A run that pays something is kept (发放批次, ``benefit_runs``), and each payment names it and the
+bank account it was paid into. Each bank gets a CSV of the payments it makes (account, name, ID
+number, amount, month, kind, a unique reference), made from those rows (:func:`bank_file`) as
+often as asked, the same each time; a person with no bank account on record is not paid until
+one is given. The run reads its pensioners set-wise and writes set-wise (:class:`_Pensioners`,
+:func:`_write`).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 
 from jinbao.accounts.tables import ENTRY_COLUMNS, account_entries
 from jinbao.audit.service import record
@@ -32,19 +36,20 @@ from jinbao.benefits.service import SCHEME
 from jinbao.benefits.tables import (
     awards,
     benefit_payments,
+    benefit_runs,
     payee_accounts,
     retirement_applications,
 )
 from jinbao.contributions.model import period_of
 from jinbao.db.bulk import insert_rows
 from jinbao.db.uow import UnitOfWork
-from jinbao.kernel.errors import InvalidInput
+from jinbao.kernel.errors import InvalidInput, NotFound
 from jinbao.kernel.money import format_yuan
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.policy.interest import Portion
-from jinbao.registry.tables import persons, relationships
+from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers.cases import agency as agency_of
 
 
@@ -59,7 +64,27 @@ class PaymentReport:
     skipped: int  # awarded but not receiving (stopped, deceased) or not yet started
     suspended: list[str]  # ID numbers paused: not certified in 12 months, or abroad (the notice)
     no_account: list[str]  # ID numbers with no bank account to pay into: not paid until given
-    bank_files: dict[str, str]  # bank → CSV of the payments it makes
+    run: int | None  # the run kept (发放批次) whose bank files list the payments; None: none made
+    banks: list[BankTotal]  # what each bank pays, by bank
+
+
+@dataclass(frozen=True, slots=True)
+class BankTotal:
+    bank: str
+    payments: int
+    total: int  # fen
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A payment run kept (发放批次): what it paid through each bank."""
+
+    id: int
+    agency: str
+    month: str
+    actor: str
+    created_at: dt.datetime
+    banks: list[BankTotal]
 
 
 def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> PaymentReport:
@@ -73,7 +98,8 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         )
     region = (agency.region_code or "000000")[:2] + "0000"
     period = month.year * 100 + month.month
-    banks: dict[str, io.StringIO] = {}  # bank → its file (CSV)
+    run_id: int | None = None  # kept when the first payment is made
+    banks: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # bank → payments, fen
     suspended: list[int] = []
     no_account: list[int] = []
     paid = overpaid = skipped = total = arrears = 0
@@ -127,27 +153,139 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
                     _Due(app, payee, for_month, kind, amount, by, _draw(balance, by, amount))
                 )
             paid += 1
-        _write(uow, agency_id, region, period, due)
-        for d in due:  # each bank's file written as the chunks go, not held as rows
-            if d.payee.bank not in banks:
-                banks[d.payee.bank] = io.StringIO()
-                csv.writer(banks[d.payee.bank]).writerow(BANK_FIELDS)
-            csv.writer(banks[d.payee.bank]).writerow(
-                (d.payee.account_number, d.app.name, d.app.id_number,
-                 format_yuan(d.amount).replace(",", ""), f"{d.month // 100}-{d.month % 100:02d}",
-                 d.kind, f"YL{agency.code}{period}{d.app.id:08d}{d.month}{d.kind[0].upper()}")
-            )  # fmt: skip
+        if due and run_id is None:
+            run_id = _new_run(uow, agency_id, period)
+        if run_id is not None:
+            _write(uow, agency_id, region, period, run_id, due)
+        for d in due:
+            banks[d.payee.bank][0] += 1
+            banks[d.payee.bank][1] += d.amount
         total += sum(d.amount for d in due)
         arrears += sum(d.amount for d in due if d.kind == "arrears")
-    files = {bank: banks[bank].getvalue() for bank in sorted(banks)}
     record(
         uow, "benefit.run", "agency", agency.code,
-        new={"month": str(month), "paid": paid, "total": total, "arrears": arrears},
+        new={"month": str(month), "run": run_id, "paid": paid, "total": total, "arrears": arrears},
     )  # fmt: skip
     return PaymentReport(
         agency.code, str(month), paid, total, arrears, overpaid, skipped,
-        _numbers(uow, suspended), _numbers(uow, no_account), files,
+        _numbers(uow, suspended), _numbers(uow, no_account), run_id,
+        [BankTotal(bank, n, fen) for bank, (n, fen) in sorted(banks.items())],
     )  # fmt: skip
+
+
+def _new_run(uow: UnitOfWork, agency_id: int, period: int) -> int:
+    return int(
+        uow.conn.execute(
+            insert(benefit_runs)
+            .values(
+                agency_id=agency_id, month=period, actor=uow.actor[:60], created_at=uow.clock.now()
+            )
+            .returning(benefit_runs.c.id)
+        ).scalar_one()
+    )
+
+
+def get_run(uow: UnitOfWork, run_id: int) -> Run:
+    """A run kept, with what it paid through each bank; an unknown run is ``payment.run_not_found``."""
+    found = uow.conn.execute(
+        select(benefit_runs, agencies.c.code)
+        .join(agencies, agencies.c.id == benefit_runs.c.agency_id)
+        .where(benefit_runs.c.id == run_id)
+    ).first()
+    if found is None:
+        raise NotFound(
+            "payment.run_not_found",
+            f"没有发放批次 {run_id}。",
+            f"There is no payment run {run_id}.",
+        )
+    banks = uow.conn.execute(
+        select(benefit_payments.c.bank, func.count(), func.sum(benefit_payments.c.amount))
+        .where(benefit_payments.c.run_id == run_id)
+        .group_by(benefit_payments.c.bank)
+        .order_by(benefit_payments.c.bank)
+    ).all()
+    return Run(
+        int(found.id), found.code, f"{found.month // 100}-{found.month % 100:02d}",
+        found.actor, found.created_at, [BankTotal(b, int(n), int(fen)) for b, n, fen in banks],
+    )  # fmt: skip
+
+
+def runs_of(uow: UnitOfWork, agency_code: str, month: YearMonth) -> list[Run]:
+    """The runs kept of an agency for a month, oldest first (a rerun that paid more is a run
+    of its own, with files of its own)."""
+    agency_id, _ = agency_of(uow, agency_code)
+    ids = uow.conn.execute(
+        select(benefit_runs.c.id)
+        .where(
+            benefit_runs.c.agency_id == agency_id,
+            benefit_runs.c.month == month.year * 100 + month.month,
+        )
+        .order_by(benefit_runs.c.id)
+    ).scalars()
+    return [get_run(uow, int(i)) for i in ids]
+
+
+def bank_file(uow: UnitOfWork, run_id: int, bank: str) -> Iterator[str]:
+    """The CSV a bank is sent for a run (代发文件): a header, then a line a payment, in the order
+    paid, read from the payments in chunks of :data:`CHUNK` (what a run of hundreds of
+    thousands holds in memory is a chunk). Made from the stored rows, it is the same each time
+    it is asked for. The run and the bank are checked first: ``payment.run_not_found``,
+    ``payment.bank_not_in_run``."""
+    run = get_run(uow, run_id)
+    if bank not in {b.bank for b in run.banks}:
+        raise NotFound(
+            "payment.bank_not_in_run",
+            f"发放批次 {run_id} 没有经{bank}发放的待遇。",
+            f"Payment run {run_id} paid nothing through {bank}.",
+        )
+    return _bank_lines(uow, run, bank)
+
+
+def _bank_lines(uow: UnitOfWork, run: Run, bank: str) -> Iterator[str]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(BANK_FIELDS)
+    prefix = f"YL{run.agency}{run.month.replace('-', '')}"
+    after = 0
+    while True:
+        rows = uow.conn.execute(
+            _BANK_LINES, {"run_id": run.id, "bank": bank, "after": after, "limit": CHUNK}
+        ).all()
+        for r in rows:
+            writer.writerow(
+                (r.account_number, r.name, r.id_number, format_yuan(r.amount).replace(",", ""),
+                 f"{r.month // 100}-{r.month % 100:02d}", r.kind,
+                 f"{prefix}{r.application_id:08d}{r.month}{r.kind[0].upper()}")
+            )  # fmt: skip
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if len(rows) < CHUNK:
+            return
+        after = rows[-1].id
+
+
+# A bank file's lines after payment ``after``, by the payments' run and bank index.
+_BANK_COLUMNS = (
+    benefit_payments.c.id, benefit_payments.c.account_number, persons.c.name,
+    persons.c.id_number, benefit_payments.c.amount, benefit_payments.c.month,
+    benefit_payments.c.kind, benefit_payments.c.application_id,
+)  # fmt: skip
+_BANK_LINES = (
+    select(*_BANK_COLUMNS)
+    .join(
+        retirement_applications,
+        retirement_applications.c.id == benefit_payments.c.application_id,
+    )
+    .join(persons, persons.c.id == retirement_applications.c.person_id)
+    .where(
+        benefit_payments.c.run_id == bindparam("run_id"),
+        benefit_payments.c.bank == bindparam("bank"),
+        benefit_payments.c.id > bindparam("after"),
+    )
+    .order_by(benefit_payments.c.id)
+    .limit(bindparam("limit"))
+)
 
 
 _NO_STATUS = LifeStatus((), ())
@@ -158,7 +296,8 @@ _AWARD_SHOWN = tuple(
     for name in ("id", "application_id", "from_month", "account", "total", "approved_at")
 )
 # Applications read, computed and written at a time, all in the run's one transaction: what is
-# held in memory stays that of a chunk (the bank files aside) whatever the agency's size.
+# held in memory stays that of a chunk whatever the agency's size (the bank files too, since
+# session 25: made from the payments afterwards, not held as text to the end of the run).
 CHUNK = 5000
 
 
@@ -284,7 +423,9 @@ def _draw(balance: dict[Portion, int], award: Any, amount: int) -> tuple[tuple[P
     return tuple(taken)
 
 
-def _write(uow: UnitOfWork, agency_id: int, region: str, run: int, due: list[_Due]) -> None:
+def _write(
+    uow: UnitOfWork, agency_id: int, region: str, run: int, run_id: int, due: list[_Due]
+) -> None:
     """Two journals a payment: the month's pension becomes payable (基础 and 过渡 from the
     pooled fund, the account part from the account fund), then payable goes out through the
     bank (benefits payable → bank); a payment row on the second, an account entry per portion
@@ -325,7 +466,8 @@ def _write(uow: UnitOfWork, agency_id: int, region: str, run: int, due: list[_Du
     insert_rows(
         uow.conn, benefit_payments, _PAYMENT_COLUMNS,
         (
-            (d.app.id, d.award.id, agency_id, d.month, d.kind, d.amount, run, ids[2 * i + 1], now)
+            (d.app.id, d.award.id, agency_id, d.month, d.kind, d.amount, run, ids[2 * i + 1], now,
+             run_id, d.payee.bank, d.payee.account_number)
             for i, d in enumerate(due)
         ),
     )  # fmt: skip
@@ -333,7 +475,7 @@ def _write(uow: UnitOfWork, agency_id: int, region: str, run: int, due: list[_Du
 
 _PAYMENT_COLUMNS = [
     "application_id", "award_id", "agency_id", "month", "kind", "amount", "run_month",
-    "journal_id", "created_at",
+    "journal_id", "created_at", "run_id", "bank", "account_number",
 ]  # fmt: skip
 
 

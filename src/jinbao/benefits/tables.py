@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -69,7 +70,24 @@ awards = Table(
 )
 
 
+# 发放批次: one payment run that paid something. Its payments go to the banks as one file per
+# bank, which can be made again from the payments at any time (migration 0015): until then
+# the files existed only in the run's answer, and a run whose answer was lost could not be
+# sent to the bank (a rerun pays nothing twice, so it had nothing to list).
+benefit_runs = Table(
+    "benefit_runs",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("month", Integer, nullable=False),  # YYYYMM the run was for
+    Column("actor", String(60), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_benefit_runs_agency_id_month", "agency_id", "month"),
+)
+
 # 待遇发放: one row a person, month and kind — the unique key makes a rerun of a month harmless.
+# Each names its run and the bank account it was paid into (as it was then: a later change of
+# account does not change a file already sent).
 benefit_payments = Table(
     "benefit_payments",
     metadata,
@@ -80,11 +98,15 @@ benefit_payments = Table(
     Column("month", Integer, nullable=False),  # YYYYMM the payment is for
     Column("kind", String(10), nullable=False),  # monthly | arrears (a correction's difference)
     Column("amount", BigInteger, nullable=False),
-    Column("run_month", Integer, nullable=False),  # the run that paid it
+    Column("run_month", Integer, nullable=False),  # the month of the run that paid it
     Column("journal_id", BIGID, ForeignKey("journals.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", BIGID, ForeignKey("benefit_runs.id"), nullable=False),
+    Column("bank", String(60), nullable=False),
+    Column("account_number", String(40), nullable=False),
     CheckConstraint("kind IN ('monthly', 'arrears')", name="kind"),
     UniqueConstraint("application_id", "month", "kind"),
+    Index("ix_benefit_payments_run_id_bank", "run_id", "bank"),
 )
 
 
