@@ -60,7 +60,7 @@ bench: $(STAMP) system-deps
 	  $(BIN)/python -m bench.bench_transfer --engine $$engine --persons $(BENCH_TRANSFERS) && \
 	  $(BIN)/python -m bench.bench_record --engine $$engine --persons $$(( $(BENCH_PERSONS) / 10 )) && \
 	  $(BIN)/python -m bench.bench_ledger --engine $$engine --persons $$(( $(BENCH_PERSONS) / 20 )) && \
-	  $(BIN)/python -m bench.bench_load --engine $$engine --persons $$(( $(BENCH_PERSONS) / 4 )) || exit 1; \
+	  $(BIN)/python -m bench.bench_load --engine $$engine --persons $$(( $(BENCH_PERSONS) / 2 )) || exit 1; \
 	done
 
 ## make bench-nation: the goals' own size, SIZE persons × 10 years by `jinbao sim generate` on

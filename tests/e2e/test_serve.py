@@ -62,6 +62,13 @@ def test_serve_runs_several_processes_when_asked(tmp_path: Path) -> None:
             list(pool.map(client, range(8)))
         assert len(answered) == 2
         assert proc.pid not in answered  # the workers answer; the first process supervises
+        # It became the light supervisor (the CLI and an app it would never serve gone): none
+        # of the compiled parts a request needs (SQLAlchemy's, pydantic's) is mapped in it.
+        command = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"jinbao.web.supervisor" in command
+        maps = Path(f"/proc/{proc.pid}/maps").read_text()
+        assert "sqlalchemy" not in maps
+        assert "pydantic_core" not in maps
     finally:
         proc.terminate()
         proc.wait(timeout=20)

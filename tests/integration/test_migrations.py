@@ -35,6 +35,23 @@ def test_the_database_is_at_the_newest_revision_with_no_drift(engine: Engine) ->
     assert migrate.drift(engine) == []
 
 
+def test_the_head_read_from_the_scripts_is_alembics_head() -> None:
+    """A server reads the newest revision from the scripts' text, without Alembic."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    assert migrate.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_database_never_migrated_has_no_revision(fresh: Engine) -> None:
+    migrate.downgrade(fresh, "base")
+    assert migrate.current_revision(fresh) is None
+    migrate.upgrade(fresh)
+    assert migrate.current_revision(fresh) == migrate.head_revision()
+
+
 def test_drift_is_detected_when_the_schema_and_the_code_disagree(fresh: Engine) -> None:
     with fresh.begin() as conn:
         conn.execute(text("ALTER TABLE persons ADD COLUMN nickname VARCHAR(20)"))

@@ -7,9 +7,10 @@ is what uvicorn's own socket for several workers does (uvicorn issue #3149).
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 
-from jinbao.cli.main import listening_socket
+from jinbao.web.supervisor import listening_socket
 
 
 def nodelay_of_accepted(sock: socket.socket) -> int:
@@ -40,9 +41,18 @@ def test_connections_accepted_on_the_workers_socket_have_nodelay() -> None:
     assert nodelay_of_accepted(listening_socket("127.0.0.1", 0)) == 1
 
 
+def test_the_socket_handed_to_the_supervisor_keeps_its_protocol_number() -> None:
+    """``jinbao serve`` hands the bound socket to :mod:`jinbao.web.supervisor` by descriptor;
+    the socket it opens on it must still carry the protocol number."""
+    bound = listening_socket("127.0.0.1", 0)
+    reopened = socket.socket(fileno=os.dup(bound.fileno()))
+    assert reopened.proto == socket.IPPROTO_TCP
+    assert nodelay_of_accepted(reopened) == 1
+
+
 def test_a_socket_without_the_protocol_number_would_not() -> None:
     """The control: what uvicorn's own socket gives (if Python ever changes this, the
-    workaround in jinbao.cli.main can go)."""
+    workaround in jinbao.web.supervisor can go)."""
     plain = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     plain.bind(("127.0.0.1", 0))
     assert nodelay_of_accepted(plain) == 0

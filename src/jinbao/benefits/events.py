@@ -28,7 +28,6 @@ from sqlalchemy import func, insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.benefits import notice
 from jinbao.benefits.service import SCHEME, current_award, open_transfer, temporary_agencies
 from jinbao.benefits.tables import (
     benefit_payments,
@@ -427,6 +426,8 @@ def death_settlement_notice(uow: UnitOfWork, id_number: str) -> bytes:
         raise no_settlement()
     person = repo.get_person(uow, id_number)
     assert person is not None  # death_settlement found them
+    from jinbao.benefits import notice  # the PDF stack, loaded on first use (exchange._LAZY)
+
     return notice.render_survivors({"name": person.name, "id_number": person.id_number}, settlement)
 
 

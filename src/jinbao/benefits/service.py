@@ -24,7 +24,6 @@ from sqlalchemy import func, insert, select, update
 
 from jinbao.accounts.service import statement
 from jinbao.audit.service import record
-from jinbao.benefits import notice
 from jinbao.benefits.tables import awards, payee_accounts, retirement_applications
 from jinbao.contributions.model import period_int, period_of
 from jinbao.contributions.service import history, overlaps, person_arrears
@@ -721,4 +720,6 @@ def award_notice(uow: UnitOfWork, award_id: int) -> bytes:
         raise NotFound("award.not_found", f"没有待遇核定{award_id}。", f"No award {award_id}.")
     shown = show(uow, int(application_id))
     (award,) = [a for a in shown["awards"] if a["id"] == award_id]
+    from jinbao.benefits import notice  # the PDF stack, loaded on first use (exchange._LAZY)
+
     return notice.render(shown, award)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import socket
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from jinbao.registry.cli import agency_app, employer_app, person_app, relationsh
 from jinbao.sim.cli import app as demo_app
 from jinbao.sim.cli import sim_app
 from jinbao.transfers.cli import app as transfer_app
+from jinbao.web.supervisor import listening_socket
 
 app = typer.Typer(
     help="金保 Jinbao — national basic pension insurance information system.",
@@ -73,13 +75,9 @@ def serve(
 
 def _serve_processes(host: str, port: int, processes: int, log_level: str) -> None:
     """``processes`` uvicorn workers on one listening socket, each building its own app from
-    the same JINBAO_* settings (uvicorn starts them from an import string).
-
-    The socket is bound here rather than by uvicorn: uvicorn's own leaves the protocol number
-    at 0, so asyncio does not set TCP_NODELAY on the accepted connections and every keep-alive
-    request after the first waits ~40 ms for a delayed ACK (uvicorn issue #3149)."""
-    from uvicorn.supervisors import Multiprocess
-
+    the same JINBAO_* settings: the socket is bound here (a clear message if it cannot be),
+    then this process becomes the light supervisor (:mod:`jinbao.web.supervisor`), which
+    inherits it."""
     try:
         sock = listening_socket(host, port)
     except OSError as exc:
@@ -90,23 +88,7 @@ def _serve_processes(host: str, port: int, processes: int, log_level: str) -> No
             f"Cannot listen on {host}:{port}: {exc.strerror}",
             as_json=False,
         )
-    config = uvicorn.Config(
-        "jinbao.web.app:from_settings",
-        factory=True,
-        workers=processes,
-        host=host,
-        port=port,
-        log_level=log_level,
-    )
-    Multiprocess(config, sockets=[sock]).run()
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP listening socket the worker processes inherit, with its protocol number set (the
-    connections it accepts then get TCP_NODELAY from asyncio)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
+    sys.stdout.flush()
+    sys.stderr.flush()
+    args = ["--fd", str(sock.fileno()), "--workers", str(processes), "--log-level", log_level]
+    os.execv(sys.executable, [sys.executable, "-m", "jinbao.web.supervisor", *args])

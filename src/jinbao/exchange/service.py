@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -39,7 +39,7 @@ from sqlalchemy import Connection, Engine, Select, and_, bindparam, exists, inse
 
 from jinbao.db.dml import insert_unless_taken
 from jinbao.db.uow import UnitOfWork
-from jinbao.exchange import forms, paper, scan
+from jinbao.exchange import paper
 from jinbao.exchange.codec import (
     KeyLookup,
     check_schema,
@@ -56,6 +56,15 @@ from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.registry import repository
 from jinbao.registry.tables import agencies
+
+if TYPE_CHECKING:
+    from jinbao.exchange.forms import PaperForm
+
+# The printed forms (fpdf, segno) and the scan reader (pypdfium2, zxing-cpp, Pillow) are
+# imported where they are used, not with this module: every server process imports this one,
+# and those libraries held some 60 MB of each process's memory for requests that rarely come
+# (session 25; the load test's server is held to 500 MB).
+_LAZY = ("jinbao.exchange.forms", "jinbao.exchange.scan")
 
 
 def _b64(raw: bytes) -> str:
@@ -530,7 +539,7 @@ def paper_documents(
     ]  # fmt: skip
 
 
-def paper_form(uow: UnitOfWork, document_id: str) -> forms.PaperForm:
+def paper_form(uow: UnitOfWork, document_id: str) -> PaperForm:
     """What the printed form of an outgoing paper document shows."""
     row = uow.conn.execute(
         select(outbox.c.payload, outbox.c.short_code, outbox.c.channel).where(
@@ -553,6 +562,8 @@ def paper_form(uow: UnitOfWork, document_id: str) -> forms.PaperForm:
             )
         ).all()
     )
+    from jinbao.exchange import forms  # the PDF stack, loaded on first use (see _LAZY)
+
     return forms.PaperForm(
         signed.document,
         paper.qr_parts(wire),
@@ -565,6 +576,8 @@ def paper_form(uow: UnitOfWork, document_id: str) -> forms.PaperForm:
 def print_form(uow: UnitOfWork, document_id: str) -> bytes:
     """The PDF of a document's paper form (any outgoing document can be printed; the paper
     channel's are the ones that must be)."""
+    from jinbao.exchange import forms  # the PDF stack, loaded on first use (see _LAZY)
+
     return forms.render(paper_form(uow, document_id))
 
 
@@ -591,6 +604,8 @@ def _receive_at(uow: UnitOfWork, agency_code: str, wire: bytes, via: str) -> Rec
 def intake_scan(uow: UnitOfWork, agency_code: str, data: bytes) -> list[Received]:
     """Take in the documents whose QR codes are on an uploaded scan (PDF or image), all or
     none: one unreadable, forged or misaddressed document refuses the whole upload."""
+    from jinbao.exchange import scan  # the PDF and image readers, loaded on first use (_LAZY)
+
     return [
         _receive_at(uow, agency_code, wire, "scan")
         for wire in paper.join_parts(scan.qr_texts(data))
