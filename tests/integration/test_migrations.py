@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, inspect, select, text
@@ -22,7 +23,7 @@ from jinbao.db import migrate
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.periods import YearMonth
-from jinbao.policy.parameters import load_parameters
+from jinbao.policy.parameters import Parameters, load_parameters
 from jinbao.registry.regions import sync_regions
 from jinbao.sim.nation import generate
 from tests.integration.benefits.test_events import pensioner
@@ -177,13 +178,9 @@ def test_keys_doubled_by_the_first_document_race_keep_the_oldest_current_through
     assert migrate.drift(fresh) == []
 
 
-def test_a_pensioners_death_settlement_takes_person_and_agency_from_its_application_through_0014(
-    fresh: Engine,
-) -> None:
-    """0014 lets a settlement stand without a pension (a death in service): the settlements made
-    before name their person and agency through their application. Going below 0014 is refused,
-    changing nothing, while a settlement without an application exists."""
-    params = load_parameters()
+def _a_pensioner_on(fresh: Engine, params: Parameters) -> tuple[Callable[[], UnitOfWork], str]:
+    """The regions and a pensioner approved in December 2025 on a fresh database; its units of
+    work then dated 2026-11-02."""
     moving = MovingClock(dt.date(2026, 11, 2))
 
     def uow_at() -> UnitOfWork:
@@ -194,6 +191,17 @@ def test_a_pensioners_death_settlement_takes_person_and_agency_from_its_applicat
         uow.commit()
     person, _ = pensioner(uow_at, params, moving)
     moving.day = dt.date(2026, 11, 2)
+    return uow_at, person
+
+
+def test_a_pensioners_death_settlement_takes_person_and_agency_from_its_application_through_0014(
+    fresh: Engine,
+) -> None:
+    """0014 lets a settlement stand without a pension (a death in service): the settlements made
+    before name their person and agency through their application. Going below 0014 is refused,
+    changing nothing, while a settlement without an application exists."""
+    params = load_parameters()
+    uow_at, person = _a_pensioner_on(fresh, params)
     commit(uow_at, lambda uow: record_death(uow, person, dt.date(2026, 3, 15), "民政", params))
     read = select(
         death_settlements.c.person_id, death_settlements.c.agency_id,
@@ -223,16 +231,7 @@ def test_payments_made_before_0015_are_kept_as_one_run_per_agency_and_month(
     """0015 keeps payment runs (发放批次) and the account each payment went to. Payments made
     before it: one run per agency and run month, the account on record for the person."""
     params = load_parameters()
-    moving = MovingClock(dt.date(2026, 11, 2))
-
-    def uow_at() -> UnitOfWork:
-        return UnitOfWork(fresh, moving, actor="test")
-
-    with uow_at() as uow:
-        sync_regions(uow)
-        uow.commit()
-    person, _ = pensioner(uow_at, params, moving)
-    moving.day = dt.date(2026, 11, 2)
+    uow_at, person = _a_pensioner_on(fresh, params)
     for month in (YearMonth(2026, 1), YearMonth(2026, 2)):
         commit(uow_at, lambda uow, month=month: run_payments(uow, "41010000", month))
     migrate.downgrade(fresh, "0014")
@@ -257,7 +256,7 @@ def test_payments_made_before_0015_are_kept_as_one_run_per_agency_and_month(
     assert paid  # January, then February
     assert all(run_id == by_month[m] for m, run_id, _, _ in paid)
     assert {(bank, account) for _, _, bank, account in paid} == {tuple(payee)}
-    with UnitOfWork(fresh, moving, write=False) as uow:
+    with uow_at() as uow:
         (text,) = [
             "".join(payments.bank_file(uow, by_month[202601], b.bank))
             for b in payments.get_run(uow, by_month[202601]).banks
