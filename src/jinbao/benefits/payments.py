@@ -153,9 +153,9 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
                     _Due(app, payee, for_month, kind, amount, by, _draw(balance, by, amount))
                 )
             paid += 1
-        if due and run_id is None:
-            run_id = _new_run(uow, agency_id, period)
-        if run_id is not None:
+        if due:
+            if run_id is None:
+                run_id = _new_run(uow, agency_id, period)
             _write(uow, agency_id, region, period, run_id, due)
         for d in due:
             banks[d.payee.bank][0] += 1
@@ -424,7 +424,7 @@ def _draw(balance: dict[Portion, int], award: Any, amount: int) -> tuple[tuple[P
 
 
 def _write(
-    uow: UnitOfWork, agency_id: int, region: str, run: int, run_id: int, due: list[_Due]
+    uow: UnitOfWork, agency_id: int, region: str, run_month: int, run_id: int, due: list[_Due]
 ) -> None:
     """Two journals a payment: the month's pension becomes payable (基础 and 过渡 from the
     pooled fund, the account part from the account fund), then payable goes out through the
@@ -457,7 +457,7 @@ def _write(
     insert_rows(
         uow.conn, account_entries, ENTRY_COLUMNS,
         (
-            (d.app.person_id, SCHEME, region, portion.value, "payout", run, today, -take,
+            (d.app.person_id, SCHEME, region, portion.value, "payout", run_month, today, -take,
              ids[2 * i], f"benefit:{d.month}:{d.kind}", now)
             for i, d in enumerate(due)
             for portion, take in d.from_account
@@ -466,7 +466,7 @@ def _write(
     insert_rows(
         uow.conn, benefit_payments, _PAYMENT_COLUMNS,
         (
-            (d.app.id, d.award.id, agency_id, d.month, d.kind, d.amount, run, ids[2 * i + 1], now,
+            (d.app.id, d.award.id, agency_id, d.month, d.kind, d.amount, run_month, ids[2 * i + 1], now,
              run_id, d.payee.bank, d.payee.account_number)
             for i, d in enumerate(due)
         ),
