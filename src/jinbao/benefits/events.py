@@ -426,7 +426,7 @@ def death_settlement_notice(uow: UnitOfWork, id_number: str) -> bytes:
         raise no_settlement()
     person = repo.get_person(uow, id_number)
     assert person is not None  # death_settlement found them
-    from jinbao.benefits import notice  # the PDF stack, loaded on first use (exchange._LAZY)
+    from jinbao.benefits import notice  # the PDF stack, on first use (exchange.service's note)
 
     return notice.render_survivors({"name": person.name, "id_number": person.id_number}, settlement)
 

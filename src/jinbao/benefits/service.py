@@ -720,6 +720,6 @@ def award_notice(uow: UnitOfWork, award_id: int) -> bytes:
         raise NotFound("award.not_found", f"没有待遇核定{award_id}。", f"No award {award_id}.")
     shown = show(uow, int(application_id))
     (award,) = [a for a in shown["awards"] if a["id"] == award_id]
-    from jinbao.benefits import notice  # the PDF stack, loaded on first use (exchange._LAZY)
+    from jinbao.benefits import notice  # the PDF stack, on first use (exchange.service's note)
 
     return notice.render(shown, award)

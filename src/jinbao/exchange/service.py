@@ -62,9 +62,8 @@ if TYPE_CHECKING:
 
 # The printed forms (fpdf, segno) and the scan reader (pypdfium2, zxing-cpp, Pillow) are
 # imported where they are used, not with this module: every server process imports this one,
-# and those libraries held some 60 MB of each process's memory for requests that rarely come
-# (session 25; the load test's server is held to 500 MB).
-_LAZY = ("jinbao.exchange.forms", "jinbao.exchange.scan")
+# and those libraries held some 30 MB of each process's memory for requests that rarely come
+# (session 25; the load test's server is held to 500 MB; tests/unit/test_light_imports.py).
 
 
 def _b64(raw: bytes) -> str:
@@ -562,7 +561,7 @@ def paper_form(uow: UnitOfWork, document_id: str) -> PaperForm:
             )
         ).all()
     )
-    from jinbao.exchange import forms  # the PDF stack, loaded on first use (see _LAZY)
+    from jinbao.exchange import forms  # the PDF stack, on first use (the imports' note)
 
     return forms.PaperForm(
         signed.document,
@@ -576,7 +575,7 @@ def paper_form(uow: UnitOfWork, document_id: str) -> PaperForm:
 def print_form(uow: UnitOfWork, document_id: str) -> bytes:
     """The PDF of a document's paper form (any outgoing document can be printed; the paper
     channel's are the ones that must be)."""
-    from jinbao.exchange import forms  # the PDF stack, loaded on first use (see _LAZY)
+    from jinbao.exchange import forms  # the PDF stack, on first use (the imports' note)
 
     return forms.render(paper_form(uow, document_id))
 
@@ -604,7 +603,7 @@ def _receive_at(uow: UnitOfWork, agency_code: str, wire: bytes, via: str) -> Rec
 def intake_scan(uow: UnitOfWork, agency_code: str, data: bytes) -> list[Received]:
     """Take in the documents whose QR codes are on an uploaded scan (PDF or image), all or
     none: one unreadable, forged or misaddressed document refuses the whole upload."""
-    from jinbao.exchange import scan  # the PDF and image readers, loaded on first use (_LAZY)
+    from jinbao.exchange import scan  # the PDF and image readers, on first use (see above)
 
     return [
         _receive_at(uow, agency_code, wire, "scan")
