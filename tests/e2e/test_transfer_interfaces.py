@@ -376,6 +376,16 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
     )  # fmt: skip
     (copy,) = again["files"]
     assert Path(copy).read_bytes() == sent
+    (listed,) = json.loads(
+        run(url, "benefit", "runs", "--agency", "41010000", "--month", "2026-01", "--json")
+    )
+    assert (listed["id"], listed["banks"][0]["total"]) == (paid["run"], award["total"])
+    assert f"发放批次 {paid['run']}" in run(
+        url, "benefit", "runs", "--agency", "41010000", "--month", "2026-01"
+    )
+    assert "没有发放批次" in run(
+        url, "benefit", "runs", "--agency", "41010000", "--month", "2026-02"
+    )
     ((bank,),) = [[b["bank"] for b in paid["banks"]]]
     with TestClient(create_app(make_engine(url))) as client:
         (listed,) = client.get("/api/agencies/41010000/benefit-runs?month=2026-01").json()

@@ -178,6 +178,28 @@ def bank_files(
                else "\n".join(written))  # fmt: skip
 
 
+@app.command("runs")
+def runs(
+    agency: Annotated[str, typer.Option("--agency", help="经办机构代码")],
+    month: Annotated[str, typer.Option("--month", help="发放月份 YYYY-MM")],
+    as_json: JsonOption = False,
+) -> None:
+    """发放批次: the payment runs kept of an agency for a month, with what each bank paid."""
+    period = year_month(month, "month")
+    found = run(lambda uow: payments.runs_of(uow, agency, period), as_json=as_json, write=False)
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in found], ensure_ascii=False, default=str))
+        return
+    if not found:
+        typer.echo(f"{agency} {month} 没有发放批次")
+    for r in found:
+        typer.echo(
+            f"发放批次 {r.id}  {r.agency} {r.month}  {r.created_at:%Y-%m-%d %H:%M}  {r.actor}"
+        )
+        for b in r.banks:
+            typer.echo(f"  {b.bank} {b.payments} 笔 {format_yuan(b.total)} 元")
+
+
 def _write_bank_files(run_id: int, bank_dir: str, as_json: bool) -> list[str]:
     """Each bank's file of the run into ``bank_dir``, streamed from the payments, in one read
     unit (one state of the database for every file)."""
