@@ -187,42 +187,51 @@ def _new_run(uow: UnitOfWork, agency_id: int, period: int) -> int:
 
 def get_run(uow: UnitOfWork, run_id: int) -> Run:
     """A run kept, with what it paid through each bank; an unknown run is ``payment.run_not_found``."""
-    found = uow.conn.execute(
-        select(benefit_runs, agencies.c.code)
-        .join(agencies, agencies.c.id == benefit_runs.c.agency_id)
-        .where(benefit_runs.c.id == run_id)
-    ).first()
-    if found is None:
+    found = _runs(uow, benefit_runs.c.id == run_id)
+    if not found:
         raise NotFound(
             "payment.run_not_found",
             f"没有发放批次 {run_id}。",
             f"There is no payment run {run_id}.",
         )
-    banks = uow.conn.execute(
-        select(benefit_payments.c.bank, func.count(), func.sum(benefit_payments.c.amount))
-        .where(benefit_payments.c.run_id == run_id)
-        .group_by(benefit_payments.c.bank)
-        .order_by(benefit_payments.c.bank)
-    ).all()
-    return Run(
-        int(found.id), found.code, f"{found.month // 100}-{found.month % 100:02d}",
-        found.actor, found.created_at, [BankTotal(b, int(n), int(fen)) for b, n, fen in banks],
-    )  # fmt: skip
+    return found[0]
 
 
 def runs_of(uow: UnitOfWork, agency_code: str, month: YearMonth) -> list[Run]:
     """The runs kept of an agency for a month, oldest first (a rerun that paid more is a run
     of its own, with files of its own)."""
     agency_id, _ = agency_of(uow, agency_code)
-    ids = uow.conn.execute(
-        select(benefit_runs.c.id)
-        .where(
-            benefit_runs.c.agency_id == agency_id,
-            benefit_runs.c.month == month.year * 100 + month.month,
-        )
+    return _runs(
+        uow,
+        benefit_runs.c.agency_id == agency_id,
+        benefit_runs.c.month == month.year * 100 + month.month,
+    )
+
+
+def _runs(uow: UnitOfWork, *conditions: Any) -> list[Run]:
+    """The runs of ``conditions``, oldest first, with their banks' totals: two statements."""
+    found = uow.conn.execute(
+        select(benefit_runs, agencies.c.code)
+        .join(agencies, agencies.c.id == benefit_runs.c.agency_id)
+        .where(*conditions)
         .order_by(benefit_runs.c.id)
-    ).scalars()
-    return [get_run(uow, int(i)) for i in ids]
+    ).all()
+    banks: dict[int, list[BankTotal]] = defaultdict(list)
+    for run_id, bank, n, fen in uow.conn.execute(
+        select(
+            benefit_payments.c.run_id, benefit_payments.c.bank, func.count(),
+            func.sum(benefit_payments.c.amount),
+        )
+        .where(benefit_payments.c.run_id.in_([r.id for r in found]))
+        .group_by(benefit_payments.c.run_id, benefit_payments.c.bank)
+        .order_by(benefit_payments.c.run_id, benefit_payments.c.bank)
+    ):  # fmt: skip
+        banks[run_id].append(BankTotal(bank, int(n), int(fen)))
+    return [
+        Run(int(r.id), r.code, f"{r.month // 100}-{r.month % 100:02d}", r.actor, r.created_at,
+            banks[r.id])
+        for r in found
+    ]  # fmt: skip
 
 
 def bank_file(uow: UnitOfWork, run_id: int, bank: str) -> Iterator[str]:
@@ -307,7 +316,7 @@ class _Pensioners:
     statements a chunk of :data:`CHUNK`. Until session 24 the run read it application by
     application (six statements each, and the account again for every month paid)."""
 
-    applications: list[Any]  # id, person_id, id_number, name; by application id
+    applications: list[Any]  # id, person_id; by application id
     versions: dict[int, list[Any]]  # application → approved award versions, by version
     receiving: set[int]  # persons whose relation at the agency is receiving (待遇享受)
     status: dict[int, LifeStatus]  # person → certifications and reported events
@@ -328,15 +337,11 @@ class _Pensioners:
             retirement_applications.c.state == "awarded"
         )
         applications = uow.conn.execute(
-            select(
-                retirement_applications.c.id, retirement_applications.c.person_id,
-                persons.c.id_number, persons.c.name,
-            )
-            .join(persons, persons.c.id == retirement_applications.c.person_id)
+            select(retirement_applications.c.id, retirement_applications.c.person_id)
             .where(awarded, retirement_applications.c.id > after)
             .order_by(retirement_applications.c.id)
             .limit(limit)
-        ).all()  # fmt: skip
+        ).all()
         if not applications:
             return cls([], {}, set(), {}, {}, {}, {})
         chunk = awarded & retirement_applications.c.id.between(
@@ -399,7 +404,7 @@ class _Pensioners:
 class _Due:
     """One payment the run makes: a month's pension (or a correction's arrears) of one person."""
 
-    app: Any  # the application row (id, person_id, id_number, name)
+    app: Any  # the application row (id, person_id)
     payee: Any
     month: int  # YYYYMM it is for
     kind: str  # monthly | arrears
