@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import Engine, func, insert, select, text
-from sqlalchemy.exc import DBAPIError
+import time
 
+import pytest
+from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from jinbao.db import engine as db_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.tables import agencies
@@ -125,3 +129,68 @@ def test_a_plain_read_waits_for_no_begin_or_commit_on_postgresql(
     with UnitOfWork(engine, clock, write=False) as uow:
         assert uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
         assert uow.conn.connection.driver_connection.autocommit
+
+
+def _backend(uow: UnitOfWork) -> int:
+    return int(uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _end_server_process(engine: Engine, pid: int) -> None:
+    """End one server process as a restart would, and wait until it is gone (from a connection
+    of its own: the pools' next one is the process to end)."""
+    with create_engine(engine.url, poolclass=NullPool).connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        for _ in range(500):
+            if admin.execute(alive, {"pid": pid}).scalar_one() == 0:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"server process {pid} did not end")
+
+
+@ON_POSTGRESQL
+@pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
+def test_a_unit_never_gets_a_connection_whose_server_process_ended(
+    engine: Engine, clock: FixedClock, write: bool
+) -> None:
+    """A pooled connection whose server process ended (a restart, pg_terminate_backend) is
+    replaced when it is taken from the pool, used a moment ago or idle for long: the unit of
+    work runs on a new one and does not fail."""
+    engine.dispose()  # the pool's most recent connection is the one the next unit takes
+    for idle in (False, True):
+        with UnitOfWork(engine, clock, write=write) as uow:
+            ended = _backend(uow)
+        _end_server_process(engine, ended)
+        if idle:  # as if it had waited in the pool longer than the ping's threshold
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(db_engine, "IDLE_PING_SECONDS", 0.0)
+                with UnitOfWork(engine, clock, write=write) as uow:
+                    assert _backend(uow) != ended
+        else:
+            with UnitOfWork(engine, clock, write=write) as uow:
+                assert _backend(uow) != ended
+                assert uow.conn.execute(select(func.count()).select_from(agencies)).scalar() == 0
+
+
+@ON_POSTGRESQL
+def test_a_connection_back_moments_ago_is_taken_without_a_round_trip(
+    engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a connection idle for ``IDLE_PING_SECONDS`` or more is pinged before use; under load
+    a unit of work's connection costs no round trip of its own."""
+    pings: list[object] = []
+    ping = type(engine.dialect).do_ping
+
+    def counted(dialect: object, dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return ping(dialect, dbapi_connection)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(engine.dialect), "do_ping", counted)
+    for write in (False, True, False, True):
+        with UnitOfWork(engine, clock, write=write) as uow:
+            _backend(uow)
+    assert pings == []
+    monkeypatch.setattr(db_engine, "IDLE_PING_SECONDS", 0.0)
+    with UnitOfWork(engine, clock, write=False) as uow:
+        _backend(uow)
+    assert len(pings) == 1

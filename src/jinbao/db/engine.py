@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pathlib
+import select
+import time
 import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from jinbao.db.writers import BUSY_SECONDS
 
@@ -28,7 +31,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     _cache_long_statements()
-    return create_engine(url, echo=echo, pool_pre_ping=True, **POOL)
+    return _checked_on_checkout(create_engine(url, echo=echo, **POOL))
 
 
 # Each PostgreSQL pool keeps up to 10 connections open between requests and opens 5 more under
@@ -62,17 +65,69 @@ def reader(engine: Engine) -> Engine:
         return engine
     found = _READERS.get(engine)
     if found is None:
-        found = create_engine(
-            engine.url,
-            echo=engine.echo,
-            pool_pre_ping=True,
-            **POOL,
-            isolation_level="AUTOCOMMIT",
-            connect_args={"options": "-c default_transaction_read_only=on"},
+        found = _checked_on_checkout(
+            create_engine(
+                engine.url,
+                echo=engine.echo,
+                **POOL,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c default_transaction_read_only=on"},
+            )
         )
         _READERS[engine] = found
         event.listen(engine, "engine_disposed", lambda _engine: found.dispose())
     return found
+
+
+# A pooled PostgreSQL connection idle this long is pinged (a round trip) before it is used again.
+IDLE_PING_SECONDS = 10.0
+_RETURNED = "jinbao_returned_at"  # the pool record's info key: when the connection came back
+
+
+def _checked_on_checkout(engine: Engine) -> Engine:
+    """Make sure a connection taken from the pool still has its server process, without a round
+    trip when it was in use moments ago.
+
+    SQLAlchemy's ``pool_pre_ping`` sends ``SELECT 1`` at every checkout, one round trip per
+    unit of work: a request that reads a person's record paid two round trips for one statement
+    (a sixth of a worker's time under the record benchmark, session 26). A server process that
+    ends (a restart, ``pg_terminate_backend``, a crash) says so on its socket: a FATAL message or
+    the end of the stream, which an idle connection never otherwise receives. So a connection
+    back in the pool for less than ``IDLE_PING_SECONDS`` is checked by asking the kernel whether
+    its socket has anything to read (no round trip); one idle longer, where a network in between
+    could have dropped it silently, is pinged as before. Either way a dead one is replaced by a
+    new connection before the unit of work sees it (the pool retries on ``DisconnectionError``).
+    What neither catches is a server that goes away between the check and the statement; as
+    with the ping, that unit fails with the database's error and writes nothing."""
+    dialect = engine.dialect
+
+    def returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        back = record.info.get(_RETURNED)
+        if back is None:
+            return  # opened for this checkout
+        if time.monotonic() - back >= IDLE_PING_SECONDS:
+            try:
+                dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                raise DisconnectionError("the database did not answer a ping") from error
+        elif _server_spoke(dbapi_connection):
+            raise DisconnectionError("the database ended this connection")
+
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checkout)
+    return engine
+
+
+def _server_spoke(dbapi_connection: Any) -> bool:
+    """Whether an idle psycopg connection is closed or has something waiting on its socket: its
+    server process ended it (an idle connection is sent nothing otherwise: no LISTEN here)."""
+    if dbapi_connection.closed:
+        return True
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    return bool(readable)
 
 
 # The longest statement whose placeholder conversion psycopg keeps (see below); a person's record
