@@ -27,6 +27,7 @@ from jinbao.benefits.service import current_award
 from jinbao.benefits.tables import benefit_payments, life_events, retirement_applications
 from jinbao.contributions.service import payments_of, records_in_force
 from jinbao.contributions.tables import contributions, resident_contributions
+from jinbao.db.driver import DriverRead
 from jinbao.db.json import as_json, as_text, json_object, json_object_agg, json_rows, json_values
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import Parameters
@@ -170,11 +171,13 @@ _RECORD = select(
     _LATEST_APPLICATION.label("application"),
     exists().where(life_events.c.person_id == _PERSON, life_events.c.kind == "death").label("died"),
 ).where(persons.c.id_number == _NUMBER)  # fmt: skip
+# Run on the driver's cursor: SQLAlchemy's execution cost a quarter of its time (jinbao.db.driver).
+_READ_RECORD = DriverRead(_RECORD)
 
 
 def person_record_json(uow: UnitOfWork, id_number: str, params: Parameters) -> str:
     """The record as JSON text, as the API sends it."""
-    row = uow.conn.execute(_RECORD, {"number": id_number.strip().upper()}).first()
+    row = _READ_RECORD.first(uow.conn, {"number": id_number.strip().upper()})
     if row is None:
         raise person_not_found(id_number)
     if not row.has_transfer and row.application is None and not row.died:

@@ -1,0 +1,57 @@
+"""DriverRead: a fixed read on the driver's cursor gives the row SQLAlchemy would, on both
+engines (the types' processors applied both ways), and listeners still see the statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, DateTime, Engine, bindparam, event, exists, insert, select
+
+from jinbao.db.driver import DriverRead
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.clock import FixedClock
+from jinbao.registry.tables import agencies
+from tests.integration.helpers import agency_row
+
+# A boolean (SQLite answers 0 or 1), a date and a timestamp (SQLite answers text), and date and
+# timestamp parameters (SQLite is sent text, the timestamp in SQLAlchemy's format, which the
+# driver's own would not match): each needs its type's processor on one engine or the other.
+_STATEMENT = select(
+    agencies.c.code,
+    agencies.c.networked_since,
+    agencies.c.created_at,
+    exists().where(agencies.c.networked_since <= bindparam("until", type_=Date)).label("any"),
+    exists()
+    .where(agencies.c.created_at <= bindparam("at", type_=DateTime(timezone=True)))
+    .label("created"),
+).where(agencies.c.code == bindparam("code"))
+
+
+def test_a_driver_read_gives_the_row_sqlalchemy_gives(engine: Engine, clock: FixedClock) -> None:
+    with UnitOfWork(engine, clock) as uow:
+        row = {**agency_row("10000000"), "networked_since": dt.date(2020, 1, 1)}
+        uow.conn.execute(insert(agencies).values(**row, created_at=clock.now()))
+        uow.commit()
+    read = DriverRead(_STATEMENT)
+    seen: list[str] = []
+
+    def listener(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        seen.append(sql)
+
+    for until, expected in ((dt.date(2021, 1, 1), True), (dt.date(2019, 1, 1), False)):
+        params = {"code": "10000000", "until": until, "at": clock.now()}
+        with UnitOfWork(engine, clock, write=False) as uow:
+            event.listen(uow.conn, "before_cursor_execute", listener)
+            ours = read.first(uow.conn, params)
+            theirs = uow.conn.execute(_STATEMENT, params).first()
+        assert ours is not None
+        assert theirs is not None
+        assert tuple(ours) == tuple(theirs)
+        assert ours.any is expected
+        assert ours.created is True
+        assert ours.networked_since == dt.date(2020, 1, 1)
+        assert isinstance(ours.created_at, dt.datetime)
+    assert len(seen) == 4  # two of ours, two of SQLAlchemy's
+    with UnitOfWork(engine, clock, write=False) as uow:
+        missing = {"code": "99999999", "until": dt.date(2021, 1, 1), "at": clock.now()}
+        assert read.first(uow.conn, missing) is None
