@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased
 
 from jinbao.db.bulk import chunks
+from jinbao.db.driver import DriverRead
 from jinbao.db.json import as_text, json_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput, NotFound
@@ -144,6 +145,8 @@ _EVENTS_OF_CASE = json_rows(
 _BY_CASE_ID = (
     _select().add_columns(as_text(_EVENTS_OF_CASE).label("events_json")).where(*_THIS_CASE)
 )
+# Read at every document of a transfer (seven or eight times): on the driver's cursor.
+_READ_BY_CASE_ID = DriverRead(_BY_CASE_ID)
 _HISTORIES = (
     select(transfer_events.c.case_row_id, transfer_events.c.on, transfer_events.c.event)
     .where(transfer_events.c.case_row_id.in_(bindparam("row_ids", expanding=True)))
@@ -204,7 +207,7 @@ def _row(r: Any, history: list[tuple[dt.date, str]]) -> CaseRow:
 
 
 def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
-    r = uow.conn.execute(_BY_CASE_ID, {"case_id": case_id, "side": side.value}).first()
+    r = _READ_BY_CASE_ID.first(uow.conn, {"case_id": case_id, "side": side.value})
     if r is None:
         return None
     history = [(dt.date.fromisoformat(e["on"]), e["event"]) for e in json.loads(r.events_json)]

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
+from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.model import DocumentType
@@ -36,13 +37,16 @@ Message = dict[str, str]
 
 
 _INSERT_ENTRIES = insert(account_entries)
-_AUTO_REVIEW = select(transfer_settings.c.auto_review).where(  # built once: read at every leg
-    transfer_settings.c.agency_id == bindparam("agency_id")
+_AUTO_REVIEW = DriverRead(  # built once, run on the driver's cursor: read at every leg
+    select(transfer_settings.c.auto_review).where(
+        transfer_settings.c.agency_id == bindparam("agency_id")
+    )
 )
 
 
 def auto_review(uow: UnitOfWork, agency_id: int) -> bool:
-    return bool(uow.conn.execute(_AUTO_REVIEW, {"agency_id": agency_id}).scalar())
+    found = _AUTO_REVIEW.first(uow.conn, {"agency_id": agency_id})
+    return bool(found is not None and found.auto_review)
 
 
 def set_auto_review(uow: UnitOfWork, agency_code: str, enabled: bool) -> None:
