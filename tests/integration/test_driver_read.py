@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import Date, DateTime, Engine, bindparam, event, exists, insert, select
 
 from jinbao.db.driver import DriverRead
@@ -55,3 +56,12 @@ def test_a_driver_read_gives_the_row_sqlalchemy_gives(engine: Engine, clock: Fix
     with UnitOfWork(engine, clock, write=False) as uow:
         missing = {"code": "99999999", "until": dt.date(2021, 1, 1), "at": clock.now()}
         assert read.first(uow.conn, missing) is None
+
+
+def test_a_driver_read_refuses_an_in_list(engine: Engine, clock: FixedClock) -> None:
+    """SQLAlchemy renders an IN list's placeholders when it runs the statement: refused."""
+    read = DriverRead(
+        select(agencies.c.id).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+    )
+    with UnitOfWork(engine, clock, write=False) as uow, pytest.raises(TypeError, match="IN list"):
+        read.first(uow.conn, {"codes": ["10000000"]})

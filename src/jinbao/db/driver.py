@@ -12,8 +12,9 @@ the types' own processors (say, SQLite's 0/1 for a boolean), and the connection'
 ``before_cursor_execute`` and ``after_cursor_execute`` listeners see the statement as they see
 any other.
 
-Only for a statement built once at import with its parameters bound by name. Anything built per
-call, or written, goes through ``conn.execute`` as usual.
+Only for a statement built once at import with its parameters bound by name, and no IN list
+(SQLAlchemy renders those placeholders at each execution: refused). Anything built per call, or
+written, goes through ``conn.execute`` as usual.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class DriverRead:
         found = self._plans.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
+            if any(b.expanding for b in compiled.binds.values()):
+                # SQLAlchemy renders an IN list's placeholders at each execution.
+                raise TypeError("DriverRead takes no IN list (an expanding parameter)")
             defaults = dict(compiled.params)
             binds = {}
             for name in defaults:

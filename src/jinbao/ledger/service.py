@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, case, extract, func, insert, select, update
 
 from jinbao.db.bulk import insert_rows, is_integrity_error, new_ids
 from jinbao.db.dml import insert_unless_taken
+from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.ledger.model import Account, Journal, Posting, check_balanced, credit, debit, reversal
@@ -28,7 +29,10 @@ _INSERT_POSTINGS = insert(postings)  # built once, as the statements below: see 
 # (and COPY's own round trips cost more than a few INSERTs sent together).
 BULK_POSTINGS = 20
 _JOURNAL_BY_KEY = select(journals.c.id).where(journals.c.idempotency_key == bindparam("key"))
-_PENDING = select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
+# Read four times a transfer: on the driver's cursor (jinbao.db.driver).
+_PENDING = DriverRead(
+    select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
+)
 _INSERT_PENDING = insert(pending_transfers)
 _CLAIM_PENDING = update(pending_transfers).where(
     pending_transfers.c.transfer_key == bindparam("key"),
@@ -245,7 +249,7 @@ def reserve(
 
 def pending_transfer(uow: UnitOfWork, key: str) -> PendingTransfer | None:
     """The ledger transfer under ``key`` as it stands (None: not reserved on this node)."""
-    row = uow.conn.execute(_PENDING, {"key": key}).first()
+    row = _PENDING.first(uow.conn, {"key": key})
     if row is None:
         return None
     return PendingTransfer(
