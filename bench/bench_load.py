@@ -32,7 +32,19 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from bench.common import CLOCK, Loopback, arguments, children, database, peak_rss, result, run_clients, served, settle
+from bench.common import (
+    CLOCK,
+    Loopback,
+    arguments,
+    children,
+    connections_per_process,
+    database,
+    peak_rss,
+    result,
+    run_clients,
+    served,
+    settle,
+)
 from jinbao.db.uow import UnitOfWork
 from jinbao.policy.parameters import load_parameters
 from jinbao.sim.nation import generate
@@ -162,6 +174,36 @@ def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], i
     return sum(len(v) for v in latencies.values()) / seconds, latencies, errors, samples
 
 
+SPLIT_AFTER = 3.0  # seconds into a run, when every client has connected
+
+
+class split_later:  # noqa: N801 - read as a call: "the split, later"
+    """The split of the clients' connections over the server processes, read SPLIT_AFTER
+    seconds from now on a thread of its own (``get()`` waits for it), e.g. "2/6"."""
+
+    def __init__(self, supervisor: int) -> None:
+        self.found = "?"
+        workers = [p for p in children(supervisor) if "resource_tracker" not in _cmdline(p)]
+
+        def read() -> None:
+            time.sleep(SPLIT_AFTER)
+            self.found = "/".join(str(n) for n in sorted(connections_per_process(workers, PORT)))
+
+        self.thread = threading.Thread(target=read, daemon=True)
+        self.thread.start()
+
+    def get(self) -> str:
+        self.thread.join()
+        return self.found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
     """User and system CPU time each process has used so far."""
     used = {}
@@ -216,12 +258,14 @@ def main() -> None:
             watcher.start()
             servers_before = cpu_seconds([pid, *children(pid)])
             database_before = cpu_seconds(postgres_processes(engine))
+            ours_split = split_later(pid)
             ours, latencies, errors, failures = drive(url, work)
             done = sum(len(v) for v in latencies.values())
             server_cpu = cpu_since(servers_before, cpu_seconds([pid, *children(pid)])) / done
             database_cpu = cpu_since(database_before, cpu_seconds(postgres_processes(engine))) / done
             stop.set()
             watcher.join()
+            raw_split = split_later(pid)
             raw, _, raw_errors, _ = drive(url, None)
         for kind, values in sorted(latencies.items()):
             q = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0]] * 99
@@ -233,6 +277,8 @@ def main() -> None:
                 shares = ", ".join(f"{k} {len(v) / done:.0%}" for k, v in sorted(latencies.items()))
                 print(f"note: the {kind} pool ran out during the run; the mix was {shares} "
                       f"(planned: record 60%, history 15%, declare 15%, transfer 10%); use more --persons")  # fmt: skip
+        print(f"clients' connections per server process, {SPLIT_AFTER:.0f} s in: ours {ours_split.get()}, "
+              f"ping {raw_split.get()} (throughput depends on it: see bench/README, session 26)")  # fmt: skip
         print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
               f"({'under' if rss[0] < 500 * 2**20 else 'OVER'} 500 MB); {args.workers} server processes, {CLIENTS} clients, {SECONDS:.0f} s")  # fmt: skip
         # What a transaction costs the machine, whatever the clients: the ceiling this code has
