@@ -159,8 +159,8 @@ def bank_file(request: Request, run_id: int, bank: str) -> StreamingResponse:
     uow = request.app.state.uow(write=False, snapshot=True)
     uow.__enter__()
     try:
-        lines = payments.bank_file(uow, run_id, bank)  # an unknown run or bank: 404 before a byte
-        found = payments.get_run(uow, run_id)
+        found = payments.get_run(uow, run_id)  # an unknown run or bank: 404 before a byte
+        lines = payments.bank_file(uow, found, bank)
     except BaseException:
         uow.__exit__(*sys.exc_info())
         raise

@@ -212,7 +212,7 @@ def _write_bank_files(run_id: int, bank_dir: str, as_json: bool) -> list[str]:
         for b in found.banks:
             path = folder / f"{found.agency}-{found.month}-{run_id}-{b.bank}.csv"
             with path.open("w", encoding="utf-8", newline="") as fh:
-                for text in payments.bank_file(uow, run_id, b.bank):
+                for text in payments.bank_file(uow, found, b.bank):
                     fh.write(text)
             written.append(str(path))
         return written

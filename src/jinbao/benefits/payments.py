@@ -234,18 +234,20 @@ def _runs(uow: UnitOfWork, *conditions: Any) -> list[Run]:
     ]  # fmt: skip
 
 
-def bank_file(uow: UnitOfWork, run_id: int, bank: str) -> Iterator[str]:
+def bank_file(uow: UnitOfWork, run: Run | int, bank: str) -> Iterator[str]:
     """The CSV a bank is sent for a run (代发文件): a header, then a line a payment, in the order
     paid, read from the payments in chunks of :data:`CHUNK` (what a run of hundreds of
     thousands holds in memory is a chunk). Made from the stored rows, it is the same each time
-    it is asked for. The run and the bank are checked first: ``payment.run_not_found``,
-    ``payment.bank_not_in_run``."""
-    run = get_run(uow, run_id)
+    it is asked for. ``run`` is the run as :func:`get_run` read it (a caller that names the file
+    after it reads it once), or its id. The run and the bank are checked first:
+    ``payment.run_not_found``, ``payment.bank_not_in_run``."""
+    if isinstance(run, int):
+        run = get_run(uow, run)
     if bank not in {b.bank for b in run.banks}:
         raise NotFound(
             "payment.bank_not_in_run",
-            f"发放批次 {run_id} 没有经{bank}发放的待遇。",
-            f"Payment run {run_id} paid nothing through {bank}.",
+            f"发放批次 {run.id} 没有经{bank}发放的待遇。",
+            f"Payment run {run.id} paid nothing through {bank}.",
         )
     return _bank_lines(uow, run, bank)
 
