@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
 
+from jinbao.web.supervisor import listening_sockets
 from tests.e2e.conftest import JINBAO, free_port, wait_until_serving
 
 
@@ -40,26 +46,44 @@ def test_health_names_the_embedded_database(server: str) -> None:
     assert body["database"]["url"] == "sqlite:///var/jinbao.db"
 
 
-def test_serve_runs_several_processes_when_asked(tmp_path: Path) -> None:
-    """`jinbao serve --workers 2`: two processes answer on one port, each its own app."""
+@contextmanager
+def serving(workdir: Path, workers: int = 2) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`jinbao serve --workers N` on a fresh database in ``workdir``: its process and its URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
-    subprocess.run([str(JINBAO), "db", "upgrade"], cwd=tmp_path, env=env, check=True, capture_output=True)  # fmt: skip
+    subprocess.run([str(JINBAO), "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)  # fmt: skip
     port = free_port()
     proc = subprocess.Popen(
-        [str(JINBAO), "serve", "--port", str(port), "--workers", "2"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [str(JINBAO), "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base)
-        answered: set[int] = set()
+        yield proc, base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=40)
 
-        def client(_: int) -> None:
-            for _ in range(25):  # a new connection each time: the processes share the socket
-                answered.add(httpx.get(f"{base}/healthz", timeout=5).json()["process"])
 
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(client, range(8)))
+def answering(base: str, requests: int = 40) -> set[int]:
+    """The processes that answer ``requests`` requests, each on a new connection from one of
+    eight threads (connections the kernel spreads over the workers' sockets). Every request
+    must succeed: one whose worker is being replaced waits in its socket's queue."""
+    answered: set[int] = set()
+
+    def client(_: int) -> None:
+        for _ in range(requests // 8):
+            answered.add(httpx.get(f"{base}/healthz", timeout=30).json()["process"])
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(client, range(8)))
+    return answered
+
+
+def test_serve_runs_several_processes_when_asked(tmp_path: Path) -> None:
+    """`jinbao serve --workers 2`: two processes answer on one port, each its own app."""
+    with serving(tmp_path) as (proc, base):
+        answered = answering(base, 200)
         assert len(answered) == 2
         assert proc.pid not in answered  # the workers answer; the first process supervises
         # It became the light supervisor (the CLI and an app it would never serve gone): none
@@ -69,9 +93,47 @@ def test_serve_runs_several_processes_when_asked(tmp_path: Path) -> None:
         maps = Path(f"/proc/{proc.pid}/maps").read_text()
         assert "sqlalchemy" not in maps
         assert "pydantic_core" not in maps
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+
+
+def test_the_supervisor_keeps_a_worker_on_each_socket(tmp_path: Path) -> None:
+    """A worker killed is replaced on its own socket, the connections meant for it served by
+    its replacement; SIGHUP replaces every worker with no request refused; SIGTERM stops all."""
+    with serving(tmp_path) as (proc, base):
+        first = answering(base)
+        assert len(first) == 2
+        killed, kept = sorted(first)
+        os.kill(killed, signal.SIGKILL)
+        after_kill = answering(base)  # all succeed, those hashed to the dead worker's socket too
+        assert killed not in after_kill
+        assert kept in after_kill
+        assert len(after_kill) == 2  # the replacement answers on the killed worker's socket
+
+        os.kill(proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while (now := answering(base, 16)) & after_kill:  # every request succeeds meanwhile
+            assert time.monotonic() < deadline, "SIGHUP did not replace the workers"
+        assert len(answering(base)) == 2
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=40) == 0
+        for pid in now:
+            assert not Path(f"/proc/{pid}").exists()  # the workers stopped and were reaped
+
+
+def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
+    """A worker whose app cannot be built ends before it serves: the supervisor stops with
+    status 1 and the worker's error, instead of starting it again for ever."""
+    sockets = listening_sockets("127.0.0.1", 0, 2)
+    fds = [sock.fileno() for sock in sockets]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINBAO_")}
+    env["JINBAO_WORKERS"] = "lots"  # read by each worker's app factory, which refuses it
+    done = subprocess.run(
+        [sys.executable, "-m", "jinbao.web.supervisor", "--fds", ",".join(map(str, fds))],
+        cwd=tmp_path, env=env, pass_fds=fds, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "JINBAO_WORKERS must be a number" in done.stderr
+    assert "before it served: stopping" in done.stderr
 
 
 def test_serve_refuses_a_bad_worker_count(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""The listening socket of ``jinbao serve --workers N``: accepted connections get TCP_NODELAY.
+"""The listening sockets of ``jinbao serve --workers N``: one per worker on one port, new
+connections spread over them by the kernel, a port already served refused, and accepted
+connections with TCP_NODELAY.
 
-Without it every keep-alive response waits ~40 ms for the client's delayed ACK (Nagle), which
-is what uvicorn's own socket for several workers does (uvicorn issue #3149).
+Without TCP_NODELAY every keep-alive response waits ~40 ms for the client's delayed ACK
+(Nagle), which is what uvicorn's own socket for several workers did (uvicorn issue #3149).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import asyncio
 import os
 import socket
 
-from jinbao.web.supervisor import listening_socket
+import pytest
+
+from jinbao.web.supervisor import listening_sockets
 
 
 def nodelay_of_accepted(sock: socket.socket) -> int:
@@ -38,13 +42,13 @@ def nodelay_of_accepted(sock: socket.socket) -> int:
 
 
 def test_connections_accepted_on_the_workers_socket_have_nodelay() -> None:
-    assert nodelay_of_accepted(listening_socket("127.0.0.1", 0)) == 1
+    assert nodelay_of_accepted(listening_sockets("127.0.0.1", 0, 1)[0]) == 1
 
 
 def test_the_socket_handed_to_the_supervisor_keeps_its_protocol_number() -> None:
-    """``jinbao serve`` hands the bound socket to :mod:`jinbao.web.supervisor` by descriptor;
-    the socket it opens on it must still carry the protocol number."""
-    bound = listening_socket("127.0.0.1", 0)
+    """``jinbao serve`` hands the bound sockets to :mod:`jinbao.web.supervisor` by descriptor;
+    the socket it opens on each must still carry the protocol number."""
+    bound = listening_sockets("127.0.0.1", 0, 2)[1]
     reopened = socket.socket(fileno=os.dup(bound.fileno()))
     assert reopened.proto == socket.IPPROTO_TCP
     assert nodelay_of_accepted(reopened) == 1
@@ -56,3 +60,43 @@ def test_a_socket_without_the_protocol_number_would_not() -> None:
     plain = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     plain.bind(("127.0.0.1", 0))
     assert nodelay_of_accepted(plain) == 0
+
+
+def test_the_workers_sockets_share_one_port_and_the_kernel_spreads_connections() -> None:
+    """64 connections made at once reach both sockets. With one shared socket, the first worker
+    to wake took every waiting connection (all eight of the load benchmark's, four runs of five)."""
+    sockets = listening_sockets("127.0.0.1", 0, 2)
+    port = sockets[0].getsockname()[1]
+    assert sockets[1].getsockname()[1] == port
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+    accepted = []
+    for sock in sockets:
+        sock.setblocking(False)
+        count = 0
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except BlockingIOError:
+                break
+            conn.close()
+            count += 1
+        accepted.append(count)
+    for client in clients:
+        client.close()
+    assert sum(accepted) == 64
+    assert min(accepted) > 0  # all on one socket has a chance of 2 in 2**64
+
+
+def test_a_port_already_served_is_refused() -> None:
+    """By anything listening there, and by another ``jinbao serve``'s sockets too: without the
+    probe, SO_REUSEPORT would let the second server join the first's port and take a share of
+    its connections."""
+    plain = socket.socket()
+    plain.bind(("127.0.0.1", 0))
+    plain.listen()
+    with pytest.raises(OSError, match="Address already in use"):
+        listening_sockets("127.0.0.1", plain.getsockname()[1], 2)
+
+    first = listening_sockets("127.0.0.1", 0, 2)
+    with pytest.raises(OSError, match="Address already in use"):
+        listening_sockets("127.0.0.1", first[0].getsockname()[1], 2)

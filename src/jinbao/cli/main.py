@@ -20,7 +20,7 @@ from jinbao.registry.cli import agency_app, employer_app, person_app, relationsh
 from jinbao.sim.cli import app as demo_app
 from jinbao.sim.cli import sim_app
 from jinbao.transfers.cli import app as transfer_app
-from jinbao.web.supervisor import listening_socket
+from jinbao.web.supervisor import listening_sockets
 
 app = typer.Typer(
     help="金保 Jinbao — national basic pension insurance information system.",
@@ -58,13 +58,10 @@ def serve(
     config = settings()
     processes = workers or config.workers
     application = create_app(engine(), parameters_dir=config.parameters_dir)  # checks the database
-    typer.echo(
-        f"金保 Jinbao serving on http://{host or config.host}:{port or config.port}/"
-        + (f" ({processes} processes)" if processes > 1 else "")
-    )
     if processes > 1:
         _serve_processes(host or config.host, port or config.port, processes, config.log_level)
         return
+    typer.echo(f"金保 Jinbao serving on http://{host or config.host}:{port or config.port}/")
     uvicorn.run(
         application,
         host=host or config.host,
@@ -74,12 +71,12 @@ def serve(
 
 
 def _serve_processes(host: str, port: int, processes: int, log_level: str) -> None:
-    """``processes`` uvicorn workers on one listening socket, each building its own app from
-    the same JINBAO_* settings: the socket is bound here (a clear message if it cannot be),
-    then this process becomes the light supervisor (:mod:`jinbao.web.supervisor`), which
-    inherits it."""
+    """``processes`` uvicorn workers on one port, each on a socket of its own and building its
+    own app from the same JINBAO_* settings: the sockets are bound here (a clear message if
+    they cannot be), then this process becomes the light supervisor
+    (:mod:`jinbao.web.supervisor`), which inherits them."""
     try:
-        sock = listening_socket(host, port)
+        sockets = listening_sockets(host, port, processes)
     except OSError as exc:
         fail(
             EXIT_FAILURE,
@@ -88,7 +85,10 @@ def _serve_processes(host: str, port: int, processes: int, log_level: str) -> No
             f"Cannot listen on {host}:{port}: {exc.strerror}",
             as_json=False,
         )
+    bound = sockets[0].getsockname()[1]  # the port itself when asked for 0
+    typer.echo(f"金保 Jinbao serving on http://{host}:{bound}/ ({processes} processes)")
     sys.stdout.flush()
     sys.stderr.flush()
-    args = ["--fd", str(sock.fileno()), "--workers", str(processes), "--log-level", log_level]
+    fds = ",".join(str(sock.fileno()) for sock in sockets)
+    args = ["--fds", fds, "--log-level", log_level]
     os.execv(sys.executable, [sys.executable, "-m", "jinbao.web.supervisor", *args])
