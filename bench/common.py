@@ -285,12 +285,17 @@ def served(engine: Engine, port: int, workers: int = 1) -> Iterator[tuple[str, i
                                "--workers", str(workers)], env=env,
                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        for _ in range(300):
+        # Until every worker has answered: each has a socket of its own (session 27), and the
+        # connections the kernel gives one not yet started wait for it, which the first
+        # seconds of a measurement would count. A new connection each time, spread by the kernel.
+        answered: set[int] = set()
+        for _ in range(600):
             try:
-                if httpx.get(f"{url}/api/ping", timeout=1).status_code == 200:
-                    break
+                answered.add(httpx.get(f"{url}/healthz", timeout=1).json()["process"])
             except httpx.HTTPError:
                 time.sleep(0.1)
+            if len(answered) == workers:
+                break
         yield url, server.pid
     finally:
         server.terminate()

@@ -65,3 +65,28 @@ def test_a_driver_read_refuses_an_in_list(engine: Engine, clock: FixedClock) -> 
     )
     with UnitOfWork(engine, clock, write=False) as uow, pytest.raises(TypeError, match="IN list"):
         read.first(uow.conn, {"codes": ["10000000"]})
+
+
+def test_all_rows_of_a_fixed_in_list(engine: Engine, clock: FixedClock) -> None:
+    """An IN list of named parameters is fixed at compile time: every row, as SQLAlchemy's,
+    one code given twice, and none."""
+    with UnitOfWork(engine, clock) as uow:
+        for code in ("10000000", "20000000", "30000000"):
+            uow.conn.execute(insert(agencies).values(**agency_row(code), created_at=clock.now()))
+        uow.commit()
+    statement = (
+        select(agencies.c.code, agencies.c.created_at)
+        .where(agencies.c.code.in_([bindparam("first"), bindparam("second")]))
+        .order_by(agencies.c.code)
+    )
+    read = DriverRead(statement)
+    with UnitOfWork(engine, clock, write=False) as uow:
+        both = {"first": "30000000", "second": "10000000"}
+        ours = read.all(uow.conn, both)
+        assert [tuple(r) for r in ours] == [tuple(r) for r in uow.conn.execute(statement, both)]
+        assert [r.code for r in ours] == ["10000000", "30000000"]
+        assert isinstance(ours[0].created_at, dt.datetime)
+        assert [
+            r.code for r in read.all(uow.conn, {"first": "20000000", "second": "20000000"})
+        ] == ["20000000"]
+        assert read.all(uow.conn, {"first": "40000000", "second": "50000000"}) == []

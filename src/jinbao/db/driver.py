@@ -12,9 +12,10 @@ the types' own processors (say, SQLite's 0/1 for a boolean), and the connection'
 ``before_cursor_execute`` and ``after_cursor_execute`` listeners see the statement as they see
 any other.
 
-Only for a statement built once at import with its parameters bound by name, and no IN list
-(SQLAlchemy renders those placeholders at each execution: refused). Anything built per call, or
-written, goes through ``conn.execute`` as usual.
+Only for a statement built once at import with its parameters bound by name, and no expanding
+IN list (SQLAlchemy renders those placeholders at each execution: refused). An IN list of a
+fixed number of named parameters, ``code.in_([bindparam("a"), bindparam("b")])``, is fine.
+Anything built per call, or written, goes through ``conn.execute`` as usual.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class _Plan(NamedTuple):
 
 class DriverRead:
     """``DriverRead(select(…)).first(conn, {"name": value})``: the first row (a named tuple, its
-    fields the statement's column keys) or None."""
+    fields the statement's column keys) or None; ``.all(conn, {…})``: every row."""
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
@@ -68,6 +69,16 @@ class DriverRead:
 
     def first(self, conn: Connection, params: dict[str, Any]) -> Any | None:
         plan = self._plan(conn.dialect)
+        rows = self._run(conn, plan, params, many=False)
+        return self._row(plan, rows[0]) if rows else None
+
+    def all(self, conn: Connection, params: dict[str, Any]) -> list[Any]:
+        """Every row, as named tuples."""
+        plan = self._plan(conn.dialect)
+        return [self._row(plan, raw) for raw in self._run(conn, plan, params, many=True)]
+
+    @staticmethod
+    def _run(conn: Connection, plan: _Plan, params: dict[str, Any], many: bool) -> list[Any]:
         values = {**plan.defaults, **params}
         for name, processor in plan.binds.items():
             values[name] = processor(values[name])
@@ -77,7 +88,11 @@ class DriverRead:
         try:
             conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
             cursor.execute(plan.sql, parameters)
-            raw = cursor.fetchone()
+            if many:
+                raw = cursor.fetchall()
+            else:
+                one = cursor.fetchone()
+                raw = [] if one is None else [one]
             conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
         except Exception:
             if getattr(dbapi, "closed", False):  # the server went away: not back to the pool
@@ -85,6 +100,8 @@ class DriverRead:
             raise
         finally:
             cursor.close()
-        if raw is None:
-            return None
+        return list(raw)
+
+    @staticmethod
+    def _row(plan: _Plan, raw: Any) -> Any:
         return plan.row(*(v if p is None else p(v) for p, v in zip(plan.results, raw, strict=True)))

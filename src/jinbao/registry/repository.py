@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 
 from jinbao.db.bulk import chunks
+from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.identifiers import Sex
 from jinbao.registry.model import (
@@ -85,6 +86,12 @@ def _agency(row: AnyRow) -> Agency:
 # once (building one costs more than running it).
 _AGENCY_ID_BY_CODE = select(agencies.c.id).where(agencies.c.code == bindparam("code"))
 _AGENCIES_BY_CODES = _agency_select.where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+# One or two codes (a transfer's agency, a document's two), the most frequent look-up: a fixed
+# statement run on the driver's cursor (jinbao.db.driver), where an expanding list is rendered
+# again by SQLAlchemy at each run.
+_AGENCIES_BY_TWO_CODES = DriverRead(
+    _agency_select.where(agencies.c.code.in_([bindparam("first"), bindparam("second")]))
+)
 
 
 def agency_id(uow: UnitOfWork, code: str) -> int | None:
@@ -105,7 +112,11 @@ def agencies_with_ids(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, tuple[
     """Agencies and their row ids by code in one query (a transfer names its agencies by code
     and needs both, several times per transfer; a document names two); a code not in the
     directory is missing from the answer."""
-    rows = uow.conn.execute(_AGENCIES_BY_CODES, {"codes": list(codes)})
+    if 1 <= len(codes) <= 2:
+        params = {"first": codes[0], "second": codes[-1]}
+        rows: Iterable[AnyRow] = _AGENCIES_BY_TWO_CODES.all(uow.conn, params)
+    else:
+        rows = uow.conn.execute(_AGENCIES_BY_CODES, {"codes": list(codes)})
     return {row.code: (int(row.id), _agency(row)) for row in rows}
 
 
