@@ -1,14 +1,32 @@
-"""DriverRead: a fixed read on the driver's cursor gives the row SQLAlchemy would, on both
-engines (the types' processors applied both ways), and listeners still see the statement."""
+"""DriverRead and DriverWrite: a fixed statement on the driver's cursor reads and writes what
+SQLAlchemy would, on both engines (the types' processors applied both ways), listeners still see
+it, and a driver's error is SQLAlchemy's own."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from sqlalchemy import Date, DateTime, Engine, bindparam, event, exists, insert, select
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    exists,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 
-from jinbao.db.driver import DriverRead
+from jinbao.audit.tables import audit_log
+from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.tables import agencies
@@ -90,3 +108,64 @@ def test_all_rows_of_a_fixed_in_list(engine: Engine, clock: FixedClock) -> None:
             r.code for r in read.all(uow.conn, {"first": "20000000", "second": "20000000"})
         ] == ["20000000"]
         assert read.all(uow.conn, {"first": "40000000", "second": "50000000"}) == []
+
+
+def test_a_driver_write_writes_what_sqlalchemy_writes(engine: Engine, clock: FixedClock) -> None:
+    """The same audit row by SQLAlchemy and by the driver (a timestamp, JSON with Chinese text
+    and a None) reads back the same; RETURNING gives the new id; an update counts its rows."""
+    row = {
+        "occurred_at": clock.now(),
+        "actor": "张三",
+        "action": "test.write",
+        "entity": "person",
+        "entity_key": "1",
+        "old": None,
+        "new": {"name": "李四", "months": [1, 2]},
+    }
+    write = DriverWrite(insert(audit_log))
+    returning = DriverWrite(insert(audit_log).returning(audit_log.c.id))
+    rename = DriverWrite(
+        update(audit_log)
+        .where(audit_log.c.action == bindparam("was"))
+        .values(action=bindparam("now"))
+    )
+    seen: list[str] = []
+    with UnitOfWork(engine, clock) as uow:
+        event.listen(uow.conn, "before_cursor_execute", lambda _c, _k, sql, *_: seen.append(sql))
+        uow.conn.execute(insert(audit_log), {**row, "entity_key": "theirs"})
+        assert write.run(uow.conn, {**row, "entity_key": "ours"}) == 1
+        new = returning.first(uow.conn, {**row, "entity_key": "returned"})
+        assert new is not None
+        assert rename.run(uow.conn, {"was": "test.write", "now": "test.renamed"}) == 3
+        uow.commit()
+    assert len(seen) == 4
+    with UnitOfWork(engine, clock, write=False) as uow:
+        found = {
+            r.entity_key: r
+            for r in uow.conn.execute(select(audit_log).order_by(audit_log.c.id)).all()
+        }
+    assert found["returned"].id == new.id
+    theirs, ours = found["theirs"], found["ours"]
+    assert (ours.occurred_at, ours.new, ours.old) == (theirs.occurred_at, theirs.new, theirs.old)
+    assert ours.new == {"name": "李四", "months": [1, 2]}
+    assert {r.action for r in found.values()} == {"test.renamed"}
+
+
+def test_a_driver_writes_error_is_sqlalchemys(engine: Engine, clock: FixedClock) -> None:
+    """A unique key taken raises SQLAlchemy's IntegrityError, as conn.execute would (callers
+    catch it to tell a race from a fault), and the unit of work rolls back."""
+    write = DriverWrite(insert(agencies))
+    with UnitOfWork(engine, clock) as uow:
+        write.run(uow.conn, {**agency_row("10000000"), "created_at": clock.now()})
+        with pytest.raises(IntegrityError):
+            write.run(uow.conn, {**agency_row("10000000"), "created_at": clock.now()})
+
+
+def test_a_driver_write_refuses_a_python_side_default(engine: Engine) -> None:
+    """SQLAlchemy computes a Python-side default at each execution: the caller must give it."""
+    table = Table(
+        "with_default", MetaData(), Column("id", Integer, primary_key=True),
+        Column("note", String(10), default="none"),
+    )  # fmt: skip
+    with engine.connect() as conn, pytest.raises(TypeError, match="note"):
+        DriverWrite(insert(table)).run(conn, {"id": 1})

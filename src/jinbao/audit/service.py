@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from enum import Enum
 
 from jinbao.audit.tables import audit_log
+from jinbao.db.driver import DriverWrite
 from jinbao.db.uow import UnitOfWork
 
-_INSERT = audit_log.insert()  # built once: every change writes one (see db/README.md)
+# Built once and run on the driver's cursor (jinbao.db.driver): every change writes one.
+_INSERT = DriverWrite(audit_log.insert())
 
 
 def record(
@@ -21,8 +23,8 @@ def record(
     old: Mapping[str, object] | None = None,
     new: Mapping[str, object] | None = None,
 ) -> None:
-    uow.conn.execute(
-        _INSERT,
+    _INSERT.run(
+        uow.conn,
         {
             "occurred_at": uow.clock.now(),
             "actor": uow.actor,

@@ -1,29 +1,35 @@
-"""A fixed read run on the driver's own cursor, for the few statements every request runs.
+"""Fixed statements run on the driver's own cursor, for the few every request or document runs.
 
 Running a statement through SQLAlchemy's ``Connection.execute`` costs some 50–100 µs of Python
 on top of the driver (an execution context, each parameter's processing, a result and its
 metadata), even for a statement compiled once and cached. For a person's record that was a
 quarter of its statement's time in the server (0.44 ms against 0.33 ms on the driver's
-cursor, in process; session 26). :class:`DriverRead` compiles its statement once per dialect,
-as SQLAlchemy would, and runs it on the DBAPI cursor of the unit of work's connection, in that
-connection's transaction: the same SQL text, so psycopg still prepares it and keeps its
-placeholder conversion (:mod:`jinbao.db.engine`). The parameters and result columns go through
-the types' own processors (say, SQLite's 0/1 for a boolean), and the connection's
-``before_cursor_execute`` and ``after_cursor_execute`` listeners see the statement as they see
-any other.
+cursor, in process; session 26). :class:`DriverRead` and :class:`DriverWrite` compile their
+statement once per dialect, as SQLAlchemy would, and run it on the DBAPI cursor of the unit of
+work's connection, in that connection's transaction: the same SQL text, so psycopg still
+prepares it and keeps its placeholder conversion (:mod:`jinbao.db.engine`). The parameters and
+result columns go through the types' own processors (say, SQLite's 0/1 for a boolean, a JSON
+column's serializer), the connection's ``before_cursor_execute`` and ``after_cursor_execute``
+listeners see the statement as they see any other, and a driver's error is raised as
+SQLAlchemy's own (an ``IntegrityError`` stays one).
 
 Only for a statement built once at import with its parameters bound by name, and no expanding
 IN list (SQLAlchemy renders those placeholders at each execution: refused). An IN list of a
 fixed number of named parameters, ``code.in_([bindparam("a"), bindparam("b")])``, is fine.
-Anything built per call, or written, goes through ``conn.execute`` as usual.
+A write whose table fills a column from a Python-side default is refused too: SQLAlchemy
+computes those at each execution, so the caller gives the value. Anything built per call goes
+through ``conn.execute`` as usual.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Dialect, Select
+from sqlalchemy import Connection, Delete, Dialect, Insert, Select, Update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import Compiled
 
 
 class _Plan(NamedTuple):
@@ -33,6 +39,61 @@ class _Plan(NamedTuple):
     binds: dict[str, Any]  # name -> the type's bind processor, for those that have one
     results: tuple[Any, ...]  # per column, the type's result processor or None
     row: type[tuple[Any, ...]]
+
+
+def _plan_of(compiled: Compiled, dialect: Dialect, columns: Sequence[Any]) -> _Plan:
+    binds_of = compiled.binds  # type: ignore[attr-defined]
+    if any(b.expanding for b in binds_of.values()):
+        # SQLAlchemy renders an IN list's placeholders at each execution.
+        raise TypeError("a driver statement takes no IN list (an expanding parameter)")
+    defaults = dict(compiled.params)
+    binds = {}
+    for name in defaults:
+        processor = binds_of[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            binds[name] = processor
+    results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+    positional = compiled.positiontup if compiled.positional else None  # type: ignore[attr-defined]
+    names = tuple(positional or ()) if positional is not None else None
+    row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
+    return _Plan(str(compiled), names, defaults, binds, results, row)
+
+
+def _run(conn: Connection, plan: _Plan, params: dict[str, Any], fetch: str) -> Any:
+    """Execute on the connection's DBAPI cursor; ``fetch`` is ``one``, ``all`` or ``count``
+    (the rows the statement changed)."""
+    values = {**plan.defaults, **params}
+    for name, processor in plan.binds.items():
+        values[name] = processor(values[name])
+    parameters: Any = values if plan.names is None else tuple(values[n] for n in plan.names)
+    dbapi = conn.connection.dbapi_connection
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
+        cursor.execute(plan.sql, parameters)
+        if fetch == "all":
+            out: Any = cursor.fetchall()
+        elif fetch == "one":
+            one = cursor.fetchone()
+            out = [] if one is None else [one]
+        else:
+            out = cursor.rowcount
+        conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
+    except conn.dialect.loaded_dbapi.Error as error:
+        closed = bool(getattr(dbapi, "closed", False))
+        if closed:  # the server went away: not back to the pool
+            conn.invalidate()
+        raise DBAPIError.instance(
+            plan.sql, parameters, error, conn.dialect.loaded_dbapi.Error,
+            connection_invalidated=closed, dialect=conn.dialect,
+        ) from error  # fmt: skip
+    finally:
+        cursor.close()
+    return out
+
+
+def _row(plan: _Plan, raw: Any) -> Any:
+    return plan.row(*(v if p is None else p(v) for p, v in zip(plan.results, raw, strict=True)))
 
 
 class DriverRead:
@@ -47,61 +108,54 @@ class DriverRead:
         found = self._plans.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            if any(b.expanding for b in compiled.binds.values()):
-                # SQLAlchemy renders an IN list's placeholders at each execution.
-                raise TypeError("DriverRead takes no IN list (an expanding parameter)")
-            defaults = dict(compiled.params)
-            binds = {}
-            for name in defaults:
-                processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-                if processor is not None:
-                    binds[name] = processor
             columns = list(self.statement.selected_columns)
-            results = tuple(
-                c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-            )
-            names = tuple(compiled.positiontup or ()) if compiled.positional else None
-            row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
-            found = self._plans[dialect.name] = _Plan(
-                str(compiled), names, defaults, binds, results, row
-            )
+            found = self._plans[dialect.name] = _plan_of(compiled, dialect, columns)
         return found
 
     def first(self, conn: Connection, params: dict[str, Any]) -> Any | None:
         plan = self._plan(conn.dialect)
-        rows = self._run(conn, plan, params, many=False)
-        return self._row(plan, rows[0]) if rows else None
+        rows = _run(conn, plan, params, "one")
+        return _row(plan, rows[0]) if rows else None
 
     def all(self, conn: Connection, params: dict[str, Any]) -> list[Any]:
         """Every row, as named tuples."""
         plan = self._plan(conn.dialect)
-        return [self._row(plan, raw) for raw in self._run(conn, plan, params, many=True)]
+        return [_row(plan, raw) for raw in _run(conn, plan, params, "all")]
 
-    @staticmethod
-    def _run(conn: Connection, plan: _Plan, params: dict[str, Any], many: bool) -> list[Any]:
-        values = {**plan.defaults, **params}
-        for name, processor in plan.binds.items():
-            values[name] = processor(values[name])
-        parameters: Any = values if plan.names is None else tuple(values[n] for n in plan.names)
-        dbapi = conn.connection.dbapi_connection
-        cursor = dbapi.cursor()  # type: ignore[union-attr]
-        try:
-            conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
-            cursor.execute(plan.sql, parameters)
-            if many:
-                raw = cursor.fetchall()
-            else:
-                one = cursor.fetchone()
-                raw = [] if one is None else [one]
-            conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
-        except Exception:
-            if getattr(dbapi, "closed", False):  # the server went away: not back to the pool
-                conn.invalidate()
-            raise
-        finally:
-            cursor.close()
-        return list(raw)
 
-    @staticmethod
-    def _row(plan: _Plan, raw: Any) -> Any:
-        return plan.row(*(v if p is None else p(v) for p, v in zip(plan.results, raw, strict=True)))
+class DriverWrite:
+    """``DriverWrite(insert(table)).run(conn, {"column": value, …})``: one row written (or, for an
+    update or delete, the rows its bound parameters select), the number of rows changed back;
+    ``.first(conn, {…})``: the row of its RETURNING clause (a named tuple) or None.
+
+    As with ``conn.execute(insert(table), row)``, the columns written are the parameters given:
+    the statement is compiled once per dialect and set of parameter names."""
+
+    def __init__(self, statement: Insert | Update | Delete) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
+
+    def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
+        found = self._plans.get((dialect.name, keys))
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+            prefetch = [
+                *getattr(compiled, "insert_prefetch", ()),
+                *getattr(compiled, "update_prefetch", ()),
+            ]
+            if prefetch:  # SQLAlchemy would compute these at each execution
+                names = ", ".join(c.key for c in prefetch)
+                raise TypeError(f"give the column(s) with a Python-side default: {names}")
+            returning = getattr(compiled, "returning", None) or ()
+            found = self._plans[(dialect.name, keys)] = _plan_of(compiled, dialect, returning)
+        return found
+
+    def run(self, conn: Connection, params: dict[str, Any]) -> int:
+        """The number of rows changed, as the driver reports it."""
+        plan = self._plan(conn.dialect, tuple(params))
+        return int(_run(conn, plan, params, "count"))
+
+    def first(self, conn: Connection, params: dict[str, Any]) -> Any | None:
+        plan = self._plan(conn.dialect, tuple(params))
+        rows = _run(conn, plan, params, "one")
+        return _row(plan, rows[0]) if rows else None

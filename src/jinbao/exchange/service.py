@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, exists, insert, select, update
 
 from jinbao.db.dml import insert_unless_taken
-from jinbao.db.driver import DriverRead
+from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import paper
 from jinbao.exchange.codec import (
@@ -152,8 +152,8 @@ _ROUTE = (
 # Run on the driver's cursor (jinbao.db.driver): two named parameters, not an expanding list.
 _READ_ROUTE = DriverRead(_ROUTE)
 _SERVED = select(agencies.c.id, _ELSEWHERE).where(agencies.c.code == bindparam("code"))
-_INSERT_OUTBOX = insert(outbox)
-_INSERT_INBOX = insert(inbox)
+_INSERT_OUTBOX = DriverWrite(insert(outbox))  # on the driver's cursor: one of each a document
+_INSERT_INBOX = DriverWrite(insert(inbox))
 _MARK_DELIVERED = (
     update(outbox)
     .where(outbox.c.id == bindparam("row_id"), outbox.c.delivered_at.is_(None))
@@ -311,8 +311,8 @@ def send(
         "case_id": case_id,
         "payload": wire,
     }
-    uow.conn.execute(
-        _INSERT_OUTBOX,
+    _INSERT_OUTBOX.run(
+        uow.conn,
         {
             **stored,
             "created_at": now,
@@ -326,7 +326,7 @@ def send(
         # Signed here with the sender's key, checked against the schema just above, under a new
         # id: what receive would verify again. It is in the inbox when the sender's change is
         # committed, or neither is — the pump's next round applies it.
-        uow.conn.execute(_INSERT_INBOX, {**stored, "received_at": now, "received_via": "network"})
+        _INSERT_INBOX.run(uow.conn, {**stored, "received_at": now, "received_via": "network"})
         uow.memo.setdefault(DELIVERED_HERE, []).append((envelope.id, wire))
     return envelope
 

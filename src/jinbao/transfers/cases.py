@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased
 
 from jinbao.db.bulk import chunks
-from jinbao.db.driver import DriverRead
+from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.json import as_text, json_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput, NotFound
@@ -152,9 +152,11 @@ _HISTORIES = (
     .where(transfer_events.c.case_row_id.in_(bindparam("row_ids", expanding=True)))
     .order_by(transfer_events.c.id)
 )
-_INSERT_EVENT = insert(transfer_events)
-_INSERT_CASE = insert(transfer_cases).returning(transfer_cases.c.id)
-_UPDATE_CASE = update(transfer_cases).where(transfer_cases.c.id == bindparam("row_id"))
+# Run on the driver's cursor (jinbao.db.driver): a transfer writes some eleven events and
+# updates its cases five times.
+_INSERT_EVENT = DriverWrite(insert(transfer_events))
+_INSERT_CASE = DriverWrite(insert(transfer_cases).returning(transfer_cases.c.id))
+_UPDATE_CASE = DriverWrite(update(transfer_cases).where(transfer_cases.c.id == bindparam("row_id")))
 _CASE_COLUMNS = frozenset(transfer_cases.c.keys())
 
 
@@ -233,8 +235,8 @@ def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:
 
 def create(uow: UnitOfWork, case: Case, **values: Any) -> int:
     now = uow.clock.now()
-    row_id = uow.conn.execute(
-        _INSERT_CASE,
+    created = _INSERT_CASE.first(
+        uow.conn,
         {
             "case_id": case.id,
             "state": case.state.value,
@@ -244,7 +246,9 @@ def create(uow: UnitOfWork, case: Case, **values: Any) -> int:
             "updated_at": now,
             **_columns(values),
         },
-    ).scalar_one()
+    )
+    assert created is not None  # RETURNING gives the row written
+    row_id = created.id
     for on, event in case.history:
         event_(uow, int(row_id), event, on)
     return int(row_id)
@@ -265,8 +269,8 @@ def save(
     (dated ``on``, by default the date of the model's last event)."""
     if "reasons" in values and values["reasons"] is not None:
         values["reasons"] = json.dumps(values["reasons"], ensure_ascii=False)
-    uow.conn.execute(
-        _UPDATE_CASE,
+    _UPDATE_CASE.run(
+        uow.conn,
         {
             "row_id": row.row_id,
             "state": case.state.value,
@@ -288,8 +292,8 @@ def event_(
     document_id: str | None = None,
     note: str | None = None,
 ) -> None:
-    uow.conn.execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.run(
+        uow.conn,
         {
             "case_row_id": row_id,
             "event": event,

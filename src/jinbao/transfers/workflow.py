@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, select, update
 
+from jinbao.db.driver import DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
@@ -211,7 +212,7 @@ class InboxReport:
 # mixed load a claim waited 44 ms on average (session 16), and the pumps applied one document at
 # a time between them. The documents of one case cannot be overtaken this way: each is sent by
 # the transaction that applies the one before it.
-_CLAIM = (
+_CLAIM = DriverWrite(
     update(inbox)
     .where(
         inbox.c.document_id == bindparam("claimed_id"),
@@ -258,9 +259,7 @@ def process_inbox(
         document = decode(payload.encode()).document
         try:
             with UnitOfWork(engine, clock, f"agency:{document.envelope.receiver}") as uow:
-                claimed = uow.conn.execute(
-                    _CLAIM, {"claimed_id": document_id, "now": clock.now()}
-                ).rowcount
+                claimed = _CLAIM.run(uow.conn, {"claimed_id": document_id, "now": clock.now()})
                 if claimed != 1:  # another worker applied it, or is applying it now
                     uow.commit()  # nothing was written; a rollback would make psycopg forget
                     continue  # every statement it has prepared on the connection (db/README)
