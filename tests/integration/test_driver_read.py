@@ -169,3 +169,27 @@ def test_a_driver_write_refuses_a_python_side_default(engine: Engine) -> None:
     )  # fmt: skip
     with engine.connect() as conn, pytest.raises(TypeError, match="note"):
         DriverWrite(insert(table)).run(conn, {"id": 1})
+
+
+def test_run_many_writes_every_row(engine: Engine, clock: FixedClock) -> None:
+    """Several rows by the driver's executemany read back as SQLAlchemy's executemany writes
+    them; rows with different parameter names are refused before anything is written."""
+    rows = [
+        {**agency_row(code), "networked_since": dt.date(2020, 1, n), "created_at": clock.now()}
+        for n, code in enumerate(("10000000", "20000000", "30000000"), start=1)
+    ]
+    with UnitOfWork(engine, clock) as uow:
+        DriverWrite(insert(agencies)).run_many(uow.conn, rows[:2])
+        uow.conn.execute(insert(agencies), rows[2:])
+        with pytest.raises(TypeError, match="same parameter names"):
+            DriverWrite(insert(agencies)).run_many(uow.conn, [rows[0], {"code": "40000000"}])
+        uow.commit()
+    with UnitOfWork(engine, clock, write=False) as uow:
+        found = uow.conn.execute(
+            select(agencies.c.code, agencies.c.networked_since, agencies.c.created_at).order_by(
+                agencies.c.code
+            )
+        ).all()
+    assert [r.code for r in found] == ["10000000", "20000000", "30000000"]
+    assert [r.networked_since.day for r in found] == [1, 2, 3]
+    assert found[0].created_at == found[2].created_at

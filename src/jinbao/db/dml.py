@@ -7,6 +7,8 @@ import functools
 from sqlalchemy import Column, Connection, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from jinbao.db.driver import DriverWrite
+
 
 def insert_unless_taken(conn: Connection, table: Table, *returning: Column[object]) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite alike: a row whose unique key
@@ -24,3 +26,19 @@ def insert_unless_taken(conn: Connection, table: Table, *returning: Column[objec
 def _unless_taken(postgres: bool, table: Table, returning: tuple[Column[object], ...]) -> Insert:
     statement: Insert = (postgresql if postgres else sqlite).insert(table).on_conflict_do_nothing()
     return statement.returning(*returning) if returning else statement
+
+
+def driver_insert_unless_taken(
+    conn: Connection, table: Table, *returning: Column[object]
+) -> DriverWrite:
+    """:func:`insert_unless_taken`, run on the driver's cursor (:mod:`jinbao.db.driver`): for
+    the most frequent, every journal posted. ``.first(conn, row)`` is None when the key was
+    taken."""
+    return _unless_taken_on_driver(conn.dialect.name == "postgresql", table, returning)
+
+
+@functools.cache
+def _unless_taken_on_driver(
+    postgres: bool, table: Table, returning: tuple[Column[object], ...]
+) -> DriverWrite:
+    return DriverWrite(_unless_taken(postgres, table, returning))

@@ -59,18 +59,26 @@ def _plan_of(compiled: Compiled, dialect: Dialect, columns: Sequence[Any]) -> _P
     return _Plan(str(compiled), names, defaults, binds, results, row)
 
 
-def _run(conn: Connection, plan: _Plan, params: dict[str, Any], fetch: str) -> Any:
-    """Execute on the connection's DBAPI cursor; ``fetch`` is ``one``, ``all`` or ``count``
-    (the rows the statement changed)."""
+def _parameters(plan: _Plan, params: dict[str, Any]) -> Any:
     values = {**plan.defaults, **params}
     for name, processor in plan.binds.items():
         values[name] = processor(values[name])
-    parameters: Any = values if plan.names is None else tuple(values[n] for n in plan.names)
+    return values if plan.names is None else tuple(values[n] for n in plan.names)
+
+
+def _run(conn: Connection, plan: _Plan, params: Any, fetch: str) -> Any:
+    """Execute on the connection's DBAPI cursor; ``fetch`` is ``one``, ``all``, ``count`` (the
+    rows the statement changed) or ``many`` (``params`` a list of rows, for executemany)."""
+    many = fetch == "many"
+    parameters: Any = [_parameters(plan, p) for p in params] if many else _parameters(plan, params)
     dbapi = conn.connection.dbapi_connection
     cursor = dbapi.cursor()  # type: ignore[union-attr]
     try:
-        conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
-        cursor.execute(plan.sql, parameters)
+        conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, parameters, None, many)
+        if many:
+            cursor.executemany(plan.sql, parameters)
+        else:
+            cursor.execute(plan.sql, parameters)
         if fetch == "all":
             out: Any = cursor.fetchall()
         elif fetch == "one":
@@ -78,14 +86,14 @@ def _run(conn: Connection, plan: _Plan, params: dict[str, Any], fetch: str) -> A
             out = [] if one is None else [one]
         else:
             out = cursor.rowcount
-        conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, parameters, None, False)
+        conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, parameters, None, many)
     except conn.dialect.loaded_dbapi.Error as error:
         closed = bool(getattr(dbapi, "closed", False))
         if closed:  # the server went away: not back to the pool
             conn.invalidate()
         raise DBAPIError.instance(
             plan.sql, parameters, error, conn.dialect.loaded_dbapi.Error,
-            connection_invalidated=closed, dialect=conn.dialect,
+            connection_invalidated=closed, dialect=conn.dialect, ismulti=many,
         ) from error  # fmt: skip
     finally:
         cursor.close()
@@ -133,12 +141,16 @@ class DriverWrite:
 
     def __init__(self, statement: Insert | Update | Delete) -> None:
         self.statement = statement
-        self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
+        self._plans: dict[tuple[str, tuple[str, ...], bool], _Plan] = {}
 
-    def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
-        found = self._plans.get((dialect.name, keys))
+    def _plan(self, dialect: Dialect, keys: tuple[str, ...], rows_back: bool) -> _Plan:
+        """Compiled for these parameter names; without ``rows_back`` as for executemany, which
+        leaves out the RETURNING of the new row's key PostgreSQL's dialect adds otherwise."""
+        found = self._plans.get((dialect.name, keys, rows_back))
         if found is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+            compiled = self.statement.compile(
+                dialect=dialect, column_keys=list(keys), for_executemany=not rows_back
+            )
             prefetch = [
                 *getattr(compiled, "insert_prefetch", ()),
                 *getattr(compiled, "update_prefetch", ()),
@@ -147,15 +159,26 @@ class DriverWrite:
                 names = ", ".join(c.key for c in prefetch)
                 raise TypeError(f"give the column(s) with a Python-side default: {names}")
             returning = getattr(compiled, "returning", None) or ()
-            found = self._plans[(dialect.name, keys)] = _plan_of(compiled, dialect, returning)
+            plan = _plan_of(compiled, dialect, returning if rows_back else ())
+            found = self._plans[(dialect.name, keys, rows_back)] = plan
         return found
 
     def run(self, conn: Connection, params: dict[str, Any]) -> int:
         """The number of rows changed, as the driver reports it."""
-        plan = self._plan(conn.dialect, tuple(params))
+        plan = self._plan(conn.dialect, tuple(params), rows_back=False)
         return int(_run(conn, plan, params, "count"))
 
     def first(self, conn: Connection, params: dict[str, Any]) -> Any | None:
-        plan = self._plan(conn.dialect, tuple(params))
+        plan = self._plan(conn.dialect, tuple(params), rows_back=True)
         rows = _run(conn, plan, params, "one")
         return _row(plan, rows[0]) if rows else None
+
+    def run_many(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Several rows by the driver's executemany (psycopg sends them in one pipeline), each
+        with the same parameter names as the first."""
+        if not rows:
+            return
+        keys = tuple(rows[0])
+        if any(tuple(row) != keys for row in rows):
+            raise TypeError("every row of run_many must have the same parameter names")
+        _run(conn, self._plan(conn.dialect, keys, rows_back=False), rows, "many")

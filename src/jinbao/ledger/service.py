@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, case, extract, func, insert, select, update
 
 from jinbao.db.bulk import insert_rows, is_integrity_error, new_ids
-from jinbao.db.dml import insert_unless_taken
-from jinbao.db.driver import DriverRead
+from jinbao.db.dml import driver_insert_unless_taken
+from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.ledger.model import Account, Journal, Posting, check_balanced, credit, debit, reversal
 from jinbao.ledger.tables import journals, pending_transfers, postings
 
-_INSERT_POSTINGS = insert(postings)  # built once, as the statements below: see db/README.md
+# Built once, as the statements below (see db/README.md), and run on the driver's cursor
+# (jinbao.db.driver): every journal writes its row and its postings.
+_INSERT_POSTINGS = DriverWrite(insert(postings))
 # From this many postings a journal's lines are written by the bulk path (COPY on PostgreSQL)
 # instead of one INSERT each: a declaration's or a generated nation's batch has a pair or five
 # per region of its persons, a couple of hundred at times, while a transfer's journal has a few
@@ -48,8 +50,8 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
     postings returns the first journal's id (a retry is harmless); with different postings it
     is a conflict."""
     check_balanced(journal)
-    journal_id = uow.conn.execute(
-        insert_unless_taken(uow.conn, journals, journals.c.id),
+    written = driver_insert_unless_taken(uow.conn, journals, journals.c.id).first(
+        uow.conn,
         {
             "kind": journal.kind,
             "idempotency_key": journal.key,
@@ -57,8 +59,8 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
             "description": journal.description[:200],
             "created_at": uow.clock.now(),
         },
-    ).scalar()
-    if journal_id is None:  # the key was used before: a retry, or another journal under it
+    )
+    if written is None:  # the key was used before: a retry, or another journal under it
         existing = _journal_under(uow, journal.key)
         if sorted(_postings_of(uow, existing)) != sorted(
             (p.region, p.account.value, p.amount) for p in journal.postings
@@ -69,6 +71,7 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
                 f"Idempotency key {journal.key} was used for a different journal.",
             )
         return existing
+    journal_id = int(written.id)
     if len(journal.postings) >= BULK_POSTINGS:
         insert_rows(
             uow.conn,
@@ -76,9 +79,9 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
             ["journal_id", "region", "account", "amount"],
             ((journal_id, p.region, p.account.value, p.amount) for p in journal.postings),
         )
-        return int(journal_id)
-    uow.conn.execute(
-        _INSERT_POSTINGS,
+        return journal_id
+    _INSERT_POSTINGS.run_many(
+        uow.conn,
         [
             {
                 "journal_id": journal_id,
@@ -89,7 +92,7 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
             for p in journal.postings
         ],
     )
-    return int(journal_id)
+    return journal_id
 
 
 def post_many(uow: UnitOfWork, many: Sequence[Journal]) -> list[int]:
