@@ -120,6 +120,29 @@ def test_the_supervisor_keeps_a_worker_on_each_socket(tmp_path: Path) -> None:
             assert not Path(f"/proc/{pid}").exists()  # the workers stopped and were reaped
 
 
+def running(pid: int) -> bool:
+    """Whether a process runs (a zombie no one has reaped yet has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_the_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
+    """SIGKILL leaves the supervisor no time to stop its workers: the kernel tells them
+    (PR_SET_PDEATHSIG), and none serves on as an orphan holding its socket."""
+    with serving(tmp_path) as (proc, base):
+        workers = answering(base)
+        assert len(workers) == 2
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while any(running(pid) for pid in workers):
+            assert time.monotonic() < deadline, "the workers outlived their supervisor"
+            time.sleep(0.1)
+
+
 def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
     """A worker whose app cannot be built ends before it serves: the supervisor stops with
     status 1 and the worker's error, instead of starting it again for ever."""
