@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from jinbao.audit.tables import audit_log
+from jinbao.db import driver
 from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
@@ -171,18 +172,27 @@ def test_a_driver_write_refuses_a_python_side_default(engine: Engine) -> None:
         DriverWrite(insert(table)).run(conn, {"id": 1})
 
 
-def test_run_many_writes_every_row(engine: Engine, clock: FixedClock) -> None:
-    """Several rows by the driver's executemany read back as SQLAlchemy's executemany writes
-    them; rows with different parameter names are refused before anything is written."""
+def test_run_many_writes_every_row(
+    engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several rows by run_many (on PostgreSQL VALUES lists, here of at most two rows, so that
+    five rows take three statements) read back as SQLAlchemy's executemany writes them; rows
+    with different parameter names are refused before anything is written."""
+    monkeypatch.setattr(driver, "MANY_VALUES", 2)
+    codes = ("10000000", "20000000", "30000000", "40000000", "50000000", "60000000")
     rows = [
         {**agency_row(code), "networked_since": dt.date(2020, 1, n), "created_at": clock.now()}
-        for n, code in enumerate(("10000000", "20000000", "30000000"), start=1)
+        for n, code in enumerate(codes, start=1)
     ]
+    seen: list[bool] = []
     with UnitOfWork(engine, clock) as uow:
-        DriverWrite(insert(agencies)).run_many(uow.conn, rows[:2])
-        uow.conn.execute(insert(agencies), rows[2:])
+        event.listen(uow.conn, "before_cursor_execute", lambda *args: seen.append(args[-1]))
+        DriverWrite(insert(agencies)).run_many(uow.conn, rows[:5])
+        postgres = engine.dialect.name == "postgresql"
+        assert seen == ([False] * 3 if postgres else [True])  # statements, or one executemany
+        uow.conn.execute(insert(agencies), rows[5:])
         with pytest.raises(TypeError, match="same parameter names"):
-            DriverWrite(insert(agencies)).run_many(uow.conn, [rows[0], {"code": "40000000"}])
+            DriverWrite(insert(agencies)).run_many(uow.conn, [rows[0], {"code": "70000000"}])
         uow.commit()
     with UnitOfWork(engine, clock, write=False) as uow:
         found = uow.conn.execute(
@@ -190,6 +200,6 @@ def test_run_many_writes_every_row(engine: Engine, clock: FixedClock) -> None:
                 agencies.c.code
             )
         ).all()
-    assert [r.code for r in found] == ["10000000", "20000000", "30000000"]
-    assert [r.networked_since.day for r in found] == [1, 2, 3]
-    assert found[0].created_at == found[2].created_at
+    assert [r.code for r in found] == list(codes)
+    assert [r.networked_since.day for r in found] == [1, 2, 3, 4, 5, 6]
+    assert found[0].created_at == found[5].created_at

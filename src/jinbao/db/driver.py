@@ -27,9 +27,11 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Delete, Dialect, Insert, Select, Update
+from sqlalchemy import Connection, Delete, Dialect, Insert, Select, Update, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import Compiled
+
+MANY_VALUES = 100  # rows in one multi-row VALUES statement of DriverWrite.run_many
 
 
 class _Plan(NamedTuple):
@@ -57,6 +59,17 @@ def _plan_of(compiled: Compiled, dialect: Dialect, columns: Sequence[Any]) -> _P
     names = tuple(positional or ()) if positional is not None else None
     row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
     return _Plan(str(compiled), names, defaults, binds, results, row)
+
+
+def _refuse_python_defaults(compiled: Compiled) -> None:
+    """SQLAlchemy computes a column's Python-side default at each execution: not done here."""
+    prefetch = [
+        *getattr(compiled, "insert_prefetch", ()),
+        *getattr(compiled, "update_prefetch", ()),
+    ]
+    if prefetch:
+        names = ", ".join(c.key for c in prefetch)
+        raise TypeError(f"give the column(s) with a Python-side default: {names}")
 
 
 def _parameters(plan: _Plan, params: dict[str, Any]) -> Any:
@@ -151,13 +164,7 @@ class DriverWrite:
             compiled = self.statement.compile(
                 dialect=dialect, column_keys=list(keys), for_executemany=not rows_back
             )
-            prefetch = [
-                *getattr(compiled, "insert_prefetch", ()),
-                *getattr(compiled, "update_prefetch", ()),
-            ]
-            if prefetch:  # SQLAlchemy would compute these at each execution
-                names = ", ".join(c.key for c in prefetch)
-                raise TypeError(f"give the column(s) with a Python-side default: {names}")
+            _refuse_python_defaults(compiled)
             returning = getattr(compiled, "returning", None) or ()
             plan = _plan_of(compiled, dialect, returning if rows_back else ())
             found = self._plans[(dialect.name, keys, rows_back)] = plan
@@ -174,11 +181,37 @@ class DriverWrite:
         return _row(plan, rows[0]) if rows else None
 
     def run_many(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Several rows by the driver's executemany (psycopg sends them in one pipeline), each
-        with the same parameter names as the first."""
+        """Several rows, each with the same parameter names as the first. An insert on
+        PostgreSQL goes as one statement with a VALUES list (up to ``MANY_VALUES`` rows each):
+        psycopg's executemany runs a pipeline of one statement a row, which cost 89 µs of
+        client CPU for a journal's five postings against 28 µs for one statement (session 27).
+        Otherwise the driver's executemany (SQLite's costs 20 µs)."""
         if not rows:
             return
         keys = tuple(rows[0])
         if any(tuple(row) != keys for row in rows):
             raise TypeError("every row of run_many must have the same parameter names")
-        _run(conn, self._plan(conn.dialect, keys, rows_back=False), rows, "many")
+        if not (isinstance(self.statement, Insert) and conn.dialect.name == "postgresql"):
+            _run(conn, self._plan(conn.dialect, keys, rows_back=False), rows, "many")
+            return
+        for start in range(0, len(rows), MANY_VALUES):
+            chunk = rows[start : start + MANY_VALUES]
+            flat = {f"{k}__{i}": v for i, row in enumerate(chunk) for k, v in row.items()}
+            _run(conn, self._values_plan(conn.dialect, keys, len(chunk)), flat, "count")
+
+    def _values_plan(self, dialect: Dialect, keys: tuple[str, ...], count: int) -> _Plan:
+        """The insert with a VALUES list of ``count`` rows, its parameters ``key__row``."""
+        found = self._plans.get((dialect.name, (*keys, f"__{count}"), False))
+        if found is None:
+            assert isinstance(self.statement, Insert)
+            table = self.statement.table
+            values = [
+                {k: bindparam(f"{k}__{i}", type_=table.c[k].type) for k in keys}
+                for i in range(count)
+            ]
+            statement = self.statement.values(values)
+            compiled = statement.compile(dialect=dialect, for_executemany=True)
+            _refuse_python_defaults(compiled)
+            found = _plan_of(compiled, dialect, ())
+            self._plans[(dialect.name, (*keys, f"__{count}"), False)] = found
+        return found
