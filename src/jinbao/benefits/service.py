@@ -42,6 +42,7 @@ from jinbao.registry.service.persons import get_person, registered_person
 from jinbao.registry.service.relationships import add_relationship, change_relationship_status
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import workflow
+from jinbao.transfers.cases import OPEN_STATES
 from jinbao.transfers.cases import agency as agency_of
 from jinbao.transfers.records import agency_record, national_history
 from jinbao.transfers.tables import transfer_cases
@@ -651,7 +652,7 @@ def open_transfer(uow: UnitOfWork, person_id: int, from_code: str | None = None)
         transfer_cases.c.person_id == person_id,
         transfer_cases.c.scheme == SCHEME,
         transfer_cases.c.side == "receiving",
-        transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]),
+        transfer_cases.c.state.in_(OPEN_STATES),
     ]
     if from_code is not None:
         where.append(transfer_cases.c.counterpart_id == repo.agency_id(uow, from_code))

@@ -54,9 +54,6 @@ from jinbao.transfers.rules import (
     RelationFacts,
     check_application,
 )
-from jinbao.transfers.tables import (
-    transfer_cases,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,13 +147,7 @@ def apply(
     kept = gathering or cmd.kind in (RETURN, LINKAGE)
     new = _receiving_relation(relations, to_agency.code, kept=kept)
     from_id, from_agency = cases.agency(uow, old.agency_code if old else cmd.from_agency or "")
-    if cases.rows_where(
-        uow,
-        transfer_cases.c.person_id == person_id,
-        transfer_cases.c.scheme == cmd.scheme,
-        transfer_cases.c.side == Side.RECEIVING.value,
-        transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]),
-    ):
+    if cases.has_open_receiving(uow, person_id, cmd.scheme):
         raise Conflict(
             "transfer.already_open",
             "该参保人员已有正在办理的转移接续申请，请等待办结后再申请。",

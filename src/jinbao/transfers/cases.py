@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from jinbao.db.bulk import chunks
@@ -147,6 +147,20 @@ _BY_CASE_ID = (
 )
 # Read at every document of a transfer (seven or eight times): on the driver's cursor.
 _READ_BY_CASE_ID = DriverRead(_BY_CASE_ID)
+# The states of a case still under way (neither completed nor refused).
+OPEN_STATES = ("applied", "contact_sent", "funds_sent")
+# Whether a person's application is under way, at every application: the states as
+# equalities (an IN list would be rendered at each run), on the driver's cursor.
+_OPEN_RECEIVING = DriverRead(
+    select(transfer_cases.c.id)
+    .where(
+        transfer_cases.c.person_id == bindparam("person_id"),
+        transfer_cases.c.scheme == bindparam("scheme"),
+        transfer_cases.c.side == Side.RECEIVING.value,
+        or_(*(transfer_cases.c.state == state for state in OPEN_STATES)),
+    )
+    .limit(1)
+)
 _HISTORIES = (
     select(transfer_events.c.case_row_id, transfer_events.c.on, transfer_events.c.event)
     .where(transfer_events.c.case_row_id.in_(bindparam("row_ids", expanding=True)))
@@ -225,6 +239,12 @@ def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
             f"No transfer case {case_id} at the {side.value} agency.",
         )
     return found
+
+
+def has_open_receiving(uow: UnitOfWork, person_id: int, scheme: str) -> bool:
+    """Whether the person has an application for this scheme still under way."""
+    found = _OPEN_RECEIVING.first(uow.conn, {"person_id": person_id, "scheme": scheme})
+    return found is not None
 
 
 def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:

@@ -249,7 +249,7 @@ def _filtered(
             field="only",
         )
     if only != "all":
-        conditions.append(transfer_cases.c.state.in_(["applied", "contact_sent", "funds_sent"]))
+        conditions.append(transfer_cases.c.state.in_(cases.OPEN_STATES))
     today = uow.clock.today()
     out = []
     for row in cases.rows_where(uow, *conditions):
