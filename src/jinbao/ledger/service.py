@@ -35,13 +35,13 @@ _JOURNAL_BY_KEY = select(journals.c.id).where(journals.c.idempotency_key == bind
 _PENDING = DriverRead(
     select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
 )
-_INSERT_PENDING = insert(pending_transfers)
+_INSERT_PENDING = DriverWrite(insert(pending_transfers))
 _CLAIM_PENDING = update(pending_transfers).where(
     pending_transfers.c.transfer_key == bindparam("key"),
     pending_transfers.c.state.in_(bindparam("from_states", expanding=True)),
 )
-_SET_FINAL_JOURNAL = update(pending_transfers).where(
-    pending_transfers.c.transfer_key == bindparam("key")
+_SET_FINAL_JOURNAL = DriverWrite(
+    update(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
 )
 
 
@@ -234,8 +234,8 @@ def reserve(
             ),
         ),
     )
-    uow.conn.execute(
-        _INSERT_PENDING,
+    _INSERT_PENDING.run(
+        uow.conn,
         {
             "transfer_key": key,
             "from_region": from_region,
@@ -289,7 +289,7 @@ def _settle(
         )
     journal_id = post(uow, journal)
     if state != "received":  # the receiving half is not the sending region's final journal
-        uow.conn.execute(_SET_FINAL_JOURNAL, {"key": key, "final_journal_id": journal_id})
+        _SET_FINAL_JOURNAL.run(uow.conn, {"key": key, "final_journal_id": journal_id})
     return dataclasses.replace(current, state=state), journal_id
 
 

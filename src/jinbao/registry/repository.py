@@ -225,6 +225,7 @@ def person_from_row(row: AnyRow) -> Person:
 
 _PERSON_ID_BY_NUMBER = select(persons.c.id).where(persons.c.id_number == bindparam("number"))
 _PERSON_BY_NUMBER = select(persons).where(persons.c.id_number == bindparam("number"))
+_READ_PERSON_BY_NUMBER = DriverRead(_PERSON_BY_NUMBER)  # on the driver's cursor
 
 
 def person_id(uow: UnitOfWork, id_number: str) -> int | None:
@@ -234,7 +235,7 @@ def person_id(uow: UnitOfWork, id_number: str) -> int | None:
 def get_person_row(uow: UnitOfWork, id_number: str) -> tuple[int, Person] | None:
     """The person's row id and the person, in one query (a statement built once: it is on
     every person-facing request's path)."""
-    row = uow.conn.execute(_PERSON_BY_NUMBER, {"number": id_number}).first()
+    row = _READ_PERSON_BY_NUMBER.first(uow.conn, {"number": id_number})
     return (int(row.id), person_from_row(row)) if row else None
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 
 from jinbao.audit.service import record
 from jinbao.contributions.service.resident import resident_years
+from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.model import DocumentType
@@ -226,8 +227,11 @@ _RELATIONS = (  # built once: read several times in every transfer
 )
 
 
+_READ_RELATIONS = DriverRead(_RELATIONS)  # on the driver's cursor (jinbao.db.driver)
+
+
 def relations_of(uow: UnitOfWork, person_id: int, scheme: str) -> list[Relation]:
-    rows = uow.conn.execute(_RELATIONS, {"person_id": person_id, "scheme": scheme})
+    rows = _READ_RELATIONS.all(uow.conn, {"person_id": person_id, "scheme": scheme})
     return [Relation(r[0], r[1], r[2] or "000000", r[3], r[4], r[5], scheme) for r in rows]
 
 
