@@ -42,10 +42,9 @@ from jinbao.registry.service.persons import get_person, registered_person
 from jinbao.registry.service.relationships import add_relationship, change_relationship_status
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import workflow
-from jinbao.transfers.cases import OPEN_STATES
 from jinbao.transfers.cases import agency as agency_of
+from jinbao.transfers.cases import open_receiving
 from jinbao.transfers.records import agency_record, national_history
-from jinbao.transfers.tables import transfer_cases
 
 SCHEME = "enterprise"
 INDEX_SOURCE = (
@@ -648,15 +647,10 @@ def _open_at_home(uow: UnitOfWork, id_number: str, hukou: str) -> _Kept | None:
 def open_transfer(uow: UnitOfWork, person_id: int, from_code: str | None = None) -> str | None:
     """The person's transfer in progress in the employees' scheme (from ``from_code``, if
     given), received here."""
-    where = [
-        transfer_cases.c.person_id == person_id,
-        transfer_cases.c.scheme == SCHEME,
-        transfer_cases.c.side == "receiving",
-        transfer_cases.c.state.in_(OPEN_STATES),
-    ]
-    if from_code is not None:
-        where.append(transfer_cases.c.counterpart_id == repo.agency_id(uow, from_code))
-    return uow.conn.execute(select(transfer_cases.c.case_id).where(*where).limit(1)).scalar()
+    if from_code is None:
+        return open_receiving(uow, person_id, SCHEME)
+    counterpart = repo.agency_id(uow, from_code)
+    return None if counterpart is None else open_receiving(uow, person_id, SCHEME, counterpart)
 
 
 def temporary_agencies(uow: UnitOfWork, person_id: int) -> frozenset[int]:

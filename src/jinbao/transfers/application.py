@@ -148,7 +148,7 @@ def apply(
     kept = gathering or cmd.kind in (RETURN, LINKAGE)
     new = _receiving_relation(relations, to_agency.code, kept=kept)
     from_id, from_agency = cases.agency(uow, old.agency_code if old else cmd.from_agency or "")
-    if cases.has_open_receiving(uow, person_id, cmd.scheme):
+    if cases.open_receiving(uow, person_id, cmd.scheme) is not None:
         raise Conflict(
             "transfer.already_open",
             "该参保人员已有正在办理的转移接续申请，请等待办结后再申请。",

@@ -149,16 +149,21 @@ _BY_CASE_ID = (
 _READ_BY_CASE_ID = DriverRead(_BY_CASE_ID)
 # The states of a case still under way (neither completed nor refused).
 OPEN_STATES = ("applied", "contact_sent", "funds_sent")
-# Whether a person's application is under way, at every application: the states as
-# equalities (an IN list would be rendered at each run), on the driver's cursor.
+# A person's application under way, looked up at every application and retirement: the states
+# as equalities (an IN list would be rendered at each run), on the driver's cursor; the second
+# from one transferring agency only.
+_OPEN_RECEIVING_WHERE = (
+    transfer_cases.c.person_id == bindparam("person_id"),
+    transfer_cases.c.scheme == bindparam("scheme"),
+    transfer_cases.c.side == Side.RECEIVING.value,
+    or_(*(transfer_cases.c.state == state for state in OPEN_STATES)),
+)
 _OPEN_RECEIVING = DriverRead(
-    select(transfer_cases.c.id)
-    .where(
-        transfer_cases.c.person_id == bindparam("person_id"),
-        transfer_cases.c.scheme == bindparam("scheme"),
-        transfer_cases.c.side == Side.RECEIVING.value,
-        or_(*(transfer_cases.c.state == state for state in OPEN_STATES)),
-    )
+    select(transfer_cases.c.case_id).where(*_OPEN_RECEIVING_WHERE).limit(1)
+)
+_OPEN_RECEIVING_FROM = DriverRead(
+    select(transfer_cases.c.case_id)
+    .where(*_OPEN_RECEIVING_WHERE, transfer_cases.c.counterpart_id == bindparam("counterpart"))
     .limit(1)
 )
 _HISTORIES = (
@@ -241,10 +246,17 @@ def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
     return found
 
 
-def has_open_receiving(uow: UnitOfWork, person_id: int, scheme: str) -> bool:
-    """Whether the person has an application for this scheme still under way."""
-    found = _OPEN_RECEIVING.first(uow.conn, {"person_id": person_id, "scheme": scheme})
-    return found is not None
+def open_receiving(
+    uow: UnitOfWork, person_id: int, scheme: str, counterpart_id: int | None = None
+) -> str | None:
+    """The case id of the person's application for this scheme still under way (from the
+    agency ``counterpart_id``, if given), or None."""
+    params: dict[str, object] = {"person_id": person_id, "scheme": scheme}
+    if counterpart_id is None:
+        found = _OPEN_RECEIVING.first(uow.conn, params)
+    else:
+        found = _OPEN_RECEIVING_FROM.first(uow.conn, {**params, "counterpart": counterpart_id})
+    return None if found is None else str(found.case_id)
 
 
 def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:
