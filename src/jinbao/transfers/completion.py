@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select
 
 from jinbao.audit.service import record
 from jinbao.contributions.model import period_int
+from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
@@ -85,10 +86,13 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
     )  # fmt: skip
 
 
-_FUNDS_DOCUMENTS = select(inbox.c.payload, inbox.c.type).where(  # built once (db/README.md)
-    inbox.c.case_id == bindparam("case_id"),
-    inbox.c.receiver == bindparam("receiver"),
-    inbox.c.type.in_([DocumentType.INFO_TABLE.value, DocumentType.FUND_SLIP.value]),
+_FUNDS_DOCUMENTS = DriverRead(  # built once (db/README.md), on the driver's cursor
+    select(inbox.c.payload, inbox.c.type).where(
+        inbox.c.case_id == bindparam("case_id"),
+        inbox.c.receiver == bindparam("receiver"),
+        (inbox.c.type == DocumentType.INFO_TABLE.value)
+        | (inbox.c.type == DocumentType.FUND_SLIP.value),
+    )
 )
 
 
@@ -96,8 +100,8 @@ def _funds_documents(
     uow: UnitOfWork, case_id: str, receiver: str
 ) -> tuple[Document | None, Document | None]:
     found: dict[str, Document] = {}
-    for payload, type_ in uow.conn.execute(
-        _FUNDS_DOCUMENTS, {"case_id": case_id, "receiver": receiver}
+    for payload, type_ in _FUNDS_DOCUMENTS.all(
+        uow.conn, {"case_id": case_id, "receiver": receiver}
     ):
         found[type_] = decode(payload.encode()).document
     return found.get(DocumentType.INFO_TABLE.value), found.get(DocumentType.FUND_SLIP.value)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.contributions.model import period_of
@@ -24,6 +24,7 @@ from jinbao.contributions.tables import (
     contributions,
     resident_contributions,
 )
+from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
@@ -45,7 +46,9 @@ class _Month:
 
 
 # The reads of a transfer's leg 2 and 3, built once with bound parameters (see db/README.md:
-# building the records-in-force subquery cost more than running it).
+# building the records-in-force subquery cost more than running it), and run on the driver's
+# cursor (jinbao.db.driver: SQLAlchemy's execution and its rows were most of their cost in
+# the server under the mixed load, session 28).
 def _at(person_id: int, scheme: str, agency_id: int) -> dict[str, object]:
     return {"person_id": person_id, "scheme": scheme, "agency_id": agency_id}
 
@@ -56,8 +59,13 @@ _IN_FORCE_AT = records_in_force(
     contributions.c.agency_id == bindparam("agency_id"),
 ).subquery()
 _PAYMENTS = payments_of(bindparam("person_id"))
-_OWN_RECORDS = (
-    select(_IN_FORCE_AT, _PAYMENTS.c.paid_on)
+# What :func:`_periods` reads of a record (not the whole row: each column is decoded).
+_FIELDS = (
+    "agency_id", "period", "kind", "employer_id", "region", "base", "employer_part",
+    "to_account", "lump_sum", "legal_document_id", "batch",
+)  # fmt: skip
+_OWN_RECORDS = DriverRead(
+    select(*(_IN_FORCE_AT.c[f] for f in _FIELDS), _PAYMENTS.c.paid_on)
     .outerjoin(_PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_AT.c.id)
     .order_by(_IN_FORCE_AT.c.period)
 )
@@ -66,19 +74,23 @@ _IN_FORCE_ANYWHERE = records_in_force(
     contributions.c.person_id == bindparam("person_id"),
     contributions.c.scheme == bindparam("scheme"),
 ).subquery()
-_ALL_OWN_RECORDS = (
-    select(_IN_FORCE_ANYWHERE, _PAYMENTS.c.paid_on)
+_ALL_OWN_RECORDS = DriverRead(
+    select(*(_IN_FORCE_ANYWHERE.c[f] for f in _FIELDS), _PAYMENTS.c.paid_on)
     .outerjoin(_PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_ANYWHERE.c.id)
     .order_by(_IN_FORCE_ANYWHERE.c.agency_id, _IN_FORCE_ANYWHERE.c.period)
 )
-_ALL_CLEARED = select(cleared_months.c.agency_id, cleared_months.c.period).where(
-    cleared_months.c.person_id == bindparam("person_id"),
-    cleared_months.c.scheme == bindparam("scheme"),
+_ALL_CLEARED = DriverRead(
+    select(cleared_months.c.agency_id, cleared_months.c.period).where(
+        cleared_months.c.person_id == bindparam("person_id"),
+        cleared_months.c.scheme == bindparam("scheme"),
+    )
 )
-_PAID_MONTHS = select(_IN_FORCE_AT.c.period, _IN_FORCE_AT.c.to_account).join(
-    _PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_AT.c.id
+_PAID_MONTHS = DriverRead(
+    select(_IN_FORCE_AT.c.period, _IN_FORCE_AT.c.to_account).join(
+        _PAYMENTS, _PAYMENTS.c.contribution_id == _IN_FORCE_AT.c.id
+    )
 )
-_TRANSFERRED_YEARS = (
+_TRANSFERRED_YEARS = DriverRead(
     select(transferred_years)
     .where(
         transferred_years.c.person_id == bindparam("person_id"),
@@ -87,8 +99,8 @@ _TRANSFERRED_YEARS = (
     )
     .order_by(transferred_years.c.from_period)
 )
-_BALANCE = (
-    select(account_entries.c.portion, func.sum(account_entries.c.amount))
+_BALANCE = DriverRead(
+    select(account_entries.c.portion, func.sum(account_entries.c.amount).label("amount"))
     .where(
         account_entries.c.person_id == bindparam("person_id"),
         account_entries.c.scheme == bindparam("scheme"),
@@ -130,11 +142,11 @@ def national_history(
     month cleared as a duplicate. Until session 24 it read agency by agency (one statement for
     the agencies, then two for each): 9 ms of a retirement application's record check."""
     params = {"person_id": person_id, "scheme": scheme}
-    rows = uow.conn.execute(_ALL_OWN_RECORDS, params).all()
+    rows = _ALL_OWN_RECORDS.all(uow.conn, params)
     cleared: dict[int, set[int]] = defaultdict(set)
-    for agency_id, period in uow.conn.execute(_ALL_CLEARED, params):
+    for agency_id, period in _ALL_CLEARED.all(uow.conn, params):
         cleared[agency_id].add(int(period))
-    by_agency: dict[int, list[Row[Any]]] = defaultdict(list)
+    by_agency: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         by_agency[r.agency_id].append(r)
     periods: list[Period] = []
@@ -156,13 +168,13 @@ def _own_periods(
     temporary: bool = False,
 ) -> list[Period]:
     """The agency's own records in force, as :func:`_periods` groups them."""
-    rows = uow.conn.execute(_OWN_RECORDS, _at(person_id, scheme, agency_id)).all()
+    rows = _OWN_RECORDS.all(uow.conn, _at(person_id, scheme, agency_id))
     cleared = _cleared(uow, person_id, scheme, agency_id)
     return _periods(rows, cleared, first_line, temporary=temporary)
 
 
 def _periods(
-    rows: Sequence[Row[Any]], cleared: set[int], first_line: int, *, temporary: bool
+    rows: Sequence[Any], cleared: set[int], first_line: int, *, temporary: bool
 ) -> list[Period]:
     """An agency's records in force (oldest month first), less the months ``cleared``, as
     periods: a new one wherever kind, base, payment or a lump sum without documents changes,
@@ -202,19 +214,17 @@ def _periods(
     return periods
 
 
-_CLEARED = select(cleared_months.c.period).where(  # built once (see db/README.md)
-    cleared_months.c.person_id == bindparam("person_id"),
-    cleared_months.c.scheme == bindparam("scheme"),
-    cleared_months.c.agency_id == bindparam("agency_id"),
+_CLEARED = DriverRead(  # built once (see db/README.md)
+    select(cleared_months.c.period).where(
+        cleared_months.c.person_id == bindparam("person_id"),
+        cleared_months.c.scheme == bindparam("scheme"),
+        cleared_months.c.agency_id == bindparam("agency_id"),
+    )
 )
 
 
 def _cleared(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> set[int]:
-    return set(
-        uow.conn.execute(
-            _CLEARED, {"person_id": person_id, "scheme": scheme, "agency_id": agency_id}
-        ).scalars()
-    )
+    return {r.period for r in _CLEARED.all(uow.conn, _at(person_id, scheme, agency_id))}
 
 
 def paid_months(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> dict[int, int]:
@@ -223,7 +233,7 @@ def paid_months(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) ->
     cleared = _cleared(uow, person_id, scheme, agency_id)
     return {
         int(period): int(to_account)
-        for period, to_account in uow.conn.execute(_PAID_MONTHS, _at(person_id, scheme, agency_id))
+        for period, to_account in _PAID_MONTHS.all(uow.conn, _at(person_id, scheme, agency_id))
         if int(period) not in cleared
     }
 
@@ -259,7 +269,7 @@ def _transferred_lines(
     uow: UnitOfWork, person_id: int, scheme: str, agency_id: int
 ) -> list[Period]:
     """Years an earlier transfer brought to this agency: they move on with the person."""
-    rows = uow.conn.execute(_TRANSFERRED_YEARS, _at(person_id, scheme, agency_id)).all()
+    rows = _TRANSFERRED_YEARS.all(uow.conn, _at(person_id, scheme, agency_id))
     out = []
     for i, r in enumerate(rows, 1):
         if r.kind == "resident":
@@ -286,7 +296,7 @@ def _transferred_lines(
 def account_balance(
     uow: UnitOfWork, person_id: int, scheme: str, region: str
 ) -> dict[Portion, Fen]:
-    rows = uow.conn.execute(_BALANCE, {"person_id": person_id, "scheme": scheme, "region": region})
+    rows = _BALANCE.all(uow.conn, {"person_id": person_id, "scheme": scheme, "region": region})
     return {Portion(p): Fen(int(v)) for p, v in rows if v}
 
 
