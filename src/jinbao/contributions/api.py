@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from jinbao.accounts.service import statement
@@ -181,10 +181,14 @@ def overlaps(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get(
-    "/persons/{id_number}/contributions", summary="A person's contribution records (权益记录)"
+    "/persons/{id_number}/contributions",
+    summary="A person's contribution records (权益记录)",
+    response_model=list[RecordOut],  # documents the JSON the database writes
 )
-def history(request: Request, id_number: str) -> list[RecordOut]:
-    return [RecordOut.of(r) for r in _read(request, lambda uow: service.history(uow, id_number))]
+def history(request: Request, id_number: str) -> Response:
+    document = _read(request, lambda uow: service.history_json(uow, id_number))
+    # JSON written by the database: sent as it is, not parsed and encoded again.
+    return Response(document, media_type="application/json")
 
 
 @router.get("/persons/{id_number}/arrears", summary="A person's arrears (欠费)")

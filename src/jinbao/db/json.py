@@ -86,10 +86,40 @@ class _AsJson(_Json):
     }
 
 
+class _JsonBool(_Json):
+    """A boolean as JSON's ``true``/``false``: SQLite's booleans are the numbers 0 and 1."""
+
+    inherit_cache = True
+    templates: ClassVar[dict[str, str]] = {
+        "postgresql": "to_json({})",
+        "default": "json(CASE WHEN {} THEN 'true' ELSE 'false' END)",
+    }
+
+
+class _YearMonthText(FunctionElement[str]):
+    """An integer month YYYYMM as the text ``YYYY-MM`` (how the API shows a period)."""
+
+    type = Text()
+    inherit_cache = True
+    templates: ClassVar[dict[str, str]] = {
+        "postgresql": (
+            "lpad((({0}) / 100)::text, 4, '0') || '-' || lpad(mod({0}, 100)::text, 2, '0')"
+        ),
+        "default": "printf('%04d-%02d', ({0}) / 100, ({0}) % 100)",  # sqlite3: no % escapes
+    }
+
+
 @compiles(_JsonObject)
 @compiles(_JsonObjectAgg)
 @compiles(_AsJson)
+@compiles(_JsonBool)
 def _render(element: _Json, compiler: SQLCompiler, **kw: Any) -> str:
+    template = element.templates.get(compiler.dialect.name, element.templates["default"])
+    return template.format(compiler.process(element.clauses, **kw))
+
+
+@compiles(_YearMonthText)
+def _render_year_month(element: _YearMonthText, compiler: SQLCompiler, **kw: Any) -> str:
     template = element.templates.get(compiler.dialect.name, element.templates["default"])
     return template.format(compiler.process(element.clauses, **kw))
 
@@ -125,15 +155,17 @@ def as_json(value: Any) -> ColumnElement[Any]:
     return _AsJson(literal(value) if isinstance(value, str) else value)
 
 
-def json_rows(stmt: Select[Any], *order_by: str) -> ScalarSelect[Any]:
+def json_rows(stmt: Select[Any], *order_by: str, hidden: tuple[str, ...] = ()) -> ScalarSelect[Any]:
     """The rows of ``stmt`` as one JSON array of objects keyed by the columns' names, ordered by
-    the named columns, as a scalar subquery to place in another statement."""
+    the named columns, as a scalar subquery to place in another statement. The ``hidden``
+    columns are read (to order by) but not shown."""
     rows = stmt.subquery()
     if order_by:  # SQLite's order (see the module docstring); names are resolved on the rows
         rows = select(rows).order_by(*(rows.c[name] for name in order_by)).subquery()
     pairs: list[Any] = []
     for column in rows.c:
-        pairs += [column.key, column]
+        if column.key not in hidden:
+            pairs += [column.key, column]
     array = _JsonArray(json_object(*pairs), *(rows.c[name] for name in order_by))
     return select(array).select_from(rows).scalar_subquery()
 
@@ -156,3 +188,13 @@ def as_text(document: ColumnElement[Any]) -> ColumnElement[str]:
     """The document as text: psycopg would otherwise parse PostgreSQL's ``json`` into Python
     objects, which is the work this module saves."""
     return cast(document, Text)
+
+
+def json_bool(value: ColumnElement[bool]) -> ColumnElement[Any]:
+    """A boolean column or condition as JSON ``true`` or ``false`` on both engines."""
+    return _JsonBool(value)
+
+
+def year_month_text(period: ColumnElement[int]) -> ColumnElement[str]:
+    """An integer month ``YYYYMM`` as ``YYYY-MM`` text, as :class:`YearMonth` prints it."""
+    return _YearMonthText(period)

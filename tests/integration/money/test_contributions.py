@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from jinbao.accounts.service import statement
 from jinbao.contributions import service as c
 from jinbao.contributions.model import Authority, Kind, LegalDocument
+from jinbao.contributions.schemas import RecordOut
 from jinbao.contributions.service import _lookups
 from jinbao.contributions.service._writing import record_row, write_batch
 from jinbao.db.uow import UnitOfWork
@@ -43,6 +45,19 @@ def lookup(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     if request.param == "by_employer":
         monkeypatch.setattr(_lookups, "IN_LIST_MAX", 1)
     return str(request.param)
+
+
+def the_api_history_is_the_records(make_uow: Uow, id_number: str, count: int) -> None:
+    """The history the API sends, written by the database, is the records as the response model
+    shows them: every field, its value and type (booleans, a month as YYYY-MM, dates, nulls),
+    and the order (a month's entries by their number)."""
+    with make_uow() as uow:
+        sent = json.loads(c.history_json(uow, id_number))
+        shown = [RecordOut.of(r).model_dump(mode="json") for r in c.history(uow, id_number)]
+    assert len(shown) == count
+    assert sent == shown
+    # Equal as JSON text too: the keys' order, and true/false not 1/0 (equal in Python).
+    assert json.dumps(sent, ensure_ascii=False) == json.dumps(shown, ensure_ascii=False)
 
 
 def no_breaks(make_uow: Uow) -> None:
@@ -126,6 +141,7 @@ def test_unpaid_declarations_are_arrears_until_paid(
         assert len(c.employer_arrears(uow, workforce.employer)) == 4
         assert [r.period for r in c.person_arrears(uow, workforce.employees[2])] == [MAY]
         assert statement(uow, workforce.employees[2], dt.date(2026, 1, 1)).total == 0
+    the_api_history_is_the_records(make_uow, workforce.employees[2], 1)  # paid_on null
     no_breaks(make_uow)
     paid = commit(make_uow, lambda uow: c.pay(uow, workforce.employer, MAY, dt.date(2024, 7, 1)))
     assert paid.records == 4
@@ -203,6 +219,14 @@ def test_a_refund_reverses_money_and_account_and_frees_the_month(
             uow, rows(workforce)[:1], batch="again", params=params, paid_on=dt.date(2024, 9, 1)
         ),
     )
+    commit(  # an earlier month, written last: shown first
+        make_uow,
+        lambda uow: c.declare(
+            uow, rows(workforce, YearMonth(2024, 4))[:1], batch="april", params=params
+        ),
+    )
+    # April; then May's first record (reversed), its reversal, and the one declared again.
+    the_api_history_is_the_records(make_uow, workforce.employees[0], 4)
     no_breaks(make_uow)
 
 
@@ -240,6 +264,7 @@ def test_a_flexible_worker_pays_both_parts_within_the_band(
         ).code
         == "contribution.not_flexible"
     )
+    the_api_history_is_the_records(make_uow, workforce.flexible, 1)  # no employer
     no_breaks(make_uow)
 
 
@@ -302,6 +327,7 @@ def test_a_lump_sum_back_payment_needs_a_legal_document_from_before(
         rejected(engine, make_uow, lambda uow: c.back_pay(uow, overlap, params), Conflict).code
         == "contribution.duplicate_month"
     )
+    the_api_history_is_the_records(make_uow, who, 42)  # lump sums
     no_breaks(make_uow)
 
 

@@ -24,6 +24,7 @@ from jinbao.contributions.service.queries import (
     employer_arrears,
     employer_records,
     history,
+    history_json,
     overlaps,
     person_arrears,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "employer_records",
     "flexible",
     "history",
+    "history_json",
     "overlaps",
     "pay",
     "payments_of",

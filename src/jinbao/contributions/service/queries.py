@@ -21,6 +21,8 @@ from jinbao.contributions.model import (
 )
 from jinbao.contributions.service._base import payments_of, records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.db.driver import DriverRead
+from jinbao.db.json import as_text, json_bool, json_rows, year_month_text
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
@@ -129,6 +131,46 @@ _PERSON_HISTORY = _records_select(contributions.c.person_id == _PERSON, person=_
 _PERSON_ARREARS = _records_select(
     contributions.c.person_id == _PERSON, person=_PERSON, arrears=True
 )
+
+
+def _history_document() -> Any:
+    """A person's history as the API shows it (``RecordOut``'s fields, in its order), one JSON
+    array written by the database (:mod:`jinbao.db.json`), oldest month first."""
+    reversal = aliased(contributions)
+    paid = payments_of(_PERSON)
+    rows = (
+        select(
+            contributions.c.id, persons.c.id_number,
+            year_month_text(contributions.c.period).label("period"), contributions.c.kind,
+            _AGENCY_CODE, _EMPLOYER_USCC.label("employer_uscc"), contributions.c.base,
+            contributions.c.employer_part, contributions.c.individual_part,
+            contributions.c.to_account, json_bool(contributions.c.lump_sum).label("lump_sum"),
+            paid.c.paid_on, json_bool(reversal.c.id.is_not(None)).label("reversed"),
+            contributions.c.reverses_id,
+            contributions.c.period.label("month"), contributions.c.entry_no,  # the order
+        )
+        .select_from(
+            contributions.join(persons, contributions.c.person_id == persons.c.id)
+            .outerjoin(paid, paid.c.contribution_id == contributions.c.id)
+            .outerjoin(reversal, reversal.c.reverses_id == contributions.c.id)
+        )
+        .where(contributions.c.person_id == _PERSON)
+    )  # fmt: skip
+    document = json_rows(rows, "month", "entry_no", hidden=("month", "entry_no"))
+    return select(as_text(document).label("document"))
+
+
+# Every request for a person's history reads it: built once, run on the driver's cursor, and
+# the text sent as it comes. Built in Python (a Record, then a response model, then FastAPI's
+# validation and encoding of each) it cost the server twice the CPU of a person's whole record
+# (0.89 ms a request under the mixed load's history alone, session 28).
+_HISTORY_DOCUMENT = DriverRead(_history_document())
+
+
+def history_json(uow: UnitOfWork, id_number: str) -> str:
+    """:func:`history` as the API's JSON text (``[]`` for a person with none, or unknown)."""
+    row = _HISTORY_DOCUMENT.first(uow.conn, {"id_number": id_number.strip().upper()})
+    return "[]" if row is None else str(row[0])
 
 
 def history(uow: UnitOfWork, id_number: str) -> list[Record]:
