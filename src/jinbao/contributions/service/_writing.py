@@ -233,14 +233,14 @@ def record_row(
 # cost PostgreSQL 9 ms alone and 37 ms on average under the mixed load (session 16): a nation's
 # batches are thousands of rows each, so the planner expects a large batch and starts a parallel
 # worker process for every declaration, even though a new batch key finds no row at all.
-_BATCH_RECORDED = (
+_BATCH_RECORDED = DriverRead(
     select(contributions.c.id).where(contributions.c.batch == bindparam("batch")).limit(1)
 )
 
 
 def _existing_batch(uow: UnitOfWork, batch: str) -> PostingReport | None:
     """The report of ``batch`` if it is recorded already (a retried declaration), else None."""
-    if uow.conn.execute(_BATCH_RECORDED, {"batch": batch}).first() is None:
+    if _BATCH_RECORDED.first(uow.conn, {"batch": batch}) is None:
         return None
     row = uow.conn.execute(
         select(
