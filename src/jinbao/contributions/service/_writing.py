@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -30,7 +31,7 @@ from jinbao.contributions.model import (
 from jinbao.contributions.service._base import SCHEME, PostingReport
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.bulk import insert_rows
-from jinbao.db.driver import DriverRead
+from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, Posting, credit, debit, net
@@ -133,6 +134,8 @@ _BATCH_TOTALS, _BATCH_PAYMENTS, _BATCH_ENTRIES = _collection(
     contributions.c.batch == bindparam("batch")
 )
 _READ_BATCH_TOTALS = DriverRead(_BATCH_TOTALS)
+_WRITE_BATCH_PAYMENTS = DriverWrite(_BATCH_PAYMENTS)
+_WRITE_BATCH_ENTRIES = DriverWrite(_BATCH_ENTRIES)
 
 
 def _pay_where(uow: UnitOfWork, key: str, where: Any, paid_on: dt.date) -> int:
@@ -140,14 +143,19 @@ def _pay_where(uow: UnitOfWork, key: str, where: Any, paid_on: dt.date) -> int:
     and account funds credited (one journal), a payment row per record and each person's
     account credited with its share — all written set-wise by the database."""
     totals, payments, entries = _collection(where)
-    return _collect(uow, key, paid_on, uow.conn.execute(totals).all(), payments, entries, {})
+    writes = (partial(uow.conn.execute, payments), partial(uow.conn.execute, entries))
+    return _collect(uow, key, paid_on, uow.conn.execute(totals).all(), writes, {})
 
 
 def _pay_batch(uow: UnitOfWork, batch: str, paid_on: dt.date) -> int:
     """:func:`_pay_where` of a batch's records, by the statements built once."""
     totals = _READ_BATCH_TOTALS.all(uow.conn, {"batch": batch})
-    params = {"batch": batch}
-    return _collect(uow, batch, paid_on, totals, _BATCH_PAYMENTS, _BATCH_ENTRIES, params)
+    # On the driver's cursor: every declaration collected at once runs them.
+    writes = (
+        partial(_WRITE_BATCH_PAYMENTS.run, uow.conn),
+        partial(_WRITE_BATCH_ENTRIES.run, uow.conn),
+    )
+    return _collect(uow, batch, paid_on, totals, writes, {"batch": batch})
 
 
 def _collect(
@@ -155,10 +163,11 @@ def _collect(
     key: str,
     paid_on: dt.date,
     totals: Iterable[Any],
-    payments: Any,
-    entries: Any,
+    writes: tuple[Callable[[dict[str, Any]], object], ...],
     params: dict[str, Any],
 ) -> int:
+    """The 征收 journal from the ``totals`` by region, then the payments' and the account
+    entries' ``writes``, each given the bound parameters (day, journal, time)."""
     legs: list[Posting] = []
     for region, total, share in totals:
         total, share = int(total), int(share)
@@ -173,8 +182,8 @@ def _collect(
         uow, Journal("contribution_paid", f"paid:{key}", paid_on, f"缴费征收 {key}", net(legs))
     )
     bound = {**params, "paid_day": paid_on, "journal": journal_id, "stamp": uow.clock.now()}
-    uow.conn.execute(payments, bound)
-    uow.conn.execute(entries, bound)
+    for write in writes:
+        write(bound)
     return journal_id
 
 
