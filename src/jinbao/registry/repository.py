@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -310,11 +311,17 @@ _RELATIONSHIP_BY_ID = _relationship_select().where(relationships.c.id == bindpar
 _RELATIONSHIP_BY_ID_FOR_UPDATE = _RELATIONSHIP_BY_ID.with_for_update(of=relationships)
 
 
+# On the driver's cursor: a relation is read (and locked) for each change of its status, as
+# every completed transfer makes one.
+_READ_RELATIONSHIP = DriverRead(_RELATIONSHIP_BY_ID)
+_READ_RELATIONSHIP_FOR_UPDATE = DriverRead(_RELATIONSHIP_BY_ID_FOR_UPDATE)
+
+
 def get_relationship(
     uow: UnitOfWork, relationship_id: int, *, for_update: bool = False
 ) -> Relationship | None:
-    stmt = _RELATIONSHIP_BY_ID_FOR_UPDATE if for_update else _RELATIONSHIP_BY_ID
-    row = uow.conn.execute(stmt, {"id": relationship_id}).first()
+    read = _READ_RELATIONSHIP_FOR_UPDATE if for_update else _READ_RELATIONSHIP
+    row = read.first(uow.conn, {"id": relationship_id})
     return _relationship(row) if row else None
 
 
@@ -336,6 +343,20 @@ def current_normal_relationship(uow: UnitOfWork, pid: int, scheme: Scheme) -> Re
     )
     row = uow.conn.execute(stmt).first()
     return _relationship(row) if row else None
+
+
+_LAST_CHANGE = DriverRead(
+    select(relationship_status_changes.c.changed_on)
+    .where(relationship_status_changes.c.relationship_id == bindparam("relationship_id"))
+    .order_by(relationship_status_changes.c.id.desc())
+    .limit(1)
+)
+
+
+def last_status_change_on(uow: UnitOfWork, relationship_id: int) -> dt.date | None:
+    """The day of the relation's latest status change (the last of :func:`status_history`)."""
+    found = _LAST_CHANGE.first(uow.conn, {"relationship_id": relationship_id})
+    return None if found is None else found.changed_on
 
 
 def status_history(uow: UnitOfWork, relationship_id: int) -> list[StatusChange]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from jinbao.audit.service import record
+from jinbao.db.driver import DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.registry import repository as repo
@@ -168,6 +169,15 @@ def person_relationships(
     ]
 
 
+# A status change's writes, on the driver's cursor (every completed transfer makes one).
+_SET_STATUS = DriverWrite(
+    update(relationships)
+    .where(relationships.c.id == bindparam("relationship_id"))
+    .values(status=bindparam("new_status"))
+)
+_LOG_STATUS = DriverWrite(insert(relationship_status_changes))
+
+
 def change_relationship_status(
     uow: UnitOfWork,
     relationship_id: int,
@@ -192,12 +202,12 @@ def change_relationship_status(
         if other is not None:
             raise _duplicate_relationship(other)
     reason_text = _required_text(reason, "reason", "变更原因", 200)
-    history = repo.status_history(uow, relationship_id)
-    if history and changed_on < history[-1].changed_on:
+    last = repo.last_status_change_on(uow, relationship_id)
+    if last is not None and changed_on < last:
         raise InvalidInput(
             "relationship.change_before_last",
-            f"变更日期不能早于上一次状态变更日期{history[-1].changed_on.isoformat()}。",
-            f"The change date is before the last change on {history[-1].changed_on}.",
+            f"变更日期不能早于上一次状态变更日期{last.isoformat()}。",
+            f"The change date is before the last change on {last}.",
             field="changed_on",
         )
     if changed_on > uow.clock.today():
@@ -207,11 +217,7 @@ def change_relationship_status(
             "The change date cannot be in the future.",
             field="changed_on",
         )
-    uow.conn.execute(
-        update(relationships)
-        .where(relationships.c.id == relationship_id)
-        .values(status=new_status.value)
-    )
+    _SET_STATUS.run(uow.conn, {"relationship_id": relationship_id, "new_status": new_status.value})
     _log_status(uow, relationship_id, current.status, new_status, changed_on, reason_text)
     record(
         uow,
@@ -268,13 +274,14 @@ def _log_status(
     on: dt.date,
     reason: str,
 ) -> None:
-    uow.conn.execute(
-        insert(relationship_status_changes).values(
-            relationship_id=relationship_id,
-            from_status=old.value if old else None,
-            to_status=new.value,
-            changed_on=on,
-            reason=reason,
-            recorded_at=uow.clock.now(),
-        )
+    _LOG_STATUS.run(
+        uow.conn,
+        {
+            "relationship_id": relationship_id,
+            "from_status": old.value if old else None,
+            "to_status": new.value,
+            "changed_on": on,
+            "reason": reason,
+            "recorded_at": uow.clock.now(),
+        },
     )
