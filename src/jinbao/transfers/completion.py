@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert, select
 
 from jinbao.audit.service import record
 from jinbao.contributions.model import period_int
-from jinbao.db.driver import DriverRead
+from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
@@ -86,6 +86,7 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
     )  # fmt: skip
 
 
+_INSERT_YEARS = DriverWrite(insert(transferred_years))
 _FUNDS_DOCUMENTS = DriverRead(  # built once (db/README.md), on the driver's cursor
     select(inbox.c.payload, inbox.c.type).where(
         inbox.c.case_id == bindparam("case_id"),
@@ -198,27 +199,30 @@ def _complete(
     cleared_lines: dict[int, int] = {}
     if duplicates:
         cleared_lines = clear_duplicates(uow, row, info, set(duplicates), keep, on, params)
-    for i, y in enumerate(info.body["years"]):
-        uow.conn.execute(
-            insert(transferred_years).values(
-                case_row_id=row.row_id,
-                person_id=row.person_id,
-                scheme=row.scheme,
-                agency_id=row.agency_id,
-                year=y["year"],
-                region_code=y["region_code"],
-                from_period=period_int(YearMonth.parse(y["from"])),
-                to_period=period_int(YearMonth.parse(y["to"])),
+    _INSERT_YEARS.run_many(  # the years brought, one statement (a line a year)
+        uow.conn,
+        [
+            {
+                "case_row_id": row.row_id,
+                "person_id": row.person_id,
+                "scheme": row.scheme,
+                "agency_id": row.agency_id,
+                "year": y["year"],
+                "region_code": y["region_code"],
+                "from_period": period_int(YearMonth.parse(y["from"])),
+                "to_period": period_int(YearMonth.parse(y["to"])),
                 # 17号 第五条: resident years do not become employee years
-                months=0
+                "months": 0
                 if row.kind == "linkage_to_employee"
                 else y["months"] - cleared_lines.get(i, 0),
-                base=y["base"],
-                rate=y["rate"],
-                pooled=y["pooled"],
-                kind=y.get("kind", "employee"),
-            )
-        )
+                "base": y["base"],
+                "rate": y["rate"],
+                "pooled": y["pooled"],
+                "kind": y.get("kind", "employee"),
+            }
+            for i, y in enumerate(info.body["years"])
+        ],
+    )
     months = (
         sum(y["months"] for y in info.body["years"])
         + info.body.get("deemed_months", 0)

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.db.driver import DriverRead
+from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.model import DocumentType
@@ -36,7 +36,7 @@ from jinbao.transfers.tables import (
 Message = dict[str, str]
 
 
-_INSERT_ENTRIES = insert(account_entries)
+_INSERT_ENTRIES = DriverWrite(insert(account_entries))  # on the driver's cursor
 _AUTO_REVIEW = DriverRead(  # built once, run on the driver's cursor: read at every leg
     select(transfer_settings.c.auto_review).where(
         transfer_settings.c.agency_id == bindparam("agency_id")
@@ -243,7 +243,7 @@ def post_entries(
         if amount
     ]
     if entries:
-        uow.conn.execute(_INSERT_ENTRIES, entries)
+        _INSERT_ENTRIES.run_many(uow.conn, entries)
 
 
 def void_reservation(uow: UnitOfWork, row: CaseRow, today: dt.date) -> None:
