@@ -110,7 +110,7 @@ def _run(conn: Connection, plan: _Plan, params: Any, fetch: str) -> Any:
             connection_invalidated=closed, dialect=conn.dialect, ismulti=many,
         ) from error  # fmt: skip
     finally:
-        if not _KEPT.get(conn.dialect.name, False):
+        if conn.dialect.name not in _KEPT:
             cursor.close()
     return out
 
@@ -119,14 +119,14 @@ def _run(conn: Connection, plan: _Plan, params: Any, fetch: str) -> Any:
 # statement cost 5 % of a transfer's CPU, session 28). Not SQLite: a sqlite3 cursor that read
 # one row of several keeps its statement open until it is reset or closed, and with it a read
 # snapshot of the database.
-_KEPT = {"postgresql": True}
+_KEPT = frozenset({"postgresql"})
 # The kept cursor, in the pooled connection's info, which SQLAlchemy empties whenever the pool
 # gives the connection a new DBAPI connection (after an invalidation, a recycle).
 _CURSOR = "jinbao.driver_cursor"
 
 
 def _cursor(conn: Connection, dbapi: Any) -> Any:
-    if not _KEPT.get(conn.dialect.name, False):
+    if conn.dialect.name not in _KEPT:
         return dbapi.cursor()
     info = conn.connection.info
     kept = info.get(_CURSOR)

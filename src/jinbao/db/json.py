@@ -113,13 +113,8 @@ class _YearMonthText(FunctionElement[str]):
 @compiles(_JsonObjectAgg)
 @compiles(_AsJson)
 @compiles(_JsonBool)
-def _render(element: _Json, compiler: SQLCompiler, **kw: Any) -> str:
-    template = element.templates.get(compiler.dialect.name, element.templates["default"])
-    return template.format(compiler.process(element.clauses, **kw))
-
-
 @compiles(_YearMonthText)
-def _render_year_month(element: _YearMonthText, compiler: SQLCompiler, **kw: Any) -> str:
+def _render(element: _Json | _YearMonthText, compiler: SQLCompiler, **kw: Any) -> str:
     template = element.templates.get(compiler.dialect.name, element.templates["default"])
     return template.format(compiler.process(element.clauses, **kw))
 
