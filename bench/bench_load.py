@@ -104,10 +104,23 @@ def _ok(what: str, answer: tuple[int, bytes], expected: int) -> bool:
     return status == expected
 
 
-def request(http: Loopback, work: Work, rng: random.Random) -> tuple[str, bool]:
-    """One business transaction of the mix; (kind, ok)."""
-    x = rng.random()
-    if (x >= 0.90 and not work.migrants) or (0.75 <= x < 0.90 and not work.declarations):
+# Each kind's share of the mix, as the lower end of its band of the draw in request().
+KINDS = {"record": 0.0, "history": 0.60, "declare": 0.75, "transfer": 0.90}
+
+
+class UsedUp(Exception):
+    """The pool of the one kind asked for (``--only``) is used up: the client stops."""
+
+
+def request(
+    http: Loopback, work: Work, rng: random.Random, only: str | None = None
+) -> tuple[str, bool]:
+    """One business transaction of the mix, or of the kind ``only``; (kind, ok)."""
+    x = rng.random() if only is None else KINDS[only]
+    used_up = (x >= 0.90 and not work.migrants) or (0.75 <= x < 0.90 and not work.declarations)
+    if used_up and only is not None:
+        raise UsedUp(only)
+    if used_up:
         x = 0.0  # that pool is used up: a query instead
     if x < 0.60:
         path = f"/api/persons/{rng.choice(work.persons)}/record"
@@ -118,7 +131,7 @@ def request(http: Loopback, work: Work, rng: random.Random) -> tuple[str, bool]:
     if x < 0.90:
         job = work.take(work.declarations)
         if job is None:  # taken by another client since the check above
-            return request(http, work, rng)
+            return request(http, work, rng, only)
         uscc, staff, month = job
         paid = min((month + dt.timedelta(days=32)).replace(day=15), dt.date.today())
         body = {"employer_uscc": uscc, "period": f"{month:%Y-%m}", "paid_on": paid.isoformat(),
@@ -126,7 +139,7 @@ def request(http: Loopback, work: Work, rng: random.Random) -> tuple[str, bool]:
         return "declare", _ok("POST /api/declarations", http.post("/api/declarations", body), 201)
     job = work.take(work.migrants)
     if job is None:
-        return request(http, work, rng)
+        return request(http, work, rng, only)
     number, here, there = job
     applied = http.post("/api/transfers", {"id_number": number, "to_agency": here, "from_agency": there})
     if not _ok("POST /api/transfers", applied, 201):
@@ -135,7 +148,9 @@ def request(http: Loopback, work: Work, rng: random.Random) -> tuple[str, bool]:
     return "transfer", _ok(f"GET {path}", http.get(path), 200)
 
 
-def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], int, list[str]]:
+def drive(
+    url: str, work: Work | None, only: str | None = None
+) -> tuple[float, dict[str, list[float]], int, list[str]]:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors = 0
     samples: list[str] = []
@@ -154,7 +169,9 @@ def drive(url: str, work: Work | None) -> tuple[float, dict[str, list[float]], i
                 if work is None:
                     kind, ok = "ping", http.get("/api/ping")[0] == 200
                 else:
-                    kind, ok = request(http, work, rng)
+                    kind, ok = request(http, work, rng, only)
+            except UsedUp:
+                break
             except (OSError, HTTPException) as exc:
                 kind, ok = "failed", False
                 with lock:
@@ -235,7 +252,7 @@ def postgres_processes(engine: Engine) -> list[int]:
 
 
 def main() -> None:
-    args = arguments(__doc__ or "", 20_000)
+    args = arguments(__doc__ or "", 20_000, only=tuple(KINDS))
     params = load_parameters()
     with database(args.engine) as engine:
         t0 = time.perf_counter()
@@ -259,7 +276,7 @@ def main() -> None:
             servers_before = cpu_seconds([pid, *children(pid)])
             database_before = cpu_seconds(postgres_processes(engine))
             ours_split = split_later(pid)
-            ours, latencies, errors, failures = drive(url, work)
+            ours, latencies, errors, failures = drive(url, work, args.only)
             done = sum(len(v) for v in latencies.values())
             server_cpu = cpu_since(servers_before, cpu_seconds([pid, *children(pid)])) / done
             database_cpu = cpu_since(database_before, cpu_seconds(postgres_processes(engine))) / done
@@ -273,7 +290,9 @@ def main() -> None:
         # A used-up pool turns its share into records (see request()): a lighter mix, a higher
         # rate. Say so, with the shares the run really had, so that runs compare honestly.
         for pool, kind in ((work.migrants, "transfer"), (work.declarations, "declare")):
-            if not pool:
+            if not pool and args.only is not None:
+                print(f"note: the {kind} pool was used up before {SECONDS:.0f} s; the rate is of the time it lasted")
+            elif not pool:
                 shares = ", ".join(f"{k} {len(v) / done:.0%}" for k, v in sorted(latencies.items()))
                 print(f"note: the {kind} pool ran out during the run; the mix was {shares} "
                       f"(planned: record 60%, history 15%, declare 15%, transfer 10%); use more --persons")  # fmt: skip
@@ -288,7 +307,8 @@ def main() -> None:
               f"at most {(os.cpu_count() or 1) / per:.0f} tx/s on {os.cpu_count()} cores")  # fmt: skip
         for failure in (FAILURES + failures)[:8]:
             print("error:", failure)
-        result(f"load_{args.engine}", ours, raw, "transactions/s")
+        name = f"load_{args.engine}" if args.only is None else f"load_{args.engine}_{args.only}_only"
+        result(name, ours, raw, "transactions/s")
         if errors or raw_errors:
             raise SystemExit("errors under load")
 

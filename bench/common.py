@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,9 +43,10 @@ CLOCK = FixedClock.on(dt.date(2025, 3, 1))
 CONTACT = Contact("广州市天河区体育西路1号", "转移接续科", "020-12345678", "9:00-17:00")
 
 
-def arguments(description: str, default_persons: int, year: int | None = None, url: bool = False) -> argparse.Namespace:
+def arguments(description: str, default_persons: int, year: int | None = None, url: bool = False,
+              only: Sequence[str] = ()) -> argparse.Namespace:  # fmt: skip
     """The benchmarks' options; ``url`` for those that can run on an existing database, ``year``
-    for those that work on one year."""
+    for those that work on one year, ``only`` the kinds of a mix that can run alone."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--persons", type=int, default=default_persons)
@@ -56,6 +57,9 @@ def arguments(description: str, default_persons: int, year: int | None = None, u
                             "`jinbao sim generate`) instead of building one; --engine and --persons are then ignored")  # fmt: skip
     if year is not None:
         parser.add_argument("--year", type=int, default=year, help="the year to work on")
+    if only:
+        parser.add_argument("--only", choices=only, help="one kind of request alone, to price it: "
+                            "ends when its pool is used up")  # fmt: skip
     return parser.parse_args()
 
 
