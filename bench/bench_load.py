@@ -14,6 +14,8 @@ ours: C client threads for T seconds, each request drawn from the mix —
       Reported: business transactions per second, p50/p99 latency by kind, errors (must be 0),
       and the server's peak resident memory (goal: under 500 MB).
 raw:  the bare endpoint of the same stack (GET /api/ping), the same clients and time.
+--only KIND (record, history, declare, transfer): that kind alone, to price it (the CPU a
+      request); a kind whose pool is used up ends the run there.
 """
 
 from __future__ import annotations
