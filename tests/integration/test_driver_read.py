@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jinbao.audit.tables import audit_log
 from jinbao.db import driver
+from jinbao.db.bulk import keys_in
 from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
@@ -231,3 +232,32 @@ def test_the_drivers_cursor_is_kept_with_its_connection_on_postgresql(
         uow.conn.rollback()
         assert read.first(uow.conn, {"code": "10000000"}) == ("10000000",)
         assert cursors[2] is not cursors[1]
+
+
+def test_keys_in_binds_any_number_of_keys_in_one_statement(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """``keys_in``: the rows whose key is among a list bound as one parameter (an array on
+    PostgreSQL, a JSON array on SQLite); the statement's text is the same for no key, one or
+    several, so it is built once and prepared, unlike an expanding IN list."""
+    codes = [f"1000000{i}" for i in range(4)]
+    with UnitOfWork(engine, clock) as uow:
+        for code in codes:
+            uow.conn.execute(insert(agencies).values(**agency_row(code), created_at=clock.now()))
+        uow.commit()
+    read = DriverRead(
+        select(agencies.c.code)
+        .where(keys_in(agencies.c.code, "codes", String))
+        .order_by(agencies.c.code)
+    )
+    texts: set[str] = set()
+
+    def listener(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        texts.add(sql)
+
+    with UnitOfWork(engine, clock, write=False) as uow:
+        event.listen(uow.conn, "before_cursor_execute", listener)
+        for wanted in ([], ["10000002"], ["10000003", "10000000", "99999999"]):
+            found = [r.code for r in read.all(uow.conn, {"codes": wanted})]
+            assert found == sorted(c for c in wanted if c in codes)
+    assert len(texts) == 1

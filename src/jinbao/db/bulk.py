@@ -11,10 +11,13 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
+    Boolean,
     Column,
     ColumnElement,
     Connection,
@@ -28,13 +31,19 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     func,
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import AddConstraint, CreateIndex
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator
 
 from jinbao.kernel.errors import Conflict
 
@@ -186,6 +195,63 @@ def key_filter(
         return
     with key_table(conn, wanted, key_type) as table:
         yield lambda column: column.in_(select(table.c.k))
+
+
+class KeyList(TypeDecorator[list[Any]]):
+    """A list of keys bound as one parameter: a PostgreSQL array, a JSON array on SQLite (for
+    :func:`keys_in`)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, element: type[Integer] | type[String]) -> None:
+        super().__init__()
+        self.element = element
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(self.element()))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        keys = list(value)
+        return keys if dialect.name == "postgresql" else json.dumps(keys)
+
+
+class _KeysIn(ColumnElement[bool]):
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a comparison: no "= 1" after it on SQLite
+
+    def __init__(self, column: ColumnElement[Any], keys: BindParameter[Any]) -> None:
+        self.column = column
+        self.keys = keys
+
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own declaration: what its cache key sees
+        ("column", InternalTraversal.dp_clauseelement),
+        ("keys", InternalTraversal.dp_clauseelement),
+    ]
+
+
+@compiles(_KeysIn)
+def _keys_in_default(element: _KeysIn, compiler: SQLCompiler, **kw: Any) -> str:
+    column, keys = compiler.process(element.column, **kw), compiler.process(element.keys, **kw)
+    return f"{column} IN (SELECT value FROM json_each({keys}))"
+
+
+@compiles(_KeysIn, "postgresql")
+def _keys_in_postgresql(element: _KeysIn, compiler: SQLCompiler, **kw: Any) -> str:
+    column, keys = compiler.process(element.column, **kw), compiler.process(element.keys, **kw)
+    return f"{column} = ANY({keys})"
+
+
+def keys_in(column: ColumnElement[Any], name: str, key_type: type[Integer] | type[String]) -> Any:
+    """``column`` is one of the keys bound as the one parameter ``name`` (a list): ``= ANY(…)``
+    of an array on PostgreSQL, ``IN`` the values of a JSON array on SQLite. Unlike an
+    expanding IN list, whose text changes with the number of keys, the statement's text is
+    one: it can be built once, run on the driver's cursor, and prepared by psycopg (planning
+    each new IN list was 0.1–0.15 ms of the database's CPU for a declaration's look-ups)."""
+    return _KeysIn(column, bindparam(name, type_=KeyList(key_type)))
 
 
 # Told each index or key after a load before it is built or checked (then ANALYZE, if rows were

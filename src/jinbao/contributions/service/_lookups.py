@@ -23,15 +23,17 @@ from jinbao.contributions.model import (
 )
 from jinbao.contributions.service._base import SCHEME
 from jinbao.contributions.tables import contributions
-from jinbao.db.bulk import IN_LIST_MAX, chunks, key_filter
+from jinbao.db.bulk import IN_LIST_MAX, chunks, key_filter, keys_in
 from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.registry.tables import agencies, employers, persons, relationships
 
-# The look-ups of a declaration are built once, their keys bound as parameters (an expanding
-# IN list), for every file of up to IN_LIST_MAX persons: built per call, the three statements
-# were a third of a declaration's CPU in the server under the mixed load (session 28). Larger
-# files read their persons through a temporary table (key_filter) and stay built per call.
+# The look-ups of a declaration are built once, their keys bound as one parameter (keys_in: an
+# array on PostgreSQL, so that the text is the same whatever the number of keys, and psycopg
+# prepares it), for every file of up to IN_LIST_MAX persons, and run on the driver's cursor:
+# built per call, the three statements were a third of a declaration's CPU in the server under
+# the mixed load (session 28). Larger files read their persons through a temporary table
+# (key_filter) and stay built per call.
 _EMPLOYER_COLUMNS = (
     select(employers.c.uscc, employers.c.id, agencies.c.id.label("agency_id"), agencies.c.region_code)
     .select_from(employers.join(agencies, employers.c.agency_id == agencies.c.id))
@@ -75,7 +77,7 @@ _ENROLLED = select(
     relationships.c.id.label("relation"),
     relationships.c.employer_id,
 ).select_from(persons.outerjoin(relationships, _CONTRIBUTING))
-_ENROLLED_BY_NUMBERS = _ENROLLED.where(persons.c.id_number.in_(bindparam("keys", expanding=True)))
+_ENROLLED_BY_NUMBERS = DriverRead(_ENROLLED.where(keys_in(persons.c.id_number, "keys", String)))
 
 
 @contextlib.contextmanager
@@ -104,7 +106,7 @@ def _enrolled(
 
     if len(wanted) <= IN_LIST_MAX:
         keys = sorted(wanted)
-        note(uow.conn.execute(_ENROLLED_BY_NUMBERS, {"keys": keys}).all())
+        note(_ENROLLED_BY_NUMBERS.all(uow.conn, {"keys": keys}))
         yield person_map, enrolled, _Keys("id_number", keys)
         return
     if employers_:
@@ -143,7 +145,7 @@ class _Slot:
     agency_id: int | None
 
 
-def _slots_select(these_persons: ColumnElement[bool], periods: Any) -> Any:
+def _slots_select(these_persons: ColumnElement[bool], in_periods: Any) -> Any:
     return (
         select(
             contributions.c.person_id,
@@ -153,17 +155,19 @@ def _slots_select(these_persons: ColumnElement[bool], periods: Any) -> Any:
             func.max(contributions.c.agency_id).label("agency_id"),
         )
         .select_from(contributions.join(persons, persons.c.id == contributions.c.person_id))
-        .where(these_persons, contributions.c.scheme == SCHEME, contributions.c.period.in_(periods))
+        .where(these_persons, contributions.c.scheme == SCHEME, in_periods)
         .group_by(contributions.c.person_id, contributions.c.period)
     )
 
 
 _SLOTS_BY = {
-    column: _slots_select(
-        persons.c[column].in_(bindparam("keys", expanding=True)),
-        bindparam("periods", expanding=True),
+    column: DriverRead(
+        _slots_select(
+            keys_in(persons.c[column], "keys", key_type),
+            keys_in(contributions.c.period, "periods", Integer),
+        )
     )
-    for column in ("id_number", "id")
+    for column, key_type in (("id_number", String), ("id", Integer))
 }
 
 
@@ -173,12 +177,12 @@ def _slots(
     """The state of each (person, month) for the persons ``these_persons`` (as :func:`_enrolled`
     or :func:`_slots_of` give them): is a record in force, and the next entry."""
     months = sorted(set(periods))
+    rows: Iterable[Any]
     if isinstance(these_persons, _Keys):
-        rows = uow.conn.execute(
-            _SLOTS_BY[these_persons.column], {"keys": these_persons.keys, "periods": months}
-        )
+        params = {"keys": these_persons.keys, "periods": months}
+        rows = _SLOTS_BY[these_persons.column].all(uow.conn, params)
     else:
-        rows = uow.conn.execute(_slots_select(these_persons, months))
+        rows = uow.conn.execute(_slots_select(these_persons, contributions.c.period.in_(months)))
     return {
         (r.person_id, r.period): _Slot(int(r.net) > 0, int(r.last) + 1, r.agency_id) for r in rows
     }
