@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, case, extract, func, insert, select, update
+from sqlalchemy import String, bindparam, case, extract, func, insert, select, update
 
-from jinbao.db.bulk import insert_rows, is_integrity_error, new_ids
+from jinbao.db.bulk import insert_rows, is_integrity_error, keys_in, new_ids
 from jinbao.db.dml import driver_insert_unless_taken
 from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
@@ -36,9 +36,11 @@ _PENDING = DriverRead(
     select(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
 )
 _INSERT_PENDING = DriverWrite(insert(pending_transfers))
-_CLAIM_PENDING = update(pending_transfers).where(
-    pending_transfers.c.transfer_key == bindparam("key"),
-    pending_transfers.c.state.in_(bindparam("from_states", expanding=True)),
+_CLAIM_PENDING = DriverWrite(
+    update(pending_transfers).where(
+        pending_transfers.c.transfer_key == bindparam("key"),
+        keys_in(pending_transfers.c.state, "from_states", String),
+    )
 )
 _SET_FINAL_JOURNAL = DriverWrite(
     update(pending_transfers).where(pending_transfers.c.transfer_key == bindparam("key"))
@@ -278,9 +280,9 @@ def _settle(
     key = current.key
     if current.state == state:
         return current, None  # a retry of the same outcome
-    claimed = uow.conn.execute(
-        _CLAIM_PENDING, {"key": key, "from_states": list(from_states), "state": state}
-    ).rowcount
+    claimed = _CLAIM_PENDING.run(
+        uow.conn, {"key": key, "from_states": list(from_states), "state": state}
+    )
     if claimed != 1:
         raise Conflict(
             "ledger.transfer_settled",

@@ -12,7 +12,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
-    bindparam,
     case,
     func,
     select,
@@ -23,7 +22,7 @@ from jinbao.contributions.model import (
 )
 from jinbao.contributions.service._base import SCHEME
 from jinbao.contributions.tables import contributions
-from jinbao.db.bulk import IN_LIST_MAX, chunks, key_filter, keys_in
+from jinbao.db.bulk import IN_LIST_MAX, key_filter, keys_in
 from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
 from jinbao.registry.tables import agencies, employers, persons, relationships
@@ -34,25 +33,17 @@ from jinbao.registry.tables import agencies, employers, persons, relationships
 # built per call, the three statements were a third of a declaration's CPU in the server under
 # the mixed load (session 28). Larger files read their persons through a temporary table
 # (key_filter) and stay built per call.
-_EMPLOYER_COLUMNS = (
+_EMPLOYERS = DriverRead(
     select(employers.c.uscc, employers.c.id, agencies.c.id.label("agency_id"), agencies.c.region_code)
     .select_from(employers.join(agencies, employers.c.agency_id == agencies.c.id))
+    .where(keys_in(employers.c.uscc, "usccs", String))
 )  # fmt: skip
-_EMPLOYERS = _EMPLOYER_COLUMNS.where(employers.c.uscc.in_(bindparam("usccs", expanding=True)))
-_EMPLOYER = DriverRead(_EMPLOYER_COLUMNS.where(employers.c.uscc == bindparam("uscc")))
 
 
 def _employers(uow: UnitOfWork, usccs: Iterable[str]) -> dict[str, tuple[int, int, str | None]]:
     """uscc → (employer id, agency id, agency region code)."""
-    wanted = sorted(set(usccs))
-    if len(wanted) == 1:  # a declaration's employer: on the driver's cursor
-        found = _EMPLOYER.first(uow.conn, {"uscc": wanted[0]})
-        return {} if found is None else {found.uscc: (found.id, found.agency_id, found.region_code)}
-    out: dict[str, tuple[int, int, str | None]] = {}
-    for chunk in chunks(wanted):
-        rows = uow.conn.execute(_EMPLOYERS, {"usccs": list(chunk)})
-        out.update({r.uscc: (r.id, r.agency_id, r.region_code) for r in rows})
-    return out
+    rows = _EMPLOYERS.all(uow.conn, {"usccs": sorted(set(usccs))})
+    return {r.uscc: (r.id, r.agency_id, r.region_code) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)
