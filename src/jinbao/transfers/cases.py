@@ -227,7 +227,39 @@ def _row(r: Any, history: list[tuple[dt.date, str]]) -> CaseRow:
     )
 
 
+# A unit that writes reads a case to change it. On PostgreSQL two units can do so at once: the
+# pumps of two server processes applying a case's 信息表 and 基金划转表 side by side, an
+# operator's action beside the pump, the timeout sweep. Read unlocked, both saw the leg waiting
+# for its funds; one completed the transfer and the other, saving over it, found the money
+# already taken and returned it: under the mixed load one transfer in nine ended voided at the
+# receiving agency and completed at the transferring one, its refusal refused for ever
+# (session 29). So a writing unit locks every leg of a case (both sides, in the order of
+# their rows, so that two units never wait for each other's second leg) before it first reads
+# one, and a unit that had to wait reads the case as the other left it: under READ COMMITTED
+# each statement sees what committed before it began. The lock is held to the unit's end. On
+# SQLite writers take turns (jinbao.db.writers) and nothing is locked.
+_LOCK_CASE = DriverRead(
+    select(transfer_cases.c.id)
+    .where(transfer_cases.c.case_id == bindparam("case_id"))
+    .order_by(transfer_cases.c.id)
+    .with_for_update()
+)
+_LOCKED = "transfers.cases.locked"  # uow.memo: the cases this unit has locked
+
+
+def _lock(uow: UnitOfWork, case_id: str) -> None:
+    if not uow.write or uow.conn.dialect.name != "postgresql":
+        return
+    locked: set[str] = uow.memo.setdefault(_LOCKED, set())
+    if case_id not in locked:
+        _LOCK_CASE.all(uow.conn, {"case_id": case_id})
+        locked.add(case_id)
+
+
 def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
+    """One side's copy of a case, or None; in a unit that writes, the case locked first (see
+    ``_LOCK_CASE``)."""
+    _lock(uow, case_id)
     r = _READ_BY_CASE_ID.first(uow.conn, {"case_id": case_id, "side": side.value})
     if r is None:
         return None

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.model import Document, DocumentType
 from jinbao.exchange.tables import inbox
 from jinbao.policy.parameters import Parameters
 from jinbao.transfers import cases, workflow
@@ -146,4 +147,69 @@ def test_a_document_another_worker_is_applying_is_skipped_not_waited_for(
     assert reports == [workflow.InboxReport(0, 0)]  # it did not wait to take the letter itself
     assert unapplied(engine) == 1
     assert workflow.pump(engine, moving_clock, params).applied >= 1  # and all that follows
+    assert unapplied(engine) == 0
+
+
+@pytest.mark.parametrize(
+    "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_two_pumps_applying_a_cases_funds_documents_at_once_complete_it_once(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The 信息表 and the 基金划转表 arrive together; two server processes' pumps may apply one
+    each at the same time. The first to read the leg completes it; the second must see that,
+    not the leg as it was waiting for its funds (it then found the money taken, returned it and
+    voided a completed transfer: session 29's mixed load). The first is held between its work
+    and its commit while the second starts."""
+    auto_review(uow_at, OLD, NEW)
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    assert workflow.process_inbox(engine, moving_clock, params) == workflow.InboxReport(1, 0)
+    with engine.connect() as conn:  # the 信息表 and the 划转表, sent by the letter's transaction
+        documents = {
+            type_: (document_id, payload)
+            for type_, document_id, payload in conn.execute(
+                select(inbox.c.type, inbox.c.document_id, inbox.c.payload).where(
+                    inbox.c.applied_at.is_(None)
+                )
+            )
+        }
+    info, slip = documents["info_table"], documents["fund_transfer_slip"]
+    handled, go_on = threading.Event(), threading.Event()
+    apply_funds = workflow.HANDLERS[DocumentType.INFO_TABLE]
+
+    def held(uow: UnitOfWork, document: Document, p: Parameters) -> None:
+        apply_funds(uow, document, p)
+        if document.envelope.type is DocumentType.INFO_TABLE:
+            handled.set()
+            go_on.wait(15)  # the 信息表's unit has done its work and not committed yet
+
+    monkeypatch.setitem(workflow.HANDLERS, DocumentType.INFO_TABLE, held)
+    reports: dict[str, workflow.InboxReport] = {}
+
+    def pump_of(name: str, document: tuple[str, str]) -> threading.Thread:
+        def run() -> None:
+            reports[name] = workflow.process_inbox(engine, moving_clock, params, pending=[document])
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    first = pump_of("info", info)
+    assert handled.wait(15)
+    second = pump_of("slip", slip)
+    second.join(1)
+    assert second.is_alive()  # waiting for the case, which the first has not let go yet
+    go_on.set()
+    first.join(15)
+    second.join(15)
+    assert reports == {"info": workflow.InboxReport(1, 0), "slip": workflow.InboxReport(1, 0)}
+    workflow.pump(engine, moving_clock, params)  # the 办结通知
+    with uow_at() as uow:
+        receiving = cases.get(uow, case_id, Side.RECEIVING)
+        transferring = cases.get(uow, case_id, Side.TRANSFERRING)
+    assert (receiving.state.value, transferring.state.value) == ("completed", "completed")
+    assert [e for _, e in receiving.case.history].count("completed") == 1
     assert unapplied(engine) == 0
