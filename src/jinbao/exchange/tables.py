@@ -66,6 +66,7 @@ outbox = Table(
         postgresql_where=text("delivered_at IS NULL"),
     ),
     Index("ix_outbox_short_code", "short_code", unique=True),
+    Index("ix_outbox_case_id", "case_id"),  # a case's documents (0016)
 )
 
 inbox = Table(

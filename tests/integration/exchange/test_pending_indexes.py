@@ -1,6 +1,6 @@
 """The pump's two questions, "what is waiting in the outbox" and "in the inbox", are answered by
 partial indexes that hold only the waiting documents (migration 0012), not by reading every
-document the node ever sent or received."""
+document the node ever sent or received; a case's documents are found by the case (0016)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, Select, text
 
 from jinbao.exchange import service as exchange
+from jinbao.transfers import queries
 
 
 def plan(engine: Engine, query: Select) -> str:
@@ -35,3 +36,10 @@ def test_the_pump_finds_waiting_documents_by_their_partial_index(
     engine: Engine, query: Select, index: str
 ) -> None:
     assert index in plan(engine, query)
+
+
+def test_a_cases_view_finds_its_documents_in_the_outbox_by_the_case(engine: Engine) -> None:
+    """The view of a case (read back after every application under the mixed load) read the
+    whole outbox for its four documents until 0016."""
+    query = queries._DOCUMENTS.statement.params(case_id="ZY20261206A56899EADD")
+    assert "ix_outbox_case_id" in plan(engine, query)
