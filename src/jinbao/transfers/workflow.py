@@ -286,6 +286,9 @@ class PumpReport:
     delivered: int
     applied: int
     failed: int
+    # The last round found nothing to move, within the time given: what was waiting when it
+    # looked is done. False when the rounds or the time ran out first.
+    settled: bool = True
 
 
 def pump(
@@ -300,6 +303,7 @@ def pump(
     or until ``until`` (a ``time.monotonic()`` instant) has passed."""
     transport = transport or exchange.LocalTransport(engine, clock)
     delivered = applied = failed = 0
+    settled = False
     for _ in range(rounds):
         if until is not None and time.monotonic() > until:
             break
@@ -318,8 +322,10 @@ def pump(
         applied += done.applied
         failed += done.failed
         if sent.delivered == 0 and done.applied == 0:
+            # Nothing moved; unless the time ran out in the middle of the round's documents.
+            settled = until is None or time.monotonic() <= until
             break
-    return PumpReport(delivered, applied, failed)
+    return PumpReport(delivered, applied, failed, settled)
 
 
 class Pumper:
@@ -334,6 +340,7 @@ class Pumper:
         self.engine, self.clock, self.params = engine, clock, params
         self._running = threading.Lock()
         self._again = threading.Event()
+        self._guard = threading.Lock()  # starting the background thread and its leaving
         self._background: threading.Thread | None = None
 
     # A clean transfer between two agencies of this node, reviewed automatically, completes in
@@ -346,31 +353,52 @@ class Pumper:
 
     def __call__(self) -> None:
         self._again.set()
-        if self._once(self.FOREGROUND_ROUNDS, time.monotonic() + self.FOREGROUND_SECONDS):
-            self._again.set()  # anything left after the request's rounds: the background's
-            if self._background is None or not self._background.is_alive():
-                self._background = threading.Thread(target=self._drain, daemon=True)
-                self._background.start()
+        report = self._once(self.FOREGROUND_ROUNDS, time.monotonic() + self.FOREGROUND_SECONDS)
+        if report is None:
+            return  # the running pump has the note
+        if not report.settled:
+            self._again.set()  # what the request's rounds left: the background's
+        # A note left while this pump ran (looked at after it let go, so none is missed), or
+        # what it left itself: the background goes round. A pump that settled with no note
+        # does not start it (until session 29 each request's pump was followed by an empty
+        # round in the background).
+        if self._again.is_set():
+            with self._guard:
+                if self._background is None:
+                    self._background = threading.Thread(target=self._drain, daemon=True)
+                    self._background.start()
 
-    def _once(self, rounds: int, until: float | None = None) -> bool:
-        """Pump if no pump is running; False if one is (it will see the note)."""
-        if not self._running.acquire(blocking=False):
-            return False
+    def _once(
+        self, rounds: int, until: float | None = None, wait: bool = False
+    ) -> PumpReport | None:
+        """Pump if no pump is running (with ``wait``, once the running one is done); None if one
+        is (it will see the note)."""
+        if not self._running.acquire(blocking=wait):
+            return None
         try:
             self._again.clear()
-            pump(self.engine, self.clock, self.params(), rounds=rounds, until=until)
+            return pump(self.engine, self.clock, self.params(), rounds=rounds, until=until)
         finally:
             self._running.release()
-        return True
 
     def _drain(self) -> None:
-        while self._again.is_set() and self._once(20):
-            pass
+        """Round after round while there are notes. It waits for a request's pump rather than
+        leave beside it, and decides to leave under the guard, so that a note left as it goes is
+        either seen here or starts a new background thread."""
+        while True:
+            with self._guard:
+                if not self._again.is_set():
+                    self._background = None
+                    return
+            report = self._once(20, wait=True)
+            if report is not None and not report.settled:
+                self._again.set()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the background rounds (for tests and an orderly shutdown)."""
-        if self._background is not None:
-            self._background.join(timeout)
+        background = self._background
+        if background is not None:
+            background.join(timeout)
 
 
 __all__ = [

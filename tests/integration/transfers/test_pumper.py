@@ -213,3 +213,20 @@ def test_two_pumps_applying_a_cases_funds_documents_at_once_complete_it_once(
     assert (receiving.state.value, transferring.state.value) == ("completed", "completed")
     assert [e for _, e in receiving.case.history].count("completed") == 1
     assert unapplied(engine) == 0
+
+
+def test_a_request_whose_pump_settles_starts_no_background_round(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+) -> None:  # fmt: skip
+    """Alone, a request's own rounds take a clean transfer to the end and find nothing more: no
+    background round follows (until session 29 one did, every request, for nothing)."""
+    auto_review(uow_at, OLD, NEW)
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    pumper = workflow.Pumper(engine, moving_clock, lambda: params)
+    pumper()
+    assert pumper._background is None
+    assert unapplied(engine) == 0
+    with uow_at() as uow:
+        assert cases.get(uow, case_id, Side.RECEIVING).state.value == "completed"
