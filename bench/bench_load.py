@@ -60,6 +60,7 @@ from jinbao.transfers.workflow import set_auto_review
 CLIENTS = 8
 SECONDS = 20.0
 PORT = 8792
+TRANSFERS_BEFORE = 0.05  # the share of movers who transferred before the run (in the generation)
 FIRST_MONTH = dt.date(2025, 3, 1)  # the month after the nation's history (CLOCK is 2025-03-01)
 
 
@@ -273,24 +274,35 @@ def drain(engine: Engine) -> tuple[float, list[str]]:
                 "SELECT (SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND channel = 'network')"
                 " + (SELECT count(*) FROM inbox WHERE applied_at IS NULL AND apply_error IS NULL)"
             )).scalar_one()  # fmt: skip
-            failed = conn.execute(text(
-                "SELECT type || ': ' || apply_error FROM inbox WHERE applied_at IS NULL AND apply_error IS NOT NULL"
-            )).scalars().all()  # fmt: skip
-        waited = time.perf_counter() - start
-        if not left:
-            return waited, list(failed)
-        if waited > DRAIN_SECONDS:
+            if not left:
+                failed = conn.execute(text(
+                    "SELECT type || ': ' || apply_error FROM inbox WHERE applied_at IS NULL AND apply_error IS NOT NULL"
+                )).scalars().all()  # fmt: skip
+                return time.perf_counter() - start, list(failed)
+        if time.perf_counter() - start > DRAIN_SECONDS:
             raise SystemExit(f"{left} documents still waiting {DRAIN_SECONDS:.0f} s after the clients stopped")
-        time.sleep(0.02)
+        time.sleep(0.05)
 
 
-def case_states(engine: Engine) -> str:
-    """The transfer cases' legs by state, e.g. "completed 2270, contact_sent 139", and the
-    letters sent on paper (to an agency off the network: a leg the pumps cannot take further)
-    — the nation is generated without transfers, so every case is the run's."""
+def last_ids(engine: Engine) -> tuple[int, int]:
+    """The last transfer case row and outbox row written before the run (the generation's)."""
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT state, count(*) FROM transfer_cases GROUP BY state ORDER BY 2 DESC")).all()
-        paper = conn.execute(text("SELECT count(*) FROM outbox WHERE channel = 'paper'")).scalar_one()
+        return conn.execute(text(
+            "SELECT (SELECT coalesce(max(id), 0) FROM transfer_cases), (SELECT coalesce(max(id), 0) FROM outbox)"
+        )).one()  # fmt: skip
+
+
+def case_states(engine: Engine, before: tuple[int, int]) -> str:
+    """The run's transfer cases' legs by state, e.g. "completed 2270, contact_sent 139", and
+    the run's documents sent on paper (to an agency off the network: a leg the pumps cannot
+    take further)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT state, count(*) FROM transfer_cases WHERE id > :case GROUP BY state ORDER BY 2 DESC"
+        ), {"case": before[0]}).all()  # fmt: skip
+        paper = conn.execute(text(
+            "SELECT count(*) FROM outbox WHERE channel = 'paper' AND id > :sent"
+        ), {"sent": before[1]}).scalar_one()  # fmt: skip
     return f"{', '.join(f'{state} {n}' for state, n in rows) or 'none'} ({paper} documents on paper)"
 
 
@@ -299,11 +311,14 @@ def main() -> None:
     params = load_parameters()
     with database(args.engine) as engine:
         t0 = time.perf_counter()
-        # No transfers by the generator: the load's own transfer applications draw from the
-        # movers who kept a relation elsewhere, and the pool stays as it was before session 20.
-        # No residents: the load's persons are the employees' scheme's, as before session 21.
+        # A twentieth of the movers transfer in the generation: the load runs on a node with
+        # transfers behind it, as a running node has. With none (until session 29) the
+        # transfer tables were empty when analyzed, and PostgreSQL planned the look-ups and
+        # foreign-key checks on them as scans, which grew as the run filled them (a transfer's
+        # database time 9.8 ms against 5.0). The others draw from the movers left: the load's
+        # own applications. No residents: the employees' scheme's persons, as before session 21.
         report = generate(engine, CLOCK, params, persons_wanted=args.persons, years=2, interest=False,
-                          transfers=0.0, residents=0.0)  # fmt: skip
+                          transfers=TRANSFERS_BEFORE, residents=0.0)  # fmt: skip
         with UnitOfWork(engine, CLOCK, "bench") as uow:
             for code in uow.conn.execute(text("SELECT code FROM agencies")).scalars():
                 set_auto_review(uow, code, True)
@@ -313,6 +328,7 @@ def main() -> None:
         print(f"setup: {report.persons} persons, {report.records} records in {time.perf_counter() - t0:.0f} s; "
               f"{len(work.declarations)} declarations and {len(work.migrants)} migrants to draw from")  # fmt: skip
         with served(engine, PORT, args.workers) as (url, pid):
+            before = last_ids(engine)
             stop, rss = threading.Event(), [0]
             watcher = threading.Thread(target=peak_rss, args=(pid, stop, rss))
             watcher.start()
@@ -344,7 +360,7 @@ def main() -> None:
                       f"(planned: record 60%, history 15%, declare 15%, transfer 10%); use more --persons")  # fmt: skip
         print(f"drain: {drained:.1f} s after the clients stopped until every document was applied "
               f"({accepted:.0f} tx/s while the clients ran, {ours:.0f} with the drain); "
-              f"transfer cases' legs: {case_states(engine)}; documents failed: {len(stuck)}")  # fmt: skip
+              f"transfer cases' legs: {case_states(engine, before)}; documents failed: {len(stuck)}")  # fmt: skip
         print(f"clients' connections per server process, {SPLIT_AFTER:.0f} s in: ours {ours_split.get()}, "
               f"ping {raw_split.get()} (throughput depends on it: see bench/README, session 26)")  # fmt: skip
         print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
