@@ -16,8 +16,9 @@ ours: C client threads for T seconds, each request drawn from the mix —
       the run sent is delivered and applied (the drain), and the rate is of the run and the
       drain together (since session 29: until then the drain's work was left out).
       Reported: business transactions per second, p50/p99 latency by kind, errors (must be 0;
-      a document the pumps could not apply counts as one), the transfer cases by state, and
-      the server's peak resident memory (goal: under 500 MB).
+      a document the pumps could not apply counts as one), the transfer cases by state, the
+      ledger check after the load (a break counts as an error), and the server's peak resident
+      memory (goal: under 500 MB).
 raw:  the bare endpoint of the same stack (GET /api/ping), the same clients and time.
 --only KIND (record, history, declare, transfer): that kind alone, to price it (the CPU a
       request); a kind whose pool is used up ends the run there.
@@ -53,6 +54,7 @@ from bench.common import (
     settle,
 )
 from jinbao.db.uow import UnitOfWork
+from jinbao.ledger.check import check
 from jinbao.policy.parameters import load_parameters
 from jinbao.sim.nation import generate
 from jinbao.transfers.workflow import set_auto_review
@@ -361,6 +363,11 @@ def main() -> None:
         print(f"drain: {drained:.1f} s after the clients stopped until every document was applied "
               f"({accepted:.0f} tx/s while the clients ran, {ours:.0f} with the drain); "
               f"transfer cases' legs: {case_states(engine, before)}; documents failed: {len(stuck)}")  # fmt: skip
+        # The money after the load, as after any day: every invariant of the ledger holds.
+        with UnitOfWork(engine, CLOCK, "bench", write=False, snapshot=True) as uow:
+            breaks = check(uow)
+        print(f"ledger check after the load: {'passed' if not breaks else f'{len(breaks)} breaks'}")
+        errors += len(breaks)
         print(f"clients' connections per server process, {SPLIT_AFTER:.0f} s in: ours {ours_split.get()}, "
               f"ping {raw_split.get()} (throughput depends on it: see bench/README, session 26)")  # fmt: skip
         print(f"errors={errors} (ping {raw_errors}); server peak RSS {rss[0] / 2**20:.0f} MB "
@@ -370,7 +377,7 @@ def main() -> None:
         per = server_cpu + database_cpu
         print(f"CPU per transaction: server {server_cpu * 1000:.1f} ms, database {database_cpu * 1000:.1f} ms; "
               f"at most {(os.cpu_count() or 1) / per:.0f} tx/s on {os.cpu_count()} cores")  # fmt: skip
-        for failure in (FAILURES + failures + [f"document {e}" for e in stuck])[:8]:
+        for failure in (FAILURES + failures + [f"document {e}" for e in stuck] + [f"ledger {b}" for b in breaks])[:8]:
             print("error:", failure)
         name = f"load_{args.engine}" if args.only is None else f"load_{args.engine}_{args.only}_only"
         result(name, ours, raw, "transactions/s")
