@@ -193,6 +193,15 @@ def test_apply_and_follow_over_http_with_problem_details(
         assert {s["state"] for s in case["sides"]} == {"completed"}
         assert case["ledger_transfer"] is None
         assert client.get(f"/api/transfers/{case['case_id']}").json() == case
+        # A supervisor's comment answers 201 with the case, the comment in it (the case's
+        # answers are sent as a Response since session 29: the status is the endpoint's own).
+        commented = client.post(
+            f"/api/transfers/{case['case_id']}/comments",
+            json={"agency_code": NEW, "text": "请按时办结"},
+        )
+        assert commented.status_code == 201, commented.text
+        assert commented.headers["content-type"] == "application/json"
+        assert [c["text"] for c in commented.json()["comments"]] == ["请按时办结"]
         listed = client.get(f"/api/persons/{person}/transfers").json()
         assert [c["case_id"] for c in listed] == [case["case_id"]]
         again = client.post(
