@@ -244,16 +244,20 @@ _LOCK_CASE = DriverRead(
     .order_by(transfer_cases.c.id)
     .with_for_update()
 )
-_LOCKED = "transfers.cases.locked"  # uow.memo: the cases this unit has locked
+_LOCKED = "transfers.cases.locked"  # uow.memo: (the transaction, the cases it has locked)
 
 
 def _lock(uow: UnitOfWork, case_id: str) -> None:
     if not uow.write or uow.conn.dialect.name != "postgresql":
         return
-    locked: set[str] = uow.memo.setdefault(_LOCKED, set())
-    if case_id not in locked:
+    # A unit may commit and go on: its locks went with the transaction that took them.
+    transaction = uow.conn.get_transaction()
+    held: tuple[Any, set[str]] | None = uow.memo.get(_LOCKED)
+    if held is None or held[0] is not transaction:
+        held = uow.memo[_LOCKED] = (transaction, set())
+    if case_id not in held[1]:
         _LOCK_CASE.all(uow.conn, {"case_id": case_id})
-        locked.add(case_id)
+        held[1].add(case_id)
 
 
 def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:

@@ -7,7 +7,8 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.model import Document, DocumentType
@@ -230,3 +231,42 @@ def test_a_request_whose_pump_settles_starts_no_background_round(
     assert unapplied(engine) == 0
     with uow_at() as uow:
         assert cases.get(uow, case_id, Side.RECEIVING).state.value == "completed"
+
+
+@pytest.mark.parametrize(
+    "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_writing_unit_locks_the_case_it_reads_again_after_a_commit(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters
+) -> None:
+    """The lock goes with the transaction that took it: a unit that commits and reads the case
+    again takes it again."""
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+
+    def locked() -> bool:
+        with engine.connect() as other:
+            try:
+                other.execute(
+                    text("SELECT id FROM transfer_cases WHERE case_id = :c FOR UPDATE NOWAIT"),
+                    {"c": case_id},
+                )
+            except OperationalError:
+                return True
+            finally:
+                other.rollback()
+            return False
+
+    with uow_at() as uow:
+        assert not locked()
+        cases.find(uow, case_id, Side.RECEIVING)
+        assert locked()
+        uow.commit()
+        assert not locked()
+        cases.find(uow, case_id, Side.RECEIVING)
+        assert locked()
+    assert not locked()
+    with UnitOfWork(engine, uow.clock, write=False) as reading:  # a unit that only reads
+        cases.find(reading, case_id, Side.RECEIVING)
+        assert not locked()
