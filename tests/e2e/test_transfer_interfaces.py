@@ -267,7 +267,9 @@ def test_paper_forms_over_http(
         record = client.get(f"/api/persons/{person}/record").json()
         assert [c["case_id"] for c in record["transfers"]] == [case["case_id"]]
         assert client.get("/api/persons/110101199001011234/record").status_code == 404
-        assert client.get("/api/ping").json() == {"ok": True}
+        ping = client.get("/api/ping")
+        assert (ping.status_code, ping.headers["content-type"]) == (200, "application/json")
+        assert ping.json() == {"ok": True}
 
 
 def test_scheme_linkage_over_http(
