@@ -704,5 +704,4 @@ def _individual_shares(uow: UnitOfWork, id_number: str) -> dict[Portion, Decimal
 
 
 def _last_change(uow: UnitOfWork, relationship_id: int) -> dt.date:
-    history = repo.status_history(uow, relationship_id)
-    return history[-1].changed_on if history else dt.date.min
+    return repo.last_status_change_on(uow, relationship_id) or dt.date.min

@@ -523,11 +523,11 @@ def approve_award(uow: UnitOfWork, award_id: int, checker: str) -> None:
     if relation is not None:  # the first approval: the relation here now receives benefits
         # From the award's first month — or, for a late application, from the relation's last
         # change if that came after (a relation opened to gather the others into, say).
-        history = repo.status_history(uow, int(relation))
+        last = repo.last_status_change_on(uow, int(relation))
         since = min(period_of(row.from_month).first_day(), uow.clock.today())
         change_relationship_status(
             uow, int(relation), RelationshipStatus.RECEIVING,
-            changed_on=max([since, *(h.changed_on for h in history[-1:])]),
+            changed_on=since if last is None else max(since, last),
             reason=f"待遇核定{award_id}已复核，按月领取",
         )  # fmt: skip
     record(uow, "award.approve", "award", str(award_id), new={"by": checker.strip()})
