@@ -50,6 +50,21 @@ def test_a_units_memo_lasts_as_long_as_the_unit(engine: Engine, clock: FixedCloc
         assert uow.memo == {}
 
 
+def test_a_transactions_memo_is_empty_again_in_the_next_transaction(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """``transaction_memo`` holds for one transaction: what held in it (a lock, a row read)
+    need not hold once the unit has committed and goes on."""
+    with UnitOfWork(engine, clock) as uow:
+        uow.transaction_memo("noted")["a"] = 1
+        assert uow.transaction_memo("noted") == {"a": 1}  # the same transaction
+        assert uow.transaction_memo("other") == {}
+        uow.commit()
+        assert uow.transaction_memo("noted") == {}
+        uow.transaction_memo("noted")["b"] = 2
+        assert uow.transaction_memo("noted") == {"b": 2}
+
+
 # PostgreSQL's alone: READ ONLY transactions and server-side prepared statements.
 ON_POSTGRESQL = pytest.mark.parametrize(
     "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True

@@ -41,7 +41,9 @@ class UnitOfWork:
     ``memo`` is what the use case's helpers note for the unit's own life, keyed by a name the
     noting module owns (say, the documents :func:`jinbao.exchange.service.send` put in this
     node's inbox, which the pump applies next without reading the inbox again); it is emptied
-    when the unit ends."""
+    when the unit ends. ``transaction_memo(name)`` is such a note for the current transaction
+    only: a unit may commit and go on, and what held in one transaction (a lock taken, a row
+    read) need not hold in the next."""
 
     def __init__(
         self,
@@ -111,6 +113,14 @@ class UnitOfWork:
             self._conn = None
             self.memo.clear()
             self._leave_queue()
+
+    def transaction_memo(self, name: str) -> dict[Any, Any]:
+        """A dict noted under ``name`` for the current transaction, empty again in the next."""
+        transaction = self.conn.get_transaction()
+        held: tuple[Any, dict[Any, Any]] | None = self.memo.get(name)
+        if held is None or held[0] is not transaction:
+            held = self.memo[name] = (transaction, {})
+        return held[1]
 
     def commit(self) -> None:
         self.conn.commit()

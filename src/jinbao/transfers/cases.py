@@ -244,20 +244,17 @@ _LOCK_CASE = DriverRead(
     .order_by(transfer_cases.c.id)
     .with_for_update()
 )
-_LOCKED = "transfers.cases.locked"  # uow.memo: (the transaction, the cases it has locked)
+_LOCKED = "transfers.cases.locked"  # the cases the transaction has locked
 
 
 def _lock(uow: UnitOfWork, case_id: str) -> None:
     if not uow.write or uow.conn.dialect.name != "postgresql":
         return
     # A unit may commit and go on: its locks went with the transaction that took them.
-    transaction = uow.conn.get_transaction()
-    held: tuple[Any, set[str]] | None = uow.memo.get(_LOCKED)
-    if held is None or held[0] is not transaction:
-        held = uow.memo[_LOCKED] = (transaction, set())
-    if case_id not in held[1]:
+    held = uow.transaction_memo(_LOCKED)
+    if case_id not in held:
         _LOCK_CASE.all(uow.conn, {"case_id": case_id})
-        held[1].add(case_id)
+        held[case_id] = True
 
 
 def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
@@ -316,10 +313,9 @@ def create(uow: UnitOfWork, case: Case, **values: Any) -> int:
         },
     )
     assert created is not None  # RETURNING gives the row written
-    row_id = created.id
-    for on, event in case.history:
-        event_(uow, int(row_id), event, on)
-    return int(row_id)
+    row_id = int(created.id)
+    _INSERT_EVENT.run_many(uow.conn, [_event(uow, row_id, event, on) for on, event in case.history])
+    return row_id
 
 
 def save(
@@ -337,19 +333,77 @@ def save(
     (dated ``on``, by default the date of the model's last event)."""
     if "reasons" in values and values["reasons"] is not None:
         values["reasons"] = json.dumps(values["reasons"], ensure_ascii=False)
-    _UPDATE_CASE.run(
-        uow.conn,
-        {
-            "row_id": row.row_id,
-            "state": case.state.value,
-            "legs": legs_json(case),
-            "updated_at": uow.clock.now(),
-            **_columns(values),
-        },
-    )
-    if event is not None:
-        when = on or (case.history[-1][0] if case.history else None)
-        event_(uow, row.row_id, event, when, document_id, note)
+    changed = {
+        "row_id": row.row_id,
+        "state": case.state.value,
+        "legs": legs_json(case),
+        "updated_at": uow.clock.now(),
+        **_columns(values),
+    }
+    if event is None:
+        _UPDATE_CASE.run(uow.conn, changed)
+        return
+    when = on or (case.history[-1][0] if case.history else None)
+    logged = _event(uow, row.row_id, event, when, document_id, note)
+    if uow.conn.dialect.name != "postgresql":
+        _UPDATE_CASE.run(uow.conn, changed)
+        _INSERT_EVENT.run(uow.conn, logged)
+        return
+    statement = _save_with_event(tuple(changed))
+    statement.run(uow.conn, {**changed, **{_EVENT + k: v for k, v in logged.items()}})
+
+
+# On PostgreSQL a case saved with its event is one statement: the update in a WITH, the event
+# inserted from the row it returns. A transfer saves its cases with an event five times, and a
+# statement costs some 60 µs of the server's Python and 30 µs of the database's (session 30).
+# SQLite has no writing WITH; its statements are calls in the process. One statement per set
+# of columns a caller changes, built the first time.
+_EVENT = "event_"  # the event's parameters, apart from the case's columns
+_EVENT_COLUMNS = ("case_row_id", "event", "on", "document_id", "note", "actor", "recorded_at")
+_SAVES_WITH_EVENT: dict[tuple[str, ...], DriverWrite] = {}
+
+
+def _save_with_event(keys: tuple[str, ...]) -> DriverWrite:
+    found = _SAVES_WITH_EVENT.get(keys)
+    if found is None:
+        saved = (
+            update(transfer_cases)
+            .where(transfer_cases.c.id == bindparam("row_id"))
+            .values({k: bindparam(k) for k in keys if k != "row_id"})
+            .returning(transfer_cases.c.id)
+            .cte("saved")
+        )
+        logged = select(
+            saved.c.id,
+            *(
+                bindparam(_EVENT + name, type_=transfer_events.c[name].type)
+                for name in _EVENT_COLUMNS[1:]
+            ),
+        )
+        statement = insert(transfer_events).from_select(
+            _EVENT_COLUMNS, logged, include_defaults=False
+        )
+        found = _SAVES_WITH_EVENT[keys] = DriverWrite(statement)
+    return found
+
+
+def _event(
+    uow: UnitOfWork,
+    row_id: int,
+    event: str,
+    on: dt.date | None,
+    document_id: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "case_row_id": row_id,
+        "event": event,
+        "on": on or uow.clock.today(),
+        "document_id": document_id,
+        "note": note[:300] if note else None,
+        "actor": uow.actor[:60],
+        "recorded_at": uow.clock.now(),
+    }
 
 
 def event_(
@@ -360,18 +414,7 @@ def event_(
     document_id: str | None = None,
     note: str | None = None,
 ) -> None:
-    _INSERT_EVENT.run(
-        uow.conn,
-        {
-            "case_row_id": row_id,
-            "event": event,
-            "on": on or uow.clock.today(),
-            "document_id": document_id,
-            "note": note[:300] if note else None,
-            "actor": uow.actor[:60],
-            "recorded_at": uow.clock.now(),
-        },
-    )
+    _INSERT_EVENT.run(uow.conn, _event(uow, row_id, event, on, document_id, note))
 
 
 def notice(

@@ -17,7 +17,7 @@ from jinbao.policy.parameters import Parameters
 from jinbao.registry import repository
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus, Scheme
-from jinbao.transfers import queries, workflow
+from jinbao.transfers import cases, queries, workflow
 from jinbao.transfers.records import agency_record
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit
@@ -119,6 +119,45 @@ def test_a_clean_transfer_rolls_nothing_back(
         event.remove(engine, "rollback", rolled_back)
     assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
     assert rollbacks == []
+
+
+def test_a_case_saved_with_its_event_is_one_statement_on_postgresql(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters
+) -> None:
+    """A transfer saves its cases with an event five times: on PostgreSQL the update and the
+    event go as one statement (a writing WITH); SQLite has none, and runs two. Either way the
+    case and its event are written whole, and a save without an event writes none."""
+    case_id = apply(uow_at, mover, params)
+    written: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            written.append(sql)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with uow_at() as uow:
+            row = cases.get(uow, case_id, cases.Side.RECEIVING)
+            written.clear()
+            cases.save(
+                uow, row, row.case, "noted", on=dt.date(2026, 11, 3), document_id="d" * 36,
+                note="备注", reasons=[{"code": "x"}],
+            )  # fmt: skip
+            with_event = list(written)
+            cases.save(uow, row, row.case)
+            uow.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(with_event) == (1 if engine.dialect.name == "postgresql" else 2)
+    assert len(written) == len(with_event) + 1  # the save without an event: its update alone
+    side = next(s for s in show(uow_at, case_id, params)["sides"] if s["side"] == "receiving")
+    assert side["events"][-1] == {
+        "on": "2026-11-03", "event": "noted", "document_id": "d" * 36, "note": "备注",
+        "actor": "test",
+    }  # fmt: skip
+    assert [e["event"] for e in side["events"]].count("noted") == 1
+    with uow_at() as uow:
+        assert cases.get(uow, case_id, cases.Side.RECEIVING).reasons == [{"code": "x"}]
 
 
 def _person_id(uow: UnitOfWork, mover: Mover) -> int:
