@@ -109,16 +109,32 @@ def agency_with_id(uow: UnitOfWork, code: str) -> tuple[int, Agency] | None:
     return agencies_with_ids(uow, [code]).get(code)
 
 
+# The agencies a transaction has read, by code: a transfer's unit names the same two agencies
+# up to three times (its application, the review, the document sent). An agency changes in
+# the directory's own use cases, which forget them (:func:`forget_agencies`).
+_READ_AGENCIES = "registry.agencies"
+
+
 def agencies_with_ids(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, tuple[int, Agency]]:
     """Agencies and their row ids by code in one query (a transfer names its agencies by code
-    and needs both, several times per transfer; a document names two); a code not in the
-    directory is missing from the answer."""
+    and needs both, several times per transfer; a document names two), read once a
+    transaction; a code not in the directory is missing from the answer."""
+    read = uow.transaction_memo(_READ_AGENCIES)
+    if all(code in read for code in codes):
+        return {code: read[code] for code in codes}
     if 1 <= len(codes) <= 2:
         params = {"first": codes[0], "second": codes[-1]}
         rows: Iterable[AnyRow] = _AGENCIES_BY_TWO_CODES.all(uow.conn, params)
     else:
         rows = uow.conn.execute(_AGENCIES_BY_CODES, {"codes": list(codes)})
-    return {row.code: (int(row.id), _agency(row)) for row in rows}
+    found = {row.code: (int(row.id), _agency(row)) for row in rows}
+    read.update(found)
+    return found
+
+
+def forget_agencies(uow: UnitOfWork) -> None:
+    """After a change to the directory: the agencies read before are read again."""
+    uow.transaction_memo(_READ_AGENCIES).clear()
 
 
 def search_agencies(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from jinbao.audit.tables import audit_log
 from jinbao.db.uow import UnitOfWork
@@ -114,3 +114,31 @@ def test_network_status_is_dated_and_never_in_the_future(engine: Engine, make_uo
     rejected(
         engine, make_uow, lambda uow: service.set_agency_network(uow, "NOPE0000", None), NotFound
     )
+
+
+def test_a_transaction_reads_an_agency_once_and_a_change_reads_it_again(
+    engine: Engine, make_uow: Uow
+) -> None:
+    """A transfer's unit names its agencies several times: read once a transaction. A change
+    in the directory, or the next transaction, reads them again."""
+    commit(make_uow, an_agency_tree)
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().startswith("SELECT agencies.id"):
+            reads.append(sql)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with make_uow() as uow:
+            first = repository.agency_with_id(uow, "44010600")
+            assert repository.agency_with_id(uow, "44010600") == first
+            assert repository.agencies_with_ids(uow, ["44010600"]) == {"44010600": first}
+            assert len(reads) == 1
+            assert service.set_agency_network(uow, "44010600", None).networked_since is None
+            assert service.get_agency(uow, "44010600").networked_since is None
+            uow.commit()
+            assert repository.agency_with_id(uow, "44010600") is not None
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(reads) == 3  # the first; after the change; after the commit

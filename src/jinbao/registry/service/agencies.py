@@ -84,6 +84,7 @@ def add_agency(uow: UnitOfWork, cmd: NewAgency) -> Agency:
         "created_at": uow.clock.now(),
     }
     uow.conn.execute(insert(agencies).values(**values))
+    repo.forget_agencies(uow)
     record(
         uow,
         "agency.add",
@@ -113,6 +114,7 @@ def update_agency_contact(uow: UnitOfWork, code: str, contact: Contact) -> Agenc
     uow.conn.execute(
         update(agencies).where(agencies.c.code == before.code).values(**asdict(contact))
     )
+    repo.forget_agencies(uow)
     record(
         uow,
         "agency.contact",
@@ -139,6 +141,7 @@ def set_agency_network(uow: UnitOfWork, code: str, networked_since: dt.date | No
         .where(agencies.c.code == before.code)
         .values(networked_since=networked_since)
     )
+    repo.forget_agencies(uow)
     record(
         uow,
         "agency.network",
