@@ -102,6 +102,7 @@ def ensure_key(uow: UnitOfWork, agency_code: str) -> str:
             "created_at": uow.clock.now(),
         },
     ).scalar()
+    uow.transaction_memo(_ROUTES).clear()  # a route read before had no key
     # Nothing back: another transaction made the agency's key meanwhile (and has committed).
     return str(made if made is not None else uow.conn.execute(current).scalar_one())
 
@@ -151,6 +152,9 @@ _ROUTE = (
 )
 # Run on the driver's cursor (jinbao.db.driver): two named parameters, not an expanding list.
 _READ_ROUTE = DriverRead(_ROUTE)
+# The routes a transaction has read, by (sender, receiver): a transfer's unit sends its 信息表
+# and 基金划转表 together. Keys imported or made here forget them.
+_ROUTES = "exchange.routes"
 _SERVED = select(agencies.c.id, _ELSEWHERE).where(agencies.c.code == bindparam("code"))
 _INSERT_OUTBOX = DriverWrite(insert(outbox))  # on the driver's cursor: one of each a document
 _INSERT_INBOX = DriverWrite(insert(inbox))
@@ -237,6 +241,7 @@ def import_keys(uow: UnitOfWork, published: list[dict[str, str]]) -> int:
                 created_at=uow.clock.now(),
             )
         )
+        uow.transaction_memo(_ROUTES).clear()  # another node serves it now
         added += 1
     return added
 
@@ -265,7 +270,11 @@ def send(
 ) -> Envelope:
     """Sign a document and put it in the outbox, in the caller's transaction; on the network, to
     an agency served here, into its inbox too (see the module's docstring)."""
-    route = {r.code: r for r in _READ_ROUTE.all(uow.conn, {"sender": sender, "receiver": receiver})}
+    routes = uow.transaction_memo(_ROUTES)
+    route = routes.get((sender, receiver))
+    if route is None:
+        found = _READ_ROUTE.all(uow.conn, {"sender": sender, "receiver": receiver})
+        route = routes[(sender, receiver)] = {r.code: r for r in found}
     for code in (sender, receiver):
         if code not in route:
             raise InvalidInput(
