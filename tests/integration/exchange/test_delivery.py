@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
@@ -113,6 +113,37 @@ def test_a_document_to_an_agency_of_another_node_waits_in_the_outbox_and_goes_on
     error = rejected(engine, make_uow, reply)
     assert error.code == "exchange.routing"
     assert "served by another node" in error.en
+
+
+def test_a_transaction_reads_a_route_once_and_again_after_a_key_is_imported(
+    engine: Engine, make_uow: Uow, tree: None
+) -> None:
+    """A transfer's unit sends two documents on one route: read once. A key imported in the
+    same transaction puts the receiver on another node, and the next document waits in the
+    outbox instead of going into this node's inbox."""
+    routes: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().startswith("SELECT agencies.code, agencies.networked_since"):
+            routes.append(sql)
+
+    far = Ed25519PrivateKey.generate().public_key()
+    published = [{"agency": "44010600", "key_id": "far", "public_key": public_key_bytes(far)}]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with make_uow() as uow:
+            send_letter(uow)  # the sender's first document: its key is made here
+            send_letter(uow)
+            send_letter(uow)
+            assert len(routes) == 2  # read, then read again with the key made
+            exchange.import_keys(uow, published)
+            send_letter(uow)
+            assert len(routes) == 3
+            uow.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert count(engine, outbox) == 4
+    assert count(engine, inbox) == 3
 
 
 def test_the_outbox_row_is_part_of_the_senders_transaction(
