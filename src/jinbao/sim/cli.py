@@ -17,6 +17,7 @@ from jinbao.calculators.inputs import parameters
 from jinbao.cli.common import EXIT_BAD_INPUT, JsonOption, engine, fail, guard, run, settings
 from jinbao.kernel.clock import SystemClock
 from jinbao.kernel.money import format_yuan
+from jinbao.sim.deaths import FEED_MONTHS
 from jinbao.sim.demo import load_demo
 from jinbao.sim.nation import (
     AFTER_LOAD,
@@ -24,6 +25,7 @@ from jinbao.sim.nation import (
     DEATHS,
     INTEREST,
     LINKAGE,
+    PENSIONER_DEATHS,
     RESIDENT_SHARE,
     RETIREMENTS,
     TRANSFERS,
@@ -156,7 +158,10 @@ def generate_command(
             help="The survivors of those who died before drawing a pension claim (遗属待遇, "
             "through the benefits service): an employee's the funeral grant and survivor "
             "pension (deaths since 人社部发〔2021〕18号 took effect) and the account, a "
-            "resident's the account less the subsidies."
+            "resident's the account less the subsidies. With --retirements, this month's "
+            "death feed reports the pensioners who died in the last three months (SAMPLE "
+            "rate): pension stopped, the months paid after the death set off, the "
+            "survivors' due paid."
         ),
     ] = True,
     parquet: Annotated[
@@ -249,6 +254,20 @@ def generate_command(
             f"{format_yuan(survivors.survivor_pension)} survivor pensions, "
             f"{format_yuan(survivors.inheritance)} inherited" + (f"; {why}" if why else "") + "."
         )
+    fed = report.pensioner_deaths
+    if fed is not None and fed.pensioners:
+        why = ", ".join(f"{code} {n}" for code, n in fed.reasons.items())
+        typer.echo(
+            f"死亡数据比对 the death feed over {fed.pensioners} pensioners: {fed.died} died in the "
+            f"last {FEED_MONTHS} months ({fed.before} already on record, {fed.not_settled} "
+            f"refused), their pensions stopped; {fed.overpaid_months} months paid after a death "
+            f"({format_yuan(fed.overpaid)} yuan, 冒领) set off, {format_yuan(fed.to_recover)} to "
+            f"recover; the survivors paid {format_yuan(fed.payable)} of "
+            f"{format_yuan(fed.funeral)} funeral grants, {format_yuan(fed.survivor_pension)} "
+            f"survivor pensions and {format_yuan(fed.inheritance)} inherited"
+            + (f"; {why}" if why else "")
+            + "."
+        )
     if parquet is not None:
         typer.echo(
             f"Parquet: {parquet}/{{agencies,employers,persons,relationships,contributions,"
@@ -268,6 +287,7 @@ STAGE_LABELS = {
     LINKAGE: "城乡衔接 scheme linkages (each batch as it ends)",
     RETIREMENTS: "退休 retirements (each batch of applications, then the payment runs)",
     DEATHS: "遗属待遇 survivors' claims (each batch as it ends)",
+    PENSIONER_DEATHS: "死亡数据比对 the death feed over the pensioners (each batch as it ends)",
 }
 
 

@@ -36,7 +36,10 @@ What it makes (every figure marked SAMPLE below is an illustration, not a statis
   workflow;
 - retirements: the employees who reached the statutory age with the minimum contribution
   period on record apply for their pension, which is awarded and paid through the benefits
-  service (:mod:`jinbao.sim.retirements`; with 15 ``--years`` or more of history).
+  service (:mod:`jinbao.sim.retirements`; with 15 ``--years`` or more of history);
+- deaths: the survivors of those who died insured before a pension claim their due, and this
+  month's death feed reports the pensioners who died in the last months, their pensions
+  stopped and settled (:mod:`jinbao.sim.deaths`).
 
 Persons are generated and written a chunk at a time: memory holds one chunk's careers, the
 employers and a byte per (county, birth date) to keep ID numbers unique — never the nation.
@@ -104,7 +107,7 @@ from jinbao.registry.tables import (
     relationship_status_changes,
     relationships,
 )
-from jinbao.sim.deaths import DeathReport, claim_survivors
+from jinbao.sim.deaths import DeathReport, PensionerDeathReport, claim_survivors, pensioners_die
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
 from jinbao.sim.retirements import RetirementReport, retire
 from jinbao.sim.transfers import LINKAGE as LINKAGE_ROUTE
@@ -168,7 +171,8 @@ CHUNK = 5_000
 # opened by a call with no step, then each batch of movers as it ends (its batches may run at
 # once: jinbao.sim.transfers); LINKAGE, the same for the scheme linkages; RETIREMENTS, each
 # batch of retirees and then the payment runs (jinbao.sim.retirements); DEATHS, each batch of
-# survivors' claims (jinbao.sim.deaths). A last call per stage
+# survivors' claims (jinbao.sim.deaths); PENSIONER_DEATHS, each batch of pensioners the death
+# feed looked at (jinbao.sim.deaths). A last call per stage
 # has done equal to the total and no step.
 StageProgress = Callable[[str, int, int, str], None]
 AFTER_LOAD = "after_load"
@@ -177,6 +181,7 @@ TRANSFERS = "transfers"
 LINKAGE = "linkage"
 RETIREMENTS = "retirements"
 DEATHS = "deaths"
+PENSIONER_DEATHS = "pensioner_deaths"
 # Written in bulk with their foreign keys checked after the load (generate).
 RECORD_TABLES = (contributions, contribution_payments, account_entries)
 # Their indexes that the writer does not read by, built after the load (generate): the
@@ -213,6 +218,8 @@ class SimReport:
     survivors: DeathReport | None = (
         None  # survivors' claims, deaths before a pension (None: not asked)
     )
+    # The death feed over the pensioners (None: not asked, or no retirements)
+    pensioner_deaths: PensionerDeathReport | None = None
 
 
 @dataclass(slots=True)
@@ -299,7 +306,8 @@ def generate(
     (:mod:`jinbao.sim.transfers`; 0: none). With ``retirements``, the employees who reached
     the statutory age with the minimum on record apply for their pension and are paid
     (:mod:`jinbao.sim.retirements`). With ``deaths``, the survivors of those who died before
-    drawing a pension claim their due (:mod:`jinbao.sim.deaths`)."""
+    drawing a pension claim their due, and with ``retirements`` too the death feed reports
+    the pensioners who died in the last months (:mod:`jinbao.sim.deaths`)."""
     _check_plan(persons_wanted, years)
     _check_share("transfers", transfers)
     _check_share("residents", residents)
@@ -414,9 +422,17 @@ def generate(
                 stages(DEATHS, done, total, step)
 
         survivors = claim_survivors(engine, clock, params, dead, progress=claims, workers=workers)
+    fed = None
+    if deaths and retirements:
+
+        def feed(done: int, total: int, step: str) -> None:
+            if stages is not None:
+                stages(PENSIONER_DEATHS, done, total, step)
+
+        fed = pensioners_die(engine, clock, params, retiring, progress=feed, workers=workers)
     return _report(made, len(firms), made_agencies, relations, records, paid_years, totals,
                    samples, tuple(done_years), started, moved, linked, retired,
-                   survivors)  # fmt: skip
+                   survivors, fed)  # fmt: skip
 
 
 # The shares generate takes: (error code, what it is a share of in Chinese and in English).
@@ -1422,7 +1438,7 @@ def _report(
     resident_payments: int, totals: dict[str, int], samples: dict[str, str],
     interest_years: tuple[int, ...], started: float, transfers: TransferReport | None = None,
     linkage: TransferReport | None = None, retirements: RetirementReport | None = None,
-    survivors: DeathReport | None = None,
+    survivors: DeathReport | None = None, pensioner_deaths: PensionerDeathReport | None = None,
 ) -> SimReport:  # fmt: skip
     kinds = [*(k for k, _ in CAREERS), RESIDENT]
     return SimReport(
@@ -1433,7 +1449,7 @@ def _report(
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k in kinds if k in samples), transfers=transfers,
         went_home=totals["went_home"], linkage=linkage, retirements=retirements,
-        survivors=survivors,
+        survivors=survivors, pensioner_deaths=pensioner_deaths,
     )  # fmt: skip
 
 

@@ -12,13 +12,15 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, func, select
 
+from jinbao.benefits.payments import run_payments
 from jinbao.benefits.tables import (
     awards,
     benefit_payments,
     death_settlements,
+    life_events,
     retirement_applications,
 )
-from jinbao.contributions.model import period_of
+from jinbao.contributions.model import period_int, period_of
 from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
@@ -29,8 +31,8 @@ from jinbao.policy.parameters import load_parameters
 from jinbao.policy.pension import monthly_pension
 from jinbao.policy.retirement import minimum_contribution_for
 from jinbao.policy.survivors import survivor_benefits
-from jinbao.registry.tables import agencies, relationships
-from jinbao.sim.deaths import CLAIMANT
+from jinbao.registry.tables import agencies, persons, relationships
+from jinbao.sim.deaths import CLAIMANT, FEED, FEED_MONTHS, death_in_feed, pensioners_die
 from jinbao.sim.nation import RETIREMENTS, SimReport, generate
 from jinbao.sim.retirements import CHECKER, MAKER
 from tests.integration.helpers import account_left
@@ -92,8 +94,12 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
                     relationships.c.status.in_(["contributing", "suspended", "receiving"]),
                 )
             ).all()
-            assert {agency for agency, _ in kept} == {app.agency_id}  # brought back here
-            assert [status for _, status in kept].count("receiving") == 1
+            # Brought back here; receiving, unless the death feed reported the pensioner dead.
+            died = conn.execute(
+                select(func.count()).where(death_settlements.c.application_id == app.id)
+            ).scalar_one()
+            assert {agency for agency, _ in kept} <= {app.agency_id}
+            assert [status for _, status in kept].count("receiving") == 1 - died
             # Paid once for every month from the one after retirement to the window's last.
             months = conn.execute(
                 select(benefit_payments.c.month, benefit_payments.c.amount)
@@ -119,10 +125,106 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
     assert report.survivors is not None
     assert again.survivors.settled == report.survivors.settled
     assert again.survivors.funeral == again.survivors.inheritance == 0  # nothing paid twice
+    fed, fed_again = report.pensioner_deaths, again.pensioner_deaths
+    assert fed is not None
+    assert fed_again is not None
+    assert fed.pensioners == fed_again.pensioners == retired.awarded
+    assert (fed_again.died, fed_again.before) == (0, fed.died)  # reported once
     with UnitOfWork(engine, clock) as uow:
         count = uow.conn.execute(select(func.count()).select_from(retirement_applications))
         assert count.scalar_one() == len(applications)
         assert check(uow) == []
+    the_death_feed_stops_pensions_and_sets_off_what_was_paid_after(engine, clock, fed.died)
+
+
+def the_death_feed_stops_pensions_and_sets_off_what_was_paid_after(
+    engine: Engine, clock: FixedClock, died_before: int
+) -> None:
+    """The feed at a rate far above the SAMPLE one, so that many die: each death in the feed's
+    months, not before the pension's first; recorded as the feed reports it; the months paid
+    after the death month are the overpayment, set off against the survivors' due of
+    人社部发〔2021〕18号 on the months paid and the months drawn; the relation terminated; the
+    account emptied; the ledger whole; the next payment run pays them nothing."""
+    with UnitOfWork(engine, clock, write=False) as uow:
+        pensioners = list(
+            uow.conn.execute(
+                select(persons.c.id_number)
+                .join(retirement_applications, retirement_applications.c.person_id == persons.c.id)
+                .where(retirement_applications.c.state == "awarded")
+                .order_by(persons.c.id_number)
+            ).scalars()
+        )
+    fed = pensioners_die(engine, clock, PARAMS, pensioners, rate=0.9, batch=7)
+    assert fed.pensioners == len(pensioners)
+    assert fed.before == died_before
+    assert fed.not_settled == 0, fed.reasons
+    assert 0 < fed.died < len(pensioners) - died_before
+    assert fed.overpaid_months > 0  # some died before the last month paid
+    last = YearMonth.of(clock.today()).plus(-1)
+    with UnitOfWork(engine, clock) as uow:
+        conn = uow.conn
+        rows = conn.execute(
+            select(death_settlements, agencies.c.region_code, awards.c.from_month,
+                   awards.c.inputs, persons.c.id_number, life_events.c.source)
+            .join(agencies, agencies.c.id == death_settlements.c.agency_id)
+            .join(awards, awards.c.application_id == death_settlements.c.application_id)
+            .join(persons, persons.c.id == death_settlements.c.person_id)
+            .join(life_events, (life_events.c.person_id == persons.c.id)
+                  & (life_events.c.kind == "death"))
+            .where(death_settlements.c.application_id.is_not(None))
+        ).all()  # fmt: skip
+        assert len(rows) == fed.died + died_before
+        overpaid_months = 0
+        for r in rows:
+            assert r.source == FEED
+            month = YearMonth.of(r.died_on)
+            assert last.plus(-(FEED_MONTHS - 1)) <= month <= last
+            assert month >= period_of(r.from_month)
+            assert r.died_on == death_in_feed(r.id_number, period_of(r.from_month), last, 0.9)
+            after = conn.execute(
+                select(func.count(), func.coalesce(func.sum(benefit_payments.c.amount), 0))
+                .where(benefit_payments.c.application_id == r.application_id,
+                       benefit_payments.c.month > r.died_on.year * 100 + r.died_on.month)
+            ).one()  # fmt: skip
+            overpaid_months += after[0]
+            assert r.overpaid == after[1]
+            due = survivor_benefits(
+                province=r.region_code[:2], died_on=r.died_on,
+                contribution_months=json.loads(r.inputs)["contribution_months"],
+                drawn_months=period_of(r.from_month).months_until(month) + 1,
+                account_balance=Fen(r.inheritance), params=PARAMS,
+            ).value  # fmt: skip
+            assert (r.funeral, r.survivor_pension) == (due.funeral, due.survivor_pension)
+            gross = r.funeral + r.survivor_pension + r.inheritance
+            assert (r.payable, r.to_recover) == (max(0, gross - r.overpaid),
+                                                 max(0, r.overpaid - gross))  # fmt: skip
+            assert account_left(conn, r.person_id) == 0
+            kept = conn.execute(  # those brought back stay transferred_out
+                select(func.count()).where(
+                    relationships.c.person_id == r.person_id,
+                    relationships.c.status.in_(["contributing", "suspended", "receiving"]),
+                )
+            ).scalar_one()
+            assert kept == 0
+        assert overpaid_months >= fed.overpaid_months
+        assert check(uow) == []
+        # This month's run pays the dead nothing (their relations are terminated).
+        dead = {r.application_id for r in rows}
+        codes = set(conn.execute(
+            select(agencies.c.code).join(retirement_applications,
+                                         retirement_applications.c.agency_id == agencies.c.id)
+            .where(retirement_applications.c.id.in_(dead))
+        ).scalars())  # fmt: skip
+        for code in codes:
+            run_payments(uow, code, YearMonth.of(clock.today()))
+        paid_now = conn.execute(
+            select(func.count()).where(
+                benefit_payments.c.application_id.in_(dead),
+                benefit_payments.c.month == period_int(YearMonth.of(clock.today())),
+            )
+        ).scalar_one()
+        assert paid_now == 0
+        uow.commit()
 
 
 def survivors_paid_by_their_rule(conn: Connection, report: SimReport) -> None:
@@ -139,6 +241,7 @@ def survivors_paid_by_their_rule(conn: Connection, report: SimReport) -> None:
     rows = conn.execute(
         select(death_settlements, agencies.c.region_code)
         .join(agencies, agencies.c.id == death_settlements.c.agency_id)
+        .where(death_settlements.c.application_id.is_(None))  # the pensioners' are the feed's
     ).all()  # fmt: skip
     assert len(rows) == died.settled
     assert any(r.funeral for r in rows)  # deaths since the measures, with the 18号 grant
