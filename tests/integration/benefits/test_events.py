@@ -272,6 +272,19 @@ def test_a_residents_account_is_inherited_but_for_the_government_subsidies(
 
     commit(uow_at, resident)
     commit(uow_at, lambda uow: record_death(uow, person, dt.date(2022, 6, 1), "民政", params))
+    # No year after the year of death can be paid, though the relation is still contributing
+    # until the survivors claim (死亡后继续缴费); the year of death can.
+    after = rejected(
+        engine, uow_at,
+        lambda uow: pay_resident_year(uow, ResidentPayment(person, 2023, 500, dt.date(2023, 3, 1)), params),
+    )  # fmt: skip
+    assert (after.code, after.field) == ("contribution.after_death", "year")
+    assert "2022-06-01" in after.zh
+    assert "民政" in after.en
+    commit(
+        uow_at,
+        lambda uow: pay_resident_year(uow, ResidentPayment(person, 2022, 500, dt.date(2022, 3, 1)), params),
+    )  # fmt: skip
     with uow_at() as uow:
         balance = statement(uow, person, moving_clock.today(), scheme="resident").total
         subsidies = sum(uow.conn.execute(select(resident_contributions.c.subsidy)).scalars())

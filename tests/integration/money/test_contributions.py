@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine
 
 from jinbao.accounts.service import statement
+from jinbao.benefits.events import record_death
 from jinbao.contributions import service as c
 from jinbao.contributions.model import Authority, Kind, LegalDocument
 from jinbao.contributions.schemas import RecordOut
@@ -189,6 +191,56 @@ def test_a_bad_declaration_reports_every_row_and_records_nothing(
         (6, "declaration.period"), (7, "employer.unknown"), (8, "declaration.wage"),
         (9, "person.not_found"),
     ]  # fmt: skip
+
+
+def test_no_month_after_a_recorded_death_is_paid(
+    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, lookup: str
+) -> None:
+    """死亡后继续缴费: once a death is recorded (here by a feed, before the survivors claim and
+    the relation ends), no month after the month of death is declared, paid as a flexible
+    worker or back-paid; the month of death is. A file with such a row records nothing."""
+    dead, flexible, back = workforce.employees[0], workforce.flexible, workforce.employees[1]
+    for number, on in ((dead, dt.date(2024, 5, 10)), (flexible, dt.date(2024, 5, 31)),
+                       (back, dt.date(2023, 12, 5))):  # fmt: skip
+        commit(
+            make_uow, lambda uow, n=number, d=on: record_death(uow, n, d, "公安死亡数据", params)
+        )
+    alive_in_may = [r for r in rows(workforce) if r.id_number != back]
+    commit(make_uow, lambda uow: c.declare(uow, alive_in_may, batch="may", params=params))
+    june = YearMonth(2024, 6)
+    error = rejected(
+        engine, make_uow,
+        lambda uow: c.declare(uow, rows(workforce, june), batch="june", params=params),
+        InvalidInput,
+    )  # fmt: skip
+    assert [(i.row, i.code, i.field) for i in error.issues] == [
+        (2, "contribution.after_death", "period"), (3, "contribution.after_death", "period"),
+    ]  # fmt: skip
+    assert "2024-05-10" in error.issues[0].zh
+    assert "公安死亡数据" in error.issues[0].en
+    with make_uow() as uow:
+        assert c.history(uow, workforce.employees[2])[-1].period == MAY  # nothing of June
+    wage = params.average_wage("base_wage", "44", 2023).value
+    paid_may = commit(
+        make_uow,
+        lambda uow: c.flexible(uow, flexible, MAY, Fen(wage), dt.date(2024, 5, 20), params),
+    )
+    assert paid_may.records == 1
+    after = rejected(
+        engine, make_uow,
+        lambda uow: c.flexible(uow, flexible, june, Fen(wage), dt.date(2024, 6, 20), params),
+    )  # fmt: skip
+    assert (after.code, after.field) == ("contribution.after_death", "period")
+    late = c.BackPayment(back, YearMonth(2023, 6), YearMonth(2024, 1), Fen(500_000),
+                         dt.date(2024, 3, 1), workforce.employer)  # fmt: skip
+    after = rejected(engine, make_uow, lambda uow: c.back_pay(uow, late, params))
+    assert (after.code, after.field) == ("contribution.after_death", "end")
+    in_time = commit(
+        make_uow,
+        lambda uow: c.back_pay(uow, replace(late, end=YearMonth(2023, 12)), params),
+    )
+    assert in_time.records == 7
+    no_breaks(make_uow)
 
 
 def test_a_refund_reverses_money_and_account_and_frees_the_month(

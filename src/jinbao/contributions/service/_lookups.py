@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -12,11 +13,13 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
+    bindparam,
     case,
     func,
     select,
 )
 
+from jinbao.benefits.tables import life_events
 from jinbao.contributions.model import (
     Kind,
 )
@@ -25,6 +28,7 @@ from jinbao.contributions.tables import contributions
 from jinbao.db.bulk import IN_LIST_MAX, key_filter, keys_in
 from jinbao.db.driver import DriverRead
 from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.periods import YearMonth
 from jinbao.registry.tables import agencies, employers, persons, relationships
 
 # The look-ups of a declaration are built once, their keys bound as one parameter (keys_in: an
@@ -56,29 +60,37 @@ class _Keys:
 
 
 Persons = _Keys | ColumnElement[bool]
+Deaths = dict[int, tuple[dt.date, str]]  # person id → the day of a recorded death, its source
 _CONTRIBUTING = (
     (relationships.c.person_id == persons.c.id)
     & (relationships.c.scheme == SCHEME)
     & (relationships.c.status == "contributing")
 )
+# A recorded death (at most one a person: jinbao.benefits.events.record_death), joined to the
+# declaration's look-ups: a month after it cannot be paid (死亡后继续缴费), whether or not the
+# relation is terminated yet (an employee's is when the survivors claim).
+_DEATH = (life_events.c.person_id == persons.c.id) & (life_events.c.kind == "death")
+_DEATH_COLUMNS = (life_events.c.on.label("died_on"), life_events.c.source.label("death_source"))
 # Each person of the numbers, with their contributing relations' ids and employers.
 _ENROLLED = select(
     persons.c.id_number,
     persons.c.id,
     relationships.c.id.label("relation"),
     relationships.c.employer_id,
-).select_from(persons.outerjoin(relationships, _CONTRIBUTING))
+    *_DEATH_COLUMNS,
+).select_from(persons.outerjoin(relationships, _CONTRIBUTING).outerjoin(life_events, _DEATH))
 _ENROLLED_BY_NUMBERS = DriverRead(_ENROLLED.where(keys_in(persons.c.id_number, "keys", String)))
 
 
 @contextlib.contextmanager
 def _enrolled(
     uow: UnitOfWork, numbers: Iterable[str], employer_ids: Iterable[int] = ()
-) -> Iterator[tuple[dict[str, int], dict[int, set[int | None]], Persons]]:
+) -> Iterator[tuple[dict[str, int], dict[int, set[int | None]], Persons, Deaths]]:
     """For a declaration's ID numbers: number → person id of those registered, and person id →
     employers (None = enrolled as a flexible worker) with a contributing relation; with the
     persons (their keys, or a condition on the persons table) selecting at least every person
-    who may be declared here, for :func:`_slots` inside the block.
+    who may be declared here, for :func:`_slots` inside the block; and person id → the day and
+    source of a recorded death, for those of them who have one.
 
     A large file of ``employer_ids`` reads those employers' contributing staff (a few keys, by
     the relations' employer index) rather than writing its ID numbers into a temporary table:
@@ -88,45 +100,52 @@ def _enrolled(
     employers_ = sorted(set(employer_ids))
     person_map: dict[str, int] = {}
     enrolled: dict[int, set[int | None]] = defaultdict(set)
+    deaths: Deaths = {}
 
     def note(rows: Iterable[Any]) -> None:
-        for number, person_id, relation, employer_id in rows:
+        for number, person_id, relation, employer_id, died_on, source in rows:
             person_map[number] = person_id
             if relation is not None:
                 enrolled[person_id].add(employer_id)
+            if died_on is not None:
+                deaths[person_id] = (died_on, source)
 
     if len(wanted) <= IN_LIST_MAX:
         keys = sorted(wanted)
         note(_ENROLLED_BY_NUMBERS.all(uow.conn, {"keys": keys}))
-        yield person_map, enrolled, _Keys("id_number", keys)
+        yield person_map, enrolled, _Keys("id_number", keys), deaths
         return
     if employers_:
         staff = relationships.c.employer_id.in_(employers_)
         staff_rows = uow.conn.execute(
-            select(persons.c.id_number, persons.c.id, relationships.c.employer_id)
-            .select_from(persons.join(relationships, _CONTRIBUTING))
+            select(persons.c.id_number, persons.c.id, relationships.c.employer_id, *_DEATH_COLUMNS)
+            .select_from(persons.join(relationships, _CONTRIBUTING).outerjoin(life_events, _DEATH))
             .where(staff)
         ).all()  # fetched at once: row by row costs a driver call each
-        for number, person_id, employer_id in staff_rows:
+        for number, person_id, employer_id, died_on, source in staff_rows:
             if number in wanted:
                 person_map[number] = person_id
                 enrolled[person_id].add(employer_id)
+                if died_on is not None:
+                    deaths[person_id] = (died_on, source)
         missing = wanted.difference(person_map)
         if missing:
-            with _enrolled(uow, missing) as (more, more_enrolled, _):
+            with _enrolled(uow, missing) as (more, more_enrolled, _, more_deaths):
                 person_map.update(more)
                 for person_id, found in more_enrolled.items():
                     enrolled[person_id] |= found
+                deaths.update(more_deaths)
         yield (
             person_map,
             enrolled,
             persons.c.id.in_(select(relationships.c.person_id).where(staff)),
+            deaths,
         )
         return
     with key_filter(uow.conn, wanted, String) as matches:
         these = matches(persons.c.id_number)
         note(uow.conn.execute(_ENROLLED.where(these)).all())  # at once: a row costs a call
-        yield person_map, enrolled, these
+        yield person_map, enrolled, these, deaths
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +206,37 @@ def _slots_of(
         return _slots(uow, _Keys("id", ids), periods)
     with key_filter(uow.conn, ids, Integer) as matches:
         return _slots(uow, matches(persons.c.id), periods)
+
+
+_DEATH_OF = DriverRead(
+    select(life_events.c.on, life_events.c.source).where(
+        life_events.c.person_id == bindparam("person_id"), life_events.c.kind == "death"
+    )
+)
+
+
+def death_of(uow: UnitOfWork, person_id: int) -> tuple[dt.date, str] | None:
+    """The day and source of the person's recorded death, or None."""
+    found = _DEATH_OF.first(uow.conn, {"person_id": person_id})
+    return None if found is None else (found.on, found.source)
+
+
+def after_death(
+    number: str, period: YearMonth, death: tuple[dt.date, str] | None
+) -> tuple[str, str] | None:
+    """Why ``period`` cannot be paid for a person whose death is recorded (a month after the
+    month of death: 死亡后继续缴费, what risk control looks for), in Chinese and English; None
+    when it can. The death month itself is paid: the pension and the contributions alike run
+    to the end of the month a person dies in."""
+    if death is None:
+        return None
+    day, source = death
+    if period <= YearMonth(day.year, day.month):
+        return None
+    return (
+        f"{number}已登记死亡（{day}，来源：{source}），{period}在死亡当月之后，不能缴费；"
+        "如死亡信息有误，请与报送死亡信息的部门核实。",
+        f"{number} is recorded as dead on {day} (source: {source}); {period} is after the "
+        "month of death and cannot be paid. If the death is wrongly recorded, check it with "
+        "the source that reported it.",
+    )

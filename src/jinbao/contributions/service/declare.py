@@ -22,7 +22,7 @@ from jinbao.contributions.service._base import (
     _rejected,
     records_in_force,
 )
-from jinbao.contributions.service._lookups import _employers, _enrolled, _slots
+from jinbao.contributions.service._lookups import _employers, _enrolled, _slots, after_death
 from jinbao.contributions.service._writing import (
     _audit,
     _existing_batch,
@@ -85,6 +85,7 @@ def declare(
         person_map,
         enrolled,
         these,
+        deaths,
     ):
         slots = _slots(uow, these, {period_int(p) for p in {r.period for r in rows}})
     issues: list[Issue] = []
@@ -154,6 +155,10 @@ def declare(
                 "单位所在经办机构没有行政区划，不能征收。",
                 "The employer's agency has no region.",
             )
+            continue
+        dead = after_death(r.id_number, r.period, deaths.get(person_id))
+        if dead is not None:
+            problem(r.row, "period", "contribution.after_death", *dead)
             continue
         if employer_id not in enrolled.get(person_id, ()):
             problem(
