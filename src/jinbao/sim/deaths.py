@@ -35,6 +35,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 
@@ -60,6 +61,7 @@ BATCH = 200
 PENSIONER_DEATH_PER_YEAR = 0.015  # SAMPLE: a pensioner's chance of dying within a year (60–75)
 FEED_MONTHS = 3  # SAMPLE: this month's death feed reports the deaths of the last three months
 FEED = "模拟数据：死亡数据比对"  # the source of the deaths the feed reports (SAMPLE)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +126,12 @@ def _batch(
         if number in settled:
             counts["settled_before"] += 1
             continue
-        try:
-            with UnitOfWork(engine, clock, OPERATOR) as uow:
-                paid = claim_survivor_benefits(uow, number, CLAIMANT, params)
-                uow.commit()
-        except DomainError as exc:
-            counts["refused"] += 1
-            reasons[exc.code] += 1
+
+        def claim(uow: UnitOfWork, n: str = number) -> dict[str, Any]:
+            return claim_survivor_benefits(uow, n, CLAIMANT, params)
+
+        paid = _in_a_unit(engine, clock, claim, counts, reasons)
+        if paid is None:
             continue
         counts["settled"] += 1
         for kind in ("funeral", "survivor_pension", "inheritance"):
@@ -238,21 +239,40 @@ def _feed_batch(
         on = death_in_feed(number, first, last, rate)
         if on is None:
             continue
-        try:
-            with UnitOfWork(engine, clock, OPERATOR) as uow:
-                settled = record_death(uow, number, on, FEED, params)
-                months = _months_paid_after(uow, number, on)
-                uow.commit()
-        except DomainError as exc:
-            counts["refused"] += 1
-            reasons[exc.code] += 1
+
+        def report(uow: UnitOfWork, n: str = number, d: dt.date = on) -> tuple[Any, int]:
+            return record_death(uow, n, d, FEED, params), _months_paid_after(uow, n, d)
+
+        done = _in_a_unit(engine, clock, report, counts, reasons)
+        if done is None:
             continue
+        settled, months = done
         counts["died"] += 1
         counts["overpaid_months"] += months
         for kind in ("overpaid", "to_recover", "funeral", "survivor_pension", "inheritance",
                      "payable"):  # fmt: skip
             counts[kind] += int(settled[kind]) if settled else 0
     return counts, reasons
+
+
+def _in_a_unit(
+    engine: Engine,
+    clock: Clock,
+    action: Callable[[UnitOfWork], T],
+    counts: Counter[str],
+    reasons: Counter[str],
+) -> T | None:
+    """``action`` in a unit of work of its own, committed; None if the service refused it
+    (counted as refused, by its code)."""
+    try:
+        with UnitOfWork(engine, clock, OPERATOR) as uow:
+            done = action(uow)
+            uow.commit()
+    except DomainError as exc:
+        counts["refused"] += 1
+        reasons[exc.code] += 1
+        return None
+    return done
 
 
 def _months_paid_after(uow: UnitOfWork, id_number: str, on: dt.date) -> int:
