@@ -33,6 +33,7 @@ package's name.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import ctypes
 import logging
@@ -50,6 +51,7 @@ import uvicorn
 APP = "jinbao.web.app:from_settings"  # each worker builds its app from the JINBAO_* settings
 POLL_SECONDS = 0.25  # how often the workers and the signals received are looked at
 STOP_SECONDS = 30.0  # a worker's time to finish its requests once told to stop, then killed
+ACCEPTED_GRACE = 0.3  # seconds a stopping worker reads the connections it has just accepted
 
 logger = logging.getLogger("uvicorn.error")
 _spawn = multiprocessing.get_context("spawn")  # a worker starts a fresh interpreter, as uvicorn's
@@ -109,12 +111,31 @@ def _end_with(supervisor: int) -> bool:
     return os.getppid() == supervisor  # after the request: an end before it is seen here
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping without dropping a request it has just accepted.
+
+    Told to stop, uvicorn stops accepting and at once closes every connection with no request
+    in hand. A connection accepted a moment before, whose request is in the socket's buffer but
+    not yet read, counts as one: its client sees the connection reset, its request never
+    served. With the workers replaced one by one on a shared socket (SIGHUP), some requests
+    in a few hundred were lost that way (session 30: "Server disconnected without sending a
+    response"). So a stopping worker first stops accepting, reads for ``ACCEPTED_GRACE``
+    seconds, and only then lets uvicorn close what is still idle; the requests read meanwhile
+    are answered, their connections then closed."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()  # no more accepts: the socket's queue is the other workers'
+        await asyncio.sleep(ACCEPTED_GRACE)
+        await super().shutdown(sockets)
+
+
 def _serve(config: uvicorn.Config, sock: socket.socket, ready: Event, supervisor: int) -> None:
     """A worker's whole life: serve the app on ``sock``, and set ``ready`` once it serves."""
     if not _end_with(supervisor):
         return
     config.configure_logging()
-    server = uvicorn.Server(config)
+    server = _Server(config)
 
     def announce() -> None:
         while not server.started:
