@@ -262,9 +262,9 @@ def generate_command(
             f"last {FEED_MONTHS} months ({fed.before} already on record, {fed.not_settled} "
             f"refused), their pensions stopped; {fed.overpaid_months} months paid after a death "
             f"({format_yuan(fed.overpaid)} yuan, 冒领) set off, {format_yuan(fed.to_recover)} to "
-            f"recover; the survivors paid {format_yuan(fed.payable)} of "
+            f"recover; the survivors were paid {format_yuan(fed.payable)} yuan: "
             f"{format_yuan(fed.funeral)} funeral grants, {format_yuan(fed.survivor_pension)} "
-            f"survivor pensions and {format_yuan(fed.inheritance)} inherited"
+            f"survivor pensions and {format_yuan(fed.inheritance)} inherited, less what was set off"
             + (f"; {why}" if why else "")
             + "."
         )
