@@ -228,15 +228,22 @@ def after_death(
     month of death: 死亡后继续缴费, what risk control looks for), in Chinese and English; None
     when it can. The death month itself is paid: the pension and the contributions alike run
     to the end of the month a person dies in."""
-    if death is None:
+    if death is None or period <= YearMonth(death[0].year, death[0].month):
         return None
+    return paid_after_death(
+        number, death, f"{period}在死亡当月之后", f"{period} is after the month of death"
+    )
+
+
+def paid_after_death(
+    number: str, death: tuple[dt.date, str], later_zh: str, later_en: str
+) -> tuple[str, str]:
+    """The refusal of a payment for a time after a recorded death (``later_*``: which time,
+    and that it is after), in Chinese and English, naming the day and the source to check."""
     day, source = death
-    if period <= YearMonth(day.year, day.month):
-        return None
     return (
-        f"{number}已登记死亡（{day}，来源：{source}），{period}在死亡当月之后，不能缴费；"
+        f"{number}已登记死亡（{day}，来源：{source}），{later_zh}，不能缴费；"
         "如死亡信息有误，请与报送死亡信息的部门核实。",
-        f"{number} is recorded as dead on {day} (source: {source}); {period} is after the "
-        "month of death and cannot be paid. If the death is wrongly recorded, check it with "
-        "the source that reported it.",
+        f"{number} is recorded as dead on {day} (source: {source}); {later_en} and cannot be "
+        "paid. If the death is wrongly recorded, check it with the source that reported it.",
     )

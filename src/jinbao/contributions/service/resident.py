@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.contributions.service._lookups import death_of
+from jinbao.contributions.service._lookups import death_of, paid_after_death
 from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -87,15 +87,9 @@ def pay_resident_year(uow: UnitOfWork, cmd: ResidentPayment, params: Parameters)
         )
     death = death_of(uow, person_id)
     if death is not None and cmd.year > death[0].year:
-        day, source = death
+        later = (f"{cmd.year}年度在死亡之后", f"{cmd.year} is after the year of death")
         raise Conflict(
-            "contribution.after_death",
-            f"{rid.number}已登记死亡（{day}，来源：{source}），{cmd.year}年度在死亡之后，不能缴费；"
-            "如死亡信息有误，请与报送死亡信息的部门核实。",
-            f"{rid.number} is recorded as dead on {day} (source: {source}); {cmd.year} is after "
-            "the year of death and cannot be paid. If the death is wrongly recorded, check it "
-            "with the source that reported it.",
-            field="year",
+            "contribution.after_death", *paid_after_death(rid.number, death, *later), field="year"
         )
     minimum = contribution_subsidy(cmd.tier_yuan, params).value  # also checks the tier
     subsidy = minimum if cmd.subsidy is None else cmd.subsidy
