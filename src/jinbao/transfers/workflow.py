@@ -241,9 +241,10 @@ def process_inbox(
     one it answers) stays in the inbox with the reason and is tried again next time. With
     ``until`` (a ``time.monotonic()`` instant) it stops there and leaves the rest for later.
     ``pending``: the rows of ``exchange.unapplied`` when the caller has just read them.
-    ``follow``: the documents an applied one sent to agencies of this node are applied after
-    the others, in the same call (the pump's way: a clean transfer between two agencies here
-    runs to completion in one round, not three); without it they wait for the next call."""
+    ``follow``: the documents an applied one sent to agencies of this node are applied in the
+    same call, and in the same transaction (the pump's way: a clean transfer between two
+    agencies here runs to completion in one round and one transaction after its application);
+    without it they wait for the next call, each in its own transaction."""
     if pending is None:
         # A reading unit, not a bare connection: a connection of the writers' pool that read in
         # a transaction is rolled back on its return, and on PostgreSQL a rollback makes
@@ -256,20 +257,13 @@ def process_inbox(
         document_id, payload = waiting.popleft()
         if until is not None and time.monotonic() > until:
             break
-        document = decode(payload.encode()).document
         try:
-            with UnitOfWork(engine, clock, f"agency:{document.envelope.receiver}") as uow:
-                claimed = _CLAIM.run(uow.conn, {"claimed_id": document_id, "now": clock.now()})
-                if claimed != 1:  # another worker applied it, or is applying it now
-                    uow.commit()  # nothing was written; a rollback would make psycopg forget
-                    continue  # every statement it has prepared on the connection (db/README)
-                handler = HANDLERS.get(document.envelope.type)
-                if handler is not None:
-                    handler(uow, document, params)
-                uow.commit()
-                applied += 1
-                if follow:  # committed: they are in the inbox (a claim still decides who applies)
-                    waiting.extend(uow.memo.get(exchange.DELIVERED_HERE, ()))
+            try:
+                done = _apply(engine, clock, params, document_id, payload, chain=follow)
+            except _ChainBroken:
+                # What it caused failed, and took it back with it: apply it alone, and what it
+                # sent each in its own transaction next, where a failure is recorded.
+                done = _apply(engine, clock, params, document_id, payload, chain=False)
         except DomainError as exc:
             failed += 1
             with engine.begin() as conn:
@@ -278,7 +272,67 @@ def process_inbox(
                     .where(inbox.c.document_id == document_id)
                     .values(apply_error=f"{exc.code}: {exc.en}"[:300])
                 )
+            continue
+        if done is None:
+            continue  # another worker applied it, or is applying it now
+        applied += done.applied
+        if follow:  # committed: they are in the inbox (a claim still decides who applies)
+            waiting.extend(done.left)
     return InboxReport(applied, failed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    applied: int  # the document and, chained, the documents it caused
+    left: list[tuple[str, str]]  # what it sent to this node's inbox, not applied here
+
+
+class _ChainBroken(Exception):
+    """A document caused by the one being applied failed in the same transaction."""
+
+
+def _apply(
+    engine: Engine, clock: Clock, params: Parameters, document_id: str, payload: str, chain: bool
+) -> _Applied | None:
+    """Claim one document and apply it in a transaction of its own, or None if another worker
+    has it. With ``chain``, what applying it sent to agencies of this node (the 联系函's 信息表
+    and 基金划转表, those tables' 办结通知) is applied in the same transaction before it
+    commits, each as its receiver: nobody else can see those documents before then, so they
+    need no claim in a transaction of their own and no round of the pump, and a clean
+    transfer's three legs after its application cost one transaction, not four (session 31).
+    Each receiving side still changes only its own copy of the case, by the document it
+    received, as it would on another node. If one of them fails, :class:`_ChainBroken` rolls
+    the whole transaction back, and the caller applies the first alone."""
+    document = decode(payload.encode()).document
+    with UnitOfWork(engine, clock, f"agency:{document.envelope.receiver}") as uow:
+        claimed = _CLAIM.run(uow.conn, {"claimed_id": document_id, "now": clock.now()})
+        if claimed != 1:  # another worker applied it, or is applying it now
+            uow.commit()  # nothing was written; a rollback would make psycopg forget
+            return None  # every statement it has prepared on the connection (db/README)
+        _handle(uow, document, params)
+        sent: list[tuple[str, str]] = uow.memo.setdefault(exchange.DELIVERED_HERE, [])
+        applied, taken = 1, 0
+        while chain and taken < len(sent):  # what each one sends joins the list
+            caused_id, caused_payload = sent[taken]
+            taken += 1
+            caused = decode(caused_payload.encode()).document
+            uow.actor = f"agency:{caused.envelope.receiver}"
+            mine = _CLAIM.run(uow.conn, {"claimed_id": caused_id, "now": clock.now()})
+            assert mine == 1, "a document written in this transaction is this transaction's"
+            try:
+                _handle(uow, caused, params)
+            except DomainError as exc:
+                raise _ChainBroken(caused_id) from exc
+            applied += 1
+        left = sent[taken:]
+        uow.commit()
+    return _Applied(applied, left)
+
+
+def _handle(uow: UnitOfWork, document: Document, params: Parameters) -> None:
+    handler = HANDLERS.get(document.envelope.type)
+    if handler is not None:
+        handler(uow, document, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,9 +363,10 @@ def pump(
             break
         # What waits in the outbox and in the inbox, read in one unit (a pool checkout, its
         # ping and two statements). A document between two agencies of this node is in the
-        # inbox when its sender commits, and applied in the same round (``follow``): a clean
-        # transfer here takes one round, and a second that finds nothing (until session 25,
-        # four rounds: each document sent waited for the next read of the inbox). A document
+        # inbox when its sender commits; one that a document applied here sends is applied in
+        # the same transaction (``follow``): a clean transfer here takes one round, and a second
+        # that finds nothing (until session 25, four rounds: each document sent waited for the
+        # next read of the inbox). A document
         # delivered into this node's inbox by a transport in this round is applied in the next.
         with UnitOfWork(engine, clock, write=False) as reading:
             outgoing = reading.conn.execute(exchange.undelivered(exchange.BATCH)).all()
@@ -344,9 +399,9 @@ class Pumper:
         self._background: threading.Thread | None = None
 
     # A clean transfer between two agencies of this node, reviewed automatically, completes in
-    # one round (letter; information table and slip; completion notice, each applied as the
-    # one before it sends it) and a second finds nothing more: what a request waits for,
-    # alone, in some 0.1 s. Documents from other nodes take a round each. Under load it stops
+    # one round (the letter, and in its transaction the information table and slip it sends
+    # and the completion notice they cause) and a second finds nothing more: what a request
+    # waits for, alone, in some 0.1 s. Documents from other nodes take a round each. Under load it stops
     # pumping after FOREGROUND_SECONDS and answers with the case as far as it has come.
     FOREGROUND_ROUNDS = 4
     FOREGROUND_SECONDS = 0.5

@@ -7,12 +7,13 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.model import Document, DocumentType
 from jinbao.exchange.tables import inbox
+from jinbao.kernel.errors import Conflict
 from jinbao.policy.parameters import Parameters
 from jinbao.transfers import cases, workflow
 from jinbao.transfers.cases import Side
@@ -98,9 +99,15 @@ def test_one_round_of_the_pump_runs_a_clean_transfer_between_agencies_here_to_th
     engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
 ) -> None:  # fmt: skip
     """Each document the pump applies sends the next into this node's inbox, and the pump
-    applies it in the same round (until session 25 each waited for the next round's read).
-    ``process_inbox`` called bare applies what it read and no more."""
+    applies it in the same round (until session 25 each waited for the next round's read), in
+    the transaction that sent it (until session 31 each in its own). ``process_inbox`` called
+    bare applies what it read and no more."""
     auto_review(uow_at, OLD, NEW)
+    claimed_in: list[object] = []  # the transaction of each document claimed
+
+    def claims(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE inbox SET applied_at"):
+            claimed_in.append(conn.get_transaction())
 
     def state(side: Side) -> str | None:
         with uow_at() as uow:
@@ -114,9 +121,57 @@ def test_one_round_of_the_pump_runs_a_clean_transfer_between_agencies_here_to_th
     assert state(Side.TRANSFERRING) == "funds_sent"  # the letter applied: 信息表 and 划转表 sent
     assert state(Side.RECEIVING) == "contact_sent"  # and not applied by the bare call
     assert unapplied(engine) == 2
-    report = workflow.pump(engine, moving_clock, params, rounds=1)
+    event.listen(engine, "before_cursor_execute", claims)
+    try:
+        report = workflow.pump(engine, moving_clock, params, rounds=1)
+    finally:
+        event.remove(engine, "before_cursor_execute", claims)
     assert report.applied == 3  # 信息表, 划转表, then the 办结通知 they caused
     assert (state(Side.RECEIVING), state(Side.TRANSFERRING)) == ("completed", "completed")
+    assert unapplied(engine) == 0
+    # The first of the two funds documents completes the leg (it reads the other from the
+    # inbox), and the 办结通知 it sends is applied in its transaction; the second has nothing
+    # left to do, in its own.
+    assert len(claimed_in) == 3
+    assert claimed_in[0] is claimed_in[1]
+    assert claimed_in[2] is not claimed_in[0]
+
+
+def test_a_document_that_fails_takes_back_the_one_that_caused_it_which_is_applied_alone(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A document applied in the transaction of the one that sent it, and refused there, rolls
+    that transaction back: the one before is applied again alone, and the refused one in its
+    own transaction, where its reason is recorded and it waits to be tried again."""
+    auto_review(uow_at, OLD, NEW)
+    apply_completion = workflow.HANDLERS[DocumentType.COMPLETION]
+
+    def refused(uow: UnitOfWork, document: Document, p: Parameters) -> None:
+        raise Conflict("test.refused", "测试拒收。", "Refused by the test.")
+
+    monkeypatch.setitem(workflow.HANDLERS, DocumentType.COMPLETION, refused)
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    report = workflow.pump(engine, moving_clock, params, rounds=1)
+    assert (report.applied, report.failed) == (3, 1)  # letter, 信息表, 划转表; not the notice
+    with uow_at() as uow:
+        receiving = cases.get(uow, case_id, Side.RECEIVING)
+        transferring = cases.get(uow, case_id, Side.TRANSFERRING)
+    assert (receiving.state.value, transferring.state.value) == ("completed", "funds_sent")
+    with engine.connect() as conn:
+        waiting = conn.execute(
+            select(inbox.c.type, inbox.c.apply_error).where(inbox.c.applied_at.is_(None))
+        ).all()
+    assert [tuple(w) for w in waiting] == [
+        ("completion_notice", "test.refused: Refused by the test.")
+    ]
+    monkeypatch.setitem(workflow.HANDLERS, DocumentType.COMPLETION, apply_completion)
+    assert workflow.pump(engine, moving_clock, params).applied == 1
+    with uow_at() as uow:
+        transferring = cases.get(uow, case_id, Side.TRANSFERRING)
+    assert transferring.state.value == "completed"
     assert unapplied(engine) == 0
 
 
