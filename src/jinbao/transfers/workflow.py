@@ -30,6 +30,7 @@ with the reasons.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections import deque
@@ -81,6 +82,8 @@ from jinbao.transfers.review import (
     written_reasons,
 )
 from jinbao.transfers.timeouts import TimeoutReport, void_overdue
+
+logger = logging.getLogger(__name__)
 
 
 def _on_correction_request(uow: UnitOfWork, document: Document, params: Parameters) -> None:
@@ -433,6 +436,15 @@ class Pumper:
         try:
             self._again.clear()
             return pump(self.engine, self.clock, self.params(), rounds=rounds, until=until)
+        except Exception:
+            # The database went away, a deadlock, a bug in a handler: what the pump had applied
+            # is committed, the rest waits in the outbox and inbox for the next request's pump.
+            # The request that asked has done its own work, and its answer says so; the
+            # background thread leaves, so that it does not go round on an error that repeats
+            # (until session 31 the error reached the request, as a 500 after its commit, or
+            # ended the background thread without clearing it, and no later note started one).
+            logger.exception("The exchange pump failed; the documents wait for the next pump.")
+            return PumpReport(0, 0, 0, settled=True)
         finally:
             self._running.release()
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -269,6 +270,55 @@ def test_two_pumps_applying_a_cases_funds_documents_at_once_complete_it_once(
     assert (receiving.state.value, transferring.state.value) == ("completed", "completed")
     assert [e for _, e in receiving.case.history].count("completed") == 1
     assert unapplied(engine) == 0
+
+
+def test_a_pump_that_fails_fails_neither_the_request_nor_the_next_pump(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """The request's own work is committed before it pumps: the database failing under the pump
+    is logged, not answered as the request's error, and the documents wait for the next pump.
+    A background round that fails leaves, and the next note starts another (it used to die
+    with the error and stay registered, so that no later note started one)."""
+    auto_review(uow_at, OLD, NEW)
+    real = workflow.pump
+    fail_in: set[str] = {"request"}
+    background_rounds: list[workflow.PumpReport] = []
+
+    def pump(*args: object, **kwargs: object) -> workflow.PumpReport:
+        where = "request" if threading.current_thread() is threading.main_thread() else "back"
+        if where in fail_in:
+            raise OperationalError("SELECT", {}, Exception("the server closed the connection"))
+        report = real(*args, **kwargs)  # type: ignore[arg-type]
+        if where == "back":
+            background_rounds.append(report)
+        return report
+
+    monkeypatch.setattr(workflow, "pump", pump)
+    case_id = commit(
+        uow_at, lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params)
+    )
+    pumper = workflow.Pumper(engine, moving_clock, lambda: params)
+    with caplog.at_level(logging.ERROR, logger="jinbao.transfers.workflow"):
+        pumper()  # does not raise
+        assert caplog.text.count("The exchange pump failed") == 1
+        assert unapplied(engine) == 1  # the letter waits
+        assert pumper._background is None
+        # Now the request's own rounds have no time and the background's fail.
+        fail_in = {"back"}
+        pumper.FOREGROUND_SECONDS = -1.0
+        pumper()
+        pumper.join(10)
+        assert caplog.text.count("The exchange pump failed") == 2
+        assert pumper._background is None  # it left
+        assert unapplied(engine) == 1
+    fail_in.clear()
+    pumper()  # a new note: a new background round applies the letter and all it causes
+    pumper.join(10)
+    assert [r.applied for r in background_rounds] == [4]  # the letter and the three it causes
+    assert unapplied(engine) == 0
+    with uow_at() as uow:
+        assert cases.get(uow, case_id, Side.RECEIVING).state.value == "completed"
 
 
 def test_a_request_whose_pump_settles_starts_no_background_round(
