@@ -369,8 +369,8 @@ def pump(
         # inbox when its sender commits; one that a document applied here sends is applied in
         # the same transaction (``follow``): a clean transfer here takes one round, and a second
         # that finds nothing (until session 25, four rounds: each document sent waited for the
-        # next read of the inbox). A document
-        # delivered into this node's inbox by a transport in this round is applied in the next.
+        # next read of the inbox). A document delivered into this node's inbox by a transport
+        # in this round is applied in the next.
         with UnitOfWork(engine, clock, write=False) as reading:
             outgoing = reading.conn.execute(exchange.undelivered(exchange.BATCH)).all()
             incoming = reading.conn.execute(exchange.unapplied(exchange.BATCH)).all()
@@ -404,8 +404,8 @@ class Pumper:
     # A clean transfer between two agencies of this node, reviewed automatically, completes in
     # one round (the letter, and in its transaction the information table and slip it sends
     # and the completion notice they cause) and a second finds nothing more: what a request
-    # waits for, alone, in some 0.1 s. Documents from other nodes take a round each. Under load it stops
-    # pumping after FOREGROUND_SECONDS and answers with the case as far as it has come.
+    # waits for, alone, in some 0.1 s. Documents from other nodes take a round each. Under load
+    # it stops pumping after FOREGROUND_SECONDS and answers with the case as far as it has come.
     FOREGROUND_ROUNDS = 4
     FOREGROUND_SECONDS = 0.5
 
