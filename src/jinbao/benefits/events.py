@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
+from jinbao.benefits.deaths import recorded_death
 from jinbao.benefits.service import SCHEME, current_award, open_transfer, temporary_agencies
 from jinbao.benefits.tables import (
     benefit_payments,
@@ -93,11 +94,8 @@ def certify(uow: UnitOfWork, id_number: str, method: str, on: dt.date, note: str
 
 
 def died_on(uow: UnitOfWork, person_id: int) -> dt.date | None:
-    return uow.conn.execute(
-        select(life_events.c.on).where(
-            life_events.c.person_id == person_id, life_events.c.kind == "death"
-        )
-    ).scalar()
+    death = recorded_death(uow, person_id)
+    return None if death is None else death[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
-    bindparam,
     case,
     func,
     select,
@@ -208,19 +207,6 @@ def _slots_of(
         return _slots(uow, matches(persons.c.id), periods)
 
 
-_DEATH_OF = DriverRead(
-    select(life_events.c.on, life_events.c.source).where(
-        life_events.c.person_id == bindparam("person_id"), life_events.c.kind == "death"
-    )
-)
-
-
-def death_of(uow: UnitOfWork, person_id: int) -> tuple[dt.date, str] | None:
-    """The day and source of the person's recorded death, or None."""
-    found = _DEATH_OF.first(uow.conn, {"person_id": person_id})
-    return None if found is None else (found.on, found.source)
-
-
 def after_death(
     number: str, period: YearMonth, death: tuple[dt.date, str] | None
 ) -> tuple[str, str] | None:
@@ -228,7 +214,7 @@ def after_death(
     month of death: 死亡后继续缴费, what risk control looks for), in Chinese and English; None
     when it can. The death month itself is paid: the pension and the contributions alike run
     to the end of the month a person dies in."""
-    if death is None or period <= YearMonth(death[0].year, death[0].month):
+    if death is None or period <= YearMonth.of(death[0]):
         return None
     return paid_after_death(
         number, death, f"{period}在死亡当月之后", f"{period} is after the month of death"

@@ -10,6 +10,7 @@ from sqlalchemy import (
     select,
 )
 
+from jinbao.benefits.deaths import recorded_death
 from jinbao.contributions.model import (
     Kind,
     LegalDocument,
@@ -17,7 +18,7 @@ from jinbao.contributions.model import (
     period_int,
 )
 from jinbao.contributions.service._base import EARLIEST, SCHEME, PostingReport, Rules
-from jinbao.contributions.service._lookups import _employers, _slots_of, after_death, death_of
+from jinbao.contributions.service._lookups import _employers, _slots_of, after_death
 from jinbao.contributions.service._writing import record_row, write_batch
 from jinbao.contributions.tables import legal_documents
 from jinbao.db.uow import UnitOfWork
@@ -71,7 +72,7 @@ def flexible(
             "The period must be 1998-01 to this month and the payment date not in the future.",
             field="period",
         )
-    dead = after_death(rid.number, period, death_of(uow, person_id))
+    dead = after_death(rid.number, period, recorded_death(uow, person_id))
     if dead is not None:
         raise Conflict("contribution.after_death", *dead, field="period")
     region = region_of(relation.region_code)
@@ -171,7 +172,7 @@ def back_pay(uow: UnitOfWork, cmd: BackPayment, params: Parameters) -> PostingRe
         )
     region = region_of(region_code)
     periods = [cmd.start.plus(i) for i in range(months)]
-    dead = after_death(rid.number, cmd.end, death_of(uow, person_id))
+    dead = after_death(rid.number, cmd.end, recorded_death(uow, person_id))
     if dead is not None:  # the last month tells: the months run in order
         raise Conflict("contribution.after_death", *dead, field="end")
     slots = _slots_of(uow, [person_id], [period_int(p) for p in periods])

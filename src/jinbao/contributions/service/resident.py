@@ -16,7 +16,8 @@ from sqlalchemy import insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
-from jinbao.contributions.service._lookups import death_of, paid_after_death
+from jinbao.benefits.deaths import recorded_death
+from jinbao.contributions.service._lookups import paid_after_death
 from jinbao.contributions.tables import resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -85,7 +86,7 @@ def pay_resident_year(uow: UnitOfWork, cmd: ResidentPayment, params: Parameters)
             f"The year must be {FIRST_YEAR} to this year and the payment date not in the future.",
             field="year",
         )
-    death = death_of(uow, person_id)
+    death = recorded_death(uow, person_id)
     if death is not None and cmd.year > death[0].year:
         later = (f"{cmd.year}年度在死亡之后", f"{cmd.year} is after the year of death")
         raise Conflict(
