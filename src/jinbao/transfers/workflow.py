@@ -321,7 +321,10 @@ def _apply(
             caused = decode(caused_payload.encode()).document
             uow.actor = f"agency:{caused.envelope.receiver}"
             mine = _CLAIM.run(uow.conn, {"claimed_id": caused_id, "now": clock.now()})
-            assert mine == 1, "a document written in this transaction is this transaction's"
+            if mine != 1:  # an invariant, not input: checked under python -O too
+                raise RuntimeError(
+                    f"document {caused_id}, written in this transaction, was not claimable in it"
+                )
             try:
                 _handle(uow, caused, params)
             except DomainError as exc:
