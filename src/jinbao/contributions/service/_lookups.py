@@ -213,7 +213,15 @@ def after_death(
     """Why ``period`` cannot be paid for a person whose death is recorded (a month after the
     month of death: 死亡后继续缴费, what risk control looks for), in Chinese and English; None
     when it can. The death month itself is paid: the pension and the contributions alike run
-    to the end of the month a person dies in."""
+    to the end of the month a person dies in.
+
+    No article at hand says in so many words that nothing is paid after a death; the refusal
+    rests on (docs/policy.md, "Choices made where the sources are silent"):
+    劳动合同法 第四十四条 (the labour contract ends when the worker dies, so no wage and no
+    employer's contribution follow; the item number, 第（三）项, is from memory, UNVERIFIED);
+    社会保险法 第十四条、第十七条 (what a death leaves is the account to inherit and the
+    survivors' benefits, not a contributor); and, for residents, the agencies' 注销登记 of a
+    dead 参保人 (secondary: local agencies' guides)."""
     if death is None or period <= YearMonth.of(death[0]):
         return None
     return paid_after_death(
