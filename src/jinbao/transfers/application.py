@@ -155,9 +155,12 @@ def apply(
             "The person already has a transfer in progress; wait for it to finish.",
         )
     case_id = f"ZY{applied_on:%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
-    row_id = cases.create(
+    row = cases.create(
         uow,
         open_case(case_id, applied_on),
+        agency=to_agency,
+        counterpart=from_agency,
+        person=person,
         side=Side.RECEIVING.value,
         agency_id=to_id,
         counterpart_id=from_id,
@@ -174,9 +177,8 @@ def apply(
         "transfer.apply",
         "transfer_case",
         case_id,
-        new={"row": row_id, **_application_dict(cmd)},
+        new={"row": row.row_id, **_application_dict(cmd)},
     )
-    row = cases.get(uow, case_id, Side.RECEIVING)
     known = relations if sources is relations else relations + sources
     findings = _application_findings(uow, row, person, known, new, old, params)
     review(uow, row, findings, params, go=lambda: _accept(uow, row, on=None), stop=refuse)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, update
@@ -17,7 +19,7 @@ from jinbao.db.json import as_text, json_rows
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput, NotFound
 from jinbao.registry import repository as repo
-from jinbao.registry.model import Agency
+from jinbao.registry.model import Agency, Person
 from jinbao.registry.tables import agencies, persons
 from jinbao.transfers.model import Case, Leg, State
 from jinbao.transfers.tables import transfer_cases, transfer_events, transfer_notices
@@ -298,24 +300,57 @@ def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:
     return [_row(r, histories[r.id]) for r in found]
 
 
-def create(uow: UnitOfWork, case: Case, **values: Any) -> int:
+def create(
+    uow: UnitOfWork,
+    case: Case,
+    *,
+    agency: Agency,
+    counterpart: Agency,
+    person: Person,
+    noted: Sequence[tuple[dt.date, str, str | None]] = (),
+    **values: Any,
+) -> CaseRow:
+    """Write one side's new case (``values``: its columns) with the events of its history and
+    those ``noted`` after them (day, event, document id), and return the case as :func:`find`
+    would read it, built by the same :func:`_row` from what was written and the ``agency``,
+    ``counterpart`` and ``person`` the caller read (tested equal to the read).
+
+    Not read back: a row this transaction wrote is seen by no one else before it commits, so
+    it needs neither the lock nor a read, which were two statements of each case a transfer
+    creates (session 32). A later :func:`find` in the transaction still locks the case."""
     now = uow.clock.now()
-    created = _INSERT_CASE.first(
-        uow.conn,
-        {
-            "case_id": case.id,
-            "state": case.state.value,
-            "legs": legs_json(case),
-            "queued": False,
-            "created_at": now,
-            "updated_at": now,
-            **_columns(values),
-        },
-    )
-    assert created is not None  # RETURNING gives the row written
+    written = {
+        "case_id": case.id,
+        "state": case.state.value,
+        "legs": legs_json(case),
+        "queued": False,
+        "created_at": now,
+        "updated_at": now,
+        **_columns(values),
+    }
+    created = _INSERT_CASE.first(uow.conn, written)
+    if created is None:  # RETURNING gives the row written
+        raise RuntimeError(f"the insert of case {case.id} returned no row")
     row_id = int(created.id)
-    _INSERT_EVENT.run_many(uow.conn, [_event(uow, row_id, event, on) for on, event in case.history])
-    return row_id
+    history = [*case.history, *((on, event) for on, event, _ in noted)]
+    documents = [None] * len(case.history) + [document for _, _, document in noted]
+    _INSERT_EVENT.run_many(
+        uow.conn,
+        [
+            _event(uow, row_id, event, on, document)
+            for (on, event), document in zip(history, documents, strict=True)
+        ],
+    )
+    read = dict.fromkeys(_CASE_COLUMNS) | written | {"id": row_id}
+    read |= {
+        "agency_code": agency.code,
+        "agency_region": agency.region_code,
+        "counterpart_code": counterpart.code,
+        "counterpart_region": counterpart.region_code,
+        "id_number": person.id_number,
+        "name": person.name,
+    }
+    return _row(SimpleNamespace(**read), history)
 
 
 def save(

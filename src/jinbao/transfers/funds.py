@@ -96,9 +96,13 @@ def on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -
     open_ = [r for r in here if r.status not in ("transferred_out", "terminated")]
     relation = (open_ or here)[-1] if here else None
     case = advance(open_case(env.case_id, min(applied_on, today)), "contact_sent", today)
-    row_id = cases.create(
+    row = cases.create(
         uow,
         case,
+        agency=agency,
+        counterpart=counterpart,
+        person=person,
+        noted=[(today, "contact_letter_received", env.id)],
         side=Side.TRANSFERRING.value,
         agency_id=agency_id,
         counterpart_id=counterpart_id,
@@ -109,8 +113,6 @@ def on_contact_letter(uow: UnitOfWork, document: Document, params: Parameters) -
         applied_on=applied_on,
         relationship_id=relation.id if relation else None,
     )
-    cases.event_(uow, row_id, "contact_letter_received", today, env.id)
-    row = cases.get(uow, env.case_id, Side.TRANSFERRING)
     findings = check_contact_letter(
         relation.facts() if relation else None, person.name, body["person"]["name"]
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 
 from jinbao.accounts.service import statement
@@ -18,6 +20,7 @@ from jinbao.registry import repository
 from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import cases, queries, workflow
+from jinbao.transfers.model import Case
 from jinbao.transfers.records import agency_record
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit
@@ -158,6 +161,38 @@ def test_a_case_saved_with_its_event_is_one_statement_on_postgresql(
     assert [e["event"] for e in side["events"]].count("noted") == 1
     with uow_at() as uow:
         assert cases.get(uow, case_id, cases.Side.RECEIVING).reasons == [{"code": "x"}]
+
+
+def test_a_created_case_is_the_case_a_read_gives_without_reading_it(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Each side's case is built from what was written, not read back (session 32): the
+    application's at the receiving agency, the 联系函's at the transferring one with the
+    letter's event. Each equals what a read in the same transaction gives, on both engines."""
+    auto_review(uow_at, OLD, NEW)
+    real = cases.create
+    pairs: list[tuple[cases.CaseRow, cases.CaseRow | None]] = []
+
+    def create_then_read(uow: UnitOfWork, case: Case, **values: Any) -> cases.CaseRow:
+        row = real(uow, case, **values)
+        pairs.append((row, cases.find(uow, row.case_id, row.side)))
+        return row
+
+    monkeypatch.setattr(cases, "create", create_then_read)
+    case_id = apply(uow_at, mover, params)
+    assert workflow.pump(engine, moving_clock, params).failed == 0
+    assert [(row.side, row.case_id) for row, _ in pairs] == [
+        (cases.Side.RECEIVING, case_id), (cases.Side.TRANSFERRING, case_id),
+    ]  # fmt: skip
+    for row, read in pairs:
+        assert row == read
+    letter = pairs[1][0]
+    assert [event for _, event in letter.case.history][-1] == "contact_letter_received"
+    assert (letter.agency_code, letter.counterpart_code, letter.id_number) == (
+        OLD, NEW, mover.id_number,
+    )  # fmt: skip
+    assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
 
 
 def _person_id(uow: UnitOfWork, mover: Mover) -> int:
