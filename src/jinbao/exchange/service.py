@@ -334,8 +334,12 @@ def send(
     if here:
         # Signed here with the sender's key, checked against the schema just above, under a new
         # id: what receive would verify again. It is in the inbox when the sender's change is
-        # committed, or neither is — the pump's next round applies it.
-        _INSERT_INBOX.run(uow.conn, {**stored, "received_at": now, "received_via": "network"})
+        # committed, or neither is — the pump's next round applies it. Unless the unit applies
+        # it itself before it commits (APPLIED_HERE): then it goes in as applied.
+        received = {**stored, "received_at": now, "received_via": "network"}
+        if uow.memo.get(APPLIED_HERE):
+            received["applied_at"] = now
+        _INSERT_INBOX.run(uow.conn, received)
         uow.memo.setdefault(DELIVERED_HERE, []).append((envelope.id, wire))
     return envelope
 
@@ -344,6 +348,10 @@ def send(
 # in ``UnitOfWork.memo``: once it commits, they are there to apply, and a pump that applied the
 # document that caused them can go on with them without reading the inbox again.
 DELIVERED_HERE = "exchange.delivered_here"
+# Set in ``UnitOfWork.memo`` by a unit that applies every document it delivers here before it
+# commits, or rolls back (the pump's chain, jinbao.transfers.workflow._apply): ``send`` writes
+# them to the inbox as applied, so that no claim has to mark them so (a statement a document).
+APPLIED_HERE = "exchange.applied_here"
 
 
 @dataclass(frozen=True, slots=True)

@@ -302,7 +302,8 @@ def _apply(
     and 基金划转表, those tables' 办结通知) is applied in the same transaction before it
     commits, each as its receiver: nobody else can see those documents before then, so they
     need no claim in a transaction of their own and no round of the pump, and a clean
-    transfer's three legs after its application cost one transaction, not four (session 31).
+    transfer's three legs after its application cost one transaction, not four (session 31);
+    they go into the inbox as applied, with no claim at all (session 32).
     Each receiving side still changes only its own copy of the case, by the document it
     received, as it would on another node. If one of them fails, :class:`_ChainBroken` rolls
     the whole transaction back, and the caller applies the first alone."""
@@ -312,6 +313,9 @@ def _apply(
         if claimed != 1:  # another worker applied it, or is applying it now
             uow.commit()  # nothing was written; a rollback would make psycopg forget
             return None  # every statement it has prepared on the connection (db/README)
+        # With the chain, what it sends here is written to the inbox as applied (exchange's
+        # APPLIED_HERE): applied below, or rolled back with everything if one fails.
+        uow.memo[exchange.APPLIED_HERE] = chain
         _handle(uow, document, params)
         sent: list[tuple[str, str]] = uow.memo.setdefault(exchange.DELIVERED_HERE, [])
         applied, taken = 1, 0
@@ -320,11 +324,6 @@ def _apply(
             taken += 1
             caused = decode(caused_payload.encode()).document
             uow.actor = f"agency:{caused.envelope.receiver}"
-            mine = _CLAIM.run(uow.conn, {"claimed_id": caused_id, "now": clock.now()})
-            if mine != 1:  # an invariant, not input: checked under python -O too
-                raise RuntimeError(
-                    f"document {caused_id}, written in this transaction, was not claimable in it"
-                )
             try:
                 _handle(uow, caused, params)
             except DomainError as exc:

@@ -102,13 +102,18 @@ def test_one_round_of_the_pump_runs_a_clean_transfer_between_agencies_here_to_th
     """Each document the pump applies sends the next into this node's inbox, and the pump
     applies it in the same round (until session 25 each waited for the next round's read), in
     the transaction that sent it (until session 31 each in its own). ``process_inbox`` called
-    bare applies what it read and no more."""
+    bare applies what it read and no more. A document sent and applied in one transaction
+    goes into the inbox as applied, with no claim (since session 32)."""
     auto_review(uow_at, OLD, NEW)
     claimed_in: list[object] = []  # the transaction of each document claimed
+    applied_in: list[object] = []  # of each put into the inbox as applied
 
     def claims(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
         if statement.startswith("UPDATE inbox SET applied_at"):
             claimed_in.append(conn.get_transaction())
+        if statement.startswith("INSERT INTO inbox"):
+            assert "applied_at" in statement  # nothing goes in to wait: the chain applies all
+            applied_in.append(conn.get_transaction())
 
     def state(side: Side) -> str | None:
         with uow_at() as uow:
@@ -131,11 +136,11 @@ def test_one_round_of_the_pump_runs_a_clean_transfer_between_agencies_here_to_th
     assert (state(Side.RECEIVING), state(Side.TRANSFERRING)) == ("completed", "completed")
     assert unapplied(engine) == 0
     # The first of the two funds documents completes the leg (it reads the other from the
-    # inbox), and the 办结通知 it sends is applied in its transaction; the second has nothing
-    # left to do, in its own.
-    assert len(claimed_in) == 3
-    assert claimed_in[0] is claimed_in[1]
-    assert claimed_in[2] is not claimed_in[0]
+    # inbox), and the 办结通知 it sends goes in as applied and is applied in its transaction;
+    # the second has nothing left to do, in its own.
+    assert len(claimed_in) == 2
+    assert claimed_in[1] is not claimed_in[0]
+    assert applied_in == claimed_in[:1]
 
 
 def test_a_document_that_fails_takes_back_the_one_that_caused_it_which_is_applied_alone(
