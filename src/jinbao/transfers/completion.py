@@ -58,9 +58,11 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
     row = cases.get(uow, env.case_id, Side.RECEIVING)
     today = uow.clock.today()
     cases.event_(uow, row.row_id, f"{env.type.value}_received", today, env.id)
+    if row.state is not State.CONTACT_SENT:
+        return  # the other one completed the leg, or this one came again on paper
     info, slip = _funds_documents(uow, env.case_id, env.receiver)
-    if info is None or slip is None or row.state is not State.CONTACT_SENT:
-        return  # the other one has not come yet, or this one came again on paper
+    if info is None or slip is None:
+        return  # the other one has not come yet
     case = advance(row.case, "funds_sent", today)
     funds = info.body["funds"]
     cases.save(
