@@ -152,8 +152,11 @@ _ROUTE = (
 )
 # Run on the driver's cursor (jinbao.db.driver): two named parameters, not an expanding list.
 _READ_ROUTE = DriverRead(_ROUTE)
-# The routes a transaction has read, by (sender, receiver): a transfer's unit sends its 信息表
-# and 基金划转表 together. Keys imported or made here forget them.
+# What a transaction has read of the agencies it sends between, by agency code (a row holds
+# one agency's day on the network, whether another node serves it, and its signing key, so
+# it serves either direction): a transfer's unit sends its 信息表 and 基金划转表 together, and
+# the pump's chain sends the 办结通知 back between the same two agencies. Keys imported or
+# made here forget them.
 _ROUTES = "exchange.routes"
 _SERVED = select(agencies.c.id, _ELSEWHERE).where(agencies.c.code == bindparam("code"))
 _INSERT_OUTBOX = DriverWrite(insert(outbox))  # on the driver's cursor: one of each a document
@@ -270,13 +273,13 @@ def send(
 ) -> Envelope:
     """Sign a document and put it in the outbox, in the caller's transaction; on the network, to
     an agency served here, into its inbox too (see the module's docstring)."""
-    routes = uow.transaction_memo(_ROUTES)
-    route = routes.get((sender, receiver))
-    if route is None:
+    route = uow.transaction_memo(_ROUTES)  # code -> its row, or None: not in the directory
+    if sender not in route or receiver not in route:
         found = _READ_ROUTE.all(uow.conn, {"sender": sender, "receiver": receiver})
-        route = routes[(sender, receiver)] = {r.code: r for r in found}
+        rows = {r.code: r for r in found}
+        route.update({code: rows.get(code) for code in (sender, receiver)})
     for code in (sender, receiver):
-        if code not in route:
+        if route[code] is None:
             raise InvalidInput(
                 "exchange.routing",
                 f"经办机构{code}不在机构目录中。",

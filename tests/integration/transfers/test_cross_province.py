@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 from jinbao.accounts.service import statement
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
 from jinbao.kernel.money import round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
@@ -192,6 +193,34 @@ def test_a_created_case_is_the_case_a_read_gives_without_reading_it(
     assert (letter.agency_code, letter.counterpart_code, letter.id_number) == (
         OLD, NEW, mover.id_number,
     )  # fmt: skip
+    assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
+
+
+def test_a_transaction_reads_the_two_agencies_it_sends_between_once(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """What a document's sending reads of its two agencies (on the network? served here? the
+    signing key) is read once a transaction, whichever way the documents go: the pump's one
+    transaction after the application sends the 信息表 and 基金划转表 one way and the 办结通知
+    back (session 32: the second way was read again). Both agencies have signed before: an
+    agency's first document makes its key, and what was read is read again after that."""
+    auto_review(uow_at, OLD, NEW)
+    for code in (OLD, NEW):
+        commit(uow_at, lambda uow, code=code: exchange.ensure_key(uow, code))
+    reads: list[object] = []  # the transaction of each read of a route
+
+    def seen(conn: Connection, _cursor: object, sql: str, *_: object) -> None:
+        if sql.startswith("SELECT agencies.code, agencies.networked_since"):
+            reads.append(conn.get_transaction())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        case_id = apply(uow_at, mover, params)
+        assert workflow.pump(engine, moving_clock, params).applied == 4
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(reads) == 2  # the application's transaction, then the pump's
+    assert reads[0] is not reads[1]
     assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
 
 
