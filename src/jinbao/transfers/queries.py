@@ -26,7 +26,6 @@ from jinbao.transfers.model import STATE_ZH, Timeliness, clock
 from jinbao.transfers.tables import (
     transfer_cases,
     transfer_comments,
-    transfer_events,
     transfer_notices,
 )
 
@@ -97,25 +96,17 @@ def summary(row: CaseRow, today: dt.date, params: Parameters) -> dict[str, Any]:
 # columns the view shows: a case is shown after every step taken on it over HTTP, and followed
 # by the person (under the mixed load each transfer is read back; through SQLAlchemy's
 # execution these reads were most of the view's 0.8 ms of CPU, session 28).
-_EVENTS = DriverRead(
-    select(
-        transfer_events.c.on,
-        transfer_events.c.event,
-        transfer_events.c.document_id,
-        transfer_events.c.note,
-        transfer_events.c.actor,
-    )
-    .where(transfer_events.c.case_row_id == bindparam("row_id"))
-    .order_by(transfer_events.c.id)
-)
+# The sides and their events: cases.sides. The notices of every side in one statement.
 _NOTICES = DriverRead(
     select(
+        transfer_notices.c.case_row_id,
         transfer_notices.c.code,
         transfer_notices.c.zh,
         transfer_notices.c.en,
         transfer_notices.c.due_on,
     )
-    .where(transfer_notices.c.case_row_id == bindparam("row_id"))
+    .join(transfer_cases, transfer_cases.c.id == transfer_notices.c.case_row_id)
+    .where(transfer_cases.c.case_id == bindparam("case_id"))
     .order_by(transfer_notices.c.id)
 )
 _DOCUMENTS = DriverRead(
@@ -150,7 +141,7 @@ _COMMENTS = DriverRead(
 
 
 def _side_detail(
-    uow: UnitOfWork, row: CaseRow, today: dt.date, params: Parameters
+    row: CaseRow, events: list[Any], notices: list[Any], today: dt.date, params: Parameters
 ) -> dict[str, Any]:
     limit = int(params.transfer("leg_working_days").value)
     out = summary(row, today, params)
@@ -181,7 +172,7 @@ def _side_detail(
             "note": r.note,
             "actor": r.actor,
         }
-        for r in _EVENTS.all(uow.conn, {"row_id": row.row_id})
+        for r in events
     ]
     out["notices"] = [
         {
@@ -190,7 +181,7 @@ def _side_detail(
             "en": r.en,
             "due_on": r.due_on.isoformat() if r.due_on else None,
         }
-        for r in _NOTICES.all(uow.conn, {"row_id": row.row_id})
+        for r in notices
     ]
     return out
 
@@ -199,7 +190,13 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
     """The case whole: each side's copy with legs, dates, deadlines, amounts, events and
     notices; every document sent or received; the state of its ledger transfer; comments."""
     case_id = case_id.strip().upper()
-    rows = _sides(uow, case_id)
+    found = cases.sides(uow, case_id)
+    if not found:
+        raise _no_case(case_id)
+    rows = [row for row, _ in found]
+    notices: dict[int, list[Any]] = {row.row_id: [] for row in rows}
+    for notice in _NOTICES.all(uow.conn, {"case_id": case_id}):
+        notices[notice.case_row_id].append(notice)
     today = uow.clock.today()
     documents = []
     for sent in _DOCUMENTS.all(uow.conn, {"case_id": case_id}):
@@ -242,7 +239,9 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
         "kind_zh": KIND_ZH.get(first.kind, first.kind),
         "mode": first.mode,
         "batch": next((r.batch for r in rows if r.batch), None),
-        "sides": [_side_detail(uow, r, today, params) for r in rows],
+        "sides": [
+            _side_detail(row, events, notices[row.row_id], today, params) for row, events in found
+        ],
         "documents": documents,
         "ledger_transfer": money,
         "comments": [
@@ -343,10 +342,14 @@ def person_cases(uow: UnitOfWork, id_number: str, params: Parameters) -> list[di
 def _sides(uow: UnitOfWork, case_id: str) -> list[CaseRow]:
     rows = [r for side in Side if (r := cases.find(uow, case_id, side)) is not None]
     if not rows:
-        raise NotFound(
-            "transfer.not_found", f"没有转移案件 {case_id}。", f"No transfer case {case_id}."
-        )
+        raise _no_case(case_id)
     return rows
+
+
+def _no_case(case_id: str) -> NotFound:
+    return NotFound(
+        "transfer.not_found", f"没有转移案件 {case_id}。", f"No transfer case {case_id}."
+    )
 
 
 def _agency_id(uow: UnitOfWork, code: str) -> int:

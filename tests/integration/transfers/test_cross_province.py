@@ -99,6 +99,13 @@ def test_with_automatic_review_on_both_sides_a_clean_transfer_completes_at_once(
     # The person was told about the unpaid month.
     notices = sides["transferring"]["notices"]
     assert [n["code"] for n in notices] == ["transfer.arrears_excluded"]
+    assert sides["receiving"]["notices"] == []
+    # Each side shows its own events (the view reads both sides' at once since session 32).
+    events = {side: [e["event"] for e in sides[side]["events"]] for side in sides}
+    assert "contact_letter_received" in events["transferring"]
+    assert "contact_letter_received" not in events["receiving"]
+    assert "info_table_received" in events["receiving"]
+    assert "info_table_received" not in events["transferring"]
     no_breaks(uow_at)
 
 
