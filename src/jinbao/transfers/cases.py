@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -397,9 +398,14 @@ def save(
     document_id: str | None = None,
     note: str | None = None,
     **values: Any,
-) -> None:
+) -> CaseRow:
     """Write the new model state of a side's case (and any other columns), with its event
-    (dated ``on``, by default the date of the model's last event)."""
+    (dated ``on``, by default the date of the model's last event). Returns the case as saved:
+    ``row`` with the state, legs and columns written and the event after its history, as a
+    read would give it if ``row`` was current (an event written since: :func:`with_event`)."""
+    shown = {k: v for k, v in values.items() if k in _ROW_FIELDS}
+    if "reasons" in shown:
+        shown["reasons"] = shown["reasons"] or []
     if "reasons" in values and values["reasons"] is not None:
         values["reasons"] = json.dumps(values["reasons"], ensure_ascii=False)
     changed = {
@@ -409,18 +415,35 @@ def save(
         "updated_at": uow.clock.now(),
         **_columns(values),
     }
+    history = row.case.history
     if event is None:
         _UPDATE_CASE.run(uow.conn, changed)
-        return
-    when = on or (case.history[-1][0] if case.history else None)
-    logged = _event(uow, row.row_id, event, when, document_id, note)
-    if uow.conn.dialect.name != "postgresql":
-        _UPDATE_CASE.run(uow.conn, changed)
-        _INSERT_EVENT.run(uow.conn, logged)
-        return
-    statement = _save_with_event(tuple(changed))
-    event_values = {_EVENT + k: logged[k] for k in _EVENT_COLUMNS[1:]}  # the row: the update's
-    statement.run(uow.conn, {**changed, **event_values})
+    else:
+        when = on or (case.history[-1][0] if case.history else None)
+        logged = _event(uow, row.row_id, event, when, document_id, note)
+        history = (*history, (logged["on"], event))
+        if uow.conn.dialect.name != "postgresql":
+            _UPDATE_CASE.run(uow.conn, changed)
+            _INSERT_EVENT.run(uow.conn, logged)
+        else:
+            statement = _save_with_event(tuple(changed))
+            event_values = {_EVENT + k: logged[k] for k in _EVENT_COLUMNS[1:]}  # the update's
+            statement.run(uow.conn, {**changed, **event_values})
+    saved = Case(case.id, case.state, _legs(changed["legs"]), history)
+    return dataclasses.replace(row, case=saved, **shown)
+
+
+# The columns a save may change that a CaseRow shows under the same name and type.
+_ROW_FIELDS = frozenset(
+    {"transfer_key", "pooled", "account", "months", "queued", "reasons", "relationship_id"}
+    | {"batch", "kind", "mode", "applied_on", "scheme"}
+)
+
+
+def with_event(row: CaseRow, on: dt.date, event: str) -> CaseRow:
+    """``row`` with an event written since it was read (:func:`event_`) after its history."""
+    history = (*row.case.history, (on, event))
+    return dataclasses.replace(row, case=dataclasses.replace(row.case, history=history))
 
 
 # On PostgreSQL a case saved with its event is one statement: the update in a WITH, the event

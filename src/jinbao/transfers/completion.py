@@ -57,7 +57,8 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
     env = document.envelope
     row = cases.get(uow, env.case_id, Side.RECEIVING)
     today = uow.clock.today()
-    cases.event_(uow, row.row_id, f"{env.type.value}_received", today, env.id)
+    received = f"{env.type.value}_received"
+    cases.event_(uow, row.row_id, received, today, env.id)
     if row.state is not State.CONTACT_SENT:
         return  # the other one completed the leg, or this one came again on paper
     info, slip = _funds_documents(uow, env.case_id, env.receiver)
@@ -65,9 +66,9 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
         return  # the other one has not come yet
     case = advance(row.case, "funds_sent", today)
     funds = info.body["funds"]
-    cases.save(
+    row = cases.save(  # the case as saved, as a read would give it: not read again
         uow,
-        row,
+        cases.with_event(row, today, received),
         case,
         "funds_received",
         pooled=funds["pooled"],
@@ -77,7 +78,6 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
         if slip.body["transfer_key"].startswith("none:")
         else slip.body["transfer_key"],
     )
-    row = cases.get(uow, env.case_id, Side.RECEIVING)
     duplicates = duplicate_months(uow, row, info)
 
     findings = _funds_findings(uow, row, info, slip, duplicates)

@@ -150,12 +150,17 @@ def test_a_case_saved_with_its_event_is_one_statement_on_postgresql(
         with uow_at() as uow:
             row = cases.get(uow, case_id, cases.Side.RECEIVING)
             written.clear()
-            cases.save(
+            saved = cases.save(
                 uow, row, row.case, "noted", on=dt.date(2026, 11, 3), document_id="d" * 36,
-                note="备注", reasons=[{"code": "x"}],
+                note="备注", reasons=[{"code": "x"}], months=7, queued=True,
             )  # fmt: skip
             with_event = list(written)
-            cases.save(uow, row, row.case)
+            # What save returns is what a read gives (session 32: not read again).
+            assert saved == cases.find(uow, case_id, cases.Side.RECEIVING)
+            assert (saved.months, saved.queued, saved.reasons) == (7, True, [{"code": "x"}])
+            again = cases.save(uow, saved, saved.case)
+            assert again == cases.find(uow, case_id, cases.Side.RECEIVING)
+            assert again.reasons == [{"code": "x"}]
             uow.commit()
     finally:
         event.remove(engine, "before_cursor_execute", seen)
@@ -200,6 +205,30 @@ def test_a_created_case_is_the_case_a_read_gives_without_reading_it(
     assert (letter.agency_code, letter.counterpart_code, letter.id_number) == (
         OLD, NEW, mover.id_number,
     )  # fmt: skip
+    assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
+
+
+def test_each_save_of_a_clean_transfer_returns_the_case_a_read_gives(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A handler goes on with the case save returned (the funds leg no longer reads it again,
+    session 32): each is what a read in the same transaction gives, events included."""
+    auto_review(uow_at, OLD, NEW)
+    real = cases.save
+    pairs: list[tuple[cases.CaseRow, cases.CaseRow | None]] = []
+
+    def save_then_read(uow: UnitOfWork, row: cases.CaseRow, *args: Any, **values: Any) -> Any:
+        saved = real(uow, row, *args, **values)
+        pairs.append((saved, cases.find(uow, row.case_id, row.side)))
+        return saved
+
+    monkeypatch.setattr(cases, "save", save_then_read)
+    case_id = apply(uow_at, mover, params)
+    assert workflow.pump(engine, moving_clock, params).failed == 0
+    assert len(pairs) == 5  # letter sent; funds sent; funds received; completed, both sides
+    for saved, read in pairs:
+        assert saved == read
     assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
 
 
