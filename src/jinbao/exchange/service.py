@@ -490,26 +490,40 @@ def deliver(
     return DeliveryReport(delivered, failed)
 
 
-@functools.cache  # built once per limit (statements are immutable)
+_OUTBOX_WAITING = (
+    select(outbox.c.id, outbox.c.payload)
+    .where(outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
+    .order_by(outbox.c.id)
+)
+_INBOX_WAITING = (
+    select(inbox.c.document_id, inbox.c.payload)
+    .where(inbox.c.applied_at.is_(None))
+    .order_by(inbox.c.received_at, inbox.c.document_id)
+)
+# The pump reads both at every round, and a request's pump goes round at least twice: on the
+# driver's cursor (jinbao.db.driver), as the statements of a transfer are.
+_READ_UNDELIVERED = DriverRead(_OUTBOX_WAITING.limit(bindparam("limit")))
+_READ_UNAPPLIED = DriverRead(_INBOX_WAITING.limit(bindparam("limit")))
+
+
 def undelivered(limit: int) -> Select[int, str]:
     """The network documents waiting in the outbox, oldest first (index ``ix_outbox_pending``)."""
-    return (
-        select(outbox.c.id, outbox.c.payload)
-        .where(outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
-        .order_by(outbox.c.id)
-        .limit(limit)
-    )
+    return _OUTBOX_WAITING.limit(limit)
 
 
-@functools.cache
 def unapplied(limit: int) -> Select[str, str]:
     """The documents waiting in the inbox to be applied, oldest first (index
     ``ix_inbox_pending``)."""
+    return _INBOX_WAITING.limit(limit)
+
+
+def waiting(conn: Connection, limit: int = BATCH) -> tuple[list[Any], list[Any]]:
+    """What waits, oldest first: the network documents in the outbox (``undelivered``) as
+    (row id, payload), and the documents in the inbox (``unapplied``) as (document id,
+    payload)."""
     return (
-        select(inbox.c.document_id, inbox.c.payload)
-        .where(inbox.c.applied_at.is_(None))
-        .order_by(inbox.c.received_at, inbox.c.document_id)
-        .limit(limit)
+        _READ_UNDELIVERED.all(conn, {"limit": limit}),
+        _READ_UNAPPLIED.all(conn, {"limit": limit}),
     )
 
 

@@ -374,8 +374,7 @@ def pump(
         # next read of the inbox). A document delivered into this node's inbox by a transport
         # in this round is applied in the next.
         with UnitOfWork(engine, clock, write=False) as reading:
-            outgoing = reading.conn.execute(exchange.undelivered(exchange.BATCH)).all()
-            incoming = reading.conn.execute(exchange.unapplied(exchange.BATCH)).all()
+            outgoing, incoming = exchange.waiting(reading.conn)
         sent = exchange.deliver(engine, clock, transport, until=until, pending=outgoing)
         done = process_inbox(engine, clock, params, until=until, pending=incoming, follow=True)
         delivered += sent.delivered
