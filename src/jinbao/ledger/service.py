@@ -247,23 +247,39 @@ def reserve(
             "created_at": uow.clock.now(),
         },
     )
-    return PendingTransfer(key, from_region, to_region, pooled, account, "pending", journal_id)
+    reserved = PendingTransfer(key, from_region, to_region, pooled, account, "pending", journal_id)
+    uow.transaction_memo(_PENDING_KNOWN)[key] = reserved
+    return reserved
+
+
+# The pending transfers a transaction has read or written, by key (None: not on this node). A
+# transfer's funds leg reads its transfer to check the slip, then to settle it: once is enough.
+# Every change of a pending transfer is made here, in a unit that holds its case's lock
+# (jinbao.transfers.cases), so nothing changes it under the transaction meanwhile; and the
+# claim of a state (_CLAIM_PENDING) checks the state it leaves in the database regardless.
+_PENDING_KNOWN = "ledger.pending_transfers"
 
 
 def pending_transfer(uow: UnitOfWork, key: str) -> PendingTransfer | None:
     """The ledger transfer under ``key`` as it stands (None: not reserved on this node)."""
+    known = uow.transaction_memo(_PENDING_KNOWN)
+    if key in known:
+        found: PendingTransfer | None = known[key]
+        return found
     row = _PENDING.first(uow.conn, {"key": key})
-    if row is None:
-        return None
-    return PendingTransfer(
-        row.transfer_key,
-        row.from_region,
-        row.to_region,
-        int(row.pooled_amount),
-        int(row.account_amount),
-        row.state,
-        int(row.reserve_journal_id),
-    )
+    found = None
+    if row is not None:
+        found = PendingTransfer(
+            row.transfer_key,
+            row.from_region,
+            row.to_region,
+            int(row.pooled_amount),
+            int(row.account_amount),
+            row.state,
+            int(row.reserve_journal_id),
+        )
+    known[key] = found
+    return found
 
 
 def _settle(
@@ -279,15 +295,18 @@ def _settle(
     if current.state == state:
         return current, None  # a retry of the same outcome
     claim = {"key": key, "from_states": list(from_states), "state": state}
+    settled = dataclasses.replace(current, state=state)
     if state == "received":  # the receiving half is not the sending region's final journal
         _claim(uow, current, state, claim)
-        return dataclasses.replace(current, state=state), post(uow, journal)
-    # The journal first, so that the claim sets the state and the final journal in one
-    # statement (two updates of the row were a round trip and a row version more, session
-    # 32). If the claim fails, the Conflict rolls the unit back, the journal with it.
-    journal_id = post(uow, journal)
-    _claim(uow, current, state, {**claim, "final_journal_id": journal_id})
-    return dataclasses.replace(current, state=state), journal_id
+        journal_id = post(uow, journal)
+    else:
+        # The journal first, so that the claim sets the state and the final journal in one
+        # statement (two updates of the row were a round trip and a row version more, session
+        # 32). If the claim fails, the Conflict rolls the unit back, the journal with it.
+        journal_id = post(uow, journal)
+        _claim(uow, current, state, {**claim, "final_journal_id": journal_id})
+    uow.transaction_memo(_PENDING_KNOWN)[key] = settled
+    return settled, journal_id
 
 
 def _claim(uow: UnitOfWork, current: PendingTransfer, state: str, values: dict[str, Any]) -> None:

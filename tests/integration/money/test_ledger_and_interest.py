@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, func, select, update
 
 from jinbao.accounts.interest import run_interest
 from jinbao.accounts.service import statement
@@ -225,6 +225,42 @@ def test_a_pending_transfer_posts_or_voids_exactly_once(engine: Engine, make_uow
     assert balances[(GD, "bank")] == 10_000 - 6_000
     assert balances[("410000", "bank")] == 6_000
     assert balances[(GD, "transfers_in_transit")] == 0
+
+
+def test_a_transaction_reads_a_pending_transfer_once_and_sees_what_it_settled(
+    engine: Engine, make_uow: Uow
+) -> None:
+    """A transfer's funds leg reads its pending transfer to check the slip, then to settle it;
+    in a pump's chain the same transaction reserved it: one read, or none (session 32). The
+    transaction sees each state it settled; the next transaction reads the database again."""
+    commit(make_uow, lambda uow: ledger.post(uow, a_journal("fund", 10_000)))
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.startswith("SELECT pending_transfers."):
+            reads.append(sql)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with make_uow() as uow:
+            ledger.reserve(uow, "T9", GD, "410000", 6_000, 0, dt.date(2024, 3, 1))
+            assert len(reads) == 1  # the reserve's own look-up: is it reserved already?
+            looked = len(reads)
+            assert ledger.pending_transfer(uow, "T9").state == "pending"  # type: ignore[union-attr]
+            ledger.receive_transfer(uow, "T9", "410000", 6_000, 0, dt.date(2024, 3, 4))
+            assert ledger.pending_transfer(uow, "T9").state == "received"  # type: ignore[union-attr]
+            ledger.post_transfer(uow, "T9", dt.date(2024, 3, 5))
+            assert ledger.pending_transfer(uow, "T9").state == "posted"  # type: ignore[union-attr]
+            assert len(reads) == looked  # nothing read again in the transaction
+            uow.commit()
+        with make_uow() as uow:
+            assert ledger.pending_transfer(uow, "T9").state == "posted"  # type: ignore[union-attr]
+            assert ledger.pending_transfer(uow, "T8") is None
+            assert ledger.pending_transfer(uow, "T8") is None
+            assert len(reads) == looked + 2  # a new transaction reads; a miss is noted too
+            assert check(uow) == []
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def declare_year(make_uow: Uow, w: Workforce, params: Parameters, year: int) -> None:
