@@ -97,7 +97,9 @@ def apply(
             "The application date cannot be in the future.",
             field="applied_on",
         )
-    to_id, to_agency = cases.agency(uow, cmd.to_agency)
+    # The receiving agency is read with the transferring one, once the relations name it (one
+    # statement, session 32); an unknown receiving agency is still the first thing said.
+    to_code = cmd.to_agency.strip().upper()
     relations = relations_of(uow, person_id, cmd.scheme)
     linkage = _linkage_kind(cmd)
     # a linkage moves the relation of the other scheme; a transfer, one of the same scheme
@@ -105,49 +107,24 @@ def apply(
     candidates = [
         r
         for r in sources
-        if r.agency_code != to_agency.code
+        if r.agency_code != to_code
         and r.status in ("suspended", "contributing", "receiving")
         and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
     ]
-    if not candidates and cmd.from_agency is None:
-        raise InvalidInput(
-            "transfer.nothing_to_transfer",
-            "未找到可转出的参保关系：原参保地没有该参保人员保留的参保关系。"
-            "如原参保地的记录不在本系统，请指明转出地经办机构。",
-            "There is no relation to transfer: no other agency here keeps one for this person. "
-            "If the old place's records are held elsewhere, name the transferring agency.",
-            field="from_agency",
-        )
+    refusal = _no_single_source(cmd, candidates)
+    if refusal is not None:
+        cases.agency(uow, to_code)  # an unknown receiving agency is what is said first
+        raise refusal
     candidates = one_per_agency(candidates)
-    places = sorted({r.agency_code for r in candidates})
-    if len(candidates) > 1 and len(places) == 1:
-        # Found by the synthetic nation: such a person was asked to name the transferring
-        # agency, and asked again when they had.
-        raise InvalidInput(
-            "transfer.relation_and_temporary_account",
-            f"经办机构{places[0]}同时保留该参保人员的基本养老保险关系和临时缴费账户，"
-            "本系统暂不支持从这样的经办机构转移，请与该经办机构联系人工办理。",
-            f"Agency {places[0]} keeps both a relation and a temporary account of the person; "
-            "transferring from such an agency is not supported yet. Contact that agency to "
-            "handle it by hand.",
-            field="from_agency",
-        )
-    if len(candidates) > 1:
-        raise InvalidInput(
-            "transfer.choose_from_agency",
-            "该参保人员在多地保留参保关系或临时缴费账户，请指明转出地经办机构："
-            + "、".join(places),
-            "The person keeps relations or temporary accounts at several places; name the "
-            "transferring agency: " + ", ".join(places),
-            field="from_agency",
-        )
     # No relation here at the named agency: its records are held on another node (or nowhere);
     # the transferring agency checks its own relation at leg 2 and returns the letter if none.
     old = candidates[0] if candidates else None
     gathering = old is not None and old.kind == "temporary"
     kept = gathering or cmd.kind in (RETURN, LINKAGE)
-    new = _receiving_relation(relations, to_agency.code, kept=kept)
-    from_id, from_agency = cases.agency(uow, old.agency_code if old else cmd.from_agency or "")
+    new = _receiving_relation(relations, to_code, kept=kept)
+    (to_id, to_agency), (from_id, from_agency) = cases.named_agencies(
+        uow, to_code, old.agency_code if old else cmd.from_agency or ""
+    )
     if cases.open_receiving(uow, person_id, cmd.scheme) is not None:
         raise Conflict(
             "transfer.already_open",
@@ -183,6 +160,43 @@ def apply(
     findings = _application_findings(uow, row, person, known, new, old, params)
     review(uow, row, findings, params, go=lambda: _accept(uow, row, on=None), stop=refuse)
     return case_id
+
+
+def _no_single_source(cmd: Application, candidates: list[Relation]) -> InvalidInput | None:
+    """Why the relations kept elsewhere name no one place to transfer from, or None."""
+    if not candidates and cmd.from_agency is None:
+        return InvalidInput(
+            "transfer.nothing_to_transfer",
+            "未找到可转出的参保关系：原参保地没有该参保人员保留的参保关系。"
+            "如原参保地的记录不在本系统，请指明转出地经办机构。",
+            "There is no relation to transfer: no other agency here keeps one for this person. "
+            "If the old place's records are held elsewhere, name the transferring agency.",
+            field="from_agency",
+        )
+    found = one_per_agency(candidates)
+    places = sorted({r.agency_code for r in found})
+    if len(found) > 1 and len(places) == 1:
+        # Found by the synthetic nation: such a person was asked to name the transferring
+        # agency, and asked again when they had.
+        return InvalidInput(
+            "transfer.relation_and_temporary_account",
+            f"经办机构{places[0]}同时保留该参保人员的基本养老保险关系和临时缴费账户，"
+            "本系统暂不支持从这样的经办机构转移，请与该经办机构联系人工办理。",
+            f"Agency {places[0]} keeps both a relation and a temporary account of the person; "
+            "transferring from such an agency is not supported yet. Contact that agency to "
+            "handle it by hand.",
+            field="from_agency",
+        )
+    if len(found) > 1:
+        return InvalidInput(
+            "transfer.choose_from_agency",
+            "该参保人员在多地保留参保关系或临时缴费账户，请指明转出地经办机构："
+            + "、".join(places),
+            "The person keeps relations or temporary accounts at several places; name the "
+            "transferring agency: " + ", ".join(places),
+            field="from_agency",
+        )
+    return None
 
 
 def _application_dict(cmd: Application) -> dict[str, object]:

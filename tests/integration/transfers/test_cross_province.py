@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, event
 from jinbao.accounts.service import statement
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
+from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
@@ -24,7 +25,7 @@ from jinbao.transfers import cases, queries, workflow
 from jinbao.transfers.model import Case
 from jinbao.transfers.records import agency_record
 from tests.builders import an_agency_tree, an_id_number
-from tests.integration.helpers import commit
+from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review, employ
 
 Uow = Callable[[], UnitOfWork]
@@ -258,6 +259,37 @@ def test_a_transaction_reads_the_two_agencies_it_sends_between_once(
     assert len(reads) == 2  # the application's transaction, then the pump's
     assert reads[0] is not reads[1]
     assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
+
+
+def test_an_unknown_receiving_agency_is_what_an_application_is_told_first(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters
+) -> None:
+    """The receiving agency is read with the transferring one, once the relations name it
+    (session 32): an unknown receiving agency is still the refusal, whether or not the
+    person keeps a relation to transfer, and nothing is written."""
+    for to, source in (("99999999", None), ("99999999", OLD), (NEW, "99999998")):
+        error = rejected(
+            engine,
+            uow_at,
+            lambda uow, to=to, source=source: workflow.apply(
+                uow, workflow.Application(mover.id_number, to, source), params
+            ),
+            InvalidInput,
+        )
+        assert error.code == "agency.unknown"
+        assert (to if to != NEW else source) in error.zh
+    # The receiving agency itself, with no relation kept elsewhere: nothing to transfer.
+    stranger = an_id_number(born="1990-01-01", sex="F", county="410105")
+    commit(
+        uow_at, lambda uow: registry.add_person(uow, registry.NewPerson(stranger, "李四", "410105"))
+    )
+    error = rejected(
+        engine,
+        uow_at,
+        lambda uow: workflow.apply(uow, workflow.Application(stranger, NEW), params),
+        InvalidInput,
+    )
+    assert error.code == "transfer.nothing_to_transfer"
 
 
 def _person_id(uow: UnitOfWork, mover: Mover) -> int:
