@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, event, func, select, text
 
 from jinbao.accounts.tables import account_entries
 from jinbao.db.schema import metadata
@@ -76,3 +77,13 @@ def account_left(conn: Connection, person_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+@contextmanager
+def listening(engine: Engine, name: str, listener: Callable[..., None]) -> Iterator[None]:
+    """``listener`` on the engine's event ``name`` (say ``before_cursor_execute``) for the block."""
+    event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, listener)

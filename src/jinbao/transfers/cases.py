@@ -276,18 +276,21 @@ def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
 _SIDES = DriverRead(
     _select().where(transfer_cases.c.case_id == bindparam("case_id")).order_by(transfer_cases.c.id)
 )
-_EVENTS_OF_SIDES = DriverRead(
-    select(
-        transfer_events.c.case_row_id,
-        transfer_events.c.on,
-        transfer_events.c.event,
-        transfer_events.c.document_id,
-        transfer_events.c.note,
-        transfer_events.c.actor,
+
+
+def of_sides(table: Any, *columns: str) -> Any:
+    """The rows of ``table`` (events, notices) of every side of the case ``case_id`` (bound),
+    each with its ``case_row_id``, in the order they were written."""
+    return (
+        select(table.c.case_row_id, *(table.c[name] for name in columns))
+        .join(transfer_cases, transfer_cases.c.id == table.c.case_row_id)
+        .where(transfer_cases.c.case_id == bindparam("case_id"))
+        .order_by(table.c.id)
     )
-    .join(transfer_cases, transfer_cases.c.id == transfer_events.c.case_row_id)
-    .where(transfer_cases.c.case_id == bindparam("case_id"))
-    .order_by(transfer_events.c.id)
+
+
+_EVENTS_OF_SIDES = DriverRead(
+    of_sides(transfer_events, "on", "event", "document_id", "note", "actor")
 )
 
 

@@ -97,18 +97,7 @@ def summary(row: CaseRow, today: dt.date, params: Parameters) -> dict[str, Any]:
 # by the person (under the mixed load each transfer is read back; through SQLAlchemy's
 # execution these reads were most of the view's 0.8 ms of CPU, session 28).
 # The sides and their events: cases.sides. The notices of every side in one statement.
-_NOTICES = DriverRead(
-    select(
-        transfer_notices.c.case_row_id,
-        transfer_notices.c.code,
-        transfer_notices.c.zh,
-        transfer_notices.c.en,
-        transfer_notices.c.due_on,
-    )
-    .join(transfer_cases, transfer_cases.c.id == transfer_notices.c.case_row_id)
-    .where(transfer_cases.c.case_id == bindparam("case_id"))
-    .order_by(transfer_notices.c.id)
-)
+_NOTICES = DriverRead(cases.of_sides(transfer_notices, "code", "zh", "en", "due_on"))
 _DOCUMENTS = DriverRead(
     select(
         outbox.c.document_id,

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, func, select, update
 
 from jinbao.accounts.interest import run_interest
 from jinbao.accounts.service import statement
@@ -33,7 +33,7 @@ from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import Scheme
 from tests.builders import an_id_number
-from tests.integration.helpers import commit, rejected
+from tests.integration.helpers import commit, listening, rejected
 from tests.integration.money.conftest import Workforce
 
 Uow = Callable[[], UnitOfWork]
@@ -240,8 +240,7 @@ def test_a_transaction_reads_a_pending_transfer_once_and_sees_what_it_settled(
         if sql.startswith("SELECT pending_transfers."):
             reads.append(sql)
 
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with listening(engine, "before_cursor_execute", seen):
         with make_uow() as uow:
             ledger.reserve(uow, "T9", GD, "410000", 6_000, 0, dt.date(2024, 3, 1))
             assert len(reads) == 1  # the reserve's own look-up: is it reserved already?
@@ -259,8 +258,6 @@ def test_a_transaction_reads_a_pending_transfer_once_and_sees_what_it_settled(
             assert ledger.pending_transfer(uow, "T8") is None
             assert len(reads) == looked + 2  # a new transaction reads; a miss is noted too
             assert check(uow) == []
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 def declare_year(make_uow: Uow, w: Workforce, params: Parameters, year: int) -> None:

@@ -25,7 +25,7 @@ from jinbao.transfers import cases, queries, workflow
 from jinbao.transfers.model import Case
 from jinbao.transfers.records import agency_record
 from tests.builders import an_agency_tree, an_id_number
-from tests.integration.helpers import commit, rejected
+from tests.integration.helpers import commit, listening, rejected
 from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review, employ
 
 Uow = Callable[[], UnitOfWork]
@@ -123,12 +123,9 @@ def test_a_clean_transfer_rolls_nothing_back(
     def rolled_back(conn: object) -> None:
         rollbacks.append(conn)
 
-    event.listen(engine, "rollback", rolled_back)
-    try:
+    with listening(engine, "rollback", rolled_back):
         case_id = apply(uow_at, mover, params)
         assert workflow.pump(engine, moving_clock, params).failed == 0
-    finally:
-        event.remove(engine, "rollback", rolled_back)
     assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
     assert rollbacks == []
 
@@ -250,12 +247,9 @@ def test_a_transaction_reads_the_two_agencies_it_sends_between_once(
         if sql.startswith("SELECT agencies.code, agencies.networked_since"):
             reads.append(conn.get_transaction())
 
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with listening(engine, "before_cursor_execute", seen):
         case_id = apply(uow_at, mover, params)
         assert workflow.pump(engine, moving_clock, params).applied == 4
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert len(reads) == 2  # the application's transaction, then the pump's
     assert reads[0] is not reads[1]
     assert {s["state"] for s in show(uow_at, case_id, params)["sides"]} == {"completed"}
