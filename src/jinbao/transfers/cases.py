@@ -406,6 +406,8 @@ def save(
     (dated ``on``, by default the date of the model's last event). Returns the case as saved:
     ``row`` with the state, legs and columns written and the event after its history, as a
     read would give it if ``row`` was current (an event written since: :func:`with_event`)."""
+    if values.keys() & _FIXED:  # the row returned could not show them (joined columns)
+        raise TypeError(f"a save does not change {', '.join(sorted(values.keys() & _FIXED))}")
     shown = {k: v for k, v in values.items() if k in _ROW_FIELDS}
     if "reasons" in shown:
         shown["reasons"] = shown["reasons"] or []
@@ -436,7 +438,9 @@ def save(
     return dataclasses.replace(row, case=saved, **shown)
 
 
-# The columns a save may change that a CaseRow shows under the same name and type.
+# The columns a save may change that a CaseRow shows under the same name and type; and those
+# that make a case another's, which a save does not change.
+_FIXED = frozenset({"case_id", "side", "agency_id", "counterpart_id", "person_id"})
 _ROW_FIELDS = frozenset(
     {"transfer_key", "pooled", "account", "months", "queued", "reasons", "relationship_id"}
     | {"batch", "kind", "mode", "applied_on", "scheme"}

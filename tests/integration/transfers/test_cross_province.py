@@ -159,6 +159,8 @@ def test_a_case_saved_with_its_event_is_one_statement_on_postgresql(
             again = cases.save(uow, saved, saved.case)
             assert again == cases.find(uow, case_id, cases.Side.RECEIVING)
             assert again.reasons == [{"code": "x"}]
+            with pytest.raises(TypeError, match="agency_id"):  # its row could not show it
+                cases.save(uow, again, again.case, agency_id=again.counterpart_id)
             uow.commit()
     finally:
         event.remove(engine, "before_cursor_execute", seen)
