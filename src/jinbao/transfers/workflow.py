@@ -207,7 +207,8 @@ class InboxReport:
     failed: int
 
 
-# Claim a document for this transaction: built once, run for every document applied. A
+# Claim a document for this transaction: built once, run for every document taken from the
+# inbox (those a chain applies in the transaction that sent them go in as applied). A
 # document another worker is applying right now is skipped (PostgreSQL's SKIP LOCKED; SQLite
 # has one writer at a time and ignores it): if that worker fails, the document is still
 # unapplied and the next round takes it. Waiting for it instead, every pump of the node (one per
