@@ -370,15 +370,11 @@ def create(
     if created is None:  # RETURNING gives the row written
         raise RuntimeError(f"the insert of case {case.id} returned no row")
     row_id = int(created.id)
-    history = [*case.history, *((on, event) for on, event, _ in noted)]
-    documents = [None] * len(case.history) + [document for _, _, document in noted]
+    events = [*((on, event, None) for on, event in case.history), *noted]
     _INSERT_EVENT.run_many(
-        uow.conn,
-        [
-            _event(uow, row_id, event, on, document)
-            for (on, event), document in zip(history, documents, strict=True)
-        ],
+        uow.conn, [_event(uow, row_id, event, on, document) for on, event, document in events]
     )
+    history = [(on, event) for on, event, _ in events]
     read = dict.fromkeys(_CASE_COLUMNS) | written | {"id": row_id}
     read |= {
         "agency_code": agency.code,
