@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Column, Connection, Insert, Table
+from sqlalchemy import (
+    Column,
+    Connection,
+    Insert,
+    Integer,
+    Table,
+    bindparam,
+    column,
+    insert,
+    select,
+    true,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jinbao.db.driver import DriverWrite
@@ -42,3 +54,51 @@ def _unless_taken_on_driver(
     postgres: bool, table: Table, returning: tuple[Column[object], ...]
 ) -> DriverWrite:
     return DriverWrite(_unless_taken(postgres, table, returning))
+
+
+@functools.cache
+def parent_with_children(
+    parent: Table,
+    keys: tuple[str, ...],
+    child: Table,
+    link: str,
+    columns: tuple[str, ...],
+    count: int,
+    *,
+    unless_taken: bool = False,
+) -> DriverWrite:
+    """PostgreSQL: a row of ``parent`` (its columns ``keys``, bound by those names) and ``count``
+    rows of ``child`` that point to it by ``link`` (their ``columns``, bound as ``column__n``),
+    written by one statement, one round trip instead of two: the parent's insert is a common
+    table expression returning its new id, which the children's insert reads, in the order
+    given. With ``unless_taken`` a parent whose unique key is taken is skipped, and so are its
+    children. ``.first(conn, params)`` is a row whose ``link`` is the parent's id, or None when
+    it was skipped. The children's foreign key is checked at the statement's end, when the
+    parent is there. Built once per shape; SQLite, in process, gains nothing from it, and its
+    callers write the two statements there."""
+    row = {k: bindparam(k, type_=parent.c[k].type) for k in keys}
+    inserted: Insert = (
+        postgresql.insert(parent).values(row).on_conflict_do_nothing()
+        if unless_taken
+        else insert(parent).values(row)
+    )
+    written = inserted.returning(*parent.primary_key.columns).cte("parent")
+    (parent_id,) = written.c
+    rows = values(
+        column("n", Integer), *(column(c, child.c[c].type) for c in columns), name="rows"
+    ).data([
+        (n, *(bindparam(f"{c}__{n}", type_=child.c[c].type) for c in columns))
+        for n in range(count)
+    ])  # fmt: skip
+    children = (
+        select(parent_id, *(rows.c[c] for c in columns))
+        .select_from(written)
+        .join(rows, true())
+        .order_by(rows.c.n)  # ids drawn in the order given
+    )
+    return DriverWrite(
+        insert(child)
+        .from_select([link, *columns], children)
+        .add_cte(written)
+        .returning(child.c[link])
+    )

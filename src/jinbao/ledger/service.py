@@ -8,30 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    String,
-    bindparam,
-    case,
-    column,
-    extract,
-    func,
-    insert,
-    select,
-    true,
-    update,
-    values,
-)
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import String, bindparam, case, extract, func, insert, select, update
 
 from jinbao.db.bulk import insert_rows, is_integrity_error, keys_in, new_ids
-from jinbao.db.dml import driver_insert_unless_taken
+from jinbao.db.dml import driver_insert_unless_taken, parent_with_children
 from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -47,6 +32,7 @@ _INSERT_POSTINGS = DriverWrite(insert(postings))
 # (and COPY's own round trips cost more than a few INSERTs sent together).
 BULK_POSTINGS = 20
 _JOURNAL_COLUMNS = ("kind", "idempotency_key", "effective_on", "description", "created_at")
+_LINE_COLUMNS = ("region", "account", "amount")
 _JOURNAL_BY_KEY = select(journals.c.id).where(journals.c.idempotency_key == bindparam("key"))
 # Read four times a transfer: on the driver's cursor (jinbao.db.driver).
 _PENDING = DriverRead(
@@ -75,11 +61,16 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
     }
     lines = len(journal.postings)
     if lines < BULK_POSTINGS and uow.conn.dialect.name == "postgresql":
-        # The journal and its lines in one statement, one round trip (see _journal_with_lines).
+        # The journal and its lines in one statement, a round trip fewer: a transfer posts three
+        # journals and a declaration two. In one process a four-line journal cost 43 against
+        # 88 µs of client CPU, about 60 against 70 µs of PostgreSQL's (session 33).
         for n, p in enumerate(journal.postings):
             row |= {f"region__{n}": p.region, f"account__{n}": p.account.value,
                     f"amount__{n}": p.amount}  # fmt: skip
-        written = _journal_with_lines(lines).first(uow.conn, row)
+        written = parent_with_children(
+            journals, _JOURNAL_COLUMNS, postings, "journal_id", _LINE_COLUMNS, lines,
+            unless_taken=True,
+        ).first(uow.conn, row)  # fmt: skip
         return _taken(uow, journal) if written is None else int(written.journal_id)
     written = driver_insert_unless_taken(uow.conn, journals, journals.c.id).first(uow.conn, row)
     if written is None:
@@ -121,43 +112,6 @@ def _taken(uow: UnitOfWork, journal: Journal) -> int:
             f"Idempotency key {journal.key} was used for a different journal.",
         )
     return existing
-
-
-@functools.cache
-def _journal_with_lines(count: int) -> DriverWrite:
-    """PostgreSQL: a journal of ``count`` lines written by one statement, the journal's insert
-    (skipped when its key is taken) a common table expression whose id the lines' insert reads;
-    the ids of the lines' journal come back, none when the key was taken. A transfer posts
-    three journals and a declaration two, each a round trip fewer: in one process, 43 against
-    88 µs of client CPU a four-line journal, about 60 against 70 µs of PostgreSQL's (session 33).
-    The foreign key of the lines is checked at the statement's end, when the journal is there.
-    SQLite, in the same process, is sent the two statements."""
-    journal = (
-        postgresql.insert(journals)
-        .values({c: bindparam(c, type_=journals.c[c].type) for c in _JOURNAL_COLUMNS})
-        .on_conflict_do_nothing()
-        .returning(journals.c.id)
-        .cte("journal")
-    )
-    names = ("region", "account", "amount")
-    lines = values(
-        column("region", String), column("account", String), column("amount", BigInteger),
-        name="lines",
-    ).data([
-        tuple(bindparam(f"{name}__{n}", type_=postings.c[name].type) for name in names)
-        for n in range(count)
-    ])  # fmt: skip
-    return DriverWrite(
-        insert(postings)
-        .from_select(
-            ["journal_id", *names],
-            select(journal.c.id, *(lines.c[name] for name in names))
-            .select_from(journal)
-            .join(lines, true()),
-        )
-        .add_cte(journal)
-        .returning(postings.c.journal_id)
-    )
 
 
 def post_many(uow: UnitOfWork, many: Sequence[Journal]) -> list[int]:

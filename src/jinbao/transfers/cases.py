@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from jinbao.db.bulk import chunks
+from jinbao.db.dml import parent_with_children
 from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.json import as_text, json_rows
 from jinbao.db.uow import UnitOfWork
@@ -366,14 +367,24 @@ def create(
         "updated_at": now,
         **_columns(values),
     }
-    created = _INSERT_CASE.first(uow.conn, written)
-    if created is None:  # RETURNING gives the row written
-        raise RuntimeError(f"the insert of case {case.id} returned no row")
-    row_id = int(created.id)
     events = [*((on, event, None) for on, event in case.history), *noted]
-    _INSERT_EVENT.run_many(
-        uow.conn, [_event(uow, row_id, event, on, document) for on, event, document in events]
-    )
+    rows = [_event(uow, 0, event, on, document) for on, event, document in events]
+    if events and uow.conn.dialect.name == "postgresql":
+        # The case and its events in one statement, a round trip fewer (session 33).
+        columns = tuple(k for k in rows[0] if k != "case_row_id")
+        bound = {f"{c}__{n}": row[c] for n, row in enumerate(rows) for c in columns}
+        created = parent_with_children(
+            transfer_cases, tuple(written), transfer_events, "case_row_id", columns, len(rows)
+        ).first(uow.conn, written | bound)
+        if created is None:  # RETURNING gives the row written
+            raise RuntimeError(f"the insert of case {case.id} returned no row")
+        row_id = int(created.case_row_id)
+    else:
+        created = _INSERT_CASE.first(uow.conn, written)
+        if created is None:
+            raise RuntimeError(f"the insert of case {case.id} returned no row")
+        row_id = int(created.id)
+        _INSERT_EVENT.run_many(uow.conn, [row | {"case_row_id": row_id} for row in rows])
     history = [(on, event) for on, event, _ in events]
     read = dict.fromkeys(_CASE_COLUMNS) | written | {"id": row_id}
     read |= {

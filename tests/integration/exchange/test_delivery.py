@@ -24,7 +24,7 @@ from jinbao.exchange.tables import agency_keys, inbox, outbox
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
 from tests.builders import an_agency_tree
-from tests.integration.helpers import commit, rejected
+from tests.integration.helpers import commit, listening, rejected
 from tests.unit.exchange.examples import BODIES
 
 Uow = Callable[[], UnitOfWork]
@@ -86,6 +86,49 @@ def test_a_document_to_an_agency_of_this_node_is_in_its_inbox_once_when_the_send
         (received,) = exchange.inbox_documents(uow, "case-7")
     assert received.envelope.id == document_id
     assert received.body["receiving_bank"]["bank"] == "中国工商银行郑州分行"
+
+
+def test_a_document_here_goes_into_both_boxes_in_one_statement_on_postgresql(
+    engine: Engine, make_uow: Uow, tree: None
+) -> None:
+    """The outbox row and the inbox row of a document to an agency here are one statement on
+    PostgreSQL (session 33), two on SQLite; either way the inbox holds what the outbox sent,
+    waiting, or applied when the unit applies what it sends before it commits."""
+    writes: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().upper().startswith(("INSERT", "WITH")):
+            writes.append(sql)
+
+    def applying(uow: UnitOfWork) -> str:
+        uow.memo[exchange.APPLIED_HERE] = True  # as the pump's chain marks its unit
+        return send_letter(uow)
+
+    with listening(engine, "before_cursor_execute", seen):
+        commit(make_uow, send_letter)  # the sender's first document: its key is made first
+        writes.clear()
+        waiting = commit(make_uow, send_letter)
+        assert len(writes) == (1 if engine.dialect.name == "postgresql" else 2)
+        applied = commit(make_uow, applying)
+    with engine.connect() as conn:
+        rows = {
+            r.document_id: r
+            for r in conn.execute(
+                select(inbox, outbox.c.payload.label("sent"), outbox.c.created_at).join(
+                    outbox, outbox.c.document_id == inbox.c.document_id
+                )
+            )
+        }
+    assert len(rows) == 3
+    for row in rows.values():
+        assert (row.payload, row.received_at, row.received_via) == (
+            row.sent, row.created_at, "network",
+        )  # fmt: skip
+        assert (row.sender, row.receiver, row.type, row.case_id) == (
+            "41010000", "44010600", DocumentType.CONTACT_LETTER.value, "case-7",
+        )  # fmt: skip
+    assert rows[waiting].applied_at is None
+    assert rows[applied].applied_at == rows[applied].received_at  # the time it was sent
 
 
 def test_a_document_to_an_agency_of_another_node_waits_in_the_outbox_and_goes_once(
