@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BindParameter,
     Boolean,
     Column,
     ColumnElement,
@@ -45,6 +44,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
+from jinbao.db import planning
 from jinbao.kernel.errors import Conflict
 
 CHUNK = 5000
@@ -223,7 +223,7 @@ class _KeysIn(ColumnElement[bool]):
     type = Boolean()
     _is_implicitly_boolean = True  # a comparison: no "= 1" after it on SQLite
 
-    def __init__(self, column: ColumnElement[Any], keys: BindParameter[Any]) -> None:
+    def __init__(self, column: ColumnElement[Any], keys: ColumnElement[Any]) -> None:
         self.column = column
         self.keys = keys
 
@@ -242,16 +242,31 @@ def _keys_in_default(element: _KeysIn, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(_KeysIn, "postgresql")
 def _keys_in_postgresql(element: _KeysIn, compiler: SQLCompiler, **kw: Any) -> str:
     column, keys = compiler.process(element.column, **kw), compiler.process(element.keys, **kw)
+    if planning.is_generic(element.keys):
+        # Cast, or ANY((SELECT …)) would compare with each row of a subquery: one array.
+        array = compiler.dialect.type_compiler_instance.process(element.keys.type)
+        keys = f"CAST({keys} AS {array})"
     return f"{column} = ANY({keys})"
 
 
-def keys_in(column: ColumnElement[Any], name: str, key_type: type[Integer] | type[String]) -> Any:
+def keys_in(
+    column: ColumnElement[Any],
+    name: str,
+    key_type: type[Integer] | type[String],
+    *,
+    generic: bool = False,
+) -> Any:
     """``column`` is one of the keys bound as the one parameter ``name`` (a list): ``= ANY(…)``
     of an array on PostgreSQL, ``IN`` the values of a JSON array on SQLite. Unlike an
     expanding IN list, whose text changes with the number of keys, the statement's text is
     one: it can be built once, run on the driver's cursor, and prepared by psycopg (planning
-    each new IN list was 0.1–0.15 ms of the database's CPU for a declaration's look-ups)."""
-    return _KeysIn(column, bindparam(name, type_=KeyList(key_type)))
+    each new IN list was 0.1–0.15 ms of the database's CPU for a declaration's look-ups).
+
+    ``generic``: the list hidden from PostgreSQL's planner (:mod:`jinbao.db.planning`), for a
+    statement whose lists are mostly shorter than the ten keys a plan for any list assumes,
+    which it would otherwise plan anew at every run."""
+    keys = bindparam(name, type_=KeyList(key_type))
+    return _KeysIn(column, planning.generic(keys) if generic else keys)
 
 
 # Told each index or key after a load before it is built or checked (then ANALYZE, if rows were

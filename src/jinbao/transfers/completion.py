@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import String, bindparam, insert, select
 
 from jinbao.audit.service import record
 from jinbao.contributions.model import period_int
 from jinbao.db.driver import DriverRead, DriverWrite
+from jinbao.db.planning import generic
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
@@ -91,7 +92,8 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
 _INSERT_YEARS = DriverWrite(insert(transferred_years))
 _FUNDS_DOCUMENTS = DriverRead(  # built once (db/README.md), on the driver's cursor
     select(inbox.c.payload, inbox.c.type).where(
-        inbox.c.case_id == bindparam("case_id"),
+        inbox.c.case_id
+        == generic(bindparam("case_id", type_=String)),  # planned once: jinbao.db.planning
         inbox.c.receiver == bindparam("receiver"),
         (inbox.c.type == DocumentType.INFO_TABLE.value)
         | (inbox.c.type == DocumentType.FUND_SLIP.value),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import String, bindparam, insert, select
 
 from jinbao.audit.service import record
 from jinbao.db.driver import DriverRead
+from jinbao.db.planning import generic
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.codec import decode
@@ -113,7 +114,9 @@ _DOCUMENTS = DriverRead(
         inbox.c.received_via,
     )
     .outerjoin(inbox, inbox.c.document_id == outbox.c.document_id)
-    .where(outbox.c.case_id == bindparam("case_id"))
+    .where(
+        outbox.c.case_id == generic(bindparam("case_id", type_=String))
+    )  # planned once: jinbao.db.planning
     .order_by(outbox.c.id)
 )
 _COMMENTS = DriverRead(

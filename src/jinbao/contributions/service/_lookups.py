@@ -39,7 +39,7 @@ from jinbao.registry.tables import agencies, employers, persons, relationships
 _EMPLOYERS = DriverRead(
     select(employers.c.uscc, employers.c.id, agencies.c.id.label("agency_id"), agencies.c.region_code)
     .select_from(employers.join(agencies, employers.c.agency_id == agencies.c.id))
-    .where(keys_in(employers.c.uscc, "usccs", String))
+    .where(keys_in(employers.c.uscc, "usccs", String, generic=True))  # most files name one
 )  # fmt: skip
 
 
