@@ -290,9 +290,7 @@ def of_sides(table: Any, *columns: str) -> Any:
     return (
         select(table.c.case_row_id, *(table.c[name] for name in columns))
         .join(transfer_cases, transfer_cases.c.id == table.c.case_row_id)
-        .where(
-            transfer_cases.c.case_id == generic(bindparam("case_id", type_=String))
-        )  # see _SIDES
+        .where(transfer_cases.c.case_id == generic(bindparam("case_id", type_=String)))  # _SIDES
         .order_by(table.c.id)
     )
 
@@ -375,6 +373,7 @@ def create(
         **_columns(values),
     }
     events = [*((on, event, None) for on, event in case.history), *noted]
+    # Each event's row, its case row id (0 here) given by the statement or filled in below.
     rows = [_event(uow, 0, event, on, document) for on, event, document in events]
     if events and uow.conn.dialect.name == "postgresql":
         # The case and its events in one statement, a round trip fewer (session 33).

@@ -92,8 +92,8 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
 _INSERT_YEARS = DriverWrite(insert(transferred_years))
 _FUNDS_DOCUMENTS = DriverRead(  # built once (db/README.md), on the driver's cursor
     select(inbox.c.payload, inbox.c.type).where(
-        inbox.c.case_id
-        == generic(bindparam("case_id", type_=String)),  # planned once: jinbao.db.planning
+        # The case id hidden from the planner, so that it plans this once (jinbao.db.planning).
+        inbox.c.case_id == generic(bindparam("case_id", type_=String)),
         inbox.c.receiver == bindparam("receiver"),
         (inbox.c.type == DocumentType.INFO_TABLE.value)
         | (inbox.c.type == DocumentType.FUND_SLIP.value),

@@ -114,9 +114,8 @@ _DOCUMENTS = DriverRead(
         inbox.c.received_via,
     )
     .outerjoin(inbox, inbox.c.document_id == outbox.c.document_id)
-    .where(
-        outbox.c.case_id == generic(bindparam("case_id", type_=String))
-    )  # planned once: jinbao.db.planning
+    # The case id hidden from the planner, so that it plans this once (jinbao.db.planning).
+    .where(outbox.c.case_id == generic(bindparam("case_id", type_=String)))
     .order_by(outbox.c.id)
 )
 _COMMENTS = DriverRead(
