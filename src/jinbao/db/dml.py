@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -56,6 +58,24 @@ def _unless_taken_on_driver(
     return DriverWrite(_unless_taken(postgres, table, returning))
 
 
+class ParentWithChildren:
+    """One statement that writes a parent row and its children (see
+    :func:`parent_with_children`)."""
+
+    def __init__(self, statement: DriverWrite, columns: tuple[str, ...]) -> None:
+        self._statement = statement
+        self._columns = columns
+
+    def write(
+        self, conn: Connection, parent: dict[str, Any], children: Sequence[dict[str, Any]]
+    ) -> int | None:
+        """Write ``parent`` (its columns by name) and ``children`` (each a dict holding at least
+        the children's columns): the parent's new id, or None when it was skipped."""
+        bound = {f"{c}__{n}": child[c] for n, child in enumerate(children) for c in self._columns}
+        written = self._statement.first(conn, parent | bound)
+        return None if written is None else int(written[0])
+
+
 @functools.cache
 def parent_with_children(
     parent: Table,
@@ -66,16 +86,14 @@ def parent_with_children(
     count: int,
     *,
     unless_taken: bool = False,
-) -> DriverWrite:
-    """PostgreSQL: a row of ``parent`` (its columns ``keys``, bound by those names) and ``count``
-    rows of ``child`` that point to it by ``link`` (their ``columns``, bound as ``column__n``),
-    written by one statement, one round trip instead of two: the parent's insert is a common
-    table expression returning its new id, which the children's insert reads, in the order
-    given. With ``unless_taken`` a parent whose unique key is taken is skipped, and so are its
-    children. ``.first(conn, params)`` is a row whose ``link`` is the parent's id, or None when
-    it was skipped. The children's foreign key is checked at the statement's end, when the
-    parent is there. Built once per shape; SQLite, in process, gains nothing from it, and its
-    callers write the two statements there."""
+) -> ParentWithChildren:
+    """PostgreSQL: a row of ``parent`` (its columns ``keys``) and ``count`` rows of ``child``
+    that point to it by ``link`` (their ``columns``), written by one statement, one round trip
+    instead of two: the parent's insert is a common table expression returning its new id,
+    which the children's insert reads, in the order given. With ``unless_taken`` a parent whose
+    unique key is taken is skipped, and so are its children. The children's foreign key is
+    checked at the statement's end, when the parent is there. Built once per shape; SQLite, in
+    process, gains nothing from it, and its callers write the two statements there."""
     row = {k: bindparam(k, type_=parent.c[k].type) for k in keys}
     inserted: Insert = (
         postgresql.insert(parent).values(row).on_conflict_do_nothing()
@@ -96,9 +114,10 @@ def parent_with_children(
         .join(rows, true())
         .order_by(rows.c.n)  # ids drawn in the order given
     )
-    return DriverWrite(
+    statement = DriverWrite(
         insert(child)
         .from_select([link, *columns], children)
         .add_cte(written)
         .returning(child.c[link])
     )
+    return ParentWithChildren(statement, columns)

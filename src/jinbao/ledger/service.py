@@ -59,43 +59,32 @@ def post(uow: UnitOfWork, journal: Journal) -> int:
         "description": journal.description[:200],
         "created_at": uow.clock.now(),
     }
-    lines = len(journal.postings)
-    if lines < BULK_POSTINGS and uow.conn.dialect.name == "postgresql":
+    lines = [
+        {"region": p.region, "account": p.account.value, "amount": p.amount}
+        for p in journal.postings
+    ]
+    if len(lines) < BULK_POSTINGS and uow.conn.dialect.name == "postgresql":
         # The journal and its lines in one statement, a round trip fewer: a transfer posts three
         # journals and a declaration two. In one process a four-line journal cost 43 against
         # 88 µs of client CPU, about 60 against 70 µs of PostgreSQL's (session 33).
-        for n, p in enumerate(journal.postings):
-            row |= {f"region__{n}": p.region, f"account__{n}": p.account.value,
-                    f"amount__{n}": p.amount}  # fmt: skip
-        written = parent_with_children(
-            journals, _JOURNAL_COLUMNS, postings, "journal_id", _LINE_COLUMNS, lines,
+        written_id = parent_with_children(
+            journals, _JOURNAL_COLUMNS, postings, "journal_id", _LINE_COLUMNS, len(lines),
             unless_taken=True,
-        ).first(uow.conn, row)  # fmt: skip
-        return _taken(uow, journal) if written is None else int(written.journal_id)
+        ).write(uow.conn, row, lines)  # fmt: skip
+        return _taken(uow, journal) if written_id is None else written_id
     written = driver_insert_unless_taken(uow.conn, journals, journals.c.id).first(uow.conn, row)
     if written is None:
         return _taken(uow, journal)
     journal_id = int(written.id)
-    if lines >= BULK_POSTINGS:
+    if len(lines) >= BULK_POSTINGS:
         insert_rows(
             uow.conn,
             postings,
-            ["journal_id", "region", "account", "amount"],
-            ((journal_id, p.region, p.account.value, p.amount) for p in journal.postings),
+            ["journal_id", *_LINE_COLUMNS],
+            ((journal_id, *line.values()) for line in lines),
         )
         return journal_id
-    _INSERT_POSTINGS.run_many(
-        uow.conn,
-        [
-            {
-                "journal_id": journal_id,
-                "region": p.region,
-                "account": p.account.value,
-                "amount": p.amount,
-            }
-            for p in journal.postings
-        ],
-    )
+    _INSERT_POSTINGS.run_many(uow.conn, [{"journal_id": journal_id, **line} for line in lines])
     return journal_id
 
 

@@ -111,11 +111,11 @@ def apply(
         and r.status in ("suspended", "contributing", "receiving")
         and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
     ]
+    candidates = one_per_agency(candidates)
     refusal = _no_single_source(cmd, candidates)
     if refusal is not None:
         cases.agency(uow, to_code)  # an unknown receiving agency is what is said first
         raise refusal
-    candidates = one_per_agency(candidates)
     # No relation here at the named agency: its records are held on another node (or nowhere);
     # the transferring agency checks its own relation at leg 2 and returns the letter if none.
     old = candidates[0] if candidates else None
@@ -162,9 +162,10 @@ def apply(
     return case_id
 
 
-def _no_single_source(cmd: Application, candidates: list[Relation]) -> InvalidInput | None:
-    """Why the relations kept elsewhere name no one place to transfer from, or None."""
-    if not candidates and cmd.from_agency is None:
+def _no_single_source(cmd: Application, found: list[Relation]) -> InvalidInput | None:
+    """Why the relations kept elsewhere (:func:`one_per_agency` of them) name no one place to
+    transfer from, or None."""
+    if not found and cmd.from_agency is None:
         return InvalidInput(
             "transfer.nothing_to_transfer",
             "未找到可转出的参保关系：原参保地没有该参保人员保留的参保关系。"
@@ -173,7 +174,6 @@ def _no_single_source(cmd: Application, candidates: list[Relation]) -> InvalidIn
             "If the old place's records are held elsewhere, name the transferring agency.",
             field="from_agency",
         )
-    found = one_per_agency(candidates)
     places = sorted({r.agency_code for r in found})
     if len(found) > 1 and len(places) == 1:
         # Found by the synthetic nation: such a person was asked to name the transferring

@@ -378,13 +378,12 @@ def create(
     if events and uow.conn.dialect.name == "postgresql":
         # The case and its events in one statement, a round trip fewer (session 33).
         columns = tuple(k for k in rows[0] if k != "case_row_id")
-        bound = {f"{c}__{n}": row[c] for n, row in enumerate(rows) for c in columns}
-        created = parent_with_children(
+        case_row_id = parent_with_children(
             transfer_cases, tuple(written), transfer_events, "case_row_id", columns, len(rows)
-        ).first(uow.conn, written | bound)
-        if created is None:  # RETURNING gives the row written
+        ).write(uow.conn, written, rows)
+        if case_row_id is None:  # RETURNING gives the row written
             raise RuntimeError(f"the insert of case {case.id} returned no row")
-        row_id = int(created.case_row_id)
+        row_id = case_row_id
     else:
         created = _INSERT_CASE.first(uow.conn, written)
         if created is None:
