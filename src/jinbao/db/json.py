@@ -109,6 +109,15 @@ class _YearMonthText(FunctionElement[str]):
     }
 
 
+class _TextAt(FunctionElement[str]):
+    """The text at a path of keys in a JSON document stored as text (NULL where there is none).
+    Its second argument is the keys joined by dots, as a literal; each dialect spells the path
+    its own way."""
+
+    type = Text()
+    inherit_cache = True
+
+
 @compiles(_JsonObject)
 @compiles(_JsonObjectAgg)
 @compiles(_AsJson)
@@ -117,6 +126,16 @@ class _YearMonthText(FunctionElement[str]):
 def _render(element: _Json | _YearMonthText, compiler: SQLCompiler, **kw: Any) -> str:
     template = element.templates.get(compiler.dialect.name, element.templates["default"])
     return template.format(compiler.process(element.clauses, **kw))
+
+
+@compiles(_TextAt)
+def _render_text_at(element: _TextAt, compiler: SQLCompiler, **kw: Any) -> str:
+    document, dotted = element.clauses.clauses
+    keys = dotted.name.strip("'")  # a literal_column of checked keys (text_at)
+    text = compiler.process(document, **kw)
+    if compiler.dialect.name == "postgresql":
+        return f"(CAST({text} AS JSON) #>> '{{{keys.replace('.', ',')}}}')"  # '{a,b}'
+    return f"json_extract({text}, '$.{keys}')"
 
 
 @compiles(_JsonArray)
@@ -193,3 +212,12 @@ def json_bool(value: ColumnElement[bool]) -> ColumnElement[Any]:
 def year_month_text(period: ColumnElement[int]) -> ColumnElement[str]:
     """An integer month ``YYYYMM`` as ``YYYY-MM`` text, as :class:`YearMonth` prints it."""
     return _YearMonthText(period)
+
+
+def text_at(document: ColumnElement[str], *keys: str) -> ColumnElement[str]:
+    """The string at ``keys`` (say ``"envelope", "issued_at"``) in ``document``, JSON stored as
+    text, read by the database: a caller that needs one field neither fetches nor parses the
+    whole document (PostgreSQL ``#>>``, SQLite ``json_extract``)."""
+    if not keys or not all(_KEY.fullmatch(k) for k in keys):  # written into the SQL as text
+        raise ValueError(f"JSON keys must be lower-case ASCII letters and '_': {keys!r}")
+    return _TextAt(document, literal_column("'" + ".".join(keys) + "'"))

@@ -273,43 +273,54 @@ def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
     return _row(r, history)
 
 
-# A case's sides and their events in full, for its view: one statement each, whatever the
-# number of sides (until session 32 a view read each side, then each side's events: four).
-# The case id is hidden from the planner (jinbao.db.planning): a new case's id was planned for
-# at every read, the generic plan estimated dearer than one for an id no statistics had seen.
-_SIDES = DriverRead(
-    _select()
-    .where(transfer_cases.c.case_id == generic(bindparam("case_id", type_=String)))
-    .order_by(transfer_cases.c.id)
-)
-
-
 def of_sides(table: Any, *columns: str) -> Any:
     """The rows of ``table`` (events, notices) of every side of the case ``case_id`` (bound),
-    each with its ``case_row_id``, in the order they were written."""
+    each with its ``case_row_id``, in the order they were written (by their ``id``)."""
     return (
-        select(table.c.case_row_id, *(table.c[name] for name in columns))
+        select(table.c.id, table.c.case_row_id, *(table.c[name] for name in columns))
         .join(transfer_cases, transfer_cases.c.id == table.c.case_row_id)
-        .where(transfer_cases.c.case_id == generic(bindparam("case_id", type_=String)))  # _SIDES
-        .order_by(table.c.id)
+        # The case id hidden from the planner: a new case's id was planned for at every read,
+        # the generic plan estimated dearer than one for an id no statistics had seen
+        # (jinbao.db.planning).
+        .where(transfer_cases.c.case_id == generic(bindparam("case_id", type_=String)))
     )
 
 
-_EVENTS_OF_SIDES = DriverRead(
-    of_sides(transfer_events, "on", "event", "document_id", "note", "actor")
-)
+def sides_select(*extra: Any) -> Any:
+    """The statement that reads a case's sides for showing it, whatever their number: each
+    side's row as :func:`find` reads it and, on every row, the events of all the sides as a
+    JSON array (``events_json``: ``case_row_id``, ``on``, ``event``, ``document_id``,
+    ``note``, ``actor``, in order), then the ``extra`` columns a view adds; the case id bound
+    as ``case_id``. Read without the lock :func:`find` takes: for showing, not for changing.
+    Until session 32 a view read each side, then each side's events; until session 34 the
+    sides and their events were two statements and the view's other parts four more."""
+    events = json_rows(
+        of_sides(transfer_events, "on", "event", "document_id", "note", "actor"),
+        "id",
+        hidden=("id",),
+    )
+    return (
+        _select()
+        .add_columns(as_text(events).label("events_json"), *extra)
+        .where(transfer_cases.c.case_id == generic(bindparam("case_id", type_=String)))
+        .order_by(transfer_cases.c.id)
+    )
 
 
-def sides(uow: UnitOfWork, case_id: str) -> list[tuple[CaseRow, list[Any]]]:
-    """Each side's copy of a case held here, the receiving side first, with its events in full
-    (``on``, ``event``, ``document_id``, ``note``, ``actor``, in order). Read without the lock
-    :func:`find` takes in a unit that writes: for showing, not for changing."""
-    found = _SIDES.all(uow.conn, {"case_id": case_id})
-    events: dict[int, list[Any]] = {r.id: [] for r in found}
+def sides_of(found: Sequence[Any]) -> list[tuple[CaseRow, list[dict[str, Any]]]]:
+    """The rows :func:`sides_select` read, each side's copy with its events in full (as JSON
+    gives them: dates as ISO text), the receiving side first."""
+    events: dict[int, list[dict[str, Any]]] = {r.id: [] for r in found}
     if found:
-        for e in _EVENTS_OF_SIDES.all(uow.conn, {"case_id": case_id}):
-            events[e.case_row_id].append(e)
-    read = [(_row(r, [(e.on, e.event) for e in events[r.id]]), events[r.id]) for r in found]
+        for e in json.loads(found[0].events_json):
+            events[e["case_row_id"]].append(e)
+    read = [
+        (
+            _row(r, [(dt.date.fromisoformat(e["on"]), e["event"]) for e in events[r.id]]),
+            events[r.id],
+        )
+        for r in found
+    ]
     order = list(Side)
     return sorted(read, key=lambda pair: order.index(pair[0].side))
 

@@ -8,14 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, select
 
 from jinbao.accounts.service import statement
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
+from jinbao.exchange.codec import decode
+from jinbao.exchange.tables import inbox, outbox
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import round_to_fen
 from jinbao.kernel.periods import YearMonth
+from jinbao.ledger import service as ledger
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import repository
@@ -24,6 +27,7 @@ from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import cases, queries, workflow
 from jinbao.transfers.model import Case
 from jinbao.transfers.records import agency_record
+from jinbao.transfers.tables import transfer_cases, transfer_notices
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit, listening, rejected
 from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review, employ
@@ -108,6 +112,86 @@ def test_with_automatic_review_on_both_sides_a_clean_transfer_completes_at_once(
     assert "info_table_received" in events["receiving"]
     assert "info_table_received" not in events["transferring"]
     no_breaks(uow_at)
+
+
+def test_a_cases_view_is_one_statement_and_shows_what_its_tables_hold(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """The view of a case (read back twice a transfer under the mixed load) is one statement
+    since session 34, and a second only when the case has comments; what it shows of the
+    documents, the notices and the ledger transfer is what their own tables and the documents'
+    own text say."""
+    auto_review(uow_at, OLD, NEW)
+    case_id = apply(uow_at, mover, params)
+    assert workflow.pump(engine, moving_clock, params).failed == 0
+    run: list[str] = []
+
+    def reads(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if not sql.startswith("BEGIN"):  # SQLite's writing unit begins by a statement
+            run.append(sql)
+
+    with listening(engine, "before_cursor_execute", reads):
+        case = show(uow_at, case_id, params)
+    assert len(run) == 1, run
+
+    with uow_at() as uow:
+        sent = uow.conn.execute(
+            select(outbox.c.document_id, outbox.c.payload, outbox.c.delivered_at)
+            .where(outbox.c.case_id == case_id)
+            .order_by(outbox.c.id)
+        ).all()
+        received = {
+            r.document_id: r
+            for r in uow.conn.execute(
+                select(inbox.c.document_id, inbox.c.applied_at, inbox.c.received_via)
+            )
+        }
+        money = ledger.pending_transfer(uow, _key(uow, case_id))
+        notices = (
+            uow.conn.execute(select(transfer_notices.c.code).order_by(transfer_notices.c.id))
+            .scalars()
+            .all()
+        )
+    assert [d["id"] for d in case["documents"]] == [r.document_id for r in sent]
+    for shown, row in zip(case["documents"], sent, strict=True):
+        envelope = decode(row.payload.encode()).document.envelope
+        assert shown["issued_at"] == envelope.issued_at  # read from the payload's text
+        assert (shown["type"], shown["sender"], shown["receiver"]) == (
+            envelope.type.value, envelope.sender, envelope.receiver,
+        )  # fmt: skip
+        assert shown["delivered"] is (row.delivered_at is not None)
+        assert shown["applied"] is (received[row.document_id].applied_at is not None)
+        assert shown["received_via"] == received[row.document_id].received_via
+    assert money is not None
+    assert case["ledger_transfer"] == {
+        "key": money.key, "state": money.state, "from_region": money.from_region,
+        "to_region": money.to_region, "pooled": money.pooled, "account": money.account,
+        "total": money.pooled + money.account,
+    }  # fmt: skip
+    assert [n["code"] for s in case["sides"] for n in s["notices"]] == notices
+    assert case["comments"] == []
+
+    commit(uow_at, lambda uow: queries.comment(uow, case_id, OLD, "请按时办结"))
+    run.clear()
+    with listening(engine, "before_cursor_execute", reads):
+        commented = show(uow_at, case_id, params)
+    assert len(run) == 2, run
+    assert [(c["agency"], c["text"]) for c in commented["comments"]] == [(OLD, "请按时办结")]
+    assert {k: v for k, v in commented.items() if k != "comments"} == {
+        k: v for k, v in case.items() if k != "comments"
+    }
+
+
+def _key(uow: UnitOfWork, case_id: str) -> str:
+    return (
+        uow.conn.execute(
+            select(transfer_cases.c.transfer_key).where(
+                transfer_cases.c.case_id == case_id, transfer_cases.c.transfer_key.is_not(None)
+            )
+        )
+        .scalars()
+        .first()
+    )
 
 
 def test_a_clean_transfer_rolls_nothing_back(
