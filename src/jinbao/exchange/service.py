@@ -35,7 +35,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import Connection, Engine, Select, and_, bindparam, exists, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from jinbao.db.dml import insert_unless_taken
 from jinbao.db.driver import DriverRead, DriverWrite
@@ -526,20 +541,43 @@ def deliver(
     return DeliveryReport(delivered, failed)
 
 
+# What waits in each box, oldest first; each read by its partial index (migration 0012).
+_OUTBOX_WAITS = (outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
+_OUTBOX_ORDER = (outbox.c.id,)
+_INBOX_WAITS = (inbox.c.applied_at.is_(None),)
+_INBOX_ORDER = (inbox.c.received_at, inbox.c.document_id)
 _OUTBOX_WAITING = (
-    select(outbox.c.id, outbox.c.payload)
-    .where(outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
-    .order_by(outbox.c.id)
+    select(outbox.c.id, outbox.c.payload).where(*_OUTBOX_WAITS).order_by(*_OUTBOX_ORDER)
 )
 _INBOX_WAITING = (
-    select(inbox.c.document_id, inbox.c.payload)
-    .where(inbox.c.applied_at.is_(None))
-    .order_by(inbox.c.received_at, inbox.c.document_id)
+    select(inbox.c.document_id, inbox.c.payload).where(*_INBOX_WAITS).order_by(*_INBOX_ORDER)
 )
-# The pump reads both at every round, and a request's pump goes round at least twice: on the
-# driver's cursor (jinbao.db.driver), as the statements of a transfer are.
-_READ_UNDELIVERED = DriverRead(_OUTBOX_WAITING.limit(bindparam("limit")))
-_READ_UNAPPLIED = DriverRead(_INBOX_WAITING.limit(bindparam("limit")))
+
+
+def _waiting_part(box: int, key: Any, payload: Any, waits: Any, order: Any) -> Any:
+    """One box's waiting documents for :data:`_READ_WAITING`: the box, the key as text, the
+    payload and the place in the box's own order, at most ``limit`` (bound) of them."""
+    return (
+        select(
+            literal(box).label("box"),
+            cast(key, String).label("key"),
+            payload.label("payload"),
+            func.row_number().over(order_by=order).label("place"),
+        )
+        .where(*waits)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+
+
+# The pump reads both boxes at every round, and a request's pump goes round at least twice: one
+# statement (until session 34, two), on the driver's cursor (jinbao.db.driver), as the
+# statements of a transfer are. Each box keeps its own order (``place``) and its own limit.
+_OUTBOX_PART = _waiting_part(0, outbox.c.id, outbox.c.payload, _OUTBOX_WAITS, _OUTBOX_ORDER)
+_INBOX_PART = _waiting_part(1, inbox.c.document_id, inbox.c.payload, _INBOX_WAITS, _INBOX_ORDER)
+_BOTH = union_all(select(_OUTBOX_PART), select(_INBOX_PART)).subquery()
+_READ_WAITING = DriverRead(select(_BOTH).order_by(_BOTH.c.box, _BOTH.c.place))
 
 
 def undelivered(limit: int) -> Select[int, str]:
@@ -557,10 +595,14 @@ def waiting(conn: Connection, limit: int = BATCH) -> tuple[list[Any], list[Any]]
     """What waits, oldest first: the network documents in the outbox (``undelivered``) as
     (row id, payload), and the documents in the inbox (``unapplied``) as (document id,
     payload)."""
-    return (
-        _READ_UNDELIVERED.all(conn, {"limit": limit}),
-        _READ_UNAPPLIED.all(conn, {"limit": limit}),
-    )
+    outgoing: list[Any] = []
+    incoming: list[Any] = []
+    for box, key, payload, _place in _READ_WAITING.all(conn, {"limit": limit}):
+        if box == 0:
+            outgoing.append((int(key), payload))
+        else:
+            incoming.append((key, payload))
+    return outgoing, incoming
 
 
 def _mark_delivered(conn: Connection, row_id: int, clock: Clock) -> None:

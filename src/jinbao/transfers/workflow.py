@@ -367,8 +367,8 @@ def pump(
     for _ in range(rounds):
         if until is not None and time.monotonic() > until:
             break
-        # What waits in the outbox and in the inbox, read in one unit (a pool checkout, its
-        # ping and two statements). A document between two agencies of this node is in the
+        # What waits in the outbox and in the inbox, read in one unit (a pool checkout and one
+        # statement; two until session 34). A document between two agencies of this node is in the
         # inbox when its sender commits; one that a document applied here sends is applied in
         # the same transaction (``follow``): a clean transfer here takes one round, and a second
         # that finds nothing (until session 25, four rounds: each document sent waited for the

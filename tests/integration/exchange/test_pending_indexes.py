@@ -4,11 +4,15 @@ document the node ever sent or received; a case's documents are found by the cas
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from sqlalchemy import Engine, Select, text
+from sqlalchemy import Engine, Select, insert, text
 
 from jinbao.exchange import service as exchange
+from jinbao.exchange.tables import inbox, outbox
 from jinbao.transfers import queries
+from tests.integration.helpers import listening
 
 
 def plan(engine: Engine, query: Select) -> str:
@@ -44,3 +48,50 @@ def test_a_cases_view_finds_its_documents_in_the_outbox_by_the_case(engine: Engi
     of the view's one statement."""
     query = queries._VIEW.statement.params(case_id="ZY20261206A56899EADD")
     assert "ix_outbox_case_id" in plan(engine, query)
+
+
+def test_what_waits_in_both_boxes_is_one_statement_each_box_in_its_order_and_limit(
+    engine: Engine,
+) -> None:
+    """The pump reads both boxes at every round in one statement (since session 34): each box
+    gives what its own query gives, in its order and up to the limit, whatever the other
+    holds; delivered, paper and applied documents are not waiting."""
+    at = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(outbox), [
+            {"document_id": f"o{n}", "sender": "a", "receiver": "b", "type": "contact_letter",
+             "case_id": "c", "payload": f"out{n}", "created_at": at, "attempts": 0,
+             "channel": channel, "delivered_at": at if delivered else None}
+            for n, channel, delivered in [
+                (1, "network", True), (2, "network", False), (3, "paper", False),
+                (4, "network", False), (5, "network", False),
+            ]
+        ])  # fmt: skip
+        conn.execute(insert(inbox), [
+            {"document_id": f"i{n}", "sender": "a", "receiver": "b", "type": "contact_letter",
+             "case_id": "c", "payload": f"in{n}", "received_at": at + dt.timedelta(minutes=m),
+             "applied_at": at if applied else None}
+            for n, m, applied in [(1, 5, False), (2, 1, True), (3, 3, False), (4, 3, False)]
+        ])  # fmt: skip
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    with engine.connect() as conn, listening(engine, "before_cursor_execute", seen):
+        for limit in (1, 2, 10):
+            statements.clear()
+            outgoing, incoming = exchange.waiting(conn, limit)
+            assert len(statements) == 1
+            assert [tuple(r) for r in outgoing] == [
+                tuple(r) for r in conn.execute(exchange.undelivered(limit))
+            ]
+            assert [tuple(r) for r in incoming] == [
+                tuple(r) for r in conn.execute(exchange.unapplied(limit))
+            ]
+    with engine.connect() as conn:
+        outgoing, incoming = exchange.waiting(conn, 10)
+    ids = dict(outgoing)  # the outbox's own row ids, by which deliver marks them
+    assert list(ids.values()) == ["out2", "out4", "out5"]
+    assert [payload for _, payload in incoming] == ["in3", "in4", "in1"]
+    assert all(isinstance(row_id, int) for row_id in ids)
