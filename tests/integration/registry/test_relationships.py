@@ -15,7 +15,7 @@ from jinbao.registry import service
 from jinbao.registry.model import RelationshipKind, RelationshipStatus, Scheme
 from jinbao.registry.tables import agencies, persons, relationships
 from tests.builders import a_uscc, an_agency_tree, an_id_number
-from tests.integration.helpers import commit, rejected
+from tests.integration.helpers import commit, listening, rejected
 
 Uow = Callable[[], UnitOfWork]
 
@@ -231,3 +231,41 @@ def test_start_dates_are_checked(engine: Engine, make_uow: Uow, person: str) -> 
             InvalidInput,
         )  # fmt: skip
         assert error.code == code
+
+
+def test_a_status_change_reads_once_and_writes_with_its_history_in_one_statement_on_postgresql(
+    engine: Engine, make_uow: Uow, person: str
+) -> None:
+    """Every completed transfer changes a relation's status: the relation and the day of its
+    last change are one read (locked on PostgreSQL), and on PostgreSQL the new status and its
+    row of history one write (since session 34; SQLite runs the two). Then the audit row."""
+    rel = commit(make_uow, lambda uow: service.add_relationship(uow, enroll(person)))
+    run: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if not sql.startswith("BEGIN"):
+            run.append(sql)
+
+    with listening(engine, "before_cursor_execute", seen):
+        changed = commit(
+            make_uow,
+            lambda uow: service.change_relationship_status(
+                uow, rel.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2015, 6, 30),
+                reason="离职中断缴费",
+            ),
+        )  # fmt: skip
+    reads = [sql for sql in run if sql.lstrip().startswith("SELECT")]
+    writes = [sql for sql in run if not sql.lstrip().startswith("SELECT")]
+    assert len(reads) == 1
+    assert len(writes) == (2 if engine.dialect.name == "postgresql" else 3)
+    assert "audit_log" in writes[-1]
+    with make_uow() as uow:
+        stored, history = service.relationship_with_history(uow, rel.id)
+    assert changed == stored
+    assert stored.status is RelationshipStatus.SUSPENDED
+    assert [(h.from_status, h.to_status, h.changed_on, h.reason) for h in history][-1] == (
+        RelationshipStatus.CONTRIBUTING,
+        RelationshipStatus.SUSPENDED,
+        dt.date(2015, 6, 30),
+        "离职中断缴费",
+    )
