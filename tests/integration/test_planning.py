@@ -43,11 +43,12 @@ def test_the_sides_of_a_new_case_are_read_by_one_plan_and_by_the_index(
     engine: Engine, make_uow: Callable[[], UnitOfWork], clock: FixedClock
 ) -> None:
     """A case's sides read by a new case id each time, as the case view reads them after each
-    transfer (``queries._VIEW``, since session 34 with the rest of the view): the plan made for any id is kept, and the case is found by its
-    index. Under the mixed load, with the id bound plainly, the plan was made anew at every read
-    (session 33: pg_stat_statements counted as many plans as calls, 0.2–0.3 ms each); a small
-    table's statistics do not reproduce that here, so this test holds to what the hidden id
-    must do, and the rendering test above to how it is hidden."""
+    transfer (``queries._VIEW``, since session 34 with the rest of the view): the plan made
+    for any id is kept, and the case is found by its index. Under the mixed load, with the id
+    bound plainly, the plan was made anew at every read (session 33: pg_stat_statements
+    counted as many plans as calls, 0.2–0.3 ms each); a small table's statistics do not
+    reproduce that here, so this test holds to what the hidden id must do, and the rendering
+    test above to how it is hidden."""
     number = an_id_number(born="1985-03-15", sex="M", county="410105")
 
     def setup(uow: UnitOfWork) -> None:

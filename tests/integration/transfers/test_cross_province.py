@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy import Connection, Engine, event, insert, select
 
 from jinbao.accounts.service import statement
 from jinbao.db.uow import UnitOfWork
@@ -26,8 +26,8 @@ from jinbao.registry import service as registry
 from jinbao.registry.model import RelationshipStatus, Scheme
 from jinbao.transfers import cases, queries, workflow
 from jinbao.transfers.model import Case
-from jinbao.transfers.records import agency_record
-from jinbao.transfers.tables import transfer_cases, transfer_notices
+from jinbao.transfers.records import agency_history, agency_record, paid_months
+from jinbao.transfers.tables import cleared_months, transfer_cases, transfer_notices
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit, listening, rejected
 from tests.integration.transfers.conftest import NEW, OLD, Mover, MovingClock, auto_review, employ
@@ -381,6 +381,40 @@ def test_an_unknown_receiving_agency_is_what_an_application_is_told_first(
         InvalidInput,
     )
     assert error.code == "transfer.nothing_to_transfer"
+
+
+def test_months_cleared_as_duplicates_are_left_out_of_an_agencys_history_and_paid_months(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters
+) -> None:
+    """A month an agency cleared as paid twice counts at the other place (先转后清): its own
+    history for a transfer and its paid months for a duplicate check leave it out, read in
+    the same statement as the records since session 34."""
+    case_id = apply(uow_at, mover, params)
+    with uow_at() as uow:
+        pid, old = _person_id(uow, mover), _agency_id(uow, OLD)
+        before = agency_history(uow, pid, "enterprise", old, "440000")
+        paid_before = paid_months(uow, pid, "enterprise", old)
+        row = uow.conn.execute(
+            select(transfer_cases.c.id).where(transfer_cases.c.case_id == case_id)
+        ).scalar_one()
+        uow.conn.execute(
+            insert(cleared_months),
+            [
+                {"case_row_id": row, "person_id": pid, "scheme": "enterprise", "agency_id": old,
+                 "period": period, "refund": 0}
+                for period in (202405, 202406)
+            ],
+        )  # fmt: skip
+        after = agency_history(uow, pid, "enterprise", old, "440000")
+        paid_after = paid_months(uow, pid, "enterprise", old)
+    assert len(paid_before) == mover.paid_months
+    assert paid_after == {m: v for m, v in paid_before.items() if m not in (202405, 202406)}
+    # Every month of the history, paid or not.
+    months = [m for p in before.periods for m in range(p.start.index, p.end.index + 1)]
+    left = [m for p in after.periods for m in range(p.start.index, p.end.index + 1)]
+    assert len(left) == len(months) - 2
+    assert YearMonth(2024, 5).index not in left
+    assert YearMonth(2024, 4).index in left
 
 
 def _person_id(uow: UnitOfWork, mover: Mover) -> int:
