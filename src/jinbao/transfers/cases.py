@@ -250,27 +250,68 @@ _LOCK_CASE = DriverRead(
     .with_for_update()
 )
 _LOCKED = "transfers.cases.locked"  # the cases the transaction has locked
-
-
-def _lock(uow: UnitOfWork, case_id: str) -> None:
-    if not uow.write or uow.conn.dialect.name != "postgresql":
-        return
-    # A unit may commit and go on: its locks went with the transaction that took them.
-    held = uow.transaction_memo(_LOCKED)
-    if case_id not in held:
-        _LOCK_CASE.all(uow.conn, {"case_id": case_id})
-        held[case_id] = True
+# The sides this transaction has read or written, by (case id, side): a case is locked for the
+# transaction (above; on SQLite writers take turns), and every change of its rows or events is
+# made here (create, save, event_), so what the transaction last read or wrote is what a read
+# would give. A clean transfer found its cases seven times in the pump's transaction, each time
+# read again (session 34). Kept only where the row is known current: a save of a row that
+# missed an event written since drops the note, and the next find reads.
+_KNOWN = "transfers.cases.known"
 
 
 def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
-    """One side's copy of a case, or None; in a unit that writes, the case locked first (see
-    ``_LOCK_CASE``)."""
-    _lock(uow, case_id)
+    """One side's copy of a case, or None. In a unit that writes, the case's sides are locked
+    first and then read, all of them (see ``_LOCKED``), and a side this transaction has read
+    or written is not read again (see ``_KNOWN``)."""
+    if not uow.write:
+        return _read(uow, case_id, side)
+    known: dict[tuple[str, Side], CaseRow] = uow.transaction_memo(_KNOWN)
+    found = known.get((case_id, side))
+    if found is not None:
+        return found
+    held = uow.transaction_memo(_LOCKED)
+    if case_id in held:  # locked already: a side this transaction has not seen (say, new)
+        found = _read(uow, case_id, side)
+    else:
+        # A unit may commit and go on: its locks went with the transaction that took them.
+        if uow.conn.dialect.name == "postgresql":
+            _LOCK_CASE.all(uow.conn, {"case_id": case_id})
+        # Read after the lock, by a statement of its own: one that had to wait for the lock
+        # sees what the other unit committed. (Locking and reading in one statement would not:
+        # FOR UPDATE gives the locked row's latest version, but the events, another table, as
+        # of the statement's start.)
+        for row, _ in sides_of(_SIDES.all(uow.conn, {"case_id": case_id})):
+            known[(case_id, row.side)] = row
+            if row.side is side:
+                found = row
+        held[case_id] = True
+    if found is not None:
+        known[(case_id, side)] = found
+    return found
+
+
+def _read(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
     r = _READ_BY_CASE_ID.first(uow.conn, {"case_id": case_id, "side": side.value})
     if r is None:
         return None
     history = [(dt.date.fromisoformat(e["on"]), e["event"]) for e in json.loads(r.events_json)]
     return _row(r, history)
+
+
+def _noted(uow: UnitOfWork, row: CaseRow, given: CaseRow | None = None) -> CaseRow:
+    """Note ``row``, which this transaction wrote, as what a read of its side now gives — if
+    ``given`` (the row a save started from) was: a save of a row that missed an event written
+    since returns the row without it, and a note of that would hide the event from the next
+    find. Returns ``row``."""
+    if not uow.write:
+        return row
+    known: dict[tuple[str, Side], CaseRow] = uow.transaction_memo(_KNOWN)
+    key = (row.case_id, row.side)
+    if given is None or known.get(key) == given:
+        known[key] = row
+    else:
+        known.pop(key, None)
+    return row
 
 
 def of_sides(table: Any, *columns: str) -> Any:
@@ -325,6 +366,11 @@ def sides_of(found: Sequence[Any]) -> list[tuple[CaseRow, list[dict[str, Any]]]]
     return sorted(read, key=lambda pair: order.index(pair[0].side))
 
 
+# What a writing unit's first find of a case reads, once the case is locked: every side whole
+# (until session 34 each side when it was found, again at each find).
+_SIDES = DriverRead(sides_select())
+
+
 def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
     found = find(uow, case_id, side)
     if found is None:
@@ -372,7 +418,8 @@ def create(
 
     Not read back: a row this transaction wrote is seen by no one else before it commits, so
     it needs neither the lock nor a read, which were two statements of each case a transfer
-    creates (session 32). A later :func:`find` in the transaction still locks the case."""
+    creates (session 32). A later :func:`find` of it in the transaction gives it as written
+    (``_KNOWN``); one of another side locks the case first."""
     now = uow.clock.now()
     written = {
         "case_id": case.id,
@@ -411,7 +458,7 @@ def create(
         "id_number": person.id_number,
         "name": person.name,
     }
-    return _row(SimpleNamespace(**read), history)
+    return _noted(uow, _row(SimpleNamespace(**read), history))
 
 
 def save(
@@ -458,7 +505,7 @@ def save(
             event_values = {_EVENT + k: logged[k] for k in _EVENT_COLUMNS[1:]}  # the update's
             statement.run(uow.conn, {**changed, **event_values})
     saved = Case(case.id, case.state, _legs(changed["legs"]), history)
-    return dataclasses.replace(row, case=saved, **shown)
+    return _noted(uow, dataclasses.replace(row, case=saved, **shown), given=row)
 
 
 # The columns a save may change that a CaseRow shows under the same name and type; and those
@@ -538,7 +585,14 @@ def event_(
     document_id: str | None = None,
     note: str | None = None,
 ) -> None:
-    _INSERT_EVENT.run(uow.conn, _event(uow, row_id, event, on, document_id, note))
+    """An event of a side's case, its row unchanged (a document received, say)."""
+    logged = _event(uow, row_id, event, on, document_id, note)
+    _INSERT_EVENT.run(uow.conn, logged)
+    if uow.write:  # the side as this transaction knows it, with the event after its history
+        known: dict[tuple[str, Side], CaseRow] = uow.transaction_memo(_KNOWN)
+        for key, row in list(known.items()):
+            if row.row_id == row_id:
+                known[key] = with_event(row, logged["on"], event)
 
 
 def notice(

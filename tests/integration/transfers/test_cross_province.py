@@ -260,6 +260,52 @@ def test_a_case_saved_with_its_event_is_one_statement_on_postgresql(
         assert cases.get(uow, case_id, cases.Side.RECEIVING).reasons == [{"code": "x"}]
 
 
+def test_a_writing_unit_reads_a_case_once_and_finds_it_as_a_read_would_give_it(
+    engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """A writing unit locks and reads a case's sides at its first find, in one statement, and
+    finds them again as it last read or wrote them (session 34; a clean transfer's pump found
+    its cases seven times). What it finds is what a read gives: after a save, after an event,
+    and after a save of a row that missed an event written since (the next find reads)."""
+    auto_review(uow_at, OLD, NEW)
+    case_id = apply(uow_at, mover, params)
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if "FROM transfer_cases JOIN agencies" in sql:  # a read of a case's rows
+            reads.append(sql)
+
+    with listening(engine, "before_cursor_execute", seen):
+        assert workflow.pump(engine, moving_clock, params).failed == 0
+    assert len(reads) == 1  # the letter's unit, whose chain completes the transfer
+
+    receiving, transferring = cases.Side.RECEIVING, cases.Side.TRANSFERRING
+    with uow_at() as uow:
+        row = cases.get(uow, case_id, receiving)
+        reads.clear()
+        with listening(engine, "before_cursor_execute", seen):
+            assert cases.get(uow, case_id, transferring) == cases._read(uow, case_id, transferring)
+            assert cases.get(uow, case_id, receiving) == row
+            assert len(reads) == 1  # the check's own read: the finds read nothing
+            cases.event_(uow, row.row_id, "noted", dt.date(2026, 11, 3))
+            found = cases.get(uow, case_id, receiving)
+            assert found == cases._read(uow, case_id, receiving)
+            assert found.case.history[-1] == (dt.date(2026, 11, 3), "noted")
+            saved = cases.save(uow, found, found.case, "noted_again", on=dt.date(2026, 11, 4))
+            assert cases.get(uow, case_id, receiving) == saved
+            assert saved == cases._read(uow, case_id, receiving)
+            # A save of the row as it was before the event: what it returns misses the event,
+            # so the next find reads the case again and has both.
+            reads.clear()
+            stale = cases.save(uow, row, row.case, "noted_late", on=dt.date(2026, 11, 5))
+            assert [e for _, e in stale.case.history].count("noted") == 0
+            again = cases.get(uow, case_id, receiving)
+            assert len(reads) == 1
+        events = [e for _, e in again.case.history]
+        assert events[-3:] == ["noted", "noted_again", "noted_late"]
+        assert again == cases._read(uow, case_id, receiving)
+
+
 def test_a_created_case_is_the_case_a_read_gives_without_reading_it(
     engine: Engine, uow_at: Uow, mover: Mover, params: Parameters, moving_clock: MovingClock,
     monkeypatch: pytest.MonkeyPatch,
