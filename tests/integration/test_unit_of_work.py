@@ -13,7 +13,7 @@ from jinbao.db import engine as db_engine
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.registry.tables import agencies
-from tests.integration.helpers import agency_row
+from tests.integration.helpers import agency_row, listening
 
 
 def agency_count(engine: Engine) -> int:
@@ -144,6 +144,36 @@ def test_a_plain_read_waits_for_no_begin_or_commit_on_postgresql(
     with UnitOfWork(engine, clock, write=False) as uow:
         assert uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
         assert uow.conn.connection.driver_connection.autocommit
+
+
+def test_a_plain_read_sees_each_statements_own_state_and_begins_nothing_on_sqlite(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """On SQLite too (since session 34) a plain read unit's statements run each on its own, as
+    on PostgreSQL's reader: no BEGIN, so a commit between two statements shows in the second;
+    a snapshot read still begins (the previous test), and a writing unit begins IMMEDIATE."""
+    begun: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.startswith("BEGIN"):
+            begun.append(sql)
+
+    counting = select(func.count()).select_from(agencies)
+    with listening(engine, "before_cursor_execute", seen):
+        with UnitOfWork(engine, clock, write=False) as uow:
+            before = uow.conn.execute(counting).scalar_one()
+            with UnitOfWork(engine, clock) as other:  # another connection commits in between
+                other.conn.execute(
+                    insert(agencies).values(**agency_row("10000002"), created_at=clock.now())
+                )
+                other.commit()
+            assert uow.conn.execute(counting).scalar_one() == before + 1
+        with UnitOfWork(engine, clock, write=False, snapshot=True) as uow:
+            uow.conn.execute(counting)
+    if engine.dialect.name == "sqlite":
+        assert begun == ["BEGIN IMMEDIATE", "BEGIN"]  # the writer's, the snapshot's
+    else:
+        assert begun == []  # psycopg begins by itself, without the statement SQLAlchemy sees
 
 
 def _backend(uow: UnitOfWork) -> int:

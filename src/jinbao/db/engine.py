@@ -164,13 +164,23 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 WRITE = "jinbao_write"  # connection info key: the next transaction will write
+# Connection info key: the next transaction only reads, each statement on its own (autocommit).
+EACH_STATEMENT = "jinbao_each_statement"
 
 
 def _sqlite_begin(conn: Any) -> None:
     """A unit of work that writes begins IMMEDIATE: it waits (busy timeout) for the write lock
     before reading anything. Begun DEFERRED, it would read a snapshot and then fail at its first
     write with "database is locked" whenever another writer committed in between — SQLite
-    cannot upgrade a stale snapshot, and waiting does not help (SQLITE_BUSY_SNAPSHOT)."""
+    cannot upgrade a stale snapshot, and waiting does not help (SQLITE_BUSY_SNAPSHOT).
+
+    A unit that only reads, and needs no one state across its statements, begins nothing
+    (``EACH_STATEMENT``): each statement reads what was committed when it began, as on
+    PostgreSQL's reader (:func:`reader`), and the driver's commit at its end has nothing to
+    do. The BEGIN and COMMIT were some 30 µs of a person's record's 0.32 ms in process
+    (session 34)."""
+    if conn.info.pop(EACH_STATEMENT, False):
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.pop(WRITE, False) else "BEGIN")
 
 

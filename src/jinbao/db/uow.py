@@ -15,16 +15,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from jinbao.db.engine import WRITE, reader
+from jinbao.db.engine import EACH_STATEMENT, WRITE, reader
 from jinbao.db.writers import WriterQueue, writer_queue
 from jinbao.kernel.clock import Clock, SystemClock
 
 
 class UnitOfWork:
-    """``write=False`` for a unit that only reads: on SQLite it does not queue for the write
-    lock (see :func:`jinbao.db.engine._sqlite_begin`); on PostgreSQL it runs on a read-only
-    session in autocommit (:func:`jinbao.db.engine.reader`: a write fails loudly, and there is
-    no BEGIN or COMMIT to wait for), each statement seeing the database as of its start.
+    """``write=False`` for a unit that only reads, each statement seeing the database as of its
+    start: on PostgreSQL on a read-only session in autocommit (:func:`jinbao.db.engine.reader`:
+    a write fails loudly, and there is no BEGIN or COMMIT to wait for); on SQLite without
+    queueing for the write lock, and (since session 34) with no BEGIN or COMMIT either (see
+    :func:`jinbao.db.engine._sqlite_begin`).
     ``snapshot=True`` (with ``write=False``) for a read that compares several statements (the
     ledger check): on PostgreSQL they run in one REPEATABLE READ transaction, so they all see
     the same state, whatever commits meanwhile; a SQLite read transaction is one already.
@@ -77,6 +78,8 @@ class UnitOfWork:
             if self.snapshot and self._conn.dialect.name == "postgresql":
                 # Back to autocommit when the connection returns to its pool.
                 self._conn.execution_options(isolation_level="REPEATABLE READ")
+            elif not self.snapshot and self._conn.dialect.name == "sqlite":
+                self._conn.info[EACH_STATEMENT] = True  # see jinbao.db.engine._sqlite_begin
             self._conn.begin()
             return self
         queue = writer_queue(self.engine)
