@@ -327,26 +327,10 @@ _RELATIONSHIP_BY_ID = _relationship_select().where(relationships.c.id == bindpar
 _RELATIONSHIP_BY_ID_FOR_UPDATE = _RELATIONSHIP_BY_ID.with_for_update(of=relationships)
 
 
-def _last_change(relationship_id: Any) -> Select[Any]:
-    """The day of a relation's latest status change (the last of :func:`status_history`)."""
-    return (
-        select(relationship_status_changes.c.changed_on)
-        .where(relationship_status_changes.c.relationship_id == relationship_id)
-        .order_by(relationship_status_changes.c.id.desc())
-        .limit(1)
-    )
-
-
 # On the driver's cursor: a relation is read (and locked) for each change of its status, as
-# every completed transfer makes one, with the day of its last change in the same statement
-# (until session 34, a statement of its own).
+# every completed transfer makes one.
 _READ_RELATIONSHIP = DriverRead(_RELATIONSHIP_BY_ID)
 _READ_RELATIONSHIP_FOR_UPDATE = DriverRead(_RELATIONSHIP_BY_ID_FOR_UPDATE)
-_READ_RELATIONSHIP_TO_CHANGE = DriverRead(
-    _RELATIONSHIP_BY_ID_FOR_UPDATE.add_columns(
-        _last_change(relationships.c.id).scalar_subquery().label("last_changed_on")
-    )
-)
 
 
 def get_relationship(
@@ -355,15 +339,6 @@ def get_relationship(
     read = _READ_RELATIONSHIP_FOR_UPDATE if for_update else _READ_RELATIONSHIP
     row = read.first(uow.conn, {"id": relationship_id})
     return _relationship(row) if row else None
-
-
-def relationship_to_change(
-    uow: UnitOfWork, relationship_id: int
-) -> tuple[Relationship, dt.date | None] | None:
-    """The relation, locked for the transaction (PostgreSQL), and the day of its latest status
-    change (None before any): what a change of its status checks, read at once."""
-    row = _READ_RELATIONSHIP_TO_CHANGE.first(uow.conn, {"id": relationship_id})
-    return None if row is None else (_relationship(row), row.last_changed_on)
 
 
 def relationships_of(uow: UnitOfWork, id_number: str) -> list[Relationship]:
@@ -386,7 +361,12 @@ def current_normal_relationship(uow: UnitOfWork, pid: int, scheme: Scheme) -> Re
     return _relationship(row) if row else None
 
 
-_LAST_CHANGE = DriverRead(_last_change(bindparam("relationship_id")))
+_LAST_CHANGE = DriverRead(
+    select(relationship_status_changes.c.changed_on)
+    .where(relationship_status_changes.c.relationship_id == bindparam("relationship_id"))
+    .order_by(relationship_status_changes.c.id.desc())
+    .limit(1)
+)
 
 
 def last_status_change_on(uow: UnitOfWork, relationship_id: int) -> dt.date | None:

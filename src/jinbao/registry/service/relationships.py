@@ -218,10 +218,9 @@ def change_relationship_status(
     reason: str,
 ) -> Relationship:
     """Move a relationship to a new status, dated, with a reason, kept in its history."""
-    found = repo.relationship_to_change(uow, relationship_id)
-    if found is None:
+    current = repo.get_relationship(uow, relationship_id, for_update=True)
+    if current is None:
         raise _not_found(relationship_id)
-    current, last = found
     check_transition(current.status, new_status, relationship_id=relationship_id)
     if (
         current.kind is RelationshipKind.NORMAL
@@ -234,6 +233,9 @@ def change_relationship_status(
         if other is not None:
             raise _duplicate_relationship(other)
     reason_text = _required_text(reason, "reason", "变更原因", 200)
+    # Read after the lock, by a statement of its own: in the locking statement it would be read
+    # as of that statement's start, without what a unit it waited for committed.
+    last = repo.last_status_change_on(uow, relationship_id)
     if last is not None and changed_on < last:
         raise InvalidInput(
             "relationship.change_before_last",
