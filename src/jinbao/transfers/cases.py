@@ -332,9 +332,10 @@ def sides_select(*extra: Any) -> Any:
     side's row as :func:`find` reads it and, on every row, the events of all the sides as a
     JSON array (``events_json``: ``case_row_id``, ``on``, ``event``, ``document_id``,
     ``note``, ``actor``, in order), then the ``extra`` columns a view adds; the case id bound
-    as ``case_id``. Read without the lock :func:`find` takes: for showing, not for changing.
-    Until session 32 a view read each side, then each side's events; until session 34 the
-    sides and their events were two statements and the view's other parts four more."""
+    as ``case_id``. It locks nothing: the view reads it as it is (for showing, not for
+    changing), and a writing unit's first :func:`find` after taking the case's lock. Until
+    session 32 a view read each side, then each side's events; until session 34 the sides and
+    their events were two statements and the view's other parts four more."""
     events = json_rows(
         of_sides(transfer_events, "on", "event", "document_id", "note", "actor"),
         "id",
