@@ -174,6 +174,15 @@ def test_a_plain_read_sees_each_statements_own_state_and_begins_nothing_on_sqlit
         assert begun == ["BEGIN IMMEDIATE", "BEGIN"]  # the writer's, the snapshot's
     else:
         assert begun == []  # psycopg begins by itself, without the statement SQLAlchemy sees
+        return
+    # A note left on a pooled connection cannot make a writer skip its lock.
+    begun.clear()
+    with listening(engine, "before_cursor_execute", seen), engine.connect() as conn:
+        conn.info[db_engine.EACH_STATEMENT] = True
+        conn.info[db_engine.WRITE] = True
+        conn.begin()
+        conn.rollback()
+    assert begun == ["BEGIN IMMEDIATE"]
 
 
 def _backend(uow: UnitOfWork) -> int:

@@ -78,8 +78,8 @@ class UnitOfWork:
             if self.snapshot and self._conn.dialect.name == "postgresql":
                 # Back to autocommit when the connection returns to its pool.
                 self._conn.execution_options(isolation_level="REPEATABLE READ")
-            elif not self.snapshot and self._conn.dialect.name == "sqlite":
-                self._conn.info[EACH_STATEMENT] = True  # see jinbao.db.engine._sqlite_begin
+            elif self._conn.dialect.name == "sqlite":  # see jinbao.db.engine._sqlite_begin
+                self._conn.info[EACH_STATEMENT] = not self.snapshot
             self._conn.begin()
             return self
         queue = writer_queue(self.engine)
