@@ -132,26 +132,6 @@ def _select() -> Any:
 
 # The statements a transfer runs on every leg are built once, with bound parameters: building
 # one (coercing its values, computing its cache key) costs three times what running it does.
-_THIS_CASE = (
-    transfer_cases.c.case_id == bindparam("case_id"),
-    transfer_cases.c.side == bindparam("side"),
-)
-# One side's case with its dated events, in one statement: the events as a JSON array (an
-# uncorrelated subquery finds the row, by the unique index, as the record's sections do). A
-# transfer reads its cases some nine times; the second statement each time was 8 % of its
-# statements.
-_EVENTS_OF_CASE = json_rows(
-    select(transfer_events.c.id, transfer_events.c.on, transfer_events.c.event).where(
-        transfer_events.c.case_row_id
-        == select(transfer_cases.c.id).where(*_THIS_CASE).correlate(None).scalar_subquery()
-    ),
-    "id",
-)
-_BY_CASE_ID = (
-    _select().add_columns(as_text(_EVENTS_OF_CASE).label("events_json")).where(*_THIS_CASE)
-)
-# Read at every document of a transfer (seven or eight times): on the driver's cursor.
-_READ_BY_CASE_ID = DriverRead(_BY_CASE_ID)
 # The states of a case still under way (neither completed nor refused).
 OPEN_STATES = ("applied", "contact_sent", "funds_sent")
 # A person's application under way, looked up at every application and retirement: the states
@@ -270,32 +250,26 @@ def find(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
     if found is not None:
         return found
     held = uow.transaction_memo(_LOCKED)
-    if case_id in held:  # locked already: a side this transaction has not seen (say, new)
-        found = _read(uow, case_id, side)
-    else:
+    if case_id not in held and uow.conn.dialect.name == "postgresql":
         # A unit may commit and go on: its locks went with the transaction that took them.
-        if uow.conn.dialect.name == "postgresql":
-            _LOCK_CASE.all(uow.conn, {"case_id": case_id})
-        # Read after the lock, by a statement of its own: one that had to wait for the lock
-        # sees what the other unit committed. (Locking and reading in one statement would not:
-        # FOR UPDATE gives the locked row's latest version, but the events, another table, as
-        # of the statement's start.)
-        for row, _ in sides_of(_SIDES.all(uow.conn, {"case_id": case_id})):
-            known[(case_id, row.side)] = row
-            if row.side is side:
-                found = row
-        held[case_id] = True
-    if found is not None:
-        known[(case_id, side)] = found
-    return found
+        _LOCK_CASE.all(uow.conn, {"case_id": case_id})
+    held[case_id] = True
+    # Read after the lock, by a statement of its own: one that had to wait for the lock sees
+    # what the other unit committed. (Locking and reading in one statement would not: FOR
+    # UPDATE gives the locked row's latest version, but the events, another table, as of the
+    # statement's start.) A side already locked but not seen here (say, new) is read the same.
+    for row in _sides(uow, case_id).values():
+        known[(case_id, row.side)] = row
+    return known.get((case_id, side))
+
+
+def _sides(uow: UnitOfWork, case_id: str) -> dict[Side, CaseRow]:
+    """Every side of the case held here, each with its history, as a read gives it now."""
+    return {row.side: row for row, _ in sides_of(_SIDES.all(uow.conn, {"case_id": case_id}))}
 
 
 def _read(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow | None:
-    r = _READ_BY_CASE_ID.first(uow.conn, {"case_id": case_id, "side": side.value})
-    if r is None:
-        return None
-    history = [(dt.date.fromisoformat(e["on"]), e["event"]) for e in json.loads(r.events_json)]
-    return _row(r, history)
+    return _sides(uow, case_id).get(side)
 
 
 def _noted(uow: UnitOfWork, row: CaseRow, given: CaseRow | None = None) -> CaseRow:
@@ -333,7 +307,7 @@ def sides_select(*extra: Any) -> Any:
     JSON array (``events_json``: ``case_row_id``, ``on``, ``event``, ``document_id``,
     ``note``, ``actor``, in order), then the ``extra`` columns a view adds; the case id bound
     as ``case_id``. It locks nothing: the view reads it as it is (for showing, not for
-    changing), and a writing unit's first :func:`find` after taking the case's lock. Until
+    changing), and :func:`find` too, in a writing unit after taking the case's lock. Until
     session 32 a view read each side, then each side's events; until session 34 the sides and
     their events were two statements and the view's other parts four more."""
     events = json_rows(
@@ -367,8 +341,8 @@ def sides_of(found: Sequence[Any]) -> list[tuple[CaseRow, list[dict[str, Any]]]]
     return sorted(read, key=lambda pair: order.index(pair[0].side))
 
 
-# What a writing unit's first find of a case reads, once the case is locked: every side whole
-# (until session 34 each side when it was found, again at each find).
+# What a find reads (a writing unit's once the case is locked): every side whole, on the driver's
+# cursor (until session 34 the side asked for, and in a writing unit again at each find).
 _SIDES = DriverRead(sides_select())
 
 
