@@ -16,7 +16,7 @@ from jinbao.kernel.clock import FixedClock
 from jinbao.registry import service as registry
 from jinbao.registry.tables import agencies, persons
 from jinbao.transfers import queries
-from jinbao.transfers.tables import transfer_cases
+from jinbao.transfers.tables import transfer_cases, transfer_events, transfer_notices
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.helpers import commit
 
@@ -92,3 +92,58 @@ def test_the_sides_of_a_new_case_are_read_by_one_plan_and_by_the_index(
     assert generic_plans > 0  # psycopg prepared it, and PostgreSQL kept the plan for any id
     assert custom_plans <= 5
     assert any("uq_transfer_cases_case_id_side" in line for line in explained), explained
+
+
+@ON_POSTGRESQL
+def test_a_cases_view_reaches_each_sides_events_and_notices_by_their_index_in_a_plan_for_any_id(
+    engine: Engine, make_uow: Callable[[], UnitOfWork], clock: FixedClock
+) -> None:
+    """The view's plan for any case id (the one a connection keeps once the statement is
+    prepared) reaches a side's events and notices through their ``case_row_id`` index at a
+    size where a join by the case id hashed a scan of the whole table, the rows of a case
+    spread over it as cases move on together (session 35: under the load the plan made while
+    the tables were small kept scanning them as they grew, the view 0.65 ms a call after 1 000
+    transfers)."""
+    number = an_id_number(born="1985-03-15", sex="M", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(number, "张三", "410105"))
+
+    commit(make_uow, setup)
+    with engine.begin() as conn:
+        ids = dict(conn.execute(select(agencies.c.code, agencies.c.id)).all())
+        person = conn.execute(select(persons.c.id)).scalar_one()
+        conn.execute(insert(transfer_cases), [
+            {"case_id": f"ZY{n:08d}", "side": side, "agency_id": ids[here],
+             "counterpart_id": ids[there], "person_id": person, "scheme": "enterprise",
+             "kind": "inter_province", "mode": "electronic", "state": "completed",
+             "legs": "[]", "applied_on": dt.date(2025, 6, 1), "queued": False,
+             "created_at": clock.now(), "updated_at": clock.now()}
+            for n in range(80)
+            for side, here, there in (("receiving", "41010000", "44010600"),
+                                      ("transferring", "44010600", "41010000"))
+        ])  # fmt: skip
+        rows = conn.execute(select(transfer_cases.c.id)).scalars().all()
+        for table in (transfer_events, transfer_notices):
+            written = [
+                {"case_row_id": row, "event": "applied", "on": dt.date(2025, 6, 1),
+                 "actor": "test", "recorded_at": clock.now()}
+                if table is transfer_events else
+                {"case_row_id": row, "code": "transfer.arrears_excluded", "zh": "欠费",
+                 "en": "arrears", "due_on": None, "created_at": clock.now()}
+                for _ in range(7) for row in rows  # interleaved, as cases move on together
+            ]  # fmt: skip
+            conn.execute(insert(table), written)
+        conn.execute(text("ANALYZE"))
+        sql = str(queries._VIEW.statement.compile(dialect=engine.dialect))
+        driver = conn.connection.driver_connection
+        driver.execute("SET plan_cache_mode = force_generic_plan")
+        driver.execute("PREPARE view_any(varchar) AS " + sql.replace("%(case_id)s", "$1"))
+        plan = driver.execute("EXPLAIN EXECUTE view_any('ZY00000040')")
+        explained = "\n".join(r[0] for r in plan)
+        driver.execute("DEALLOCATE view_any")
+        driver.execute("RESET plan_cache_mode")
+    for table in ("transfer_events", "transfer_notices"):
+        assert f"Seq Scan on {table}" not in explained, explained
+        assert f"ix_{table}_case_row_id" in explained, explained

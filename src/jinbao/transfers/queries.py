@@ -97,8 +97,8 @@ def summary(row: CaseRow, today: dt.date, params: Parameters) -> dict[str, Any]:
 # The case view in one statement, built once (see db/README.md) and run on the driver's cursor:
 # a case is shown after every step taken on it over HTTP and followed by the person (under the
 # mixed load each transfer is read back twice). The sides with their events (cases.sides_select)
-# and, on each row, the notices of every side, the documents of the case and the ledger
-# transfer of the row's key; the comments only when there are some (a second statement: a
+# and, on each row, that side's notices, the documents of the case and the ledger transfer of
+# the row's key; the comments only when there are some (a second statement: a
 # timestamp's JSON text is not the API's). Until session 34 six statements, each some 90 µs of
 # the server's and the database's CPU, and each document's whole payload decoded in Python
 # for its date of issue (about 40 µs), now read by the database from the payload's text.
@@ -210,9 +210,8 @@ def show(uow: UnitOfWork, case_id: str, params: Parameters) -> dict[str, Any]:
         raise _no_case(case_id)
     found = cases.sides_of(read)
     rows = [row for row, _ in found]
-    notices: dict[int, list[dict[str, Any]]] = {row.row_id: [] for row in rows}
-    for notice in json.loads(read[0].notices_json):
-        notices[notice["case_row_id"]].append(notice)
+    # Each side's notices on its own row, as its events (cases.of_sides).
+    notices = {r.id: json.loads(r.notices_json) for r in read}
     today = uow.clock.today()
     documents = [
         {
