@@ -47,6 +47,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     union_all,
     update,
@@ -541,8 +542,10 @@ def deliver(
     return DeliveryReport(delivered, failed)
 
 
-# What waits in each box, oldest first; each read by its partial index (migration 0012).
-_OUTBOX_WAITS = (outbox.c.delivered_at.is_(None), outbox.c.channel == "network")
+# What waits in each box, oldest first; each read by its partial index (migrations 0012 and
+# 0017). The channel is a constant in the statement, as in the index's condition: a bound value
+# would not let either engine's planner see that the index holds the rows asked for.
+_OUTBOX_WAITS = (outbox.c.delivered_at.is_(None), outbox.c.channel == literal_column("'network'"))
 _OUTBOX_ORDER = (outbox.c.id,)
 _INBOX_WAITS = (inbox.c.applied_at.is_(None),)
 _INBOX_ORDER = (inbox.c.received_at, inbox.c.document_id)

@@ -58,12 +58,13 @@ outbox = Table(
     Column("channel", String(10), nullable=False, server_default="network"),
     # Typed by the receiving operator instead of scanning (paper documents only).
     Column("short_code", String(20), nullable=True),
-    # The documents waiting to be delivered, in the order deliver takes them: only those (0012).
+    # The network documents waiting to be delivered, in the order deliver takes them: only
+    # those (0012; since 0017 not the paper ones, which the post carries).
     Index(
         "ix_outbox_pending",
         "id",
-        sqlite_where=text("delivered_at IS NULL"),
-        postgresql_where=text("delivered_at IS NULL"),
+        sqlite_where=text("delivered_at IS NULL AND channel = 'network'"),
+        postgresql_where=text("delivered_at IS NULL AND channel = 'network'"),
     ),
     Index("ix_outbox_short_code", "short_code", unique=True),
     Index("ix_outbox_case_id", "case_id"),  # a case's documents (0016)

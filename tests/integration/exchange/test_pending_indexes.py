@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import Engine, Select, insert, text
+from sqlalchemy.dialects import postgresql
 
 from jinbao.exchange import service as exchange
 from jinbao.exchange.tables import inbox, outbox
@@ -95,3 +96,51 @@ def test_what_waits_in_both_boxes_is_one_statement_each_box_in_its_order_and_lim
     assert list(ids.values()) == ["out2", "out4", "out5"]
     assert [payload for _, payload in incoming] == ["in3", "in4", "in1"]
     assert all(isinstance(row_id, int) for row_id in ids)
+
+
+def test_the_pumps_outbox_index_holds_the_network_documents_waiting_not_the_papers(
+    engine: Engine,
+) -> None:
+    """A paper document sent to an agency off this node is never marked delivered here (the
+    post carries it). Until 0017 the outbox's index of waiting documents held every one of
+    them, and every round of the pump stepped over them all. Now the pump's statement, its
+    values bound as the driver sends them, reads the index, and the index gives the waiting
+    network documents and nothing else."""
+    at = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(outbox), [
+            {"document_id": f"p{n}", "sender": "a", "receiver": "b", "type": "contact_letter",
+             "case_id": "c", "payload": f"p{n}", "created_at": at, "attempts": 0,
+             "channel": "network" if n == 0 else "paper", "delivered_at": None}
+            for n in range(200)
+        ])  # fmt: skip
+        conn.execute(text("ANALYZE"))
+    waiting = exchange._READ_WAITING.statement
+    values = {"param_1": 0, "param_2": 1, "limit": 10}
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        if engine.dialect.name == "postgresql":
+            compiled = waiting.compile(
+                dialect=postgresql.psycopg.dialect(paramstyle="numeric_dollar")
+            )
+            bound = ", ".join(str(values[name]) for name in compiled.positiontup)
+            driver.execute("SET plan_cache_mode = force_generic_plan")
+            driver.execute("SET enable_seqscan = off")  # a table this small is cheapest scanned
+            driver.execute(f"PREPARE waiting AS {compiled}")
+            explained = "\n".join(
+                r[0]
+                for r in driver.execute(f"EXPLAIN (ANALYZE, COSTS OFF) EXECUTE waiting({bound})")
+            )
+            assert "Index Scan using ix_outbox_pending on outbox" in explained, explained
+            assert "Rows Removed by Filter" not in explained, explained
+        else:
+            compiled = waiting.compile(dialect=engine.dialect)
+            given = compiled.construct_params({"limit": 10})
+            bound_in_order = tuple(given[name] for name in compiled.positiontup)
+            explained = "\n".join(
+                str(tuple(r))
+                for r in driver.execute(f"EXPLAIN QUERY PLAN {compiled}", bound_in_order)
+            )
+            assert "ix_outbox_pending" in explained, explained
+        outgoing, _incoming = exchange.waiting(conn, 10)
+    assert [payload for _, payload in outgoing] == ["p0"]
