@@ -26,6 +26,7 @@ carries the same bytes between nodes without changing any of this.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import time
 import uuid
@@ -107,20 +108,40 @@ def ensure_key(uow: UnitOfWork, agency_code: str) -> str:
     found = uow.conn.execute(current).scalar()
     if found is not None:
         return str(found)
-    key = Ed25519PrivateKey.generate()
     made = uow.conn.execute(
         insert_unless_taken(uow.conn, agency_keys, agency_keys.c.key_id),
-        {
-            "agency_id": agency_id,
-            "key_id": f"k{uuid.uuid4().hex[:8]}",
-            "public_key": public_key_bytes(key.public_key()),
-            "private_key": _b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())),
-            "created_at": uow.clock.now(),
-        },
+        _new_key_pair(agency_id, uow.clock.now()),
     ).scalar()
     uow.transaction_memo(_ROUTES).clear()  # a route read before had no key
     # Nothing back: another transaction made the agency's key meanwhile (and has committed).
     return str(made if made is not None else uow.conn.execute(current).scalar_one())
+
+
+def _new_key_pair(agency_id: int, now: dt.datetime) -> dict[str, Any]:
+    """An ``agency_keys`` row: a new Ed25519 key pair for the agency, under a new key id."""
+    key = Ed25519PrivateKey.generate()
+    return {
+        "agency_id": agency_id,
+        "key_id": f"k{uuid.uuid4().hex[:8]}",
+        "public_key": public_key_bytes(key.public_key()),
+        "private_key": _b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())),
+        "created_at": now,
+    }
+
+
+def ensure_keys(uow: UnitOfWork) -> int:
+    """A key pair for every agency that holds no key yet, as each would make at its first
+    document (:func:`ensure_key`); agencies served by another node (an imported key) and
+    those with a key of their own, current or retired, are left as they are. For a node
+    brought up with its agencies at once (``jinbao sim generate``), not beside other
+    writers of keys. Returns the number made."""
+    keyless = select(agencies.c.id).where(~exists().where(agency_keys.c.agency_id == agencies.c.id))
+    now = uow.clock.now()
+    made = [_new_key_pair(agency_id, now) for agency_id in uow.conn.execute(keyless).scalars()]
+    if made:
+        uow.conn.execute(insert(agency_keys), made)
+        uow.transaction_memo(_ROUTES).clear()
+    return len(made)
 
 
 # The statements of every document sent, received and delivered are built once, with bound

@@ -84,6 +84,7 @@ from jinbao.db.bulk import (
 )
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
 from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.identifiers import Sex, resident_id_check_character, uscc_check_character
@@ -345,6 +346,10 @@ def generate(
             record(uow, "sim.generate", "sim", str(seed), new=plan)
         # A stream of its own: agencies already there draw nothing, yet the people must not change.
         made_agencies = _agencies(uow, random.Random(f"{seed}:agencies"))
+        # Every agency's signing key pair, as on a node that has run for a while (each makes
+        # its own at its first document): without them the transfers of a run made hundreds,
+        # and the route look-ups were planned for the few that existed (session 35).
+        exchange.ensure_keys(uow)
         counties = _counties(uow)
         firms = _employers(uow, rng, counties, max(5, persons_wanted // 20), seed)
         uow.commit()

@@ -23,6 +23,7 @@ from jinbao.exchange.model import CURRENT_VERSION, Document, DocumentType, Envel
 from jinbao.exchange.tables import agency_keys, inbox, outbox
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
+from jinbao.registry.tables import agencies
 from tests.builders import an_agency_tree
 from tests.integration.helpers import commit, listening, rejected
 from tests.unit.exchange.examples import BODIES
@@ -366,3 +367,45 @@ def test_an_agencys_first_two_documents_at_once_make_one_signing_key(
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(agency_keys)).scalar_one() == 1
     assert count(engine, inbox) == 2
+
+
+def test_agencies_given_their_keys_at_once_each_get_one_and_sign_with_it(
+    engine: Engine, make_uow: Uow, tree: None
+) -> None:
+    """A node brought up with its agencies at once (``jinbao sim generate``) gives every
+    agency without a key its pair, as each would make at its first document: an agency
+    served by another node keeps its imported key only, one with a key keeps it, and a
+    second call makes none. The next document is signed with the key made, and no other is
+    made at sending."""
+    elsewhere(make_uow, "44010600")
+    with make_uow() as uow:
+        own = exchange.ensure_key(uow, "41000000")
+        uow.commit()
+    with make_uow() as uow:
+        made = exchange.ensure_keys(uow)
+        uow.commit()
+    with engine.connect() as conn:
+        keys = conn.execute(
+            select(agencies.c.code, agency_keys.c.key_id, agency_keys.c.private_key.is_(None)).join(
+                agencies, agencies.c.id == agency_keys.c.agency_id
+            )
+        ).all()
+        every = conn.execute(select(func.count()).select_from(agencies)).scalar_one()
+    by_agency: dict[str, list[tuple[str, bool]]] = {}
+    for code, key_id, imported in keys:
+        by_agency.setdefault(code, []).append((key_id, imported))
+    assert made == every - 2  # all but the one served elsewhere and the one with its key
+    assert len(by_agency) == every
+    assert by_agency["44010600"] == [("far-44010600", True)]
+    assert by_agency["41000000"] == [(own, False)]
+    assert all(len(held) == 1 for held in by_agency.values())
+    with make_uow() as uow:
+        assert exchange.ensure_keys(uow) == 0
+        document_id = send_letter(uow)  # 41010000 to the agency on the other node
+        uow.commit()
+    with engine.connect() as conn:
+        wire = conn.execute(
+            select(outbox.c.payload).where(outbox.c.document_id == document_id)
+        ).scalar_one()
+        assert conn.execute(select(func.count()).select_from(agency_keys)).scalar_one() == len(keys)
+    assert json.loads(wire)["signature"]["key_id"] == by_agency["41010000"][0][0]

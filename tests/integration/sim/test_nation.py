@@ -18,6 +18,7 @@ from jinbao.contributions.tables import contribution_payments, contributions, re
 from jinbao.db import migrate
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.tables import agency_keys
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.identifiers import Sex
@@ -97,6 +98,15 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
         assert levels["province"] == 32
         assert levels["city"] > 300
         assert levels["county"] > 2800
+        # Every agency signs with a key pair of its own, made with the agencies (as on a node
+        # that has run for a while), not one at a time at each agency's first document.
+        signing = conn.execute(
+            select(agency_keys.c.agency_id, func.count())
+            .where(agency_keys.c.private_key.is_not(None), agency_keys.c.retired_at.is_(None))
+            .group_by(agency_keys.c.agency_id)
+        ).all()
+        assert len(signing) == sum(levels.values())
+        assert {n for _, n in signing} == {1}
         # Amounts are the policy engine's, on a base inside the band in force.
         rows = conn.execute(select(contributions).order_by(contributions.c.id)).all()
         for r in random.Random(1).sample(rows, 80):
