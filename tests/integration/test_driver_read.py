@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     event,
     exists,
+    func,
     insert,
     select,
     update,
@@ -261,3 +262,87 @@ def test_keys_in_binds_any_number_of_keys_in_one_statement(
             found = [r.code for r in read.all(uow.conn, {"codes": wanted})]
             assert found == sorted(c for c in wanted if c in codes)
     assert len(texts) == 1
+
+
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+_OURS = "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE '\\_jinbao\\_%%' ORDER BY prepare_time"
+
+
+@ON_POSTGRESQL
+def test_on_postgresql_a_statement_inside_a_transaction_is_prepared_here_and_run_by_libpq(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """After the transaction's first statement (psycopg's cursor, which begins it), a driver
+    statement is prepared once on the connection under a name of ours and run by libpq; a
+    read unit (autocommit) runs every one that way. The rows and counts are the cursor's."""
+    read = DriverRead(select(agencies.c.code, agencies.c.created_at).where(
+        agencies.c.code.in_([bindparam("first"), bindparam("second")])
+    ).order_by(agencies.c.code))  # fmt: skip
+    rename = DriverWrite(
+        update(agencies).where(agencies.c.code == bindparam("which")).values(name=bindparam("to"))
+    )
+    codes = {"first": "10000000", "second": "20000000"}
+    with UnitOfWork(engine, clock) as uow:
+        for code in codes.values():
+            uow.conn.execute(insert(agencies).values(**agency_row(code), created_at=clock.now()))
+        before = set(uow.conn.exec_driver_sql(_OURS).all())  # earlier tests' on this connection
+        first = read.all(uow.conn, codes)
+        again = read.all(uow.conn, codes)
+        assert rename.run(uow.conn, {"which": "10000000", "to": "甲"}) == 1
+        assert rename.run(uow.conn, {"which": "99999999", "to": "乙"}) == 0
+        prepared = [r for r in uow.conn.exec_driver_sql(_OURS).all() if r not in before]
+        uow.commit()
+    assert first == again == [("10000000", clock.now()), ("20000000", clock.now())]
+    assert [statement.count("$") for _, statement in prepared] == [2, 2]  # read, then write
+    assert "SELECT agencies.code" in prepared[0].statement
+    assert "UPDATE agencies" in prepared[1].statement
+    with UnitOfWork(engine, clock, write=False) as uow:
+        assert read.first(uow.conn, codes) == ("10000000", clock.now())
+        assert len(uow.conn.exec_driver_sql(_OURS).all()) >= 1
+
+
+@ON_POSTGRESQL
+def test_on_postgresql_our_statements_are_prepared_again_after_psycopg_deallocates_them(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """psycopg deallocates every prepared statement of the connection after a rollback when it
+    had prepared some of its own; ours are then prepared again under new names, and the next
+    transaction's statements run (the first version of this path failed there: "prepared
+    statement does not exist")."""
+    read = DriverRead(select(agencies.c.code).where(agencies.c.code == bindparam("code")))
+    engine.dispose()  # one connection for the units below
+    with UnitOfWork(engine, clock) as uow:
+        uow.conn.execute(insert(agencies).values(**agency_row("10000000"), created_at=clock.now()))
+        uow.commit()
+    for _ in range(2):
+        with UnitOfWork(engine, clock) as uow:
+            for _ in range(6):  # psycopg prepares a statement of its own at its fifth run
+                uow.conn.execute(select(agencies.c.id).where(agencies.c.code == "10000000"))
+            assert read.first(uow.conn, {"code": "10000000"}) == ("10000000",)
+            names = [name for name, _ in uow.conn.exec_driver_sql(_OURS)]
+            # leaving the block without commit: a rollback, and psycopg's DEALLOCATE ALL
+        with UnitOfWork(engine, clock) as uow:
+            uow.conn.execute(select(agencies.c.id))  # the transaction's first, on the cursor
+            assert uow.conn.exec_driver_sql(_OURS).all() == []
+            assert read.first(uow.conn, {"code": "10000000"}) == ("10000000",)
+            again = [name for name, _ in uow.conn.exec_driver_sql(_OURS)]
+            uow.commit()
+        assert len(again) == len(names) == 1
+        assert again != names  # a new name: the server may not have forgotten the old one
+
+
+@ON_POSTGRESQL
+def test_on_postgresql_a_snapshot_units_first_driver_statement_begins_its_transaction(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """The first statement of a transaction goes by psycopg's cursor, which sends the BEGIN with
+    the connection's isolation level: a snapshot unit reads in REPEATABLE READ even when a
+    driver statement is its first."""
+    level = DriverRead(select(func.current_setting(bindparam("name", type_=String)).label("level")))
+    with UnitOfWork(engine, clock, write=False, snapshot=True) as uow:
+        assert level.first(uow.conn, {"name": "transaction_isolation"}) == ("repeatable read",)
+        assert level.first(uow.conn, {"name": "transaction_isolation"}) == ("repeatable read",)
+    with UnitOfWork(engine, clock) as uow:
+        assert level.first(uow.conn, {"name": "transaction_isolation"}) == ("read committed",)
