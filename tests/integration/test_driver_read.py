@@ -267,7 +267,10 @@ def test_keys_in_binds_any_number_of_keys_in_one_statement(
 ON_POSTGRESQL = pytest.mark.parametrize(
     "migrated_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
-_OURS = "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE '\\_jinbao\\_%%' ORDER BY prepare_time"
+_OURS = (
+    "SELECT name, statement FROM pg_prepared_statements"
+    " WHERE name LIKE '\\_jinbao\\_%%' ORDER BY prepare_time"
+)
 
 
 @ON_POSTGRESQL
