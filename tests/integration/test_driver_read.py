@@ -313,11 +313,21 @@ def test_on_postgresql_our_statements_are_prepared_again_after_psycopg_deallocat
     """psycopg deallocates every prepared statement of the connection after a rollback when it
     had prepared some of its own; ours are then prepared again under new names, and the next
     transaction's statements run (the first version of this path failed there: "prepared
-    statement does not exist")."""
+    statement does not exist"). A rollback with none of psycopg's leaves ours as they are."""
     read = DriverRead(select(agencies.c.code).where(agencies.c.code == bindparam("code")))
     engine.dispose()  # one connection for the units below
     with UnitOfWork(engine, clock) as uow:
         uow.conn.execute(insert(agencies).values(**agency_row("10000000"), created_at=clock.now()))
+        uow.commit()
+    with UnitOfWork(engine, clock) as uow:  # a new connection: psycopg has prepared nothing
+        uow.conn.execute(select(agencies.c.id))
+        assert read.first(uow.conn, {"code": "10000000"}) == ("10000000",)
+        kept = uow.conn.exec_driver_sql(_OURS).all()
+        # leaving without commit: a rollback, and nothing of psycopg's to deallocate
+    with UnitOfWork(engine, clock) as uow:
+        uow.conn.execute(select(agencies.c.id))
+        assert read.first(uow.conn, {"code": "10000000"}) == ("10000000",)
+        assert uow.conn.exec_driver_sql(_OURS).all() == kept  # the same, none made again
         uow.commit()
     for _ in range(2):
         with UnitOfWork(engine, clock) as uow:

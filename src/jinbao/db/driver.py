@@ -192,11 +192,12 @@ class _Prepared:
     """A connection's adapters (psycopg's Transformer) and its statements prepared here.
 
     psycopg deallocates every prepared statement of its connection (``DEALLOCATE ALL``) when
-    it forgets its own: after a rollback, and after a command that drops or alters objects.
-    Ours go with them, so the connection's manager of prepared statements is asked to tell
-    us (its ``clear``, wrapped): we forget ours too and prepare them again under new names
-    (a name is never used twice on a connection, whether the server forgot it or not). A
-    psycopg without that manager gets no lean path (:func:`_lean_state` returns None)."""
+    it forgets its own, if it had any: after a rollback, and after a command that drops or
+    alters objects. Ours go with them, so the connection's manager of prepared statements is
+    asked to tell us (its ``clear``, wrapped, which says whether that deallocation follows):
+    then we forget ours too and prepare them again, under new names (a name is never used
+    twice on a connection). A psycopg without that manager gets no lean path
+    (:func:`_lean_state` returns None)."""
 
     def __init__(self, dbapi: Any) -> None:
         self.tx = Transformer(dbapi)
@@ -206,8 +207,10 @@ class _Prepared:
         forget = manager.clear
 
         def clear() -> bool:
-            self.names.clear()
-            return bool(forget())
+            deallocating = bool(forget())
+            if deallocating:
+                self.names.clear()
+            return deallocating
 
         manager.clear = clear
 
