@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, String, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, String, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jinbao.db.bulk import keys_in
@@ -38,6 +38,32 @@ def test_a_hidden_key_is_a_subquery_on_postgresql_and_itself_on_sqlite() -> None
         generic(bindparam("code"))
 
 
+def _a_person_and_agencies(make_uow: Callable[[], UnitOfWork]) -> None:
+    number = an_id_number(born="1985-03-15", sex="M", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(number, "张三", "410105"))
+
+    commit(make_uow, setup)
+
+
+def _cases(conn: Connection, clock: FixedClock, numbers: range, state: str) -> None:
+    """Both sides of the cases ``ZY`` + each number, of the one person, between two agencies."""
+    ids = dict(conn.execute(select(agencies.c.code, agencies.c.id)).all())
+    person = conn.execute(select(persons.c.id)).scalar_one()
+    conn.execute(insert(transfer_cases), [
+        {"case_id": f"ZY{n:08d}", "side": side, "agency_id": ids[here],
+         "counterpart_id": ids[there], "person_id": person, "scheme": "enterprise",
+         "kind": "inter_province", "mode": "electronic", "state": state,
+         "legs": "[]", "applied_on": dt.date(2025, 6, 1), "queued": False,
+         "created_at": clock.now(), "updated_at": clock.now()}
+        for n in numbers
+        for side, here, there in (("receiving", "41010000", "44010600"),
+                                  ("transferring", "44010600", "41010000"))
+    ])  # fmt: skip
+
+
 @ON_POSTGRESQL
 def test_the_sides_of_a_new_case_are_read_by_one_plan_and_by_the_index(
     engine: Engine, make_uow: Callable[[], UnitOfWork], clock: FixedClock
@@ -49,32 +75,11 @@ def test_the_sides_of_a_new_case_are_read_by_one_plan_and_by_the_index(
     counted as many plans as calls, 0.2–0.3 ms each); a small table's statistics do not
     reproduce that here, so this test holds to what the hidden id must do, and the rendering
     test above to how it is hidden."""
-    number = an_id_number(born="1985-03-15", sex="M", county="410105")
-
-    def setup(uow: UnitOfWork) -> None:
-        an_agency_tree(uow)
-        registry.add_person(uow, registry.NewPerson(number, "张三", "410105"))
-
-    commit(make_uow, setup)
+    _a_person_and_agencies(make_uow)
     with engine.begin() as conn:
-        ids = dict(conn.execute(select(agencies.c.code, agencies.c.id)).all())
-        person = conn.execute(select(persons.c.id)).scalar_one()
-
-        def cases_numbered(numbers: range) -> None:
-            conn.execute(insert(transfer_cases), [
-                {"case_id": f"ZY{n:08d}", "side": side, "agency_id": ids[here],
-                 "counterpart_id": ids[there], "person_id": person, "scheme": "enterprise",
-                 "kind": "inter_province", "mode": "electronic", "state": "applied",
-                 "legs": "[]", "applied_on": dt.date(2025, 6, 1), "queued": False,
-                 "created_at": clock.now(), "updated_at": clock.now()}
-                for n in numbers
-                for side, here, there in (("receiving", "41010000", "44010600"),
-                                          ("transferring", "44010600", "41010000"))
-            ])  # fmt: skip
-
-        cases_numbered(range(400))
+        _cases(conn, clock, range(400), "applied")
         conn.execute(text("ANALYZE transfer_cases"))
-        cases_numbered(range(400, 440))  # new since the statistics
+        _cases(conn, clock, range(400, 440), "applied")  # new since the statistics
     engine.dispose()  # one connection, used by the unit below
     with UnitOfWork(engine, clock, write=False) as uow:
         for n in range(400, 430):
@@ -104,26 +109,9 @@ def test_a_cases_view_reaches_each_sides_events_and_notices_by_their_index_in_a_
     spread over it as cases move on together (session 35: under the load the plan made while
     the tables were small kept scanning them as they grew, the view 0.65 ms a call after 1 000
     transfers)."""
-    number = an_id_number(born="1985-03-15", sex="M", county="410105")
-
-    def setup(uow: UnitOfWork) -> None:
-        an_agency_tree(uow)
-        registry.add_person(uow, registry.NewPerson(number, "张三", "410105"))
-
-    commit(make_uow, setup)
+    _a_person_and_agencies(make_uow)
     with engine.begin() as conn:
-        ids = dict(conn.execute(select(agencies.c.code, agencies.c.id)).all())
-        person = conn.execute(select(persons.c.id)).scalar_one()
-        conn.execute(insert(transfer_cases), [
-            {"case_id": f"ZY{n:08d}", "side": side, "agency_id": ids[here],
-             "counterpart_id": ids[there], "person_id": person, "scheme": "enterprise",
-             "kind": "inter_province", "mode": "electronic", "state": "completed",
-             "legs": "[]", "applied_on": dt.date(2025, 6, 1), "queued": False,
-             "created_at": clock.now(), "updated_at": clock.now()}
-            for n in range(80)
-            for side, here, there in (("receiving", "41010000", "44010600"),
-                                      ("transferring", "44010600", "41010000"))
-        ])  # fmt: skip
+        _cases(conn, clock, range(80), "completed")
         rows = conn.execute(select(transfer_cases.c.id)).scalars().all()
         for table in (transfer_events, transfer_notices):
             written = [
