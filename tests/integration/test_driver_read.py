@@ -359,3 +359,24 @@ def test_on_postgresql_a_snapshot_units_first_driver_statement_begins_its_transa
         assert level.first(uow.conn, {"name": "transaction_isolation"}) == ("repeatable read",)
     with UnitOfWork(engine, clock) as uow:
         assert level.first(uow.conn, {"name": "transaction_isolation"}) == ("read committed",)
+
+
+@ON_POSTGRESQL
+def test_on_postgresql_a_connection_told_not_to_prepare_runs_our_statements_unnamed(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """A connection whose psycopg is told not to prepare (``prepare_threshold`` None, as
+    behind a pooler in transaction mode) prepares none of ours either; the statements run."""
+    read = DriverRead(select(agencies.c.code).where(agencies.c.code == bindparam("code")))
+    engine.dispose()
+    with UnitOfWork(engine, clock) as uow:
+        uow.conn.execute(insert(agencies).values(**agency_row("10000000"), created_at=clock.now()))
+        uow.conn.connection.dbapi_connection.prepare_threshold = None
+        before = uow.conn.exec_driver_sql(_OURS).all()
+        for _ in range(3):
+            assert read.first(uow.conn, {"code": "10000000"}) == ("10000000",)
+        assert uow.conn.exec_driver_sql(_OURS).all() == before
+        uow.conn.connection.dbapi_connection.prepare_threshold = 5
+        assert read.first(uow.conn, {"code": "10000000"}) == ("10000000",)
+        assert len(uow.conn.exec_driver_sql(_OURS).all()) == len(before) + 1
+        uow.commit()

@@ -182,7 +182,8 @@ def _cursor(conn: Connection, dbapi: Any) -> Any:
 # What a PostgreSQL connection has prepared for the lean path, in the pooled connection's info
 # (emptied with a new DBAPI connection, as the kept cursor is).
 _LEAN = "jinbao.driver_lean"
-# Statements prepared on one connection at most; past that a statement is sent unnamed. A
+# Statements prepared on one connection at most; past that a statement is sent unnamed, as it
+# is on a connection psycopg is told not to prepare on (``prepare_threshold`` None). A
 # statement is prepared once per set of its values' types (psycopg dumps an int as int2, int4
 # or int8 by its size, None untyped), as psycopg's cursor does (its own limit is 100).
 PREPARED_MAX = 500
@@ -247,7 +248,10 @@ def _lean(conn: Connection, dbapi: Any, plan: _Plan, parameters: Any, fetch: str
     assert plan.numbered is not None
     key = (plan.numbered, types)
     name = state.names.get(key)
-    if name is None and len(state.names) < PREPARED_MAX:
+    # Prepared only where psycopg would prepare too: a connection set not to (its
+    # prepare_threshold None, as behind a pooler in transaction mode) runs each statement
+    # unnamed, as it does.
+    if name is None and len(state.names) < PREPARED_MAX and dbapi.prepare_threshold is not None:
         name = state.name()
         made = pgconn.prepare(name, plan.numbered, types)
         if made.status != ExecStatus.COMMAND_OK:
