@@ -124,13 +124,13 @@ def _run(conn: Connection, plan: _Plan, params: Any, fetch: str) -> Any:
     cursor = _cursor(conn, dbapi)
     try:
         conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, parameters, None, many)
-        if (
-            plan.numbered is not None
-            and not many
-            and _in_transaction(dbapi)
-            and _lean_state(conn, dbapi) is not None
-        ):
-            lean = _lean(conn, dbapi, plan, parameters, fetch)
+        lean_state = (
+            _lean_state(conn, dbapi)
+            if plan.numbered is not None and not many and _in_transaction(dbapi)
+            else None
+        )
+        if lean_state is not None:
+            lean = _lean(dbapi, lean_state, plan, parameters, fetch)
             conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, parameters, None, many)
             return lean
         if many:
@@ -235,11 +235,9 @@ def _in_transaction(dbapi: Any) -> bool:
     return bool(dbapi.autocommit) or dbapi.pgconn.transaction_status == TransactionStatus.INTRANS
 
 
-def _lean(conn: Connection, dbapi: Any, plan: _Plan, parameters: Any, fetch: str) -> Any:
+def _lean(dbapi: Any, state: _Prepared, plan: _Plan, parameters: Any, fetch: str) -> Any:
     """Run ``plan`` by libpq's prepared execution (see the module docstring): the rows as the
     cursor's fetch would give them (``one``: a list of at most one), or the rows changed."""
-    state = _lean_state(conn, dbapi)
-    assert state is not None  # _run asked
     tx = state.tx
     values = [parameters[name] for name in plan.order]
     dumped = tx.dump_sequence(values, [PyFormat.AUTO] * len(values))
