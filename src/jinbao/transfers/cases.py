@@ -312,27 +312,36 @@ def sides_select(*extra: Any) -> Any:
     writing unit after taking the case's lock. Until session 32 a view read each side, then
     each side's events; until session 34 the sides and their events were two statements and
     the view's other parts four more."""
-    events = json_rows(
-        of_sides(transfer_events, "on", "event", "document_id", "note", "actor"),
-        "id",
-        hidden=("id",),
-    )
     return (
-        _select()
-        .add_columns(as_text(events).label("events_json"), *extra)
+        _with_events()
+        .add_columns(*extra)
         .where(transfer_cases.c.case_id == generic(bindparam("case_id", type_=String)))
         .order_by(transfer_cases.c.id)
     )
 
 
-def sides_of(found: Sequence[Any]) -> list[tuple[CaseRow, list[dict[str, Any]]]]:
+def _with_events() -> Any:
+    """:func:`_select` with each side's events as a JSON array (``events_json``)."""
+    events = json_rows(
+        of_sides(transfer_events, "on", "event", "document_id", "note", "actor"),
+        "id",
+        hidden=("id",),
+    )
+    return _select().add_columns(as_text(events).label("events_json"))
+
+
+def sides_of(
+    found: Sequence[Any], *, ordered: bool = True
+) -> list[tuple[CaseRow, list[dict[str, Any]]]]:
     """The rows :func:`sides_select` read, each side's copy with its events in full (as JSON
-    gives them: dates as ISO text), the receiving side first."""
+    gives them: dates as ISO text), the receiving side first (``ordered``; else as read)."""
     read = []
     for r in found:
         events = json.loads(r.events_json)
         history = [(dt.date.fromisoformat(e["on"]), e["event"]) for e in events]
         read.append((_row(r, history), events))
+    if not ordered:
+        return read
     order = list(Side)
     return sorted(read, key=lambda pair: order.index(pair[0].side))
 
@@ -364,6 +373,26 @@ def open_receiving(
     else:
         found = _OPEN_RECEIVING_FROM.first(uow.conn, {**params, "counterpart": counterpart_id})
     return None if found is None else str(found.case_id)
+
+
+# A person's applications, each at the agency they applied to, with their events: one statement
+# on the driver's cursor. A person's record (电子档案袋) reads it for everyone with a case; by
+# rows_where it took three statements built anew at each call, and a mover's record cost five
+# times another's (session 36).
+_RECEIVING_OF_PERSON = DriverRead(
+    _with_events()
+    .where(
+        transfer_cases.c.person_id == bindparam("person_id"),
+        transfer_cases.c.side == Side.RECEIVING.value,
+    )
+    .order_by(transfer_cases.c.id)
+)
+
+
+def receiving_of_person(uow: UnitOfWork, person_id: int) -> list[CaseRow]:
+    """The person's cases at the agencies they applied to (the receiving side), oldest first."""
+    found = _RECEIVING_OF_PERSON.all(uow.conn, {"person_id": person_id})
+    return [row for row, _ in sides_of(found, ordered=False)]
 
 
 def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:

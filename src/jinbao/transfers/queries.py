@@ -349,13 +349,13 @@ def comment(uow: UnitOfWork, case_id: str, agency_code: str, text: str) -> None:
 
 def person_cases(uow: UnitOfWork, id_number: str, params: Parameters) -> list[dict[str, Any]]:
     """A person's transfers as they follow them: each case at the agency they applied to."""
-    rows = cases.rows_where(
-        uow,
-        transfer_cases.c.person_id == person_row_id(uow, id_number),
-        transfer_cases.c.side == Side.RECEIVING.value,
-    )
+    return cases_of_person(uow, person_row_id(uow, id_number), params)
+
+
+def cases_of_person(uow: UnitOfWork, person_id: int, params: Parameters) -> list[dict[str, Any]]:
+    """:func:`person_cases` by the person's row id (a person's record has it)."""
     today = uow.clock.today()
-    return [summary(r, today, params) for r in rows]
+    return [summary(r, today, params) for r in cases.receiving_of_person(uow, person_id)]
 
 
 def _sides(uow: UnitOfWork, case_id: str) -> list[CaseRow]:

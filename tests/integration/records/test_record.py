@@ -4,14 +4,15 @@ the benefits say, in order."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, event
 
 from jinbao.accounts.service import statement
-from jinbao.benefits.events import claim_survivor_benefits
+from jinbao.benefits.events import claim_survivor_benefits, death_settlement
 from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import NotFound
@@ -19,6 +20,8 @@ from jinbao.policy.parameters import Parameters
 from jinbao.records.service import person_record
 from jinbao.registry import service as registry
 from jinbao.registry.model import Scheme
+from jinbao.transfers import workflow
+from jinbao.transfers.queries import person_cases
 from tests.builders import an_agency_tree, an_id_number
 from tests.integration.benefits.test_events import died_in_service
 from tests.integration.benefits.test_retirement import approved_pensioner
@@ -119,36 +122,71 @@ def test_a_pensioners_record_has_the_award_in_force(
 def test_a_death_in_service_shows_unclaimed_then_the_settlement(
     engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
 ) -> None:
+    """The death and its settlement are read by the record's one statement (until session 36
+    three more in Python): the settlement as the benefits service keeps and shows it."""
     person = died_in_service(uow_at, params, moving_clock, tianhe=0, zhengzhou=40)
     with uow_at() as uow:
         assert person_record(uow, person, params)["death"] == {
             "died_on": "2026-03-15", "settlement": None,
         }  # fmt: skip
     settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params))
-    with uow_at() as uow:
+    with uow_at() as uow, _reads(engine) as reads:
         death = person_record(uow, person, params)["death"]
+    assert len(reads) == 1
+    with uow_at() as uow:
+        kept = death_settlement(uow, person)
+    assert death == {"died_on": "2026-03-15", "settlement": kept}
     assert death["settlement"]["claimant"] == "冯大"
     assert death["settlement"]["agency_code"] == NEW
+    assert death["settlement"]["explanation"]  # its steps and sources, as JSON
     assert {k: death["settlement"][k] for k in ("funeral", "survivor_pension", "payable")} == {
         k: settled[k] for k in ("funeral", "survivor_pension", "payable")
     }
 
 
-def test_the_record_is_one_statement_and_an_unknown_person_is_not_found(
+def test_a_movers_record_lists_their_transfer_as_they_follow_it_in_two_statements(
     engine: Engine, uow_at: Uow, params: Parameters, mover: Mover
 ) -> None:
-    statements: list[str] = []
+    """A person with a case has it in the record as the person's own list of transfers shows
+    it, with its clock: the record's statement and one read of their cases (until session 36
+    four statements, three of them built anew at each call)."""
+    case_id = commit(
+        uow_at,
+        lambda uow: workflow.apply(uow, workflow.Application(mover.id_number, NEW), params),
+    )
+    with uow_at() as uow:
+        listed = person_cases(uow, mover.id_number, params)
+    with uow_at() as uow, _reads(engine) as reads:
+        found = person_record(uow, mover.id_number, params)
+    assert len(reads) == 2
+    assert found["transfers"] == listed
+    assert [(c["case_id"], c["side"], c["state"]) for c in listed] == [
+        (case_id, "receiving", "applied")
+    ]
+    assert listed[0]["clock"]["owed_by"] == "receiving"  # its review
+
+
+@contextlib.contextmanager
+def _reads(engine: Engine) -> Iterator[list[str]]:
+    """The reads (SELECT, WITH) run on ``engine`` inside the block, as they are run."""
+    reads: list[str] = []
 
     def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        statements.append(sql)
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            reads.append(sql)
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        with uow_at() as uow:
-            person_record(uow, mover.id_number, params)
+        yield reads
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    reads = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+def test_the_record_is_one_statement_and_an_unknown_person_is_not_found(
+    engine: Engine, uow_at: Uow, params: Parameters, mover: Mover
+) -> None:
+    with uow_at() as uow, _reads(engine) as reads:
+        person_record(uow, mover.id_number, params)
     assert len(reads) == 1  # the person and every section
     with uow_at() as uow, pytest.raises(NotFound):
         person_record(uow, "110101199001011234", params)
