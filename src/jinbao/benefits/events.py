@@ -390,7 +390,8 @@ def _last_agency(uow: UnitOfWork, person_id: int, scheme: str) -> int | None:
 
 def death_settlement(uow: UnitOfWork, id_number: str) -> dict[str, Any] | None:
     """The person's death settlement as kept (amounts in fen, the explanation's steps and
-    sources), or None while there is none."""
+    sources), or None while there is none. A person's record writes the same object in SQL
+    (``jinbao.records.service._SETTLEMENT``): a key added here goes there too."""
     person_id = person_row_id(uow, id_number)
     row = uow.conn.execute(
         select(death_settlements, agencies.c.code.label("agency_code"))

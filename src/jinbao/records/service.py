@@ -146,7 +146,8 @@ def _totals() -> Any:
 # A recorded death, and the survivors' settlement once there is one (amounts in fen, the
 # explanation's steps and sources): null when no death is recorded. Written by the database
 # as the rest (until session 36 completed in Python by three more statements, and a record of
-# the dead cost three times another's).
+# the dead cost three times another's). The settlement has the keys and values of
+# jinbao.benefits.events.death_settlement, which tests/integration/records holds equal.
 _SETTLEMENT = (
     select(
         json_object(
