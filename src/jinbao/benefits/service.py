@@ -474,7 +474,8 @@ def correct_award(
 
 
 def current_award(uow: UnitOfWork, application_id: int) -> Any:
-    """The award in force: the latest approved version (None before the first approval)."""
+    """The award in force: the latest approved version (None before the first approval). A
+    person's record picks it the same way in SQL (``jinbao.records.service._AWARD_IN_FORCE``)."""
     return uow.conn.execute(
         select(awards)
         .where(awards.c.application_id == application_id, awards.c.state == "approved")

@@ -13,9 +13,11 @@ from sqlalchemy import Engine, event
 
 from jinbao.accounts.service import statement
 from jinbao.benefits.events import claim_survivor_benefits, death_settlement
+from jinbao.benefits.payments import run_payments
 from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import NotFound
+from jinbao.kernel.periods import YearMonth
 from jinbao.policy.parameters import Parameters
 from jinbao.records.service import person_record
 from jinbao.registry import service as registry
@@ -110,6 +112,8 @@ def test_a_person_with_nothing_yet_has_an_empty_record(
 def test_a_pensioners_record_has_the_award_in_force(
     engine: Engine, uow_at: Uow, params: Parameters
 ) -> None:
+    """The pension is read by the record's one statement (until session 36 three more in
+    Python): the award in force and the sum of what has been paid."""
     person, application, award = approved_pensioner(uow_at, params)
     with uow_at() as uow:
         pension = person_record(uow, person, params)["pension"]
@@ -117,6 +121,12 @@ def test_a_pensioners_record_has_the_award_in_force(
         "application": application, "state": "awarded", "retire_month": "2025-12",
         "monthly": award["total"], "award_version": award["version"], "paid_total": 0,
     }  # fmt: skip
+    for month in (1, 2):
+        commit(uow_at, lambda uow, m=month: run_payments(uow, NEW, YearMonth(2026, m)))
+    with uow_at() as uow, _reads(engine) as reads:
+        pension = person_record(uow, person, params)["pension"]
+    assert len(reads) == 1
+    assert pension["paid_total"] == 2 * award["total"]
 
 
 def test_a_death_in_service_shows_unclaimed_then_the_settlement(
