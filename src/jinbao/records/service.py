@@ -7,9 +7,9 @@ retirement, award in force and payments.
 Read-only, and written by the database: the person and every section are one statement whose
 value is the record's JSON document, each list gathered and ordered by the database
 (:mod:`jinbao.db.json`), whatever the history's length. The API sends that text as it comes.
-Only a person with a transfer case or a retirement application has their document completed in
-Python: those sections need the transfer workflow's clock and the benefits' award rules. A
-recorded death and its settlement are written by the database with the rest.
+Only a person with a transfer case has their document completed in Python: each case's clock
+needs the working-day rules. A pension (the award in force, what was paid) and a recorded death
+with its settlement are written by the database with the rest (since session 36).
 The statement is built once, at import, with the ID number as its parameter: building it
 anew cost more than running it.
 """
