@@ -377,8 +377,8 @@ def open_receiving(
 
 # A person's applications, each at the agency they applied to, with their events: one statement
 # on the driver's cursor. A person's record (电子档案袋) reads it for everyone with a case; by
-# rows_where it took three statements built anew at each call, and a mover's record cost five
-# times another's (session 36).
+# rows_where it took three statements built anew at each call, and a mover's record cost four
+# to five times another's (3.9 ms against 0.85 in process, session 36).
 _RECEIVING_OF_PERSON = DriverRead(
     _with_events()
     .where(
