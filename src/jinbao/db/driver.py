@@ -38,9 +38,6 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from psycopg import errors as pg_errors
-from psycopg.adapt import PyFormat, Transformer
-from psycopg.pq import ExecStatus, TransactionStatus
 from sqlalchemy import Connection, Delete, Dialect, Insert, Select, Update, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import Compiled
@@ -57,6 +54,7 @@ class _Plan(NamedTuple):
     row: type[tuple[Any, ...]]
     numbered: bytes | None  # PostgreSQL: the SQL with $1, $2… placeholders, in ``order``
     order: tuple[str, ...]  # PostgreSQL: the parameters' names in the order of their numbers
+    lean: Any  # PostgreSQL: jinbao.db._libpq, the path past psycopg's cursor; else None
 
 
 # SQLAlchemy's psycopg dialect renders a parameter as %(name)s and a literal % as %%.
@@ -93,8 +91,14 @@ def _plan_of(compiled: Compiled, dialect: Dialect, columns: Sequence[Any]) -> _P
     names = tuple(positional or ()) if positional is not None else None
     row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
     sql = str(compiled)
-    numbered, order = _numbered(sql) if dialect.name == "postgresql" else (None, ())
-    return _Plan(sql, names, defaults, binds, results, row, numbered, order)
+    if dialect.name != "postgresql":
+        return _Plan(sql, names, defaults, binds, results, row, None, (), None)
+    # Imported here, once a statement is planned for PostgreSQL: a server on SQLite does not
+    # load psycopg (8 MB a process).
+    from jinbao.db import _libpq
+
+    numbered, order = _numbered(sql)
+    return _Plan(sql, names, defaults, binds, results, row, numbered, order, _libpq)
 
 
 def _refuse_python_defaults(compiled: Compiled) -> None:
@@ -125,12 +129,12 @@ def _run(conn: Connection, plan: _Plan, params: Any, fetch: str) -> Any:
     try:
         conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, parameters, None, many)
         lean_state = (
-            _lean_state(conn, dbapi)
-            if plan.numbered is not None and not many and _in_transaction(dbapi)
+            plan.lean.state(conn, dbapi)
+            if plan.lean is not None and not many and plan.lean.in_transaction(dbapi)
             else None
         )
         if lean_state is not None:
-            lean = _lean(dbapi, lean_state, plan, parameters, fetch)
+            lean = plan.lean.run(dbapi, lean_state, plan, parameters, fetch)
             conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, parameters, None, many)
             return lean
         if many:
@@ -177,96 +181,6 @@ def _cursor(conn: Connection, dbapi: Any) -> Any:
     if kept is None:
         kept = info[_CURSOR] = dbapi.cursor()
     return kept
-
-
-# What a PostgreSQL connection has prepared for the lean path, in the pooled connection's info
-# (emptied with a new DBAPI connection, as the kept cursor is).
-_LEAN = "jinbao.driver_lean"
-# Statements prepared on one connection at most; past that a statement is sent unnamed, as it
-# is on a connection psycopg is told not to prepare on (``prepare_threshold`` None). A
-# statement is prepared once per set of its values' types (psycopg dumps an int as int2, int4
-# or int8 by its size, None untyped), as psycopg's cursor does (its own limit is 100).
-PREPARED_MAX = 500
-
-
-class _Prepared:
-    """A connection's adapters (psycopg's Transformer) and its statements prepared here.
-
-    psycopg deallocates every prepared statement of its connection (``DEALLOCATE ALL``) when
-    it forgets its own, if it had any: after a rollback, and after a command that drops or
-    alters objects. Ours go with them, so the connection's manager of prepared statements is
-    asked to tell us (its ``clear``, wrapped, which says whether that deallocation follows):
-    then we forget ours too and prepare them again, under new names (a name is never used
-    twice on a connection). A psycopg without that manager gets no lean path
-    (:func:`_lean_state` returns None)."""
-
-    def __init__(self, dbapi: Any) -> None:
-        self.tx = Transformer(dbapi)
-        self.names: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
-        self.made = 0  # statements ever prepared on this connection: the next one's number
-        manager = dbapi._prepared
-        forget = manager.clear
-
-        def clear() -> bool:
-            deallocating = bool(forget())
-            if deallocating:
-                self.names.clear()
-            return deallocating
-
-        manager.clear = clear
-
-    def name(self) -> bytes:
-        self.made += 1
-        return f"_jinbao_{self.made}".encode()
-
-
-def _lean_state(conn: Connection, dbapi: Any) -> _Prepared | None:
-    info = conn.connection.info
-    if _LEAN not in info:
-        usable = callable(getattr(getattr(dbapi, "_prepared", None), "clear", None))
-        info[_LEAN] = _Prepared(dbapi) if usable else None
-    state: _Prepared | None = info[_LEAN]
-    return state
-
-
-def _in_transaction(dbapi: Any) -> bool:
-    """Whether a statement may skip psycopg's cursor: in autocommit, or in a transaction
-    psycopg has begun (otherwise the cursor sends its BEGIN first)."""
-    return bool(dbapi.autocommit) or dbapi.pgconn.transaction_status == TransactionStatus.INTRANS
-
-
-def _lean(dbapi: Any, state: _Prepared, plan: _Plan, parameters: Any, fetch: str) -> Any:
-    """Run ``plan`` by libpq's prepared execution (see the module docstring): the rows as the
-    cursor's fetch would give them (``one``: a list of at most one), or the rows changed."""
-    tx = state.tx
-    values = [parameters[name] for name in plan.order]
-    dumped = tx.dump_sequence(values, [PyFormat.AUTO] * len(values))
-    types = tuple(tx.types or ())
-    pgconn = dbapi.pgconn
-    assert plan.numbered is not None
-    key = (plan.numbered, types)
-    name = state.names.get(key)
-    # Prepared only where psycopg would prepare too: a connection set not to (its
-    # prepare_threshold None, as behind a pooler in transaction mode) runs each statement
-    # unnamed, as it does.
-    if name is None and len(state.names) < PREPARED_MAX and dbapi.prepare_threshold is not None:
-        name = state.name()
-        made = pgconn.prepare(name, plan.numbered, types)
-        if made.status != ExecStatus.COMMAND_OK:
-            raise pg_errors.error_from_result(made, encoding=dbapi.info.encoding)
-        state.names[key] = name
-    if name is None:
-        result = pgconn.exec_params(plan.numbered, dumped, types, tx.formats)
-    else:
-        result = pgconn.exec_prepared(name, dumped, tx.formats)
-    status = result.status
-    if status == ExecStatus.TUPLES_OK:
-        tx.set_pgresult(result)
-        count = 1 if fetch == "one" and result.ntuples else result.ntuples
-        return tx.load_rows(0, count, tuple) if fetch in ("all", "one") else count
-    if status == ExecStatus.COMMAND_OK:
-        return [] if fetch in ("all", "one") else (result.command_tuples or 0)
-    raise pg_errors.error_from_result(result, encoding=dbapi.info.encoding)
 
 
 def _row(plan: _Plan, raw: Any) -> Any:
