@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
+from jinbao.db.bulk import chunks
 from jinbao.db.dml import parent_with_children
 from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.json import as_text, json_rows
@@ -150,6 +151,11 @@ _OPEN_RECEIVING_FROM = DriverRead(
     .where(*_OPEN_RECEIVING_WHERE, transfer_cases.c.counterpart_id == bindparam("counterpart"))
     .limit(1)
 )
+_HISTORIES = (
+    select(transfer_events.c.case_row_id, transfer_events.c.on, transfer_events.c.event)
+    .where(transfer_events.c.case_row_id.in_(bindparam("row_ids", expanding=True)))
+    .order_by(transfer_events.c.id)
+)
 # Run on the driver's cursor (jinbao.db.driver): a transfer writes some eleven events and
 # updates its cases five times.
 _INSERT_EVENT = DriverWrite(insert(transfer_events))
@@ -165,6 +171,15 @@ def _columns(values: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"transfer_cases has no column {', '.join(sorted(unknown))}")
     return values
+
+
+def _histories(uow: UnitOfWork, row_ids: list[int]) -> dict[int, list[tuple[dt.date, str]]]:
+    """The dated events of many case rows in one query (chunked for long IN lists)."""
+    out: dict[int, list[tuple[dt.date, str]]] = {i: [] for i in row_ids}
+    for chunk in chunks(row_ids):
+        for row_id, on, event in uow.conn.execute(_HISTORIES, {"row_ids": chunk}):
+            out[row_id].append((on, event))
+    return out
 
 
 def _row(r: Any, history: list[tuple[dt.date, str]]) -> CaseRow:
@@ -381,11 +396,18 @@ def receiving_of_person(uow: UnitOfWork, person_id: int) -> list[CaseRow]:
 
 
 def rows_where(uow: UnitOfWork, *conditions: Any) -> list[CaseRow]:
-    """The case rows of ``conditions`` with their events, in the order written: the statement
-    :func:`receiving_of_person` and a case's view read, with any conditions (until session 36
-    the events were a second, chunked query)."""
-    found = uow.conn.execute(_with_events().where(*conditions).order_by(transfer_cases.c.id))
-    return [row for row, _ in sides_of(found.all(), ordered=False)]
+    """The case rows of ``conditions`` with their histories, in the order written: the rows,
+    then their events by one set-wise query (chunked).
+
+    Not the view's shape (:func:`_with_events`, each row's events as JSON by a correlated
+    look-up), which suits a case's sides or a person's few cases: for a list it is slower.
+    Session 36 tried it here; measured on 2 000 completed transfers into one agency (PostgreSQL,
+    best of five, in turn), an agency's list of all its cases took 172–186 ms against 137–156
+    this way, every case of both sides (4 000) 387–495 ms against 250–265, and an empty list of
+    open cases 2.6 ms against 1.4 (no second query when there are no rows)."""
+    found = uow.conn.execute(_select().where(*conditions).order_by(transfer_cases.c.id)).all()
+    histories = _histories(uow, [r.id for r in found])
+    return [_row(r, histories[r.id]) for r in found]
 
 
 def create(
