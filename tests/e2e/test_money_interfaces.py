@@ -92,6 +92,33 @@ def test_declare_pay_statement_refund_and_check_over_http(
     assert funds["national"][-1]["balance"] == funds["regions"][-1]["balance"]
 
 
+def test_an_employers_declarations_come_a_page_at_a_time(
+    client: TestClient, enrolled: tuple[str, list[str]]
+) -> None:
+    uscc, people = enrolled
+    for period in ("2024-05", "2024-04"):  # declared newest first: the pages are by month
+        body = {
+            "employer_uscc": uscc,
+            "period": period,
+            "lines": [{"id_number": n, "wage": "8000"} for n in people],
+            "batch": period,
+        }
+        assert client.post("/api/declarations", json=body).status_code == 201
+    url = f"/api/employers/{uscc}/declarations"
+    every = client.get(url).json()
+    assert [r["period"] for r in every] == ["2024-04"] * 3 + ["2024-05"] * 3
+    pages = [client.get(url, params={"limit": 4, "offset": at}).json() for at in (0, 4, 8)]
+    assert [len(p) for p in pages] == [4, 2, 0]
+    assert [r["id"] for p in pages for r in p] == [r["id"] for r in every]
+    month = client.get(url, params={"period": "2024-05", "limit": 2, "offset": 1}).json()
+    assert [r["id"] for r in month] == [r["id"] for r in every[3:]][1:3]
+    refused = client.get(url, params={"limit": 0})
+    assert refused.status_code == 422
+    unknown = client.get(f"/api/employers/{a_uscc()}/declarations")  # not an empty page
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "employer.not_found"
+
+
 def test_a_bad_declaration_file_is_refused_row_by_row_over_http(
     client: TestClient, engine: Engine, enrolled: tuple[str, list[str]]
 ) -> None:

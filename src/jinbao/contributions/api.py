@@ -231,13 +231,25 @@ def resident_payment(request: Request, body: ResidentPaymentIn) -> dict[str, int
     }  # fmt: skip
 
 
-@router.get("/employers/{uscc}/declarations", summary="An employer's contribution records")
-def employer_records(request: Request, uscc: str, period: str | None = None) -> list[RecordOut]:
+@router.get(
+    "/employers/{uscc}/declarations",
+    summary="An employer's contribution records, a page at a time",
+    description="Oldest month first, in the order written within a month. `limit` records "
+    "from `offset`: page on while a page comes back full.",
+)
+def employer_records(
+    request: Request,
+    uscc: str,
+    period: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[RecordOut]:
     month = year_month(period, "period") if period else None
-    return [
-        RecordOut.of(r)
-        for r in _read(request, lambda uow: service.employer_records(uow, uscc, month))
-    ]
+    found = _read(
+        request,
+        lambda uow: service.employer_records(uow, uscc, month, limit=limit, offset=offset),
+    )
+    return [RecordOut.of(r) for r in found]
 
 
 @router.get("/employers/{uscc}/arrears", summary="An employer's arrears (欠费)")

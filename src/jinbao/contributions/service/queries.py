@@ -24,6 +24,7 @@ from jinbao.contributions.tables import contribution_payments, contributions
 from jinbao.db.driver import DriverRead
 from jinbao.db.json import as_text, json_bool, json_rows, year_month_text
 from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import NotFound
 from jinbao.kernel.money import Fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.registry.tables import agencies, employers, persons
@@ -65,6 +66,15 @@ _EMPLOYER_USCC = (
     .scalar_subquery()
     .label("uscc")
 )
+# The person's ID number likewise: joined, an employer's records hashed the whole persons table
+# whenever the planner expected an employer of average size (17 ms at 40 000 persons for an
+# employer's one record; a million-person nation has 25 times the rows, session 37).
+_ID_NUMBER = (
+    select(persons.c.id_number)
+    .where(persons.c.id == contributions.c.person_id)
+    .scalar_subquery()
+    .label("id_number")
+)
 
 
 def _records_select(*conditions: Any, person: Any = None, arrears: bool = False) -> Any:
@@ -85,16 +95,16 @@ def _records_select(*conditions: Any, person: Any = None, arrears: bool = False)
     return (
         select(
             *_SHOWN,
-            persons.c.id_number,
+            _ID_NUMBER,
             _AGENCY_CODE,
             _EMPLOYER_USCC,
             paid.c.paid_on,
             reversal.c.id.label("reversed_by"),
         )
         .select_from(
-            contributions.join(persons, contributions.c.person_id == persons.c.id)
-            .outerjoin(paid, paid.c.contribution_id == contributions.c.id)
-            .outerjoin(reversal, reversal.c.reverses_id == contributions.c.id)
+            contributions.outerjoin(paid, paid.c.contribution_id == contributions.c.id).outerjoin(
+                reversal, reversal.c.reverses_id == contributions.c.id
+            )
         )
         .where(*conditions)
         .order_by(contributions.c.period, contributions.c.entry_no)
@@ -183,18 +193,51 @@ def person_arrears(uow: UnitOfWork, id_number: str) -> list[Record]:
     return _read(uow.conn.execute(_PERSON_ARREARS, {"id_number": id_number.strip().upper()}))
 
 
-def employer_records(uow: UnitOfWork, uscc: str, period: YearMonth | None = None) -> list[Record]:
-    employer = select(employers.c.id).where(employers.c.uscc == uscc.strip().upper())
-    conditions = [contributions.c.employer_id == employer.scalar_subquery()]
+def employer_records(
+    uow: UnitOfWork,
+    uscc: str,
+    period: YearMonth | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Record]:
+    """An employer's records (of one month, or every month), oldest month first and in the
+    order written within a month; ``limit`` and ``offset`` page through them.
+
+    Paged for the API: an employer's whole history grows with its staff and its years (on a
+    generated nation of 40 000 persons × 10 years the largest employer had 34 730 records,
+    10 MB of JSON in 1.3 s; a large employer of a real province has millions). Ordered by
+    the month and the record's id, which the (employer, month) index gives up to a sort within
+    each month, so that a page is the same whichever pages were read before. The employer's
+    row id is looked up first and given as a value: behind a subquery the planner took every
+    employer for one of average size, and for the largest sorted its whole history to cut a
+    page (300 ms against 20 for the first thousand of 34 730 records)."""
+    conditions = [contributions.c.employer_id == _employer_id(uow, uscc)]
     if period is not None:
         conditions.append(contributions.c.period == period_int(period))
-    return _records(uow, *conditions)
+    order = (contributions.c.period, contributions.c.id)
+    page = select(contributions.c.id).where(*conditions).order_by(*order).offset(offset)
+    # The page's ids first, then their payments, reversals and names: joined before the cut,
+    # each record skipped by the offset was joined too (0.9 s for a page at 30 000).
+    in_page = contributions.c.id.in_(page if limit is None else page.limit(limit))
+    stmt = _records_select(in_page).order_by(None).order_by(*order)
+    return _read(uow.conn.execute(stmt))
 
 
 def employer_arrears(uow: UnitOfWork, uscc: str) -> list[Record]:
     """An employer's records in force not paid, oldest month first."""
-    employer = select(employers.c.id).where(employers.c.uscc == uscc.strip().upper())
-    return _records(uow, contributions.c.employer_id == employer.scalar_subquery(), arrears=True)
+    return _records(uow, contributions.c.employer_id == _employer_id(uow, uscc), arrears=True)
+
+
+def _employer_id(uow: UnitOfWork, uscc: str) -> int:
+    found = uow.conn.execute(
+        select(employers.c.id).where(employers.c.uscc == uscc.strip().upper())
+    ).scalar()
+    if found is None:
+        raise NotFound(
+            "employer.not_found", f"单位{uscc}未参保登记。", f"No employer with code {uscc}."
+        )
+    return int(found)
 
 
 @dataclass(frozen=True, slots=True)
