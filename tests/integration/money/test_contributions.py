@@ -279,6 +279,8 @@ def test_a_refund_reverses_money_and_account_and_frees_the_month(
     )
     # April; then May's first record (reversed), its reversal, and the one declared again.
     the_api_history_is_the_records(make_uow, workforce.employees[0], 4)
+    with make_uow() as uow:  # May's entries 0 (reversed), 1 and 2: one record in force
+        assert c.overlaps(uow) == []
     no_breaks(make_uow)
 
 
@@ -435,7 +437,7 @@ def test_months_recorded_at_two_agencies_are_found_for_everyone_or_for_one_perso
     """重复缴费 in existing data (records written by a bulk writer, as a migration or the
     synthetic nation write them, not declared: a declaration refuses a month recorded anywhere).
     A retirement application asks for one person's, not the nation's."""
-    first, second = workforce.employees[:2]
+    first, second, third = workforce.employees[:3]
     part = Contribution(Fen(500_000), Fen(80_000), Fen(40_000), Fen(40_000), Fen(80_000))
 
     def twice(uow: UnitOfWork) -> None:
@@ -450,6 +452,15 @@ def test_months_recorded_at_two_agencies_are_found_for_everyone_or_for_one_perso
                         person_id, agency_id, None, "440000", month.year * 100 + month.month,
                         entry, Kind.EMPLOYEE, part, "legacy:1", uow.clock.now(),
                     ))  # fmt: skip
+        # The third in two schemes in June, each the month's first entry; one scheme in July.
+        person_id = repo.person_id(uow, third)
+        agency_id = repo.agency_id(uow, "44010600")
+        assert person_id is not None and agency_id is not None
+        for scheme, month in (("enterprise", 202406), ("public", 202406), ("public", 202407)):
+            rows.append(record_row(
+                person_id, agency_id, None, "440000", month, 0, Kind.EMPLOYEE, part,
+                "legacy:1", uow.clock.now(),
+            ) | {"scheme": scheme})  # fmt: skip
         write_batch(uow, "contribution.migrate", "legacy:1", rows, dt.date(2024, 7, 15),
                     uow.clock.today())  # fmt: skip
 
@@ -460,8 +471,9 @@ def test_months_recorded_at_two_agencies_are_found_for_everyone_or_for_one_perso
         assert first_id is not None
         mine = c.overlaps(uow, first_id)
     assert sorted((o.id_number, str(o.period)) for o in everyone) == sorted(
-        [(first, "2024-05"), (first, "2024-06"), (second, "2024-05")]
+        [(first, "2024-05"), (first, "2024-06"), (second, "2024-05"), (third, "2024-06")]
     )
+    assert [o.schemes for o in everyone if o.id_number == third] == [("enterprise", "public")]
     assert sorted(str(o.period) for o in mine) == ["2024-05", "2024-06"]
     assert {o.id_number for o in mine} == {first}
     assert all(o.agencies == ("44010000", "44010600") for o in mine)

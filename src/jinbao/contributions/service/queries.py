@@ -9,6 +9,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    or_,
     select,
 )
 from sqlalchemy.orm import aliased
@@ -21,6 +22,7 @@ from jinbao.contributions.model import (
 )
 from jinbao.contributions.service._base import payments_of, records_in_force
 from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.db.bulk import chunks
 from jinbao.db.driver import DriverRead
 from jinbao.db.json import as_text, json_bool, json_rows, year_month_text
 from jinbao.db.uow import UnitOfWork
@@ -250,36 +252,76 @@ class Overlap:
 
 def overlaps(uow: UnitOfWork, person_id: int | None = None) -> list[Overlap]:
     """Person-months with records in force at more than one agency or in more than one scheme
-    (重复缴费): reported for the transfer to settle (先转后清) — everyone's, or one person's.
+    (重复缴费): reported for the transfer to settle (先转后清) — everyone's, or one person's,
+    by person and month.
 
     One person's is what a retirement application checks: the whole scan groups every record
     of the database (at a 100 000-person nation of ten years, 4.4 million rows), which each
-    application made until session 22."""
+    application made until session 22.
+
+    Everyone's reads every record once, by person alone (:data:`_MAY_OVERLAP`), and checks
+    only the persons it names; grouping every record by person and month, in force or not,
+    took 2.2 s of a 40 000-person nation (1.75 million records; session 37)."""
+    if person_id is not None:
+        candidates = [person_id]
+    else:
+        candidates = list(uow.conn.execute(_MAY_OVERLAP).scalars())
+    found: dict[tuple[int, int], tuple[str, set[str], set[str]]] = {}
+    for chunk in chunks(candidates):
+        for row in uow.conn.execute(_OVERLAPPED, {"persons": chunk}):
+            _, codes, schemes = found.setdefault(
+                (row.person_id, row.period), (row.id_number, set(), set())
+            )
+            codes.add(row.agency)
+            schemes.add(row.scheme)
+    return [
+        Overlap(number, period_of(period), tuple(sorted(codes)), tuple(sorted(schemes)))
+        for (_, period), (number, codes, schemes) in sorted(found.items())
+    ]
+
+
+# The persons who may have a month recorded twice, by one pass over the records grouped by
+# person alone. One record per person, scheme, month and entry number (the unique index): so
+# two in force in one scheme and month have two entry numbers, one of them not 0, and two in
+# two schemes make a person with two schemes. Records not in force are counted too (a record
+# corrected is a reversal, entry 1, and a new record, entry 2): they only add persons to check.
+_MAY_OVERLAP = (
+    select(contributions.c.person_id)
+    .where(contributions.c.kind != Kind.REVERSAL.value)
+    .group_by(contributions.c.person_id)
+    .having(
+        or_(
+            func.max(contributions.c.entry_no) > 0,
+            func.min(contributions.c.scheme) != func.max(contributions.c.scheme),
+        )
+    )
+)
+
+
+def _overlapped() -> Any:
+    """The records in force of the persons given (``persons``, a list of row ids) in the
+    months where they have more than one, with the person's ID number and the agency's code."""
     in_force = records_in_force(
-        *(() if person_id is None else (contributions.c.person_id == person_id,))
-    ).subquery()
-    stmt = (
+        contributions.c.person_id.in_(bindparam("persons", expanding=True))
+    ).cte("in_force")
+    twice = (
         select(in_force.c.person_id, in_force.c.period)
         .group_by(in_force.c.person_id, in_force.c.period)
-        .having(and_(func.count() > 1))
+        .having(func.count() > 1)
+        .subquery()
     )
-    out = []
-    for person_id, period in uow.conn.execute(stmt):
-        rows = uow.conn.execute(
-            select(persons.c.id_number, agencies.c.code, in_force.c.scheme)
-            .select_from(
-                in_force.join(persons, in_force.c.person_id == persons.c.id).join(
-                    agencies, in_force.c.agency_id == agencies.c.id
-                )
-            )
-            .where(in_force.c.person_id == person_id, in_force.c.period == period)
-        ).all()
-        out.append(
-            Overlap(
-                rows[0].id_number,
-                period_of(period),
-                tuple(sorted({r.code for r in rows})),
-                tuple(sorted({r.scheme for r in rows})),
-            )
+    return (
+        select(
+            in_force.c.person_id, in_force.c.period, persons.c.id_number,
+            agencies.c.code.label("agency"), in_force.c.scheme,
         )
-    return out
+        .join_from(
+            in_force, twice,
+            and_(twice.c.person_id == in_force.c.person_id, twice.c.period == in_force.c.period),
+        )
+        .join(persons, persons.c.id == in_force.c.person_id)
+        .join(agencies, agencies.c.id == in_force.c.agency_id)
+    )  # fmt: skip
+
+
+_OVERLAPPED = _overlapped()
