@@ -455,7 +455,8 @@ def test_months_recorded_at_two_agencies_are_found_for_everyone_or_for_one_perso
         # The third in two schemes in June, each the month's first entry; one scheme in July.
         person_id = repo.person_id(uow, third)
         agency_id = repo.agency_id(uow, "44010600")
-        assert person_id is not None and agency_id is not None
+        assert person_id is not None
+        assert agency_id is not None
         for scheme, month in (("enterprise", 202406), ("public", 202406), ("public", 202407)):
             rows.append(record_row(
                 person_id, agency_id, None, "440000", month, 0, Kind.EMPLOYEE, part,
