@@ -132,12 +132,14 @@ def test_the_readme_walkthrough_on_paper(url: str, tmp_path: Path) -> None:
     assert "没有待打印的纸质文书" in run(url, "transfer", "papers", "--agency", here)
 
 
-def a_mover_with_no_money(make_uow: Callable[[], UnitOfWork]) -> str:
-    """Insured in Tianhe from 2020 with nothing paid, left in 2025, enrolled in Zhengzhou."""
+def a_mover_with_no_money(make_uow: Callable[[], UnitOfWork], *, tree: bool = True) -> str:
+    """Insured in Tianhe from 2020 with nothing paid, left in 2025, enrolled in Zhengzhou (the
+    agencies made first, unless ``tree`` is False: they are there already)."""
     person = an_id_number(born="1990-01-01", county="410105")
 
     def setup(uow: UnitOfWork) -> None:
-        an_agency_tree(uow)
+        if tree:
+            an_agency_tree(uow)
         registry.add_person(uow, registry.NewPerson(person, "王五", "410105"))
         old = registry.add_relationship(
             uow, registry.NewRelationship(person, Scheme.ENTERPRISE, OLD, dt.date(2020, 1, 1))
@@ -210,6 +212,41 @@ def test_apply_and_follow_over_http_with_problem_details(
         assert again.status_code == 409
         assert again.json()["code"] == "transfer.no_running_leg"
         assert client.get("/api/agencies/41000000/supervision?only=bogus").status_code == 422
+
+
+def test_an_agencys_cases_and_its_supervisors_come_a_page_at_a_time(
+    engine: Engine, clock: FixedClock, make_uow: Callable[[], UnitOfWork]
+) -> None:
+    movers = [a_mover_with_no_money(make_uow, tree=i == 0) for i in range(3)]
+    with TestClient(create_app(engine, clock)) as client:
+        for code in (OLD, NEW):
+            client.put(f"/api/agencies/{code}/transfer-settings", json={"auto_review": True})
+        made = [
+            client.post("/api/transfers", json={"id_number": p, "to_agency": NEW}).json()
+            for p in movers
+        ]
+        case_ids = [c["case_id"] for c in made]
+        for url in (f"/api/agencies/{NEW}/transfers", "/api/agencies/41000000/supervision"):
+            every = client.get(url, params={"only": "all"}).json()
+            assert [c["case_id"] for c in every] == case_ids  # oldest first
+            pages = [
+                client.get(url, params={"only": "all", "limit": 2, "offset": at}).json()
+                for at in (0, 2, 4)
+            ]
+            assert [len(p) for p in pages] == [2, 1, 0]
+            assert [c for p in pages for c in p] == every
+            assert client.get(url, params={"limit": 10_001}).status_code == 422
+        # Two more wait for the new place's operator: the open ones are cut after the filter.
+        client.put(f"/api/agencies/{NEW}/transfer-settings", json={"auto_review": False})
+        waiting = [a_mover_with_no_money(make_uow, tree=False) for _ in range(2)]
+        opened = [
+            client.post("/api/transfers", json={"id_number": p, "to_agency": NEW}).json()
+            for p in waiting
+        ]
+        url = f"/api/agencies/{NEW}/transfers"
+        assert [c["case_id"] for c in client.get(url).json()] == [c["case_id"] for c in opened]
+        second = client.get(url, params={"limit": 1, "offset": 1}).json()
+        assert [c["case_id"] for c in second] == [opened[1]["case_id"]]
 
 
 def settled(client: TestClient) -> None:

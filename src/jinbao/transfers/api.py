@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request, Response, UploadFile, status
+from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
@@ -214,16 +214,38 @@ def person_transfers(request: Request, id_number: str) -> list[dict[str, Any]]:
     "/agencies/{code}/transfers",
     summary="本机构转移案件 An agency's cases: open, queued, due_soon, overdue or all",
 )
-def agency_transfers(request: Request, code: str, only: str = "open") -> list[dict[str, Any]]:
-    return _read(request, lambda uow: queries.agency_cases(uow, code, _params(request), only))
+def agency_transfers(
+    request: Request,
+    code: str,
+    only: str = "open",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    return _read(
+        request,
+        lambda uow: queries.agency_cases(
+            uow, code, _params(request), only, limit=limit, offset=offset
+        ),
+    )
 
 
 @router.get(
     "/agencies/{code}/supervision",
     summary="督办 Overdue (or due_soon, open) cases of every agency under this one",
 )
-def supervision(request: Request, code: str, only: str = "overdue") -> list[dict[str, Any]]:
-    return _read(request, lambda uow: queries.supervision(uow, code, _params(request), only))
+def supervision(
+    request: Request,
+    code: str,
+    only: str = "overdue",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    return _read(
+        request,
+        lambda uow: queries.supervision(
+            uow, code, _params(request), only, limit=limit, offset=offset
+        ),
+    )
 
 
 @router.put(

@@ -274,17 +274,34 @@ LIST_FILTERS = ("open", "queued", "due_soon", "overdue", "all")
 
 
 def agency_cases(
-    uow: UnitOfWork, agency_code: str, params: Parameters, only: str = "open"
+    uow: UnitOfWork,
+    agency_code: str,
+    params: Parameters,
+    only: str = "open",
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """An agency's copies of cases: ``open`` (running), ``queued`` (waiting for its operator),
-    ``due_soon`` / ``overdue`` (legs it owes, by the clock) or ``all``."""
+    ``due_soon`` / ``overdue`` (legs it owes, by the clock) or ``all``; oldest first, ``limit``
+    of them from ``offset`` (every one without a limit)."""
     agency_id = _agency_id(uow, agency_code)
-    return _filtered(uow, [transfer_cases.c.agency_id == agency_id], params, only)
+    conditions = [transfer_cases.c.agency_id == agency_id]
+    return _filtered(uow, conditions, params, only, limit, offset)
 
 
 def _filtered(
-    uow: UnitOfWork, conditions: list[Any], params: Parameters, only: str
+    uow: UnitOfWork,
+    conditions: list[Any],
+    params: Parameters,
+    only: str,
+    limit: int | None,
+    offset: int,
 ) -> list[dict[str, Any]]:
+    """The cases of ``conditions`` that ``only`` keeps, a page of them. ``all`` grows with every
+    case an agency ever had (a supervising province's, with its whole subtree's): its page is
+    cut by the database. The others are the open cases, filtered here by their clocks, and
+    their page is cut after the filter."""
     if only not in LIST_FILTERS:
         raise InvalidInput(
             "transfer.filter",
@@ -292,9 +309,11 @@ def _filtered(
             f"The filter must be one of {', '.join(LIST_FILTERS)}.",
             field="only",
         )
-    if only != "all":
-        conditions.append(transfer_cases.c.state.in_(cases.OPEN_STATES))
     today = uow.clock.today()
+    if only == "all":
+        page = cases.rows_where(uow, *conditions, limit=limit, offset=offset)
+        return [summary(row, today, params) for row in page]
+    conditions.append(transfer_cases.c.state.in_(cases.OPEN_STATES))
     out = []
     for row in cases.rows_where(uow, *conditions):
         item = summary(row, today, params)
@@ -304,16 +323,24 @@ def _filtered(
         if only in ("due_soon", "overdue") and (not row.owes_action or timeliness != only):
             continue
         out.append(item)
-    return out
+    return out[offset:] if limit is None else out[offset : offset + limit]
 
 
 def supervision(
-    uow: UnitOfWork, agency_code: str, params: Parameters, only: str = "overdue"
+    uow: UnitOfWork,
+    agency_code: str,
+    params: Parameters,
+    only: str = "overdue",
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """督办: the cases of every agency under ``agency_code`` (itself included) whose running leg
-    that agency owes and which are overdue (or due soon, or all open ones)."""
+    that agency owes and which are overdue (or due soon, or all open ones, or all); a page as
+    :func:`agency_cases` gives it."""
     subtree = _subtree(uow, _agency_id(uow, agency_code))
-    return _filtered(uow, [transfer_cases.c.agency_id.in_(subtree)], params, only)
+    conditions = [transfer_cases.c.agency_id.in_(subtree)]
+    return _filtered(uow, conditions, params, only, limit, offset)
 
 
 def comment(uow: UnitOfWork, case_id: str, agency_code: str, text: str) -> None:
