@@ -227,8 +227,16 @@ def employer_records(
 
 
 def employer_arrears(uow: UnitOfWork, uscc: str) -> list[Record]:
-    """An employer's records in force not paid, oldest month first."""
-    return _records(uow, contributions.c.employer_id == _employer_id(uow, uscc), arrears=True)
+    """An employer's records in force not paid, oldest month first.
+
+    The employer's row id stays behind a subquery here (unlike :func:`employer_records`): for
+    the planner an employer of average size, whose payments it probes record by record. Given
+    the largest employer's id it hashed the whole payments table instead, a read that grows
+    with the nation, not the employer (on a 40 000-person nation no faster: 520-575 ms under
+    EXPLAIN ANALYZE against 285-315, session 37)."""
+    _employer_id(uow, uscc)  # an unknown employer is refused, not shown as one with no arrears
+    employer = select(employers.c.id).where(employers.c.uscc == uscc.strip().upper())
+    return _records(uow, contributions.c.employer_id == employer.scalar_subquery(), arrears=True)
 
 
 def _employer_id(uow: UnitOfWork, uscc: str) -> int:
