@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from jinbao.accounts.service import statement
@@ -29,6 +29,7 @@ from jinbao.contributions.schemas import (
 from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
+from jinbao.web.paging import Page, page
 
 router = APIRouter(prefix="/api", tags=["contributions"])
 T = TypeVar("T")
@@ -238,16 +239,14 @@ def resident_payment(request: Request, body: ResidentPaymentIn) -> dict[str, int
     "from `offset`: page on while a page comes back full.",
 )
 def employer_records(
-    request: Request,
-    uscc: str,
-    period: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    request: Request, uscc: str, page: Annotated[Page, Depends(page)], period: str | None = None
 ) -> list[RecordOut]:
     month = year_month(period, "period") if period else None
     found = _read(
         request,
-        lambda uow: service.employer_records(uow, uscc, month, limit=limit, offset=offset),
+        lambda uow: service.employer_records(
+            uow, uscc, month, limit=page.limit, offset=page.offset
+        ),
     )
     return [RecordOut.of(r) for r in found]
 

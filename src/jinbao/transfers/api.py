@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
@@ -19,6 +19,7 @@ from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.kernel.errors import InvalidInput
 from jinbao.transfers import bulk, queries, workflow
+from jinbao.web.paging import Page, page
 
 router = APIRouter(prefix="/api", tags=["transfers"])
 T = TypeVar("T")
@@ -215,16 +216,12 @@ def person_transfers(request: Request, id_number: str) -> list[dict[str, Any]]:
     summary="本机构转移案件 An agency's cases: open, queued, due_soon, overdue or all",
 )
 def agency_transfers(
-    request: Request,
-    code: str,
-    only: str = "open",
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    request: Request, code: str, page: Annotated[Page, Depends(page)], only: str = "open"
 ) -> list[dict[str, Any]]:
     return _read(
         request,
         lambda uow: queries.agency_cases(
-            uow, code, _params(request), only, limit=limit, offset=offset
+            uow, code, _params(request), only, limit=page.limit, offset=page.offset
         ),
     )
 
@@ -234,16 +231,12 @@ def agency_transfers(
     summary="督办 Overdue (or due_soon, open) cases of every agency under this one",
 )
 def supervision(
-    request: Request,
-    code: str,
-    only: str = "overdue",
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    request: Request, code: str, page: Annotated[Page, Depends(page)], only: str = "overdue"
 ) -> list[dict[str, Any]]:
     return _read(
         request,
         lambda uow: queries.supervision(
-            uow, code, _params(request), only, limit=limit, offset=offset
+            uow, code, _params(request), only, limit=page.limit, offset=page.offset
         ),
     )
 
