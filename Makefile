@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint types install system-deps bench bench-nation clean
+.PHONY: run test lint types install system-deps bench bench-nation bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -70,6 +70,12 @@ bench: $(STAMP) system-deps
 BENCH_ENGINE ?= postgresql
 bench-nation: $(STAMP) system-deps
 	$(BIN)/python -m bench.bench_nation --engine $(BENCH_ENGINE) --persons $(SIZE)
+
+## make bench-scale: which read endpoints grow with the nation, timed on nations of
+## SCALE_PERSONS and eight times as many (ten years each; about 4 minutes at the default).
+SCALE_PERSONS ?= 5000
+bench-scale: $(STAMP) system-deps
+	$(BIN)/python -m bench.scale_reads --engine $(BENCH_ENGINE) --persons $(SCALE_PERSONS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
