@@ -8,7 +8,10 @@ a list without pages). Each endpoint is called through the app in process (FastA
 TestClient: a few milliseconds of its own per request, which the bare `/api/ping` measures and
 the growth leaves out) on requests drawn alike from both nations: random persons, movers, the
 dead, employers and the agency with the most cases. The largest employer's first page grows
-with that employer, not with the nation; so do the busiest agency's lists.
+with that employer, not with the nation; so do the busiest agency's lists. Both nations stay up
+and are timed in turn, round after round, each read's median taken over its rounds: this
+machine's speed drifts by a fifth within minutes, and timed one after the other reads of a
+few milliseconds seemed to double.
 
     .venv/bin/python -m bench.scale_reads --engine postgresql --persons 5000 --factor 8
 
@@ -45,11 +48,22 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="postgresql")
     parser.add_argument("--persons", type=int, default=5000)
     parser.add_argument("--factor", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=20, help="of each kind, per nation")
+    parser.add_argument("--requests", type=int, default=10, help="of each kind, per nation and round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the two nations are timed in turn, round after round (the machine's speed drifts)")  # fmt: skip
     args = parser.parse_args()
     sizes = (args.persons, args.persons * args.factor)
-    timed = [nation_times(args.engine, n, args.requests) for n in sizes]
-    small, big = timed
+    params = load_parameters()
+    with database(args.engine) as small_db, database(args.engine) as big_db:
+        nations = [_generated(small_db, sizes[0], params), _generated(big_db, sizes[1], params)]
+        samples: list[dict[str, list[float]]] = [{}, {}]
+        for _ in range(args.rounds):
+            for (client, paths), taken in zip(nations, samples, strict=True):
+                for name, path_of in paths.items():
+                    taken.setdefault(name, []).extend(_times(client, path_of, args.requests))
+        for client, _ in nations:
+            client.__exit__(None, None, None)
+    small, big = ({k: statistics.median(v) * 1000 for k, v in s.items()} for s in samples)
     floor_small, floor_big = small["ping"], big["ping"]
     print(f"\n{'read':42s} {sizes[0]:>9,} {sizes[1]:>9,}  growth (beyond the bare request)")
     growing = []
@@ -64,18 +78,18 @@ def main() -> None:
     print(f"scale: {len(growing)} of {len(small)} reads grow with the nation: {', '.join(growing) or 'none'}")
 
 
-def nation_times(engine_kind: str, persons: int, n: int) -> dict[str, float]:
-    """Median milliseconds of each read on a nation of ``persons`` generated for it."""
-    params = load_parameters()
-    with database(engine_kind) as engine:
-        t0 = time.perf_counter()
-        made = generate(engine, CLOCK, params, persons_wanted=persons, years=10)
+def _generated(engine: Engine, persons: int, params: Any) -> tuple[TestClient, dict[str, Callable[[], str]]]:
+    """A nation of ``persons`` generated into ``engine``, and a client of the app on it with the
+    requests to make."""
+    t0 = time.perf_counter()
+    made = generate(engine, CLOCK, params, persons_wanted=persons, years=10)
+    if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text("ANALYZE"))
-        print(f"nation of {made.persons:,} persons, {made.records:,} records in {time.perf_counter() - t0:.0f} s")
-        with TestClient(create_app(engine, CLOCK)) as client:
-            return {name: _median(client, path_of, n) for name, path_of in reads(engine).items()}
+            conn.execute(text("ANALYZE"))
+    print(f"nation of {made.persons:,} persons, {made.records:,} records in {time.perf_counter() - t0:.0f} s", flush=True)
+    client = TestClient(create_app(engine, CLOCK))
+    client.__enter__()
+    return client, reads(engine)
 
 
 def reads(engine: Engine) -> dict[str, Callable[[], str]]:
@@ -125,7 +139,7 @@ def reads(engine: Engine) -> dict[str, Callable[[], str]]:
     # fmt: on
 
 
-def _median(client: TestClient, path_of: Callable[[], str], n: int) -> float:
+def _times(client: TestClient, path_of: Callable[[], str], n: int) -> list[float]:
     times = []
     for _ in range(n):
         path = path_of()
@@ -134,7 +148,7 @@ def _median(client: TestClient, path_of: Callable[[], str], n: int) -> float:
         times.append(time.perf_counter() - t0)
         if answer.status_code >= 400:
             raise SystemExit(f"{path}: {answer.status_code} {answer.text[:300]}")
-    return statistics.median(times) * 1000
+    return times
 
 
 if __name__ == "__main__":

@@ -656,22 +656,18 @@ class PaperDocument:
 
 
 def paper_documents(
-    uow: UnitOfWork, *, sender: str | None = None, case_id: str | None = None
+    uow: UnitOfWork,
+    *,
+    sender: str | None = None,
+    case_id: str | None = None,
+    pending_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PaperDocument]:
     """Documents that travel on paper, oldest first: to print and post (``received`` false) or
-    already taken in."""
-    query = select(
-        outbox.c.document_id, outbox.c.type, outbox.c.sender, outbox.c.receiver,
-        outbox.c.case_id, outbox.c.short_code, outbox.c.created_at,
-        inbox.c.document_id.is_not(None).label("received"),
-    ).outerjoin(inbox, inbox.c.document_id == outbox.c.document_id).where(
-        outbox.c.channel == "paper"
-    )  # fmt: skip
-    if sender is not None:
-        query = query.where(outbox.c.sender == sender.strip().upper())
-    if case_id is not None:
-        query = query.where(outbox.c.case_id == case_id)
-    rows = uow.conn.execute(query.order_by(outbox.c.id)).all()
+    already taken in; ``pending_only`` the first alone; ``limit`` of them from ``offset``."""
+    query = paper_query(sender=sender, case_id=case_id, pending_only=pending_only).offset(offset)
+    rows = uow.conn.execute(query if limit is None else query.limit(limit)).all()
     return [
         PaperDocument(
             r.document_id, r.type, r.sender, r.receiver, r.case_id, r.short_code, r.created_at,
@@ -679,6 +675,28 @@ def paper_documents(
         )
         for r in rows
     ]  # fmt: skip
+
+
+def paper_query(
+    *, sender: str | None = None, case_id: str | None = None, pending_only: bool = False
+) -> Select[Any]:
+    """What :func:`paper_documents` reads. A sender's are read by their partial index
+    (migration 0018), the channel a constant in the statement as in the index's condition (see
+    ``_OUTBOX_WAITS``)."""
+    query = select(
+        outbox.c.document_id, outbox.c.type, outbox.c.sender, outbox.c.receiver,
+        outbox.c.case_id, outbox.c.short_code, outbox.c.created_at,
+        inbox.c.document_id.is_not(None).label("received"),
+    ).outerjoin(inbox, inbox.c.document_id == outbox.c.document_id).where(
+        outbox.c.channel == literal_column("'paper'")
+    )  # fmt: skip
+    if sender is not None:
+        query = query.where(outbox.c.sender == sender.strip().upper())
+    if case_id is not None:
+        query = query.where(outbox.c.case_id == case_id)
+    if pending_only:
+        query = query.where(inbox.c.document_id.is_(None))
+    return query.order_by(outbox.c.id)
 
 
 def paper_form(uow: UnitOfWork, document_id: str) -> PaperForm:

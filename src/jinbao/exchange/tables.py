@@ -68,6 +68,14 @@ outbox = Table(
     ),
     Index("ix_outbox_short_code", "short_code", unique=True),
     Index("ix_outbox_case_id", "case_id"),  # a case's documents (0016)
+    # An agency's paper documents, to print and post (0018): the paper ones alone.
+    Index(
+        "ix_outbox_paper_by_sender",
+        "sender",
+        "id",
+        sqlite_where=text("channel = 'paper'"),
+        postgresql_where=text("channel = 'paper'"),
+    ),
 )
 
 inbox = Table(

@@ -267,8 +267,15 @@ def void_overdue(request: Request, agency_code: str | None = None) -> dict[str, 
     "/agencies/{code}/paper-documents",
     summary="人工模式 Paper documents this agency must print and post (all=true: taken in too)",
 )
-def paper_documents(request: Request, code: str, all: bool = False) -> list[dict[str, Any]]:
-    return _read(request, lambda uow: queries.paper_documents(uow, code, pending_only=not all))
+def paper_documents(
+    request: Request, code: str, page: Annotated[Page, Depends(page)], all: bool = False
+) -> list[dict[str, Any]]:
+    return _read(
+        request,
+        lambda uow: queries.paper_documents(
+            uow, code, pending_only=not all, limit=page.limit, offset=page.offset
+        ),
+    )
 
 
 @router.post(

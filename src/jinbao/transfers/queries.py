@@ -415,10 +415,19 @@ def _subtree(uow: UnitOfWork, root: int) -> list[int]:
 
 
 def paper_documents(
-    uow: UnitOfWork, agency_code: str | None = None, *, pending_only: bool = True
+    uow: UnitOfWork,
+    agency_code: str | None = None,
+    *,
+    pending_only: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Manual mode: the documents an agency must print and post (``pending_only``), or all its
-    paper documents with whether the receiver has taken them in."""
+    paper documents with whether the receiver has taken them in; oldest first, ``limit`` of
+    them from ``offset``."""
+    found = exchange.paper_documents(
+        uow, sender=agency_code, pending_only=pending_only, limit=limit, offset=offset
+    )
     return [
         {
             "document_id": d.document_id,
@@ -430,8 +439,7 @@ def paper_documents(
             "short_code": d.short_code,
             "received": d.received,
         }
-        for d in exchange.paper_documents(uow, sender=agency_code)
-        if not (pending_only and d.received)
+        for d in found
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, Select, insert, text
 from sqlalchemy.dialects import postgresql
 
+from jinbao.db.uow import UnitOfWork
 from jinbao.exchange import service as exchange
 from jinbao.exchange.tables import inbox, outbox
 from jinbao.transfers import queries
@@ -144,3 +145,42 @@ def test_the_pumps_outbox_index_holds_the_network_documents_waiting_not_the_pape
             assert "ix_outbox_pending" in explained, explained
         outgoing, _incoming = exchange.waiting(conn, 10)
     assert [payload for _, payload in outgoing] == ["p0"]
+
+
+def test_an_agencys_paper_documents_are_read_by_their_own_index_a_page_at_a_time(
+    engine: Engine,
+) -> None:
+    """An agency's list of papers to print and post read every document the node ever sent
+    until 0018 (no index had the sender): now a partial index of the paper documents by
+    sender, and the ones already taken in are left out by the database."""
+    at = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    here, other = "41160200", "41000000"
+    sent = [(here, "paper"), (other, "paper"), (here, "network"), (here, "paper"), (here, "paper")]
+    sent += [(here, "network")] * 300  # most of what an agency sends goes on the network
+    with engine.begin() as conn:
+        conn.execute(insert(outbox), [
+            {"document_id": f"d{n}", "sender": sender, "receiver": "r", "type": "contact_letter",
+             "case_id": "c", "payload": f"p{n}", "created_at": at, "attempts": 0,
+             "channel": channel, "delivered_at": at if channel == "network" else None}
+            for n, (sender, channel) in enumerate(sent)
+        ])  # fmt: skip
+        conn.execute(insert(inbox), [  # the receiver has taken d3 in
+            {"document_id": "d3", "sender": here, "receiver": "r", "type": "contact_letter",
+             "case_id": "c", "payload": "p3", "received_at": at, "applied_at": None}
+        ])  # fmt: skip
+        conn.execute(text("ANALYZE"))
+    query = exchange.paper_query(sender=here, pending_only=True)
+    assert "ix_outbox_paper_by_sender" in plan(engine, query)
+    with UnitOfWork(engine, write=False) as uow:
+        every = exchange.paper_documents(uow, sender=here)
+        pending = exchange.paper_documents(uow, sender=here, pending_only=True)
+        second = exchange.paper_documents(uow, sender=here, limit=1, offset=1)
+        listed = queries.paper_documents(uow, here, limit=1, offset=1)
+    assert [(d.document_id, d.received) for d in every] == [
+        ("d0", False),
+        ("d3", True),
+        ("d4", False),
+    ]
+    assert [d.document_id for d in pending] == ["d0", "d4"]
+    assert [d.document_id for d in second] == ["d3"]
+    assert [d["document_id"] for d in listed] == ["d4"]  # the second of those still to post
