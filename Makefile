@@ -72,7 +72,7 @@ bench-nation: $(STAMP) system-deps
 	$(BIN)/python -m bench.bench_nation --engine $(BENCH_ENGINE) --persons $(SIZE)
 
 ## make bench-scale: which read endpoints grow with the nation, timed on nations of
-## SCALE_PERSONS and eight times as many (ten years each; about 4 minutes at the default).
+## SCALE_PERSONS and eight times as many (ten years each; about 6 minutes at the default).
 SCALE_PERSONS ?= 5000
 bench-scale: $(STAMP) system-deps
 	$(BIN)/python -m bench.scale_reads --engine $(BENCH_ENGINE) --persons $(SCALE_PERSONS)
