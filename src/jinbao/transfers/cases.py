@@ -404,9 +404,9 @@ def rows_where(
     Not the view's shape (:func:`_with_events`, each row's events as JSON by a correlated
     look-up), which suits a case's sides or a person's few cases: for a list it is slower.
     Session 36 tried it here; measured on 2 000 completed transfers into one agency (PostgreSQL,
-    best of five, in turn), an agency's list of all its cases took 172–186 ms against 137–156
-    this way, every case of both sides (4 000) 387–495 ms against 250–265, and an empty list of
-    open cases 2.6 ms against 1.4 (no second query when there are no rows).
+    best of five, in turn), an agency's list of all its cases took 160–186 ms against 137–156
+    this way, every case of both sides (4 000) 371–495 ms against 250–269, and an empty list of
+    open cases 2.4–2.6 ms against 1.4–1.5 (no second query when there are no rows).
 
     ``limit`` rows from ``offset``, for a page of a list."""
     stmt = _select().where(*conditions).order_by(transfer_cases.c.id).offset(offset)

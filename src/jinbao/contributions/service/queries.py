@@ -268,8 +268,8 @@ def overlaps(uow: UnitOfWork, person_id: int | None = None) -> list[Overlap]:
     application made until session 22.
 
     Everyone's reads every record once, by person alone (:data:`_MAY_OVERLAP`), and checks
-    only the persons it names; grouping every record by person and month, in force or not,
-    took 2.2 s of a 40 000-person nation (1.75 million records; session 37)."""
+    only the persons it names; grouping every record in force by person and month took 2.2 s
+    of a 40 000-person nation (1.75 million records; 0.45-0.54 s this way, session 37)."""
     if person_id is not None:
         candidates = [person_id]
     else:
