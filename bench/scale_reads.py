@@ -107,9 +107,9 @@ def reads(engine: Engine) -> dict[str, Callable[[], str]]:
         largest = ids("SELECT e.uscc FROM employers e JOIN contributions c ON c.employer_id = e.id GROUP BY e.uscc ORDER BY count(*) DESC LIMIT 1")[0]
         busiest = ids("SELECT a.code FROM agencies a JOIN transfer_cases t ON t.agency_id = a.id GROUP BY a.code ORDER BY count(*) DESC LIMIT 1")[0]
         province = ids("SELECT code FROM agencies WHERE level = 'province' ORDER BY code LIMIT 1")[0]
-        # The nation leaves its movers to agencies off the network on paper, unstarted: their
-        # list is empty, and what it costs is finding that out among the outbox's documents.
-        on_paper = ids("SELECT code FROM agencies WHERE networked_since IS NULL ORDER BY code LIMIT 1")[0]
+        # The agency off the network that sent the most paper. The sim carried all of it, so its
+        # pending list is empty (finding that out is what it costs); all=true lists what went.
+        on_paper = ids("SELECT sender FROM outbox WHERE channel = 'paper' GROUP BY sender ORDER BY count(*) DESC, sender LIMIT 1")[0]
     # fmt: off
     return {
         "ping": lambda: "/api/ping",
@@ -133,6 +133,7 @@ def reads(engine: Engine) -> dict[str, Callable[[], str]]:
         "the busiest agency's cases, first page": lambda: f"/api/agencies/{busiest}/transfers?only=all",
         "a province's overdue cases": lambda: f"/api/agencies/{province}/supervision",
         "papers to post, an agency off the network": lambda: f"/api/agencies/{on_paper}/paper-documents",
+        "papers it sent, first page": lambda: f"/api/agencies/{on_paper}/paper-documents?all=true",
         "the nation's overdue cases": lambda: "/api/agencies/10000000/supervision",
         "the agency directory": lambda: "/api/agencies",
         "everyone's overlaps": lambda: "/api/contributions/overlaps",

@@ -30,7 +30,7 @@ import datetime as dt
 import functools
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -659,14 +659,16 @@ def paper_documents(
     uow: UnitOfWork,
     *,
     sender: str | None = None,
-    case_id: str | None = None,
+    case_ids: Collection[str] | None = None,
     pending_only: bool = False,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[PaperDocument]:
     """Documents that travel on paper, oldest first: to print and post (``received`` false) or
-    already taken in; ``pending_only`` the first alone; ``limit`` of them from ``offset``."""
-    query = paper_query(sender=sender, case_id=case_id, pending_only=pending_only).offset(offset)
+    already taken in; of one sender, or of some cases; ``pending_only`` the first alone;
+    ``limit`` of them from ``offset``."""
+    query = paper_query(sender=sender, case_ids=case_ids, pending_only=pending_only)
+    query = query.offset(offset)
     rows = uow.conn.execute(query if limit is None else query.limit(limit)).all()
     return [
         PaperDocument(
@@ -678,7 +680,10 @@ def paper_documents(
 
 
 def paper_query(
-    *, sender: str | None = None, case_id: str | None = None, pending_only: bool = False
+    *,
+    sender: str | None = None,
+    case_ids: Collection[str] | None = None,
+    pending_only: bool = False,
 ) -> Select[Any]:
     """What :func:`paper_documents` reads. A sender's are read by their partial index
     (migration 0018), the channel a constant in the statement as in the index's condition (see
@@ -692,8 +697,8 @@ def paper_query(
     )  # fmt: skip
     if sender is not None:
         query = query.where(outbox.c.sender == sender.strip().upper())
-    if case_id is not None:
-        query = query.where(outbox.c.case_id == case_id)
+    if case_ids is not None:  # by the outbox's index of cases (migration 0016)
+        query = query.where(outbox.c.case_id.in_(case_ids))
     if pending_only:
         query = query.where(inbox.c.document_id.is_(None))
     return query.order_by(outbox.c.id)

@@ -220,8 +220,8 @@ def generate_command(
         typer.echo(
             f"{label}: {moved.movers} {who} chose to apply; {moved.completed} cases completed, "
             f"{moved.waiting} waiting for an operator, {moved.refused} refused, "
-            f"{moved.not_applied} not accepted; {moved.offline} relations kept off the network "
-            f"(paper, not applied for)" + (f"; {why}" if why else "") + "."
+            f"{moved.not_applied} not accepted; {moved.on_paper} of the cases on paper (an "
+            f"agency off the network: the post carried)" + (f"; {why}" if why else "") + "."
         )
     retired = report.retirements
     if retired is not None and not retired.retirees:

@@ -14,11 +14,17 @@ Review: where an agency reviews automatically (即时办结) the pump carries a 
 Where it does not, the sim does what its operator would do with a clean case and approves each
 leg that waits with no finding (``transfer.operator_review`` alone: the audit log names the
 actor ``sim``). A leg with a finding — a temporary account's age exception, say, which only a
-person may judge (66号 第五条（二）) — is left in the operator's queue, as it would be. A relation
-kept at an agency off the exchange network is not applied for (it would go on paper forms, in
-manual mode, that nobody here scans), nor are the older ones behind it. Kept temporary accounts
-(their gathering) and relations kept in the same province are left as they are. Agencies'
-settings are not changed.
+person may judge (66号 第五条（二）) — is left in the operator's queue, as it would be. Kept
+temporary accounts (their gathering) and relations kept in the same province are left as they
+are. Agencies' settings are not changed.
+
+The post: where either agency is off the exchange network the case runs in manual mode (人工模式)
+and its documents go on paper (:mod:`jinbao.exchange.paper`). The sim carries that post: each
+paper document of the cases it drives that the receiver has not taken in is typed in there by
+the short code printed on it (:func:`jinbao.exchange.service.intake_code`; the inbox says it
+came by code), as that agency's clerk does when the form arrives; the signature is checked as
+for any copy, and the pump applies it. The sim's clock does not move, so the post arrives the
+day it is sent.
 
 A rerun carries on: a relation that moved is no longer kept (its status is 转出), and a case a
 stopped run left open is driven on, not applied for again.
@@ -35,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
@@ -47,6 +53,7 @@ from sqlalchemy.orm import aliased
 
 from jinbao.db.engine import make_engine
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
 from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import DomainError
 from jinbao.policy.parameters import Parameters
@@ -79,7 +86,7 @@ class TransferReport:
     waiting: int  # cases left in an operator's queue with a finding for a person to judge
     refused: int  # cases refused in writing or voided by the workflow
     not_applied: int  # applications the workflow refused outright
-    offline: int  # relations not applied for: an agency is off the network (paper, manual mode)
+    on_paper: int  # of the cases, those in manual mode (an agency off the network): post carried
     reasons: dict[str, int]  # why waiting, refused or not applied: code → cases
 
 
@@ -127,9 +134,8 @@ def transfer_kept(
 
     def describe(span: str, did: Counter[str]) -> str:
         waiting = did["waiting"]
-        return (
-            f"{route.who} {span}: {did['completed']} completed, {did['offline']} off the network"
-            + (f", {waiting} waiting" if waiting else "")
+        return f"{route.who} {span}: {did['completed']} completed, {did['on_paper']} on paper" + (
+            f", {waiting} waiting" if waiting else ""
         )
 
     counts, reasons, batches = tally_batches(
@@ -147,7 +153,7 @@ def transfer_kept(
 
 # What a batch did: counts by COUNTS, and cases or applications by reason code.
 _Counts = tuple[Counter[str], Counter[str]]
-COUNTS = ("completed", "waiting", "refused", "not_applied", "offline")
+COUNTS = ("completed", "waiting", "refused", "not_applied", "on_paper")
 
 
 K = TypeVar("K")
@@ -258,9 +264,7 @@ def _batch(
     pending = part
     while pending:
         case_ids = []
-        found, offline = _movers(engine, clock, pending, route)
-        counts["offline"] += offline
-        for mover in found:
+        for mover in _movers(engine, clock, pending, route):
             if mover.open_case is not None:  # applied by a run that stopped
                 case_ids.append(mover.open_case)
                 continue
@@ -277,6 +281,7 @@ def _batch(
                 reasons[exc.code] += 1
         pending = []
         for row in drive(engine, clock, params, case_ids):
+            counts["on_paper"] += row.mode == "manual"
             if row.state is State.COMPLETED:
                 counts["completed"] += 1
                 pending.append(row.id_number)
@@ -299,28 +304,17 @@ _THERE = aliased(agencies)
 _KEPT = aliased(relationships)
 
 
-def _movers(
-    engine: Engine, clock: Clock, id_numbers: Sequence[str], route: Route
-) -> tuple[list[_Mover], int]:
-    """The persons who may apply now, electronically: a normal relation contributing at an
-    agency on the exchange network, and a normal one kept (suspended) at another agency on it
-    (in another province, for a transfer); the latest kept one when several are. Also how
-    many were left out because an agency is off the network."""
-    today = clock.today()
+def _movers(engine: Engine, clock: Clock, id_numbers: Sequence[str], route: Route) -> list[_Mover]:
+    """The persons who may apply now: a normal relation contributing, and a normal one kept
+    (suspended) at another agency (in another province, for a transfer); the latest kept one
+    when several are."""
     elsewhere = (
         func.substr(_THERE.c.region_code, 1, 2) != func.substr(_HERE.c.region_code, 1, 2)
         if route.other_province
         else _THERE.c.id != _HERE.c.id
     )
     kept_elsewhere = (
-        select(
-            persons.c.id_number,
-            persons.c.id,
-            _HERE.c.code,
-            _THERE.c.code,
-            _HERE.c.networked_since,
-            _THERE.c.networked_since,
-        )
+        select(persons.c.id_number, persons.c.id, _HERE.c.code, _THERE.c.code)
         .join(relationships, relationships.c.person_id == persons.c.id)
         .join(_HERE, _HERE.c.id == relationships.c.agency_id)
         .join(_KEPT, _KEPT.c.person_id == persons.c.id)
@@ -348,30 +342,23 @@ def _movers(
                 )
             ).all()
         )
-    seen = set()
-    found, offline = [], 0
-    for number, person_id, here, there, here_since, there_since in rows:
-        if number in seen:  # an earlier relation kept: the latest one is the one named
-            continue
-        seen.add(number)
-        networked = all(s is not None and s <= today for s in (here_since, there_since))
-        if person_id in open_cases or networked:
-            found.append(_Mover(number, here, there, open_cases.get(person_id)))
-        else:
-            offline += 1
-    return found, offline
+    found: dict[str, _Mover] = {}
+    for number, person_id, here, there in rows:  # the latest relation kept first
+        found.setdefault(number, _Mover(number, here, there, open_cases.get(person_id)))
+    return list(found.values())
 
 
 def drive(engine: Engine, clock: Clock, params: Parameters, case_ids: list[str]) -> list[CaseRow]:
-    """Pump the documents and approve each clean leg whose turn it is, until every case has
-    ended or waits for a person; the receiving side's copy of each case. An approval the
-    workflow refuses (its recheck found what blocks) is not tried again: the case waits with
-    its reasons. A document another process is applying is left to it; a case that does not
-    move for ``IDLE_ROUNDS`` rounds is reported as it stands."""
+    """Pump the documents, carry the post (:func:`carry_post`) and approve each clean leg whose
+    turn it is, until every case has ended or waits for a person; the receiving side's copy of
+    each case. An approval the workflow refuses (its recheck found what blocks) is not tried
+    again: the case waits with its reasons. A document another process is applying is left to
+    it; a case that does not move for ``IDLE_ROUNDS`` rounds is reported as it stands."""
     tried: set[tuple[str, Side, State]] = set()
     idle = 0
     while True:
         pumped = workflow.pump(engine, clock, params)
+        posted = carry_post(engine, clock, case_ids) if case_ids else 0
         with UnitOfWork(engine, clock, "sim", write=False) as uow:
             rows = rows_where(uow, transfer_cases.c.case_id.in_(case_ids)) if case_ids else []
         turns = [
@@ -390,23 +377,35 @@ def drive(engine: Engine, clock: Clock, params: Parameters, case_ids: list[str])
                     uow.commit()
             except DomainError:
                 continue
-        if turns or pumped.applied:
+        if turns or pumped.applied or posted:
             idle = 0
             continue
-        # Waiting for a person: a finding to judge, an approval refused, or paper forms (a case
-        # in manual mode: an agency off the network — the retirees' transfers back, which the
-        # benefits service starts, may be such; the movers' are never applied for).
+        # Waiting for a person: a finding to judge, or an approval refused.
         waits = {
             r.case_id
             for r in rows
-            if r.mode == "manual"
-            or (r.queued and (not _clean(r) or (r.case_id, r.side, r.state) in tried))
+            if r.queued and (not _clean(r) or (r.case_id, r.side, r.state) in tried)
         }
         moving = {r.case_id for r in rows if r.state not in FINAL} - waits
         if not moving or idle >= IDLE_ROUNDS:
             return [r for r in rows if r.side is Side.RECEIVING]
         idle += 1
         time.sleep(0.02)
+
+
+def carry_post(engine: Engine, clock: Clock, case_ids: Collection[str]) -> int:
+    """The post of the cases ``case_ids``: each of their paper documents (manual mode) that its
+    receiver has not taken in is typed in there by the short code printed on it, one counter
+    transaction a form, as the receiving agency's clerk does when it arrives
+    (:func:`jinbao.exchange.service.intake_code`: the signature checked, the document in the
+    receiver's inbox for the pump). How many were taken in."""
+    with UnitOfWork(engine, clock, "sim", write=False) as uow:
+        post = exchange.paper_documents(uow, case_ids=case_ids, pending_only=True)
+    for form in post:
+        with UnitOfWork(engine, clock, "sim") as uow:
+            exchange.intake_code(uow, form.receiver, form.short_code)
+            uow.commit()
+    return len(post)
 
 
 def _clean(row: CaseRow) -> bool:

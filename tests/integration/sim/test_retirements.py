@@ -35,6 +35,7 @@ from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.sim.deaths import CLAIMANT, FEED, FEED_MONTHS, death_in_feed, pensioners_die
 from jinbao.sim.nation import RETIREMENTS, SimReport, generate
 from jinbao.sim.retirements import CHECKER, MAKER
+from jinbao.transfers.tables import transfer_cases
 from tests.integration.helpers import account_left
 from tests.integration.sim.test_nation import no_temporary_account_where_a_relation_is_kept
 
@@ -65,6 +66,17 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
         assert states.count("awarded") == retired.awarded
         assert states.count("waiting") == retired.waiting
         assert states.count("refused") == retired.refused
+        # The transfers back (转回, 归集) ran to their end, those with an agency off the network
+        # on paper (the sim carries the post): no application waits for one.
+        assert retired.waiting == 0
+        back = conn.execute(
+            select(transfer_cases.c.mode, transfer_cases.c.state, func.count())
+            .where(transfer_cases.c.kind.in_(["return_to_receiving_place", "temporary_gathering"]))
+            .group_by(transfer_cases.c.mode, transfer_cases.c.state)
+        ).all()  # fmt: skip
+        assert {(mode, state) for mode, state, _ in back} == {
+            ("electronic", "completed"), ("manual", "completed"),
+        }  # fmt: skip
         paid = 0
         for app in applications:
             if app.state != "awarded":

@@ -46,7 +46,8 @@ def test_a_share_of_the_movers_transfer_through_the_workflow(engine: Engine) -> 
     moved = _movers(report)
     assert moved.completed >= 20
     assert moved.waiting == moved.refused == moved.not_applied == 0
-    assert moved.completed > moved.movers - moved.offline  # some had several relations kept
+    assert moved.completed > moved.movers  # each applied; some had several relations kept
+    assert 0 < moved.on_paper < moved.completed  # an agency off the network: the post carried
     steps = [s for s in seen if s[0] == TRANSFERS]
     batches = steps[0][2]
     assert steps[0] == (TRANSFERS, 0, batches, "")  # the stage opens
@@ -62,11 +63,31 @@ def test_a_share_of_the_movers_transfer_through_the_workflow(engine: Engine) -> 
             .group_by(transfer_cases.c.side, transfer_cases.c.state, transfer_cases.c.kind,
                       transfer_cases.c.mode)
         ).all()  # fmt: skip
+        electronic = moved.completed - moved.on_paper
         assert sorted(sides) == [
-            ("receiving", "completed", "cross_province", "electronic", moved.completed),
-            ("transferring", "completed", "cross_province", "electronic", moved.completed),
+            ("receiving", "completed", "cross_province", "electronic", electronic),
+            ("receiving", "completed", "cross_province", "manual", moved.on_paper),
+            ("transferring", "completed", "cross_province", "electronic", electronic),
+            ("transferring", "completed", "cross_province", "manual", moved.on_paper),
         ]
         assert _documents_left(conn) == (0, 0, 0)  # every one delivered and applied, none failed
+        # A case in manual mode went on paper, each form typed in at its receiver by its code;
+        # the others by the network. Four documents a clean case.
+        carried = dict(
+            conn.execute(
+                select(inbox.c.received_via, func.count())
+                .join(outbox, outbox.c.document_id == inbox.c.document_id)
+                .where(outbox.c.channel == "paper")
+                .group_by(inbox.c.received_via)
+            ).all()
+        )
+        assert carried == {"code": 4 * moved.on_paper}
+        vias = dict(
+            conn.execute(
+                select(inbox.c.received_via, func.count()).group_by(inbox.c.received_via)
+            ).all()
+        )
+        assert vias == {"network": 4 * electronic, "code": 4 * moved.on_paper}
         # The money: every reservation posted at both ends.
         states = conn.execute(
             select(pending_transfers.c.state, func.count()).group_by(pending_transfers.c.state)
@@ -123,10 +144,9 @@ def test_a_share_of_the_movers_transfer_through_the_workflow(engine: Engine) -> 
             ).where(transfer_cases.c.side == "receiving")
         ).scalars().all()  # fmt: skip
         assert all(chosen(11, number, 0.5) for number in applied)
-        assert len(set(applied)) <= moved.movers < len(set(applied)) + moved.offline + 1
-        # None of them keeps a relation in another province that could go electronically.
-        left = [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5) and m[3]]
-        assert left == []
+        assert len(set(applied)) == moved.movers
+        # None of them keeps a relation in another province, on the network or off it.
+        assert [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5)] == []
 
 
 def test_a_rerun_applies_for_no_one_again_and_zero_applies_for_no_one(
@@ -140,8 +160,9 @@ def test_a_rerun_applies_for_no_one_again_and_zero_applies_for_no_one(
     first = _movers(_generate(engine, CLOCK, **PLAN, interest=False, transfers=0.5))
     assert first.completed > 0
     again = _movers(_generate(engine, CLOCK, **PLAN, interest=False, transfers=0.5))
-    # The movers whose relation moved are movers no more; the offline ones are still offline.
-    assert (again.completed, again.not_applied, again.offline) == (0, 0, first.offline)
+    # The movers whose relations moved, on paper or not, are movers no more.
+    assert first.on_paper > 0
+    assert (again.completed, again.not_applied, again.on_paper) == (0, 0, 0)
     with engine.connect() as conn:
         cases = conn.execute(select(func.count()).select_from(transfer_cases)).scalar()
     assert cases == 2 * first.completed
@@ -153,8 +174,8 @@ def test_a_case_a_stopped_run_left_open_is_taken_up_and_one_with_a_finding_waits
     engine = _fresh(new_database, CLOCK)
     _generate(engine, CLOCK, **PLAN, interest=False, transfers=0.0)
     with engine.connect() as conn:
-        movers = [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5) and m[3]]
-    (left_open, here, there, _), (judged, judged_here, _, _) = movers[0], movers[1]
+        movers = [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5)]
+    (left_open, here, there), (judged, judged_here, _) = movers[0], movers[1]
     # A stopped run applied for the first and went no further (review is manual: it waits).
     with UnitOfWork(engine, CLOCK, "sim") as uow:
         case_id = workflow.apply(uow, workflow.Application(left_open, here, there), PARAMS)
@@ -209,7 +230,8 @@ def test_two_processes_share_the_batches_and_the_inbox(
     assert seen[0] == (0, batches, "")
     assert seen[-1] == (batches, batches, "")
     assert sorted(s[0] for s in seen[1:-1]) == list(range(batches))
-    assert moved.completed > len(movers) - moved.offline
+    assert moved.completed > len(movers)
+    assert moved.on_paper > 0
     assert moved.waiting == moved.refused == moved.not_applied == 0
     with UnitOfWork(engine, CLOCK) as uow:
         assert check(uow) == []
@@ -219,7 +241,7 @@ def test_two_processes_share_the_batches_and_the_inbox(
             select(transfer_cases.c.state, func.count()).group_by(transfer_cases.c.state)
         ).all()
         assert states == [("completed", 2 * moved.completed)]
-        assert [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5) and m[3]] == []
+        assert [m for m in _latest_kept(conn) if chosen(11, m[0], 0.5)] == []
 
 
 def test_who_went_home_links_the_employee_years_into_the_residents_scheme(
@@ -235,7 +257,7 @@ def test_who_went_home_links_the_employee_years_into_the_residents_scheme(
     assert report.went_home >= 5
     assert linked.completed >= 3
     assert linked.waiting == linked.refused == linked.not_applied == 0
-    assert linked.completed + linked.offline == linked.movers  # one relation each
+    assert linked.completed == linked.movers  # one relation each, on paper or not
     with UnitOfWork(engine, CLOCK) as uow:
         assert check(uow) == []
         conn = uow.conn
@@ -336,14 +358,13 @@ def _documents_left(conn: Connection) -> tuple[int, int, int]:
     )
 
 
-def _latest_kept(conn: Connection) -> list[tuple[str, str, str, bool]]:
+def _latest_kept(conn: Connection) -> list[tuple[str, str, str]]:
     """(ID number, agency contributing now, agency of the latest normal relation kept in another
-    province, whether both are on the network) for every person with both."""
+    province) for every person with both."""
     here, there = agencies.alias("h"), agencies.alias("t")
     kept = relationships.alias("k")
     rows = conn.execute(
-        select(persons.c.id_number, here.c.code, there.c.code,
-               here.c.networked_since, there.c.networked_since)
+        select(persons.c.id_number, here.c.code, there.c.code)
         .join(relationships, relationships.c.person_id == persons.c.id)
         .join(here, here.c.id == relationships.c.agency_id)
         .join(kept, kept.c.person_id == persons.c.id)
@@ -355,10 +376,9 @@ def _latest_kept(conn: Connection) -> list[tuple[str, str, str, bool]]:
         )
         .order_by(persons.c.id_number, kept.c.started_on.desc())
     ).all()  # fmt: skip
-    seen: dict[str, tuple[str, str, str, bool]] = {}
-    for number, a, b, a_since, b_since in rows:
-        networked = a_since is not None and b_since is not None
-        seen.setdefault(number, (number, a, b, networked))
+    seen: dict[str, tuple[str, str, str]] = {}
+    for number, a, b in rows:
+        seen.setdefault(number, (number, a, b))
     return list(seen.values())
 
 
