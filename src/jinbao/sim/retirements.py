@@ -14,8 +14,9 @@ would file it (:func:`jinbao.benefits.service.apply_retirement`):
   application moves there if it is another province's, and every relation kept at another
   agency and every temporary account not gathered is brought back by a transfer the service
   starts (转回待遇领取地, 归集). The sim drives those cases as :mod:`jinbao.sim.transfers` drives
-  the movers' (a leg with a finding for a person to judge, or an agency off the network, leaves
-  the application waiting) and then has the record checked again (``refresh``);
+  the movers' (carrying the post where an agency is off the network; a leg with a finding for a
+  person to judge leaves the application waiting) and then has the record checked again
+  (``refresh``);
 - the award by the policy engine (国发〔2005〕38号: basic, account and transitional parts) is made
   by the operator ``sim`` and approved by a second one, ``sim-checker`` (maker-checker); the
   relation becomes 待遇享受 (receiving);
