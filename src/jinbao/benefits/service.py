@@ -7,7 +7,9 @@ it starts, and the award by the policy engine, approved by a second operator.
   arrears, gaps, relations kept at other agencies, temporary accounts not gathered, and whether
   the minimum contribution period is met. The application is made at the pension-receiving place
   (国办发〔2009〕66号 第六条); relations kept elsewhere are brought back (转回待遇领取地) and
-  temporary accounts gathered (归集) by transfers started here, and the award waits for them.
+  temporary accounts gathered (归集) by transfers started here, and the award waits for them;
+  then a residents' scheme relation kept elsewhere is linked in (城乡衔接, 人社部发〔2014〕17号
+  第三条、第四条), the award waiting for that case too.
 - The award (基础养老金, 个人账户养老金, 过渡性养老金: 国发〔2005〕38号) is computed over the
   continuous record at this agency and stored with its inputs and explanation. It is approved by
   an operator other than the one who made it (maker-checker); an approved award is never changed.
@@ -44,7 +46,9 @@ from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.transfers import workflow
 from jinbao.transfers.cases import agency as agency_of
 from jinbao.transfers.cases import open_receiving
+from jinbao.transfers.model import FINAL, State
 from jinbao.transfers.records import agency_record, national_history
+from jinbao.transfers.tables import transfer_cases
 
 SCHEME = "enterprise"
 INDEX_SOURCE = (
@@ -361,6 +365,8 @@ def _review(
                 True,
             )
         )
+    if record_here.months >= minimum.value and not any(f["blocking"] for f in findings):
+        findings += _resident_linkage(uow, row, agency, params, started)
     blocking = [f for f in findings if f["blocking"]]
     refused = any(f["code"] == "retirement.not_receiving_place" for f in blocking)
     state = "refused" if refused else "waiting"
@@ -376,6 +382,95 @@ def _review(
     )
     if not blocking:
         _make_award(uow, application_id, params, operator)
+
+
+def _resident_linkage(
+    uow: UnitOfWork, row: Any, agency: Any, params: Parameters, started: list[str]
+) -> list[dict[str, Any]]:
+    """城乡养老保险制度衔接 at retirement (人社部发〔2014〕17号): with the employee relations
+    gathered here and the minimum met (15 years: 第三条, resident → employee), a residents'
+    scheme relation the person keeps at another agency is linked in before the award — its
+    whole account joins the employee account (第五条; the residents' years do not count) and
+    the residents' payments for months paid in both schemes are refunded (第七条). 第四条: the
+    employee receiving place is settled and the relations gathered first; the application for
+    the linkage is made there. The retirement application stands for the person's (第九条 一):
+    the linkage is started here, one case at a time, and the award waits for it. A linkage that
+    ended without completing (refused in writing, voided) is not started again: the award is
+    made on the employee record alone, and the finding says what is left to settle. At this
+    same agency the linkage is not supported by this system (the two sides of a case are told
+    apart by agency): said, not blocking."""
+    kept = uow.conn.execute(
+        select(agencies.c.code, agencies.c.name)
+        .join(relationships, relationships.c.agency_id == agencies.c.id)
+        .where(
+            relationships.c.person_id == row.person_id,
+            relationships.c.scheme == Scheme.RESIDENT.value,
+            relationships.c.status.in_(["contributing", "suspended"]),
+        )
+        .order_by(relationships.c.started_on.desc())
+    ).first()
+    if kept is None:
+        return []
+    where = f"{kept.code}（{kept.name}）"
+    if kept.code == agency.code:
+        return [
+            _finding(
+                "retirement.resident_not_linked",
+                "本机构同时保留城乡居民养老保险关系：同一经办机构内的城乡养老保险制度衔接"
+                "（人社部发〔2014〕17号）本系统暂不支持，请人工办理；不得同时领取两项待遇（第八条）。",
+                "This agency also keeps a residents' scheme relation: a linkage within one "
+                "agency (人社部发〔2014〕17号) is not supported here; settle it by hand. No one "
+                "draws both pensions (第八条).",
+                False,
+            )
+        ]
+    ended = uow.conn.execute(
+        select(transfer_cases.c.case_id, transfer_cases.c.state).where(
+            transfer_cases.c.case_id.in_(started),
+            transfer_cases.c.side == "receiving",
+            transfer_cases.c.kind == "linkage_to_employee",
+            transfer_cases.c.state.in_([s.value for s in FINAL if s is not State.COMPLETED]),
+        )
+    ).first()
+    if ended is not None:
+        return [
+            _finding(
+                "retirement.resident_not_linked",
+                f"城乡居民养老保险关系保留在{where}：衔接申请{ended.case_id}未办结（{ended.state}），"
+                "待遇按职工养老保险核定；居民养老保险关系另行处理，不得同时领取两项待遇"
+                "（人社部发〔2014〕17号 第八条）。",
+                f"A residents' scheme relation is kept at {kept.code}: linkage {ended.case_id} "
+                f"ended {ended.state}; the award is made on the employee record, the residents' "
+                "relation is settled apart, and no one draws both (17号 第八条).",
+                False,
+            )
+        ]
+    case_id = open_transfer(uow, row.person_id)
+    if case_id is None:
+        id_number = uow.conn.execute(
+            select(persons.c.id_number).where(persons.c.id == row.person_id)
+        ).scalar_one()
+        case_id = workflow.apply(
+            uow,
+            workflow.Application(
+                id_number, agency.code, kept.code, scheme=SCHEME, kind=workflow.LINKAGE
+            ),
+            params,
+        )
+        started.append(case_id)
+    return [
+        _finding(
+            "retirement.resident_relation",
+            f"城乡居民养老保险关系保留在{where}：按人社部发〔2014〕17号 第三条、第四条，"
+            f"已发起城乡养老保险制度衔接 {case_id}（居民个人账户全部并入职工个人账户，"
+            "重复缴费时段的居民个人缴费和集体补助按第七条退还本人），待办结后核定。",
+            f"A residents' scheme relation is kept at {kept.code}: under 人社部发〔2014〕17号 "
+            f"第三条 and 第四条 the linkage {case_id} was started (the whole residents' account "
+            "joins the employee account; months paid in both are refunded, 第七条); the award "
+            "waits for it.",
+            True,
+        )
+    ]
 
 
 def _make_award(

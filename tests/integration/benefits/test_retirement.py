@@ -501,3 +501,95 @@ def test_under_ten_years_everywhere_the_relations_are_gathered_at_home_or_refuse
         today = uow.clock.today()
     assert home.status is RelationshipStatus.RECEIVING
     assert changes[-1].changed_on == today
+
+
+def kept_in_residents_scheme(uow_at: Uow, params: Parameters, person: str) -> None:
+    """He also paid the residents' scheme at the Henan agency, 300 yuan a year in 2018–2024
+    (重复参保: all seven years inside his Zhengzhou employment), and stopped in 2025."""
+
+    def paid_at_home(uow: UnitOfWork) -> None:
+        kept = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.RESIDENT, HENAN, dt.date(2018, 1, 1))
+        )
+        for year in range(2018, 2025):
+            pay_resident_year(uow, ResidentPayment(person, year, 300, dt.date(year, 3, 1)), params)
+        registry.change_relationship_status(
+            uow, kept.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 1, 1),
+            reason="停止缴费",
+        )  # fmt: skip
+
+    commit(uow_at, paid_at_home)
+
+
+HENAN = "41000000"
+
+
+def test_a_residents_relation_kept_elsewhere_is_linked_in_before_the_award(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """人社部发〔2014〕17号 at retirement: 15 employee years, so the residents' relation moves into
+    the employee scheme (第三条) at the receiving place once the employee relations are there
+    (第四条); the whole residents' account joins the employee account and its years do not count
+    (第五条); the residents' payments for months paid in both are refunded (第七条)."""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    kept_in_residents_scheme(uow_at, params, person)
+    auto_review(uow_at, HENAN, NEW)
+    with uow_at() as uow:
+        employee_before = statement(uow, person, dt.date(2026, 11, 2)).total
+        resident_account = statement(uow, person, dt.date(2026, 11, 2), "resident").total
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        waiting = benefits.show(uow, application)
+    assert waiting["state"] == "waiting"
+    (finding,) = waiting["findings"]
+    assert finding["code"] == "retirement.resident_relation"
+    assert "第七条" in finding["zh"]
+    (case_id,) = waiting["transfers"]
+    assert case_id in finding["zh"]
+    assert waiting["awards"] == []
+
+    done = pump_and_refresh(engine, uow_at, application, params, moving_clock)
+    with uow_at() as uow:
+        linked = queries.show(uow, case_id, params)
+        employee_after = statement(uow, person, dt.date(2026, 11, 2)).total
+        resident_after = statement(uow, person, dt.date(2026, 11, 2), "resident").total
+        statuses = {r.scheme: r.status for r, _ in registry.person_relationships(uow, person)}
+        expected = expected_total(uow, person, 191, params)
+    assert linked["kind"] == "linkage_to_employee"
+    assert {s["state"] for s in linked["sides"]} == {"completed"}
+    refund = 7 * 30_000  # 第七条: seven years of 300 yuan, every month of them paid in both
+    assert employee_after - employee_before == resident_account - refund
+    assert resident_after == 0
+    assert statuses[Scheme.RESIDENT] is RelationshipStatus.TRANSFERRED_OUT
+    assert done["state"] == "awarded"
+    assert [f["code"] for f in done["findings"]] == []
+    (award,) = done["awards"]
+    assert award["inputs"]["contribution_months"] == 191  # 第五条: residents' years not counted
+    assert award["inputs"]["account_balance"] == employee_after
+    assert award["total"] == expected
+
+
+def test_a_linkage_refused_leaves_the_award_to_the_employee_record_and_says_so(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    kept_in_residents_scheme(uow_at, params, person)
+    application = apply(uow_at, person, params)  # Zhengzhou reviews by hand: the case waits
+    with uow_at() as uow:
+        (case_id,) = benefits.show(uow, application)["transfers"]
+    declined = [{"code": "person.declined", "zh": "本人暂不办理衔接", "en": "The person declines."}]
+    commit(uow_at, lambda uow: workflow.return_case(uow, case_id, declined))  # type: ignore[list-item]
+    done = pump_and_refresh(engine, uow_at, application, params, moving_clock)
+    assert done["transfers"] == [case_id]  # not started again
+    assert done["state"] == "awarded"
+    (finding,) = done["findings"]
+    assert finding["code"] == "retirement.resident_not_linked"
+    assert case_id in finding["zh"]
+    assert "第八条" in finding["zh"]
+    (award,) = done["awards"]
+    with uow_at() as uow:
+        assert (
+            award["inputs"]["account_balance"] == statement(uow, person, dt.date(2026, 11, 2)).total
+        )
+        statuses = {r.scheme: r.status for r, _ in registry.person_relationships(uow, person)}
+    assert statuses[Scheme.RESIDENT] is RelationshipStatus.SUSPENDED
