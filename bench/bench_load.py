@@ -84,10 +84,11 @@ class Work:
             # (the latest such relation: the one the person names when several are kept).
             self.migrants = list(conn.execute(text(
                 "SELECT p.id_number, a.code, (SELECT b.code FROM relationships o JOIN agencies b ON b.id = o.agency_id "
-                "  WHERE o.person_id = r.person_id AND o.status = 'suspended' AND o.kind = 'normal' "
+                "  WHERE o.person_id = r.person_id AND o.status = 'suspended' AND o.kind = 'normal' AND o.scheme = 'enterprise' "
                 "  AND substr(b.region_code, 1, 2) <> substr(a.region_code, 1, 2) ORDER BY o.started_on DESC LIMIT 1) "
                 "FROM relationships r JOIN persons p ON p.id = r.person_id "
-                "JOIN agencies a ON a.id = r.agency_id WHERE r.status = 'contributing' AND r.kind = 'normal'"
+                "JOIN agencies a ON a.id = r.agency_id "
+                "WHERE r.status = 'contributing' AND r.kind = 'normal' AND r.scheme = 'enterprise'"
             )).all())  # fmt: skip
             self.migrants = [m for m in self.migrants if m[2] is not None]
         today = dt.date.today()

@@ -206,7 +206,8 @@ def generate_command(
         f"{report.agencies} new agencies, {report.relationships} relationships, "
         f"{report.records} contribution records, {report.resident_payments} residents' yearly payments; "
         f"{report.retired} reached retirement age, "
-        f"{report.deaths} died, {report.temporary} temporary accounts, {report.back_paid} back-paid months; "
+        f"{report.deaths} died, {report.temporary} temporary accounts, {report.back_paid} back-paid months, "
+        f"{report.paid_at_home} migrant workers also paying the residents' scheme at home; "
         f"interest credited for {', '.join(map(str, report.interest_years)) or 'no year'}; "
         f"{report.seconds} s."
     )
@@ -237,7 +238,8 @@ def generate_command(
         typer.echo(
             f"退休 retirements: {retired.retirees} of {report.retired} who reached the statutory "
             f"age had the minimum contribution period on record and applied; {retired.awarded} "
-            f"awarded, {retired.waiting} waiting, {retired.refused} refused, "
+            f"awarded ({retired.linked} after linking in their residents' relation, "
+            f"人社部发〔2014〕17号), {retired.waiting} waiting, {retired.refused} refused, "
             f"{retired.not_applied} not accepted; the payment runs paid {retired.paid_months} "
             f"person-months, {format_yuan(retired.paid)} yuan" + (f"; {why}" if why else "") + "."
         )

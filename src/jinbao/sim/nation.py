@@ -33,7 +33,8 @@ What it makes (every figure marked SAMPLE below is an illustration, not a statis
 - scheme linkages (城乡衔接, 人社部发〔2014〕17号): employees who reach the employees' statutory
   age before 60 with fewer than 15 years go on in the residents' scheme at home (a SAMPLE
   share), and a share of them apply there to bring their employee years in, through the same
-  workflow;
+  workflow; a SAMPLE share of the migrant workers also pay the residents' scheme at home while
+  they work (重复参保), linked into the employee scheme when they retire;
 - retirements: the employees who reached the statutory age with the minimum contribution
   period on record apply for their pension, which is awarded and paid through the benefits
   service (:mod:`jinbao.sim.retirements`; with 15 ``--years`` or more of history);
@@ -155,6 +156,10 @@ PILOT_TOP_TIER = 500  # before it, the rural pilot's highest (国发〔2009〕32
 # pension age (women at 50 or 55) with fewer than 15 years paid, the share who go on in the
 # residents' scheme at home — where 人社部发〔2014〕17号 takes their employee years (第三条, 第六条).
 WENT_HOME_SHARE = 0.5
+# SAMPLE: of the migrant workers (careers intra and inter) of a nation with the residents'
+# scheme, the share also insured in it at home, paying its yearly tier in most years they work
+# (重复参保: a rural family pays the residents' scheme for everyone). An illustration.
+PAID_AT_HOME_SHARE = 0.2
 MEAN_JOB_MONTHS = 40  # SAMPLE
 GAP_CHANCE = 0.3  # SAMPLE: a job ends with a gap before the next one
 LATE_CHANCE = 0.04  # SAMPLE: a job has a run of months declared late and back-paid (补缴)
@@ -215,6 +220,7 @@ class SimReport:
     transfers: TransferReport | None = None  # the movers' applications (None: none asked for)
     went_home: int = 0  # employees who went on in the residents' scheme at home (_went_home)
     linkage: TransferReport | None = None  # their applications for 城乡衔接 (None: none asked)
+    paid_at_home: int = 0  # migrant workers also paying the residents' scheme (_paid_at_home)
     retirements: RetirementReport | None = None  # pensions applied for (None: not asked for)
     survivors: DeathReport | None = (
         None  # survivors' claims, deaths before a pension (None: not asked)
@@ -265,6 +271,9 @@ class _Person:
     # An employee who went on in the residents' scheme at home after the statutory age
     # (_went_home): that relation, apart from the job spells; paid_years are its payments.
     home: _Spell | None = None
+    # A migrant worker also insured in the residents' scheme at home while working
+    # (_paid_at_home): that relation; paid_years are its payments.
+    at_home: _Spell | None = None
 
 
 class _Picker:
@@ -587,7 +596,7 @@ def _write_chunk(
         records, late = _write_records(uow, people, ids, rules, batch, last, today)
         paid = _write_resident_years(uow, people, ids, rules.params, batch)
         uow.commit()
-    relations = sum(len(p.spells) + (p.home is not None) for p in people)
+    relations = sum(len(p.spells) + (p.home is not None) + (p.at_home is not None) for p in people)
     return _Written(relations, records, late, paid)
 
 
@@ -733,6 +742,8 @@ def _population(
             _career(rng, p, first, last, by_province, pull, counties, params, totals, retire_cache)
             if residents and p.ended == "retired" and p.career != RESIDENT:
                 _went_home(p, last, counties, params, totals)
+            if residents:
+                _paid_at_home(p, counties, params, totals)
             totals[p.career] += 1
             # One to look at: a person who retired before the window has no months (a resident
             # no payment).
@@ -1037,6 +1048,34 @@ def _went_home(
     totals["went_home"] += 1
 
 
+def _paid_at_home(
+    p: _Person, county_agency: dict[str, int], params: Parameters, totals: dict[str, int]
+) -> None:
+    """A migrant worker (careers intra and inter) also insured in the residents' scheme at the
+    户籍 county's agency, with the chance PAID_AT_HOME_SHARE: a relation there from the first
+    job (not before the scheme's first year) to the end of the career or the scheme's age of
+    60, whichever comes first (国发〔2014〕8号), paid in most of its years (:func:`_resident_years`) — 重复参保,
+    months paid in both schemes, which a linkage at retirement settles (人社部发〔2014〕17号
+    第七条, :mod:`jinbao.benefits.service`). Not where a job was at that same agency (a linkage
+    within one agency is not supported), nor for one who died (their survivors' claim is the
+    employee scheme's) or went home. Drawn from the person's own stream (their ID number), so
+    the rest of the nation is drawn as it was without it."""
+    if p.career not in ("intra", "inter") or not p.spells or p.ended == "died" or p.home:
+        return
+    home = county_agency[p.hukou]
+    if any(s.agency_id == home for s in p.spells):
+        return
+    rng = random.Random(f"paid-at-home:{p.id_number}")
+    if rng.random() >= PAID_AT_HOME_SHARE:
+        return
+    start = max(p.spells[0].start, YearMonth(RESIDENT_FIRST_YEAR, 1).index)  # 国发〔2009〕32号
+    end = min(p.last_month, _sixty(p, params) - 1)
+    if start > end:
+        return
+    p.at_home = _resident_years(rng, p, county_agency, start, end)
+    totals["paid_at_home"] += 1
+
+
 def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
     """66号 第五条 by the policy engine, asked only where the age could make it apply; a province
     where an earlier job left a normal relation kept is not a new place (until session 22 it
@@ -1065,10 +1104,12 @@ DIED = "参保人员死亡（模拟数据）"
 RETIRED = "达到法定退休年龄，待办理退休（模拟数据）"
 AT_SIXTY = "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）"  # the residents' pension: not built
 LEFT = "离职，中断缴费（模拟数据）"
+STOPPED = "停止缴纳城乡居民养老保险费（模拟数据）"  # a migrant worker's at home, as the career ends
 
 
 def _relations(p: _Person, last: YearMonth) -> list[tuple[_Spell, str, tuple[dt.date, str] | None]]:
-    """Each relation of a person — one per job spell, and the residents' one of who went home —
+    """Each relation of a person — one per job spell, and the residents' one of who went home
+    or paid at home (:func:`_paid_at_home`, suspended when the career ends) —
     with its status now and, if it ended, the day and reason of the change that ended it: the
     last spell contributing if the career goes on, terminated at death, suspended at the
     statutory age (at 60 in the residents' scheme), the others suspended — kept where they
@@ -1091,6 +1132,12 @@ def _relations(p: _Person, last: YearMonth) -> list[tuple[_Spell, str, tuple[dt.
         ended = h.end != last.index
         at_sixty = (YearMonth.from_index(h.end + 1).first_day(), AT_SIXTY)
         out.append((h, "suspended" if ended else "contributing", at_sixty if ended else None))
+    a = p.at_home
+    if a is not None:  # ended with the career, or at 60 (_paid_at_home)
+        why = STOPPED if a.end == p.last_month else AT_SIXTY
+        stopped = (YearMonth.from_index(a.end + 1).first_day(), why)
+        ended = a.end != last.index
+        out.append((a, "suspended" if ended else "contributing", stopped if ended else None))
     return out
 
 
@@ -1131,18 +1178,22 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> di
     insert_rows(uow.conn, relationships, RELATION_COLUMNS, rows)
     with key_table(uow.conn, ids.values(), Integer) as keys:
         found = uow.conn.execute(
-            select(relationships.c.person_id, relationships.c.started_on, relationships.c.id).join(
-                keys, keys.c.k == relationships.c.person_id
-            )
+            select(
+                relationships.c.person_id,
+                relationships.c.scheme,
+                relationships.c.started_on,
+                relationships.c.id,
+            ).join(keys, keys.c.k == relationships.c.person_id)
         ).all()
-    relation = {(r.person_id, r.started_on): r.id for r in found}
+    # By scheme too: a relation paid at home may begin in the month of the first job.
+    relation = {(r.person_id, r.scheme, r.started_on): r.id for r in found}
     changes = []
     deaths = []
     for p in people:
         pid = ids[p.id_number]
         for s, status, ended in _relations(p, last):
             began = YearMonth.from_index(s.start).first_day()
-            rid = relation[(pid, began)]
+            rid = relation[(pid, RESIDENT if s.resident else "enterprise", began)]
             changes.append([rid, None, "contributing", began, ENROLLED, now])
             if ended is not None:
                 changes.append([rid, "contributing", status, *ended, now])
@@ -1267,7 +1318,7 @@ def _resident_rows(
         for year, tier, month in p.paid_years:
             if tier not in subsidy:
                 subsidy[tier] = contribution_subsidy(tier, params).value
-            s = p.home or p.spells[0]
+            s = p.home or p.at_home or p.spells[0]
             ym = YearMonth.from_index(month)
             rows.append(_YearPaid(ids[p.id_number], s.agency_id, region_of(s.region), year,
                                   tier * 100, 0, subsidy[tier], dt.date(ym.year, ym.month, 20)))  # fmt: skip
@@ -1454,6 +1505,7 @@ def _report(
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k in kinds if k in samples), transfers=transfers,
         went_home=totals["went_home"], linkage=linkage, retirements=retirements,
+        paid_at_home=totals["paid_at_home"],
         survivors=survivors, pensioner_deaths=pensioner_deaths,
     )  # fmt: skip
 

@@ -55,6 +55,7 @@ from jinbao.policy.parameters import Parameters
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.sim.transfers import drive, in_batches, tally_batches
 from jinbao.transfers import workflow
+from jinbao.transfers.tables import transfer_cases
 
 MAKER = "sim"  # the operator who applies and makes the award (audit log: actor sim)
 CHECKER = "sim-checker"  # the second operator who approves it
@@ -69,6 +70,7 @@ class RetirementReport:
     waiting: int  # waiting: a transfer back not completed (paper, a finding), or a blocking finding
     refused: int  # refused by the record check (no agency of the receiving place on this node)
     not_applied: int  # applications the service refused outright
+    linked: int  # of the awarded, those whose residents' relation was linked in first (17号)
     paid_months: int  # person-months paid by the payment runs (this run)
     paid: int  # fen paid by the payment runs (this run)
     reasons: dict[str, int]  # why waiting, refused or not applied: finding or error code → persons
@@ -111,7 +113,8 @@ def retire(
             progress(batches + 1, batches + 1, "")
     return RetirementReport(
         retirees=len(retirees), awarded=counts["awarded"], waiting=counts["waiting"],
-        refused=counts["refused"], not_applied=counts["not_applied"], paid_months=months,
+        refused=counts["refused"], not_applied=counts["not_applied"],
+        linked=counts["linked"], paid_months=months,
         paid=paid, reasons=dict(sorted(reasons.items())),
     )  # fmt: skip
 
@@ -182,6 +185,7 @@ def _batch(
         with UnitOfWork(engine, clock, CHECKER) as uow:
             benefits.approve_award(uow, award_id, CHECKER)
             uow.commit()
+    counts["linked"] += _linked(engine, clock, driven)
     for row in _applications(engine, clock, part):
         counts[row.state] += 1
         if row.state != "awarded":
@@ -213,6 +217,23 @@ def _lookup(engine: Engine, clock: Clock, part: list[str]) -> tuple[dict[str, st
             ).scalars()
         )
     return dict(rows), applied  # by started_on: the latest relation wins
+
+
+def _linked(engine: Engine, clock: Clock, case_ids: set[str]) -> int:
+    """Of the cases driven, the residents' relations linked into the employee scheme."""
+    if not case_ids:
+        return 0
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        return int(
+            uow.conn.execute(
+                select(func.count()).where(
+                    transfer_cases.c.case_id.in_(case_ids),
+                    transfer_cases.c.side == "receiving",
+                    transfer_cases.c.kind == "linkage_to_employee",
+                    transfer_cases.c.state == "completed",
+                )
+            ).scalar_one()
+        )
 
 
 def _applications(engine: Engine, clock: Clock, part: list[str]) -> list[Row[Any]]:

@@ -136,11 +136,12 @@ def test_the_nation_keeps_every_rule_and_the_ledger(engine: Engine, clock: Fixed
                 paid_on > month.plus(1 if kind == "back_payment" else 0).first_day()
                 or paid_on == clock.today()
             )
-        # At most one current normal relation per person; temporary accounts where 66号 says so.
+        # At most one current normal relation per person and scheme (the registry's rule: two
+        # schemes at once is 重复参保, which the nation has); temporary accounts where 66号 says so.
         current = conn.execute(
-            select(relationships.c.person_id, func.count())
+            select(relationships.c.person_id, relationships.c.scheme, func.count())
             .where(relationships.c.kind == "normal", relationships.c.status == "contributing")
-            .group_by(relationships.c.person_id)
+            .group_by(relationships.c.person_id, relationships.c.scheme)
             .having(func.count() > 1)
         ).all()
         assert current == []
@@ -229,14 +230,17 @@ def test_residents_pay_yearly_at_home_by_the_rules_of_their_scheme(
                 "county", r.hukou_region_code, None, "normal",
             )  # fmt: skip
         # Residents have nothing in the employees' scheme; those in both are employees who went
-        # on in the residents' scheme at home (test_transfers has their linkage).
+        # on in the residents' scheme at home (test_transfers has their linkage) and migrant
+        # workers who also paid it at home (test_retirements links theirs).
         both = conn.execute(
             select(func.count(func.distinct(relationships.c.person_id))).where(
                 relationships.c.scheme != "resident",
                 relationships.c.person_id.in_(list(by_person)),
             )
         ).scalar_one()  # fmt: skip
-        assert both == report.went_home > 0
+        assert both == report.went_home + report.paid_at_home
+        assert report.went_home > 0
+        assert report.paid_at_home > 0
         ended = dict(
             conn.execute(
                 select(relationship_status_changes.c.relationship_id,
@@ -557,7 +561,7 @@ def test_the_nation_as_parquet_files(tmp_path: Path, clock: FixedClock) -> None:
     in_both = {r["person_id"] for r in relations if r["scheme"] == "resident"} & {
         r["person_id"] for r in relations if r["scheme"] == "enterprise"
     }
-    assert len(in_both) == report.went_home  # employees who went on at home
+    assert len(in_both) == report.went_home + report.paid_at_home  # went home, paid at home
     assert {y["person_id"] for y in yearly} <= residents | in_both
     assert {r["person_id"] for r in records}.isdisjoint(residents)
     for y in yearly:

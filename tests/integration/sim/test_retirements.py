@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, func, select
 
+from jinbao.accounts.tables import account_entries
 from jinbao.benefits.payments import run_payments
 from jinbao.benefits.tables import (
     awards,
@@ -21,7 +22,11 @@ from jinbao.benefits.tables import (
     retirement_applications,
 )
 from jinbao.contributions.model import period_int, period_of
-from jinbao.contributions.tables import contribution_payments, contributions
+from jinbao.contributions.tables import (
+    contribution_payments,
+    contributions,
+    resident_contributions,
+)
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.money import Fen
@@ -35,7 +40,7 @@ from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.sim.deaths import CLAIMANT, FEED, FEED_MONTHS, death_in_feed, pensioners_die
 from jinbao.sim.nation import RETIREMENTS, SimReport, generate
 from jinbao.sim.retirements import CHECKER, MAKER
-from jinbao.transfers.tables import transfer_cases
+from jinbao.transfers.tables import cleared_months, transfer_cases
 from tests.integration.helpers import account_left
 from tests.integration.sim.test_nation import no_temporary_account_where_a_relation_is_kept
 
@@ -147,6 +152,85 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
         assert count.scalar_one() == len(applications)
         assert check(uow) == []
     the_death_feed_stops_pensions_and_sets_off_what_was_paid_after(engine, clock, fed.died)
+
+
+# Residents too (the default share): some migrant workers pay the residents' scheme at home.
+DOUBLE = {"persons_wanted": 2000, "years": 20, "seed": 11, "chunk": 1000}
+
+
+def test_who_also_paid_the_residents_scheme_at_home_links_it_in_at_retirement(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """重复参保 in the nation: a share of the migrant workers also pay the residents' scheme at
+    their 户籍 county. Those who retire with 15 employee years have it linked into the employee
+    scheme before the award (人社部发〔2014〕17号 第三条、第四条): the residents' relation 转出,
+    its account emptied into the employee one (第五条), and for each year paid in both schemes
+    the residents' payment refunded by the months paid in both, × m/12 (第七条); the award
+    counts the employee months alone."""
+    report = generate(
+        engine,
+        clock,
+        PARAMS,
+        interest=False,
+        deaths=False,
+        transfers=0.0,
+        **DOUBLE,  # type: ignore[arg-type]
+    )
+    retired = report.retirements
+    assert retired is not None
+    assert report.paid_at_home > retired.linked >= 1
+    assert retired.awarded == retired.retirees
+    assert retired.waiting == 0
+    with UnitOfWork(engine, clock) as uow:
+        conn = uow.conn
+        assert check(uow) == []
+        linked = conn.execute(
+            select(transfer_cases.c.person_id, transfer_cases.c.id, awards.c.inputs)
+            .join(retirement_applications,
+                  retirement_applications.c.person_id == transfer_cases.c.person_id)
+            .join(awards, awards.c.application_id == retirement_applications.c.id)
+            .where(transfer_cases.c.kind == "linkage_to_employee",
+                   transfer_cases.c.side == "receiving", transfer_cases.c.state == "completed")
+        ).all()  # fmt: skip
+        assert len(linked) == retired.linked
+        for person_id, row_id, inputs in linked:
+            schemes = conn.execute(
+                select(relationships.c.scheme, relationships.c.status).where(
+                    relationships.c.person_id == person_id
+                )
+            ).all()  # fmt: skip
+            assert ("resident", "transferred_out") in schemes
+            assert ("enterprise", "receiving") in schemes
+            resident_left = conn.execute(
+                select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
+                    account_entries.c.person_id == person_id, account_entries.c.scheme == "resident"
+                )
+            ).scalar_one()
+            assert resident_left == 0  # 第五条: the whole account joined
+            employee = {
+                period_of(p)
+                for p in conn.execute(
+                    select(contributions.c.period).where(contributions.c.person_id == person_id)
+                ).scalars()
+            }
+            assert json.loads(inputs)["contribution_months"] == len(employee)  # 第五条
+            expected = sum(
+                (Decimal(individual + collective) * n / 12).quantize(Decimal(1), "ROUND_HALF_UP")
+                for year, individual, collective in conn.execute(
+                    select(
+                        resident_contributions.c.year,
+                        resident_contributions.c.individual,
+                        resident_contributions.c.collective,
+                    ).where(resident_contributions.c.person_id == person_id)
+                )
+                if (n := sum(1 for m in employee if m.year == year))
+            )
+            refunded = conn.execute(
+                select(func.coalesce(func.sum(cleared_months.c.refund), 0)).where(
+                    cleared_months.c.case_row_id == row_id, cleared_months.c.scheme == "resident"
+                )
+            ).scalar_one()
+            assert refunded == expected > 0  # 第七条
 
 
 def the_death_feed_stops_pensions_and_sets_off_what_was_paid_after(

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.tables import audit_log
+from jinbao.contributions.model import period_int
 from jinbao.contributions.tables import contributions, resident_contributions
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.tables import inbox, outbox
@@ -264,17 +265,24 @@ def test_who_went_home_links_the_employee_years_into_the_residents_scheme(
         assert _documents_left(conn) == (0, 0, 0)
         resident = relationships.alias("res")
         home = agencies.alias("home")
-        went = conn.execute(
+        both = conn.execute(
             select(persons.c.id, persons.c.sex, persons.c.birth_date, persons.c.hukou_region_code,
                    persons.c.retirement_category, resident.c.agency_id, resident.c.started_on,
-                   home.c.region_code)
+                   home.c.region_code,
+                   select(func.max(contributions.c.period))
+                   .where(contributions.c.person_id == persons.c.id)
+                   .scalar_subquery().label("last_paid"))
             .join(resident, resident.c.person_id == persons.c.id)
             .join(home, home.c.id == resident.c.agency_id)
             .where(resident.c.scheme == "resident",
                    persons.c.id.in_(select(relationships.c.person_id)
                                     .where(relationships.c.scheme == "enterprise")))
         ).all()  # fmt: skip
+        # Who went home joined the residents' scheme after the last employee month; the others
+        # in both schemes paid it at home while they worked (重复参保, _paid_at_home).
+        went = [w for w in both if period_int(YearMonth.of(w.started_on)) > w.last_paid]
         assert len(went) == report.went_home
+        assert len(both) - len(went) == report.paid_at_home > 0
         for w in went:
             statutory = statutory_retirement(
                 Category(w.retirement_category), YearMonth.of(w.birth_date), PARAMS
