@@ -1136,7 +1136,9 @@ def _relations(p: _Person, last: YearMonth) -> list[tuple[_Spell, str, tuple[dt.
     if a is not None:  # ended with the career, or at 60 (_paid_at_home)
         why = STOPPED if a.end == p.last_month else AT_SIXTY
         stopped = (YearMonth.from_index(a.end + 1).first_day(), why)
-        ended = a.end != last.index
+        # A career ended by retirement in last month stops the payments at home too: a
+        # relation still contributing cannot be linked in (transfer.still_contributing).
+        ended = a.end != last.index or p.ended == "retired"
         out.append((a, "suspended" if ended else "contributing", stopped if ended else None))
     return out
 

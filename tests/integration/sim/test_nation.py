@@ -22,6 +22,7 @@ from jinbao.exchange.tables import agency_keys
 from jinbao.kernel.clock import FixedClock
 from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.identifiers import Sex
+from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.ledger.tables import journals
 from jinbao.policy.contributions import (
@@ -34,15 +35,22 @@ from jinbao.policy.contributions import (
 from jinbao.policy.explain import Explainer
 from jinbao.policy.parameters import load_parameters
 from jinbao.policy.resident import contribution_subsidy
+from jinbao.policy.retirement import Category
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry.regions import sync_regions
 from jinbao.registry.tables import agencies, persons, relationship_status_changes, relationships
 from jinbao.sim.nation import (
     AFTER_LOAD,
     AFTER_LOAD_INDEXES,
+    AT_SIXTY,
     INTEREST,
     RECORD_TABLES,
+    RETIRED,
+    STOPPED,
     SimReport,
+    _Person,
+    _relations,
+    _Spell,
     generate,
     generate_parquet,
 )
@@ -588,3 +596,28 @@ def test_the_nation_as_parquet_files(tmp_path: Path, clock: FixedClock) -> None:
             or r["paid_on"] >= period.plus(1).first_day()
             or r["paid_on"] == clock.today()
         )
+
+
+def test_a_relation_paid_at_home_stops_with_the_career_or_at_sixty() -> None:
+    """重复参保 (_paid_at_home): the residents' relation goes on while the person works, and stops
+    when the career ends — also by a retirement in last month, else it would still be
+    contributing and could not be linked in at retirement (transfer.still_contributing: found
+    at 100 000 persons) — or at 60, the residents' scheme's age."""
+    last = YearMonth(2026, 10)
+    start = YearMonth(2012, 3).index
+
+    def statuses(ended: str, job_end: int, home_end: int) -> dict[bool, tuple[str, object]]:
+        job = _Spell(None, 1, "440106", start, job_end)
+        home = _Spell(None, 2, "410105", start, home_end, resident=True)
+        p = _Person("410105197604040000", "测试", Sex.FEMALE, dt.date(1976, 4, 4), "410105",
+                    Category.FEMALE_50, "inter", 1.0, [job], ended=ended, last_month=job_end,
+                    at_home=home)  # fmt: skip
+        return {s.resident: (status, why) for s, status, why in _relations(p, last)}
+
+    working = statuses("", last.index, last.index)
+    assert working == {False: ("contributing", None), True: ("contributing", None)}
+    retired = statuses("retired", last.index, last.index)
+    assert retired[True] == ("suspended", (dt.date(2026, 11, 1), STOPPED))
+    assert retired[False] == ("suspended", (dt.date(2026, 11, 1), RETIRED))
+    sixty = statuses("", last.index, YearMonth(2025, 12).index)
+    assert sixty[True] == ("suspended", (dt.date(2026, 1, 1), AT_SIXTY))
