@@ -16,7 +16,8 @@ would file it (:func:`jinbao.benefits.service.apply_retirement`):
   starts (转回待遇领取地, 归集). The sim drives those cases as :mod:`jinbao.sim.transfers` drives
   the movers' (carrying the post where an agency is off the network; a leg with a finding for a
   person to judge leaves the application waiting) and then has the record checked again
-  (``refresh``);
+  (``refresh``), which then starts the linkage of a residents' relation kept at home
+  (人社部发〔2014〕17号, :func:`jinbao.benefits.service.apply_retirement`), driven the same way;
 - the award by the policy engine (国发〔2005〕38号: basic, account and transitional parts) is made
   by the operator ``sim`` and approved by a second one, ``sim-checker`` (maker-checker); the
   relation becomes 待遇享受 (receiving);
@@ -70,7 +71,7 @@ class RetirementReport:
     waiting: int  # waiting: a transfer back not completed (paper, a finding), or a blocking finding
     refused: int  # refused by the record check (no agency of the receiving place on this node)
     not_applied: int  # applications the service refused outright
-    linked: int  # of the awarded, those whose residents' relation was linked in first (17号)
+    linked: int  # residents' relations linked in before the award, this run (17号, 重复参保)
     paid_months: int  # person-months paid by the payment runs (this run)
     paid: int  # fen paid by the payment runs (this run)
     reasons: dict[str, int]  # why waiting, refused or not applied: finding or error code → persons

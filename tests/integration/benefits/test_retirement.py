@@ -113,6 +113,19 @@ def apply(uow_at: Uow, person: str, params: Parameters, agency: str = NEW, **kw:
     return commit(uow_at, lambda uow: benefits.apply_retirement(uow, cmd, params))
 
 
+def waits_for_one_case(uow_at: Uow, application: int, code: str) -> tuple[dict[str, Any], str]:
+    """The application waits, no award made, with one finding of ``code`` and the one transfer
+    it started: (the finding, the case)."""
+    with uow_at() as uow:
+        waiting = benefits.show(uow, application)
+    assert waiting["state"] == "waiting"
+    assert waiting["awards"] == []
+    (finding,) = waiting["findings"]
+    assert finding["code"] == code
+    (case_id,) = waiting["transfers"]
+    return finding, case_id
+
+
 def approved_pensioner(uow_at: Uow, params: Parameters) -> tuple[str, int, dict]:
     """A 191-month career in Zhengzhou, applied for and approved: (ID, application, award)."""
     person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
@@ -160,13 +173,7 @@ def test_a_relation_kept_elsewhere_is_brought_back_first_and_the_award_waits(
     person = career(uow_at, params, tianhe_months=60, zhengzhou_months=191)
     auto_review(uow_at, OLD, NEW)
     application = apply(uow_at, person, params)
-    with uow_at() as uow:
-        waiting = benefits.show(uow, application)
-    assert waiting["state"] == "waiting"
-    (finding,) = waiting["findings"]
-    assert finding["code"] == "retirement.record_elsewhere"
-    (case_id,) = waiting["transfers"]
-    assert waiting["awards"] == []
+    _, case_id = waits_for_one_case(uow_at, application, "retirement.record_elsewhere")
 
     workflow.pump(engine, moving_clock, params)  # the return transfer completes
     commit(uow_at, lambda uow: benefits.refresh(uow, application, params, "张经办"))
@@ -373,18 +380,10 @@ def test_duplicate_pensions_in_existing_data_are_settled_by_the_rule(
     is recovered (here first set off against that refund)."""
     person, _application, _award = approved_pensioner(uow_at, params)
 
-    def migrated_resident_pension(uow: UnitOfWork) -> None:
-        kept = registry.add_relationship(
-            uow, registry.NewRelationship(person, Scheme.RESIDENT, OLD, dt.date(2018, 1, 1))
-        )
-        for year in (2018, 2019, 2020):
-            pay_resident_year(uow, ResidentPayment(person, year, 500, dt.date(year, 3, 1)), params)
-        registry.change_relationship_status(
-            uow, kept.id, RelationshipStatus.RECEIVING, changed_on=dt.date(2026, 1, 1),
-            reason="迁移数据：城乡居民养老金按月领取",
-        )  # fmt: skip
-
-    commit(uow_at, migrated_resident_pension)
+    in_residents_scheme(
+        uow_at, params, person, OLD, range(2018, 2021), 500,
+        (RelationshipStatus.RECEIVING, dt.date(2026, 1, 1), "迁移数据：城乡居民养老金按月领取"),
+    )  # fmt: skip
     with uow_at() as uow:
         found = duplicates.find(uow)
         resident_account = statement(uow, person, dt.date(2026, 11, 2), "resident").total
@@ -503,22 +502,30 @@ def test_under_ten_years_everywhere_the_relations_are_gathered_at_home_or_refuse
     assert changes[-1].changed_on == today
 
 
+def in_residents_scheme(
+    uow_at: Uow, params: Parameters, person: str, agency: str, years: range, tier: int,
+    then: tuple[RelationshipStatus, dt.date, str],
+) -> None:  # fmt: skip
+    """Insured in the residents' scheme at ``agency`` from the first of ``years``, paying the
+    ``tier`` (yuan) each of them in March; then the relation's status, day and reason."""
+
+    def insured(uow: UnitOfWork) -> None:
+        kept = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.RESIDENT, agency, dt.date(years[0], 1, 1))
+        )
+        for year in years:
+            pay_resident_year(uow, ResidentPayment(person, year, tier, dt.date(year, 3, 1)), params)
+        status, on, reason = then
+        registry.change_relationship_status(uow, kept.id, status, changed_on=on, reason=reason)
+
+    commit(uow_at, insured)
+
+
 def kept_in_residents_scheme(uow_at: Uow, params: Parameters, person: str) -> None:
     """He also paid the residents' scheme at the Henan agency, 300 yuan a year in 2018–2024
     (重复参保: all seven years inside his Zhengzhou employment), and stopped in 2025."""
-
-    def paid_at_home(uow: UnitOfWork) -> None:
-        kept = registry.add_relationship(
-            uow, registry.NewRelationship(person, Scheme.RESIDENT, HENAN, dt.date(2018, 1, 1))
-        )
-        for year in range(2018, 2025):
-            pay_resident_year(uow, ResidentPayment(person, year, 300, dt.date(year, 3, 1)), params)
-        registry.change_relationship_status(
-            uow, kept.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 1, 1),
-            reason="停止缴费",
-        )  # fmt: skip
-
-    commit(uow_at, paid_at_home)
+    stopped = (RelationshipStatus.SUSPENDED, dt.date(2025, 1, 1), "停止缴费")
+    in_residents_scheme(uow_at, params, person, HENAN, range(2018, 2025), 300, stopped)
 
 
 HENAN = "41000000"
@@ -538,15 +545,9 @@ def test_a_residents_relation_kept_elsewhere_is_linked_in_before_the_award(
         employee_before = statement(uow, person, dt.date(2026, 11, 2)).total
         resident_account = statement(uow, person, dt.date(2026, 11, 2), "resident").total
     application = apply(uow_at, person, params)
-    with uow_at() as uow:
-        waiting = benefits.show(uow, application)
-    assert waiting["state"] == "waiting"
-    (finding,) = waiting["findings"]
-    assert finding["code"] == "retirement.resident_relation"
+    finding, case_id = waits_for_one_case(uow_at, application, "retirement.resident_relation")
     assert "第七条" in finding["zh"]
-    (case_id,) = waiting["transfers"]
     assert case_id in finding["zh"]
-    assert waiting["awards"] == []
 
     done = pump_and_refresh(engine, uow_at, application, params, moving_clock)
     with uow_at() as uow:
