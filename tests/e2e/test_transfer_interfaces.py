@@ -512,3 +512,31 @@ def test_a_death_in_service_through_the_cli_and_the_api(url: str, tmp_path: Path
     run(url, "benefit", "survivors-notice", person, "--out", str(notice))
     assert notice.read_bytes().startswith(b"%PDF-")
     assert "every invariant holds" in run(url, "ledger", "check")
+
+
+def test_a_retirement_over_http_sends_the_transfers_it_starts(url: str) -> None:
+    """POST /api/retirements starts the transfers the record check needs and pumps them as a
+    transfer request does: with automatic review at both ends, the demo retiree's Guangzhou
+    years come home within the request, and a refresh makes the award. Until session 38 the
+    documents waited for some transfer request to pump them (found walking `make run`)."""
+    run(url, "db", "upgrade")
+    retiree = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))["retiree"]
+    with TestClient(create_app(make_engine(url))) as client:
+        client.put("/api/agencies/41010000/transfer-settings", json={"auto_review": True})
+        applied = client.post("/api/retirements", json={
+            "id_number": retiree, "agency_code": "41010000", "operator": "张三",
+            "bank": "中国工商银行郑州分行", "account_number": "6222021702000012345",
+        })  # fmt: skip
+        assert applied.status_code == 201, applied.text
+        shown = applied.json()
+        assert shown["state"] == "waiting"
+        (case_id,) = shown["transfers"]
+        case = client.get(f"/api/transfers/{case_id}").json()
+        assert {s["side"]: s["state"] for s in case["sides"]} == {
+            "receiving": "completed", "transferring": "completed",
+        }  # fmt: skip
+        refreshed = client.post(
+            f"/api/retirements/{shown['id']}/refresh", json={"operator": "张三"}
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        assert refreshed.json()["state"] == "awarded"

@@ -50,6 +50,7 @@ def apply(request: Request, body: RetirementIn) -> dict[str, Any]:
     with request.app.state.uow() as uow:
         application_id = service.apply_retirement(uow, cmd, request.app.state.parameters())
         uow.commit()
+    request.app.state.pump()  # the transfers it started (转回, 归集, 城乡衔接) go on their way
     return _show(request, application_id)
 
 
@@ -63,6 +64,7 @@ def refresh(request: Request, application_id: int, body: OperatorIn) -> dict[str
     with request.app.state.uow() as uow:
         service.refresh(uow, application_id, request.app.state.parameters(), body.operator)
         uow.commit()
+    request.app.state.pump()  # as in apply: the next transfer it may have started
     return _show(request, application_id)
 
 
