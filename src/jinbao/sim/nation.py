@@ -1054,12 +1054,13 @@ def _paid_at_home(
     """A migrant worker (careers intra and inter) also insured in the residents' scheme at the
     户籍 county's agency, with the chance PAID_AT_HOME_SHARE: a relation there from the first
     job (not before the scheme's first year) to the end of the career or the scheme's age of
-    60, whichever comes first (国发〔2014〕8号), paid in most of its years (:func:`_resident_years`) — 重复参保,
-    months paid in both schemes, which a linkage at retirement settles (人社部发〔2014〕17号
-    第七条, :mod:`jinbao.benefits.service`). Not where a job was at that same agency (a linkage
-    within one agency is not supported), nor for one who died (their survivors' claim is the
-    employee scheme's) or went home. Drawn from the person's own stream (their ID number), so
-    the rest of the nation is drawn as it was without it."""
+    60, whichever comes first (国发〔2014〕8号), paid in most of its years
+    (:func:`_resident_years`) — 重复参保, months paid in both schemes, which a linkage at
+    retirement settles (人社部发〔2014〕17号 第七条, :mod:`jinbao.benefits.service`). Not where a
+    job was at that same agency (a linkage within one agency is not supported), nor for one who
+    died (their survivors' claim is the employee scheme's) or went home. Drawn from the
+    person's own stream (their ID number), so the rest of the nation is drawn as it was
+    without it."""
     if p.career not in ("intra", "inter") or not p.spells or p.ended == "died" or p.home:
         return
     home = county_agency[p.hukou]
