@@ -366,7 +366,7 @@ def _review(
             )
         )
     if record_here.months >= minimum.value and not any(f["blocking"] for f in findings):
-        findings += _resident_linkage(uow, row, agency, params, started)
+        findings += _resident_linkage(uow, row, id_number, agency, params, started)
     blocking = [f for f in findings if f["blocking"]]
     refused = any(f["code"] == "retirement.not_receiving_place" for f in blocking)
     state = "refused" if refused else "waiting"
@@ -385,7 +385,7 @@ def _review(
 
 
 def _resident_linkage(
-    uow: UnitOfWork, row: Any, agency: Any, params: Parameters, started: list[str]
+    uow: UnitOfWork, row: Any, id_number: str, agency: Any, params: Parameters, started: list[str]
 ) -> list[dict[str, Any]]:
     """城乡养老保险制度衔接 at retirement (人社部发〔2014〕17号): with the employee relations
     gathered here and the minimum met (15 years: 第三条, resident → employee), a residents'
@@ -447,9 +447,6 @@ def _resident_linkage(
         ]
     case_id = open_transfer(uow, row.person_id)
     if case_id is None:
-        id_number = uow.conn.execute(
-            select(persons.c.id_number).where(persons.c.id == row.person_id)
-        ).scalar_one()
         case_id = workflow.apply(
             uow,
             workflow.Application(
