@@ -51,6 +51,15 @@ def get_region(uow: UnitOfWork, code: str) -> Region | None:
     return _region(row) if row else None
 
 
+def regions_by_codes(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, Region]:
+    """The regions of these codes in force; a code not found is missing from the answer."""
+    found: dict[str, Region] = {}
+    for chunk in chunks(sorted(set(codes)), 500):
+        rows = uow.conn.execute(select(regions).where(regions.c.code.in_(chunk)))
+        found.update((row.code, _region(row)) for row in rows)
+    return found
+
+
 def list_regions(
     uow: UnitOfWork, *, level: RegionLevel | None, parent_code: str | None, query: str | None
 ) -> list[Region]:
@@ -97,6 +106,18 @@ _AGENCIES_BY_TWO_CODES = DriverRead(
 
 def agency_id(uow: UnitOfWork, code: str) -> int | None:
     return uow.conn.execute(_AGENCY_ID_BY_CODE, {"code": code}).scalar()
+
+
+def agency_ids(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, int]:
+    """Row ids by agency code, for many codes (a directory loaded); a code not in the
+    directory is missing from the answer."""
+    found: dict[str, int] = {}
+    for chunk in chunks(sorted(set(codes)), 500):
+        rows = uow.conn.execute(
+            select(agencies.c.code, agencies.c.id).where(agencies.c.code.in_(chunk))
+        )
+        found.update((row.code, int(row.id)) for row in rows)
+    return found
 
 
 def get_agency(uow: UnitOfWork, code: str) -> Agency | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import asdict
 
 from sqlalchemy import Engine, event, select
 
@@ -142,3 +143,42 @@ def test_a_transaction_reads_an_agency_once_and_a_change_reads_it_again(
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(reads) == 3  # the first; after the change; after the commit
+
+
+def test_a_directory_is_added_at_once_by_the_same_rules_and_all_or_nothing(
+    engine: Engine, make_uow: Uow
+) -> None:
+    """A province's agencies (or a generated nation's) in one call: a parent may be one of
+    them, listed before its children; one agency that breaks a rule writes none of them."""
+    commit(make_uow, an_agency_tree)
+    shenzhen = new("44030000", AgencyLevel.CITY, "44000000", "440300")
+    futian = new("44030400", AgencyLevel.COUNTY, "44030000", "440304")
+    nanshan = new("44030500", AgencyLevel.COUNTY, "44030000", "440305", phone="0755-1234567")
+    for bad, error, code in [
+        ([shenzhen, futian, new("44039900", AgencyLevel.COUNTY, "44030000", "449999")],
+         InvalidInput, "region.unknown"),
+        ([futian, shenzhen], InvalidInput, "agency.unknown"),  # the child before its parent
+        ([shenzhen, futian, futian], Conflict, "agency.duplicate"),
+        ([shenzhen, new("44010600", AgencyLevel.COUNTY, "44010000", "440106")],
+         Conflict, "agency.duplicate"),
+    ]:  # fmt: skip
+        refused = rejected(engine, make_uow, lambda uow, b=bad: service.add_agencies(uow, b), error)
+        assert (refused.code, type(refused)) == (code, error)
+    added = commit(make_uow, lambda uow: service.add_agencies(uow, [shenzhen, futian, nanshan]))
+    assert [a.code for a in added] == ["44030000", "44030400", "44030500"]
+    with make_uow() as uow:
+        assert added == [service.get_agency(uow, a.code) for a in added]
+        assert [a.parent_code for a in added] == ["44000000", "44030000", "44030000"]
+        ids = repository.agency_ids(uow, ["44000000", "44030000", "NOPE0000"])
+    assert set(ids) == {"44000000", "44030000"}
+    with engine.connect() as conn:
+        audited = {
+            row.entity_key: row.new
+            for row in conn.execute(select(audit_log).where(audit_log.c.action == "agency.add"))
+        }
+    assert len(audited) == 9  # the tree's six and these three
+    assert audited["44030500"] == {
+        "code": "44030500", "name": "某经办机构", "level": "county",
+        "parent_id": ids["44030000"], "region_code": "440305",
+        **asdict(a_contact(phone="0755-1234567")), "networked_since": None,
+    }  # fmt: skip

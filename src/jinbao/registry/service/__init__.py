@@ -2,6 +2,7 @@
 
 from jinbao.registry.service._common import NewAgency, NewEmployer, NewPerson, NewRelationship
 from jinbao.registry.service.agencies import (
+    add_agencies,
     add_agency,
     get_agency,
     set_agency_network,
@@ -37,6 +38,7 @@ __all__ = [
     "NewEmployer",
     "NewPerson",
     "NewRelationship",
+    "add_agencies",
     "add_agency",
     "add_employer",
     "add_person",
