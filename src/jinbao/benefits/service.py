@@ -389,16 +389,16 @@ def _resident_linkage(
 ) -> list[dict[str, Any]]:
     """城乡养老保险制度衔接 at retirement (人社部发〔2014〕17号): with the employee relations
     gathered here and the minimum met (15 years: 第三条, resident → employee), a residents'
-    scheme relation the person keeps at another agency is linked in before the award — its
-    whole account joins the employee account (第五条; the residents' years do not count) and
-    the residents' payments for months paid in both schemes are refunded (第七条). 第四条: the
-    employee receiving place is settled and the relations gathered first; the application for
-    the linkage is made there. The retirement application stands for the person's (第九条 一):
-    the linkage is started here, one case at a time, and the award waits for it. A linkage that
-    ended without completing (refused in writing, voided) is not started again: the award is
-    made on the employee record alone, and the finding says what is left to settle. At this
-    same agency the linkage is not supported by this system (the two sides of a case are told
-    apart by agency): said, not blocking."""
+    scheme relation the person keeps, here or at another agency, is linked in before the
+    award — its whole account joins the employee account (第五条; the residents' years do not
+    count) and the residents' payments for months paid in both schemes are refunded (第七条).
+    第四条: the employee receiving place is settled and the relations gathered first; the
+    application for the linkage is made there. The retirement application stands for the
+    person's (第九条 一): the linkage is started here, one case at a time, and the award waits
+    for it. A linkage that ended without completing (refused in writing, voided) is not started
+    again: the award is made on the employee record alone, and the finding says what is left
+    to settle. A residents' relation kept at this same agency makes a case between the agency
+    and itself, its documents straight to its own inbox."""
     kept = uow.conn.execute(
         select(agencies.c.code, agencies.c.name)
         .join(relationships, relationships.c.agency_id == agencies.c.id)
@@ -412,18 +412,6 @@ def _resident_linkage(
     if kept is None:
         return []
     where = f"{kept.code}（{kept.name}）"
-    if kept.code == agency.code:
-        return [
-            _finding(
-                "retirement.resident_not_linked",
-                "本机构同时保留城乡居民养老保险关系：同一经办机构内的城乡养老保险制度衔接"
-                "（人社部发〔2014〕17号）本系统暂不支持，请人工办理；不得同时领取两项待遇（第八条）。",
-                "This agency also keeps a residents' scheme relation: a linkage within one "
-                "agency (人社部发〔2014〕17号) is not supported here; settle it by hand. No one "
-                "draws both pensions (第八条).",
-                False,
-            )
-        ]
     ended = uow.conn.execute(
         select(transfer_cases.c.case_id, transfer_cases.c.state).where(
             transfer_cases.c.case_id.in_(started),

@@ -360,7 +360,9 @@ def send(
             f"Agency {sender} is served by another node; this node cannot send in its name.",
         )
     today = uow.clock.today()
-    on_network = all(
+    # A document an agency sends itself (a linkage between the schemes within one agency)
+    # travels nowhere: it goes to its own inbox, on the network or not.
+    on_network = sender == receiver or all(
         route[code].networked_since is not None and route[code].networked_since <= today
         for code in (sender, receiver)
     )

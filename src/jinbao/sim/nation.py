@@ -1056,7 +1056,8 @@ def _paid_at_home(
     60, whichever comes first (国发〔2014〕8号), paid in most of its years
     (:func:`_resident_years`) — 重复参保, months paid in both schemes, which a linkage at
     retirement settles (人社部发〔2014〕17号 第七条, :mod:`jinbao.benefits.service`). Not where a
-    job was at that same agency (a linkage within one agency is not supported), nor for one who
+    job was at that same agency (left out when a linkage within one agency was not built, and
+    still: drawing them now would change every nation of session 38's seeds), nor for one who
     died (their survivors' claim is the employee scheme's) or went home. Drawn from the
     person's own stream (their ID number), so the rest of the nation is drawn as it was
     without it."""

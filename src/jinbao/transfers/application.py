@@ -102,12 +102,13 @@ def apply(
     to_code = cmd.to_agency.strip().upper()
     relations = relations_of(uow, person_id, cmd.scheme)
     linkage = _linkage_kind(cmd)
-    # a linkage moves the relation of the other scheme; a transfer, one of the same scheme
+    # a linkage moves the relation of the other scheme, kept at another agency or at this one
+    # (a case between the agency and itself); a transfer, one of the same scheme from elsewhere
     sources = relations_of(uow, person_id, SOURCE_SCHEME[linkage]) if linkage else relations
     candidates = [
         r
         for r in sources
-        if r.agency_code != to_code
+        if (linkage or r.agency_code != to_code)
         and r.status in ("suspended", "contributing", "receiving")
         and (cmd.from_agency is None or r.agency_code == cmd.from_agency.strip().upper())
     ]

@@ -351,6 +351,22 @@ def sides_of(
 _SIDES = DriverRead(sides_select())
 
 
+def addressed(uow: UnitOfWork, case_id: str, receiver: str, document_id: str) -> CaseRow | None:
+    """The side of a case a document either side may send (a refusal, a request for 补正) is
+    addressed to: the side at its receiving agency. When both sides are that agency (a linkage
+    between the two schemes within one agency, 人社部发〔2014〕17号), the side that did not send
+    it: the sender logged the document's id among its events when it sent it."""
+    here = [r for side in Side if (r := find(uow, case_id, side)) and r.agency_code == receiver]
+    if len(here) < 2:
+        return here[0] if here else None
+    sender = uow.conn.execute(
+        select(transfer_cases.c.side)
+        .join(transfer_events, transfer_events.c.case_row_id == transfer_cases.c.id)
+        .where(transfer_cases.c.case_id == case_id, transfer_events.c.document_id == document_id)
+    ).scalar()
+    return next((r for r in here if r.side != sender), None) if sender else None
+
+
 def get(uow: UnitOfWork, case_id: str, side: Side) -> CaseRow:
     found = find(uow, case_id, side)
     if found is None:
@@ -647,6 +663,10 @@ def named_agencies(uow: UnitOfWork, *codes: str) -> list[tuple[int, Agency]]:
 
 def mode(on: dt.date, *parties: Agency) -> str:
     """``electronic`` when every party is on the exchange network (入网) on the day, else
-    ``manual``: the documents of the case then travel as paper forms (POLICY Part II §8)."""
+    ``manual``: the documents of the case then travel as paper forms (POLICY Part II §8).
+    Between an agency and itself (a linkage within one agency) they travel nowhere: not paper
+    (:func:`jinbao.exchange.service.send`)."""
+    if len({a.code for a in parties}) == 1:
+        return "electronic"
     networked = all(a.networked_since is not None and a.networked_since <= on for a in parties)
     return "electronic" if networked else "manual"

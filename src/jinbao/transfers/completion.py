@@ -277,8 +277,8 @@ def on_refusal(uow: UnitOfWork, document: Document, params: Parameters) -> None:
     env = document.envelope
     today = uow.clock.today()
     reasons = list(document.body["reasons"])
-    mine = cases.find(uow, env.case_id, Side.RECEIVING)
-    if mine is not None and mine.agency_code == env.receiver:
+    mine = cases.addressed(uow, env.case_id, env.receiver, env.id)
+    if mine is not None and mine.side is Side.RECEIVING:
         # The transferring agency returned the 联系函 (leg 2), or took the money back after the
         # leg-3 deadline (void_overdue).
         if mine.case.state is State.VOIDED:  # we returned it ourselves meanwhile: both agree

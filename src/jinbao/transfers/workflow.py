@@ -88,14 +88,13 @@ logger = logging.getLogger(__name__)
 
 def _on_correction_request(uow: UnitOfWork, document: Document, params: Parameters) -> None:
     env = document.envelope
-    for side in Side:
-        row = cases.find(uow, env.case_id, side)
-        if row is not None and row.agency_code == env.receiver:
-            items = "；".join(i["zh"] for i in document.body["items"])
-            cases.event_(
-                uow, row.row_id, "correction_request_received", uow.clock.today(), env.id, items
-            )
-            return
+    row = cases.addressed(uow, env.case_id, env.receiver, env.id)
+    if row is not None:
+        items = "；".join(i["zh"] for i in document.body["items"])
+        cases.event_(
+            uow, row.row_id, "correction_request_received", uow.clock.today(), env.id, items
+        )
+        return
     raise NotFound(
         "transfer.not_found", f"没有转移案件 {env.case_id}。", f"No transfer case {env.case_id}."
     )

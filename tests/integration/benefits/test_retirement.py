@@ -521,25 +521,27 @@ def in_residents_scheme(
     commit(uow_at, insured)
 
 
-def kept_in_residents_scheme(uow_at: Uow, params: Parameters, person: str) -> None:
-    """He also paid the residents' scheme at the Henan agency, 300 yuan a year in 2018–2024
-    (重复参保: all seven years inside his Zhengzhou employment), and stopped in 2025."""
+def kept_in_residents_scheme(uow_at: Uow, params: Parameters, person: str, at: str = "") -> None:
+    """He also paid the residents' scheme at the Henan agency (or ``at``), 300 yuan a year in
+    2018–2024 (重复参保: all seven years inside his Zhengzhou employment), and stopped in 2025."""
     stopped = (RelationshipStatus.SUSPENDED, dt.date(2025, 1, 1), "停止缴费")
-    in_residents_scheme(uow_at, params, person, HENAN, range(2018, 2025), 300, stopped)
+    in_residents_scheme(uow_at, params, person, at or HENAN, range(2018, 2025), 300, stopped)
 
 
 HENAN = "41000000"
 
 
-def test_a_residents_relation_kept_elsewhere_is_linked_in_before_the_award(
-    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+@pytest.mark.parametrize("kept_at", [HENAN, NEW])
+def test_a_residents_relation_kept_elsewhere_or_here_is_linked_in_before_the_award(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock, kept_at: str
 ) -> None:
     """人社部发〔2014〕17号 at retirement: 15 employee years, so the residents' relation moves into
     the employee scheme (第三条) at the receiving place once the employee relations are there
     (第四条); the whole residents' account joins the employee account and its years do not count
-    (第五条); the residents' payments for months paid in both are refunded (第七条)."""
+    (第五条); the residents' payments for months paid in both are refunded (第七条). Kept at
+    another agency or at the Zhengzhou agency itself (a case between it and itself)."""
     person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
-    kept_in_residents_scheme(uow_at, params, person)
+    kept_in_residents_scheme(uow_at, params, person, kept_at)
     auto_review(uow_at, HENAN, NEW)
     with uow_at() as uow:
         employee_before = statement(uow, person, dt.date(2026, 11, 2)).total

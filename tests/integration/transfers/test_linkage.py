@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from jinbao.accounts.service import statement
 from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange import service as exchange
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
@@ -172,3 +173,79 @@ def test_linkage_before_the_statutory_age_or_the_wrong_way_is_refused_with_the_r
     # employee scheme keeps no relation for him at Zhengzhou.
     assert "linkage.direction" in refused[older]
     assert "linkage.no_relation_here" in refused[older]
+
+
+def test_within_one_agency_the_linkage_is_a_case_between_the_agency_and_itself(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """Born 1963-05. Employed in Zhengzhou 2010–2025 (16 years) and in the residents' scheme at
+    the same Zhengzhou agency 2018–2024 (重复参保), an agency off the exchange network: its
+    documents to itself go straight to its own inbox, on paper to no one. Each side is told
+    apart by who sent what: a 补正 asked by the transferring side reaches the receiving side,
+    a return of the 信息表 reaches the transferring side and gives the account back; applied
+    again, the residents' account joins the employee one (第五条, 第七条)."""
+    person = an_id_number(born="1963-05-10", sex="M", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "孙八", "410105"))
+        job = employed(uow, params, person, NEW, YearMonth(2010, 1), 192)
+        stop(uow, job, dt.date(2026, 1, 1))
+        kept = resident(uow, params, person, NEW, range(2018, 2025), 300, 0)
+        stop(uow, kept, dt.date(2025, 1, 1))
+        registry.set_agency_network(uow, NEW, None)
+
+    commit(uow_at, setup)
+    with uow_at() as uow:
+        resident_account = statement(uow, person, moving_clock.today(), "resident").total
+        before = statement(uow, person, moving_clock.today()).total
+    application = workflow.Application(person, NEW, NEW, "enterprise", kind=workflow.LINKAGE)
+
+    def events(case_id: str) -> dict[str, list[str]]:
+        with uow_at() as uow:
+            case = queries.show(uow, case_id, params)
+        return {s["side"]: [e["event"] for e in s["events"]] for s in case["sides"]}
+
+    def then(action: Callable[[UnitOfWork], object]) -> None:
+        commit(uow_at, action)
+        workflow.pump(engine, moving_clock, params)
+
+    returned = commit(uow_at, lambda uow: workflow.apply(uow, application, params))
+    then(lambda uow: workflow.accept(uow, returned, params=params))
+    asked = [{"zh": "请补充城乡居民养老保险缴费凭证。", "en": "Send the payment receipts."}]
+    then(lambda uow: workflow.ask_correction(uow, returned, asked, params=params))
+    seen = events(returned)
+    assert "correction_request_received" in seen["receiving"]
+    assert "correction_request_received" not in seen["transferring"]
+    then(lambda uow: workflow.correction_supplied(uow, returned, params=params))
+    then(lambda uow: workflow.send_funds(uow, returned, params=params))
+    with uow_at() as uow:
+        assert statement(uow, person, moving_clock.today(), "resident").total == 0  # in transit
+    reasons = [{"zh": "缴费年限有误。", "en": "The years are wrong."}]
+    then(lambda uow: workflow.return_case(uow, returned, reasons))
+    with uow_at() as uow:
+        case = queries.show(uow, returned, params)
+        assert statement(uow, person, moving_clock.today(), "resident").total == resident_account
+        assert check(uow) == []
+    assert case["mode"] == "electronic"
+    assert {s["side"]: s["state"] for s in case["sides"]} == {
+        "receiving": "voided",
+        "transferring": "voided",
+    }
+    assert case["ledger_transfer"]["state"] == "voided"
+
+    auto_review(uow_at, NEW)
+    linked = commit(uow_at, lambda uow: workflow.apply(uow, application, params))
+    workflow.pump(engine, moving_clock, params)
+    with uow_at() as uow:
+        case = queries.show(uow, linked, params)
+        after = statement(uow, person, moving_clock.today()).total
+        statuses = {r.scheme: r.status for r, _ in registry.person_relationships(uow, person)}
+        assert check(uow) == []
+        assert exchange.paper_documents(uow, sender=NEW) == []
+    assert {s["state"] for s in case["sides"]} == {"completed"}
+    assert after - before == resident_account - 7 * 30_000  # 第七条: seven years of 300 yuan
+    assert statuses == {
+        Scheme.ENTERPRISE: RelationshipStatus.SUSPENDED,
+        Scheme.RESIDENT: RelationshipStatus.TRANSFERRED_OUT,
+    }
