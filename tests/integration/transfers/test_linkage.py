@@ -63,6 +63,24 @@ def record_at(uow: UnitOfWork, person: str, scheme: str, code: str, region: str)
     return agency_record(uow, pid, scheme, aid, region)
 
 
+def in_both_schemes(uow_at: Uow, params: Parameters, *, resident_at: str) -> str:
+    """Born 1963-05: employed in Zhengzhou 2010–2025 (16 years, stopped 2026) and in the
+    residents' scheme at ``resident_at`` 2018–2024 at 300 yuan (stopped 2025): 84 months paid
+    in both. Returns his ID number."""
+    person = an_id_number(born="1963-05-10", sex="M", county="410105")
+
+    def setup(uow: UnitOfWork) -> None:
+        an_agency_tree(uow)
+        registry.add_person(uow, registry.NewPerson(person, "孙八", "410105"))
+        job = employed(uow, params, person, NEW, YearMonth(2010, 1), 192)
+        stop(uow, job, dt.date(2026, 1, 1))
+        kept = resident(uow, params, person, resident_at, range(2018, 2025), 300, 0)
+        stop(uow, kept, dt.date(2025, 1, 1))
+
+    commit(uow_at, setup)
+    return person
+
+
 def test_under_15_employee_years_the_employee_relation_joins_the_resident_scheme(
     engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
 ) -> None:
@@ -113,17 +131,7 @@ def test_with_15_employee_years_the_resident_account_joins_the_employee_scheme(
 ) -> None:
     """Born 1963-05. Employed in Zhengzhou 2010–2025 (16 years); resident scheme at the Henan
     agency 2018–2024 at 300 yuan: 2018–2024 overlap the employee years, 84 months."""
-    person = an_id_number(born="1963-05-10", sex="M", county="410105")
-
-    def setup(uow: UnitOfWork) -> None:
-        an_agency_tree(uow)
-        registry.add_person(uow, registry.NewPerson(person, "孙八", "410105"))
-        job = employed(uow, params, person, NEW, YearMonth(2010, 1), 192)
-        stop(uow, job, dt.date(2026, 1, 1))
-        kept = resident(uow, params, person, PROVINCE, range(2018, 2025), 300, 0)
-        stop(uow, kept, dt.date(2025, 1, 1))
-
-    commit(uow_at, setup)
+    person = in_both_schemes(uow_at, params, resident_at=PROVINCE)
     auto_review(uow_at, PROVINCE, NEW)
     with uow_at() as uow:
         resident_account = statement(uow, person, moving_clock.today(), "resident").total
@@ -184,18 +192,8 @@ def test_within_one_agency_the_linkage_is_a_case_between_the_agency_and_itself(
     apart by who sent what: a 补正 asked by the transferring side reaches the receiving side,
     a return of the 信息表 reaches the transferring side and gives the account back; applied
     again, the residents' account joins the employee one (第五条, 第七条)."""
-    person = an_id_number(born="1963-05-10", sex="M", county="410105")
-
-    def setup(uow: UnitOfWork) -> None:
-        an_agency_tree(uow)
-        registry.add_person(uow, registry.NewPerson(person, "孙八", "410105"))
-        job = employed(uow, params, person, NEW, YearMonth(2010, 1), 192)
-        stop(uow, job, dt.date(2026, 1, 1))
-        kept = resident(uow, params, person, NEW, range(2018, 2025), 300, 0)
-        stop(uow, kept, dt.date(2025, 1, 1))
-        registry.set_agency_network(uow, NEW, None)
-
-    commit(uow_at, setup)
+    person = in_both_schemes(uow_at, params, resident_at=NEW)
+    commit(uow_at, lambda uow: registry.set_agency_network(uow, NEW, None))
     with uow_at() as uow:
         resident_account = statement(uow, person, moving_clock.today(), "resident").total
         before = statement(uow, person, moving_clock.today()).total
