@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from jinbao.audit.tables import audit_log
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import InvalidInput
 from jinbao.registry import imports, repository
@@ -14,6 +15,13 @@ from tests.builders import a_uscc, an_agency_tree, an_id_number
 from tests.integration.helpers import commit, rejected, row_counts
 
 Uow = Callable[[], UnitOfWork]
+
+
+def added(engine: Engine, action: str) -> dict[str, dict[str, object]]:
+    """The audit rows of ``action``: what each registration wrote, by its key."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log).where(audit_log.c.action == action)).all()
+    return {row.entity_key: row.new for row in rows}
 
 
 def csv(*lines: str) -> bytes:
@@ -33,6 +41,9 @@ def test_a_clean_file_imports_every_person(engine: Engine, make_uow: Uow) -> Non
     assert (report.rows, report.imported) == (2, 2)
     with make_uow() as uow:
         assert repository.get_person(uow, a).retirement_category.value == "female_55"  # type: ignore[union-attr]
+    audited = added(engine, "person.add")
+    assert sorted(audited) == sorted([a, b])  # a row each, as one registration writes it
+    assert (audited[a]["name"], audited[a]["hukou_region_code"]) == ("王芳", "510107")
 
 
 def test_one_bad_row_rejects_the_whole_file_and_lists_every_problem(
@@ -99,3 +110,7 @@ def test_employers_import_all_or_nothing(engine: Engine, make_uow: Uow) -> None:
     good = csv("uscc,name,agency_code", f"{first},甲公司,44010600", f"{second},乙公司,41010000")
     commit(make_uow, lambda uow: imports.import_employers(uow, good))
     assert row_counts(engine)["employers"] == 2
+    assert added(engine, "employer.add") == {
+        first: {"name": "甲公司", "agency_code": "44010600"},
+        second: {"name": "乙公司", "agency_code": "41010000"},
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, update
 
-from jinbao.audit.service import record
+from jinbao.audit.service import record, record_many
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.kernel.identifiers import parse_uscc
@@ -59,14 +59,9 @@ def insert_employers(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
             for r in rows
         ],
     )
-    for r in rows:
-        record(
-            uow,
-            "employer.add",
-            "employer",
-            str(r["uscc"]),
-            new={"name": r["name"], "agency_code": r["agency_code"]},
-        )
+    changes = [(str(r["uscc"]), None, {"name": r["name"], "agency_code": r["agency_code"]})
+               for r in rows]  # fmt: skip
+    record_many(uow, "employer.add", "employer", changes)
 
 
 def get_employer(uow: UnitOfWork, uscc: str) -> Employer:

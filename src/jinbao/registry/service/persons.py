@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from jinbao.audit.service import record
+from jinbao.audit.service import record_many
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.kernel.identifiers import parse_resident_id
@@ -99,14 +99,9 @@ def insert_persons(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
             "Some ID numbers were registered by someone else meanwhile; nothing was imported. "
             "Import again.",
         ) from exc
-    for r in rows:
-        record(
-            uow,
-            "person.add",
-            "person",
-            str(r["id_number"]),
-            new={k: v for k, v in r.items() if k != "id_number"},
-        )
+    changes = [(str(r["id_number"]), None, {k: v for k, v in r.items() if k != "id_number"})
+               for r in rows]  # fmt: skip
+    record_many(uow, "person.add", "person", changes)
 
 
 def registered_person(uow: UnitOfWork, id_number: str) -> tuple[int, Person]:
