@@ -146,8 +146,12 @@ def agencies_with_ids(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, tuple[
     if 1 <= len(codes) <= 2:
         params = {"first": codes[0], "second": codes[-1]}
         rows: Iterable[AnyRow] = _AGENCIES_BY_TWO_CODES.all(uow.conn, params)
-    else:
-        rows = uow.conn.execute(_AGENCIES_BY_CODES, {"codes": list(codes)})
+    else:  # a directory's worth (add_agencies): a few hundred a statement
+        rows = [
+            row
+            for chunk in chunks(list(codes), 500)
+            for row in uow.conn.execute(_AGENCIES_BY_CODES, {"codes": list(chunk)})
+        ]
     found = {row.code: (int(row.id), _agency(row)) for row in rows}
     read.update(found)
     return found

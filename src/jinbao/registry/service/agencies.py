@@ -9,7 +9,6 @@ from dataclasses import asdict
 from sqlalchemy import insert, update
 
 from jinbao.audit.service import record, record_many
-from jinbao.db.bulk import chunks
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
 from jinbao.registry import repository as repo
@@ -42,9 +41,8 @@ def add_agencies(uow: UnitOfWork, cmds: Sequence[NewAgency]) -> list[Agency]:
     Every one is checked before any is written: the first that breaks a rule stops them all
     with its error, and nothing is written. (One by one, an agency took five statements: a
     nation's three thousand counties, a long transaction of look-ups.)"""
-    parents: dict[str, Agency] = {}
-    for chunk in chunks(sorted({c.parent_code for c in cmds if c.parent_code}), 500):
-        parents.update((code, a) for code, (_, a) in repo.agencies_with_ids(uow, chunk).items())
+    named = sorted({c.parent_code for c in cmds if c.parent_code})
+    parents = {code: a for code, (_, a) in repo.agencies_with_ids(uow, named).items()}
     regions = repo.regions_by_codes(uow, [c.region_code for c in cmds if c.region_code])
     taken = repo.agency_ids(uow, [c.code.strip().upper() for c in cmds])
     added: dict[str, Agency] = {}
