@@ -238,7 +238,7 @@ def test_the_money_commands(url: str, tmp_path: Path) -> None:
     assert report["accounts"] >= len(workers)
     again = run(url, "account", "interest", "--year", "2024")  # a no-op, and what it leaves out
     assert "0 accounts credited now" in again
-    assert "城乡居民养老保险个人账户未计息" in again
+    assert "城乡居民个人账户未计息（所在省未载入2024年记账利率）" in again  # the demo's residents
     bad = tmp_path / "bad.csv"
     bad.write_text(f"employer_uscc,period,id_number,wage\n{uscc},2025-07,{workers[0]},7000\n")
     assert "contribution.duplicate_month" in run(

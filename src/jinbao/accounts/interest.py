@@ -8,21 +8,28 @@
 - Rate: the national rate of the year (人社部发〔2017〕31号); method per province (parameter).
   Interest on each portion by :func:`jinbao.policy.interest.year_interest`. The fund ledger moves
   the interest from the pooled fund to the personal-account fund of the region.
-- Accounts: the employees' schemes', enterprise and public (机关事业单位), which that rate is for
-  (31号 一: 统一机关事业单位和企业职工基本养老保险个人账户记账利率). Accounts in the residents'
-  scheme are credited at rates the provinces set (国发〔2014〕8号: 按国家规定计息; POLICY Part II
-  §2), which are not loaded: this job leaves them uncredited rather than credit them at the
-  employees' rate.
+- Accounts: the employees' schemes', enterprise and public (机关事业单位), at the national rate,
+  which is theirs (31号 一: 统一机关事业单位和企业职工基本养老保险个人账户记账利率); the
+  residents' scheme's at the rate its province set for the year (国发〔2014〕8号: 个人账户储存额
+  按国家规定计息; each province publishes its own: POLICY Part II §2.3; the parameter
+  ``resident_rate``), by the province's crediting method. A residents' account whose province
+  has no rate loaded for the year is left uncredited, never credited at the employees' rate,
+  and the report counts it by province; once the rate is loaded, running the year again
+  credits it (credited accounts are skipped).
+- The fund ledger keeps one personal-account fund a region for every scheme (as the residents'
+  payments post: :mod:`jinbao.contributions.service.resident`), so a residents' account's
+  interest moves in the same journal legs as an employee's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +65,45 @@ class InterestReport:
     already: int  # credited by an earlier run
     interest: int  # fen credited by this run
     seconds: float
+    # The residents' scheme: the provinces' rates of the year (by the first two digits of the
+    # region), and the accounts left uncredited by province for want of one.
+    resident_rates: dict[str, Decimal] = field(default_factory=dict)
+    resident_uncredited: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """As the API and the CLI's ``--json`` give it (rates as text, amounts in fen)."""
+        return {
+            "year": self.year,
+            "rate": str(self.rate),
+            "accounts": self.accounts,
+            "already": self.already,
+            "interest": self.interest,
+            "seconds": round(self.seconds, 3),
+            "resident_rates": {p: str(r) for p, r in sorted(self.resident_rates.items())},
+            "resident_uncredited": self.resident_uncredited,
+        }
+
+    def residents_said(self) -> list[str]:
+        """What became of the residents' scheme's accounts, in Chinese and English, a line
+        each: the provinces' rates used, and the provinces whose accounts were left."""
+        lines = []
+        if self.resident_rates:
+            rates = ", ".join(
+                f"{p} {(r * 100).normalize()}%" for p, r in sorted(self.resident_rates.items())
+            )
+            lines.append(
+                f"城乡居民个人账户按所在省{self.year}年记账利率计息 residents' accounts "
+                f"credited at their provinces' rates: {rates}"
+            )
+        if self.resident_uncredited:
+            left = ", ".join(f"{p} ({n})" for p, n in self.resident_uncredited.items())
+            lines.append(
+                f"城乡居民个人账户未计息（所在省未载入{self.year}年记账利率）residents' accounts "
+                f"not credited, no {self.year} rate loaded for their province (accounts): {left}. "
+                f"载入 resident_rate.<省>.{self.year} 后重新运行本年度结息即可补记；"
+                f"load resident_rate.<province>.{self.year} and run the year again to credit them."
+            )
+        return lines
 
 
 def run_interest(
@@ -90,6 +136,7 @@ def run_interest(
         starts, persons = _chunk_starts(uow, chunk_size)
     plan = _Plan.of(year, rate, params)
     total_interest, credited = 0, 0
+    uncredited: dict[str, int] = defaultdict(int)
     ranges = list(zip(starts, [*starts[1:], None], strict=True))
     # One writer thread: the write of chunk n overlaps the read and computation of chunk n + 1.
     # A write that fails raises here at the next chunk (result()); leaving the block waits for
@@ -99,6 +146,8 @@ def run_interest(
         for n, (low, high) in enumerate(ranges):
             with UnitOfWork(engine, clock, actor, write=False, snapshot=True) as uow:
                 chunk = _compute_chunk(uow, plan, low, high)
+            for province, accounts in chunk.unrated.items():
+                uncredited[province] += accounts
             if pending is not None:
                 total_interest += pending.result()
             if progress:  # every chunk before this one is written
@@ -124,6 +173,8 @@ def run_interest(
                 "accounts": credited,
                 "already": already,
                 "interest": total_interest,
+                "resident_rates": {p: str(r) for p, r in sorted(plan.resident_rates.items())},
+                "resident_uncredited": dict(sorted(uncredited.items())),
             },
         )
         uow.conn.execute(
@@ -133,8 +184,9 @@ def run_interest(
         )
         uow.commit()
     return InterestReport(
-        year, rate, credited, already, total_interest, time.perf_counter() - started
-    )
+        year, rate, credited, already, total_interest, time.perf_counter() - started,
+        dict(plan.resident_rates), dict(sorted(uncredited.items())),
+    )  # fmt: skip
 
 
 def _run_id(uow: UnitOfWork, year: int, rate: Decimal) -> int:
@@ -157,7 +209,8 @@ class _Plan:
     """What every chunk of a year's run shares."""
 
     year: int
-    rate: Decimal
+    rate: Decimal  # the employees' schemes' (national)
+    resident_rates: dict[str, Decimal]  # the residents' scheme's, by province (module doc)
     params: Parameters
     by_month: bool  # some province credits by 月积数法: the year's credits are read by month
     factor: Decimal  # 年度计算法's factor (1.083)
@@ -165,7 +218,14 @@ class _Plan:
     @classmethod
     def of(cls, year: int, rate: Decimal, params: Parameters) -> _Plan:
         by_month = Method.MONTHLY.value in params.crediting_methods_in_use()
-        return cls(year, rate, params, by_month, params.interest_annual_factor().value)
+        resident = {p: r.value for p, r in params.resident_interest_rates(year).items()}
+        return cls(year, rate, resident, params, by_month, params.interest_annual_factor().value)
+
+    def rate_of(self, scheme: str, region: str) -> Decimal | None:
+        """The rate an account of ``scheme`` in ``region`` is credited at (None: none loaded)."""
+        if scheme == Scheme.RESIDENT.value:
+            return self.resident_rates.get(region[:2])
+        return self.rate
 
     @property
     def year_start(self) -> dt.date:
@@ -185,6 +245,18 @@ class _Chunk:
     entries: list[tuple[int, str, str, str, int]]  # person, scheme, region, portion, fen
     markers: list[tuple[int, str, int]]  # person, scheme, fen (an account's whole interest)
     per_region: dict[str, int]
+    unrated: dict[str, int]  # residents' accounts due and left, by province: no rate loaded
+
+    def key(self, year: int) -> str:
+        """The journal's idempotency key, naming the accounts the chunk credits (a digest of
+        them). No chunk credits an account an earlier one did, so two chunks of a year never
+        share a key, even where they span the same persons and count as many accounts (an
+        employee's account credited, then, once its province's rate is loaded, the same
+        person's residents' account). Under a key of persons and count alone, the second
+        chunk's journal was refused (``ledger.key_reused``), or, had its postings been the
+        same, taken for a retry of the first's and not written."""
+        accounts = hashlib.sha256(repr([m[:2] for m in self.markers]).encode()).hexdigest()
+        return f"interest:{year}:{self.first}-{self.last}:{len(self.markers)}:{accounts[:16]}"
 
     @property
     def total(self) -> int:
@@ -247,7 +319,6 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
         )
         .where(
             *_persons_between(account_entries.c.person_id, low, high),
-            account_entries.c.scheme != Scheme.RESIDENT.value,  # not this rate (module doc)
         )
         .group_by(
             account_entries.c.person_id,
@@ -295,8 +366,13 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
     entries: list[tuple[int, str, str, str, int]] = []
     markers: list[tuple[int, str, int]] = []
     per_region: dict[str, int] = defaultdict(int)
+    unrated: dict[str, int] = defaultdict(int)
     for person_id, scheme in sorted(due):
         region = latest[(person_id, scheme)][1]
+        rate = plan.rate_of(scheme, region)
+        if rate is None:  # a residents' account whose province has no rate for the year
+            unrated[region[:2]] += 1
+            continue
         method = methods.get(region)
         if method is None:
             method = methods[region] = Method(plan.params.crediting_method(region).value)
@@ -306,7 +382,7 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
             if key not in opening and key not in monthly:
                 continue
             amount: int = year_interest(
-                opening.get(key, 0), monthly.get(key, no_credits), plan.rate, method, plan.factor
+                opening.get(key, 0), monthly.get(key, no_credits), rate, method, plan.factor
             )
             if amount:
                 entries.append((person_id, scheme, region, portion, amount))
@@ -314,7 +390,7 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
         markers.append((person_id, scheme, account_interest))
         per_region[region] += account_interest
     first, last = (markers[0][0], markers[-1][0]) if markers else (low, low)
-    return _Chunk(first, last, entries, markers, dict(per_region))
+    return _Chunk(first, last, entries, markers, dict(per_region), dict(unrated))
 
 
 def _write_chunk(engine: Engine, clock: Clock, actor: str, plan: _Plan, chunk: _Chunk) -> int:
@@ -351,7 +427,7 @@ def _write_chunk_once(engine: Engine, clock: Clock, actor: str, plan: _Plan, chu
                 uow,
                 Journal(
                     "interest",
-                    f"interest:{year}:{chunk.first}-{chunk.last}:{len(chunk.markers)}",
+                    chunk.key(year),
                     year_end,
                     f"{year}年个人账户结息",
                     tuple(legs),

@@ -384,11 +384,7 @@ def interest(
 
             report = guard(lambda: job(progress), as_json=False)
     result = {
-        "year": report.year,
-        "rate": str(report.rate),
-        "accounts": report.accounts,
-        "already": report.already,
-        "interest": report.interest,
+        **report.as_dict(),
         "interest_yuan": format_yuan(report.interest),
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -396,12 +392,7 @@ def interest(
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:
         typer.echo(
-            f"{year}年结息完成 done: {report.accounts} accounts credited now ({report.already} before), interest {format_yuan(report.interest)} yuan at {report.rate}, {result['seconds']} s"
+            f"{year}年结息完成 done: {report.accounts} accounts credited now ({report.already} before), interest {format_yuan(report.interest)} yuan, employees' national rate {report.rate}, {result['seconds']} s"
         )
-        # The national rate is the employees' (人社部发〔2017〕31号): the job leaves the
-        # residents' accounts, whose rates the provinces set, and says so.
-        typer.echo(
-            "城乡居民养老保险个人账户未计息：其记账利率由各省确定，尚未配置。"
-            "Residents' scheme accounts are not credited: their rates are set by the provinces "
-            "and not loaded."
-        )
+        for line in report.residents_said():
+            typer.echo(line)

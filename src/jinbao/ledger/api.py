@@ -64,11 +64,4 @@ async def interest(request: Request, year: int) -> dict[str, Any]:
         year,
         request.app.state.parameters(),
     )
-    return {
-        "year": report.year,
-        "rate": str(report.rate),
-        "accounts": report.accounts,
-        "already": report.already,
-        "interest": report.interest,
-        "seconds": round(report.seconds, 3),
-    }
+    return report.as_dict()

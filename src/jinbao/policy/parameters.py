@@ -96,6 +96,7 @@ class Parameters:
             int(e["year"]): Param(Decimal(e["rate"]), e["status"], e["source"])
             for e in tables["interest_rates"]["rate"]
         }
+        self._resident_interest = _resident_rates(tables["interest_rates"].get("resident_rate", {}))
         resident = tables["resident"]
         self._resident_minimum = sorted(
             (
@@ -155,6 +156,12 @@ class Parameters:
         if year not in self._interest:
             raise _missing("interest_rate", f"year {year}")
         return self._interest[year]
+
+    def resident_interest_rates(self, year: int) -> dict[str, Param[Decimal]]:
+        """The residents' scheme's account rates for ``year``, by province (the first two digits
+        of a region's code): each province sets its own (国发〔2014〕8号: 按国家规定计息; POLICY
+        Part II §2.3). A province with none loaded for the year is absent."""
+        return {p: rate for (p, y), rate in self._resident_interest.items() if y == year}
 
     def crediting_method(self, region: str) -> Param[str]:
         """年度计算法 ("annual") or 月积数法 ("monthly") for a province."""
@@ -259,6 +266,45 @@ def _dated(entry: Mapping[str, Any], key: str, kind: type[Decimal]) -> _Dated[De
         YearMonth.parse(entry["to"]) if "to" in entry else None,
         Param(kind(entry[key]), entry["status"], entry["source"]),
     )
+
+
+# A residents' rate above this is a percentage written as a number ("1.75" for 1.75%): the
+# employees' national rates have never reached a tenth.
+_RESIDENT_RATE_CEILING = Decimal("0.2")
+
+
+def _resident_rates(table: Mapping[str, Any]) -> dict[tuple[str, int], Param[Decimal]]:
+    """``[resident_rate.<province>.<year>]`` entries by (province, year), each checked: these are
+    the entries an operator writes every year, and a mistyped one must stop the loading with
+    a message, not credit accounts at a wrong rate."""
+    rates: dict[tuple[str, int], Param[Decimal]] = {}
+    for province, years in table.items():
+        for year, entry in years.items() if isinstance(years, Mapping) else [("?", years)]:
+            where = f"interest_rates.resident_rate.{province}.{year}"
+            rate = _decimal(entry.get("rate")) if isinstance(entry, Mapping) else None
+            if not (
+                len(province) == 2 and province.isdigit() and len(year) == 4 and year.isdigit()
+                and rate is not None and 0 <= rate < _RESIDENT_RATE_CEILING
+                and isinstance(entry.get("status"), str) and isinstance(entry.get("source"), str)
+            ):  # fmt: skip
+                raise InvalidInput(
+                    "parameter.invalid",
+                    f"参数“{where}”无效：应写在 [resident_rate.省级代码前两位.年度] 下，含 rate（小数，"
+                    '如 1.75% 写作 "0.0175"）、status 和 source。',
+                    f"The parameter '{where}' is invalid: it belongs under [resident_rate.<two-"
+                    'digit province>.<year>] with a rate (a fraction: 1.75% is "0.0175"), a '
+                    "status and a source.",
+                    field=where,
+                )
+            rates[(province, int(year))] = Param(rate, entry["status"], entry["source"])
+    return rates
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if isinstance(value, str | int | float) else None
+    except ArithmeticError:  # decimal.InvalidOperation
+        return None
 
 
 def _lookup(series: list[_Dated[T]], period: YearMonth, name: str) -> Param[T]:

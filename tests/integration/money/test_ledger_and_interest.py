@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +30,7 @@ from jinbao.ledger.check import check
 from jinbao.ledger.model import Account, Journal, credit, debit
 from jinbao.ledger.tables import journals
 from jinbao.policy.interest import Method, year_interest
-from jinbao.policy.parameters import Parameters
+from jinbao.policy.parameters import Parameters, load_parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import Scheme
 from tests.builders import an_id_number
@@ -334,38 +335,80 @@ def test_the_interest_job_credits_each_account_once_and_a_rerun_is_a_no_op(
         assert conn.execute(select(func.count()).select_from(interest_credits)).scalar_one() == 8
 
 
-def test_an_account_in_the_residents_scheme_is_not_credited_at_the_employees_rate(
-    engine: Engine, make_uow: Uow, workforce: Workforce, params: Parameters, clock: FixedClock
+def resident_credits(engine: Engine) -> dict[int, int]:
+    """The residents' scheme's interest markers: person id → interest (fen)."""
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(  # type: ignore[arg-type]
+                select(interest_credits.c.person_id, interest_credits.c.interest).where(
+                    interest_credits.c.scheme == "resident"
+                )
+            ).all()
+        )
+
+
+def test_a_residents_account_is_credited_at_its_provinces_rate_once_that_is_loaded(
+    engine: Engine,
+    make_uow: Uow,
+    workforce: Workforce,
+    params: Parameters,
+    clock: FixedClock,
+    tmp_path: Path,
 ) -> None:
-    """The national rate is the employees' (人社部发〔2017〕31号); the residents' accounts are
-    credited at provincial rates, which are not loaded: the job leaves them as they are."""
+    """The national rate is the employees' (人社部发〔2017〕31号); a residents' account is
+    credited at the rate its province set for the year (国发〔2014〕8号: 按国家规定计息; POLICY
+    Part II §2.3). Guangdong's 2023 rate is not shipped: the run leaves its residents' accounts
+    and counts them; with the rate loaded from an operator's folder, the year run again
+    credits them, and only them. One of the two residents is also an employee, whose own
+    account the first run credited alone in its chunk: the second run's chunk spans the same
+    person and as many accounts."""
     resident = an_id_number(born="1980-03-01", sex="F", county="440106")
+    both = workforce.employees[0]  # also paying at home: 重复参保, linked at retirement
 
     def insured(uow: UnitOfWork) -> None:
         registry.add_person(uow, registry.NewPerson(resident, "某居民", "440106"))
-        registry.add_relationship(
-            uow,
-            registry.NewRelationship(resident, Scheme.RESIDENT, "44010600", dt.date(2020, 1, 1)),
-        )
-        pay_resident_year(uow, ResidentPayment(resident, 2023, 500, dt.date(2023, 3, 1)), params)
+        for number, tier in ((resident, 500), (both, 300)):
+            registry.add_relationship(
+                uow,
+                registry.NewRelationship(number, Scheme.RESIDENT, "44010600", dt.date(2020, 1, 1)),
+            )
+            pay_resident_year(uow, ResidentPayment(number, 2023, tier, dt.date(2023, 3, 1)), params)
 
     commit(make_uow, insured)
     declare_year(make_uow, workforce, params, 2023)
-    report = run_interest(engine, clock, 2023, params)
-    assert report.accounts == 4  # the four employees' accounts; the flexible worker paid nothing
+    first = run_interest(engine, clock, 2023, params, chunk_size=1)
+    assert first.accounts == 4  # the four employees'; the flexible worker paid nothing
+    assert (first.resident_rates, first.resident_uncredited) == ({}, {"44": 2})
+    assert resident_credits(engine) == {}
     with make_uow() as uow:
-        account = statement(uow, resident, dt.date(2024, 12, 31), "resident")
-        assert account.total == 50_000 + 6_000  # the 500-yuan tier and its 60-yuan subsidy
+        # the 500-yuan tier and its 60-yuan subsidy, no interest
+        assert statement(uow, resident, dt.date(2024, 12, 31), "resident").total == 56_000
+    assert "no 2023 rate loaded for their province (accounts): 44 (2)" in first.residents_said()[0]
+
+    (tmp_path / "interest_rates.toml").write_text(
+        '[resident_rate.44.2023]\nrate = "0.0175"\nstatus = "sample"\nsource = "a test"\n'
+    )
+    loaded = load_parameters(tmp_path)
+    second = run_interest(engine, clock, 2023, loaded, chunk_size=1)
+    assert (second.accounts, second.already) == (2, 4)
+    assert (second.resident_rates, second.resident_uncredited) == ({"44": Decimal("0.0175")}, {})
+    # 年度计算法 on the year's payment (the province's method): rate × 1.083 × ½
+    owed = {
+        number: year_interest(0, [paid] + [0] * 11, Decimal("0.0175"), Method.ANNUAL)
+        for number, paid in ((resident, 56_000), (both, 30_000 + 3_000))
+    }
+    assert owed[resident] == 531  # 56 000 × 0.0175 × 1.083 ÷ 2 = 530.7
+    with make_uow() as uow:
+        ids = {n: registry.person_row_id(uow, n) for n in owed}
+        for number, interest in owed.items():
+            account = statement(uow, number, dt.date(2024, 12, 31), "resident")
+            assert account.total == (56_000 if number == resident else 33_000) + interest
         assert check(uow) == []
-    with engine.connect() as conn:
-        assert (
-            conn.execute(
-                select(func.count())
-                .select_from(interest_credits)
-                .where(interest_credits.c.scheme == "resident")
-            ).scalar_one()
-            == 0
-        )
+    assert resident_credits(engine) == {ids[n]: owed[n] for n in owed}
+    assert second.interest == sum(owed.values())
+    assert "44 1.75%" in second.residents_said()[0]
+    again = run_interest(engine, clock, 2023, loaded)
+    assert (again.accounts, again.already, again.interest) == (0, 6, 0)
 
 
 def test_every_payment_names_its_records_person_and_the_check_names_one_that_does_not(

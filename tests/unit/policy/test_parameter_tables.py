@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from jinbao.policy.parameters import Parameters
+from jinbao.kernel.errors import InvalidInput
+from jinbao.policy.parameters import Parameters, load_parameters
 
 ANNUITY = {
     40: 233,
@@ -89,6 +91,53 @@ def test_every_published_interest_rate_with_its_status(params: Parameters) -> No
     assert {y: str(params.interest_rate(y).value) for y in RATES} == RATES
     assert params.interest_rate(2016).status == "official"
     assert params.interest_rate(2024).status == "unverified"
+
+
+def test_the_residents_rates_found_by_province_and_year_with_their_status(
+    params: Parameters,
+) -> None:
+    """POLICY Part II §2.3: each province sets its residents' rate; those found ship."""
+    found = {
+        y: {p: (str(r.value), r.status) for p, r in params.resident_interest_rates(y).items()}
+        for y in range(2015, 2026)
+    }
+    assert {y: rates for y, rates in found.items() if rates} == {
+        2016: {"46": ("0.0150", "unverified")},
+        2017: {"23": ("0.0175", "secondary")},
+        2018: {"23": ("0.0150", "secondary")},
+        2021: {"63": ("0.0535", "unverified")},
+    }
+    assert any(
+        line.startswith("interest_rates: resident_rate.63.2021 is UNVERIFIED")
+        for line in params.report()
+    )
+
+
+def test_a_province_loads_its_residents_rate_and_a_mistyped_one_stops_the_loading(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "interest_rates.toml").write_text(
+        '[resident_rate.41.2024]\nrate = "0.0150"\nstatus = "official"\nsource = "豫人社"\n'
+    )
+    loaded = load_parameters(tmp_path)
+    assert {p: str(r.value) for p, r in loaded.resident_interest_rates(2024).items()} == {
+        "41": "0.0150"
+    }
+    assert "23" in loaded.resident_interest_rates(2017)  # merged over the shipped ones
+    for wrong in (
+        '[resident_rate.41.2024]\nrate = "1.75"\nstatus = "official"\nsource = "x"\n',  # a percent
+        '[resident_rate.41.2024]\nrate = "1,5%"\nstatus = "official"\nsource = "x"\n',
+        '[resident_rate.410000.2024]\nrate = "0.015"\nstatus = "official"\nsource = "x"\n',
+        '[resident_rate.41.24]\nrate = "0.015"\nstatus = "official"\nsource = "x"\n',
+        '[resident_rate.41.2024]\nrate = "0.015"\n',  # no status, no source
+        '[resident_rate]\n41 = "0.015"\n',
+    ):
+        (tmp_path / "interest_rates.toml").write_text(wrong)
+        with pytest.raises(InvalidInput) as caught:
+            load_parameters(tmp_path)
+        assert caught.value.code == "parameter.invalid"
+        assert "0.0175" in caught.value.zh
+        assert "0.0175" in caught.value.en
 
 
 @pytest.mark.parametrize(("year", "months"), MINIMUM_YEARS.items())
