@@ -221,12 +221,6 @@ class _Plan:
         resident = {p: r.value for p, r in params.resident_interest_rates(year).items()}
         return cls(year, rate, resident, params, by_month, params.interest_annual_factor().value)
 
-    def rate_of(self, scheme: str, region: str) -> Decimal | None:
-        """The rate an account of ``scheme`` in ``region`` is credited at (None: none loaded)."""
-        if scheme == Scheme.RESIDENT.value:
-            return self.resident_rates.get(region[:2])
-        return self.rate
-
     @property
     def year_start(self) -> dt.date:
         return dt.date(self.year, 1, 1)
@@ -255,7 +249,8 @@ class _Chunk:
         person's residents' account). Under a key of persons and count alone, the second
         chunk's journal was refused (``ledger.key_reused``), or, had its postings been the
         same, taken for a retry of the first's and not written."""
-        accounts = hashlib.sha256(repr([m[:2] for m in self.markers]).encode()).hexdigest()
+        named = ",".join(f"{person}:{scheme}" for person, scheme, _ in self.markers)
+        accounts = hashlib.sha256(named.encode()).hexdigest()
         return f"interest:{year}:{self.first}-{self.last}:{len(self.markers)}:{accounts[:16]}"
 
     @property
@@ -369,7 +364,8 @@ def _compute_chunk(uow: UnitOfWork, plan: _Plan, low: int, high: int | None) -> 
     unrated: dict[str, int] = defaultdict(int)
     for person_id, scheme in sorted(due):
         region = latest[(person_id, scheme)][1]
-        rate = plan.rate_of(scheme, region)
+        # The employees' national rate, or a residents' account's province's (module doc).
+        rate = plan.rate if scheme != _RESIDENT else plan.resident_rates.get(region[:2])
         if rate is None:  # a residents' account whose province has no rate for the year
             unrated[region[:2]] += 1
             continue
@@ -455,4 +451,5 @@ def _write_chunk_once(engine: Engine, clock: Clock, actor: str, plan: _Plan, chu
 
 
 _PORTIONS = [p.value for p in Portion]  # in the order of the law's periods
+_RESIDENT = Scheme.RESIDENT.value  # compared once an account: not the enum's attribute each time
 _MARKER_COLUMNS = ["person_id", "scheme", "year", "interest"]

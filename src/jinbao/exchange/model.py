@@ -8,10 +8,24 @@ form of envelope and body (RFC 8785) is what the sending agency signs (Ed25519).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+
+def over_the_network(on: dt.date, networked_since: Mapping[str, dt.date | None]) -> bool:
+    """Whether documents between the agencies ``networked_since`` names (code → its 入网 date,
+    None if never) go over the exchange network on ``on``: when every one is on it that day;
+    otherwise they travel as paper forms (POLICY Part II §8). Between an agency and itself (a
+    linkage between the schemes within one agency) a document travels nowhere: it goes to the
+    agency's own inbox, on the network or not. The one rule for a case's mode
+    (:func:`jinbao.transfers.cases.mode`) and each document's channel
+    (:func:`jinbao.exchange.service.send`)."""
+    return len(networked_since) == 1 or all(
+        since is not None and since <= on for since in networked_since.values()
+    )
 
 
 class DocumentType(StrEnum):

@@ -68,7 +68,13 @@ from jinbao.exchange.codec import (
     sign,
     verify,
 )
-from jinbao.exchange.model import CURRENT_VERSION, Document, DocumentType, Envelope
+from jinbao.exchange.model import (
+    CURRENT_VERSION,
+    Document,
+    DocumentType,
+    Envelope,
+    over_the_network,
+)
 from jinbao.exchange.tables import agency_keys, inbox, outbox
 from jinbao.kernel.clock import Clock
 from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
@@ -360,11 +366,8 @@ def send(
             f"Agency {sender} is served by another node; this node cannot send in its name.",
         )
     today = uow.clock.today()
-    # A document an agency sends itself (a linkage between the schemes within one agency)
-    # travels nowhere: it goes to its own inbox, on the network or not.
-    on_network = sender == receiver or all(
-        route[code].networked_since is not None and route[code].networked_since <= today
-        for code in (sender, receiver)
+    on_network = over_the_network(
+        today, {code: route[code].networked_since for code in (sender, receiver)}
     )
     here = on_network and not route[receiver].elsewhere
     now = uow.clock.now()

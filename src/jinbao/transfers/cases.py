@@ -20,6 +20,7 @@ from jinbao.db.driver import DriverRead, DriverWrite
 from jinbao.db.json import as_text, json_rows
 from jinbao.db.planning import generic
 from jinbao.db.uow import UnitOfWork
+from jinbao.exchange.model import over_the_network
 from jinbao.kernel.errors import InvalidInput, NotFound
 from jinbao.registry import repository as repo
 from jinbao.registry.model import Agency, Person
@@ -662,11 +663,8 @@ def named_agencies(uow: UnitOfWork, *codes: str) -> list[tuple[int, Agency]]:
 
 
 def mode(on: dt.date, *parties: Agency) -> str:
-    """``electronic`` when every party is on the exchange network (入网) on the day, else
-    ``manual``: the documents of the case then travel as paper forms (POLICY Part II §8).
-    Between an agency and itself (a linkage within one agency) they travel nowhere: not paper
-    (:func:`jinbao.exchange.service.send`)."""
-    if len({a.code for a in parties}) == 1:
-        return "electronic"
-    networked = all(a.networked_since is not None and a.networked_since <= on for a in parties)
+    """``electronic`` when the case's documents go over the exchange network on the day, else
+    ``manual`` (paper forms): :func:`jinbao.exchange.model.over_the_network`, the rule each of
+    its documents is sent by."""
+    networked = over_the_network(on, {a.code: a.networked_since for a in parties})
     return "electronic" if networked else "manual"
