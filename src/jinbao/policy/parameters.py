@@ -301,10 +301,14 @@ def _resident_rates(table: Mapping[str, Any]) -> dict[tuple[str, int], Param[Dec
 
 
 def _decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if isinstance(value, str | int | float) else None
-    except ArithmeticError:  # decimal.InvalidOperation
+    """A finite number written as text or a TOML number, else None (TOML has nan and inf)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:  # decimal.InvalidOperation: not a number
+        return None
+    return number if number.is_finite() else None
 
 
 def _lookup(series: list[_Dated[T]], period: YearMonth, name: str) -> Param[T]:

@@ -127,6 +127,7 @@ def test_a_province_loads_its_residents_rate_and_a_mistyped_one_stops_the_loadin
     for wrong in (
         '[resident_rate.41.2024]\nrate = "1.75"\nstatus = "official"\nsource = "x"\n',  # a percent
         '[resident_rate.41.2024]\nrate = "1,5%"\nstatus = "official"\nsource = "x"\n',
+        '[resident_rate.41.2024]\nrate = nan\nstatus = "official"\nsource = "x"\n',
         '[resident_rate.410000.2024]\nrate = "0.015"\nstatus = "official"\nsource = "x"\n',
         '[resident_rate.41.24]\nrate = "0.015"\nstatus = "official"\nsource = "x"\n',
         '[resident_rate.41.2024]\nrate = "0.015"\n',  # no status, no source
