@@ -29,7 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -162,31 +162,20 @@ def run_interest(
             total_interest += pending.result()
     if progress:
         progress(persons, persons)
+    report = InterestReport(
+        year, rate, credited, already, total_interest, 0.0,
+        dict(plan.resident_rates), dict(sorted(uncredited.items())),
+    )  # fmt: skip
     with UnitOfWork(engine, clock, actor) as uow:
-        record(
-            uow,
-            "account.interest",
-            "interest_run",
-            str(year),
-            new={
-                "rate": str(rate),
-                "accounts": credited,
-                "already": already,
-                "interest": total_interest,
-                "resident_rates": {p: str(r) for p, r in sorted(plan.resident_rates.items())},
-                "resident_uncredited": dict(sorted(uncredited.items())),
-            },
-        )
+        audited = {k: v for k, v in report.as_dict().items() if k not in ("year", "seconds")}
+        record(uow, "account.interest", "interest_run", str(year), new=audited)
         uow.conn.execute(
             update(interest_runs)
             .where(interest_runs.c.id == run_id, interest_runs.c.finished_at.is_(None))
             .values(finished_at=clock.now())
         )
         uow.commit()
-    return InterestReport(
-        year, rate, credited, already, total_interest, time.perf_counter() - started,
-        dict(plan.resident_rates), dict(sorted(uncredited.items())),
-    )  # fmt: skip
+    return replace(report, seconds=time.perf_counter() - started)
 
 
 def _run_id(uow: UnitOfWork, year: int, rate: Decimal) -> int:

@@ -89,15 +89,14 @@ logger = logging.getLogger(__name__)
 def _on_correction_request(uow: UnitOfWork, document: Document, params: Parameters) -> None:
     env = document.envelope
     row = cases.addressed(uow, env.case_id, env.receiver, env.id)
-    if row is not None:
-        items = "；".join(i["zh"] for i in document.body["items"])
-        cases.event_(
-            uow, row.row_id, "correction_request_received", uow.clock.today(), env.id, items
+    if row is None:
+        raise NotFound(
+            "transfer.not_found",
+            f"没有转移案件 {env.case_id}。",
+            f"No transfer case {env.case_id}.",
         )
-        return
-    raise NotFound(
-        "transfer.not_found", f"没有转移案件 {env.case_id}。", f"No transfer case {env.case_id}."
-    )
+    items = "；".join(i["zh"] for i in document.body["items"])
+    cases.event_(uow, row.row_id, "correction_request_received", uow.clock.today(), env.id, items)
 
 
 def return_case(
