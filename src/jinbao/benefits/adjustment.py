@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 
 from jinbao.audit.service import record
-from jinbao.benefits.service import current_award
+from jinbao.benefits.service import SCHEME, current_award
 from jinbao.benefits.tables import awards, retirement_applications
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.errors import Conflict, InvalidInput
@@ -95,6 +95,9 @@ def adjust(
         .where(
             retirement_applications.c.agency_id == agency_id,
             retirement_applications.c.state == "awarded",
+            # the employees' plan: a resident's basic pension rises with the national minimum
+            # (jinbao.benefits.resident.raise_basic)
+            retirement_applications.c.scheme == SCHEME,
             retirement_applications.c.retire_month <= (plan.year - 1) * 100 + 12,
         )
     ).all()

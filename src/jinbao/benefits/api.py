@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from jinbao.benefits import adjustment, duplicates, events, payments, service
+from jinbao.benefits import adjustment, duplicates, events, payments, resident, service
 from jinbao.calculators.inputs import rate, year_month, yuan
 
 router = APIRouter(prefix="/api", tags=["benefits"])
@@ -52,6 +52,48 @@ def apply(request: Request, body: RetirementIn) -> dict[str, Any]:
         uow.commit()
     request.app.state.pump()  # the transfers it started (转回, 归集, 城乡衔接) go on their way
     return _show(request, application_id)
+
+
+class ResidentPensionIn(BaseModel):
+    id_number: str
+    agency_code: str = Field(description="城乡居民养老保险参保地经办机构代码")
+    operator: str = Field(min_length=1, max_length=60, description="经办人")
+    bank: str | None = Field(None, description="待遇发放开户银行")
+    account_number: str | None = Field(None, description="银行账号")
+
+
+@router.post(
+    "/resident-pensions",
+    status_code=status.HTTP_201_CREATED,
+    summary="城乡居民养老保险待遇申请 At 60 with 15 years: the award draft",
+)
+def resident_apply(request: Request, body: ResidentPensionIn) -> dict[str, Any]:
+    cmd = resident.ResidentPensionApplication(
+        body.id_number, body.agency_code, body.operator, body.bank, body.account_number
+    )
+    with request.app.state.uow() as uow:
+        application_id = resident.apply(uow, cmd, request.app.state.parameters())
+        uow.commit()
+    return _show(request, application_id)
+
+
+class RaiseIn(BaseModel):
+    operator: str = Field(min_length=1, max_length=60, description="制定人")
+    checker: str = Field(min_length=1, max_length=60, description="复核人")
+
+
+@router.post(
+    "/agencies/{code}/resident-pension-raises",
+    status_code=status.HTTP_201_CREATED,
+    summary="基础养老金调整 Residents' awards raised to the national minimum in force",
+)
+def resident_raise(request: Request, code: str, body: RaiseIn) -> dict[str, Any]:
+    with request.app.state.uow() as uow:
+        report = resident.raise_basic(
+            uow, code, request.app.state.parameters(), body.operator, body.checker
+        )
+        uow.commit()
+    return asdict(report)
 
 
 @router.get("/retirements/{application_id}", summary="退休申请 An application and its awards")

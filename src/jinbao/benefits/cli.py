@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jinbao.benefits import adjustment, duplicates, events, payments, service
+from jinbao.benefits import adjustment, duplicates, events, payments, resident, service
 from jinbao.calculators.inputs import parameters, rate, year_month, yuan
 from jinbao.cli.common import JsonOption, read_file, run, settings
 from jinbao.kernel.money import format_yuan
@@ -30,7 +30,10 @@ def _print(application_id: int, as_json: bool) -> None:
         return
     p = found["person"]
     typer.echo(
-        f"退休申请 {found['id']}  {p['name']} {p['id_number']}  {found['agency']}  "
+        f"城乡居民养老保险待遇申请 {found['id']}  {p['name']} {p['id_number']}  {found['agency']}  "
+        f"年满60周岁 {found['retire_month']}  状态 {found['state']}"
+        if found["scheme"] == resident.SCHEME
+        else f"退休申请 {found['id']}  {p['name']} {p['id_number']}  {found['agency']}  "
         f"退休时间 {found['retire_month']}（法定 {found['statutory_month']}）  状态 {found['state']}"
     )
     for f in found["findings"]:
@@ -68,6 +71,46 @@ def apply(
         lambda uow: service.apply_retirement(uow, cmd, _params()), as_json=as_json, write=True
     )
     _print(application_id, as_json)
+
+
+@app.command("resident-apply")
+def resident_apply(
+    id_number: str,
+    agency: Annotated[str, typer.Option("--agency", help="城乡居民养老保险参保地经办机构代码")],
+    operator: OperatorOpt,
+    bank: Annotated[str | None, typer.Option(help="待遇发放开户银行")] = None,
+    account: Annotated[str | None, typer.Option(help="银行账号")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """城乡居民养老保险待遇申请: at 60 with 15 years, the award draft (国发〔2014〕8号)."""
+    cmd = resident.ResidentPensionApplication(id_number, agency, operator, bank, account)
+    application_id = run(
+        lambda uow: resident.apply(uow, cmd, _params()), as_json=as_json, write=True
+    )
+    _print(application_id, as_json)
+
+
+@app.command("resident-raise")
+def resident_raise(
+    agency: Annotated[str, typer.Option("--agency", help="经办机构代码")],
+    maker: Annotated[str, typer.Option("--operator", help="制定人")],
+    checker: Annotated[str, typer.Option("--checker", help="复核人 (another operator)")],
+    as_json: JsonOption = False,
+) -> None:
+    """基础养老金调整: residents' awards raised to the national minimum in force, from the month
+    it rose (the next payment run pays the difference for months already paid)."""
+    report = run(
+        lambda uow: resident.raise_basic(uow, agency, _params(), maker, checker),
+        as_json=as_json,
+        write=True,
+    )
+    typer.echo(
+        json.dumps(asdict(report))
+        if as_json
+        else f"{agency} 城乡居民基础养老金调整：{report.raised} 人（{report.versions} 个核定版本），"
+        f"每月共增加 {format_yuan(report.increase)} 元；下次发放补发差额"
+        + (f"；{report.pending} 人有待复核的核定，未调整" if report.pending else "")
+    )
 
 
 @app.command("show")

@@ -280,7 +280,11 @@ def record_death(
     return _settle(
         uow, id_number, person_id, on, params,
         agency_id=application.agency_id,
-        contribution_months=int(json.loads(award.inputs)["contribution_months"]),
+        # a resident pensioner's: no 18号 due (the employees' measures); the residents'
+        # scheme's local funeral grants are not built (benefits README)
+        contribution_months=int(json.loads(award.inputs)["contribution_months"])
+        if application.scheme == SCHEME
+        else None,
         drawn_months=max(0, start.months_until(YearMonth(on.year, on.month)) + 1),
         overpaid=overpaid, application_id=application.id,
         key=str(application.id), reason=source,

@@ -15,6 +15,10 @@ number, amount, month, kind, a unique reference), made from those rows (:func:`b
 often as asked, the same each time; a person with no bank account on record is not paid until
 one is given. The run reads its pensioners set-wise and writes set-wise (:class:`_Pensioners`,
 :func:`_write`).
+
+The residents' scheme's pensions (城乡居民养老保险待遇, :mod:`jinbao.benefits.resident`) are paid by
+the same run, each from its own scheme's account, the basic pension by the government (财政补助)
+instead of a pooled fund (:data:`_PAID_BY`).
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
         for app in pensioners.applications:
             versions = pensioners.versions.get(app.id, [])
             award = _in_force(versions, period)
-            if award is None or app.person_id not in pensioners.receiving:
+            if award is None or (app.person_id, app.scheme) not in pensioners.receiving:
                 skipped += 1
                 continue
             status = pensioners.status.get(app.person_id, _NO_STATUS)
@@ -124,34 +128,43 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
             if payee is None:
                 no_account.append(app.person_id)
                 continue
-            done = pensioners.done.get(app.id, {})  # (month, kind) → amount
-            owed_now: list[tuple[int, str, int, Any]] = []  # (month, kind, amount, award)
+            done = pensioners.done.get(app.id, {})  # (month, kind) → (amount, award id)
+            # (month, kind, amount, award, of it the account's part)
+            owed_now: list[tuple[int, str, int, Any, int]] = []
             m = period_of(versions[0].from_month)
             while m.year * 100 + m.month <= last_month:  # this month, and any not paid yet (补发)
                 key = m.year * 100 + m.month
                 owed = _in_force(versions, key)
                 if owed is not None and (key, "monthly") not in done and not status.imprisoned(m):
-                    owed_now.append((key, "monthly", int(owed.total), owed))
+                    owed_now.append((key, "monthly", int(owed.total), owed, int(owed.account)))
                 m = m.plus(1)
             by_month: dict[int, int] = {}
-            for (for_month, _), amount in done.items():
+            account_paid: dict[int, int] = {}  # month → the account part it was paid with
+            accounts = {int(v.id): int(v.account) for v in versions}
+            for (for_month, _), (amount, award_id) in done.items():
                 if for_month < period:
                     by_month[for_month] = by_month.get(for_month, 0) + amount
+                    account_paid[for_month] = account_paid.get(for_month, 0) + accounts.get(
+                        award_id, 0
+                    )
             for earlier, amount in sorted(by_month.items()):
                 owed = _in_force(versions, earlier)
                 if owed is None or (earlier, "arrears") in done:
                     continue
                 if owed.total > amount:
-                    owed_now.append((earlier, "arrears", int(owed.total) - amount, owed))
+                    # The arrears take from the account what the account part rose by: none
+                    # for a raise of the basic pension (an adjustment, a resident's minimum).
+                    # Until session 41 a share in proportion, drawing the account for them.
+                    more = int(owed.total) - amount
+                    account = min(more, max(0, int(owed.account) - account_paid[earlier]))
+                    owed_now.append((earlier, "arrears", more, owed, account))
                 elif owed.total < amount:
                     overpaid += amount - int(owed.total)
             if not owed_now:
                 continue
-            balance = pensioners.balances.get(app.person_id, {})
-            for for_month, kind, amount, by in owed_now:
-                due.append(
-                    _Due(app, payee, for_month, kind, amount, by, _draw(balance, by, amount))
-                )
+            balance = pensioners.balances.get((app.person_id, app.scheme), {})
+            for for_month, kind, amount, by, account in owed_now:
+                due.append(_Due(app, payee, for_month, kind, amount, by, _draw(balance, account)))
             paid += 1
         if due:
             if run_id is None:
@@ -318,13 +331,14 @@ class _Pensioners:
     statements a chunk of :data:`CHUNK`. Until session 24 the run read it application by
     application (six statements each, and the account again for every month paid)."""
 
-    applications: list[Any]  # id, person_id; by application id
+    applications: list[Any]  # id, person_id, scheme; by application id
     versions: dict[int, list[Any]]  # application → approved award versions, by version
-    receiving: set[int]  # persons whose relation at the agency is receiving (待遇享受)
+    receiving: set[tuple[int, str]]  # (person, scheme) whose relation here is receiving (待遇享受)
     status: dict[int, LifeStatus]  # person → certifications and reported events
     payees: dict[int, Any]  # person → bank account
-    done: dict[int, dict[tuple[int, str], int]]  # application → (month, kind) → amount paid
-    balances: dict[int, dict[Portion, int]]  # person → account left in the region, by portion
+    # application → (month, kind) → (amount paid, the award version it was paid under)
+    done: dict[int, dict[tuple[int, str], tuple[int, int]]]
+    balances: dict[tuple[int, str], dict[Portion, int]]  # (person, scheme) → account, by portion
 
     def __bool__(self) -> bool:
         return bool(self.applications)
@@ -339,7 +353,11 @@ class _Pensioners:
             retirement_applications.c.state == "awarded"
         )
         applications = uow.conn.execute(
-            select(retirement_applications.c.id, retirement_applications.c.person_id)
+            select(
+                retirement_applications.c.id,
+                retirement_applications.c.person_id,
+                retirement_applications.c.scheme,
+            )
             .where(awarded, retirement_applications.c.id > after)
             .order_by(retirement_applications.c.id)
             .limit(limit)
@@ -358,44 +376,45 @@ class _Pensioners:
             .order_by(awards.c.application_id, awards.c.version)
         ):
             versions[a.application_id].append(a)
-        receiving = set(
-            uow.conn.execute(
-                select(relationships.c.person_id).where(
+        receiving = {
+            (int(person_id), scheme)
+            for person_id, scheme in uow.conn.execute(
+                select(relationships.c.person_id, relationships.c.scheme).where(
                     relationships.c.person_id.in_(person_ids),
                     relationships.c.agency_id == agency_id,
-                    relationships.c.scheme == SCHEME,
                     relationships.c.status == "receiving",
                 )
-            ).scalars()
-        )
+            )
+        }
         payees = {
             p.person_id: p
             for p in uow.conn.execute(
                 select(payee_accounts).where(payee_accounts.c.person_id.in_(person_ids))
             )
         }
-        done: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
-        for app_id, m, kind, amount in uow.conn.execute(
+        done: dict[int, dict[tuple[int, str], tuple[int, int]]] = defaultdict(dict)
+        for app_id, m, kind, amount, award_id in uow.conn.execute(
             select(
                 benefit_payments.c.application_id, benefit_payments.c.month,
-                benefit_payments.c.kind, benefit_payments.c.amount,
+                benefit_payments.c.kind, benefit_payments.c.amount, benefit_payments.c.award_id,
             ).where(benefit_payments.c.application_id.in_(app_ids))
         ):  # fmt: skip
-            done[app_id][(int(m), kind)] = int(amount)
-        balances: dict[int, dict[Portion, int]] = defaultdict(dict)
-        for person_id, portion, amount in uow.conn.execute(
+            done[app_id][(int(m), kind)] = (int(amount), int(award_id))
+        balances: dict[tuple[int, str], dict[Portion, int]] = defaultdict(dict)
+        for person_id, scheme, portion, amount in uow.conn.execute(
             select(
-                account_entries.c.person_id, account_entries.c.portion,
+                account_entries.c.person_id, account_entries.c.scheme, account_entries.c.portion,
                 func.sum(account_entries.c.amount),
             )
             .where(
                 account_entries.c.person_id.in_(person_ids),
-                account_entries.c.scheme == SCHEME,
                 account_entries.c.region == region,
             )
-            .group_by(account_entries.c.person_id, account_entries.c.portion)
+            .group_by(
+                account_entries.c.person_id, account_entries.c.scheme, account_entries.c.portion
+            )
         ):  # fmt: skip
-            balances[person_id][Portion(portion)] = int(amount)
+            balances[(person_id, scheme)][Portion(portion)] = int(amount)
         return cls(
             list(applications), versions, receiving, life_statuses(uow, person_ids), payees,
             done, balances,
@@ -415,11 +434,11 @@ class _Due:
     from_account: tuple[tuple[Portion, int], ...]  # the account drawn down, by portion
 
 
-def _draw(balance: dict[Portion, int], award: Any, amount: int) -> tuple[tuple[Portion, int], ...]:
-    """The personal-account part of a payment, as far as the person's account still holds it,
-    newest portion first (past that the pooled fund pays on); ``balance`` is drawn down, so a
-    run that pays several months of one person takes each from what the last left."""
-    share = int(award.account) * amount // int(award.total) if award.total else 0
+def _draw(balance: dict[Portion, int], share: int) -> tuple[tuple[Portion, int], ...]:
+    """The personal-account part of a payment (``share``, fen), as far as the person's account
+    still holds it, newest portion first (past that the pooled fund pays on); ``balance`` is
+    drawn down, so a run that pays several months of one person takes each from what the last
+    left."""
     taken = []
     for portion in (Portion.FROM_2006, Portion.Y1998_2005, Portion.PRE_1998):
         take = min(share, max(0, balance.get(portion, 0)))
@@ -447,7 +466,7 @@ def _write(
             Journal(
                 "benefit_due", f"{key}:due", today, f"应付待遇 {d.month} {d.kind}",
                 (
-                    debit(region, Account.POOLED_FUND, d.amount - from_account),
+                    debit(region, _PAID_BY[d.app.scheme], d.amount - from_account),
                     debit(region, Account.ACCOUNT_FUND, from_account),
                     credit(region, Account.BENEFITS_PAYABLE, d.amount),
                 ),
@@ -464,7 +483,7 @@ def _write(
     insert_rows(
         uow.conn, account_entries, ENTRY_COLUMNS,
         (
-            (d.app.person_id, SCHEME, region, portion.value, "payout", run_month, today, -take,
+            (d.app.person_id, d.app.scheme, region, portion.value, "payout", run_month, today, -take,
              ids[2 * i], f"benefit:{d.month}:{d.kind}", now)
             for i, d in enumerate(due)
             for portion, take in d.from_account
@@ -479,6 +498,13 @@ def _write(
         ),
     )  # fmt: skip
 
+
+# What pays a pension beyond the personal account drawn: the employees' pooled fund; for the
+# residents' scheme the government (财政补助), which pays its 基础养老金 in full (国发〔2014〕8号:
+# 中央财政对中西部地区全额补助、对东部地区补助50%, the rest the local budget's; POLICY §8).
+# Where a resident's account is used up the same account pays the account part on: which
+# fund pays it then is not in POLICY (local rules), so it is booked with the government's.
+_PAID_BY = {SCHEME: Account.POOLED_FUND, "resident": Account.FISCAL_SUBSIDIES}
 
 _PAYMENT_COLUMNS = [
     "application_id", "award_id", "agency_id", "month", "kind", "amount", "run_month",

@@ -89,19 +89,7 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
             f"to {retirement.latest_month} (statutory {retirement.statutory_month}).",
             field="retire_month",
         )
-    receiving = uow.conn.execute(
-        select(agencies.c.code, relationships.c.scheme)
-        .join(agencies, agencies.c.id == relationships.c.agency_id)
-        .where(relationships.c.person_id == person_id, relationships.c.status == "receiving")
-    ).first()
-    if receiving is not None:
-        raise Conflict(
-            "award.duplicate",
-            f"该参保人员已在{receiving.code}按月领取基本养老金（{receiving.scheme}），一人只能领取一份"
-            "基本养老金，不再核定（人社部规〔2016〕5号 五）。",
-            f"The person already draws a basic pension at {receiving.code} ({receiving.scheme}); "
-            "one person, one basic pension (人社部规〔2016〕5号 五).",
-        )
+    one_pension_only(uow, person_id)
     flexible = params.flexible_retirement()
     this_month = YearMonth.of(uow.clock.today())
     notice = int(flexible.value["early_notice_months"])
@@ -126,17 +114,7 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
             f"age, by {retirement.statutory_month.plus(-agreement)} (暂行办法).",
             field="retire_month",
         )
-    if uow.conn.execute(
-        select(retirement_applications.c.id).where(
-            retirement_applications.c.person_id == person_id,
-            retirement_applications.c.state.in_(["waiting", "awarded"]),
-        )
-    ).first():
-        raise Conflict(
-            "retirement.already_applied",
-            "该参保人员已有退休申请（办理中或已核定），不能重复申请。",
-            "The person already has a retirement application in progress or awarded.",
-        )
+    no_application_open(uow, person_id)
     now = uow.clock.now()
     application_id = int(
         uow.conn.execute(
@@ -157,6 +135,39 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
     )  # fmt: skip
     _review(uow, application_id, params, cmd.operator, first_check=True)
     return application_id
+
+
+def one_pension_only(uow: UnitOfWork, person_id: int) -> None:
+    """Refuse a second basic pension: the person already draws one somewhere on this node, in
+    either scheme (人社部规〔2016〕5号 五; 国发〔2014〕8号: "未领取国家规定的基本养老保障待遇")."""
+    receiving = uow.conn.execute(
+        select(agencies.c.code, relationships.c.scheme)
+        .join(agencies, agencies.c.id == relationships.c.agency_id)
+        .where(relationships.c.person_id == person_id, relationships.c.status == "receiving")
+    ).first()
+    if receiving is not None:
+        raise Conflict(
+            "award.duplicate",
+            f"该参保人员已在{receiving.code}按月领取基本养老金（{receiving.scheme}），一人只能领取一份"
+            "基本养老金，不再核定（人社部规〔2016〕5号 五）。",
+            f"The person already draws a basic pension at {receiving.code} ({receiving.scheme}); "
+            "one person, one basic pension (人社部规〔2016〕5号 五).",
+        )
+
+
+def no_application_open(uow: UnitOfWork, person_id: int) -> None:
+    """Refuse a second application while one is in progress or awarded (either scheme)."""
+    if uow.conn.execute(
+        select(retirement_applications.c.id).where(
+            retirement_applications.c.person_id == person_id,
+            retirement_applications.c.state.in_(["waiting", "awarded"]),
+        )
+    ).first():
+        raise Conflict(
+            "retirement.already_applied",
+            "该参保人员已有退休申请（办理中或已核定），不能重复申请。",
+            "The person already has a retirement application in progress or awarded.",
+        )
 
 
 def set_payee(uow: UnitOfWork, id_number: str, bank: str, account_number: str) -> None:
@@ -494,6 +505,30 @@ def _make_award(
         "contribution_months": record_here.months, "account_balance": int(balance),
         "age_months": age_months, "retire_month": str(month),
     }  # fmt: skip
+    return insert_award(
+        uow, application_id, from_month=month.plus(1), basic=int(p.basic), account=int(p.account),
+        transitional=int(p.transitional), inputs=inputs, explanation=_explanation(pension),
+        operator=operator, supersedes=supersedes, reason=reason,
+    )  # fmt: skip
+
+
+def insert_award(
+    uow: UnitOfWork,
+    application_id: int,
+    *,
+    from_month: YearMonth,
+    basic: int,
+    account: int,
+    transitional: int,
+    inputs: dict[str, Any],
+    explanation: dict[str, Any],
+    operator: str,
+    supersedes: Any = None,
+    reason: str | None = None,
+) -> int:
+    """Write the next draft version of an application's award (the application awarded), with
+    the difference from the version it ``supersedes`` (a correction), and its audit row."""
+    total = basic + account + transitional
     version = (
         uow.conn.execute(
             select(func.max(awards.c.version)).where(awards.c.application_id == application_id)
@@ -505,14 +540,14 @@ def _make_award(
             insert(awards)
             .values(
                 application_id=application_id, version=version, state="draft",
-                from_month=period_int(month.plus(1)), basic=int(p.basic), account=int(p.account),
-                transitional=int(p.transitional), total=int(p.total),
+                from_month=period_int(from_month), basic=basic, account=account,
+                transitional=transitional, total=total,
                 inputs=json.dumps(inputs, ensure_ascii=False),
-                explanation=json.dumps(_explanation(pension), ensure_ascii=False),
+                explanation=json.dumps(explanation, ensure_ascii=False),
                 made_by=operator, created_at=uow.clock.now(),
                 supersedes_id=supersedes.id if supersedes is not None else None,
                 reason=reason,
-                difference=int(p.total) - supersedes.total if supersedes is not None else None,
+                difference=total - supersedes.total if supersedes is not None else None,
             )
             .returning(awards.c.id)
         ).scalar_one()
@@ -522,7 +557,7 @@ def _make_award(
         .where(retirement_applications.c.id == application_id)
         .values(state="awarded", updated_at=uow.clock.now())
     )
-    record(uow, "award.draft", "award", str(award_id), new={"total": int(p.total), "by": operator})
+    record(uow, "award.draft", "award", str(award_id), new={"total": total, "by": operator})
     return award_id
 
 
@@ -537,7 +572,7 @@ def correct_award(
             "award.reason_required", "更正须写明原因。", "A correction needs a reason.",
             field="reason",
         )  # fmt: skip
-    _application(uow, application_id)
+    row = _application(uow, application_id)
     versions = uow.conn.execute(
         select(awards).where(awards.c.application_id == application_id).order_by(awards.c.version)
     ).all()
@@ -548,7 +583,12 @@ def correct_award(
             "只有已复核的最新核定才能更正；尚有待复核的版本时请先复核。",
             "Only the latest award, once approved, can be corrected; approve the draft first.",
         )
-    return _make_award(
+    make = _make_award
+    if row.scheme == Scheme.RESIDENT.value:
+        from jinbao.benefits import resident  # it builds on this module, so imported here
+
+        make = resident.make_award
+    return make(
         uow, application_id, params, operator, supersedes=approved[-1], reason=reason.strip()
     )
 
@@ -594,7 +634,7 @@ def approve_award(uow: UnitOfWork, award_id: int, checker: str) -> None:
         .where(
             relationships.c.person_id == application.person_id,
             relationships.c.agency_id == application.agency_id,
-            relationships.c.scheme == SCHEME,
+            relationships.c.scheme == application.scheme,
             relationships.c.kind == "normal",
             relationships.c.status.in_(["contributing", "suspended"]),
         )
@@ -624,6 +664,7 @@ def show(uow: UnitOfWork, application_id: int) -> dict[str, Any]:
         "id": application_id,
         "person": {"id_number": person.id_number, "name": person.name},
         "agency": agency.code,
+        "scheme": row.scheme,
         "statutory_month": _ym_text(row.statutory_month),
         "retire_month": _ym_text(row.retire_month),
         "state": row.state,

@@ -244,6 +244,10 @@ class Parameters:
                 return Param(int(series[str(year)]) * 100, table["status"], table["source"] + note)
         raise _missing("disposable_income", f"province {province}, year {year}")
 
+    def resident_minimum_steps(self) -> list[tuple[dt.date, Param[int]]]:
+        """The national minimum 基础养老金 series: (from, fen a month), oldest first."""
+        return list(self._resident_minimum)
+
     def resident_minimum_basic_pension(self, on: dt.date) -> Param[int]:
         """National minimum 基础养老金 in fen per month in force on ``on``."""
         found = [p for start, p in self._resident_minimum if start <= on]

@@ -54,7 +54,9 @@ def record(id_number: str, as_json: JsonOption = False) -> None:
     if found["pension"]:
         pension = found["pension"]
         monthly = format_yuan(pension["monthly"]) if pension["monthly"] is not None else "—"
-        typer.echo(f"  退休 {pension['retire_month']} 月养老金 {monthly} 元（{pension['state']}）")
+        what = "年满60周岁" if pension["scheme"] == "resident" else "退休"
+        month, state = pension["retire_month"], pension["state"]
+        typer.echo(f"  {what} {month} 月养老金 {monthly} 元（{state}）")
     if found["death"]:
         death = found["death"]
         settled = death["settlement"]

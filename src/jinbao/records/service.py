@@ -217,6 +217,7 @@ _PENSION = (
     select(
         json_object(
             "application", retirement_applications.c.id,
+            "scheme", retirement_applications.c.scheme,
             "state", retirement_applications.c.state,
             "retire_month", year_month_text(retirement_applications.c.retire_month),
             "monthly", _AWARD_IN_FORCE.with_only_columns(awards.c.total).scalar_subquery(),
