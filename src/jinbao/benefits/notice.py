@@ -1,7 +1,8 @@
 """The benefits' notices as PDFs in Chinese. 基本养老金核定表: the award — the person, the
 retirement, each part of the monthly pension, the inputs with their status, every step of the
-computation and its sources, and who made and who approved it. 遗属待遇核定表: a death's
-settlement. The font is the one paper forms use (exchange.forms)."""
+computation and its sources, and who made and who approved it; 城乡居民基本养老保险待遇核定表 the
+same for the residents' scheme. 遗属待遇核定表: a death's settlement. The font is the one paper
+forms use (exchange.forms)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ STATE_ZH = {"draft": "待复核（草稿）", "approved": "已复核"}
 
 
 def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
+    if application["scheme"] == "resident":
+        return render_resident(application, award)
     inputs = award["inputs"]
     person = application["person"]
     rows = [
@@ -45,6 +48,40 @@ def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
         rows,
         award["explanation"],
         f"平均工资来源：{inputs['average_wage_source']}；平均缴费指数：{inputs['index_method']}",
+    )
+
+
+def render_resident(application: dict[str, Any], award: dict[str, Any]) -> bytes:
+    """城乡居民基本养老保险待遇核定表: the residents' scheme's award (国发〔2014〕8号) — the person,
+    the age reached, the years counted, the account, each part, every step and its sources."""
+    inputs = award["inputs"]
+    person = application["person"]
+    months = int(inputs["contribution_months"])
+    rows = [
+        ("姓名", person["name"]),
+        ("公民身份号码", person["id_number"]),
+        ("经办机构", application["agency"]),
+        ("年满60周岁", application["retire_month"]),
+        ("待遇起始月份", award["from_month"]),
+        (
+            "累计缴费年限",
+            f"{months // 12}年{months % 12}个月（缴费{inputs['paid_years']}年，转入"
+            f"{inputs['brought_months']}个月，退还{inputs['refunded_months']}个月）",
+        ),
+        ("个人账户储存额", f"{yuan(inputs['account_balance'])} 元"),
+        ("基础养老金", f"{yuan(award['basic'])} 元"),
+        ("个人账户养老金", f"{yuan(award['account'])} 元"),
+        ("月养老金合计", f"{yuan(award['total'])} 元"),
+        ("核定人", award["made_by"]),
+        ("复核人", award["checked_by"] or "（未复核）"),
+    ]
+    return _form(
+        "城乡居民基本养老保险待遇核定表",
+        f"核定编号 {award['id']}-{award['version']}　状态：{STATE_ZH[award['state']]}",
+        rows,
+        award["explanation"],
+        f"全国基础养老金最低标准 {yuan(inputs['minimum_basic'])} 元（{inputs['minimum_status']}："
+        f"{inputs['minimum_source']}）；地方加发基础养老金未录入。",
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -30,6 +31,7 @@ from tests.builders import a_contact, an_agency_tree, an_id_number
 from tests.integration.benefits.test_retirement import in_residents_scheme
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD
+from tests.rendering import ocr, page_images, similarity, text_layer
 
 Uow = Callable[[], UnitOfWork]
 BORN = "1964-06-15"  # 60 in June 2024: the pension from July 2024 (today is 2026-11-02)
@@ -250,3 +252,22 @@ def test_the_level_of_the_agency_does_not_matter_a_county_agency_awards_too(
         (award,) = benefits.show(uow, application)["awards"]
     # 16 years × (500 + 60, the higher tier's subsidy: unverified) = 8 960 yuan, ÷ 139 = 64.46.
     assert (award["basic"], award["account"]) == (12_300, 6_446)
+
+
+def test_the_residents_award_notice_reads_in_chinese(
+    engine: Engine, uow_at: Uow, params: Parameters, tesseract: str, tmp_path: Path
+) -> None:
+    person = a_resident(uow_at, params, range(2009, 2024))
+    application = applied(uow_at, params, person)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+        pdf = benefits.award_notice(uow, award["id"])
+    text = text_layer(pdf)
+    assert "城乡居民基本养老保险待遇核定表" in text
+    assert person in text
+    assert "147.82 元" in text  # the month's total, 123 + 24.82
+    assert "15年0个月" in text
+    assert "国发〔2014〕8号" in text
+    seen = ocr(tesseract, page_images(pdf)[0], tmp_path)
+    for expected in ("城乡居民基本", "年满60周岁", "累计缴费年限", "个人账户养老金", "王秀兰"):
+        assert similarity(expected, seen) >= 0.75, (expected, seen)
