@@ -30,6 +30,7 @@ from jinbao.registry.tables import persons
 from jinbao.transfers.cases import agency as agency_of
 
 NOTICE = "人社部发〔2025〕38号 三（定额调整、挂钩调整与适当倾斜相结合）"
+REASON = "年待遇调整"  # a version's reason: "2025年待遇调整" (and the mark of a year applied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def adjust(
         .select_from(awards.join(retirement_applications))
         .where(
             retirement_applications.c.agency_id == agency_id,
-            awards.c.reason == f"{plan.year}年待遇调整",
+            awards.c.reason == f"{plan.year}{REASON}",
         )
     ).scalar_one()
     if done:
@@ -136,7 +137,7 @@ def adjust(
                 basic=current.basic + increase, account=current.account,
                 transitional=current.transitional, total=current.total + increase,
                 inputs=current.inputs, explanation=json.dumps(steps, ensure_ascii=False),
-                supersedes_id=current.id, reason=f"{plan.year}年待遇调整", difference=increase,
+                supersedes_id=current.id, reason=f"{plan.year}{REASON}", difference=increase,
                 made_by=maker.strip(), checked_by=checker.strip(), approved_at=uow.clock.now(),
                 created_at=uow.clock.now(),
             )

@@ -41,13 +41,23 @@ def _print(application_id: int, as_json: bool) -> None:
     for case_id in found["transfers"]:
         typer.echo(f"  转移接续 {case_id}（jinbao transfer show {case_id}）")
     for a in found["awards"]:
+        # a resident's pension has no transitional part; a version made by an adjustment or a
+        # raise of the residents' minimum is not a correction (更正)
+        transitional = (
+            ""
+            if found["scheme"] == resident.SCHEME
+            else f" + 过渡 {format_yuan(a['transitional'])}"
+        )
+        change = (
+            "调整" if (a["reason"] or "").endswith((adjustment.REASON, resident.RAISE)) else "更正"
+        )
         typer.echo(
             f"  核定 {a['id']} 第{a['version']}版 {a['state']}：基础 {format_yuan(a['basic'])} + 个人账户 "
-            f"{format_yuan(a['account'])} + 过渡 {format_yuan(a['transitional'])} = "
+            f"{format_yuan(a['account'])}{transitional} = "
             f"{format_yuan(a['total'])} 元/月，自 {a['from_month']}；核定 {a['made_by']}"
             + (f"，复核 {a['checked_by']}" if a["checked_by"] else "")
             + (
-                f"；更正（{a['reason']}），每月差额 {format_yuan(a['difference'])} 元"
+                f"；{change}（{a['reason']}），每月差额 {format_yuan(a['difference'])} 元"
                 if a["reason"]
                 else ""
             )

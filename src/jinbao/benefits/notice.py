@@ -80,7 +80,7 @@ def render_resident(application: dict[str, Any], award: dict[str, Any]) -> bytes
         f"核定编号 {award['id']}-{award['version']}　状态：{STATE_ZH[award['state']]}",
         rows,
         award["explanation"],
-        f"全国基础养老金最低标准 {yuan(inputs['minimum_basic'])} 元（{inputs['minimum_status']}："
+        f"首次核定时全国基础养老金最低标准 {yuan(inputs['minimum_basic'])} 元（{inputs['minimum_status']}："
         f"{inputs['minimum_source']}）；地方加发基础养老金未录入。",
     )
 

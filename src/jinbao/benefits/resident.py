@@ -65,6 +65,7 @@ from jinbao.transfers.tables import cleared_months, transferred_years
 
 SCHEME = Scheme.RESIDENT.value
 RAISE = "全国城乡居民基础养老金最低标准提高"  # the reason of a raise's versions (and its mark)
+RAISE_ADVICE = "执行基础养老金调整（jinbao benefit resident-raise）"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +217,7 @@ def make_award(
         explanation["steps"].append(
             {
                 "zh": f"全国基础养老金最低标准此后已提高（{on}起 {format_yuan(Fen(last.value))} 元）："
-                "复核后执行基础养老金调整（jinbao benefit resident-raise），按月补发差额。",
+                f"复核后{RAISE_ADVICE}，按月补发差额。",
                 "en": f"The national minimum has risen since ({format_yuan(Fen(last.value))} from "
                 f"{on}): once approved, run the raise (jinbao benefit resident-raise); the "
                 "difference is paid back by month.",
@@ -325,6 +326,8 @@ def _raised(
 ) -> Any:  # fmt: skip
     """The approved version at the new minimum from ``month``, the account part unchanged."""
     steps = json.loads(current.explanation)
+    # the draft's advice to run this raise is done with
+    steps["steps"] = [s for s in steps["steps"] if RAISE_ADVICE not in s["zh"]]
     steps["steps"].append(
         {
             "zh": f"{on}起全国城乡居民基础养老金最低标准提高至 {format_yuan(Fen(basic))} 元"

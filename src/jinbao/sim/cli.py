@@ -26,6 +26,7 @@ from jinbao.sim.nation import (
     INTEREST,
     LINKAGE,
     PENSIONER_DEATHS,
+    RESIDENT_PENSIONS,
     RESIDENT_SHARE,
     RETIREMENTS,
     TRANSFERS,
@@ -243,6 +244,16 @@ def generate_command(
             f"{retired.not_applied} not accepted; the payment runs paid {retired.paid_months} "
             f"person-months, {format_yuan(retired.paid)} yuan" + (f"; {why}" if why else "") + "."
         )
+    pensions = report.resident_pensions
+    if pensions is not None:
+        why = ", ".join(f"{code} {n}" for code, n in pensions.reasons.items())
+        typer.echo(
+            f"城乡居保待遇 residents' pensions: {pensions.residents} residents reached 60 with 15 "
+            f"years paid (国发〔2014〕8号) and applied; {pensions.awarded} awarded, "
+            f"{pensions.not_applied} not accepted, {pensions.raised} raised to a later national "
+            f"minimum; the payment runs paid {pensions.paid_months} person-months, "
+            f"{format_yuan(pensions.paid)} yuan" + (f"; {why}" if why else "") + "."
+        )
     survivors = report.survivors
     if survivors is not None:
         why = ", ".join(f"{code} {n}" for code, n in survivors.reasons.items())
@@ -288,6 +299,7 @@ STAGE_LABELS = {
     TRANSFERS: "转移接续 transfers (each batch of movers as it ends)",
     LINKAGE: "城乡衔接 scheme linkages (each batch as it ends)",
     RETIREMENTS: "退休 retirements (each batch of applications, then the payment runs)",
+    RESIDENT_PENSIONS: "城乡居保待遇 residents at 60 (each batch, then the raises and the runs)",
     DEATHS: "遗属待遇 survivors' claims (each batch as it ends)",
     PENSIONER_DEATHS: "死亡数据比对 the death feed over the pensioners (each batch as it ends)",
 }

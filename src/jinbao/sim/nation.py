@@ -111,7 +111,12 @@ from jinbao.registry.tables import (
 )
 from jinbao.sim.deaths import DeathReport, PensionerDeathReport, claim_survivors, pensioners_die
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
-from jinbao.sim.retirements import RetirementReport, retire
+from jinbao.sim.retirements import (
+    ResidentPensionReport,
+    RetirementReport,
+    award_residents,
+    retire,
+)
 from jinbao.sim.transfers import LINKAGE as LINKAGE_ROUTE
 from jinbao.sim.transfers import (
     TRANSFER_SHARE,
@@ -176,7 +181,8 @@ CHUNK = 5_000
 # ANALYZE (PostgreSQL; minutes at a million persons); INTEREST, each year credited; TRANSFERS,
 # opened by a call with no step, then each batch of movers as it ends (its batches may run at
 # once: jinbao.sim.transfers); LINKAGE, the same for the scheme linkages; RETIREMENTS, each
-# batch of retirees and then the payment runs (jinbao.sim.retirements); DEATHS, each batch of
+# batch of retirees and then the payment runs (jinbao.sim.retirements); RESIDENT_PENSIONS, each
+# batch of residents at 60, then the raises and the payment runs (the same); DEATHS, each batch of
 # survivors' claims (jinbao.sim.deaths); PENSIONER_DEATHS, each batch of pensioners the death
 # feed looked at (jinbao.sim.deaths). A last call per stage
 # has done equal to the total and no step.
@@ -186,6 +192,7 @@ INTEREST = "interest"
 TRANSFERS = "transfers"
 LINKAGE = "linkage"
 RETIREMENTS = "retirements"
+RESIDENT_PENSIONS = "resident_pensions"
 DEATHS = "deaths"
 PENSIONER_DEATHS = "pensioner_deaths"
 # Written in bulk with their foreign keys checked after the load (generate).
@@ -227,6 +234,8 @@ class SimReport:
     )
     # The death feed over the pensioners (None: not asked, or no retirements)
     pensioner_deaths: PensionerDeathReport | None = None
+    # The residents' pensions applied for at 60 (None: retirements not asked for)
+    resident_pensions: ResidentPensionReport | None = None
 
 
 @dataclass(slots=True)
@@ -371,8 +380,9 @@ def generate(
     if transfers:
         population = _noting_movers(population, last, seed, transfers, movers, linking)
     retiring: list[str] = []
+    residents_at_sixty: list[str] = []
     if retirements:
-        population = _noting_retirees(population, params, retiring)
+        population = _noting_retirees(population, params, retiring, residents_at_sixty)
     dead: list[tuple[str, dt.date, bool]] = []
     if deaths:
         population = _noting_deaths(population, dead)
@@ -420,7 +430,7 @@ def generate(
 
             linked = transfer_kept(engine, clock, params, linking, progress=linkages,
                                    workers=workers, route=LINKAGE_ROUTE)  # fmt: skip
-    retired = None
+    retired = resident_pensions = None
     if retirements:
 
         def retiring_steps(done: int, total: int, step: str) -> None:
@@ -428,6 +438,14 @@ def generate(
                 stages(RETIREMENTS, done, total, step)
 
         retired = retire(engine, clock, params, retiring, progress=retiring_steps, workers=workers)
+
+        def residents_steps(done: int, total: int, step: str) -> None:
+            if stages is not None:
+                stages(RESIDENT_PENSIONS, done, total, step)
+
+        resident_pensions = award_residents(
+            engine, clock, params, residents_at_sixty, progress=residents_steps, workers=workers
+        )
     survivors = None
     if deaths:
 
@@ -443,10 +461,12 @@ def generate(
             if stages is not None:
                 stages(PENSIONER_DEATHS, done, total, step)
 
-        fed = pensioners_die(engine, clock, params, retiring, progress=feed, workers=workers)
+        fed = pensioners_die(
+            engine, clock, params, retiring + residents_at_sixty, progress=feed, workers=workers
+        )
     return _report(made, len(firms), made_agencies, relations, records, paid_years, totals,
                    samples, tuple(done_years), started, moved, linked, retired,
-                   survivors, fed)  # fmt: skip
+                   survivors, fed, resident_pensions)  # fmt: skip
 
 
 # The shares generate takes: (error code, what it is a share of in Chinese and in English).
@@ -485,16 +505,23 @@ def _noting_movers(
 
 
 def _noting_retirees(
-    population: Iterator[list[_Person]], params: Parameters, retiring: list[str]
-) -> Iterator[list[_Person]]:
+    population: Iterator[list[_Person]], params: Parameters, retiring: list[str],
+    residents: list[str],
+) -> Iterator[list[_Person]]:  # fmt: skip
     """The population as drawn, noting on the way the employees who reached the statutory
     retirement age in the window with at least the minimum contribution period that applies to
     that month (:func:`minimum_contribution_for`) in their months on record: those who apply
-    for their pension (:mod:`jinbao.sim.retirements`)."""
+    for their pension (:mod:`jinbao.sim.retirements`); and the residents who reached 60 in it
+    with the years the residents' pension needs paid (国发〔2014〕8号: 15)."""
     minimum: dict[int, int] = {}
+    resident_years = int(params.resident("eligibility").value["contribution_years"])
     for people in population:
         for p in people:
-            if p.ended != "retired" or p.career == RESIDENT or p.home is not None:
+            if p.ended == "retired" and p.career == RESIDENT:
+                if len(p.paid_years) >= resident_years:
+                    residents.append(p.id_number)
+                continue
+            if p.ended != "retired" or p.home is not None:
                 continue
             statutory = YearMonth.from_index(p.last_month + 1)  # the career ends the month before
             if statutory.index not in minimum:
@@ -1103,7 +1130,8 @@ RELATION_COLUMNS = ["person_id", "scheme", "agency_id", "employer_id", "kind", "
 ENROLLED = "参保登记（模拟数据）"
 DIED = "参保人员死亡（模拟数据）"
 RETIRED = "达到法定退休年龄，待办理退休（模拟数据）"
-AT_SIXTY = "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）"  # the residents' pension: not built
+# At 60 the relation waits for the pension: awarded by sim.retirements where 15 years are paid
+AT_SIXTY = "年满60周岁，待领取城乡居民养老保险待遇（模拟数据）"
 LEFT = "离职，中断缴费（模拟数据）"
 STOPPED = "停止缴纳城乡居民养老保险费（模拟数据）"  # a migrant worker's at home, as the career ends
 
@@ -1498,6 +1526,7 @@ def _report(
     interest_years: tuple[int, ...], started: float, transfers: TransferReport | None = None,
     linkage: TransferReport | None = None, retirements: RetirementReport | None = None,
     survivors: DeathReport | None = None, pensioner_deaths: PensionerDeathReport | None = None,
+    resident_pensions: ResidentPensionReport | None = None,
 ) -> SimReport:  # fmt: skip
     kinds = [*(k for k, _ in CAREERS), RESIDENT]
     return SimReport(
@@ -1510,6 +1539,7 @@ def _report(
         went_home=totals["went_home"], linkage=linkage, retirements=retirements,
         paid_at_home=totals["paid_at_home"],
         survivors=survivors, pensioner_deaths=pensioner_deaths,
+        resident_pensions=resident_pensions,
     )  # fmt: skip
 
 

@@ -28,8 +28,15 @@ would file it (:func:`jinbao.benefits.service.apply_retirement`):
 
 The employees below the minimum are not applied for: they would be refused (they may pay on to
 the minimum, 延长缴费), and with a window of ten years nobody reaches fifteen — a nation needs
-``--years`` of 15 or more before anyone retires with a pension. The residents' scheme's pension
-is not built (benefits README), so residents who reach 60 stay as they are.
+``--years`` of 15 or more before anyone retires with a pension.
+
+The residents who reached 60 in the window with fifteen years paid (国发〔2014〕8号) apply for the
+residents' scheme's pension at the agency of their relation (:func:`award_residents`, through
+:func:`jinbao.benefits.resident.apply`): the award (the national minimum in force + the account
+÷ 139) made by ``sim`` and approved by ``sim-checker``, then each agency's awards raised to the
+later national minimums (``resident.raise_basic``), then the payment runs. Those with fewer
+years stay suspended, "待领取": the scheme's transitional rule for those near 60 at its start
+is not built (benefits README). Their years, too, need a window of 15 or more.
 
 A rerun carries on: a person with an application is not applied for again; one still waiting is
 checked again; the payment run pays no month twice.
@@ -45,6 +52,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, func, select
 
+from jinbao.benefits import resident
 from jinbao.benefits import service as benefits
 from jinbao.benefits.payments import run_payments
 from jinbao.benefits.tables import awards, benefit_payments, retirement_applications
@@ -120,6 +128,138 @@ def retire(
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class ResidentPensionReport:
+    residents: int  # reached 60 in the window with fifteen years paid: applied
+    awarded: int  # award approved, the relation receiving
+    not_applied: int  # applications the service refused
+    raised: int  # awards raised to a later national minimum (基础养老金调整)
+    paid_months: int  # person-months paid by the payment runs (this run)
+    paid: int  # fen paid by the payment runs (this run)
+    reasons: dict[str, int]  # why not applied: error code → persons
+
+
+def award_residents(
+    engine: Engine,
+    clock: Clock,
+    params: Parameters,
+    residents: Sequence[str],
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    batch: int = BATCH,
+    workers: int = 1,
+) -> ResidentPensionReport:
+    """Each of ``residents`` (ID numbers) applies for the residents' scheme's pension at the
+    agency of the relation; the drafts are approved; each agency's awards are raised to the
+    national minimums since their first month; then the payment runs (see the module). Batches
+    as :func:`retire`'s."""
+    counts, reasons, batches = tally_batches(
+        engine, clock, params, residents, _resident_batch, batch=batch, workers=workers,
+        progress=progress, extra_steps=1,
+        describe=lambda span, did: f"residents {span}: {did['awarded']} awarded",
+    )  # fmt: skip
+    raised = months = paid = 0
+    if batches:
+        raised = _raises(engine, clock, params)
+        months, paid = _payment_runs(engine, clock, params, workers)
+        if progress is not None:
+            progress(batches, batches + 1, f"{raised} raised, payment runs: {months} months paid")
+            progress(batches + 1, batches + 1, "")
+    return ResidentPensionReport(
+        residents=len(residents), awarded=counts["awarded"], not_applied=counts["not_applied"],
+        raised=raised, paid_months=months, paid=paid, reasons=dict(sorted(reasons.items())),
+    )  # fmt: skip
+
+
+def _resident_batch(
+    engine: Engine, clock: Clock, params: Parameters, part: list[str]
+) -> tuple[Counter[str], Counter[str]]:
+    """One batch of residents: each applies where the relation is (unless an earlier run
+    applied), the drafts approved; counts of awarded and not applied, and the reasons."""
+    counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        insured = dict(
+            uow.conn.execute(
+                select(persons.c.id_number, agencies.c.code)
+                .join(relationships, relationships.c.person_id == persons.c.id)
+                .join(agencies, agencies.c.id == relationships.c.agency_id)
+                .where(
+                    persons.c.id_number.in_(part),
+                    relationships.c.scheme == resident.SCHEME,
+                    relationships.c.status.in_(["contributing", "suspended"]),
+                )
+            ).all()
+        )
+    _, applied = _lookup(engine, clock, part)
+    for number in part:
+        if number in applied:
+            continue
+        if number not in insured:  # not what the nation drew: said, not passed over
+            counts["not_applied"] += 1
+            reasons["sim.no_resident_relation"] += 1
+            continue
+        try:
+            with UnitOfWork(engine, clock, MAKER) as uow:
+                resident.apply(
+                    uow,
+                    resident.ResidentPensionApplication(
+                        number, insured[number], operator=MAKER, bank=BANK,
+                        account_number=_bank_account(number),
+                    ),
+                    params,
+                )  # fmt: skip
+                uow.commit()
+        except DomainError as exc:
+            counts["not_applied"] += 1
+            reasons[exc.code] += 1
+    _approve_drafts(engine, clock, part)
+    counts["awarded"] += sum(row.state == "awarded" for row in _applications(engine, clock, part))
+    return counts, reasons
+
+
+def _raises(engine: Engine, clock: Clock, params: Parameters) -> int:
+    """Each agency with residents' awards raises them to the national minimums since their
+    first month (one transaction an agency, maker and checker as for the awards)."""
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        codes = sorted(
+            set(
+                uow.conn.execute(
+                    select(agencies.c.code)
+                    .join(
+                        retirement_applications,
+                        retirement_applications.c.agency_id == agencies.c.id,
+                    )
+                    .where(
+                        retirement_applications.c.state == "awarded",
+                        retirement_applications.c.scheme == resident.SCHEME,
+                    )
+                ).scalars()
+            )
+        )
+    raised = 0
+    for code in codes:
+        with UnitOfWork(engine, clock, MAKER) as uow:
+            raised += resident.raise_basic(uow, code, params, MAKER, CHECKER).raised
+            uow.commit()
+    return raised
+
+
+def _approve_drafts(engine: Engine, clock: Clock, part: list[str]) -> None:
+    """The second operator approves every award draft of the batch's persons."""
+    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
+        drafts = uow.conn.execute(
+            select(awards.c.id)
+            .join(retirement_applications, retirement_applications.c.id == awards.c.application_id)
+            .join(persons, persons.c.id == retirement_applications.c.person_id)
+            .where(persons.c.id_number.in_(part), awards.c.state == "draft")
+        ).scalars().all()  # fmt: skip
+    for award_id in drafts:
+        with UnitOfWork(engine, clock, CHECKER) as uow:
+            benefits.approve_award(uow, award_id, CHECKER)
+            uow.commit()
+
+
 def _bank_account(id_number: str) -> str:
     """A made-up account number for a person's pension (digits only, as the service checks)."""
     return "6200" + id_number[:17]
@@ -175,17 +315,7 @@ def _batch(
                         uow.commit()
                 except DomainError as exc:
                     reasons[exc.code] += 1
-    with UnitOfWork(engine, clock, MAKER, write=False) as uow:
-        drafts = uow.conn.execute(
-            select(awards.c.id)
-            .join(retirement_applications, retirement_applications.c.id == awards.c.application_id)
-            .join(persons, persons.c.id == retirement_applications.c.person_id)
-            .where(persons.c.id_number.in_(part), awards.c.state == "draft")
-        ).scalars().all()  # fmt: skip
-    for award_id in drafts:
-        with UnitOfWork(engine, clock, CHECKER) as uow:
-            benefits.approve_award(uow, award_id, CHECKER)
-            uow.commit()
+    _approve_drafts(engine, clock, part)
     counts["linked"] += _linked(engine, clock, driven)
     for row in _applications(engine, clock, part):
         counts[row.state] += 1

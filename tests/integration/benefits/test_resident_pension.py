@@ -151,6 +151,9 @@ def test_a_resident_at_sixty_with_fifteen_years_is_awarded_paid_and_raised(
         ("2024-07", 12_300, "approved"),
         ("2025-01", 14_300, "approved"),
     ]
+    raised_steps = [s["zh"] for s in versions[1]["explanation"]["steps"]]
+    assert "143.00" in raised_steps[-1]
+    assert not any("resident-raise" in step for step in raised_steps)  # done with
 
     # The next run pays March at 163.82 and January and February's 20 yuan as arrears.
     second = pay(uow_at, YearMonth(2025, 3))

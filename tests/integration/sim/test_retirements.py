@@ -29,7 +29,7 @@ from jinbao.contributions.tables import (
 )
 from jinbao.db.uow import UnitOfWork
 from jinbao.kernel.clock import FixedClock
-from jinbao.kernel.money import Fen
+from jinbao.kernel.money import Fen, round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import load_parameters
@@ -38,7 +38,7 @@ from jinbao.policy.retirement import minimum_contribution_for
 from jinbao.policy.survivors import survivor_benefits
 from jinbao.registry.tables import agencies, persons, relationships
 from jinbao.sim.deaths import CLAIMANT, FEED, FEED_MONTHS, death_in_feed, pensioners_die
-from jinbao.sim.nation import RETIREMENTS, SimReport, generate
+from jinbao.sim.nation import RESIDENT_PENSIONS, RETIREMENTS, SimReport, generate
 from jinbao.sim.retirements import CHECKER, MAKER
 from jinbao.transfers.tables import cleared_months, transfer_cases
 from tests.integration.helpers import account_left
@@ -368,3 +368,78 @@ def survivors_paid_by_their_rule(conn: Connection, report: SimReport) -> None:
             drawn_months=None, account_balance=Fen(0), params=PARAMS,
         ).value  # fmt: skip
         assert (r.funeral, r.survivor_pension) == (due.funeral, due.survivor_pension) != (0, 0)
+
+
+# Residents alone: 20 years reach back to 2006-11, and the scheme's payments to 2009, so that
+# those who reached 60 from 2024 on may have 15 years paid.
+RESIDENTS = {"persons_wanted": 800, "years": 20, "seed": 5, "chunk": 400, "residents": 1.0}
+
+
+def test_who_reached_60_with_fifteen_years_paid_draws_the_residents_pension_every_month_since(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """国发〔2014〕8号: at 60 with 15 years paid, the award — the national minimum in force the
+    month after the 60th birthday's, and the account ÷ 139 — approved by a second operator,
+    raised to each later national minimum from the month it rose, and paid once for every month
+    since at the version in force; those with fewer years stay 待领取; a rerun pays nothing."""
+    steps: list[tuple[str, int, int, str]] = []
+    report = generate(
+        engine, clock, PARAMS, transfers=0.0, stages=lambda *s: steps.append(s), **RESIDENTS,  # type: ignore[arg-type]
+    )  # fmt: skip
+    pensions = report.resident_pensions
+    assert pensions is not None
+    assert pensions.awarded == pensions.residents > 0, pensions.reasons
+    assert pensions.raised > 0  # some turned 60 before a rise of the minimum
+    _, done, total, step = [s for s in steps if s[0] == RESIDENT_PENSIONS][-1]
+    assert (done, step) == (total, "")  # the last call, after the batches, raises and runs
+    last = YearMonth.of(clock.today()).plus(-1)
+    with UnitOfWork(engine, clock) as uow:
+        conn = uow.conn
+        assert check(uow) == []
+        applications = conn.execute(
+            select(retirement_applications).where(retirement_applications.c.scheme == "resident")
+        ).all()
+        assert len(applications) == pensions.awarded
+        paid = 0
+        for app in applications:
+            versions = conn.execute(
+                select(awards).where(awards.c.application_id == app.id).order_by(awards.c.version)
+            ).all()
+            first = versions[0]
+            assert (first.made_by, first.checked_by) == (MAKER, CHECKER)
+            inputs = json.loads(first.inputs)
+            start = period_of(first.from_month)
+            assert start == period_of(app.retire_month).plus(1)
+            assert inputs["contribution_months"] >= 180
+            assert first.account == round_to_fen(Decimal(inputs["account_balance"]) / 139)
+            assert first.basic == PARAMS.resident_minimum_basic_pension(start.first_day()).value
+            now = PARAMS.resident_minimum_basic_pension(last.first_day()).value
+            assert versions[-1].basic == now  # raised to the minimum in force
+            months = conn.execute(
+                select(benefit_payments.c.month, benefit_payments.c.amount)
+                .where(benefit_payments.c.application_id == app.id)
+                .order_by(benefit_payments.c.month)
+            ).all()
+            expected = [start.plus(i) for i in range(max(0, start.months_until(last) + 1))]
+            died = conn.execute(
+                select(func.count()).where(death_settlements.c.application_id == app.id)
+            ).scalar_one()
+            if not died:
+                assert [period_of(m) for m, _ in months] == expected
+            for m, amount in months:
+                in_force = [v for v in versions if v.from_month <= m][-1]
+                assert amount == in_force.total
+            paid += len(months)
+        assert paid == pensions.paid_months > 0
+        # Who reached 60 with fewer years paid waits, 待领取: no application.
+        waiting = conn.execute(
+            select(func.count()).where(
+                relationships.c.scheme == "resident",
+                relationships.c.status == "suspended",
+                relationships.c.person_id.not_in(select(retirement_applications.c.person_id)),
+            )
+        ).scalar_one()
+        assert waiting > 0
+    again = generate(engine, clock, PARAMS, transfers=0.0, **RESIDENTS)  # type: ignore[arg-type]
+    assert again.resident_pensions is not None
+    assert (again.resident_pensions.paid_months, again.resident_pensions.raised) == (0, 0)
