@@ -52,7 +52,7 @@ def test_the_readme_names_the_demo_persons_it_walks(url: str) -> None:
     loaded = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     walked = [*loaded["movers"][:2], *loaded["paper_movers"], loaded["linkage_person"],
-              loaded["retiree"]]  # fmt: skip
+              loaded["retiree"], loaded["resident_pensioner"]]  # fmt: skip
     for number in walked:
         assert f" {number} " in readme, number
 
@@ -454,6 +454,60 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
         rerun = client.post("/api/agencies/41010000/benefit-runs", json={"month": "2026-01"})
         assert rerun.status_code == 200, rerun.text
         assert (rerun.json()["paid"], rerun.json()["run"], rerun.json()["banks"]) == (0, None, [])
+    assert "every invariant holds" in run(url, "ledger", "check")
+
+
+def test_the_readme_residents_pension_with_the_demo_data(url: str, tmp_path: Path) -> None:
+    """城乡居民养老保险待遇 as the README walks it: the demo's resident, 60 in May 2025 with 16
+    years of the 500-yuan tier paid, applies; the draft is approved by a second operator; the
+    raise finds nothing to raise (the minimum has not risen since her first month); the run
+    pays every month since June 2025. Over HTTP the linkage person, with five years paid there,
+    is refused with what to do."""
+    run(url, "db", "upgrade")
+    loaded = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))
+    person = loaded["resident_pensioner"]
+    applied = json.loads(
+        run(url, "benefit", "resident-apply", person, "--agency", "41010000", "--operator", "张三",
+            "--bank", "中国农业银行", "--account", "6228480010000012345", "--json")
+    )  # fmt: skip
+    assert (applied["scheme"], applied["state"], applied["retire_month"]) == (
+        "resident", "awarded", "2025-05",
+    )  # fmt: skip
+    (award,) = applied["awards"]
+    # 143 yuan, the minimum since 2025 (unverified), + 16 × (500 + 60) = 8 960 yuan ÷ 139
+    assert (award["from_month"], award["basic"], award["account"]) == ("2025-06", 14_300, 6_446)
+    shown = run(url, "benefit", "show", str(applied["id"]))
+    assert "城乡居民养老保险待遇申请" in shown
+    assert "过渡" not in shown  # no transitional part in the residents' scheme
+    run(url, "benefit", "approve", str(award["id"]), "--operator", "李四")
+    raised = json.loads(
+        run(url, "benefit", "resident-raise", "--agency", "41010000", "--operator", "张三",
+            "--checker", "李四", "--json")
+    )  # fmt: skip
+    assert (raised["raised"], raised["pending"]) == (0, 0)
+    paid = json.loads(
+        run(url, "benefit", "pay", "--agency", "41010000", "--month", "2026-01",
+            "--bank-dir", str(tmp_path), "--json")
+    )  # fmt: skip
+    assert (paid["paid"], paid["total"]) == (1, 8 * 20_746)  # June 2025 to January 2026
+    assert "年满60周岁 2025-05 月养老金 207.46 元" in run(url, "person", "record", person)
+    with TestClient(create_app(make_engine(url))) as client:
+        refused = client.post(
+            "/api/resident-pensions",
+            json={"id_number": loaded["linkage_person"], "agency_code": "41010000",
+                  "operator": "张三"},
+        )  # fmt: skip
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "resident_pension.below_minimum"
+        again = client.post(
+            "/api/agencies/41010000/resident-pension-raises",
+            json={"operator": "张三", "checker": "李四"},
+        )
+        assert again.status_code == 201, again.text
+        assert again.json()["raised"] == 0
+        notice = client.get(f"/api/awards/{award['id']}/notice.pdf")
+        assert notice.status_code == 200
+        assert notice.content.startswith(b"%PDF-")
     assert "every invariant holds" in run(url, "ledger", "check")
 
 

@@ -83,6 +83,11 @@ def load(
             )
         if report.retiree:
             typer.echo("达到法定退休年龄 ready to retire: " + report.retiree)
+        if report.resident_pensioner:
+            typer.echo(
+                "年满60周岁（城乡居保）ready for the residents' pension: "
+                + report.resident_pensioner
+            )
         if report.linkage_person:
             typer.echo(
                 "城乡衔接（职工转入居民）linkage into the resident scheme: " + report.linkage_person

@@ -106,6 +106,8 @@ class DemoReport:
     linkage_person: str | None = None
     # at the statutory age with 5 years kept in Guangzhou and 16 at home: ready to retire
     retiree: str | None = None
+    # 60 in May 2025 with 16 years paid in the residents' scheme: ready for its pension
+    resident_pensioner: str | None = None
 
 
 def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
@@ -122,10 +124,11 @@ def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
     movers, paper_movers = _movers(uow, persons)
     linkage = _linkage_person(uow, rng, employers, params or load_parameters())
     retiree = _retiree(uow, rng, params or load_parameters())
+    resident_pensioner = _resident_pensioner(uow, rng, params or load_parameters())
     return DemoReport(
-        True, agencies, len(employers) + 2, len(persons) + 2,
-        relationships + len(movers) + len(paper_movers) + 4, records + 84 + 251, movers,
-        paper_movers, linkage, retiree,
+        True, agencies, len(employers) + 2, len(persons) + 3,
+        relationships + len(movers) + len(paper_movers) + 5, records + 84 + 251, movers,
+        paper_movers, linkage, retiree, resident_pensioner,
     )  # fmt: skip
 
 
@@ -505,4 +508,25 @@ def _retiree(uow: UnitOfWork, rng: random.Random, params: Parameters) -> str:
         service.change_relationship_status(
             uow, job.id, RelationshipStatus.SUSPENDED, changed_on=until, reason="离职"
         )
+    return number
+
+
+def _resident_pensioner(uow: UnitOfWork, rng: random.Random, params: Parameters) -> str:
+    """Born May 1965 with 户籍 in Zhengzhou: insured in the residents' scheme at the Zhengzhou
+    agency from 2009, paying the 500-yuan tier every year 2009–2024 (16 years); 60 in May 2025,
+    the relation suspended, waiting for the scheme's pension (国发〔2014〕8号). DEMO DATA."""
+    from jinbao.contributions.service.resident import ResidentPayment, pay_resident_year
+
+    born = dt.date(1965, 5, 10)
+    number = _id_number(rng, "410105", born, Sex.FEMALE)
+    service.add_person(uow, service.NewPerson(number, "赵桂兰", "410105"))
+    relation = service.add_relationship(
+        uow, service.NewRelationship(number, Scheme.RESIDENT, "41010000", dt.date(2009, 1, 1))
+    )
+    for year in range(2009, 2025):
+        pay_resident_year(uow, ResidentPayment(number, year, 500, dt.date(year, 3, 1)), params)
+    service.change_relationship_status(
+        uow, relation.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 5, 10),
+        reason="年满60周岁，待领取城乡居民养老保险待遇（演示数据）",
+    )  # fmt: skip
     return number

@@ -118,8 +118,9 @@ def test_a_pensioners_record_has_the_award_in_force(
     with uow_at() as uow:
         pension = person_record(uow, person, params)["pension"]
     assert pension == {
-        "application": application, "state": "awarded", "retire_month": "2025-12",
-        "monthly": award["total"], "award_version": award["version"], "paid_total": 0,
+        "application": application, "scheme": "enterprise", "state": "awarded",
+        "retire_month": "2025-12", "monthly": award["total"], "award_version": award["version"],
+        "paid_total": 0,
     }  # fmt: skip
     for month in (1, 2):
         commit(uow_at, lambda uow, m=month: run_payments(uow, NEW, YearMonth(2026, m)))
