@@ -499,6 +499,7 @@ def test_the_readme_residents_pension_with_the_demo_data(url: str, tmp_path: Pat
         )  # fmt: skip
         assert refused.status_code == 409, refused.text
         assert refused.json()["code"] == "resident_pension.below_minimum"
+        assert "缴费5年，转入0个月，退还0个月" in refused.json()["messages"]["zh"]
         again = client.post(
             "/api/agencies/41010000/resident-pension-raises",
             json={"operator": "张三", "checker": "李四"},
@@ -508,6 +509,20 @@ def test_the_readme_residents_pension_with_the_demo_data(url: str, tmp_path: Pat
         notice = client.get(f"/api/awards/{award['id']}/notice.pdf")
         assert notice.status_code == 200
         assert notice.content.startswith(b"%PDF-")
+    # Once his seven employee years are linked in (17号 第六条: they count as residents' years),
+    # less the three residents' years paid in both schemes (第七条: refunded), he has nine.
+    linkage = json.loads(
+        run(url, "transfer", "apply", loaded["linkage_person"], "--to", "41010000", "--from",
+            "44010600", "--scheme", "resident", "--kind", "linkage", "--json")
+    )  # fmt: skip
+    run(url, "transfer", "approve", linkage["case_id"])
+    run(url, "transfer", "approve", linkage["case_id"])
+    still = json.loads(
+        run(url, "benefit", "resident-apply", loaded["linkage_person"], "--agency", "41010000",
+            "--operator", "张三", "--json", code=3)
+    )  # fmt: skip
+    assert still["error"]["code"] == "resident_pension.below_minimum"
+    assert "累计缴费9年（缴费5年，转入84个月，退还36个月）" in still["error"]["zh"]
     assert "every invariant holds" in run(url, "ledger", "check")
 
 
