@@ -140,7 +140,7 @@ def run_payments(uow: UnitOfWork, agency_code: str, month: YearMonth) -> Payment
                 m = m.plus(1)
             by_month: dict[int, int] = {}
             account_paid: dict[int, int] = {}  # month → the account part it was paid with
-            accounts = {int(v.id): int(v.account) for v in versions}
+            accounts = {int(v.id): int(v.account) for v in versions} if done else {}
             for (for_month, _), (amount, award_id) in done.items():
                 if for_month < period:
                     by_month[for_month] = by_month.get(for_month, 0) + amount
