@@ -303,7 +303,9 @@ def duplicate_pensions(request: Request) -> list[dict[str, Any]]:
 
 class DuplicateIn(BaseModel):
     keep_agency: str | None = Field(None, description="two employee pensions: the agency kept")
-    resident_pension_drawn: str = Field("0", description="yuan, from the resident agency")
+    resident_pension_drawn: str = Field(
+        "0", description="resident basic pension drawn elsewhere, yuan (this node's is read)"
+    )
 
 
 @router.post(

@@ -424,7 +424,8 @@ def settle_duplicate(
     id_number: str,
     keep: Annotated[str | None, typer.Option(help="two employee pensions: the agency kept")] = None,
     resident_drawn: Annotated[
-        str, typer.Option(help="resident pension drawn, yuan (from the resident agency)")
+        str,
+        typer.Option(help="resident basic pension drawn elsewhere, yuan (this node's: read)"),
     ] = "0",
     as_json: JsonOption = False,
 ) -> None:
@@ -440,8 +441,8 @@ def settle_duplicate(
     typer.echo(
         json.dumps(result, ensure_ascii=False)
         if as_json
-        else f"保留 {result['kept']}；退还 {format_yuan(result['refunded'])} 元；尚需追回 "
-        f"{format_yuan(result['to_recover'])} 元"
+        else f"保留 {result['kept']}；退还 {format_yuan(result['refunded'])} 元（其中抵扣应追回的 "
+        f"{format_yuan(result['set_off'])} 元）；尚需追回 {format_yuan(result['to_recover'])} 元"
     )
 
 

@@ -5,7 +5,9 @@ migrated from several places can still hold two. The rule (policy.linkage.duplic
 人社部发〔2014〕17号 第八条, 人社部规〔2016〕5号 五, 人社厅发〔2021〕77号) says which stays:
 - an employee and a resident pension: the employee one stays; the resident relation ends and its
   account is refunded except the government subsidies; the resident basic pension drawn is
-  repaid (the amount comes from the resident agency's payment records: entered here);
+  repaid (17号 第八条: "已领取的城乡居民养老保险基础养老金应予以退还"): what this node's payment
+  runs paid of it (since session 41 they pay the residents' pension), read from its payments,
+  plus what the operator enters for what was paid elsewhere or before the data came here;
 - two employee pensions: the one agreed with the person stays; the other ends, its remaining
   account is refunded, and what it paid is recovered (5号 五).
 Each settlement is one transaction: relations, account entries, ledger and the record of it.
@@ -113,7 +115,7 @@ def settle(
             "This kind of duplicate (say, two resident pensions) is not handled here yet.",
         )
     assert kept is not None
-    refunded = recovered = 0
+    refunded = recovered = set_off = 0
     for other in (d for d in drawing if d is not kept):
         balance = account_balance(uow, person_id, other.scheme, other.region)
         total = sum(int(v) for v in balance.values())
@@ -126,7 +128,7 @@ def settle(
                     )
                 ).scalar_one()
             )
-            recovered += resident_pension_drawn
+            recovered += resident_pension_drawn + _resident_basic_paid(uow, person_id, other)
         else:
             recovered += int(
                 uow.conn.execute(
@@ -177,13 +179,44 @@ def settle(
                     )  # fmt: skip
         refunded += to_person
         recovered -= setoff
+        set_off += setoff
         change_relationship_status(
             uow, other.relationship_id, RelationshipStatus.TERMINATED,
             changed_on=uow.clock.today(), reason=f"重复领取清理，保留{kept.agency_code}",
         )  # fmt: skip
     result = {
-        "kept": kept.agency_code, "refunded": refunded, "to_recover": recovered,
+        "kept": kept.agency_code, "refunded": refunded, "set_off": set_off,
+        "to_recover": recovered,
         "rule": [{"zh": s.zh, "en": s.en} for s in rule.explanation.steps],
     }  # fmt: skip
     record(uow, "benefit.duplicate_settled", "person", id_number, new=result)
     return result
+
+
+def _resident_basic_paid(uow: UnitOfWork, person_id: int, drawing: Drawing) -> int:
+    """The residents' basic pension this node's runs paid the person at the drawing's agency:
+    the payments less what they drew from the person's own account (the account part, not
+    repaid: 17号 第八条 names the 基础养老金)."""
+    paid = uow.conn.execute(
+        select(func.coalesce(func.sum(benefit_payments.c.amount), 0))
+        .join(
+            retirement_applications,
+            retirement_applications.c.id == benefit_payments.c.application_id,
+        )
+        .join(agencies, agencies.c.id == retirement_applications.c.agency_id)
+        .where(
+            retirement_applications.c.person_id == person_id,
+            retirement_applications.c.scheme == drawing.scheme,
+            agencies.c.code == drawing.agency_code,
+        )
+    ).scalar_one()
+    from_account = uow.conn.execute(
+        select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
+            account_entries.c.person_id == person_id,
+            account_entries.c.scheme == drawing.scheme,
+            account_entries.c.region == drawing.region,
+            account_entries.c.kind == "payout",
+            account_entries.c.source.like("benefit:%"),
+        )
+    ).scalar_one()
+    return int(paid) + int(from_account)  # the entries drawn are negative

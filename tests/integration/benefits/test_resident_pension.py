@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from jinbao.accounts.tables import account_entries
-from jinbao.benefits import events, resident
+from jinbao.benefits import duplicates, events, resident
 from jinbao.benefits import service as benefits
 from jinbao.benefits.adjustment import AdjustmentPlan, adjust
 from jinbao.benefits.payments import run_payments
@@ -25,7 +25,7 @@ from jinbao.ledger.check import check
 from jinbao.ledger.tables import postings
 from jinbao.policy.parameters import Parameters
 from jinbao.registry import service as registry
-from jinbao.registry.model import AgencyLevel, RelationshipStatus
+from jinbao.registry.model import AgencyLevel, RelationshipStatus, Scheme
 from jinbao.registry.tables import relationships
 from tests.builders import a_contact, an_agency_tree, an_id_number
 from tests.integration.benefits.test_retirement import in_residents_scheme
@@ -274,3 +274,42 @@ def test_the_residents_award_notice_reads_in_chinese(
     seen = ocr(tesseract, page_images(pdf)[0], tmp_path)
     for expected in ("城乡居民基本", "年满60周岁", "累计缴费年限", "个人账户养老金", "王秀兰"):
         assert similarity(expected, seen) >= 0.75, (expected, seen)
+
+
+def test_a_resident_pension_paid_here_and_an_employee_one_found_in_migrated_data(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """17号 第八条: the employee pension stays; the residents' account is refunded less the
+    government's subsidies, and the residents' basic pension this node paid — read from its
+    payments, the account part not counted — is repaid, first set off against that refund,
+    with what the operator enters for what was paid elsewhere."""
+    person = a_resident(uow_at, params, range(2009, 2024))
+    application = applied(uow_at, params, person)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    pay(uow_at, YearMonth(2025, 2))  # July 2024 to February 2025: 8 months
+
+    def migrated_employee_pension(uow: UnitOfWork) -> None:
+        kept = registry.add_relationship(
+            uow, registry.NewRelationship(person, Scheme.ENTERPRISE, OLD, dt.date(2000, 1, 1))
+        )
+        registry.change_relationship_status(
+            uow, kept.id, RelationshipStatus.RECEIVING, changed_on=dt.date(2020, 1, 1),
+            reason="迁移数据：职工养老金按月领取",
+        )  # fmt: skip
+
+    commit(uow_at, migrated_employee_pension)
+    with uow_at() as uow:
+        (found,) = duplicates.find(uow)
+    assert found["id_number"] == person
+    settled = commit(
+        uow_at, lambda uow: duplicates.settle(uow, person, resident_pension_drawn=1_000_00)
+    )
+    left = 15 * YEAR - 8 * 2_482  # the account after eight months' account parts
+    assert settled["kept"] == OLD
+    assert settled["refunded"] == left - 15 * 3_000  # less the subsidies, 30 yuan a year
+    assert settled["set_off"] == 8 * 12_300 + 1_000_00  # the basic paid here, and elsewhere
+    assert settled["to_recover"] == 0
+    assert pay(uow_at, YearMonth(2025, 3)).paid == 0  # the residents' relation ended
+    assert ledger_breaks(uow_at) == []
