@@ -3,8 +3,9 @@ policy engine, approved by a second operator, paid by the agency's monthly run, 
 national minimum.
 
 国发〔2014〕8号 (POLICY §8): "年满60周岁、累计缴费满15年，并且没有领取国家规定的基本养老保障待遇，
-按月领取"; the pension is the 基础养老金 (at least the national minimum in force; a local top-up,
-地方加发, is not loaded here) and the 个人账户养老金, the whole account ÷ 139
+按月领取"; the pension is the 基础养老金 (the national minimum in force, plus the province's
+top-up, 地方加发, where its operators loaded one: ``local_top_up`` in resident.toml) and the
+个人账户养老金, the whole account ÷ 139
 (:func:`jinbao.policy.resident.resident_pension`). The years counted are the years paid at the
 agency, less the months refunded because the person paid them in the employees' scheme too
 (人社部发〔2014〕17号 第七条), plus the months the relation brought: employee years linked in
@@ -22,14 +23,15 @@ agency, less the months refunded because the person paid them in the employees' 
 - The approval, corrections (更正), the award notice and the payment run are the employees'
   (:mod:`jinbao.benefits.service`, :mod:`jinbao.benefits.payments`), on the application's scheme;
   the run books the basic pension to the government's subsidy (财政补助).
-- :func:`raise_basic`: when the national minimum rises, every resident award in force at the
-  agency gets a version from the month it rose, made and checked by two operators (the
+- :func:`raise_basic`: when the national minimum or the province's top-up rises, every
+  resident award in force at the agency gets a version from the month it rose, made and checked by two operators (the
   yearly adjustment of the employees' pensions, :mod:`jinbao.benefits.adjustment`, leaves the
   residents alone); the next run pays the months already paid as arrears.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +57,7 @@ from jinbao.kernel.errors import Conflict, InvalidInput
 from jinbao.kernel.money import Fen, format_yuan
 from jinbao.kernel.periods import YearMonth, format_years_months_zh
 from jinbao.ledger.model import region_of
-from jinbao.policy.parameters import Parameters
+from jinbao.policy.parameters import Param, Parameters
 from jinbao.policy.resident import resident_pension
 from jinbao.registry.model import Scheme
 from jinbao.registry.service.persons import registered_person
@@ -64,7 +66,7 @@ from jinbao.transfers.cases import agency as agency_of
 from jinbao.transfers.tables import cleared_months, transferred_years
 
 SCHEME = Scheme.RESIDENT.value
-RAISE = "全国城乡居民基础养老金最低标准提高"  # the reason of a raise's versions (and its mark)
+RAISE = "城乡居民基础养老金提高"  # the reason of a raise's versions (and its mark)
 RAISE_ADVICE = "执行基础养老金调整（jinbao benefit resident-raise）"
 
 
@@ -197,9 +199,11 @@ def make_award(
         ).scalar_one()
     )
     age_months = YearMonth.of(person.birth_date).months_until(start)
+    province = region[:2]
+    local = params.resident_local_top_up(province, start.first_day())
     pension = resident_pension(
         account_balance=Fen(balance), on=start.first_day(), age_years=age_months // 12,
-        contribution_years=months.total // 12, params=params,
+        contribution_years=months.total // 12, params=params, local_parameter=local,
     )  # fmt: skip
     if not pension.value.eligible:  # a correction after the record lost years
         raise Conflict(
@@ -211,15 +215,20 @@ def make_award(
         )
     minimum = params.resident_minimum_basic_pension(start.first_day())
     explanation = _explanation(pension)
-    later = [(on, p) for on, p in params.resident_minimum_steps() if on > start.first_day()]
-    if later and later[-1][0] <= uow.clock.today():
-        on, last = later[-1]
+    if local is not None:
+        explanation["sources"].append(f"{local.source}（地方加发，{local.status}）")
+    later = [
+        step for step in basic_steps(params, province, start.first_day(), uow.clock.today())
+        if step.basic > pension.value.basic
+    ]  # fmt: skip
+    if later:
+        last = later[-1]
         explanation["steps"].append(
             {
-                "zh": f"全国基础养老金最低标准此后已提高（{on}起 {format_yuan(Fen(last.value))} 元）："
+                "zh": f"基础养老金此后已提高（{last.on}起 {format_yuan(Fen(last.basic))} 元）："
                 f"复核后{RAISE_ADVICE}，按月补发差额。",
-                "en": f"The national minimum has risen since ({format_yuan(Fen(last.value))} from "
-                f"{on}): once approved, run the raise (jinbao benefit resident-raise); the "
+                "en": f"The basic pension has risen since ({format_yuan(Fen(last.basic))} from "
+                f"{last.on}): once approved, run the raise (jinbao benefit resident-raise); the "
                 "difference is paid back by month.",
             }
         )
@@ -229,6 +238,9 @@ def make_award(
         "account_balance": balance, "age_months": age_months, "retire_month": str(at_age),
         "minimum_basic": minimum.value, "minimum_status": minimum.status,
         "minimum_source": minimum.source,
+        "local_top_up": local.value if local else 0,
+        "local_top_up_status": local.status if local else None,
+        "local_top_up_source": local.source if local else None,
     }  # fmt: skip
     return insert_award(
         uow, application_id, from_month=start, basic=int(pension.value.basic),
@@ -278,8 +290,9 @@ def raise_basic(
             field="checker",
         )
     agency_id, agency = agency_of(uow, agency_code)
-    today = uow.clock.today()
-    steps = [(on, p) for on, p in params.resident_minimum_steps() if on <= today]
+    steps = basic_steps(
+        params, region_of(agency.region_code or "000000")[:2], None, uow.clock.today()
+    )
     applications = (
         uow.conn.execute(
             select(retirement_applications.c.id).where(
@@ -303,11 +316,11 @@ def raise_basic(
             continue
         current = versions[-1]
         before = current.basic
-        for on, minimum in steps:
-            month = YearMonth(on.year, on.month)
-            if period_int(month) <= current.from_month or minimum.value <= current.basic:
+        for step in steps:
+            # a step on the first day of the version's first month is in it already
+            if step.on <= period_of(current.from_month).first_day() or step.basic <= current.basic:
                 continue
-            current = _raised(uow, current, month, minimum.value, on, minimum, maker, checker)
+            current = _raised(uow, current, step, maker, checker)
             added += 1
         if current.basic != before:
             raised += 1
@@ -320,25 +333,30 @@ def raise_basic(
     return RaiseReport(raised, added, increase, pending)
 
 
-def _raised(
-    uow: UnitOfWork, current: Any, month: YearMonth, basic: int, on: Any, minimum: Any,
-    maker: str, checker: str,
-) -> Any:  # fmt: skip
-    """The approved version at the new minimum from ``month``, the account part unchanged."""
+def _raised(uow: UnitOfWork, current: Any, step: BasicStep, maker: str, checker: str) -> Any:
+    """The approved version at the step's basic pension from its month, the account part
+    unchanged."""
+    basic, month = step.basic, YearMonth(step.on.year, step.on.month)
+    local = step.local.value if step.local else 0
     steps = json.loads(current.explanation)
     # the draft's advice to run this raise is done with
     steps["steps"] = [s for s in steps["steps"] if RAISE_ADVICE not in s["zh"]]
     steps["steps"].append(
         {
-            "zh": f"{on}起全国城乡居民基础养老金最低标准提高至 {format_yuan(Fen(basic))} 元"
-            f"（{minimum.source}；{minimum.status}），基础养老金 {format_yuan(Fen(current.basic))} → "
+            "zh": f"{step.on}起基础养老金 = 全国最低标准 {format_yuan(Fen(step.minimum.value))} 元"
+            f"（{step.minimum.source}；{step.minimum.status}）+ 地方加发 {format_yuan(Fen(local))} 元"
+            + (f"（{step.local.source}；{step.local.status}）" if step.local else "")
+            + f" = {format_yuan(Fen(basic))} 元：{format_yuan(Fen(current.basic))} → "
             f"{format_yuan(Fen(basic))} 元，自{month}起。",
-            "en": f"From {on} the national minimum basic pension is {format_yuan(Fen(basic))} "
-            f"({minimum.status}): basic {format_yuan(Fen(current.basic))} → "
-            f"{format_yuan(Fen(basic))} from {month}.",
+            "en": f"From {step.on} the basic pension is the national minimum "
+            f"{format_yuan(Fen(step.minimum.value))} ({step.minimum.status}) + the local top-up "
+            f"{format_yuan(Fen(local))} = {format_yuan(Fen(basic))}: "
+            f"{format_yuan(Fen(current.basic))} → {format_yuan(Fen(basic))} from {month}.",
         }
     )
-    steps["sources"].append(minimum.source)
+    steps["sources"].append(step.minimum.source)
+    if step.local is not None:
+        steps["sources"].append(f"{step.local.source}（地方加发，{step.local.status}）")
     total = basic + current.account + current.transitional
     award_id = uow.conn.execute(
         insert(awards)
@@ -347,13 +365,45 @@ def _raised(
             state="approved", from_month=period_int(month), basic=basic,
             account=current.account, transitional=current.transitional, total=total,
             inputs=current.inputs, explanation=json.dumps(steps, ensure_ascii=False),
-            supersedes_id=current.id, reason=f"{on}{RAISE}", difference=total - current.total,
+            supersedes_id=current.id, reason=f"{step.on}{RAISE}", difference=total - current.total,
             made_by=maker.strip(), checked_by=checker.strip(), approved_at=uow.clock.now(),
             created_at=uow.clock.now(),
         )
         .returning(awards.c.id)
     ).scalar_one()  # fmt: skip
     return uow.conn.execute(select(awards).where(awards.c.id == award_id)).one()
+
+
+@dataclass(frozen=True, slots=True)
+class BasicStep:
+    """A day the residents' basic pension of a province changed: the national minimum and the
+    province's top-up in force from then, and their sum (fen a month)."""
+
+    on: dt.date
+    minimum: Param[int]
+    local: Param[int] | None
+
+    @property
+    def basic(self) -> int:
+        return self.minimum.value + (self.local.value if self.local else 0)
+
+
+def basic_steps(
+    params: Parameters, province: str, after: dt.date | None, until: dt.date
+) -> list[BasicStep]:
+    """Each day after ``after`` (None: from the first) up to ``until`` on which the national
+    minimum (the series of resident.toml) or the province's top-up (``local_top_up``) changed,
+    oldest first."""
+    days = {on for on, _ in params.resident_minimum_steps()}
+    days |= {on for on, _ in params.resident_local_top_up_steps(province)}
+    return [
+        BasicStep(
+            on, params.resident_minimum_basic_pension(on),
+            params.resident_local_top_up(province, on),
+        )
+        for on in sorted(days)
+        if (after is None or on > after) and on <= until
+    ]  # fmt: skip
 
 
 def _relation(uow: UnitOfWork, person_id: int, agency_id: int) -> int | None:

@@ -98,6 +98,7 @@ class Parameters:
         }
         self._resident_interest = _resident_rates(tables["interest_rates"].get("resident_rate", {}))
         resident = tables["resident"]
+        self._local_top_up = _local_top_ups(resident.get("local_top_up", {}))
         self._resident_minimum = sorted(
             (
                 dt.date.fromisoformat(e["from"]),
@@ -248,6 +249,16 @@ class Parameters:
         """The national minimum 基础养老金 series: (from, fen a month), oldest first."""
         return list(self._resident_minimum)
 
+    def resident_local_top_up(self, province: str, on: dt.date) -> Param[int] | None:
+        """A province's 地方加发 of the residents' basic pension in force on ``on`` (fen a month),
+        or None where the province has none loaded (the first two digits of any code)."""
+        found = [p for start, p in self._local_top_up.get(province[:2], []) if start <= on]
+        return found[-1] if found else None
+
+    def resident_local_top_up_steps(self, province: str) -> list[tuple[dt.date, Param[int]]]:
+        """A province's 地方加发 series: (from, fen a month), oldest first; empty if none."""
+        return list(self._local_top_up.get(province[:2], []))
+
     def resident_minimum_basic_pension(self, on: dt.date) -> Param[int]:
         """National minimum 基础养老金 in fen per month in force on ``on``."""
         found = [p for start, p in self._resident_minimum if start <= on]
@@ -302,6 +313,45 @@ def _resident_rates(table: Mapping[str, Any]) -> dict[tuple[str, int], Param[Dec
                 )
             rates[(province, int(year))] = Param(rate, entry["status"], entry["source"])
     return rates
+
+
+_TOP_UP_CEILING = Decimal(100_000)  # yuan a month: far above any province's (a typo stops)
+
+
+def _local_top_ups(table: Mapping[str, Any]) -> dict[str, list[tuple[dt.date, Param[int]]]]:
+    """``[local_top_up.<province>]`` entries, ``"YYYY-MM-DD" = {yuan, status, source}``: the
+    province's 地方加发 of the residents' basic pension (国发〔2014〕8号: 地方人民政府可以根据实际
+    情况适当提高基础养老金标准) from that day, by province, oldest first; each checked as the
+    residents' rates are (:func:`_resident_rates`)."""
+    out: dict[str, list[tuple[dt.date, Param[int]]]] = {}
+    for province, steps in table.items():
+        for day, entry in steps.items() if isinstance(steps, Mapping) else [("?", steps)]:
+            where = f"resident.local_top_up.{province}.{day}"
+            amount = _decimal(entry.get("yuan")) if isinstance(entry, Mapping) else None
+            try:
+                on: dt.date | None = dt.date.fromisoformat(str(day))
+            except ValueError:
+                on = None
+            if not (
+                len(province) == 2 and province.isdigit() and on is not None
+                and amount is not None and 0 <= amount < _TOP_UP_CEILING
+                and amount == amount.quantize(Decimal("0.01"))
+                and isinstance(entry.get("status"), str) and isinstance(entry.get("source"), str)
+            ):  # fmt: skip
+                raise InvalidInput(
+                    "parameter.invalid",
+                    f"参数“{where}”无效：应写在 [local_top_up.省级代码前两位] 下，形如 "
+                    '"2025-01-01" = { yuan = 30, status = "official", source = "文号" }（每月元数，'
+                    "至多两位小数）。",
+                    f"The parameter '{where}' is invalid: it belongs under [local_top_up.<two-"
+                    'digit province>] as "2025-01-01" = { yuan = 30, status = "official", source '
+                    '= "…" } (yuan a month, at most two decimals).',
+                    field=where,
+                )
+            out.setdefault(province, []).append(
+                (on, Param(int(amount * 100), entry["status"], entry["source"]))
+            )
+    return {p: sorted(steps, key=lambda s: s[0]) for p, steps in out.items()}
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen, format_yuan, round_to_fen
 from jinbao.policy.explain import Explained, Explainer, Source
-from jinbao.policy.parameters import Parameters
+from jinbao.policy.parameters import Param, Parameters
 
 OPINION = Source("国发〔2014〕8号", "《国务院关于建立统一的城乡居民基本养老保险制度的意见》")
 MINIMUM = Source(
@@ -45,8 +45,11 @@ def resident_pension(
     params: Parameters,
     receiving_other_pension: bool = False,
     local_top_up: Fen = Fen(0),
+    local_parameter: Param[int] | None = None,
 ) -> Explained[ResidentPension]:
-    """Eligibility and the monthly resident pension on ``on``."""
+    """Eligibility and the monthly resident pension on ``on``. The local top-up (地方加发) is
+    ``local_top_up`` as entered, or the province's parameter in force (``local_parameter``,
+    listed with its status and source)."""
     x = Explainer(
         "resident.pension", "城乡居民养老保险待遇", "Resident-scheme pension", (OPINION, MINIMUM)
     )
@@ -63,6 +66,12 @@ def resident_pension(
     x.param(
         f"minimum_basic_pension[{on}]", format_yuan(minimum.value), minimum.status, minimum.source
     )
+    if local_parameter is not None:
+        local_top_up = Fen(local_parameter.value)
+        x.param(
+            f"local_top_up[{on}]", format_yuan(local_top_up), local_parameter.status,
+            local_parameter.source,
+        )  # fmt: skip
     if account_balance < 0 or local_top_up < 0:
         raise InvalidInput("resident.negative", "金额不能为负。", "Amounts cannot be negative.")
     reasons = []

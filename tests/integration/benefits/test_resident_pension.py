@@ -23,7 +23,7 @@ from jinbao.kernel.errors import Conflict, DomainError, InvalidInput
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.ledger.tables import postings
-from jinbao.policy.parameters import Parameters
+from jinbao.policy.parameters import Parameters, load_parameters
 from jinbao.registry import service as registry
 from jinbao.registry.model import AgencyLevel, RelationshipStatus, Scheme
 from jinbao.registry.tables import relationships
@@ -312,4 +312,38 @@ def test_a_resident_pension_paid_here_and_an_employee_one_found_in_migrated_data
     assert settled["set_off"] == 8 * 12_300 + 1_000_00  # the basic paid here, and elsewhere
     assert settled["to_recover"] == 0
     assert pay(uow_at, YearMonth(2025, 3)).paid == 0  # the residents' relation ended
+    assert ledger_breaks(uow_at) == []
+
+
+def test_a_provinces_local_top_up_is_added_to_the_basic_pension_and_raised_with_it(
+    engine: Engine, uow_at: Uow, tmp_path: Path
+) -> None:
+    """国发〔2014〕8号: 地方人民政府可以根据实际情况适当提高基础养老金标准 — Henan's top-up, as its
+    operators load it: 15 yuan from 2024 and 40.50 from July 2025 (figures of this test), on
+    top of the national minimum (123, then 143 from 2025)."""
+    (tmp_path / "resident.toml").write_text(
+        "[local_top_up.41]\n"
+        '"2024-01-01" = { yuan = 15, status = "official", source = "豫人社（测试）甲" }\n'
+        '"2025-07-01" = { yuan = "40.50", status = "official", source = "豫人社（测试）乙" }\n'
+    )
+    henan = load_parameters(tmp_path)
+    person = a_resident(uow_at, henan, range(2009, 2024))
+    application = applied(uow_at, henan, person)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    assert (award["basic"], award["account"]) == (12_300 + 1_500, 2_482)
+    assert award["inputs"]["local_top_up"] == 1_500
+    assert any("豫人社（测试）甲" in s for s in award["explanation"]["sources"])
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    raised = commit(uow_at, lambda uow: resident.raise_basic(uow, NEW, henan, "张经办", "李复核"))
+    assert (raised.raised, raised.versions) == (1, 2)
+    with uow_at() as uow:
+        versions = benefits.show(uow, application)["awards"]
+    assert [(v["from_month"], v["basic"]) for v in versions] == [
+        ("2024-07", 13_800), ("2025-01", 14_300 + 1_500), ("2025-07", 14_300 + 4_050),
+    ]  # fmt: skip
+    assert "豫人社（测试）乙" in versions[-1]["explanation"]["steps"][-1]["zh"]
+    paid = pay(uow_at, YearMonth(2025, 8))
+    assert paid.total == 6 * 16_282 + 6 * 18_282 + 2 * 20_832
+    assert fiscal_paid(engine) == 6 * 13_800 + 6 * 15_800 + 2 * 18_350
     assert ledger_breaks(uow_at) == []

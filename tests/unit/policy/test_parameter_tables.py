@@ -141,6 +141,42 @@ def test_a_province_loads_its_residents_rate_and_a_mistyped_one_stops_the_loadin
         assert "0.0175" in caught.value.en
 
 
+def test_a_province_loads_its_local_top_up_and_a_mistyped_one_stops_the_loading(
+    tmp_path: Path, params: Parameters
+) -> None:
+    """地方加发 (国发〔2014〕8号): none ships; a province's own file adds its steps by day."""
+    assert params.resident_local_top_up_steps("41") == []
+    (tmp_path / "resident.toml").write_text(
+        "[local_top_up.41]\n"
+        '"2024-01-01" = { yuan = 15, status = "official", source = "豫人社甲" }\n'
+        '"2025-07-01" = { yuan = "40.50", status = "sample", source = "豫人社乙" }\n'
+    )
+    loaded = load_parameters(tmp_path)
+    assert [(str(on), p.value) for on, p in loaded.resident_local_top_up_steps("410105")] == [
+        ("2024-01-01", 1_500), ("2025-07-01", 4_050),
+    ]  # fmt: skip
+    assert loaded.resident_local_top_up("41", dt.date(2023, 12, 31)) is None
+    assert loaded.resident_local_top_up("41", dt.date(2025, 6, 30)).value == 1_500  # type: ignore[union-attr]
+    assert loaded.resident_local_top_up("44", dt.date(2025, 6, 30)) is None
+    assert loaded.resident("tiers").value["yuan"][0] == 100  # merged over the shipped table
+    for wrong in (
+        '[local_top_up.410000]\n"2024-01-01" = { yuan = 15, status = "o", source = "x" }\n',
+        '[local_top_up.41]\n"2024-13-01" = { yuan = 15, status = "o", source = "x" }\n',
+        '[local_top_up.41]\n"2024-01-01" = { yuan = "十五", status = "o", source = "x" }\n',
+        '[local_top_up.41]\n"2024-01-01" = { yuan = -5, status = "o", source = "x" }\n',
+        '[local_top_up.41]\n"2024-01-01" = { yuan = 15.555, status = "o", source = "x" }\n',
+        '[local_top_up.41]\n"2024-01-01" = { yuan = nan, status = "o", source = "x" }\n',
+        '[local_top_up.41]\n"2024-01-01" = { yuan = 15 }\n',  # no status, no source
+        "[local_top_up]\n41 = 15\n",
+    ):
+        (tmp_path / "resident.toml").write_text(wrong)
+        with pytest.raises(InvalidInput) as caught:
+            load_parameters(tmp_path)
+        assert caught.value.code == "parameter.invalid"
+        assert "local_top_up" in caught.value.zh
+        assert "local_top_up" in caught.value.en
+
+
 @pytest.mark.parametrize(("year", "months"), MINIMUM_YEARS.items())
 def test_the_minimum_contribution_table(params: Parameters, year: int, months: int) -> None:
     assert params.minimum_contribution_months(year).value == months
