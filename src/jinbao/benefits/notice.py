@@ -81,7 +81,13 @@ def render_resident(application: dict[str, Any], award: dict[str, Any]) -> bytes
         rows,
         award["explanation"],
         f"首次核定时全国基础养老金最低标准 {yuan(inputs['minimum_basic'])} 元（{inputs['minimum_status']}："
-        f"{inputs['minimum_source']}）；地方加发基础养老金未录入。",
+        f"{inputs['minimum_source']}）；"
+        + (
+            f"地方加发 {yuan(inputs['local_top_up'])} 元（{inputs['local_top_up_status']}："
+            f"{inputs['local_top_up_source']}）。"
+            if inputs.get("local_top_up")
+            else "本省地方加发基础养老金未录入。"
+        ),
     )
 
 

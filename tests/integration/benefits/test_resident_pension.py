@@ -334,6 +334,8 @@ def test_a_provinces_local_top_up_is_added_to_the_basic_pension_and_raised_with_
     assert (award["basic"], award["account"]) == (12_300 + 1_500, 2_482)
     assert award["inputs"]["local_top_up"] == 1_500
     assert any("豫人社（测试）甲" in s for s in award["explanation"]["sources"])
+    with uow_at() as uow:
+        assert "地方加发 15.00 元" in text_layer(benefits.award_notice(uow, award["id"]))
     commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
     raised = commit(uow_at, lambda uow: resident.raise_basic(uow, NEW, henan, "张经办", "李复核"))
     assert (raised.raised, raised.versions) == (1, 2)
