@@ -49,18 +49,24 @@ class AdjustmentReport:
     total_increase: int  # fen a month, all persons
 
 
+def require_two_operators(maker: str, checker: str) -> None:
+    """An adjustment (the employees' plan, a raise of the residents' basic pension) is made by
+    one operator and checked by another."""
+    if not maker.strip() or not checker.strip() or maker.strip() == checker.strip():
+        raise Conflict(
+            "adjustment.same_operator",
+            "调整须由两名经办人分别制定和复核。",
+            "An adjustment needs a maker and a different checker.",
+            field="checker",
+        )
+
+
 def adjust(
     uow: UnitOfWork, agency_code: str, plan: AdjustmentPlan, maker: str, checker: str
 ) -> AdjustmentReport:
     """Apply the plan to every award in force at the agency for people retired by the end of
     the previous year; once per year (a second run is refused)."""
-    if not maker.strip() or not checker.strip() or maker.strip() == checker.strip():
-        raise Conflict(
-            "adjustment.same_operator",
-            "调整方案须由两名经办人分别制定和复核。",
-            "An adjustment plan needs a maker and a different checker.",
-            field="checker",
-        )
+    require_two_operators(maker, checker)
     if plan.fixed < 0 or plan.per_year < 0 or plan.percent < 0 or plan.percent > Decimal("0.2"):
         raise InvalidInput(
             "adjustment.plan",

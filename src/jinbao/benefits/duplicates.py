@@ -130,20 +130,7 @@ def settle(
             )
             recovered += resident_pension_drawn + _resident_basic_paid(uow, person_id, other)
         else:
-            recovered += int(
-                uow.conn.execute(
-                    select(func.coalesce(func.sum(benefit_payments.c.amount), 0))
-                    .join(
-                        retirement_applications,
-                        retirement_applications.c.id == benefit_payments.c.application_id,
-                    )
-                    .join(agencies, agencies.c.id == retirement_applications.c.agency_id)
-                    .where(
-                        retirement_applications.c.person_id == person_id,
-                        agencies.c.code == other.agency_code,
-                    )
-                ).scalar_one()
-            )
+            recovered += _paid_at(uow, person_id, other)
         to_person = max(0, total - min(subsidies, total))
         kept_subsidy = total - to_person
         # The refund is set off against what must be recovered; the rest is paid out.
@@ -197,19 +184,7 @@ def _resident_basic_paid(uow: UnitOfWork, person_id: int, drawing: Drawing) -> i
     """The residents' basic pension this node's runs paid the person at the drawing's agency:
     the payments less what they drew from the person's own account (the account part, not
     repaid: 17号 第八条 names the 基础养老金)."""
-    paid = uow.conn.execute(
-        select(func.coalesce(func.sum(benefit_payments.c.amount), 0))
-        .join(
-            retirement_applications,
-            retirement_applications.c.id == benefit_payments.c.application_id,
-        )
-        .join(agencies, agencies.c.id == retirement_applications.c.agency_id)
-        .where(
-            retirement_applications.c.person_id == person_id,
-            retirement_applications.c.scheme == drawing.scheme,
-            agencies.c.code == drawing.agency_code,
-        )
-    ).scalar_one()
+    paid = _paid_at(uow, person_id, drawing)
     from_account = uow.conn.execute(
         select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
             account_entries.c.person_id == person_id,
@@ -219,4 +194,23 @@ def _resident_basic_paid(uow: UnitOfWork, person_id: int, drawing: Drawing) -> i
             account_entries.c.source.like("benefit:%"),
         )
     ).scalar_one()
-    return int(paid) + int(from_account)  # the entries drawn are negative
+    return paid + int(from_account)  # the entries drawn are negative
+
+
+def _paid_at(uow: UnitOfWork, person_id: int, drawing: Drawing) -> int:
+    """What this node's payment runs paid the person in the drawing's scheme at its agency."""
+    return int(
+        uow.conn.execute(
+            select(func.coalesce(func.sum(benefit_payments.c.amount), 0))
+            .join(
+                retirement_applications,
+                retirement_applications.c.id == benefit_payments.c.application_id,
+            )
+            .join(agencies, agencies.c.id == retirement_applications.c.agency_id)
+            .where(
+                retirement_applications.c.person_id == person_id,
+                retirement_applications.c.scheme == drawing.scheme,
+                agencies.c.code == drawing.agency_code,
+            )
+        ).scalar_one()
+    )

@@ -40,6 +40,7 @@ from sqlalchemy import func, insert, select
 
 from jinbao.accounts.tables import account_entries
 from jinbao.audit.service import record
+from jinbao.benefits.adjustment import require_two_operators
 from jinbao.benefits.deaths import recorded_death
 from jinbao.benefits.service import (
     _context,
@@ -47,7 +48,7 @@ from jinbao.benefits.service import (
     insert_award,
     no_application_open,
     one_pension_only,
-    set_payee,
+    open_application,
 )
 from jinbao.benefits.tables import awards, retirement_applications
 from jinbao.contributions.model import period_int, period_of
@@ -149,24 +150,10 @@ def apply(uow: UnitOfWork, cmd: ResidentPensionApplication, params: Parameters) 
             f"{rules['contribution_years']} years: no monthly pension yet (国发〔2014〕8号). Years "
             "paid elsewhere count once transferred or linked here.",
         )
-    now = uow.clock.now()
-    application_id = int(
-        uow.conn.execute(
-            insert(retirement_applications)
-            .values(
-                person_id=person_id, agency_id=agency_id, scheme=SCHEME,
-                statutory_month=period_int(at_age), retire_month=period_int(at_age),
-                state="waiting", findings=json.dumps(_findings(uow, person_id), ensure_ascii=False),
-                transfers="[]", created_at=now, updated_at=now,
-            )
-            .returning(retirement_applications.c.id)
-        ).scalar_one()
-    )  # fmt: skip
-    if cmd.bank or cmd.account_number:
-        set_payee(uow, person.id_number, cmd.bank or "", cmd.account_number or "")
-    record(
-        uow, "resident_pension.apply", "retirement_application", str(application_id),
-        new={"id_number": person.id_number, "agency": agency.code, "at_age": str(at_age)},
+    application_id = open_application(
+        uow, person_id, person.id_number, agency_id, agency.code, scheme=SCHEME,
+        statutory=at_age, month=at_age, findings=_findings(uow, person_id), bank=cmd.bank,
+        account_number=cmd.account_number, action="resident_pension.apply",
     )  # fmt: skip
     make_award(uow, application_id, params, cmd.operator)
     return application_id
@@ -181,8 +168,9 @@ def make_award(
     supersedes: Any = None,
     reason: str | None = None,
 ) -> int:
-    """The award draft (国发〔2014〕8号) from the month after the 60th birthday's, at the national
-    minimum in force that month and the account as it is now; also a correction's new version
+    """The award draft (国发〔2014〕8号) from the month after the 60th birthday's, at the basic
+    pension in force that month (the national minimum and the province's top-up) and the
+    account as it is now; also a correction's new version
     (:func:`jinbao.benefits.service.correct_award`)."""
     row, person, agency = _context(uow, application_id)
     at_age = period_of(row.retire_month)
@@ -282,13 +270,7 @@ def raise_basic(
     the minimum rose, one a step (人社部发〔2015〕5号, 〔2020〕67号, 〔2022〕36号, 〔2023〕42号 and
     the later government work reports: parameters with their status). Made and checked by two
     operators, as the employees' adjustment; a rerun adds nothing."""
-    if not maker.strip() or not checker.strip() or maker.strip() == checker.strip():
-        raise Conflict(
-            "adjustment.same_operator",
-            "调整须由两名经办人分别制定和复核。",
-            "A raise needs a maker and a different checker.",
-            field="checker",
-        )
+    require_two_operators(maker, checker)
     agency_id, agency = agency_of(uow, agency_code)
     steps = basic_steps(
         params, region_of(agency.region_code or "000000")[:2], None, uow.clock.today()

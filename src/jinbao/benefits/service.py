@@ -115,25 +115,41 @@ def apply_retirement(uow: UnitOfWork, cmd: RetirementApplication, params: Parame
             field="retire_month",
         )
     no_application_open(uow, person_id)
+    application_id = open_application(
+        uow, person_id, person.id_number, agency_id, agency.code, scheme=SCHEME,
+        statutory=retirement.statutory_month, month=month, findings=[], bank=cmd.bank,
+        account_number=cmd.account_number, action="retirement.apply",
+    )  # fmt: skip
+    _review(uow, application_id, params, cmd.operator, first_check=True)
+    return application_id
+
+
+def open_application(
+    uow: UnitOfWork, person_id: int, id_number: str, agency_id: int, agency_code: str, *,
+    scheme: str, statutory: YearMonth, month: YearMonth, findings: list[dict[str, Any]],
+    bank: str | None, account_number: str | None, action: str,
+) -> int:  # fmt: skip
+    """Write an application, waiting, with the bank account given with it and its audit row
+    (``action``); either scheme's. Returns its id."""
     now = uow.clock.now()
     application_id = int(
         uow.conn.execute(
             insert(retirement_applications)
             .values(
-                person_id=person_id, agency_id=agency_id, scheme=SCHEME,
-                statutory_month=period_int(retirement.statutory_month), retire_month=period_int(month),
-                state="waiting", findings="[]", transfers="[]", created_at=now, updated_at=now,
+                person_id=person_id, agency_id=agency_id, scheme=scheme,
+                statutory_month=period_int(statutory), retire_month=period_int(month),
+                state="waiting", findings=json.dumps(findings, ensure_ascii=False),
+                transfers="[]", created_at=now, updated_at=now,
             )
             .returning(retirement_applications.c.id)
         ).scalar_one()
     )  # fmt: skip
-    if cmd.bank or cmd.account_number:
-        set_payee(uow, person.id_number, cmd.bank or "", cmd.account_number or "")
+    if bank or account_number:
+        set_payee(uow, id_number, bank or "", account_number or "")
     record(
-        uow, "retirement.apply", "retirement_application", str(application_id),
-        new={"id_number": person.id_number, "agency": agency.code, "retire_month": str(month)},
+        uow, action, "retirement_application", str(application_id),
+        new={"id_number": id_number, "agency": agency_code, "retire_month": str(month)},
     )  # fmt: skip
-    _review(uow, application_id, params, cmd.operator, first_check=True)
     return application_id
 
 

@@ -151,8 +151,8 @@ def award_residents(
 ) -> ResidentPensionReport:
     """Each of ``residents`` (ID numbers) applies for the residents' scheme's pension at the
     agency of the relation; the drafts are approved; each agency's awards are raised to the
-    national minimums since their first month; then the payment runs (see the module). Batches
-    as :func:`retire`'s."""
+    basic pensions since their first month (national minimum and province's top-up); then the
+    payment runs (see the module). Batches as :func:`retire`'s."""
     counts, reasons, batches = tally_batches(
         engine, clock, params, residents, _resident_batch, batch=batch, workers=workers,
         progress=progress, extra_steps=1,
@@ -192,27 +192,14 @@ def _resident_batch(
             ).all()
         )
     _, applied = _lookup(engine, clock, part)
-    for number in part:
-        if number in applied:
-            continue
-        if number not in insured:  # not what the nation drew: said, not passed over
-            counts["not_applied"] += 1
-            reasons["sim.no_resident_relation"] += 1
-            continue
-        try:
-            with UnitOfWork(engine, clock, MAKER) as uow:
-                resident.apply(
-                    uow,
-                    resident.ResidentPensionApplication(
-                        number, insured[number], operator=MAKER, bank=BANK,
-                        account_number=_bank_account(number),
-                    ),
-                    params,
-                )  # fmt: skip
-                uow.commit()
-        except DomainError as exc:
-            counts["not_applied"] += 1
-            reasons[exc.code] += 1
+
+    def apply(uow: UnitOfWork, number: str, agency: str) -> None:
+        cmd = resident.ResidentPensionApplication(
+            number, agency, operator=MAKER, bank=BANK, account_number=_bank_account(number)
+        )
+        resident.apply(uow, cmd, params)
+
+    _apply_each(engine, clock, part, applied, insured, "sim.no_resident_relation", apply, counts, reasons)  # fmt: skip
     _approve_drafts(engine, clock, part)
     counts["awarded"] += sum(row.state == "awarded" for row in _applications(engine, clock, part))
     return counts, reasons
@@ -274,27 +261,14 @@ def _batch(
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     last_agency, applied = _lookup(engine, clock, part)
-    for number in part:
-        if number in applied:
-            continue
-        if number not in last_agency:  # not what the nation drew: said, not passed over
-            counts["not_applied"] += 1
-            reasons["sim.no_employee_relation"] += 1
-            continue
-        try:
-            with UnitOfWork(engine, clock, MAKER) as uow:
-                benefits.apply_retirement(
-                    uow,
-                    benefits.RetirementApplication(
-                        number, last_agency[number], operator=MAKER, bank=BANK,
-                        account_number=_bank_account(number),
-                    ),
-                    params,
-                )  # fmt: skip
-                uow.commit()
-        except DomainError as exc:
-            counts["not_applied"] += 1
-            reasons[exc.code] += 1
+
+    def apply(uow: UnitOfWork, number: str, agency: str) -> None:
+        cmd = benefits.RetirementApplication(
+            number, agency, operator=MAKER, bank=BANK, account_number=_bank_account(number)
+        )
+        benefits.apply_retirement(uow, cmd, params)
+
+    _apply_each(engine, clock, part, applied, last_agency, "sim.no_employee_relation", apply, counts, reasons)  # fmt: skip
     # The transfers the record checks start (转回, 归集) — one open per person, the workflow's
     # rule — driven to their end; then each application waiting for them is checked again,
     # which starts the next relation's transfer or makes the award. Until none starts.
@@ -323,6 +297,30 @@ def _batch(
             blocking = [f["code"] for f in json.loads(row.findings) if f["blocking"]]
             reasons.update(set(blocking) or {"sim.retirement_in_progress"})
     return counts, reasons
+
+
+def _apply_each(
+    engine: Engine, clock: Clock, part: list[str], applied: set[str], where: dict[str, str],
+    missing: str, apply: Callable[[UnitOfWork, str, str], None], counts: Counter[str],
+    reasons: Counter[str],
+) -> None:  # fmt: skip
+    """Each of ``part`` not yet ``applied`` applies at the agency ``where`` names, a
+    transaction each; one with no agency there (``missing``: not what the nation drew) or whom
+    the service refuses is counted as not applied, with the reason: said, not passed over."""
+    for number in part:
+        if number in applied:
+            continue
+        if number not in where:
+            counts["not_applied"] += 1
+            reasons[missing] += 1
+            continue
+        try:
+            with UnitOfWork(engine, clock, MAKER) as uow:
+                apply(uow, number, where[number])
+                uow.commit()
+        except DomainError as exc:
+            counts["not_applied"] += 1
+            reasons[exc.code] += 1
 
 
 def _lookup(engine: Engine, clock: Clock, part: list[str]) -> tuple[dict[str, str], set[str]]:

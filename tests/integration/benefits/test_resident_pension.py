@@ -65,6 +65,14 @@ def applied(uow_at: Uow, params: Parameters, person: str) -> int:
     return commit(uow_at, lambda uow: resident.apply(uow, cmd, params))
 
 
+def approved(uow_at: Uow, params: Parameters, person: str) -> None:
+    """Applied for, and the draft approved by a second operator."""
+    application = applied(uow_at, params, person)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+
+
 def pay(uow_at: Uow, month: YearMonth):
     return commit(uow_at, lambda uow: run_payments(uow, NEW, month))
 
@@ -171,10 +179,7 @@ def test_a_resident_pensioners_death_stops_the_pension_and_leaves_no_employees_d
     — the residents' scheme's local grants are not built; the account is inherited less the
     government's subsidies paid in (国发〔2014〕8号)."""
     person = a_resident(uow_at, params, range(2009, 2024))
-    application = applied(uow_at, params, person)
-    with uow_at() as uow:
-        (award,) = benefits.show(uow, application)["awards"]
-    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    approved(uow_at, params, person)
     pay(uow_at, YearMonth(2025, 4))  # July 2024 to April 2025: 10 months
     settled = commit(
         uow_at,
@@ -220,10 +225,7 @@ def test_one_basic_pension_a_resident_who_draws_one_is_not_awarded_another(
 ) -> None:
     """国发〔2014〕8号: "没有领取国家规定的基本养老保障待遇" — a second application refused."""
     person = a_resident(uow_at, params, range(2009, 2024))
-    application = applied(uow_at, params, person)
-    with uow_at() as uow:
-        (award,) = benefits.show(uow, application)["awards"]
-    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    approved(uow_at, params, person)
     cmd = resident.ResidentPensionApplication(person, NEW, operator="张经办")
     again = rejected(engine, uow_at, lambda uow: resident.apply(uow, cmd, params), Conflict)
     assert again.code == "award.duplicate"
@@ -284,10 +286,7 @@ def test_a_resident_pension_paid_here_and_an_employee_one_found_in_migrated_data
     payments, the account part not counted — is repaid, first set off against that refund,
     with what the operator enters for what was paid elsewhere."""
     person = a_resident(uow_at, params, range(2009, 2024))
-    application = applied(uow_at, params, person)
-    with uow_at() as uow:
-        (award,) = benefits.show(uow, application)["awards"]
-    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    approved(uow_at, params, person)
     pay(uow_at, YearMonth(2025, 2))  # July 2024 to February 2025: 8 months
 
     def migrated_employee_pension(uow: UnitOfWork) -> None:
