@@ -265,11 +265,12 @@ def contribution_months(uow: UnitOfWork, person_id: int, agency_id: int) -> Resi
 def raise_basic(
     uow: UnitOfWork, agency_code: str, params: Parameters, maker: str, checker: str
 ) -> RaiseReport:
-    """基础养老金调整: each resident award in force at the agency whose basic pension is below a
-    national minimum in force since its first month gets an approved version from the month
-    the minimum rose, one a step (人社部发〔2015〕5号, 〔2020〕67号, 〔2022〕36号, 〔2023〕42号 and
-    the later government work reports: parameters with their status). Made and checked by two
-    operators, as the employees' adjustment; a rerun adds nothing."""
+    """基础养老金调整: each resident award in force at the agency whose basic pension is below
+    one in force since its first month — the national minimum (人社部发〔2015〕5号, 〔2020〕67号,
+    〔2022〕36号, 〔2023〕42号 and the later government work reports) with the province's top-up,
+    parameters with their status — gets an approved version from the month it rose, one a
+    step. Made and checked by two operators, as the employees' adjustment; a rerun adds
+    nothing; after a correction (which recomputes from the first month) it raises again."""
     require_two_operators(maker, checker)
     agency_id, agency = agency_of(uow, agency_code)
     steps = basic_steps(

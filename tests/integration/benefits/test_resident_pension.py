@@ -65,12 +65,13 @@ def applied(uow_at: Uow, params: Parameters, person: str) -> int:
     return commit(uow_at, lambda uow: resident.apply(uow, cmd, params))
 
 
-def approved(uow_at: Uow, params: Parameters, person: str) -> None:
-    """Applied for, and the draft approved by a second operator."""
+def approved(uow_at: Uow, params: Parameters, person: str) -> int:
+    """Applied for, and the draft approved by a second operator: the application's id."""
     application = applied(uow_at, params, person)
     with uow_at() as uow:
         (award,) = benefits.show(uow, application)["awards"]
     commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    return application
 
 
 def pay(uow_at: Uow, month: YearMonth):
@@ -347,4 +348,30 @@ def test_a_provinces_local_top_up_is_added_to_the_basic_pension_and_raised_with_
     paid = pay(uow_at, YearMonth(2025, 8))
     assert paid.total == 6 * 16_282 + 6 * 18_282 + 2 * 20_832
     assert fiscal_paid(engine) == 6 * 13_800 + 6 * 15_800 + 2 * 18_350
+    assert ledger_breaks(uow_at) == []
+
+
+def test_a_correction_recomputes_from_the_first_month_and_the_raise_follows_it(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """更正 (a resident's award by resident.make_award): the new draft is the basic pension of
+    the first month and the account as it is now, and says to raise again; once approved, the
+    raise brings it to 2025's minimum from January, and the run pays each month at its version."""
+    person = a_resident(uow_at, params, range(2009, 2024))
+    application = approved(uow_at, params, person)
+    commit(uow_at, lambda uow: resident.raise_basic(uow, NEW, params, "张经办", "李复核"))
+    corrected = commit(
+        uow_at,
+        lambda uow: benefits.correct_award(uow, application, params, "张经办", "补录缴费后重算"),
+    )
+    with uow_at() as uow:
+        draft = benefits.show(uow, application)["awards"][-1]
+    assert (draft["id"], draft["from_month"], draft["basic"], draft["state"]) == (
+        corrected, "2024-07", 12_300, "draft",
+    )  # fmt: skip
+    assert "resident-raise" in draft["explanation"]["steps"][-1]["zh"]
+    commit(uow_at, lambda uow: benefits.approve_award(uow, corrected, "李复核"))
+    again = commit(uow_at, lambda uow: resident.raise_basic(uow, NEW, params, "张经办", "李复核"))
+    assert (again.raised, again.versions) == (1, 1)
+    assert pay(uow_at, YearMonth(2025, 3)).total == 6 * 14_782 + 3 * 16_782
     assert ledger_breaks(uow_at) == []
