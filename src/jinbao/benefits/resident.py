@@ -12,14 +12,16 @@ agency, less the months refunded because the person paid them in the employees' 
 (第六条: "合并计算为城乡居民养老保险的缴费年限") and residents' years transferred with a move.
 
 - The application is made at the agency that keeps the person's residents' relation; it is
-  refused, with what to do, under 60, below fifteen years, for one who already draws a basic
+  refused, with what to do, under 60, below the years needed, for one who already draws a basic
   pension anywhere on this node (one person, one basic pension) or whose death is recorded. An
   employee relation still kept is told (not blocking): 17号 第三条 lets the person link it in
   either direction, 第八条 forbids drawing both.
 - The award starts the month after the 60th birthday's (as an employee's the month after
-  retirement; a later application is paid back to then by the first run). The transitional
-  rule of the scheme's start (those within 15 years of 60 then paid year by year, fewer than
-  15 years) is not in POLICY and not built: such persons are refused below fifteen years.
+  retirement; a later application is paid back to then by the first run), for one already 60
+  when the scheme began from its first month. The years needed are 15, or by the transition of
+  8号 第七条 (as secondary pages quote it; :func:`jinbao.policy.resident.resident_requirement`)
+  fewer for those under 15 years from 60 when their place's scheme began — the whole years to
+  60 then — and none for those already 60.
 - The approval, corrections (更正), the award notice and the payment run are the employees'
   (:mod:`jinbao.benefits.service`, :mod:`jinbao.benefits.payments`), on the application's scheme;
   the run books the basic pension to the government's subsidy (财政补助).
@@ -59,7 +61,7 @@ from jinbao.kernel.money import Fen, format_yuan
 from jinbao.kernel.periods import YearMonth, format_years_months_zh
 from jinbao.ledger.model import region_of
 from jinbao.policy.parameters import Param, Parameters
-from jinbao.policy.resident import resident_pension
+from jinbao.policy.resident import resident_pension, resident_requirement
 from jinbao.registry.model import Scheme
 from jinbao.registry.service.persons import registered_person
 from jinbao.registry.tables import agencies, relationships
@@ -137,18 +139,19 @@ def apply(uow: UnitOfWork, cmd: ResidentPensionApplication, params: Parameters) 
             field="id_number",
         )
     months = contribution_months(uow, person_id, agency_id)
-    needed = int(rules["contribution_years"]) * 12
-    if months.total < needed:
+    requirement = resident_requirement(person.birth_date, agency.region_code or "00", params)
+    needed = requirement.value.years
+    if months.total < needed * 12:
         raise Conflict(
             "resident_pension.below_minimum",
             f"{person.id_number}在{agency.code}累计缴费{format_years_months_zh(months.total)}"
             f"（缴费{months.paid_years}年，转入{months.brought}个月，退还{months.refunded}个月），"
-            f"不足{rules['contribution_years']}年，暂不能按月领取（国发〔2014〕8号）。"
+            f"不足{needed}年，暂不能按月领取：{requirement.explanation.steps[-1].zh}"
             "在其他地方的缴费须先转入或衔接至此。",
             f"{person.id_number} has {months.total} months at {agency.code} ({months.paid_years} "
             f"years paid, {months.brought} months brought, {months.refunded} refunded), under "
-            f"{rules['contribution_years']} years: no monthly pension yet (国发〔2014〕8号). Years "
-            "paid elsewhere count once transferred or linked here.",
+            f"{needed} years: no monthly pension yet. {requirement.explanation.steps[-1].en} "
+            "Years paid elsewhere count once transferred or linked here.",
         )
     application_id = open_application(
         uow, person_id, person.id_number, agency_id, agency.code, scheme=SCHEME,
@@ -174,9 +177,11 @@ def make_award(
     (:func:`jinbao.benefits.service.correct_award`)."""
     row, person, agency = _context(uow, application_id)
     at_age = period_of(row.retire_month)
-    start = at_age.plus(1)
-    months = contribution_months(uow, row.person_id, row.agency_id)
     region = region_of(agency.region_code or "000000")
+    requirement = resident_requirement(person.birth_date, region, params)
+    # the month after the 60th birthday's; for one already 60 then, the scheme's first month
+    start = max(at_age.plus(1), YearMonth.of(requirement.value.start))
+    months = contribution_months(uow, row.person_id, row.agency_id)
     balance = int(
         uow.conn.execute(
             select(func.coalesce(func.sum(account_entries.c.amount), 0)).where(
@@ -192,6 +197,7 @@ def make_award(
     pension = resident_pension(
         account_balance=Fen(balance), on=start.first_day(), age_years=age_months // 12,
         contribution_years=months.total // 12, params=params, local_parameter=local,
+        required_years=requirement.value.years,
     )  # fmt: skip
     if not pension.value.eligible:  # a correction after the record lost years
         raise Conflict(
@@ -203,6 +209,7 @@ def make_award(
         )
     minimum = params.resident_minimum_basic_pension(start.first_day())
     explanation = _explanation(pension)
+    explanation["steps"][:0] = [{"zh": t.zh, "en": t.en} for t in requirement.explanation.steps]
     if local is not None:
         explanation["sources"].append(f"{local.source}（地方加发，{local.status}）")
     later = [
@@ -221,7 +228,8 @@ def make_award(
             }
         )
     inputs = {
-        "contribution_months": months.total, "paid_years": months.paid_years,
+        "contribution_months": months.total, "required_years": requirement.value.years,
+        "paid_years": months.paid_years,
         "brought_months": months.brought, "refunded_months": months.refunded,
         "account_balance": balance, "age_months": age_months, "retire_month": str(at_age),
         "minimum_basic": minimum.value, "minimum_status": minimum.status,

@@ -99,6 +99,7 @@ class Parameters:
         self._resident_interest = _resident_rates(tables["interest_rates"].get("resident_rate", {}))
         resident = tables["resident"]
         self._local_top_up = _local_top_ups(resident.get("local_top_up", {}))
+        self._scheme_starts = _scheme_starts(resident["transition"])
         self._resident_minimum = sorted(
             (
                 dt.date.fromisoformat(e["from"]),
@@ -245,6 +246,11 @@ class Parameters:
                 return Param(int(series[str(year)]) * 100, table["status"], table["source"] + note)
         raise _missing("disposable_income", f"province {province}, year {year}")
 
+    def resident_scheme_start(self, province: str) -> Param[dt.date]:
+        """The day the residents' scheme began at a province's places (新农保/城居保 实施时; the
+        transition of 国发〔2014〕8号 第七条): the province's own if loaded, else the default."""
+        return self._scheme_starts.get(province[:2], self._scheme_starts[""])
+
     def resident_minimum_steps(self) -> list[tuple[dt.date, Param[int]]]:
         """The national minimum 基础养老金 series: (from, fen a month), oldest first."""
         return list(self._resident_minimum)
@@ -313,6 +319,30 @@ def _resident_rates(table: Mapping[str, Any]) -> dict[tuple[str, int], Param[Dec
                 )
             rates[(province, int(year))] = Param(rate, entry["status"], entry["source"])
     return rates
+
+
+def _scheme_starts(table: Mapping[str, Any]) -> dict[str, Param[dt.date]]:
+    """``[transition]``: ``scheme_start`` (key "") and ``start_by_province`` (two digits → day),
+    each a date, else the loading stops (``parameter.invalid``)."""
+    entries = {"": table.get("scheme_start"), **dict(table.get("start_by_province", {}))}
+    out: dict[str, Param[dt.date]] = {}
+    for province, day in entries.items():
+        where = f"resident.transition.{province or 'scheme_start'}"
+        try:
+            on: dt.date | None = dt.date.fromisoformat(str(day))
+        except ValueError:
+            on = None
+        if on is None or not (province == "" or (len(province) == 2 and province.isdigit())):
+            raise InvalidInput(
+                "parameter.invalid",
+                f"参数“{where}”无效：scheme_start 和 start_by_province 中的日期应写作 "
+                '"2010-07-01"，省份写作两位代码（如 41 = "2010-07-01"）。',
+                f"The parameter '{where}' is invalid: scheme_start and start_by_province take "
+                'dates as "2010-07-01", provinces as two digits (41 = "2010-07-01").',
+                field=where,
+            )
+        out[province] = Param(on, str(table.get("status", "")), str(table.get("source", "")))
+    return out
 
 
 _TOP_UP_CEILING = Decimal(100_000)  # yuan a month: far above any province's (a typo stops)

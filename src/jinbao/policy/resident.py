@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from jinbao.kernel.errors import InvalidInput
 from jinbao.kernel.money import Fen, format_yuan, round_to_fen
+from jinbao.kernel.periods import YearMonth
 from jinbao.policy.explain import Explained, Explainer, Source
 from jinbao.policy.parameters import Param, Parameters
 
@@ -36,6 +37,60 @@ class ResidentPension:
         return Fen(self.basic + self.account)
 
 
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a person needs to draw the residents' pension (国发〔2014〕8号 第七条)."""
+
+    years: int  # years paid needed: 15, or fewer for one near 60 when the scheme began
+    start: dt.date  # the place's scheme began (a pension is paid from no earlier month)
+
+
+def resident_requirement(
+    born: dt.date, province: str, params: Parameters
+) -> Explained[Requirement]:
+    """The years a person born on ``born`` needs paid, by the transition of 国发〔2014〕8号 第七条 (as
+    quoted, parameter ``transition``): already 60 when the place's scheme began, none (the basic
+    pension alone); under 15 years from 60 then, the whole years from the start to the 60th
+    birthday (DERIVED); else the rule's 15."""
+    x = Explainer(
+        "resident.requirement",
+        "城乡居民养老保险领取条件",
+        "Resident-scheme requirement",
+        (OPINION,),
+    )
+    rules = params.resident("eligibility")
+    began = params.resident_scheme_start(province)
+    start = began.value
+    age, full = int(rules.value["age"]), int(rules.value["contribution_years"])
+    x.param("eligibility", f"{age}岁/{full}年", rules.status, rules.source)
+    x.param(f"transition.scheme_start[{province[:2]}]", str(start), began.status, began.source)
+    at_age = YearMonth.of(born).plus(12 * age)
+    months_to = YearMonth.of(start).months_until(at_age)
+    to_age = months_to // 12
+    if months_to <= 0:
+        years = 0
+        x.step(
+            f"制度实施（{start}）时已年满{age}周岁：不用缴费，按月领取基础养老金（国发〔2014〕8号 第七条）。",
+            f"Already {age} when the scheme began ({start}): no contributions needed; the basic "
+            "pension is paid (国发〔2014〕8号 第七条).",
+        )
+    elif to_age < full:
+        years = to_age
+        x.step(
+            f"制度实施（{start}）时距{age}周岁不足{full}年（{to_age}年{months_to % 12}个月）：应逐年"
+            f"缴费，累计缴费不少于{to_age}年（国发〔2014〕8号 第七条；年限按实施时距领取年龄的整年数）。",
+            f"Under {full} years from {age} when the scheme began ({start}): {to_age} years paid "
+            "are needed (第七条; the whole years from the start to the age).",
+        )
+    else:
+        years = full
+        x.step(
+            f"累计缴费须满{full}年（国发〔2014〕8号）。",
+            f"{full} years paid are needed (国发〔2014〕8号).",
+        )
+    return x.done(Requirement(years, start))
+
+
 def resident_pension(
     *,
     account_balance: Fen,
@@ -46,10 +101,12 @@ def resident_pension(
     receiving_other_pension: bool = False,
     local_top_up: Fen = Fen(0),
     local_parameter: Param[int] | None = None,
+    required_years: int | None = None,
 ) -> Explained[ResidentPension]:
     """Eligibility and the monthly resident pension on ``on``. The local top-up (地方加发) is
     ``local_top_up`` as entered, or the province's parameter in force (``local_parameter``,
-    listed with its status and source)."""
+    listed with its status and source). ``required_years``: the years the transition asks of
+    this person (:func:`resident_requirement`); None, the rule's 15."""
     x = Explainer(
         "resident.pension", "城乡居民养老保险待遇", "Resident-scheme pension", (OPINION, MINIMUM)
     )
@@ -77,13 +134,9 @@ def resident_pension(
     reasons = []
     if age_years < int(rules.value["age"]):
         reasons.append((f"未满{rules.value['age']}周岁", f"under {rules.value['age']}"))
-    if contribution_years < int(rules.value["contribution_years"]):
-        reasons.append(
-            (
-                f"累计缴费不满{rules.value['contribution_years']}年",
-                f"fewer than {rules.value['contribution_years']} years",
-            )
-        )
+    needed = int(rules.value["contribution_years"]) if required_years is None else required_years
+    if contribution_years < needed:
+        reasons.append((f"累计缴费不满{needed}年", f"fewer than {needed} years"))
     if receiving_other_pension:
         reasons.append(("已领取国家规定的基本养老保障待遇", "already receives a basic pension"))
     eligible = not reasons

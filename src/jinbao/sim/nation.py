@@ -95,7 +95,7 @@ from jinbao.ledger import service as ledger
 from jinbao.ledger.model import Account, Journal, credit, debit, region_of
 from jinbao.policy.contributions import Contribution
 from jinbao.policy.parameters import Parameters
-from jinbao.policy.resident import contribution_subsidy
+from jinbao.policy.resident import contribution_subsidy, resident_requirement
 from jinbao.policy.retirement import Category, minimum_contribution_for, statutory_retirement
 from jinbao.policy.transfer import temporary_account_decision
 from jinbao.registry import repository as repo
@@ -512,13 +512,14 @@ def _noting_retirees(
     retirement age in the window with at least the minimum contribution period that applies to
     that month (:func:`minimum_contribution_for`) in their months on record: those who apply
     for their pension (:mod:`jinbao.sim.retirements`); and the residents who reached 60 in it
-    with the years the residents' pension needs paid (国发〔2014〕8号: 15)."""
+    with the years the residents' pension needs paid (国发〔2014〕8号: 15, fewer for those near 60
+    when the scheme began, :func:`resident_requirement`)."""
     minimum: dict[int, int] = {}
-    resident_years = int(params.resident("eligibility").value["contribution_years"])
     for people in population:
         for p in people:
             if p.ended == "retired" and p.career == RESIDENT:
-                if len(p.paid_years) >= resident_years:
+                # 15 years, or fewer for one near 60 when the scheme began (8号 第七条)
+                if len(p.paid_years) >= resident_requirement(p.born, p.hukou, params).value.years:
                     residents.append(p.id_number)
                 continue
             if p.ended != "retired" or p.home is not None:

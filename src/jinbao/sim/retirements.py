@@ -30,13 +30,14 @@ The employees below the minimum are not applied for: they would be refused (they
 the minimum, 延长缴费), and with a window of ten years nobody reaches fifteen — a nation needs
 ``--years`` of 15 or more before anyone retires with a pension.
 
-The residents who reached 60 in the window with fifteen years paid (国发〔2014〕8号) apply for the
+The residents who reached 60 in the window with the years paid they need (国发〔2014〕8号: 15, or
+fewer for those near 60 when the scheme began, 第七条) apply for the
 residents' scheme's pension at the agency of their relation (:func:`award_residents`, through
 :func:`jinbao.benefits.resident.apply`): the award (the national minimum in force + the account
 ÷ 139) made by ``sim`` and approved by ``sim-checker``, then each agency's awards raised to the
 later national minimums (``resident.raise_basic``), then the payment runs. Those with fewer
-years stay suspended, "待领取": the scheme's transitional rule for those near 60 at its start
-is not built (benefits README). Their years, too, need a window of 15 or more.
+years stay suspended, "待领取". The nation holds the years in its window only: a window of
+ten years leaves those born before the 1960s short of the years they paid before it.
 
 A rerun carries on: a person with an application is not applied for again; one still waiting is
 checked again; the payment run pays no month twice.
@@ -130,7 +131,7 @@ def retire(
 
 @dataclass(frozen=True, slots=True)
 class ResidentPensionReport:
-    residents: int  # reached 60 in the window with fifteen years paid: applied
+    residents: int  # reached 60 in the window with the years needed paid: applied
     awarded: int  # award approved, the relation receiving
     not_applied: int  # applications the service refused
     raised: int  # awards raised to a later national minimum (基础养老金调整)

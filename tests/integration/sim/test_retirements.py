@@ -34,6 +34,7 @@ from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import load_parameters
 from jinbao.policy.pension import monthly_pension
+from jinbao.policy.resident import resident_requirement
 from jinbao.policy.retirement import minimum_contribution_for
 from jinbao.policy.survivors import survivor_benefits
 from jinbao.registry.tables import agencies, persons, relationships
@@ -410,7 +411,10 @@ def test_who_reached_60_with_fifteen_years_paid_draws_the_residents_pension_ever
             inputs = json.loads(first.inputs)
             start = period_of(first.from_month)
             assert start == period_of(app.retire_month).plus(1)
-            assert inputs["contribution_months"] >= 180
+            assert inputs["contribution_months"] >= 12 * inputs["required_years"]
+            person = conn.execute(select(persons).where(persons.c.id == app.person_id)).one()
+            needed = resident_requirement(person.birth_date, person.hukou_region_code, PARAMS)
+            assert inputs["required_years"] == needed.value.years
             assert first.account == round_to_fen(Decimal(inputs["account_balance"]) / 139)
             assert first.basic == PARAMS.resident_minimum_basic_pension(start.first_day()).value
             now = PARAMS.resident_minimum_basic_pension(last.first_day()).value

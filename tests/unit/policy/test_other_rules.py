@@ -21,7 +21,7 @@ from jinbao.policy.linkage import (
     settle_duplicate_relations,
 )  # fmt: skip
 from jinbao.policy.parameters import ParameterMissing, Parameters, load_parameters
-from jinbao.policy.resident import contribution_subsidy, resident_pension
+from jinbao.policy.resident import contribution_subsidy, resident_pension, resident_requirement
 from jinbao.policy.workdays import add_workdays, is_workday
 
 
@@ -105,6 +105,55 @@ def test_the_resident_pension(params: Parameters) -> None:
     )
     assert not young.value.eligible
     assert "未满60周岁" in young.explanation.render()
+
+
+@pytest.mark.parametrize(
+    ("born", "years"),
+    [
+        ("1945-03-01", 0),  # 60 before the scheme began (2009-10): the basic pension, unpaid
+        ("1949-10-01", 0),  # 60 on the day it began
+        ("1949-11-01", 0),  # a month from 60: no whole year to pay
+        ("1955-06-15", 5),  # 5 years 8 months from 60 then: the whole years
+        ("1964-06-15", 14),
+        ("1964-10-01", 15),  # exactly 15 years from 60: the rule's 15
+        ("1970-01-01", 15),
+    ],
+)
+def test_the_years_a_resident_needs_by_the_schemes_transition(
+    params: Parameters, born: str, years: int
+) -> None:
+    """国发〔2014〕8号 第七条 as quoted: none for one already 60 when the scheme began, the years
+    to 60 then for one under 15 years from it, else 15; the start assumed the pilot's."""
+    needed = resident_requirement(dt.date.fromisoformat(born), "41", params)
+    assert needed.value.years == years
+    assert needed.value.start == dt.date(2009, 10, 1)
+    assert needed.explanation.parameters[1].status == "secondary"
+    with_it = resident_pension(
+        account_balance=Fen(0), on=dt.date(2024, 7, 1), age_years=60,
+        contribution_years=years, params=params, required_years=years,
+    )  # fmt: skip
+    assert with_it.value.eligible
+    if years:
+        short = resident_pension(
+            account_balance=Fen(0), on=dt.date(2024, 7, 1), age_years=60,
+            contribution_years=years - 1, params=params, required_years=years,
+        )  # fmt: skip
+        assert f"累计缴费不满{years}年" in short.explanation.render()
+
+
+def test_a_province_that_began_later_needs_fewer_years_of_its_residents(tmp_path: Path) -> None:
+    (tmp_path / "resident.toml").write_text(
+        '[transition]\nstart_by_province = { 41 = "2011-07-01" }\n'
+    )
+    loaded = load_parameters(tmp_path)
+    born = dt.date(1955, 6, 15)  # 60 in June 2015: under 4 years from it in Henan's 2011
+    assert resident_requirement(born, "410105", loaded).value.years == 3
+    assert resident_requirement(born, "440106", loaded).value.years == 5  # the default start
+    for wrong in ('start_by_province = { 41 = "2011-13-01" }', 'start_by_province = { 410000 = "2011-07-01" }', 'scheme_start = "soon"'):  # fmt: skip
+        (tmp_path / "resident.toml").write_text(f"[transition]\n{wrong}\n")
+        with pytest.raises(InvalidInput) as caught:
+            load_parameters(tmp_path)
+        assert caught.value.code == "parameter.invalid"
 
 
 def test_resident_tiers_and_subsidies(params: Parameters) -> None:
