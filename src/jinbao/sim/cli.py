@@ -250,11 +250,18 @@ def generate_command(
             f"person-months, {format_yuan(retired.paid)} yuan" + (f"; {why}" if why else "") + "."
         )
     pensions = report.resident_pensions
-    if pensions is not None:
+    if pensions is not None and not pensions.residents:
+        typer.echo(
+            "城乡居保待遇 residents' pensions: none of the residents who reached 60 in the window "
+            "has the years paid they need on record (15, fewer for those near 60 when the scheme "
+            "began: 国发〔2014〕8号 第七条; the nation holds its window's years only, so it takes "
+            "15 --years or more), so no one applied."
+        )
+    elif pensions is not None:
         why = ", ".join(f"{code} {n}" for code, n in pensions.reasons.items())
         typer.echo(
-            f"城乡居保待遇 residents' pensions: {pensions.residents} residents reached 60 with 15 "
-            f"years paid (国发〔2014〕8号) and applied; {pensions.awarded} awarded, "
+            f"城乡居保待遇 residents' pensions: {pensions.residents} residents reached 60 with the "
+            f"years they need paid (国发〔2014〕8号) and applied; {pensions.awarded} awarded, "
             f"{pensions.not_applied} not accepted, {pensions.raised} raised to a later national "
             f"minimum; the payment runs paid {pensions.paid_months} person-months, "
             f"{format_yuan(pensions.paid)} yuan" + (f"; {why}" if why else "") + "."
