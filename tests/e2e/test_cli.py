@@ -230,4 +230,6 @@ def test_sim_shows_each_index_and_key_after_the_load_and_each_year_of_interest(
     years = [line.split()[-1] for line in lines[interest + 1 : done]]
     assert years, out  # the window's finished years with a published rate, in order
     assert f"interest credited for {', '.join(years)};" in out
+    # three years hold no resident's years to 60: the line says why no one applied
+    assert "城乡居保待遇 residents' pensions: none of the residents who reached 60" in out
     assert "no drift" in cli("db", "check")
