@@ -162,3 +162,27 @@ def test_the_exchange_interface_specification_is_published(client: TestClient) -
         client.get("/api/exchange/schemas/9/info_table").json()["code"]
         == "exchange.schema_not_found"
     )
+
+
+def test_the_residents_pension_with_the_years_the_transition_asks(client: TestClient) -> None:
+    """国发〔2014〕8号 第七条: born in June 1955, 5 years 8 months from 60 when the scheme began
+    (2009-10, assumed), 6 years paid are enough; without the birth date the rule's 15 apply."""
+    common_params = {"account": "3000", "on": "2015-07-01", "age": "60", "contribution_years": "6"}
+    with_born = client.get(
+        "/api/policy/resident-pension",
+        params={**common_params, "born": "1955-06-15", "province": "41"},
+    ).json()
+    assert with_born["result"]["eligible"] is True
+    assert any("第七条" in s["zh"] for s in with_born["explanation"]["steps"])
+    without = client.get("/api/policy/resident-pension", params=common_params).json()
+    assert without["result"]["eligible"] is False
+    bad = client.get("/api/policy/resident-pension", params={**common_params, "born": "1955-13-01"})
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "input.date"
+    out = CliRunner().invoke(
+        cli,
+        ["policy", "resident-pension", "--account", "3000", "--on", "2015-07-01", "--age", "60",
+         "--contribution-years", "6", "--born", "1955-06-15", "--province", "41"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "累计缴费不少于5年" in out.output

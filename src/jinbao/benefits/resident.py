@@ -197,7 +197,7 @@ def make_award(
     pension = resident_pension(
         account_balance=Fen(balance), on=start.first_day(), age_years=age_months // 12,
         contribution_years=months.total // 12, params=params, local_parameter=local,
-        required_years=requirement.value.years,
+        born=person.birth_date, province=province,
     )  # fmt: skip
     if not pension.value.eligible:  # a correction after the record lost years
         raise Conflict(
@@ -209,7 +209,6 @@ def make_award(
         )
     minimum = params.resident_minimum_basic_pension(start.first_day())
     explanation = _explanation(pension)
-    explanation["steps"][:0] = [{"zh": t.zh, "en": t.en} for t in requirement.explanation.steps]
     if local is not None:
         explanation["sources"].append(f"{local.source}（地方加发，{local.status}）")
     later = [

@@ -142,6 +142,10 @@ def resident_pension(
     contribution_years: Annotated[int, Query(ge=0, le=100)],
     receiving_other: bool = False,
     local_top_up: str = "0",
+    born: Annotated[
+        str | None, Query(description="YYYY-MM-DD: the years needed by the transition")
+    ] = None,
+    province: Annotated[str, Query(description="two digits: the place's scheme start")] = "",
 ) -> Result:
     return _run(
         request,
@@ -153,6 +157,8 @@ def resident_pension(
             receiving_other=receiving_other,
             local_top_up=local_top_up,
             params=p,
+            born=born,
+            province=province,
         ),
     )
 

@@ -182,6 +182,10 @@ def resident_pension(
     contribution_years: Annotated[int, typer.Option(min=0, max=100)],
     receiving_other: Annotated[bool, typer.Option()] = False,
     local_top_up: Annotated[str, typer.Option(help="Local basic-pension top-up, yuan.")] = "0",
+    born: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD: the years needed by the transition (第七条)")
+    ] = None,
+    province: Annotated[str, typer.Option(help="two digits: the place's scheme start")] = "",
     as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
@@ -195,6 +199,8 @@ def resident_pension(
             receiving_other=receiving_other,
             local_top_up=local_top_up,
             params=p,
+            born=born,
+            province=province,
         ),
         as_json,
         lang,

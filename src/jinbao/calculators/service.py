@@ -157,13 +157,23 @@ def resident_pension(
     receiving_other: bool,
     local_top_up: str,
     params: Parameters,
+    born: str | None = None,
+    province: str = "",
 ) -> Explained[Any]:
+    """With ``born`` (and the province's two digits) the years needed follow the scheme's
+    transition (国发〔2014〕8号 第七条); without, the rule's 15."""
     try:
         day = dt.date.fromisoformat(on)
+        birth = dt.date.fromisoformat(born) if born else None
     except ValueError:
         raise InvalidInput(
-            "input.on", "日期写作 YYYY-MM-DD。", "The date is written YYYY-MM-DD.", field="on"
+            "input.date", "日期写作 YYYY-MM-DD。", "Dates are written YYYY-MM-DD.", field="on"
         ) from None
+    if province and not (len(province) >= 2 and province[:2].isdigit()):
+        raise InvalidInput(
+            "input.province", "省份写作行政区划代码前两位，如 41。",
+            "The province is the first two digits of its code, e.g. 41.", field="province",
+        )  # fmt: skip
     return resident_rule(
         account_balance=parse.yuan(account, "account"),
         on=day,
@@ -172,6 +182,8 @@ def resident_pension(
         params=params,
         receiving_other_pension=receiving_other,
         local_top_up=parse.yuan(local_top_up, "local_top_up"),
+        born=birth,
+        province=province,
     )
 
 

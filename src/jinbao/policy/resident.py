@@ -101,12 +101,14 @@ def resident_pension(
     receiving_other_pension: bool = False,
     local_top_up: Fen = Fen(0),
     local_parameter: Param[int] | None = None,
-    required_years: int | None = None,
+    born: dt.date | None = None,
+    province: str = "",
 ) -> Explained[ResidentPension]:
     """Eligibility and the monthly resident pension on ``on``. The local top-up (地方加发) is
     ``local_top_up`` as entered, or the province's parameter in force (``local_parameter``,
-    listed with its status and source). ``required_years``: the years the transition asks of
-    this person (:func:`resident_requirement`); None, the rule's 15."""
+    listed with its status and source). With ``born`` (and the ``province`` of the place), the
+    years needed are the transition's (:func:`resident_requirement`, its step and parameter in
+    the explanation); without, the rule's 15."""
     x = Explainer(
         "resident.pension", "城乡居民养老保险待遇", "Resident-scheme pension", (OPINION, MINIMUM)
     )
@@ -134,7 +136,14 @@ def resident_pension(
     reasons = []
     if age_years < int(rules.value["age"]):
         reasons.append((f"未满{rules.value['age']}周岁", f"under {rules.value['age']}"))
-    needed = int(rules.value["contribution_years"]) if required_years is None else required_years
+    needed = int(rules.value["contribution_years"])
+    if born is not None:
+        requirement = resident_requirement(born, province, params)
+        needed = requirement.value.years
+        for use in requirement.explanation.parameters:
+            x.param(use.name, use.value, use.status, use.source)
+        for step in requirement.explanation.steps:
+            x.step(step.zh, step.en)
     if contribution_years < needed:
         reasons.append((f"累计缴费不满{needed}年", f"fewer than {needed} years"))
     if receiving_other_pension:

@@ -130,13 +130,14 @@ def test_the_years_a_resident_needs_by_the_schemes_transition(
     assert needed.explanation.parameters[1].status == "secondary"
     with_it = resident_pension(
         account_balance=Fen(0), on=dt.date(2024, 7, 1), age_years=60,
-        contribution_years=years, params=params, required_years=years,
+        contribution_years=years, params=params, born=dt.date.fromisoformat(born), province="41",
     )  # fmt: skip
     assert with_it.value.eligible
     if years:
         short = resident_pension(
             account_balance=Fen(0), on=dt.date(2024, 7, 1), age_years=60,
-            contribution_years=years - 1, params=params, required_years=years,
+            contribution_years=years - 1, params=params, born=dt.date.fromisoformat(born),
+            province="41",
         )  # fmt: skip
         assert f"累计缴费不满{years}年" in short.explanation.render()
 
