@@ -1,6 +1,6 @@
 """城乡居民养老保险待遇: the residents' scheme's own pension — applied for at 60, awarded by the
 policy engine, approved by a second operator, paid by the agency's monthly run, raised with the
-national minimum.
+national minimum and the province's top-up.
 
 国发〔2014〕8号 (POLICY §8): "年满60周岁、累计缴费满15年，并且没有领取国家规定的基本养老保障待遇，
 按月领取"; the pension is the 基础养老金 (the national minimum in force, plus the province's
@@ -26,9 +26,10 @@ agency, less the months refunded because the person paid them in the employees' 
   (:mod:`jinbao.benefits.service`, :mod:`jinbao.benefits.payments`), on the application's scheme;
   the run books the basic pension to the government's subsidy (财政补助).
 - :func:`raise_basic`: when the national minimum or the province's top-up rises, every
-  resident award in force at the agency gets a version from the month it rose, made and checked by two operators (the
-  yearly adjustment of the employees' pensions, :mod:`jinbao.benefits.adjustment`, leaves the
-  residents alone); the next run pays the months already paid as arrears.
+  resident award in force at the agency gets a version from the month it rose, made and
+  checked by two operators (the yearly adjustment of the employees' pensions,
+  :mod:`jinbao.benefits.adjustment`, leaves the residents alone); the next run pays the months
+  already paid as arrears.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ from jinbao.audit.service import record
 from jinbao.benefits.adjustment import require_two_operators
 from jinbao.benefits.deaths import recorded_death
 from jinbao.benefits.service import (
-    _context,
-    _explanation,
+    application_context,
+    explanation_of,
     insert_award,
     no_application_open,
     one_pension_only,
@@ -175,7 +176,7 @@ def make_award(
     pension in force that month (the national minimum and the province's top-up) and the
     account as it is now; also a correction's new version
     (:func:`jinbao.benefits.service.correct_award`)."""
-    row, person, agency = _context(uow, application_id)
+    row, person, agency = application_context(uow, application_id)
     at_age = period_of(row.retire_month)
     region = region_of(agency.region_code or "000000")
     requirement = resident_requirement(person.birth_date, region, params)
@@ -208,7 +209,7 @@ def make_award(
             + " ".join(s.en for s in pension.explanation.steps[-1:]),
         )
     minimum = params.resident_minimum_basic_pension(start.first_day())
-    explanation = _explanation(pension)
+    explanation = explanation_of(pension)
     if local is not None:
         explanation["sources"].append(f"{local.source}（地方加发，{local.status}）")
     later = [

@@ -236,7 +236,7 @@ def _review(
 ) -> None:
     """The national record check; on the ``first_check`` (the application itself) the
     application may move to the pension-receiving place."""
-    row, person, agency = _context(uow, application_id)
+    row, person, agency = application_context(uow, application_id)
     id_number = person.id_number
     month = period_of(row.retire_month)
     statutory = period_of(row.statutory_month)
@@ -495,7 +495,7 @@ def _make_award(
     reason: str | None = None,
 ) -> int:
     """The award draft (国发〔2005〕38号) over the continuous record at this agency."""
-    row, person, agency = _context(uow, application_id)
+    row, person, agency = application_context(uow, application_id)
     id_number = person.id_number
     month = period_of(row.retire_month)
     region = _region(agency.region_code)
@@ -523,7 +523,7 @@ def _make_award(
     }  # fmt: skip
     return insert_award(
         uow, application_id, from_month=month.plus(1), basic=int(p.basic), account=int(p.account),
-        transitional=int(p.transitional), inputs=inputs, explanation=_explanation(pension),
+        transitional=int(p.transitional), inputs=inputs, explanation=explanation_of(pension),
         operator=operator, supersedes=supersedes, reason=reason,
     )  # fmt: skip
 
@@ -719,7 +719,7 @@ def _application(uow: UnitOfWork, application_id: int) -> Any:
     return row
 
 
-def _context(uow: UnitOfWork, application_id: int) -> tuple[Any, Person, Any]:
+def application_context(uow: UnitOfWork, application_id: int) -> tuple[Any, Person, Any]:
     """An application's row, its person and its agency's row."""
     row = _application(uow, application_id)
     id_number = uow.conn.execute(
@@ -827,7 +827,9 @@ def _average_index(uow: UnitOfWork, id_number: str, province: str, params: Param
     return (sum(ratios, Decimal(0)) / len(ratios)).quantize(Decimal("0.0001"))
 
 
-def _explanation(pension: Any) -> dict[str, Any]:
+def explanation_of(pension: Any) -> dict[str, Any]:
+    """An award's explanation as stored with it: the rule, its steps and sources (either
+    scheme's)."""
     x = pension.explanation
     return {
         "rule": x.rule,
