@@ -48,6 +48,7 @@ from jinbao.transfers.cases import agency as agency_of
 from jinbao.transfers.cases import open_receiving
 from jinbao.transfers.model import FINAL, State
 from jinbao.transfers.records import agency_record, national_history
+from jinbao.transfers.rules import SCHEME_ZH
 from jinbao.transfers.tables import transfer_cases
 
 SCHEME = "enterprise"
@@ -162,9 +163,10 @@ def one_pension_only(uow: UnitOfWork, person_id: int) -> None:
         .where(relationships.c.person_id == person_id, relationships.c.status == "receiving")
     ).first()
     if receiving is not None:
+        scheme = SCHEME_ZH.get(receiving.scheme, receiving.scheme)
         raise Conflict(
             "award.duplicate",
-            f"该参保人员已在{receiving.code}按月领取基本养老金（{receiving.scheme}），一人只能领取一份"
+            f"该参保人员已在{receiving.code}按月领取基本养老金（{scheme}），一人只能领取一份"
             "基本养老金，不再核定（人社部规〔2016〕5号 五）。",
             f"The person already draws a basic pension at {receiving.code} ({receiving.scheme}); "
             "one person, one basic pension (人社部规〔2016〕5号 五).",
