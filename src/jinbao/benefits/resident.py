@@ -284,28 +284,24 @@ def raise_basic(
     steps = basic_steps(
         params, region_of(agency.region_code or "000000")[:2], None, uow.clock.today()
     )
-    applications = (
-        uow.conn.execute(
-            select(retirement_applications.c.id).where(
-                retirement_applications.c.agency_id == agency_id,
-                retirement_applications.c.scheme == SCHEME,
-                retirement_applications.c.state == "awarded",
-            )
+    # every version of the agency's residents' awards, read at once; the latest of each counts
+    latest: dict[int, Any] = {}
+    for version in uow.conn.execute(
+        select(awards)
+        .join(retirement_applications, retirement_applications.c.id == awards.c.application_id)
+        .where(
+            retirement_applications.c.agency_id == agency_id,
+            retirement_applications.c.scheme == SCHEME,
+            retirement_applications.c.state == "awarded",
         )
-        .scalars()
-        .all()
-    )
+        .order_by(awards.c.application_id, awards.c.version)
+    ):
+        latest[version.application_id] = version
     raised = added = increase = pending = 0
-    for application_id in applications:
-        versions = uow.conn.execute(
-            select(awards)
-            .where(awards.c.application_id == application_id)
-            .order_by(awards.c.version)
-        ).all()  # fmt: skip
-        if not versions or versions[-1].state != "approved":
+    for current in latest.values():
+        if current.state != "approved":
             pending += 1  # a draft (first award or correction) comes first
             continue
-        current = versions[-1]
         before = current.basic
         for step in steps:
             # a step on the first day of the version's first month is in it already
@@ -349,7 +345,7 @@ def _raised(uow: UnitOfWork, current: Any, step: BasicStep, maker: str, checker:
     if step.local is not None:
         steps["sources"].append(f"{step.local.source}（地方加发，{step.local.status}）")
     total = basic + current.account + current.transitional
-    award_id = uow.conn.execute(
+    return uow.conn.execute(
         insert(awards)
         .values(
             application_id=current.application_id, version=current.version + 1,
@@ -360,9 +356,8 @@ def _raised(uow: UnitOfWork, current: Any, step: BasicStep, maker: str, checker:
             made_by=maker.strip(), checked_by=checker.strip(), approved_at=uow.clock.now(),
             created_at=uow.clock.now(),
         )
-        .returning(awards.c.id)
-    ).scalar_one()  # fmt: skip
-    return uow.conn.execute(select(awards).where(awards.c.id == award_id)).one()
+        .returning(*awards.c)
+    ).one()  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,8 +378,9 @@ def basic_steps(
     params: Parameters, province: str, after: dt.date | None, until: dt.date
 ) -> list[BasicStep]:
     """Each day after ``after`` (None: from the first) up to ``until`` on which the national
-    minimum (the series of resident.toml) or the province's top-up (``local_top_up``) changed,
-    oldest first."""
+    minimum (the series of resident.toml: 人社部发〔2015〕5号 and later) or the province's top-up
+    (``local_top_up``: 国发〔2014〕8号, 地方人民政府可以适当提高基础养老金标准) changed, oldest
+    first."""
     days = {on for on, _ in params.resident_minimum_steps()}
     days |= {on for on, _ in params.resident_local_top_up_steps(province)}
     return [
