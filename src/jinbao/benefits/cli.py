@@ -119,7 +119,11 @@ def resident_raise(
         if as_json
         else f"{agency} 城乡居民基础养老金调整：{report.raised} 人（{report.versions} 个核定版本），"
         f"每月共增加 {format_yuan(report.increase)} 元"
-        + ("；下次发放按月补发差额" if report.raised else "；均已达到现行全国最低标准")
+        + (
+            "；下次发放按月补发差额"
+            if report.raised
+            else "；均已达到现行基础养老金标准（全国最低标准及本省加发）"
+        )
         + (f"；{report.pending} 人有待复核的核定，未调整" if report.pending else "")
     )
 
