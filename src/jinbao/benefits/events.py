@@ -435,8 +435,9 @@ def death_settlement_notice(uow: UnitOfWork, id_number: str) -> bytes:
 
 
 def _months_paid(uow: UnitOfWork, person_id: int) -> int:
-    """Months paid anywhere in the employees' scheme, each once (第五条: "缴费年限…计算到月");
-    months in arrears do not count."""
+    """Months paid anywhere in the employees' scheme, each once (第五条: "缴费年限…计算到月"),
+    with the deemed years (视同缴费年限: the years include them, POLICY §10.2); months in
+    arrears do not count."""
     history = national_history(uow, person_id, SCHEME, temporary_agencies(uow, person_id))
     return len(
         {

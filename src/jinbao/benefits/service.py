@@ -54,7 +54,8 @@ from jinbao.transfers.tables import transfer_cases
 SCHEME = "enterprise"
 INDEX_SOURCE = (
     "国发〔2005〕38号: 本人指数化月平均缴费工资 = C × 平均缴费指数; the index here is the mean over "
-    "paid months of base ÷ the previous year's average wage (DERIVED: provinces average by year)"
+    "paid months of base ÷ the previous year's average wage (DERIVED: provinces average by year); "
+    "deemed months (视同缴费) have no base and are left out of it (their index is provincial)"
 )
 
 
@@ -507,6 +508,10 @@ def _make_award(
     index = _average_index(uow, id_number, province, params)
     balance = statement(uow, id_number, uow.clock.today()).total
     age_months = YearMonth.of(person.birth_date).months_until(month)
+    # A 中人's deemed years (视同缴费年限, before individual contributions began) count in N and
+    # earn the transitional pension at the province's coefficient (国发〔2005〕38号; POLICY §5.1).
+    deemed = record_here.deemed_months
+    coefficient = params.transitional_coefficient(province) if deemed else None
     pension = monthly_pension(
         average_wage=Fen(wage.value),
         index=index,
@@ -515,6 +520,10 @@ def _make_award(
         age_months=age_months,
         retirement_year=month.year,
         params=params,
+        transitional_months=deemed,
+        transitional_coefficient=coefficient.value if coefficient else None,
+        coefficient_status=coefficient.status if coefficient else "input",
+        coefficient_source=coefficient.source if coefficient else "",
     )
     p = pension.value
     inputs = {
@@ -523,6 +532,12 @@ def _make_award(
         "contribution_months": record_here.months, "account_balance": int(balance),
         "age_months": age_months, "retire_month": str(month),
     }  # fmt: skip
+    if coefficient is not None:
+        inputs |= {
+            "deemed_months": deemed, "transitional_coefficient": str(coefficient.value),
+            "transitional_coefficient_status": coefficient.status,
+            "transitional_coefficient_source": coefficient.source,
+        }  # fmt: skip
     return insert_award(
         uow, application_id, from_month=month.plus(1), basic=int(p.basic), account=int(p.account),
         transitional=int(p.transitional), inputs=inputs, explanation=explanation_of(pension),

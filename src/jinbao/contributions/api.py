@@ -18,6 +18,7 @@ from jinbao.contributions.model import LegalDocument
 from jinbao.contributions.schemas import (
     BackPaymentIn,
     DeclarationIn,
+    DeemedYearsIn,
     FlexibleIn,
     PaymentIn,
     RecordOut,
@@ -155,6 +156,25 @@ def back_pay(request: Request, body: BackPaymentIn) -> ReportOut:
         document,
     )
     return ReportOut.of(_write(request, lambda uow: service.back_pay(uow, cmd, _params(request))))
+
+
+@router.post(
+    "/persons/{id_number}/deemed-years",
+    status_code=status.HTTP_201_CREATED,
+    summary="视同缴费年限 Record a person's years before individual contributions began",
+)
+def deemed_years(request: Request, id_number: str, body: DeemedYearsIn) -> dict[str, Any]:
+    cmd = service.DeemedYears(
+        id_number,
+        body.agency_code,
+        year_month(body.start, "start"),
+        year_month(body.end, "end"),
+        body.basis,
+        body.operator,
+        body.checker,
+        body.region_code,
+    )
+    return _write(request, lambda uow: service.record_deemed_years(uow, cmd, _params(request)))
 
 
 @router.post(

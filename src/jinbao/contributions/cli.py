@@ -237,6 +237,38 @@ def back_pay(
     )
 
 
+@contribution_app.command("deemed")
+def deemed(
+    id_number: Annotated[str, typer.Option()],
+    agency: Annotated[str, typer.Option(help="The agency keeping the relation.")],
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")],
+    end: Annotated[str, typer.Option(help="Last month, YYYY-MM.")],
+    basis: Annotated[str, typer.Option(help="What the years rest on (the file's forms).")],
+    operator: Annotated[str, typer.Option(help="Who enters them.")],
+    checker: Annotated[str, typer.Option(help="Who checks them (another operator).")],
+    region: Annotated[
+        str | None, typer.Option(help="The place worked; the agency's region when omitted.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """视同缴费年限: years worked before individual contributions began, from the file."""
+    cmd = service.DeemedYears(
+        id_number, agency, year_month(start, "start"), year_month(end, "end"), basis,
+        operator, checker, region,
+    )  # fmt: skip
+    found = run(
+        lambda uow: service.record_deemed_years(uow, cmd, _params()), as_json=as_json, write=True
+    )
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"视同缴费年限 deemed years {found['from']}–{found['to']} ({found['months']} 个月 months) "
+        f"recorded at {found['agency_code']}, worked in {found['region']}: {found['basis']}"
+    )
+    typer.echo(found["explanation"]["zh"])
+
+
 @contribution_app.command("refund")
 def refund(
     contribution_id: int,

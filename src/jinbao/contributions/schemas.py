@@ -67,6 +67,18 @@ class BackPaymentIn(BaseModel):
     legal_document: LegalDocumentIn | None = None
 
 
+class DeemedYearsIn(BaseModel):
+    """视同缴费年限 reviewed from the personnel file: at the agency keeping the relation."""
+
+    agency_code: str
+    start: str  # YYYY-MM
+    end: str
+    basis: str
+    operator: str
+    checker: str
+    region_code: str | None = None  # the place worked; the agency's own when omitted
+
+
 class RefundIn(BaseModel):
     on: dt.date
     reason: str

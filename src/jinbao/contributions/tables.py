@@ -91,6 +91,33 @@ contribution_payments = Table(
     ),
 )
 
+# 视同缴费年限: the years a person worked before individual contributions began where they
+# worked (国发〔1997〕26号's 中人), reviewed from the personnel file (档案) and recorded with two
+# operators, maker and checker. They count as contribution years ("缴费年限，除另有特殊规定外，
+# 均包括视同缴费年限") with no money behind them, at the place worked (人社部规〔2016〕5号 一:
+# "计算为当时工作地的视同缴费年限": ``region``), and are kept by the agency that holds the
+# person's relation (``agency_id``): a transfer of that relation carries them on.
+deemed_years = Table(
+    "deemed_years",
+    metadata,
+    Column("id", BIGID, primary_key=True),
+    Column("person_id", BIGID, ForeignKey("persons.id"), nullable=False),
+    Column("scheme", String(12), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("region", String(6), nullable=False),  # the place worked (当时工作地)
+    Column("from_period", Integer, nullable=False),  # YYYYMM
+    Column("to_period", Integer, nullable=False),
+    Column("months", Integer, nullable=False),
+    Column("basis", String(200), nullable=False),  # what the years rest on (档案, 招工表…)
+    Column("recorded_by", String(60), nullable=False),
+    Column("checked_by", String(60), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("from_period <= to_period", name="span"),
+    CheckConstraint("months > 0", name="months"),
+    CheckConstraint("recorded_by <> checked_by", name="two_operators"),
+    Index("ix_deemed_years_person_id_scheme", "person_id", "scheme"),
+)
+
 # 城乡居民基本养老保险: one yearly payment per person (国发〔2014〕8号): the person's tier, the
 # collective subsidy (集体补助) and the government subsidy (政府补贴), all into the personal account.
 resident_contributions = Table(

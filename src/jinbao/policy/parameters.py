@@ -100,6 +100,7 @@ class Parameters:
         resident = tables["resident"]
         self._local_top_up = _local_top_ups(resident.get("local_top_up", {}))
         self._scheme_starts = _scheme_starts(resident["transition"])
+        self._deemed_last = _deemed_last_months(tables["transitional"].get("deemed", {}))
         self._resident_minimum = sorted(
             (
                 dt.date.fromisoformat(e["from"]),
@@ -152,6 +153,11 @@ class Parameters:
         values = table["coefficient"]
         key = province[:2] if province[:2] in values else NATIONAL_SAMPLE
         return Param(Decimal(values[key]), table["status"], table["source"])
+
+    def deemed_last_month(self, province: str) -> Param[YearMonth]:
+        """The last month that can be 视同缴费年限 at a province's places (the month before its
+        individual contributions began): the province's own if loaded, else the default."""
+        return self._deemed_last.get(province[:2], self._deemed_last[""])
 
     # ------------------------------------------------------------------ accounts
     def interest_rate(self, year: int) -> Param[Decimal]:
@@ -342,6 +348,30 @@ def _scheme_starts(table: Mapping[str, Any]) -> dict[str, Param[dt.date]]:
                 field=where,
             )
         out[province] = Param(on, str(table.get("status", "")), str(table.get("source", "")))
+    return out
+
+
+def _deemed_last_months(table: Mapping[str, Any]) -> dict[str, Param[YearMonth]]:
+    """``[deemed]``: ``last_month`` (key "") and ``last_month_by_province`` (two digits →
+    "YYYY-MM"), else the loading stops (``parameter.invalid``)."""
+    entries = {"": table.get("last_month"), **dict(table.get("last_month_by_province", {}))}
+    out: dict[str, Param[YearMonth]] = {}
+    for province, month in entries.items():
+        where = f"transitional.deemed.{province or 'last_month'}"
+        try:
+            last: YearMonth | None = YearMonth.parse(str(month))
+        except (InvalidInput, ValueError):
+            last = None
+        if last is None or not (province == "" or (len(province) == 2 and province.isdigit())):
+            raise InvalidInput(
+                "parameter.invalid",
+                f"参数“{where}”无效：last_month 和 last_month_by_province 中的月份应写作 "
+                '"1995-09"，省份写作两位代码（如 41 = "1995-09"）。',
+                f"The parameter '{where}' is invalid: last_month and last_month_by_province take "
+                'months as "1995-09", provinces as two digits (41 = "1995-09").',
+                field=where,
+            )
+        out[province] = Param(last, str(table.get("status", "")), str(table.get("source", "")))
     return out
 
 

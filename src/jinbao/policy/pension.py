@@ -87,8 +87,14 @@ def monthly_pension(
     params: Parameters,
     transitional_months: int = 0,
     transitional_coefficient: Decimal | None = None,
+    coefficient_status: str = "input",
+    coefficient_source: str = "provincial parameter (国发〔2005〕38号 leaves it to provinces)",
 ) -> Explained[Pension]:
-    """The monthly pension at retirement: basic, personal-account and transitional parts."""
+    """The monthly pension at retirement: basic, personal-account and transitional parts.
+
+    ``transitional_months``: the years before the unified system (统账结合前, for a 中人 the
+    视同缴费年限), with the province's ``transitional_coefficient`` (its status and source, as
+    the parameter gives them, go into the explanation)."""
     x = Explainer("pension.monthly", "基本养老金计算", "Monthly basic pension", (DECISION, TABLE))
     if average_wage <= 0 or index < 0 or contribution_months < 0 or account_balance < 0:
         raise InvalidInput(
@@ -121,8 +127,8 @@ def monthly_pension(
                 "The transitional pension needs the provincial coefficient.",
                 field="coefficient",
             )  # fmt: skip
-        x.param("transitional_coefficient", transitional_coefficient, "input",
-                "provincial parameter (国发〔2005〕38号 leaves it to provinces)")  # fmt: skip
+        x.param("transitional_coefficient", transitional_coefficient, coefficient_status,
+                coefficient_source)  # fmt: skip
         transitional = round_to_fen(
             z * Decimal(transitional_months) / 12 * transitional_coefficient
         )

@@ -27,7 +27,9 @@ def record(id_number: str, as_json: JsonOption = False) -> None:
     t = found["totals"]
     typer.echo(
         f"{p['name']} {p['id_number']}  户籍 {p['hukou']}  缴费 {t['paid_months']} 个月"
-        f"（欠缴 {t['unpaid_months']}）  参保地 {'、'.join(t['places']) or '—'}"
+        f"（欠缴 {t['unpaid_months']}）"
+        + (f"  视同缴费 {t['deemed_months']} 个月" if t["deemed_months"] else "")
+        + f"  参保地 {'、'.join(t['places']) or '—'}"
     )
     for r in found["relationships"]:
         typer.echo(
@@ -45,8 +47,14 @@ def record(id_number: str, as_json: JsonOption = False) -> None:
             f"（集体补助 {format_yuan(y['collective'])}，政府补贴 {format_yuan(y['subsidy'])}；"
             f"记入个人账户 {format_yuan(paid)} 元）"
         )
+    for d in found["deemed_years"]:
+        typer.echo(
+            f"  视同缴费 {d['from']}至{d['to']} {d['months']} 月（工作地 {d['region']}，"
+            f"{d['agency']} 记录；依据：{d['basis']}）"
+        )
     for y in found["transferred_years"]:
-        typer.echo(f"  {y['year']} 转入 {y['agency']} {y['months']} 月（来自 {y['region']}）")
+        kind = "视同" if y["kind"] == "deemed" else "转入"
+        typer.echo(f"  {y['year']} {kind} {y['agency']} {y['months']} 月（来自 {y['region']}）")
     for scheme, a in found["accounts"].items():
         typer.echo(f"  个人账户 {scheme}: {format_yuan(a['total'])} 元")
     for c in found["transfers"]:

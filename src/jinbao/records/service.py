@@ -1,8 +1,8 @@
 """A person's whole record from every place, in one read (电子档案袋; the mission's public
 services; issue 7's record benchmark): who they are; every relationship with its current
 status; their contributions year by year and place by place (months paid, unpaid, the bases);
-the years transfers brought; each scheme's account by portion; their transfers; their
-retirement, award in force and payments.
+the years transfers brought; their deemed years (视同缴费年限); each scheme's account by
+portion; their transfers; their retirement, award in force and payments.
 
 Read-only, and written by the database: the person and every section are one statement whose
 value is the record's JSON document, each list gathered and ordered by the database
@@ -30,7 +30,7 @@ from jinbao.benefits.tables import (
     retirement_applications,
 )
 from jinbao.contributions.service import payments_of, records_in_force
-from jinbao.contributions.tables import contributions, resident_contributions
+from jinbao.contributions.tables import contributions, deemed_years, resident_contributions
 from jinbao.db.driver import DriverRead
 from jinbao.db.json import (
     as_json,
@@ -121,6 +121,19 @@ _BROUGHT = (
     .where(transferred_years.c.person_id == _PERSON)
 )  # fmt: skip
 
+# 视同缴费年限 (jinbao.contributions.service.deemed): where recorded, where worked, on what
+# basis; counted as contribution years with no money (the totals' deemed_months).
+_DEEMED = (
+    select(
+        year_month_text(deemed_years.c.from_period).label("from"),
+        year_month_text(deemed_years.c.to_period).label("to"),
+        deemed_years.c.months, deemed_years.c.region, agencies.c.code.label("agency"),
+        deemed_years.c.basis, deemed_years.c.from_period,
+    )
+    .join(agencies, agencies.c.id == deemed_years.c.agency_id)
+    .where(deemed_years.c.person_id == _PERSON)
+)  # fmt: skip
+
 
 def _accounts() -> Any:
     """``{scheme: {"portions": {portion: fen}, "total": fen}}`` from the entries' sums."""
@@ -148,7 +161,14 @@ def _totals() -> Any:
     paid = select(func.coalesce(func.sum(_YEARS.c.paid_months), 0)).scalar_subquery()
     unpaid = select(func.coalesce(func.sum(_YEARS.c.unpaid_months), 0)).scalar_subquery()
     places = json_values(select(_YEARS.c.agency).distinct())
-    return json_object("paid_months", paid, "unpaid_months", unpaid, "places", places)
+    deemed = (
+        select(func.coalesce(func.sum(deemed_years.c.months), 0))
+        .where(deemed_years.c.person_id == _PERSON)
+        .scalar_subquery()
+    )
+    return json_object(
+        "paid_months", paid, "unpaid_months", unpaid, "deemed_months", deemed, "places", places
+    )
 
 
 # A recorded death, and the survivors' settlement once there is one (amounts in fen, the
@@ -246,6 +266,7 @@ _RECORD = select(
             "contribution_years", json_rows(select(_YEARS), "year", "agency", "scheme"),
             "resident_years", json_rows(_RESIDENT, "year"),
             "transferred_years", json_rows(_BROUGHT, "from"),
+            "deemed_years", json_rows(_DEEMED, "from_period", hidden=("from_period",)),
             "accounts", _accounts(),
             "transfers", as_json("[]"),  # filled in below when the person has a case
             "pension", _PENSION,

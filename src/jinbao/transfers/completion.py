@@ -5,6 +5,8 @@ transferring agency does on the answer (its half posted, or the reservation void
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import String, bindparam, insert, select
 
@@ -53,6 +55,15 @@ from jinbao.transfers.tables import (
 )
 
 
+def counted_months(body: Mapping[str, Any]) -> int:
+    """The months a 信息表 brings: its lines' (deemed lines among them, since session 42) and
+    any deemed months its ``deemed_months`` total names beyond its deemed lines (a sender that
+    sends the total alone, as this one did until then)."""
+    lines = sum(int(y["months"]) for y in body["years"])
+    deemed_lines = sum(int(y["months"]) for y in body["years"] if y.get("kind") == "deemed")
+    return lines + max(0, int(body.get("deemed_months", 0)) - deemed_lines)
+
+
 def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -> None:
     """An 信息表 or 基金划转表 arrived; when both have, leg 3 starts and is reviewed."""
     env = document.envelope
@@ -74,7 +85,7 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
         "funds_received",
         pooled=funds["pooled"],
         account=funds["total"] - funds["pooled"],
-        months=sum(y["months"] for y in info.body["years"]) + info.body.get("deemed_months", 0),
+        months=counted_months(info.body),
         transfer_key=None
         if slip.body["transfer_key"].startswith("none:")
         else slip.body["transfer_key"],
@@ -227,11 +238,7 @@ def _complete(
             for i, y in enumerate(info.body["years"])
         ],
     )
-    months = (
-        sum(y["months"] for y in info.body["years"])
-        + info.body.get("deemed_months", 0)
-        - sum(cleared_lines.values())
-    )
+    months = counted_months(info.body) - sum(cleared_lines.values())
     if row.kind in SOURCE_SCHEME:
         linkage_overlap(uow, row, info, on)
         if row.kind == "linkage_to_employee":

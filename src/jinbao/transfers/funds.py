@@ -13,8 +13,10 @@ from jinbao.exchange import service as exchange
 from jinbao.exchange.model import Document, DocumentType
 from jinbao.kernel.errors import Conflict
 from jinbao.kernel.money import Fen
+from jinbao.kernel.periods import YearMonth
 from jinbao.ledger import service as ledger
 from jinbao.ledger.model import region_of
+from jinbao.policy.history import History, Kind
 from jinbao.policy.interest import Portion
 from jinbao.policy.parameters import Parameters
 from jinbao.policy.transfer import TransferAmount, transfer_amount
@@ -171,7 +173,7 @@ def _send_funds(
         if row.kind == "linkage_to_resident":
             pooled = 0
             pooled_note = "城乡制度衔接：统筹基金不转移，个人账户全部储存额并入（人社部发〔2014〕17号 第六条）。"
-        body = _info_table(body_person, on, amount, pooled, pooled_note)
+        body = _info_table(body_person, on, amount, pooled, pooled_note, history)
         portions, months = dict(amount.account), amount.counted_months
     account = sum(portions.values())
     key = case_id if pooled + account > 0 else None
@@ -272,6 +274,7 @@ def _info_table(
     amount: TransferAmount,
     pooled: int,
     pooled_note: str | None,
+    history: History,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "person": person,
@@ -290,7 +293,8 @@ def _info_table(
                 **({"note": pooled_note} if pooled_note else {}),
             }
             for y in amount.years
-        ],
+        ]
+        + _deemed_lines(history),
         "funds": {
             "account": {p.value: v for p, v in amount.account.items() if v},
             "pooled": pooled,
@@ -299,10 +303,39 @@ def _info_table(
     }
     deemed = amount.counted_months - sum(y.months for y in amount.years)
     if deemed > 0:
-        body["deemed_months"] = deemed
+        body["deemed_months"] = deemed  # the deemed lines' months, as a total
     if amount.exclusions:
         body["exclusions"] = [_exclusion_message(e.reason, e.months) for e in amount.exclusions]
     return body
+
+
+def _deemed_lines(history: History) -> list[dict[str, Any]]:
+    """The deemed years the relation carries, a line a year at the place worked, no base and
+    no money (kind ``deemed``): the receiver keeps them with the relation, still counted where
+    they were worked (人社部规〔2016〕5号 一), and sends them on with it. Until session 42 only
+    their total went (``deemed_months``), and the receiver counted them once, for the case."""
+    lines = []
+    for p in history.periods:
+        if p.kind is not Kind.DEEMED:
+            continue
+        start = p.start
+        while start <= p.end:
+            last = min(p.end, YearMonth(start.year, 12))
+            lines.append(
+                {
+                    "year": start.year,
+                    "region_code": f"{p.province}0000",
+                    "from": str(start),
+                    "to": str(last),
+                    "months": start.months_until(last) + 1,
+                    "base": 0,
+                    "rate": "0.0",
+                    "pooled": 0,
+                    "kind": Kind.DEEMED.value,
+                }
+            )
+            start = last.plus(1)
+    return lines
 
 
 def _exclusion_message(reason: str, months: int) -> Message:

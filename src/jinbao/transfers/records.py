@@ -22,6 +22,7 @@ from jinbao.contributions.model import period_of
 from jinbao.contributions.service import payments_of, records_in_force
 from jinbao.contributions.tables import (
     contributions,
+    deemed_years,
     resident_contributions,
 )
 from jinbao.db.driver import DriverRead
@@ -108,6 +109,25 @@ _TRANSFERRED_YEARS = DriverRead(
     )
     .order_by(transferred_years.c.from_period)
 )
+# 视同缴费年限 recorded by an agency (jinbao.contributions.service.deemed): at one agency for
+# its history and record, everywhere for the national history (counted at the place worked).
+_DEEMED_AT = DriverRead(
+    select(deemed_years.c.region, deemed_years.c.from_period, deemed_years.c.to_period)
+    .where(
+        deemed_years.c.person_id == bindparam("person_id"),
+        deemed_years.c.scheme == bindparam("scheme"),
+        deemed_years.c.agency_id == bindparam("agency_id"),
+    )
+    .order_by(deemed_years.c.from_period)
+)
+_DEEMED_ANYWHERE = DriverRead(
+    select(deemed_years.c.region, deemed_years.c.from_period, deemed_years.c.to_period)
+    .where(
+        deemed_years.c.person_id == bindparam("person_id"),
+        deemed_years.c.scheme == bindparam("scheme"),
+    )
+    .order_by(deemed_years.c.from_period)
+)
 _BALANCE = DriverRead(
     select(account_entries.c.portion, func.sum(account_entries.c.amount).label("amount"))
     .where(
@@ -129,26 +149,52 @@ def agency_history(
     temporary: bool = False,
 ) -> History:
     """The history the agency holds for the person, ready for :func:`policy.transfer_amount`:
-    the years earlier transfers brought in, then its own records. Under a temporary account
+    the years earlier transfers brought in, then the deemed years it recorded, then its own
+    records. Under a temporary account
     (``temporary``) an employee's months are temporary-account months with their employer rate
     (人社部发〔2009〕187号: above 12% the actual rate moves)."""
     transferred = _transferred_lines(uow, person_id, scheme, agency_id)
-    own = _own_periods(
-        uow, person_id, scheme, agency_id, first_line=len(transferred) + 1, temporary=temporary
+    deemed = deemed_periods(
+        _DEEMED_AT.all(uow.conn, _at(person_id, scheme, agency_id)), len(transferred) + 1
     )
-    return History((*transferred, *own), account_balance(uow, person_id, scheme, region))
+    own = _own_periods(
+        uow, person_id, scheme, agency_id,
+        first_line=len(transferred) + len(deemed) + 1, temporary=temporary,
+    )  # fmt: skip
+    return History((*transferred, *deemed, *own), account_balance(uow, person_id, scheme, region))
+
+
+def deemed_periods(rows: Sequence[Any], first_line: int) -> list[Period]:
+    """Deemed years as the policy engine's periods: counted at the place worked (the province of
+    ``region``), no base, no money (人社部规〔2016〕5号 一; jinbao.contributions.service.deemed)."""
+    return [
+        Period(
+            start=period_of(r.from_period),
+            end=period_of(r.to_period),
+            province=r.region[:2],
+            kind=Kind.DEEMED,
+            base=Fen(0),
+            unit_rate=None,
+            arrears_months=0,
+            lump_sum=None,
+            lump_sum_account=Fen(0),
+            line=first_line + i,
+        )
+        for i, r in enumerate(rows)
+    ]
 
 
 def national_history(
     uow: UnitOfWork, person_id: int, scheme: str, temporary_at: frozenset[int] = frozenset()
 ) -> History:
     """Every month the person contributed anywhere in the scheme, each agency's own records
-    (transferred years are not added again: the agency that recorded them still holds them).
+    (transferred years are not added again: the agency that recorded them still holds them),
+    and the deemed years recorded anywhere, each at the place worked.
     ``temporary_at``: agencies where the relation is a temporary account. For the receiving
     place (第六条), the national record check at retirement, and the like.
 
-    Two statements whatever the number of agencies: every agency's records in force, and every
-    month cleared as a duplicate. Until session 24 it read agency by agency (one statement for
+    Three statements whatever the number of agencies: every agency's records in force, every
+    month cleared as a duplicate, and the deemed years. Until session 24 it read agency by agency (one statement for
     the agencies, then two for each): 9 ms of a retirement application's record check."""
     params = {"person_id": person_id, "scheme": scheme}
     rows = _ALL_OWN_RECORDS.all(uow.conn, params)
@@ -158,7 +204,7 @@ def national_history(
     by_agency: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         by_agency[r.agency_id].append(r)
-    periods: list[Period] = []
+    periods = deemed_periods(_DEEMED_ANYWHERE.all(uow.conn, params), 1)
     for agency_id in sorted(by_agency):
         periods += _periods(
             by_agency[agency_id], cleared[agency_id], len(periods) + 1,
@@ -309,12 +355,14 @@ def account_balance(
 
 @dataclass(frozen=True, slots=True)
 class RecordYear:
-    """One year of a person's record at an agency: months paid there, and months brought in."""
+    """One year of a person's record at an agency: months paid there, months brought in, and
+    deemed months (视同缴费, recorded there or brought in: counted, no money)."""
 
     year: int
     local_months: int
     transferred_months: int
     sources: tuple[str, ...]  # the regions the months come from
+    deemed_months: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +372,13 @@ class AgencyRecord:
 
     @property
     def months(self) -> int:
-        return sum(y.local_months + y.transferred_months for y in self.years)
+        return sum(y.local_months + y.transferred_months + y.deemed_months for y in self.years)
+
+    @property
+    def deemed_months(self) -> int:
+        """The months before individual contributions began (统账结合前): the transitional
+        pension's years (国发〔2005〕38号)."""
+        return sum(y.deemed_months for y in self.years)
 
 
 def agency_record(
@@ -334,10 +388,16 @@ def agency_record(
     the months transferred in (with where they came from), and the account by portion."""
     local: dict[int, int] = defaultdict(int)
     moved: dict[int, int] = defaultdict(int)
+    deemed: dict[int, int] = defaultdict(int)
     sources: dict[int, set[str]] = defaultdict(set)
     for p in _transferred_lines(uow, person_id, scheme, agency_id):
-        moved[p.start.year] += p.months - p.arrears_months
+        (deemed if p.kind is Kind.DEEMED else moved)[p.start.year] += p.months - p.arrears_months
         sources[p.start.year].add(p.province + "0000")
+    for p in deemed_periods(_DEEMED_AT.all(uow.conn, _at(person_id, scheme, agency_id)), 1):
+        for index in range(p.start.index, p.end.index + 1):
+            year = YearMonth.from_index(index).year
+            deemed[year] += 1
+            sources[year].add(p.province + "0000")
     for p in _own_periods(uow, person_id, scheme, agency_id):
         if p.arrears_months:
             continue
@@ -355,10 +415,12 @@ def agency_record(
         ):
             local[r.year] += sum(1 for m in range(1, 13) if r.year * 100 + m not in cleared)
             sources[r.year].add(r.region)
-    years = sorted(set(local) | set(moved))
+    years = sorted(set(local) | set(moved) | set(deemed))
     return AgencyRecord(
         tuple(
-            RecordYear(y, local.get(y, 0), moved.get(y, 0), tuple(sorted(sources[y])))
+            RecordYear(
+                y, local.get(y, 0), moved.get(y, 0), tuple(sorted(sources[y])), deemed.get(y, 0)
+            )
             for y in years
         ),
         account_balance(uow, person_id, scheme, region),

@@ -36,9 +36,12 @@ from jinbao.transfers.tables import (
 
 def incoming_months(info: Document) -> list[tuple[int, int]]:
     """(line index, YYYYMM) of every paid month the 信息表 brings. A year line is paid from its
-    first month for ``months`` months (unpaid months make lines of their own, with 0 months)."""
+    first month for ``months`` months (unpaid months make lines of their own, with 0 months);
+    deemed lines are not paid months."""
     out = []
     for i, y in enumerate(info.body["years"]):
+        if y.get("kind") == "deemed":
+            continue
         start = YearMonth.parse(y["from"])
         out += [(i, start.plus(k).year * 100 + start.plus(k).month) for k in range(y["months"])]
     return out

@@ -82,7 +82,10 @@ def test_a_movers_record_has_both_places_year_by_year(
         p.value: v for p, v in account.balances.items() if v
     }
     assert found["accounts"]["resident"]["total"] == resident_account.total
-    assert found["totals"] == {"paid_months": 26, "unpaid_months": 1, "places": sorted([OLD, NEW])}
+    assert found["totals"] == {
+        "paid_months": 26, "unpaid_months": 1, "deemed_months": 0, "places": sorted([OLD, NEW]),
+    }  # fmt: skip
+    assert found["deemed_years"] == []
     assert (found["transfers"], found["transferred_years"], found["pension"]) == ([], [], None)
 
 
@@ -104,8 +107,9 @@ def test_a_person_with_nothing_yet_has_an_empty_record(
         "person": {"id_number": person, "name": "李四", "sex": "F", "birth_date": "1990-07-04",
                    "hukou": "410105"},
         "relationships": [], "contribution_years": [], "resident_years": [],
-        "transferred_years": [], "accounts": {}, "transfers": [], "pension": None, "death": None,
-        "totals": {"paid_months": 0, "unpaid_months": 0, "places": []},
+        "transferred_years": [], "deemed_years": [], "accounts": {}, "transfers": [],
+        "pension": None, "death": None,
+        "totals": {"paid_months": 0, "unpaid_months": 0, "deemed_months": 0, "places": []},
     }  # fmt: skip
 
 

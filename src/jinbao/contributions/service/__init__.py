@@ -18,6 +18,7 @@ from jinbao.contributions.service._base import (
 )
 from jinbao.contributions.service._writing import record_row, write_batch
 from jinbao.contributions.service.declare import declare, pay
+from jinbao.contributions.service.deemed import DeemedYears, record_deemed_years
 from jinbao.contributions.service.individual import BackPayment, back_pay, flexible
 from jinbao.contributions.service.queries import (
     Overlap,
@@ -33,6 +34,7 @@ from jinbao.contributions.service.refund import refund
 __all__ = [
     "BackPayment",
     "DeclarationRow",
+    "DeemedYears",
     "Overlap",
     "PostingReport",
     "Rules",
@@ -47,6 +49,7 @@ __all__ = [
     "pay",
     "payments_of",
     "person_arrears",
+    "record_deemed_years",
     "record_row",
     "records_in_force",
     "refund",

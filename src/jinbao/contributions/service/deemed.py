@@ -1,0 +1,223 @@
+"""视同缴费年限: recording the years a person worked before individual contributions began.
+
+A 中人 (at work before 国发〔1997〕26号, retiring after) has years before the personal-account
+system that count as contribution years with no money behind them: "缴费年限，除另有特殊规定外，
+均包括视同缴费年限" (POLICY §1, S9), and 国发〔2005〕38号's N counts them ("含视同缴费年限"). The
+agency reviews the personnel file (档案: 招工表, 工资表, 调动介绍信…) and records them; one
+operator makes the entry, another checks it, as with every award (fraud in deemed years is
+what risk control looks for first). They are counted at the place worked (人社部规〔2016〕5号 一:
+"计算为当时工作地的视同缴费年限；在多地有视同缴费年限的，分别计算为各地的视同缴费年限") and
+kept with the relation at the recording agency, so a transfer of it carries them on
+(:mod:`jinbao.transfers.funds`).
+
+Refused, writing nothing, with what to do: an unknown person, agency or region; no relation
+of the person in the employees' scheme kept at the agency; a span outside the months that can
+be deemed (from the month after the 16th birthday, 劳动法 第十五条, to the month before
+individual contributions began at the place worked, parameter ``transitional.deemed``); a span
+overlapping months already counted (deemed years recorded or brought by a transfer, or
+contribution records); no basis; one operator for both roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, insert, select
+
+from jinbao.audit.service import record
+from jinbao.contributions.model import period_int
+from jinbao.contributions.service._base import SCHEME, records_in_force
+from jinbao.contributions.tables import contributions, deemed_years
+from jinbao.db.uow import UnitOfWork
+from jinbao.kernel.errors import Conflict, InvalidInput, NotFound
+from jinbao.kernel.identifiers import parse_resident_id
+from jinbao.kernel.periods import YearMonth, format_years_months_en, format_years_months_zh
+from jinbao.policy.parameters import Parameters
+from jinbao.registry import repository as repo
+from jinbao.registry.service.persons import person_row_id
+from jinbao.registry.tables import relationships
+from jinbao.transfers.tables import transferred_years
+
+BASIS_MAX = 200
+WORKING_AGE = 16  # 劳动法 第十五条: 禁止用人单位招用未满十六周岁的未成年人
+
+
+@dataclass(frozen=True, slots=True)
+class DeemedYears:
+    """What the operator enters after reviewing the file: whose, at which agency, the span,
+    where the work was (a region code; the agency's own when None), on what basis, and the two
+    operators."""
+
+    id_number: str
+    agency_code: str
+    start: YearMonth
+    end: YearMonth
+    basis: str
+    operator: str
+    checker: str
+    region_code: str | None = None
+
+
+def record_deemed_years(uow: UnitOfWork, cmd: DeemedYears, params: Parameters) -> dict[str, Any]:
+    """Record one continuous span of 视同缴费年限 (see the module); the row as the record shows it."""
+    operator, checker = cmd.operator.strip(), cmd.checker.strip()
+    if not operator or not checker or operator == checker:
+        raise Conflict(
+            "deemed.same_operator",
+            "视同缴费年限须由两名经办人分别录入和复核。",
+            "Deemed years need an operator who enters them and a different one who checks them.",
+            field="checker",
+        )
+    basis = cmd.basis.strip()
+    if not basis or len(basis) > BASIS_MAX:
+        raise InvalidInput(
+            "deemed.basis",
+            f"须写明认定依据（如档案中的招工表、工资表），不超过{BASIS_MAX}字。",
+            f"State what the years rest on (the file's hiring form, wage sheets…), at most "
+            f"{BASIS_MAX} characters.",
+            field="basis",
+        )
+    rid = parse_resident_id(cmd.id_number, today=uow.clock.today())
+    person_id = person_row_id(uow, rid.number)
+    found = repo.agency_with_id(uow, cmd.agency_code)
+    if found is None:
+        raise NotFound(
+            "agency.not_found",
+            f"经办机构{cmd.agency_code}不存在。",
+            f"No agency {cmd.agency_code}.",
+            field="agency_code",
+        )
+    agency_id, agency = found
+    kept = uow.conn.execute(
+        select(relationships.c.id).where(
+            relationships.c.person_id == person_id,
+            relationships.c.scheme == SCHEME,
+            relationships.c.agency_id == agency_id,
+            relationships.c.status.in_(["contributing", "suspended", "receiving"]),
+        )
+    ).first()
+    if kept is None:
+        raise Conflict(
+            "deemed.no_relation",
+            f"{rid.number}在{cmd.agency_code}没有保留中的职工基本养老保险关系：视同缴费年限由保留参保关系的"
+            "经办机构记录，随关系转移。",
+            f"{rid.number} keeps no relation in the employees' scheme at {cmd.agency_code}: deemed "
+            "years are recorded where the relation is kept, and move with it.",
+            field="agency_code",
+        )
+    region = (cmd.region_code or agency.region_code or "").strip()
+    if not region or not repo.get_region(uow, region):
+        raise InvalidInput(
+            "region.unknown",
+            f"工作地行政区划代码{region or '（空）'}不存在（GB/T 2260）。",
+            f"{region or '(empty)'} is not a GB/T 2260 region code in force.",
+            field="region_code",
+        )
+    first = YearMonth.of(rid.birth_date).plus(12 * WORKING_AGE + 1)
+    last = params.deemed_last_month(region)
+    if cmd.start > cmd.end or cmd.start < first or cmd.end > last.value:
+        raise InvalidInput(
+            "deemed.span",
+            f"视同缴费年限须在{first}（年满{WORKING_AGE}周岁的次月，劳动法 第十五条）至{last.value}"
+            f"（工作地个人缴费制度实行前，参数 transitional.deemed：{last.source}）之间，且起始不晚于终止；"
+            f"所录为{cmd.start}至{cmd.end}。",
+            f"Deemed years run from {first} (the month after the 16th birthday, 劳动法 第十五条) "
+            f"to {last.value} (before individual contributions began at the place worked; "
+            f"parameter transitional.deemed), start before end; {cmd.start}–{cmd.end} was entered.",
+            field="start",
+        )
+    lo, hi = period_int(cmd.start), period_int(cmd.end)
+    overlap = _overlap(uow, person_id, lo, hi)
+    if overlap is not None:
+        raise Conflict(
+            "deemed.overlap",
+            f"{cmd.start}至{cmd.end}与已计入的{overlap[0]}重叠（{_ym(overlap[1])}至{_ym(overlap[2])}）："
+            "同一月份只计算一次，请核对档案。",
+            f"{cmd.start}–{cmd.end} overlaps {overlap[3]} already counted ({_ym(overlap[1])}–"
+            f"{_ym(overlap[2])}): a month counts once; check the file.",
+            field="start",
+        )
+    months = cmd.start.months_until(cmd.end) + 1
+    now = uow.clock.now()
+    row = {
+        "person_id": person_id,
+        "scheme": SCHEME,
+        "agency_id": agency_id,
+        "region": region,
+        "from_period": lo,
+        "to_period": hi,
+        "months": months,
+        "basis": basis,
+        "recorded_by": operator,
+        "checked_by": checker,
+        "created_at": now,
+    }
+    row_id = int(
+        uow.conn.execute(
+            insert(deemed_years).values(**row).returning(deemed_years.c.id)
+        ).scalar_one()
+    )
+    shown = {
+        "id": row_id,
+        "id_number": rid.number,
+        "agency_code": cmd.agency_code,
+        "region": region,
+        "from": str(cmd.start),
+        "to": str(cmd.end),
+        "months": months,
+        "basis": basis,
+        "explanation": {
+            "zh": f"视同缴费年限{format_years_months_zh(months)}，计算为工作地{region}的视同缴费年限"
+            "（人社部规〔2016〕5号 一），计入缴费年限、不划转资金（国发〔2005〕38号：N 含视同缴费年限）。",
+            "en": f"{format_years_months_en(months)} of deemed years, counted at the place worked "
+            f"{region} (人社部规〔2016〕5号 一): they count as contribution years and move no money "
+            "(国发〔2005〕38号: N includes deemed years).",
+        },
+    }
+    record(
+        uow,
+        "contribution.deemed",
+        "deemed_years",
+        str(row_id),
+        new={k: v for k, v in shown.items() if k != "explanation"}
+        | {"recorded_by": operator, "checked_by": checker},
+    )
+    return shown
+
+
+def _overlap(uow: UnitOfWork, person_id: int, lo: int, hi: int) -> tuple[str, int, int, str] | None:
+    """The first span of the person's already counted months meeting [lo, hi]: deemed years
+    recorded anywhere or brought by a transfer, or contribution records in force."""
+    within = and_(deemed_years.c.from_period <= hi, deemed_years.c.to_period >= lo)
+    own = uow.conn.execute(
+        select(deemed_years.c.from_period, deemed_years.c.to_period).where(
+            deemed_years.c.person_id == person_id, deemed_years.c.scheme == SCHEME, within
+        )
+    ).first()
+    if own is not None:
+        return ("视同缴费年限", own[0], own[1], "deemed years")
+    brought = uow.conn.execute(
+        select(transferred_years.c.from_period, transferred_years.c.to_period).where(
+            transferred_years.c.person_id == person_id,
+            transferred_years.c.scheme == SCHEME,
+            transferred_years.c.months > 0,
+            transferred_years.c.from_period <= hi,
+            transferred_years.c.to_period >= lo,
+        )
+    ).first()
+    if brought is not None:
+        return ("转入的缴费年限", brought[0], brought[1], "years brought by a transfer")
+    paid = records_in_force(
+        contributions.c.person_id == person_id,
+        contributions.c.scheme == SCHEME,
+        contributions.c.period.between(lo, hi),
+    ).subquery()
+    month = uow.conn.execute(select(paid.c.period).order_by(paid.c.period).limit(1)).scalar()
+    if month is not None:
+        return ("缴费记录", month, month, "a contribution record")
+    return None
+
+
+def _ym(value: int) -> str:
+    return f"{value // 100}-{value % 100:02d}"
