@@ -52,7 +52,7 @@ def test_the_readme_names_the_demo_persons_it_walks(url: str) -> None:
     loaded = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     walked = [*loaded["movers"][:2], *loaded["paper_movers"], loaded["linkage_person"],
-              loaded["retiree"], loaded["resident_pensioner"]]  # fmt: skip
+              loaded["retiree"], loaded["resident_pensioner"], loaded["deemed_retiree"]]  # fmt: skip
     for number in walked:
         assert f" {number} " in readme, number
 
@@ -454,6 +454,61 @@ def test_the_readme_retirement_with_the_demo_data(url: str, tmp_path: Path) -> N
         rerun = client.post("/api/agencies/41010000/benefit-runs", json={"month": "2026-01"})
         assert rerun.status_code == 200, rerun.text
         assert (rerun.json()["paid"], rerun.json()["run"], rerun.json()["banks"]) == (0, None, [])
+    assert "every invariant holds" in run(url, "ledger", "check")
+
+
+def test_the_readme_deemed_years_with_the_demo_data(url: str) -> None:
+    """视同缴费年限 as the README walks them: ten years on record are under the minimum; the
+    deemed years 1984-07..1997-12 are refused with one operator, recorded with two (the CLI),
+    and a second overlapping span is refused over HTTP; the check run again awards N = 23.5
+    years with the transitional pension (国发〔2005〕38号), shown in the record."""
+    run(url, "db", "upgrade")
+    person = json.loads(run(url, "demo", "load", "--persons", "0", "--json"))["deemed_retiree"]
+    short = json.loads(
+        run(url, "benefit", "apply", person, "--agency", "41010000", "--operator", "张三",
+            "--bank", "中国建设银行郑州分行", "--account", "6217002430000012345", "--json")
+    )  # fmt: skip
+    assert short["state"] == "waiting"
+    assert "retirement.below_minimum" in [f["code"] for f in short["findings"]]
+    span = ["--id-number", person, "--agency", "41010000", "--start", "1984-07", "--end",
+            "1997-12", "--basis", "档案：1984年招工登记表、1984—1997年工资台账"]  # fmt: skip
+    alone = json.loads(
+        run(url, "contribution", "deemed", *span, "--operator", "张三", "--checker", "张三",
+            "--json", code=3)
+    )  # fmt: skip
+    assert alone["error"]["code"] == "deemed.same_operator"
+    recorded = run(url, "contribution", "deemed", *span, "--operator", "张三", "--checker", "李四")
+    assert "视同缴费年限13年6个月，计算为工作地410100的视同缴费年限" in recorded
+    with TestClient(create_app(make_engine(url))) as client:
+        again = client.post(
+            f"/api/persons/{person}/deemed-years",
+            json={"agency_code": "41010000", "start": "1990-01", "end": "1990-12",
+                  "basis": "档案", "operator": "王五", "checker": "赵六"},
+        )  # fmt: skip
+        assert again.status_code == 409, again.text
+        assert again.json()["code"] == "deemed.overlap"
+        late = client.post(
+            f"/api/persons/{person}/deemed-years",
+            json={"agency_code": "41010000", "start": "1998-01", "end": "1998-12",
+                  "basis": "档案", "operator": "王五", "checker": "赵六"},
+        )  # fmt: skip
+        assert late.status_code == 422, late.text
+        assert "1997-12" in late.json()["messages"]["zh"]
+    awarded = json.loads(
+        run(url, "benefit", "refresh", str(short["id"]), "--operator", "张三", "--json")
+    )
+    assert awarded["state"] == "awarded"
+    (award,) = awarded["awards"]
+    assert award["inputs"]["contribution_months"] == 120 + 162
+    assert award["inputs"]["deemed_months"] == 162
+    assert (award["basic"], award["account"], award["transitional"], award["total"]) == (
+        132_840, 33_151, 104_093, 270_084,
+    )  # fmt: skip
+    shown = run(url, "benefit", "show", str(short["id"]))
+    assert "过渡 1,040.93 = 2,700.84 元/月" in shown
+    record = run(url, "person", "record", person)
+    assert "视同缴费 162 个月" in record
+    assert "视同缴费 1984-07至1997-12 162 月" in record
     assert "every invariant holds" in run(url, "ledger", "check")
 
 

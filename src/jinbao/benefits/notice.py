@@ -28,7 +28,15 @@ def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
         ("法定退休时间", application["statutory_month"]),
         ("退休时间", application["retire_month"]),
         ("待遇起始月份", award["from_month"]),
-        ("累计缴费月数", f"{inputs['contribution_months']} 个月"),
+        (
+            "累计缴费月数",
+            f"{inputs['contribution_months']} 个月"
+            + (
+                f"（含视同缴费 {inputs['deemed_months']} 个月）"
+                if inputs.get("deemed_months")
+                else ""
+            ),
+        ),
         ("平均缴费指数", inputs["index"]),
         (
             "上年度在岗职工月平均工资",
@@ -37,7 +45,16 @@ def render(application: dict[str, Any], award: dict[str, Any]) -> bytes:
         ("个人账户储存额", f"{yuan(inputs['account_balance'])} 元"),
         ("基础养老金", f"{yuan(award['basic'])} 元"),
         ("个人账户养老金", f"{yuan(award['account'])} 元"),
-        ("过渡性养老金", f"{yuan(award['transitional'])} 元"),
+        (
+            "过渡性养老金",
+            f"{yuan(award['transitional'])} 元"
+            + (
+                f"（过渡系数 {inputs['transitional_coefficient']}，"
+                f"{inputs['transitional_coefficient_status']}）"
+                if inputs.get("transitional_coefficient")
+                else ""
+            ),
+        ),
         ("月基本养老金合计", f"{yuan(award['total'])} 元"),
         ("核定人", award["made_by"]),
         ("复核人", award["checked_by"] or "（未复核）"),

@@ -83,6 +83,11 @@ def load(
             )
         if report.retiree:
             typer.echo("达到法定退休年龄 ready to retire: " + report.retiree)
+        if report.deemed_retiree:
+            typer.echo(
+                "达到法定退休年龄，档案有视同缴费年限待记录 ready to retire once the deemed "
+                "years on file are recorded: " + report.deemed_retiree
+            )
         if report.resident_pensioner:
             typer.echo(
                 "年满60周岁（城乡居保）ready for the residents' pension: "
@@ -213,7 +218,8 @@ def generate_command(
         f"{report.records} contribution records, {report.resident_payments} residents' yearly payments; "
         f"{report.retired} reached retirement age, "
         f"{report.deaths} died, {report.temporary} temporary accounts, {report.back_paid} back-paid months, "
-        f"{report.paid_at_home} migrant workers also paying the residents' scheme at home; "
+        f"{report.paid_at_home} migrant workers also paying the residents' scheme at home, "
+        f"{report.deemed} with deemed years (视同缴费年限) before the window; "
         f"interest credited for {', '.join(map(str, report.interest_years)) or 'no year'}; "
         f"{report.seconds} s."
     )

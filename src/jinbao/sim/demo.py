@@ -108,6 +108,9 @@ class DemoReport:
     retiree: str | None = None
     # 60 in May 2025 with 16 years paid in the residents' scheme: ready for its pension
     resident_pensioner: str | None = None
+    # at the statutory age with 10 years on record and 1984–1997 worked before individual
+    # contributions: ready to retire once the operator records those deemed years
+    deemed_retiree: str | None = None
 
 
 def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
@@ -125,10 +128,11 @@ def load_demo(uow: UnitOfWork, params: Parameters | None = None) -> DemoReport:
     linkage = _linkage_person(uow, rng, employers, params or load_parameters())
     retiree = _retiree(uow, rng, params or load_parameters())
     resident_pensioner = _resident_pensioner(uow, rng, params or load_parameters())
+    deemed_retiree = _deemed_retiree(uow, rng, params or load_parameters())
     return DemoReport(
-        True, agencies, len(employers) + 2, len(persons) + 3,
-        relationships + len(movers) + len(paper_movers) + 5, records + 84 + 251, movers,
-        paper_movers, linkage, retiree, resident_pensioner,
+        True, agencies, len(employers) + 3, len(persons) + 4,
+        relationships + len(movers) + len(paper_movers) + 6, records + 84 + 251 + 120, movers,
+        paper_movers, linkage, retiree, resident_pensioner, deemed_retiree,
     )  # fmt: skip
 
 
@@ -508,6 +512,38 @@ def _retiree(uow: UnitOfWork, rng: random.Random, params: Parameters) -> str:
         service.change_relationship_status(
             uow, job.id, RelationshipStatus.SUSPENDED, changed_on=until, reason="离职"
         )
+    return number
+
+
+def _deemed_retiree(uow: UnitOfWork, rng: random.Random, params: Parameters) -> str:
+    """Born August 1965 with 户籍 in Zhengzhou (statutory month October 2025 under the 2024
+    reform): his file shows work at a Zhengzhou state factory from July 1984, before individual
+    contributions began (视同缴费年限, not yet recorded: the README records them), then ten years
+    paid in Zhengzhou, 2015-10 to 2025-09. Ten years alone are under the minimum. DEMO DATA."""
+    from jinbao.contributions.service import DeclarationRow, declare
+
+    number = _id_number(rng, "410105", dt.date(1965, 8, 16), Sex.MALE)
+    service.add_person(uow, service.NewPerson(number, "陈国强", "410105"))
+    uscc = _uscc(rng, "410100")
+    service.add_employer(uow, service.NewEmployer(uscc, f"郑州某纺织机械厂{DEMO}", "41010000"))
+    first = YearMonth(2015, 10)
+    job = service.add_relationship(
+        uow,
+        service.NewRelationship(
+            number, Scheme.ENTERPRISE, "41010000", first.first_day(), employer_uscc=uscc
+        ),
+    )
+    declare(
+        uow,
+        [DeclarationRow(i + 2, uscc, first.plus(i), number, Fen(480_000)) for i in range(120)],
+        batch="demo-deemed-retiree",
+        params=params,
+        paid_on=dt.date(2025, 10, 10),
+    )
+    service.change_relationship_status(
+        uow, job.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 10, 1),
+        reason="达到退休年龄，停止缴费（演示数据）",
+    )  # fmt: skip
     return number
 
 

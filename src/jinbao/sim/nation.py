@@ -74,7 +74,12 @@ from jinbao.contributions.model import Kind, period_int
 from jinbao.contributions.service import Rules, record_row, write_batch
 from jinbao.contributions.service.resident import FIRST_YEAR as RESIDENT_FIRST_YEAR
 from jinbao.contributions.service.resident import account_entry
-from jinbao.contributions.tables import contribution_payments, contributions, resident_contributions
+from jinbao.contributions.tables import (
+    contribution_payments,
+    contributions,
+    deemed_years,
+    resident_contributions,
+)
 from jinbao.db.bulk import (
     Writing,
     index_named,
@@ -112,6 +117,8 @@ from jinbao.registry.tables import (
 from jinbao.sim.deaths import DeathReport, PensionerDeathReport, claim_survivors, pensioners_die
 from jinbao.sim.demo import GIVEN, NATIONAL_CODE, SURNAMES
 from jinbao.sim.retirements import (
+    CHECKER,
+    MAKER,
     ResidentPensionReport,
     RetirementReport,
     award_residents,
@@ -165,6 +172,11 @@ WENT_HOME_SHARE = 0.5
 # scheme, the share also insured in it at home, paying its yearly tier in most years they work
 # (重复参保: a rural family pays the residents' scheme for everyone). An illustration.
 PAID_AT_HOME_SHARE = 0.2
+# SAMPLE: of the local workers and migrants within their province whose working life began
+# before individual contributions did (before 1998 here, parameter transitional.deemed) and
+# before the window, the share with 视同缴费年限 on file — those who worked then in state or
+# collective units (连续工龄), where the personnel file proves the years. An illustration.
+DEEMED_SHARE = 0.6
 MEAN_JOB_MONTHS = 40  # SAMPLE
 GAP_CHANCE = 0.3  # SAMPLE: a job ends with a gap before the next one
 LATE_CHANCE = 0.04  # SAMPLE: a job has a run of months declared late and back-paid (补缴)
@@ -228,6 +240,7 @@ class SimReport:
     went_home: int = 0  # employees who went on in the residents' scheme at home (_went_home)
     linkage: TransferReport | None = None  # their applications for 城乡衔接 (None: none asked)
     paid_at_home: int = 0  # migrant workers also paying the residents' scheme (_paid_at_home)
+    deemed: int = 0  # employees with 视同缴费年限 recorded (_deemed)
     retirements: RetirementReport | None = None  # pensions applied for (None: not asked for)
     survivors: DeathReport | None = (
         None  # survivors' claims, deaths before a pension (None: not asked)
@@ -283,6 +296,9 @@ class _Person:
     # A migrant worker also insured in the residents' scheme at home while working
     # (_paid_at_home): that relation; paid_years are its payments.
     at_home: _Spell | None = None
+    # 视同缴费年限 before the window (_deemed): the months [start, end], recorded at the agency
+    # of the first job (agency_id) as worked in its region.
+    deemed: _Spell | None = None
 
 
 class _Picker:
@@ -529,7 +545,8 @@ def _noting_retirees(
                 minimum[statutory.index] = minimum_contribution_for(
                     statutory, statutory, params
                 ).value
-            if sum(s.end - s.start + 1 for s in p.spells) >= minimum[statutory.index]:
+            deemed = p.deemed.end - p.deemed.start + 1 if p.deemed else 0
+            if deemed + sum(s.end - s.start + 1 for s in p.spells) >= minimum[statutory.index]:
                 retiring.append(p.id_number)
         yield people
 
@@ -772,6 +789,7 @@ def _population(
                 _went_home(p, last, counties, params, totals)
             if residents:
                 _paid_at_home(p, counties, params, totals)
+            _deemed(p, first, params, totals)
             totals[p.career] += 1
             # One to look at: a person who retired before the window has no months (a resident
             # no payment).
@@ -1105,6 +1123,32 @@ def _paid_at_home(
     totals["paid_at_home"] += 1
 
 
+def _deemed(p: _Person, first: YearMonth, params: Parameters, totals: dict[str, int]) -> None:
+    """A local worker or a migrant within the province whose working life began before
+    individual contributions did where they worked (parameter ``transitional.deemed``: 1997-12
+    unless the province says) and before the window has, with the chance DEEMED_SHARE, 视同缴费
+    年限 from that start to the month before the earlier of the two (国发〔1997〕26号's 中人),
+    recorded at the agency of the first job in the window as worked there (人社部规〔2016〕5号
+    一; :mod:`jinbao.contributions.service.deemed`). The gap between them and the window is
+    history not loaded, as before. Not for one who went home (their years were counted short,
+    :func:`_went_home`) or whose first job is a temporary account. Drawn from the person's own
+    stream (their ID number), so the rest of the nation is drawn as it was without it."""
+    if p.career not in ("local", "intra") or not p.spells or p.home is not None:
+        return
+    job = p.spells[0]
+    if job.temporary:
+        return
+    rng = random.Random(f"deemed:{p.id_number}")
+    if rng.random() >= DEEMED_SHARE:
+        return
+    start = YearMonth.of(p.born).plus(12 * 18 + rng.randint(0, 48)).index
+    end = min(params.deemed_last_month(job.region).value.index, first.index - 1, job.start - 1)
+    if start > end:
+        return
+    p.deemed = _Spell(None, job.agency_id, job.region, start, end)
+    totals["deemed"] += 1
+
+
 def _temporary(p: _Person, region: str, month: int, params: Parameters) -> bool:
     """66号 第五条 by the policy engine, asked only where the age could make it apply; a province
     where an earlier job left a normal relation kept is not a new place (until session 22 it
@@ -1236,7 +1280,33 @@ def _write_people(uow: UnitOfWork, people: list[_Person], last: YearMonth) -> di
         insert_rows(
             uow.conn, life_events, ["person_id", "kind", "on", "source", "created_at"], deaths
         )
+    deemed = [[*row, DEEMED_BASIS, MAKER, CHECKER, now] for row in _deemed_rows(people, ids)]
+    if deemed:
+        insert_rows(uow.conn, deemed_years, DEEMED_COLUMNS, deemed)
     return ids
+
+
+DEEMED_COLUMNS = [
+    "person_id", "scheme", "agency_id", "region", "from_period", "to_period", "months", "basis",
+    "recorded_by", "checked_by", "created_at",
+]  # fmt: skip
+DEEMED_BASIS = "模拟数据：档案记载的连续工龄（个人缴费前）"
+
+
+def _deemed_rows(people: list[_Person], ids: dict[str, int]) -> list[list[Any]]:
+    """The persons' deemed years (:func:`_deemed`) as the first seven of DEEMED_COLUMNS, for
+    the database and the Parquet files alike."""
+    return [
+        [ids[p.id_number], "enterprise", d.agency_id, d.region, _ym_int(d.start), _ym_int(d.end),
+         d.end - d.start + 1]
+        for p in people
+        if (d := p.deemed) is not None
+    ]  # fmt: skip
+
+
+def _ym_int(index: int) -> int:
+    ym = YearMonth.from_index(index)
+    return ym.year * 100 + ym.month
 
 
 Batches = dict[tuple[Kind, int, int | None], list[dict[str, Any]]]
@@ -1438,8 +1508,8 @@ def generate_parquet(
 ) -> SimReport:
     """The same nation as files, for analysis outside the system: ``agencies``, ``employers``,
     ``persons``, ``relationships``, ``contributions`` (with ``paid_on``) and the residents'
-    ``resident_contributions`` (no payments, account entries or journals, which only the
-    database path writes) as Parquet, a row group per chunk. Row ids are numbered from 1 in
+    ``resident_contributions`` and the ``deemed_years`` (no payments, account entries or
+    journals, which only the database path writes) as Parquet, a row group per chunk. Row ids are numbered from 1 in
     each file and refer to each other."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -1478,6 +1548,9 @@ def generate_parquet(
         "resident_contributions": pa.schema([("person_id", pa.int64()), ("agency_id", pa.int64()), ("region", pa.string()),
                                              ("year", pa.int32()), ("individual", pa.int64()), ("collective", pa.int64()),
                                              ("subsidy", pa.int64()), ("paid_on", pa.date32())]),
+        "deemed_years": pa.schema([("person_id", pa.int64()), ("scheme", pa.string()), ("agency_id", pa.int64()),
+                                   ("region", pa.string()), ("from_period", pa.int32()), ("to_period", pa.int32()),
+                                   ("months", pa.int32())]),
     }  # fmt: skip
     writers = {name: pq.ParquetWriter(directory / f"{name}.parquet", schema) for name, schema in schemas.items()}  # fmt: skip
     rules = Rules(params)
@@ -1511,6 +1584,9 @@ def generate_parquet(
             writers["resident_contributions"].write_table(pa.Table.from_pylist(
                 [r._asdict() for r in yearly], schemas["resident_contributions"]))  # fmt: skip
             paid_years += len(yearly)
+            writers["deemed_years"].write_table(pa.Table.from_pylist(
+                [dict(zip(DEEMED_COLUMNS, r, strict=False)) for r in _deemed_rows(people, ids)],
+                schemas["deemed_years"]))  # fmt: skip
             made += len(people)
             if progress:
                 progress(made, persons_wanted)
@@ -1538,7 +1614,7 @@ def _report(
         interest_years=interest_years, seconds=round(time.perf_counter() - started, 1),
         sample_ids=tuple(samples[k] for k in kinds if k in samples), transfers=transfers,
         went_home=totals["went_home"], linkage=linkage, retirements=retirements,
-        paid_at_home=totals["paid_at_home"],
+        paid_at_home=totals["paid_at_home"], deemed=totals["deemed"],
         survivors=survivors, pensioner_deaths=pensioner_deaths,
         resident_pensions=resident_pensions,
     )  # fmt: skip

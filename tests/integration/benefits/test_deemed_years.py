@@ -31,6 +31,7 @@ from jinbao.transfers.records import national_history
 from tests.integration.benefits.test_retirement import apply, career, pump_and_refresh
 from tests.integration.helpers import commit, rejected
 from tests.integration.transfers.conftest import NEW, OLD, MovingClock, auto_review
+from tests.rendering import text_layer
 
 Uow = Callable[[], UnitOfWork]
 
@@ -104,6 +105,10 @@ def test_deemed_years_bring_a_short_record_to_the_minimum_with_a_transitional_pe
     assert award["total"] == expected
     assert award["total"] == award["basic"] + award["account"] + award["transitional"]
     assert any("过渡性养老金" in s["zh"] for s in award["explanation"]["steps"])
+    with uow_at() as uow:
+        printed = text_layer(benefits.award_notice(uow, award["id"]))
+    assert "累计缴费月数 240 个月（含视同缴费 120 个月）" in printed
+    assert "过渡系数 0.012，sample" in printed
 
     assert whole["totals"]["deemed_months"] == 120
     (line,) = whole["deemed_years"]
@@ -180,3 +185,31 @@ def test_a_transfer_carries_deemed_years_still_counted_where_they_were_worked(
     assert award["inputs"]["contribution_months"] == 300
     assert award["inputs"]["deemed_months"] == 120
     assert award["total"] == expected
+
+
+def test_deemed_years_recorded_after_the_award_are_a_correction_with_the_difference(
+    engine: Engine, uow_at: Uow, params: Parameters
+) -> None:
+    """补记视同缴费年限: the file is found after the award was approved. The relation is
+    receiving, the years are recorded there, and the correction (更正) is a new version with N
+    and the transitional part, its monthly difference owed as arrears."""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (first,) = benefits.show(uow, application)["awards"]
+    assert first["transitional"] == 0
+    commit(uow_at, lambda uow: benefits.approve_award(uow, first["id"], "李复核"))
+    record(uow_at, deemed(person, NEW, "1985-09", "1990-08"), params)
+    commit(
+        uow_at,
+        lambda uow: benefits.correct_award(uow, application, params, "张经办", "补记视同缴费年限"),
+    )
+    with uow_at() as uow:
+        old, new = benefits.show(uow, application)["awards"]
+        expected = expected_total(uow, person, 191 + 60, 60, params)
+        assert check(uow) == []
+    assert new["inputs"]["contribution_months"] == 191 + 60
+    assert new["inputs"]["deemed_months"] == 60
+    assert new["transitional"] > 0
+    assert new["total"] == expected
+    assert new["difference"] == new["total"] - old["total"] > 0

@@ -572,6 +572,22 @@ def test_the_nation_as_parquet_files(tmp_path: Path, clock: FixedClock) -> None:
     assert len(in_both) == report.went_home + report.paid_at_home  # went home, paid at home
     assert {y["person_id"] for y in yearly} <= residents | in_both
     assert {r["person_id"] for r in records}.isdisjoint(residents)
+    # 视同缴费年限 before the window, for some local workers and migrants within a province:
+    # from 18 at the earliest, to 1997-12 at the latest, before their first month on record.
+    deemed = pq.read_table(tmp_path / "deemed_years.parquet").to_pylist()
+    assert len(deemed) == report.deemed > 0
+    careers = {p["id"]: p for p in people}
+    first_month = {}
+    for r in records:
+        first_month[r["person_id"]] = min(r["period"], first_month.get(r["person_id"], 999999))
+    for d in deemed:
+        person = careers[d["person_id"]]
+        assert person["career"] in ("local", "intra")
+        start, end = period_of(d["from_period"]), period_of(d["to_period"])
+        assert start >= YearMonth.of(person["birth_date"]).plus(12 * 18)
+        assert end <= YearMonth(1997, 12)
+        assert d["to_period"] < first_month.get(d["person_id"], 999999)
+        assert d["months"] == start.months_until(end) + 1
     for y in yearly:
         assert y["subsidy"] == contribution_subsidy(y["individual"] // 100, PARAMS).value
         assert y["paid_on"].year == y["year"]

@@ -51,6 +51,12 @@ PARAMS = load_parameters()
 PLAN = {"persons_wanted": 500, "years": 20, "seed": 11, "chunk": 250, "residents": 0.0}
 
 
+def app_region(conn: Connection, agency_id: int) -> str:
+    return str(
+        conn.execute(select(agencies.c.region_code).where(agencies.c.id == agency_id)).scalar_one()
+    )
+
+
 def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_since(
     engine: Engine, clock: FixedClock
 ) -> None:
@@ -83,7 +89,7 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
         assert {(mode, state) for mode, state, _ in back} == {
             ("electronic", "completed"), ("manual", "completed"),
         }  # fmt: skip
-        paid = 0
+        paid = with_deemed = 0
         for app in applications:
             if app.state != "awarded":
                 continue
@@ -97,13 +103,19 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
                 inputs["contribution_months"]
                 >= minimum_contribution_for(month, month, PARAMS).value
             )
+            # A 中人's deemed years earn the transitional part at the province's coefficient.
+            deemed = inputs.get("deemed_months", 0)
+            coefficient = PARAMS.transitional_coefficient(app_region(conn, app.agency_id))
             again = monthly_pension(
                 average_wage=Fen(inputs["average_wage"]), index=Decimal(inputs["index"]),
                 contribution_months=inputs["contribution_months"],
                 account_balance=Fen(inputs["account_balance"]), age_months=inputs["age_months"],
-                retirement_year=month.year, params=PARAMS,
+                retirement_year=month.year, params=PARAMS, transitional_months=deemed,
+                transitional_coefficient=coefficient.value if deemed else None,
             ).value  # fmt: skip
             assert award.total == again.total > 0
+            assert (award.transitional > 0) == (deemed > 0)
+            with_deemed += deemed > 0
             # Its relations: all at the receiving place (the others transferred there), one receiving.
             kept = conn.execute(
                 select(relationships.c.agency_id, relationships.c.status).where(
@@ -130,6 +142,8 @@ def test_who_reached_the_age_with_the_minimum_is_awarded_and_paid_every_month_si
             assert {a for _, a in months} <= {award.total}
             paid += len(months)
         assert paid == retired.paid_months > 0
+        # Deemed years (视同缴费年限) before the window: recorded for some, counted by their awards.
+        assert 0 < with_deemed <= report.deemed
         total = conn.execute(select(func.sum(benefit_payments.c.amount))).scalar_one()
         assert total == retired.paid
         survivors_paid_by_their_rule(conn, report)
@@ -214,7 +228,8 @@ def test_who_also_paid_the_residents_scheme_at_home_links_it_in_at_retirement(
                     select(contributions.c.period).where(contributions.c.person_id == person_id)
                 ).scalars()
             }
-            assert json.loads(inputs)["contribution_months"] == len(employee)  # 第五条
+            deemed = json.loads(inputs).get("deemed_months", 0)  # 视同缴费年限 count too
+            assert json.loads(inputs)["contribution_months"] == len(employee) + deemed  # 第五条
             expected = sum(
                 (Decimal(individual + collective) * n / 12).quantize(Decimal(1), "ROUND_HALF_UP")
                 for year, individual, collective in conn.execute(

@@ -30,8 +30,10 @@ from tests.integration.sim.test_nation import PARAMS, _fresh, _generate
 
 CLOCK = FixedClock.on(dt.date(2026, 12, 2))
 # Enough movers at this size and seed for every branch below; a 5-year window lets people move.
-# No residents: the cases here are transfers only (the linkages have their own test).
-PLAN: dict[str, object] = {"persons_wanted": 1200, "years": 5, "seed": 11, "chunk": 600, "residents": 0.0}  # fmt: skip
+# No residents and no retirements: the cases here are the movers' transfers only (the linkages
+# and the retirees' transfers back, whom deemed years bring even into a 5-year window, have
+# their own tests).
+PLAN: dict[str, object] = {"persons_wanted": 1200, "years": 5, "seed": 11, "chunk": 600, "residents": 0.0, "retirements": False}  # fmt: skip
 # Enough women who reached 50 or 55 in ten years and went on in the residents' scheme at home.
 LINKING: dict[str, object] = {"persons_wanted": 2500, "years": 10, "seed": 5, "chunk": 1250}
 
