@@ -153,17 +153,18 @@ def test_the_demo_country_loads_once(sqlite_url: str) -> None:
     cli = Jinbao(sqlite_url)
     cli("db", "upgrade")
     first = cli.json("demo", "load", "--persons", "0")
-    assert first == {"loaded": True, "agencies": 53, "employers": 26, "persons": 303,
+    assert first == {"loaded": True, "agencies": 53, "employers": 27, "persons": 304,
                      "relationships": first["relationships"], "contributions": first["contributions"],
                      "movers": first["movers"], "paper_movers": first["paper_movers"],
                      "linkage_person": first["linkage_person"], "retiree": first["retiree"],
-                     "resident_pensioner": first["resident_pensioner"], "nation": None}  # type: ignore[index]  # fmt: skip
+                     "resident_pensioner": first["resident_pensioner"],
+                     "deemed_retiree": first["deemed_retiree"], "nation": None}  # type: ignore[index]  # fmt: skip
     assert len(first["movers"]) == 5  # type: ignore[index,arg-type]
     assert len(first["paper_movers"]) == 1  # type: ignore[index,arg-type]
     persons = cli.json("person", "list", "--limit", "1000")
-    assert len(persons) == 303  # type: ignore[arg-type]
+    assert len(persons) == 304  # type: ignore[arg-type]
     assert cli.json("demo", "load")["loaded"] is False  # type: ignore[index]
-    assert len(cli.json("person", "list", "--limit", "1000")) == 303  # type: ignore[arg-type]
+    assert len(cli.json("person", "list", "--limit", "1000")) == 304  # type: ignore[arg-type]
     provinces = cli.json("agency", "list", "--level", "province", "--limit", "100")
     assert len(provinces) == 32  # type: ignore[arg-type]  # 31 provinces and the 兵团 (66)
 

@@ -150,9 +150,9 @@ def agency_history(
 ) -> History:
     """The history the agency holds for the person, ready for :func:`policy.transfer_amount`:
     the years earlier transfers brought in, then the deemed years it recorded, then its own
-    records. Under a temporary account
-    (``temporary``) an employee's months are temporary-account months with their employer rate
-    (人社部发〔2009〕187号: above 12% the actual rate moves)."""
+    records. Under a temporary account (``temporary``) an employee's months are
+    temporary-account months with their employer rate (人社部发〔2009〕187号: above 12% the
+    actual rate moves)."""
     transferred = _transferred_lines(uow, person_id, scheme, agency_id)
     deemed = deemed_periods(
         _DEEMED_AT.all(uow.conn, _at(person_id, scheme, agency_id)), len(transferred) + 1
@@ -194,8 +194,9 @@ def national_history(
     place (第六条), the national record check at retirement, and the like.
 
     Three statements whatever the number of agencies: every agency's records in force, every
-    month cleared as a duplicate, and the deemed years. Until session 24 it read agency by agency (one statement for
-    the agencies, then two for each): 9 ms of a retirement application's record check."""
+    month cleared as a duplicate, and the deemed years. Until session 24 it read agency by
+    agency (one statement for the agencies, then two for each): 9 ms of a retirement
+    application's record check."""
     params = {"person_id": person_id, "scheme": scheme}
     rows = _ALL_OWN_RECORDS.all(uow.conn, params)
     cleared: dict[int, set[int]] = defaultdict(set)

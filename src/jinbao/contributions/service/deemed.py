@@ -10,8 +10,8 @@ what risk control looks for first). They are counted at the place worked (人社
 kept with the relation at the recording agency, so a transfer of it carries them on
 (:mod:`jinbao.transfers.funds`).
 
-Refused, writing nothing, with what to do: an unknown person, agency or region; no relation
-of the person in the employees' scheme kept at the agency; a span outside the months that can
+Refused, writing nothing, with what to do: an unknown person, agency or region; no normal
+relation (not a temporary account) of the person in the employees' scheme kept at the agency; a span outside the months that can
 be deemed (from the month after the 16th birthday, 劳动法 第十五条, to the month before
 individual contributions began at the place worked, parameter ``transitional.deemed``); a span
 overlapping months already counted (deemed years recorded or brought by a transfer, or
@@ -94,16 +94,18 @@ def record_deemed_years(uow: UnitOfWork, cmd: DeemedYears, params: Parameters) -
             relationships.c.person_id == person_id,
             relationships.c.scheme == SCHEME,
             relationships.c.agency_id == agency_id,
+            relationships.c.kind == "normal",  # not a temporary account (66号 第五条)
             relationships.c.status.in_(["contributing", "suspended", "receiving"]),
         )
     ).first()
     if kept is None:
         raise Conflict(
             "deemed.no_relation",
-            f"{rid.number}在{cmd.agency_code}没有保留中的职工基本养老保险关系：视同缴费年限由保留参保关系的"
-            "经办机构记录，随关系转移。",
-            f"{rid.number} keeps no relation in the employees' scheme at {cmd.agency_code}: deemed "
-            "years are recorded where the relation is kept, and move with it.",
+            f"{rid.number}在{cmd.agency_code}没有保留中的职工基本养老保险正常参保关系（临时缴费账户除外）："
+            "视同缴费年限由保留参保关系的经办机构记录，随关系转移。",
+            f"{rid.number} keeps no normal relation in the employees' scheme at "
+            f"{cmd.agency_code} (a temporary account is not one): deemed years are recorded "
+            "where the relation is kept, and move with it.",
             field="agency_code",
         )
     region = (cmd.region_code or agency.region_code or "").strip()
