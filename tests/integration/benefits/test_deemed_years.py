@@ -15,12 +15,13 @@ from sqlalchemy import Engine, select
 
 from jinbao.accounts.service import statement
 from jinbao.benefits import service as benefits
+from jinbao.benefits.events import claim_survivor_benefits, record_death
 from jinbao.contributions import service as contributions
 from jinbao.contributions.service import history
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.codec import decode
 from jinbao.exchange.tables import outbox
-from jinbao.kernel.money import Fen
+from jinbao.kernel.money import Fen, round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
 from jinbao.policy.parameters import Parameters
@@ -213,3 +214,19 @@ def test_deemed_years_recorded_after_the_award_are_a_correction_with_the_differe
     assert new["transitional"] > 0
     assert new["total"] == expected
     assert new["difference"] == new["total"] - old["total"] > 0
+
+
+def test_a_death_in_service_counts_the_deemed_years_in_the_survivors_months(
+    uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """人社部发〔2021〕18号 第五条（一）: the months of the survivor pension grow with the years paid,
+    which include the deemed years (POLICY §10.2: "Y = contribution years incl. 视同"). 100
+    months on record and 120 deemed: 18 years 4 months, 9 + 3⅓ months."""
+    moving_clock.day = dt.date(2026, 11, 2)
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=100)
+    record(uow_at, deemed(person, NEW, "1985-09", "1995-08"), params)
+    commit(uow_at, lambda uow: record_death(uow, person, dt.date(2026, 3, 15), "民政", params))
+    settled = commit(uow_at, lambda uow: claim_survivor_benefits(uow, person, "冯大", params))
+    base = params.disposable_income("41", 2025).value // 12
+    assert settled["months"] == "12.33"
+    assert settled["survivor_pension"] == round_to_fen(Decimal("12.33") * base)  # half up
