@@ -267,7 +267,14 @@ def generate_command(
         why = ", ".join(f"{code} {n}" for code, n in pensions.reasons.items())
         typer.echo(
             f"城乡居保待遇 residents' pensions: {pensions.residents} residents reached 60 with the "
-            f"years they need paid (国发〔2014〕8号) and applied; {pensions.awarded} awarded, "
+            f"years they need paid (国发〔2014〕8号) and applied"
+            + (
+                f" ({pensions.linked} of them after linking in their employee years, "
+                "人社部发〔2014〕17号 第三条、第六条)"
+                if pensions.linked
+                else ""
+            )
+            + f"; {pensions.awarded} awarded, "
             f"{pensions.not_applied} not accepted, {pensions.raised} raised to a later national "
             f"minimum; the payment runs paid {pensions.paid_months} person-months, "
             f"{format_yuan(pensions.paid)} yuan" + (f"; {why}" if why else "") + "."

@@ -398,7 +398,7 @@ def generate(
     retiring: list[str] = []
     residents_at_sixty: list[str] = []
     if retirements:
-        population = _noting_retirees(population, params, retiring, residents_at_sixty)
+        population = _noting_retirees(population, params, last, retiring, residents_at_sixty)
     dead: list[tuple[str, dt.date, bool]] = []
     if deaths:
         population = _noting_deaths(population, dead)
@@ -521,21 +521,33 @@ def _noting_movers(
 
 
 def _noting_retirees(
-    population: Iterator[list[_Person]], params: Parameters, retiring: list[str],
-    residents: list[str],
+    population: Iterator[list[_Person]], params: Parameters, last: YearMonth,
+    retiring: list[str], residents: list[str],
 ) -> Iterator[list[_Person]]:  # fmt: skip
     """The population as drawn, noting on the way the employees who reached the statutory
     retirement age in the window with at least the minimum contribution period that applies to
     that month (:func:`minimum_contribution_for`) in their months on record: those who apply
     for their pension (:mod:`jinbao.sim.retirements`); and the residents who reached 60 in it
     with the years the residents' pension needs paid (国发〔2014〕8号: 15, fewer for those near 60
-    when the scheme began, :func:`resident_requirement`)."""
+    when the scheme began, :func:`resident_requirement`), among them those who went home
+    (:func:`_went_home`) and reached 60 before last month with the years needed once their
+    employee years are linked in (17号 第六条: they count as the residents' years, the months
+    paid in both once).
+    """
     minimum: dict[int, int] = {}
     for people in population:
         for p in people:
             if p.ended == "retired" and p.career == RESIDENT:
                 # 15 years, or fewer for one near 60 when the scheme began (8号 第七条)
                 if len(p.paid_years) >= resident_requirement(p.born, p.hukou, params).value.years:
+                    residents.append(p.id_number)
+                continue
+            home = p.home
+            if home is not None and home.end == _sixty(p, params) - 1 and home.end < last.index:
+                months = {m for s in p.spells for m in range(s.start, s.end + 1)}
+                months.update(y * 12 + m for y, _, _ in p.paid_years for m in range(12))
+                required = resident_requirement(p.born, p.hukou, params).value.years
+                if len(months) >= 12 * required:
                     residents.append(p.id_number)
                 continue
             if p.ended != "retired" or p.home is not None:

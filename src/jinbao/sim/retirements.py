@@ -63,7 +63,13 @@ from jinbao.kernel.errors import DomainError
 from jinbao.kernel.periods import YearMonth
 from jinbao.policy.parameters import Parameters
 from jinbao.registry.tables import agencies, persons, relationships
-from jinbao.sim.transfers import drive, in_batches, tally_batches
+from jinbao.sim.transfers import (
+    LINKAGE_AT_SIXTY,
+    drive,
+    in_batches,
+    link_or_transfer,
+    tally_batches,
+)
 from jinbao.transfers import workflow
 from jinbao.transfers.tables import transfer_cases
 
@@ -138,6 +144,8 @@ class ResidentPensionReport:
     paid_months: int  # person-months paid by the payment runs (this run)
     paid: int  # fen paid by the payment runs (this run)
     reasons: dict[str, int]  # why not applied: error code → persons
+    # of them, those who went home and linked their employee relation in first (17号 第三条)
+    linked: int = 0
 
 
 def award_residents(
@@ -169,16 +177,22 @@ def award_residents(
     return ResidentPensionReport(
         residents=len(residents), awarded=counts["awarded"], not_applied=counts["not_applied"],
         raised=raised, paid_months=months, paid=paid, reasons=dict(sorted(reasons.items())),
+        linked=counts["linked"],
     )  # fmt: skip
 
 
 def _resident_batch(
     engine: Engine, clock: Clock, params: Parameters, part: list[str]
 ) -> tuple[Counter[str], Counter[str]]:
-    """One batch of residents: each applies where the relation is (unless an earlier run
-    applied), the drafts approved; counts of awarded and not applied, and the reasons."""
-    counts: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
+    """One batch of residents: one who went home and keeps the employee relation links it in
+    first (人社部发〔2014〕17号 第三条: the employee years join the residents' at the time of the
+    benefit, 第六条), the case driven to its end as the movers' are; then each applies where
+    the relation is (unless an earlier run applied), the drafts approved; counts of awarded,
+    linked and not applied, and the reasons."""
+    linking, why = link_or_transfer(engine, clock, params, part, route=LINKAGE_AT_SIXTY)
+    counts: Counter[str] = Counter(linked=linking["completed"])
+    # a linkage that did not complete: why (its award is then refused below the minimum)
+    reasons: Counter[str] = Counter({f"linkage: {code}": n for code, n in why.items()})
     with UnitOfWork(engine, clock, MAKER, write=False) as uow:
         insured = dict(
             uow.conn.execute(

@@ -94,17 +94,25 @@ class TransferReport:
 class Route:
     """What a person applies for: from the relation they contribute in now (``here``, of
     ``scheme``), to bring over a normal relation kept (suspended) at another agency in
-    ``kept_scheme`` — in another province only, for a transfer — as an application of ``kind``."""
+    ``kept_scheme`` — in another province only, for a transfer — as an application of ``kind``.
+    ``here_status``: the status of the relation here (contributing, or for a resident at 60
+    suspended, 待领取)."""
 
     scheme: str
     kept_scheme: str
     other_province: bool
     kind: str | None
     who: str  # how the progress lines name the persons
+    here_status: str = "contributing"
 
 
 TRANSFER = Route("enterprise", "enterprise", True, None, "movers")
 LINKAGE = Route("resident", "enterprise", False, "linkage", "persons linking")
+# A resident at 60 who went home links the employee relation in before the residents' pension
+# (人社部发〔2014〕17号 第三条: at the time of the benefit), the residents' relation 待领取.
+LINKAGE_AT_SIXTY = Route(
+    "resident", "enterprise", False, "linkage", "residents at 60 linking", "suspended"
+)
 
 
 def chosen(seed: int, id_number: str, share: float) -> bool:
@@ -139,7 +147,7 @@ def transfer_kept(
         )
 
     counts, reasons, batches = tally_batches(
-        engine, clock, params, movers, partial(_batch, route=route),
+        engine, clock, params, movers, partial(link_or_transfer, route=route),
         batch=batch, workers=workers, progress=progress, describe=describe,
     )  # fmt: skip
     if workers > 1:  # what another process's pump left unapplied when its batch ended
@@ -253,7 +261,7 @@ def _in_worker(work: Callable[[Engine, Clock, Parameters, list[str]], T], part: 
     return work(_WORKER["engine"], _WORKER["clock"], _WORKER["params"], part)
 
 
-def _batch(
+def link_or_transfer(
     engine: Engine, clock: Clock, params: Parameters, part: list[str], *, route: Route
 ) -> _Counts:
     """One batch of movers: each applies for the latest relation kept in another province (or
@@ -321,7 +329,7 @@ def _movers(engine: Engine, clock: Clock, id_numbers: Sequence[str], route: Rout
         .join(_THERE, _THERE.c.id == _KEPT.c.agency_id)
         .where(
             persons.c.id_number.in_(id_numbers),  # a batch: an IN list will do
-            relationships.c.status == "contributing",
+            relationships.c.status == route.here_status,
             relationships.c.kind == "normal",
             relationships.c.scheme == route.scheme,
             _KEPT.c.status == "suspended",

@@ -462,3 +462,63 @@ def test_who_reached_60_with_fifteen_years_paid_draws_the_residents_pension_ever
     again = generate(engine, clock, PARAMS, transfers=0.0, **RESIDENTS)  # type: ignore[arg-type]
     assert again.resident_pensions is not None
     assert (again.resident_pensions.paid_months, again.resident_pensions.raised) == (0, 0)
+
+
+# Women who went home at 50 or 55 with under 15 employee years and reached 60 in the window.
+WENT_HOME = {"persons_wanted": 1200, "years": 20, "seed": 4, "chunk": 600}
+
+
+def test_who_went_home_links_the_employee_years_in_at_60_and_draws_the_residents_pension(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """人社部发〔2014〕17号 at 60: one who went home to the residents' scheme with under fifteen
+    employee years links the employee relation in (第三条) before the residents' pension: the
+    employee months count as the residents' years (第六条), the months paid in both once; the
+    award counts them all, so some with too few residents' years alone draw it."""
+    report = generate(
+        engine, clock, PARAMS, transfers=0.0, interest=False, deaths=False, **WENT_HOME,  # type: ignore[arg-type]
+    )  # fmt: skip
+    pensions = report.resident_pensions
+    assert pensions is not None
+    assert pensions.awarded == pensions.residents > pensions.linked >= 2, pensions.reasons
+    with UnitOfWork(engine, clock) as uow:
+        conn = uow.conn
+        assert check(uow) == []
+        linked = conn.execute(
+            select(transfer_cases.c.person_id, awards.c.inputs)
+            .join(retirement_applications,
+                  retirement_applications.c.person_id == transfer_cases.c.person_id)
+            .join(awards, awards.c.application_id == retirement_applications.c.id)
+            .where(transfer_cases.c.kind == "linkage_to_resident",
+                   transfer_cases.c.side == "receiving", transfer_cases.c.state == "completed",
+                   retirement_applications.c.scheme == "resident", awards.c.version == 1)
+        ).all()  # fmt: skip
+        assert len(linked) == pensions.linked
+        alone = 0
+        for person_id, inputs in linked:
+            employee = set(
+                conn.execute(
+                    select(contributions.c.period).where(contributions.c.person_id == person_id)
+                ).scalars()
+            )
+            years = set(
+                conn.execute(
+                    select(resident_contributions.c.year).where(
+                        resident_contributions.c.person_id == person_id
+                    )
+                ).scalars()
+            )
+            months = employee | {y * 100 + m for y in years for m in range(1, 13)}
+            counted = json.loads(inputs)
+            assert counted["contribution_months"] == len(months)  # 第六条, the overlap once
+            assert counted["contribution_months"] >= 12 * counted["required_years"]
+            alone += 12 * len(years) < 12 * counted["required_years"]
+            statuses = set(
+                conn.execute(
+                    select(relationships.c.scheme, relationships.c.status).where(
+                        relationships.c.person_id == person_id
+                    )
+                ).all()
+            )
+            assert statuses == {("enterprise", "transferred_out"), ("resident", "receiving")}
+        assert alone > 0  # without the employee years they would have waited
