@@ -92,7 +92,7 @@ def on_funds_document(uow: UnitOfWork, document: Document, params: Parameters) -
     )
     duplicates = duplicate_months(uow, row, info)
 
-    findings = _funds_findings(uow, row, info, slip, duplicates)
+    findings = _funds_findings(uow, row, info, slip, duplicates, params)
     review(
         uow, row, findings, params,
         go=lambda: _complete(uow, row, info, duplicates, params=params, on=None, keep=None),
@@ -124,7 +124,12 @@ def _funds_documents(
 
 
 def _funds_findings(
-    uow: UnitOfWork, row: CaseRow, info: Document, slip: Document, duplicates: list[int]
+    uow: UnitOfWork,
+    row: CaseRow,
+    info: Document,
+    slip: Document,
+    duplicates: list[int],
+    params: Parameters,
 ) -> list[Finding]:
     funds = info.body["funds"]
     reserved: int | None = 0  # nothing in transit for this case
@@ -143,8 +148,23 @@ def _funds_findings(
             reserved_total=reserved,
             same_person=info.body["person"]["id_number"] == row.id_number,
             duplicate_months=tuple(f"{p // 100}-{p % 100:02d}" for p in duplicates),
+            deemed_out_of_range=_deemed_out_of_range(info.body, params),
         )
     )
+
+
+def _deemed_out_of_range(body: Mapping[str, Any], params: Parameters) -> tuple[str, ...]:
+    """The 信息表's deemed lines that cannot be deemed years: later than the last month that can
+    be deemed where they were worked (parameter ``transitional.deemed``), or carrying a base or
+    money ("from–to" each). Risk control: deemed years add years with no money behind them."""
+    out = []
+    for y in body["years"]:
+        if y.get("kind") != "deemed":
+            continue
+        last = params.deemed_last_month(y["region_code"]).value
+        if YearMonth.parse(y["to"]) > last or y["base"] or y["pooled"]:
+            out.append(f"{y['from']}至{y['to']}")
+    return tuple(out)
 
 
 KEEP = ("here", "transferred")
@@ -174,7 +194,7 @@ def complete(
             f"Case {case_id} has not received the info table and the fund slip.",
         )
     duplicates = duplicate_months(uow, row, info)
-    refuse_blocking(_funds_findings(uow, row, info, slip, duplicates), case_id)
+    refuse_blocking(_funds_findings(uow, row, info, slip, duplicates, params), case_id)
     _complete(uow, row, info, duplicates, params=params, on=on, keep=keep)
 
 

@@ -306,6 +306,8 @@ class FundsFacts:
     reserved_total: int | None
     same_person: bool
     duplicate_months: tuple[str, ...] = ()  # YYYY-MM paid both here and in the 信息表
+    # deemed lines that cannot be deemed years (after the place's last month, or with money)
+    deemed_out_of_range: tuple[str, ...] = ()
 
 
 def _ranges(months: tuple[str, ...]) -> str:
@@ -341,6 +343,21 @@ def check_funds(facts: FundsFacts) -> list[Finding]:
                 "those months are refunded and the months count once (人社部发〔2009〕187号 意见三; "
                 "70号 第十条).",
                 False,
+            )
+        )
+    if facts.deemed_out_of_range:
+        spans = "、".join(facts.deemed_out_of_range)
+        out.append(
+            Finding(
+                "transfer.deemed_out_of_range",
+                f"信息表中的视同缴费年限（{spans}）晚于工作地个人缴费制度实行前的最后月份或带有缴费基数、"
+                "资金：视同缴费年限只计个人缴费制度实行前的工作年限，且不划转资金（国发〔1997〕26号；"
+                "人社部规〔2016〕5号 一）。退回转出地核实。",
+                f"The info table's deemed years ({spans}) fall after the last month that can be "
+                "deemed where they were worked, or carry a base or money: deemed years are the "
+                "years before individual contributions began, and move no money (国发〔1997〕26号; "
+                "人社部规〔2016〕5号 一). Returned for the transferring agency to check.",
+                True,
             )
         )
     if not facts.same_person:

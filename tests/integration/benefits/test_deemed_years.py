@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -24,10 +25,11 @@ from jinbao.exchange.tables import outbox
 from jinbao.kernel.money import Fen, round_to_fen
 from jinbao.kernel.periods import YearMonth
 from jinbao.ledger.check import check
-from jinbao.policy.parameters import Parameters
+from jinbao.policy.parameters import Parameters, load_parameters
 from jinbao.policy.pension import monthly_pension
 from jinbao.records.service import person_record
 from jinbao.registry import repository
+from jinbao.transfers import queries, workflow
 from jinbao.transfers.records import national_history
 from tests.integration.benefits.test_retirement import apply, career, pump_and_refresh
 from tests.integration.helpers import commit, rejected
@@ -230,3 +232,33 @@ def test_a_death_in_service_counts_the_deemed_years_in_the_survivors_months(
     base = params.disposable_income("41", 2025).value // 12
     assert settled["months"] == "12.33"
     assert settled["survivor_pension"] == round_to_fen(Decimal("12.33") * base)  # half up
+
+
+def test_deemed_lines_the_receiver_cannot_count_send_the_funds_back(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock, tmp_path: Path
+) -> None:
+    """Risk control at leg 3: deemed years add years with no money behind them, so a 信息表
+    whose deemed lines run past the last month that can be deemed where they were worked (here
+    recorded under a rule that allowed 1998, which the receiving side's parameters do not) is
+    not counted: the case is stopped with the finding and the funds go back."""
+    (tmp_path / "transitional.toml").write_text(
+        '[deemed]\nlast_month_by_province = {"44" = "1998-12"}\n', encoding="utf-8"
+    )
+    lenient = load_parameters(tmp_path)
+    person = career(uow_at, params, tianhe_months=60, zhengzhou_months=120)
+    record(uow_at, deemed(person, OLD, "1990-01", "1998-06", region_code="440106"), lenient)
+    auto_review(uow_at, OLD, NEW)
+    application = apply(uow_at, person, params)
+    workflow.pump(engine, moving_clock, params)
+    with uow_at() as uow:
+        (case_id,) = benefits.show(uow, application)["transfers"]
+        case = queries.show(uow, case_id, params)
+        assert check(uow) == []
+    sides = {s["side"]: s for s in case["sides"]}
+    codes = [r["code"] for r in sides["receiving"]["reasons"]]
+    assert "transfer.deemed_out_of_range" in codes, sides["receiving"]
+    assert "1990-01至1990-12" not in str(sides["receiving"]["reasons"])
+    assert "1998-01至1998-06" in str(sides["receiving"]["reasons"])
+    # returned: both sides voided, the money in transit taken back (the ledger checks)
+    assert (sides["receiving"]["state"], sides["transferring"]["state"]) == ("voided", "voided")
+    assert case["ledger_transfer"]["state"] == "voided"
