@@ -509,6 +509,18 @@ def test_the_readme_deemed_years_with_the_demo_data(url: str) -> None:
     record = run(url, "person", "record", person)
     assert "视同缴费 162 个月" in record
     assert "视同缴费 1984-07至1997-12 162 月" in record
+    entry = recorded.split("deemed years ")[1].split(":")[0]
+    with TestClient(create_app(make_engine(url))) as client:
+        alone = client.post(
+            f"/api/deemed-years/{entry}/cancel",
+            json={"reason": "误录", "operator": "张三", "checker": "张三"},
+        )
+        assert alone.status_code == 409, alone.text
+        assert alone.json()["code"] == "deemed.same_operator"
+    cancelled = run(url, "contribution", "deemed-cancel", entry, "--reason", "档案复核有误",
+                    "--operator", "王五", "--checker", "赵六")  # fmt: skip
+    assert f"jinbao benefit correct {short['id']}" in cancelled
+    assert "视同缴费" not in run(url, "person", "record", person)
     assert "every invariant holds" in run(url, "ledger", "check")
 
 

@@ -18,6 +18,7 @@ from jinbao.contributions.model import LegalDocument
 from jinbao.contributions.schemas import (
     BackPaymentIn,
     DeclarationIn,
+    DeemedCancelIn,
     DeemedYearsIn,
     FlexibleIn,
     PaymentIn,
@@ -175,6 +176,19 @@ def deemed_years(request: Request, id_number: str, body: DeemedYearsIn) -> dict[
         body.region_code,
     )
     return _write(request, lambda uow: service.record_deemed_years(uow, cmd, _params(request)))
+
+
+@router.post(
+    "/deemed-years/{row_id}/cancel",
+    summary="撤销视同缴费年限 Cancel a deemed years entry found wrong (two operators, a reason)",
+)
+def cancel_deemed_years(request: Request, row_id: int, body: DeemedCancelIn) -> dict[str, Any]:
+    return _write(
+        request,
+        lambda uow: service.cancel_deemed_years(
+            uow, row_id, body.reason, body.operator, body.checker
+        ),
+    )
 
 
 @router.post(

@@ -263,10 +263,38 @@ def deemed(
         typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
     typer.echo(
-        f"视同缴费年限 deemed years {found['from']}–{found['to']} ({found['months']} 个月 months) "
+        f"视同缴费年限 deemed years {found['id']}: {found['from']}–{found['to']} "
+        f"({found['months']} 个月 months) "
         f"recorded at {found['agency_code']}, worked in {found['region']}: {found['basis']}"
     )
     typer.echo(found["explanation"]["zh"])
+
+
+@contribution_app.command("deemed-cancel")
+def deemed_cancel(
+    row_id: Annotated[int, typer.Argument(help="The entry's id, as `deemed` printed it.")],
+    reason: Annotated[str, typer.Option(help="Why it is wrong.")],
+    operator: Annotated[str, typer.Option()],
+    checker: Annotated[str, typer.Option(help="Another operator.")],
+    as_json: JsonOption = False,
+) -> None:
+    """撤销视同缴费年限: an entry found wrong counts no more (kept, with who and why)."""
+    done = run(
+        lambda uow: service.cancel_deemed_years(uow, row_id, reason, operator, checker),
+        as_json=as_json,
+        write=True,
+    )
+    if as_json:
+        typer.echo(json.dumps(done, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"已撤销 cancelled: 视同缴费年限 {done['from']}–{done['to']} ({done['months']} 个月)"
+    )
+    for application in done["to_correct"]:
+        typer.echo(
+            f"  退休申请 {application} 的核定计入了这些年限：请更正 correct it: "
+            f"jinbao benefit correct {application} --reason … --operator …"
+        )
 
 
 @contribution_app.command("refund")

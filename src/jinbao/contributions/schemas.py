@@ -79,6 +79,12 @@ class DeemedYearsIn(BaseModel):
     region_code: str | None = None  # the place worked; the agency's own when omitted
 
 
+class DeemedCancelIn(BaseModel):
+    reason: str
+    operator: str
+    checker: str
+
+
 class RefundIn(BaseModel):
     on: dt.date
     reason: str

@@ -112,6 +112,10 @@ deemed_years = Table(
     Column("recorded_by", String(60), nullable=False),
     Column("checked_by", String(60), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # 撤销: an entry found wrong is cancelled, not deleted (who, when, why); it counts no more.
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_by", String(60), nullable=True),
+    Column("cancel_reason", String(200), nullable=True),
     CheckConstraint("from_period <= to_period", name="span"),
     CheckConstraint("months > 0", name="months"),
     CheckConstraint("recorded_by <> checked_by", name="two_operators"),

@@ -131,7 +131,7 @@ _DEEMED = (
         deemed_years.c.basis, deemed_years.c.from_period,
     )
     .join(agencies, agencies.c.id == deemed_years.c.agency_id)
-    .where(deemed_years.c.person_id == _PERSON)
+    .where(deemed_years.c.person_id == _PERSON, deemed_years.c.cancelled_at.is_(None))
 )  # fmt: skip
 
 
@@ -163,7 +163,7 @@ def _totals() -> Any:
     places = json_values(select(_YEARS.c.agency).distinct())
     deemed = (
         select(func.coalesce(func.sum(deemed_years.c.months), 0))
-        .where(deemed_years.c.person_id == _PERSON)
+        .where(deemed_years.c.person_id == _PERSON, deemed_years.c.cancelled_at.is_(None))
         .scalar_subquery()
     )
     return json_object(

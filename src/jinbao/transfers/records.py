@@ -116,6 +116,7 @@ _DEEMED_AT = DriverRead(
     .where(
         deemed_years.c.person_id == bindparam("person_id"),
         deemed_years.c.scheme == bindparam("scheme"),
+        deemed_years.c.cancelled_at.is_(None),  # 撤销: counts no more
         deemed_years.c.agency_id == bindparam("agency_id"),
     )
     .order_by(deemed_years.c.from_period)
@@ -125,6 +126,7 @@ _DEEMED_ANYWHERE = DriverRead(
     .where(
         deemed_years.c.person_id == bindparam("person_id"),
         deemed_years.c.scheme == bindparam("scheme"),
+        deemed_years.c.cancelled_at.is_(None),  # 撤销: counts no more
     )
     .order_by(deemed_years.c.from_period)
 )

@@ -19,6 +19,7 @@ from jinbao.benefits import service as benefits
 from jinbao.benefits.events import claim_survivor_benefits, record_death
 from jinbao.contributions import service as contributions
 from jinbao.contributions.service import history
+from jinbao.contributions.tables import deemed_years
 from jinbao.db.uow import UnitOfWork
 from jinbao.exchange.codec import decode
 from jinbao.exchange.tables import outbox
@@ -262,3 +263,69 @@ def test_deemed_lines_the_receiver_cannot_count_send_the_funds_back(
     # returned: both sides voided, the money in transit taken back (the ledger checks)
     assert (sides["receiving"]["state"], sides["transferring"]["state"]) == ("voided", "voided")
     assert case["ledger_transfer"]["state"] == "voided"
+
+
+def test_an_entry_found_wrong_is_cancelled_by_two_operators_and_counts_no_more(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    """撤销: the entry stays, with who and why, and counts no more — not in the record, not in a
+    new award; the award that counted it is named for correction. One a transfer carried away
+    is the receiving agency's to correct."""
+    person = career(uow_at, params, tianhe_months=0, zhengzhou_months=191)
+    entry = record(uow_at, deemed(person, NEW, "1985-09", "1990-08"), params)
+    application = apply(uow_at, person, params)
+    with uow_at() as uow:
+        (award,) = benefits.show(uow, application)["awards"]
+    assert award["inputs"]["deemed_months"] == 60
+
+    def cancel(reason: str = "档案复核：1985—1990年为学徒期，不计连续工龄", **kw: str) -> Any:
+        who = {"operator": "王经办", "checker": "赵复核"} | kw
+        return lambda uow: contributions.cancel_deemed_years(
+            uow, entry["id"], reason, who["operator"], who["checker"]
+        )
+
+    assert rejected(engine, uow_at, cancel(checker="王经办")).code == "deemed.same_operator"
+    assert rejected(engine, uow_at, cancel(" ")).code == "deemed.reason"
+    missing = rejected(
+        engine, uow_at, lambda uow: contributions.cancel_deemed_years(uow, 999, "x", "a", "b")
+    )
+    assert missing.code == "deemed.not_found"
+    done = commit(uow_at, cancel())
+    assert (done["months"], done["to_correct"]) == (60, [application])
+    assert rejected(engine, uow_at, cancel()).code == "deemed.cancelled"
+    with uow_at() as uow:
+        whole = person_record(uow, person, params)
+        row = uow.conn.execute(select(deemed_years)).one()
+    assert (whole["deemed_years"], whole["totals"]["deemed_months"]) == ([], 0)
+    assert row.cancelled_by == "王经办/赵复核"
+    assert "学徒期" in row.cancel_reason
+    commit(uow_at, lambda uow: benefits.approve_award(uow, award["id"], "李复核"))
+    commit(
+        uow_at,
+        lambda uow: benefits.correct_award(uow, application, params, "张经办", "撤销视同缴费年限"),
+    )
+    with uow_at() as uow:
+        _, corrected = benefits.show(uow, application)["awards"]
+    assert corrected["inputs"]["contribution_months"] == 191
+    assert "deemed_months" not in corrected["inputs"]
+    assert corrected["transitional"] == 0
+    assert corrected["difference"] < 0  # overpaid since: recovered by the rules
+    # The span is free again: entered right, it counts.
+    record(uow_at, deemed(person, NEW, "1988-01", "1990-08"), params)
+
+
+def test_deemed_years_a_transfer_carried_away_are_not_cancelled_where_they_were_recorded(
+    engine: Engine, uow_at: Uow, params: Parameters, moving_clock: MovingClock
+) -> None:
+    person = career(uow_at, params, tianhe_months=60, zhengzhou_months=120)
+    entry = record(uow_at, deemed(person, OLD, "1985-09", "1995-08", region_code="440106"), params)
+    auto_review(uow_at, OLD, NEW)
+    apply(uow_at, person, params)
+    workflow.pump(engine, moving_clock, params)  # the relation goes back to Zhengzhou, years too
+    moved = rejected(
+        engine,
+        uow_at,
+        lambda uow: contributions.cancel_deemed_years(uow, entry["id"], "误录", "王经办", "赵复核"),
+    )
+    assert moved.code == "deemed.moved"
+    assert "转入地" in moved.zh

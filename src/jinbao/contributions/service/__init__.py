@@ -18,7 +18,11 @@ from jinbao.contributions.service._base import (
 )
 from jinbao.contributions.service._writing import record_row, write_batch
 from jinbao.contributions.service.declare import declare, pay
-from jinbao.contributions.service.deemed import DeemedYears, record_deemed_years
+from jinbao.contributions.service.deemed import (
+    DeemedYears,
+    cancel_deemed_years,
+    record_deemed_years,
+)
 from jinbao.contributions.service.individual import BackPayment, back_pay, flexible
 from jinbao.contributions.service.queries import (
     Overlap,
@@ -39,6 +43,7 @@ __all__ = [
     "PostingReport",
     "Rules",
     "back_pay",
+    "cancel_deemed_years",
     "declare",
     "employer_arrears",
     "employer_records",

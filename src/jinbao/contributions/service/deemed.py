@@ -23,9 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, insert, select, update
 
 from jinbao.audit.service import record
+from jinbao.benefits.tables import retirement_applications
 from jinbao.contributions.model import period_int
 from jinbao.contributions.service._base import SCHEME, records_in_force
 from jinbao.contributions.tables import contributions, deemed_years
@@ -188,13 +189,105 @@ def record_deemed_years(uow: UnitOfWork, cmd: DeemedYears, params: Parameters) -
     return shown
 
 
+def cancel_deemed_years(
+    uow: UnitOfWork, row_id: int, reason: str, operator: str, checker: str
+) -> dict[str, Any]:
+    """撤销: an entry found wrong (a misread file, a span entered twice as two) is cancelled by two
+    operators with the reason, not deleted; it counts no more from now on. Refused, changing
+    nothing: no such entry, one already cancelled, one a transfer has carried away with the
+    relation (the receiving agency holds them now: it is told, not this agency's entry), one
+    operator for both, no reason. An award that counted it is not changed here: the answer
+    names the applications to correct (更正, :func:`jinbao.benefits.service.correct_award`)."""
+    operator, checker, reason = operator.strip(), checker.strip(), reason.strip()
+    if not operator or not checker or operator == checker:
+        raise Conflict(
+            "deemed.same_operator",
+            "撤销视同缴费年限须由两名经办人分别经办和复核。",
+            "Cancelling deemed years needs an operator and a different checker.",
+            field="checker",
+        )
+    if not reason or len(reason) > BASIS_MAX:
+        raise InvalidInput(
+            "deemed.reason",
+            f"须写明撤销原因，不超过{BASIS_MAX}字。",
+            f"State why they are cancelled, at most {BASIS_MAX} characters.",
+            field="reason",
+        )
+    row = uow.conn.execute(select(deemed_years).where(deemed_years.c.id == row_id)).first()
+    if row is None:
+        raise NotFound(
+            "deemed.not_found",
+            f"视同缴费年限记录{row_id}不存在。",
+            f"No deemed years entry {row_id}.",
+        )
+    if row.cancelled_at is not None:
+        raise Conflict(
+            "deemed.cancelled",
+            f"视同缴费年限记录{row_id}已于{row.cancelled_at:%Y-%m-%d}撤销（{row.cancel_reason}）。",
+            f"Deemed years entry {row_id} was cancelled on {row.cancelled_at:%Y-%m-%d}.",
+        )
+    kept = uow.conn.execute(
+        select(relationships.c.id).where(
+            relationships.c.person_id == row.person_id,
+            relationships.c.scheme == row.scheme,
+            relationships.c.agency_id == row.agency_id,
+            relationships.c.kind == "normal",
+            relationships.c.status.in_(["contributing", "suspended", "receiving"]),
+        )
+    ).first()
+    if kept is None:
+        raise Conflict(
+            "deemed.moved",
+            f"视同缴费年限记录{row_id}已随参保关系转出（或关系已终止）：转入地经办机构持有这些年限，"
+            "请通知转入地核实更正。",
+            f"Deemed years entry {row_id} left with the relation (or the relation ended): the "
+            "receiving agency holds the years now; tell it to check and correct them.",
+        )
+    now = uow.clock.now()
+    uow.conn.execute(
+        update(deemed_years)
+        .where(deemed_years.c.id == row_id)
+        .values(cancelled_at=now, cancelled_by=f"{operator}/{checker}", cancel_reason=reason)
+    )
+    awarded = list(
+        uow.conn.execute(
+            select(retirement_applications.c.id)
+            .where(
+                retirement_applications.c.person_id == row.person_id,
+                retirement_applications.c.scheme == row.scheme,
+                retirement_applications.c.state == "awarded",
+            )
+            .order_by(retirement_applications.c.id)
+        ).scalars()
+    )
+    record(
+        uow,
+        "contribution.deemed_cancel",
+        "deemed_years",
+        str(row_id),
+        old={"from": _ym(row.from_period), "to": _ym(row.to_period), "months": row.months},
+        new={"reason": reason, "operator": operator, "checker": checker},
+    )
+    return {
+        "id": row_id,
+        "from": _ym(row.from_period),
+        "to": _ym(row.to_period),
+        "months": row.months,
+        "reason": reason,
+        "to_correct": awarded,  # applications whose award counted them: 更正 each
+    }
+
+
 def _overlap(uow: UnitOfWork, person_id: int, lo: int, hi: int) -> tuple[str, int, int, str] | None:
     """The first span of the person's already counted months meeting [lo, hi]: deemed years
     recorded anywhere or brought by a transfer, or contribution records in force."""
     within = and_(deemed_years.c.from_period <= hi, deemed_years.c.to_period >= lo)
     own = uow.conn.execute(
         select(deemed_years.c.from_period, deemed_years.c.to_period).where(
-            deemed_years.c.person_id == person_id, deemed_years.c.scheme == SCHEME, within
+            deemed_years.c.person_id == person_id,
+            deemed_years.c.scheme == SCHEME,
+            deemed_years.c.cancelled_at.is_(None),
+            within,
         )
     ).first()
     if own is not None:
