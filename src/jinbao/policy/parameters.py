@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -330,48 +330,51 @@ def _resident_rates(table: Mapping[str, Any]) -> dict[tuple[str, int], Param[Dec
 def _scheme_starts(table: Mapping[str, Any]) -> dict[str, Param[dt.date]]:
     """``[transition]``: ``scheme_start`` (key "") and ``start_by_province`` (two digits → day),
     each a date, else the loading stops (``parameter.invalid``)."""
-    entries = {"": table.get("scheme_start"), **dict(table.get("start_by_province", {}))}
-    out: dict[str, Param[dt.date]] = {}
-    for province, day in entries.items():
-        where = f"resident.transition.{province or 'scheme_start'}"
-        try:
-            on: dt.date | None = dt.date.fromisoformat(str(day))
-        except ValueError:
-            on = None
-        if on is None or not (province == "" or (len(province) == 2 and province.isdigit())):
-            raise InvalidInput(
-                "parameter.invalid",
-                f"参数“{where}”无效：scheme_start 和 start_by_province 中的日期应写作 "
-                '"2010-07-01"，省份写作两位代码（如 41 = "2010-07-01"）。',
-                f"The parameter '{where}' is invalid: scheme_start and start_by_province take "
-                'dates as "2010-07-01", provinces as two digits (41 = "2010-07-01").',
-                field=where,
-            )
-        out[province] = Param(on, str(table.get("status", "")), str(table.get("source", "")))
-    return out
+    return _by_province(
+        table, "resident.transition", "scheme_start", "start_by_province",
+        dt.date.fromisoformat, "2010-07-01", "日期",
+    )  # fmt: skip
 
 
 def _deemed_last_months(table: Mapping[str, Any]) -> dict[str, Param[YearMonth]]:
     """``[deemed]``: ``last_month`` (key "") and ``last_month_by_province`` (two digits →
     "YYYY-MM"), else the loading stops (``parameter.invalid``)."""
-    entries = {"": table.get("last_month"), **dict(table.get("last_month_by_province", {}))}
-    out: dict[str, Param[YearMonth]] = {}
-    for province, month in entries.items():
-        where = f"transitional.deemed.{province or 'last_month'}"
+    return _by_province(
+        table, "transitional.deemed", "last_month", "last_month_by_province",
+        YearMonth.parse, "1995-09", "月份",
+    )  # fmt: skip
+
+
+def _by_province(
+    table: Mapping[str, Any],
+    where: str,
+    default: str,
+    by: str,
+    parse: Callable[[str], T],
+    example: str,
+    what_zh: str,
+) -> dict[str, Param[T]]:
+    """A national value (``default``, key "") and provinces' own (``by``: two digits → value),
+    each read by ``parse``, with the table's status and source; a value ``parse`` refuses or a
+    province not written as two digits stops the loading (``parameter.invalid``), naming it."""
+    entries = {"": table.get(default), **dict(table.get(by, {}))}
+    out: dict[str, Param[T]] = {}
+    for province, value in entries.items():
+        at = f"{where}.{province or default}"
         try:
-            last: YearMonth | None = YearMonth.parse(str(month))
+            parsed: T | None = parse(str(value))
         except (InvalidInput, ValueError):
-            last = None
-        if last is None or not (province == "" or (len(province) == 2 and province.isdigit())):
+            parsed = None
+        if parsed is None or not (province == "" or (len(province) == 2 and province.isdigit())):
             raise InvalidInput(
                 "parameter.invalid",
-                f"参数“{where}”无效：last_month 和 last_month_by_province 中的月份应写作 "
-                '"1995-09"，省份写作两位代码（如 41 = "1995-09"）。',
-                f"The parameter '{where}' is invalid: last_month and last_month_by_province take "
-                'months as "1995-09", provinces as two digits (41 = "1995-09").',
-                field=where,
+                f"参数“{at}”无效：{default} 和 {by} 中的{what_zh}应写作 "
+                f'"{example}"，省份写作两位代码（如 41 = "{example}"）。',
+                f"The parameter '{at}' is invalid: {default} and {by} take values as "
+                f'"{example}", provinces as two digits (41 = "{example}").',
+                field=at,
             )
-        out[province] = Param(last, str(table.get("status", "")), str(table.get("source", "")))
+        out[province] = Param(parsed, str(table.get("status", "")), str(table.get("source", "")))
     return out
 
 

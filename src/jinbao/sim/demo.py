@@ -477,41 +477,16 @@ def _retiree(uow: UnitOfWork, rng: random.Random, params: Parameters) -> str:
     reform): employed in Tianhe 2005–2009 (the relation is kept there), then in Zhengzhou until
     November 2025. His retirement application in Zhengzhou brings the Guangzhou years back
     (转回待遇领取地) before the award. DEMO DATA."""
-    from jinbao.contributions.service import DeclarationRow, declare
-
     number = _id_number(rng, "410105", dt.date(1965, 9, 20), Sex.MALE)
     service.add_person(uow, service.NewPerson(number, "冯德胜", "410105"))
     for agency, region, first, count, until in (
         ("44010600", "440106", YearMonth(2005, 1), 60, dt.date(2010, 1, 1)),
         ("41010000", "410100", YearMonth(2010, 1), 191, dt.date(2025, 12, 1)),
     ):
-        uscc = _uscc(rng, region)
-        service.add_employer(
-            uow,
-            service.NewEmployer(
-                uscc, f"{'广州' if region[:2] == '44' else '郑州'}某机械制造有限公司{DEMO}", agency
-            ),
-        )
-        job = service.add_relationship(
-            uow,
-            service.NewRelationship(
-                number, Scheme.ENTERPRISE, agency, dt.date(first.year, first.month, 1),
-                employer_uscc=uscc,
-            ),
-        )  # fmt: skip
-        declare(
-            uow,
-            [
-                DeclarationRow(i + 2, uscc, first.plus(i), number, Fen(520_000))
-                for i in range(count)
-            ],
-            batch=f"demo-retiree-{agency}",
-            params=params,
-            paid_on=until.replace(day=10),
-        )
-        service.change_relationship_status(
-            uow, job.id, RelationshipStatus.SUSPENDED, changed_on=until, reason="离职"
-        )
+        employer = f"{'广州' if region[:2] == '44' else '郑州'}某机械制造有限公司{DEMO}"
+        _employed(uow, rng, params, number, agency, region, employer, first, count, Fen(520_000),
+                  paid_on=until.replace(day=10), left=(until, "离职"),
+                  batch=f"demo-retiree-{agency}")  # fmt: skip
     return number
 
 
@@ -520,31 +495,38 @@ def _deemed_retiree(uow: UnitOfWork, rng: random.Random, params: Parameters) -> 
     reform): his file shows work at a Zhengzhou state factory from July 1984, before individual
     contributions began (视同缴费年限, not yet recorded: the README records them), then ten years
     paid in Zhengzhou, 2015-10 to 2025-09. Ten years alone are under the minimum. DEMO DATA."""
-    from jinbao.contributions.service import DeclarationRow, declare
-
     number = _id_number(rng, "410105", dt.date(1965, 8, 16), Sex.MALE)
     service.add_person(uow, service.NewPerson(number, "陈国强", "410105"))
-    uscc = _uscc(rng, "410100")
-    service.add_employer(uow, service.NewEmployer(uscc, f"郑州某纺织机械厂{DEMO}", "41010000"))
-    first = YearMonth(2015, 10)
+    _employed(uow, rng, params, number, "41010000", "410100", f"郑州某纺织机械厂{DEMO}",
+              YearMonth(2015, 10), 120, Fen(480_000), paid_on=dt.date(2025, 10, 10),
+              left=(dt.date(2025, 10, 1), "达到退休年龄，停止缴费（演示数据）"),
+              batch="demo-deemed-retiree")  # fmt: skip
+    return number
+
+
+def _employed(
+    uow: UnitOfWork, rng: random.Random, params: Parameters, number: str, agency: str,
+    region: str, employer: str, first: YearMonth, count: int, base: Fen, *, paid_on: dt.date,
+    left: tuple[dt.date, str], batch: str,
+) -> None:  # fmt: skip
+    """A job at a new employer in ``region``, insured at ``agency``: ``count`` months from ``first`` declared
+    at ``base`` and collected on ``paid_on``, then the relation suspended (``left``: the day and
+    the reason)."""
+    from jinbao.contributions.service import DeclarationRow, declare
+
+    uscc = _uscc(rng, region)
+    service.add_employer(uow, service.NewEmployer(uscc, employer, agency))
     job = service.add_relationship(
         uow,
         service.NewRelationship(
-            number, Scheme.ENTERPRISE, "41010000", first.first_day(), employer_uscc=uscc
+            number, Scheme.ENTERPRISE, agency, first.first_day(), employer_uscc=uscc
         ),
     )
-    declare(
-        uow,
-        [DeclarationRow(i + 2, uscc, first.plus(i), number, Fen(480_000)) for i in range(120)],
-        batch="demo-deemed-retiree",
-        params=params,
-        paid_on=dt.date(2025, 10, 10),
-    )
+    rows = [DeclarationRow(i + 2, uscc, first.plus(i), number, base) for i in range(count)]
+    declare(uow, rows, batch=batch, params=params, paid_on=paid_on)
     service.change_relationship_status(
-        uow, job.id, RelationshipStatus.SUSPENDED, changed_on=dt.date(2025, 10, 1),
-        reason="达到退休年龄，停止缴费（演示数据）",
-    )  # fmt: skip
-    return number
+        uow, job.id, RelationshipStatus.SUSPENDED, changed_on=left[0], reason=left[1]
+    )
 
 
 def _resident_pensioner(uow: UnitOfWork, rng: random.Random, params: Parameters) -> str:

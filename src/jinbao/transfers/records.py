@@ -111,17 +111,7 @@ _TRANSFERRED_YEARS = DriverRead(
 )
 # 视同缴费年限 recorded by an agency (jinbao.contributions.service.deemed): at one agency for
 # its history and record, everywhere for the national history (counted at the place worked).
-_DEEMED_AT = DriverRead(
-    select(deemed_years.c.region, deemed_years.c.from_period, deemed_years.c.to_period)
-    .where(
-        deemed_years.c.person_id == bindparam("person_id"),
-        deemed_years.c.scheme == bindparam("scheme"),
-        deemed_years.c.cancelled_at.is_(None),  # 撤销: counts no more
-        deemed_years.c.agency_id == bindparam("agency_id"),
-    )
-    .order_by(deemed_years.c.from_period)
-)
-_DEEMED_ANYWHERE = DriverRead(
+_DEEMED = (
     select(deemed_years.c.region, deemed_years.c.from_period, deemed_years.c.to_period)
     .where(
         deemed_years.c.person_id == bindparam("person_id"),
@@ -130,6 +120,8 @@ _DEEMED_ANYWHERE = DriverRead(
     )
     .order_by(deemed_years.c.from_period)
 )
+_DEEMED_AT = DriverRead(_DEEMED.where(deemed_years.c.agency_id == bindparam("agency_id")))
+_DEEMED_ANYWHERE = DriverRead(_DEEMED)
 _BALANCE = DriverRead(
     select(account_entries.c.portion, func.sum(account_entries.c.amount).label("amount"))
     .where(

@@ -214,3 +214,25 @@ def test_a_missing_parameter_names_what_is_missing(params: Parameters) -> None:
     assert caught.value.field == "interest_rate"
     with pytest.raises(ParameterMissing):
         params.employer_rate(YearMonth(1990, 1))
+
+
+def test_the_last_month_that_can_be_deemed_is_national_unless_a_province_sets_its_own(
+    tmp_path: Path,
+) -> None:
+    """视同缴费年限 end where individual contributions began: 1997-12 by default (DERIVED), a
+    province's own when loaded; a malformed month or province stops the loading."""
+    default = load_parameters()
+    assert str(default.deemed_last_month("440106").value) == "1997-12"
+    assert default.deemed_last_month("44").status == "derived"
+    (tmp_path / "transitional.toml").write_text(
+        '[deemed]\nlast_month_by_province = { 36 = "1995-09" }\n'
+    )
+    loaded = load_parameters(tmp_path)
+    assert str(loaded.deemed_last_month("360102").value) == "1995-09"
+    assert str(loaded.deemed_last_month("410105").value) == "1997-12"
+    for wrong in ('last_month_by_province = { 36 = "1995-13" }', 'last_month_by_province = { 360000 = "1995-09" }', 'last_month = "soon"'):  # fmt: skip
+        (tmp_path / "transitional.toml").write_text(f"[deemed]\n{wrong}\n")
+        with pytest.raises(InvalidInput) as caught:
+            load_parameters(tmp_path)
+        assert caught.value.code == "parameter.invalid"
+        assert "transitional.deemed" in caught.value.en

@@ -62,14 +62,7 @@ class DeemedYears:
 
 def record_deemed_years(uow: UnitOfWork, cmd: DeemedYears, params: Parameters) -> dict[str, Any]:
     """Record one continuous span of 视同缴费年限 (see the module); the row as the record shows it."""
-    operator, checker = cmd.operator.strip(), cmd.checker.strip()
-    if not operator or not checker or operator == checker:
-        raise Conflict(
-            "deemed.same_operator",
-            "视同缴费年限须由两名经办人分别录入和复核。",
-            "Deemed years need an operator who enters them and a different one who checks them.",
-            field="checker",
-        )
+    operator, checker = _two_operators(cmd.operator, cmd.checker, "录入")
     basis = cmd.basis.strip()
     if not basis or len(basis) > BASIS_MAX:
         raise InvalidInput(
@@ -90,16 +83,7 @@ def record_deemed_years(uow: UnitOfWork, cmd: DeemedYears, params: Parameters) -
             field="agency_code",
         )
     agency_id, agency = found
-    kept = uow.conn.execute(
-        select(relationships.c.id).where(
-            relationships.c.person_id == person_id,
-            relationships.c.scheme == SCHEME,
-            relationships.c.agency_id == agency_id,
-            relationships.c.kind == "normal",  # not a temporary account (66号 第五条)
-            relationships.c.status.in_(["contributing", "suspended", "receiving"]),
-        )
-    ).first()
-    if kept is None:
+    if not _relation_kept(uow, person_id, SCHEME, agency_id):
         raise Conflict(
             "deemed.no_relation",
             f"{rid.number}在{cmd.agency_code}没有保留中的职工基本养老保险正常参保关系（临时缴费账户除外）："
@@ -198,14 +182,8 @@ def cancel_deemed_years(
     relation (the receiving agency holds them now: it is told, not this agency's entry), one
     operator for both, no reason. An award that counted it is not changed here: the answer
     names the applications to correct (更正, :func:`jinbao.benefits.service.correct_award`)."""
-    operator, checker, reason = operator.strip(), checker.strip(), reason.strip()
-    if not operator or not checker or operator == checker:
-        raise Conflict(
-            "deemed.same_operator",
-            "撤销视同缴费年限须由两名经办人分别经办和复核。",
-            "Cancelling deemed years needs an operator and a different checker.",
-            field="checker",
-        )
+    operator, checker = _two_operators(operator, checker, "撤销")
+    reason = reason.strip()
     if not reason or len(reason) > BASIS_MAX:
         raise InvalidInput(
             "deemed.reason",
@@ -226,16 +204,7 @@ def cancel_deemed_years(
             f"视同缴费年限记录{row_id}已于{row.cancelled_at:%Y-%m-%d}撤销（{row.cancel_reason}）。",
             f"Deemed years entry {row_id} was cancelled on {row.cancelled_at:%Y-%m-%d}.",
         )
-    kept = uow.conn.execute(
-        select(relationships.c.id).where(
-            relationships.c.person_id == row.person_id,
-            relationships.c.scheme == row.scheme,
-            relationships.c.agency_id == row.agency_id,
-            relationships.c.kind == "normal",
-            relationships.c.status.in_(["contributing", "suspended", "receiving"]),
-        )
-    ).first()
-    if kept is None:
+    if not _relation_kept(uow, row.person_id, row.scheme, row.agency_id):
         raise Conflict(
             "deemed.moved",
             f"视同缴费年限记录{row_id}已随参保关系转出（或关系已终止）：转入地经办机构持有这些年限，"
@@ -276,6 +245,37 @@ def cancel_deemed_years(
         "reason": reason,
         "to_correct": awarded,  # applications whose award counted them: 更正 each
     }
+
+
+def _two_operators(operator: str, checker: str, act: str) -> tuple[str, str]:
+    """The maker and the checker of an entry or a cancellation (``act``), stripped: two
+    different operators, else ``deemed.same_operator``."""
+    operator, checker = operator.strip(), checker.strip()
+    if not operator or not checker or operator == checker:
+        raise Conflict(
+            "deemed.same_operator",
+            f"{act}视同缴费年限须由两名经办人分别经办和复核。",
+            "Deemed years are entered or cancelled by one operator and checked by another.",
+            field="checker",
+        )
+    return operator, checker
+
+
+def _relation_kept(uow: UnitOfWork, person_id: int, scheme: str, agency_id: int) -> bool:
+    """Whether the agency keeps a normal relation of the person in the scheme (not a temporary
+    account, 66号 第五条; not moved away or ended): where deemed years are kept."""
+    return (
+        uow.conn.execute(
+            select(relationships.c.id).where(
+                relationships.c.person_id == person_id,
+                relationships.c.scheme == scheme,
+                relationships.c.agency_id == agency_id,
+                relationships.c.kind == "normal",
+                relationships.c.status.in_(["contributing", "suspended", "receiving"]),
+            )
+        ).first()
+        is not None
+    )
 
 
 def _overlap(uow: UnitOfWork, person_id: int, lo: int, hi: int) -> tuple[str, int, int, str] | None:
