@@ -254,7 +254,7 @@ def test_who_went_home_links_the_employee_years_into_the_residents_scheme(
     years (第三条) who pays in the residents' scheme at home applies there; the employee relation,
     kept at one other agency (第四条), moves in: the whole account joins and the years count as
     resident years (第六条), through the same workflow as a transfer."""
-    report = _generate(engine, CLOCK, **LINKING, interest=False, transfers=1.0)
+    report = _generate(engine, CLOCK, **LINKING, interest=False, transfers=1.0, retirements=False)
     linked = report.linkage
     assert linked is not None
     assert report.went_home >= 5
