@@ -107,7 +107,8 @@ def record_deemed_years(uow: UnitOfWork, cmd: DeemedYears, params: Parameters) -
         raise InvalidInput(
             "deemed.span",
             f"视同缴费年限须在{first}（年满{WORKING_AGE}周岁的次月，劳动法 第十五条）至{last.value}"
-            f"（工作地个人缴费制度实行前，参数 transitional.deemed：{last.source}）之间，且起始不晚于终止；"
+            f"（工作地个人缴费制度实行前的最后月份，参数 transitional.deemed，{last.status}）之间，"
+            "且起始不晚于终止；"
             f"所录为{cmd.start}至{cmd.end}。",
             f"Deemed years run from {first} (the month after the 16th birthday, 劳动法 第十五条) "
             f"to {last.value} (before individual contributions began at the place worked; "
