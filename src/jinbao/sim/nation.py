@@ -273,6 +273,10 @@ class _Spell:
     late: tuple[int, int] | None = None  # months [a, b] declared late and back-paid
     resident: bool = False  # the residents' scheme at ``agency`` (no employer, no months)
 
+    @property
+    def months(self) -> int:
+        return self.end - self.start + 1
+
 
 @dataclass(slots=True)
 class _Person:
@@ -557,8 +561,8 @@ def _noting_retirees(
                 minimum[statutory.index] = minimum_contribution_for(
                     statutory, statutory, params
                 ).value
-            deemed = p.deemed.end - p.deemed.start + 1 if p.deemed else 0
-            if deemed + sum(s.end - s.start + 1 for s in p.spells) >= minimum[statutory.index]:
+            deemed = p.deemed.months if p.deemed else 0
+            if deemed + sum(s.months for s in p.spells) >= minimum[statutory.index]:
                 retiring.append(p.id_number)
         yield people
 
@@ -1092,7 +1096,7 @@ def _went_home(
     start = p.last_month + 1  # the statutory month: the career ended the month before
     sixty = _sixty(p, params)
     places = {s.agency_id for s in p.spells}
-    months = sum(s.end - s.start + 1 for s in p.spells)
+    months = sum(s.months for s in p.spells)
     home = county_agency[p.hukou]
     if start >= sixty or start > last.index or len(places) != 1 or home in places or months >= 180:
         return
@@ -1309,16 +1313,12 @@ def _deemed_rows(people: list[_Person], ids: dict[str, int]) -> list[list[Any]]:
     """The persons' deemed years (:func:`_deemed`) as the first seven of DEEMED_COLUMNS, for
     the database and the Parquet files alike."""
     return [
-        [ids[p.id_number], "enterprise", d.agency_id, d.region, _ym_int(d.start), _ym_int(d.end),
-         d.end - d.start + 1]
+        [ids[p.id_number], "enterprise", d.agency_id, d.region,
+         period_int(YearMonth.from_index(d.start)), period_int(YearMonth.from_index(d.end)),
+         d.months]
         for p in people
         if (d := p.deemed) is not None
     ]  # fmt: skip
-
-
-def _ym_int(index: int) -> int:
-    ym = YearMonth.from_index(index)
-    return ym.year * 100 + ym.month
 
 
 Batches = dict[tuple[Kind, int, int | None], list[dict[str, Any]]]

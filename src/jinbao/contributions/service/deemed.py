@@ -11,11 +11,12 @@ kept with the relation at the recording agency, so a transfer of it carries them
 (:mod:`jinbao.transfers.funds`).
 
 Refused, writing nothing, with what to do: an unknown person, agency or region; no normal
-relation (not a temporary account) of the person in the employees' scheme kept at the agency; a span outside the months that can
-be deemed (from the month after the 16th birthday, 劳动法 第十五条, to the month before
-individual contributions began at the place worked, parameter ``transitional.deemed``); a span
-overlapping months already counted (deemed years recorded or brought by a transfer, or
-contribution records); no basis; one operator for both roles.
+relation (not a temporary account) of the person in the employees' scheme kept at the
+agency; a span outside the months that can be deemed (from the month after the 16th
+birthday, 劳动法 第十五条, to the month before individual contributions began at the place
+worked, parameter ``transitional.deemed``); a span overlapping months already counted (deemed
+years recorded or brought by a transfer, or contribution records); no basis; one operator for
+both roles. An entry found wrong is cancelled (:func:`cancel_deemed_years`), not deleted.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import and_, insert, select, update
 
 from jinbao.audit.service import record
 from jinbao.benefits.tables import retirement_applications
-from jinbao.contributions.model import period_int
+from jinbao.contributions.model import period_int, period_of
 from jinbao.contributions.service._base import SCHEME, records_in_force
 from jinbao.contributions.tables import contributions, deemed_years
 from jinbao.db.uow import UnitOfWork
@@ -120,10 +121,10 @@ def record_deemed_years(uow: UnitOfWork, cmd: DeemedYears, params: Parameters) -
     if overlap is not None:
         raise Conflict(
             "deemed.overlap",
-            f"{cmd.start}至{cmd.end}与已计入的{overlap[0]}重叠（{_ym(overlap[1])}至{_ym(overlap[2])}）："
+            f"{cmd.start}至{cmd.end}与已计入的{overlap[0]}重叠（{period_of(overlap[1])}至{period_of(overlap[2])}）："
             "同一月份只计算一次，请核对档案。",
-            f"{cmd.start}–{cmd.end} overlaps {overlap[3]} already counted ({_ym(overlap[1])}–"
-            f"{_ym(overlap[2])}): a month counts once; check the file.",
+            f"{cmd.start}–{cmd.end} overlaps {overlap[3]} already counted ({period_of(overlap[1])}–"
+            f"{period_of(overlap[2])}): a month counts once; check the file.",
             field="start",
         )
     months = cmd.start.months_until(cmd.end) + 1
@@ -230,18 +231,19 @@ def cancel_deemed_years(
             .order_by(retirement_applications.c.id)
         ).scalars()
     )
+    start, end = str(period_of(row.from_period)), str(period_of(row.to_period))
     record(
         uow,
         "contribution.deemed_cancel",
         "deemed_years",
         str(row_id),
-        old={"from": _ym(row.from_period), "to": _ym(row.to_period), "months": row.months},
+        old={"from": start, "to": end, "months": row.months},
         new={"reason": reason, "operator": operator, "checker": checker},
     )
     return {
         "id": row_id,
-        "from": _ym(row.from_period),
-        "to": _ym(row.to_period),
+        "from": start,
+        "to": end,
         "months": row.months,
         "reason": reason,
         "to_correct": awarded,  # applications whose award counted them: 更正 each
@@ -313,7 +315,3 @@ def _overlap(uow: UnitOfWork, person_id: int, lo: int, hi: int) -> tuple[str, in
     if month is not None:
         return ("缴费记录", month, month, "a contribution record")
     return None
-
-
-def _ym(value: int) -> str:
-    return f"{value // 100}-{value % 100:02d}"
